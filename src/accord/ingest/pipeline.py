@@ -1,0 +1,205 @@
+"""Ingest one extract: read, validate, quarantine, version and store atomically.
+
+Reconciliation: ``rows_read = accepted + unchanged + quarantined`` where
+- accepted: rows stored as a new record or a new version of a changed record;
+- unchanged: rows identical to the stored current version, or to an earlier row of the
+  same file with the same record id (so ingesting a file twice accepts 0 rows);
+- quarantined: rows that failed parsing or validation, or that share a record id with a
+  different row of the same file (all rows of such a conflict are quarantined: which one
+  is right cannot be decided here).
+The whole ingest is one transaction: any error or kill leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from accord.errors import SourceFileError
+from accord.faults import checkpoint
+from accord.ingest.transform import stored_fields, transform_sql
+from accord.sources.mapping import MappingFile, load_mapping_file
+from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, open_extract
+from accord.sql_text import ident
+from accord.store import Store
+
+Progress = Callable[[int], None]
+CHUNK_ROWS = 1_000_000
+
+
+@dataclass
+class IngestResult:
+    batch: int
+    source: str
+    system: str
+    file: str
+    file_sha256: str
+    rows_read: int
+    accepted: int
+    new_records: int
+    new_versions: int
+    unchanged: int
+    quarantined: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None = None, *,
+                user: str = "system", progress: Progress | None = None) -> IngestResult:
+    mf = load_mapping_file(mapping_path)
+    path = mf.data_path(file)
+    if not path.is_file():
+        raise SourceFileError(str(path), "no such file")
+    started = datetime.now(UTC)
+    extract = open_extract(mf, path)
+    sha, size = extract.sha256, extract.size
+    _check_source_system(store, mf)
+    sql = transform_sql(mf.spec, extract.columns, extract.native_dates)
+    con = store.con
+    with store.transaction():
+        batch_id = int(store.scalar("SELECT nextval('ingest_batch_seq')"))
+        empty = pa.table({c: pa.array([], pa.string()) for c in extract.columns}
+                         | {ROW: pa.array([], pa.int64())})
+        con.register("batch", empty)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS {sql}")
+        parsed = 0
+        for chunk in _chunks(extract.batches):
+            con.register("batch", chunk)
+            con.execute(f"INSERT INTO _stage {sql}")
+            parsed += chunk.num_rows
+            if progress:
+                progress(parsed)
+        con.unregister("batch")
+        bad = extract.bad_rows
+        if len(bad) > 10 and len(bad) > MAX_BAD_ROW_SHARE * (len(bad) + parsed):
+            first = bad[0]
+            raise SourceFileError(
+                str(path), f"{len(bad)} of {len(bad) + parsed} rows cannot be parsed as declared "
+                f"(first: row {first.row_number}: {first.reason}); check delimiter, quote and "
+                "header in the mapping")
+        counts = _store_batch(store, mf, batch_id, bad)
+        checkpoint("ingest.before_commit")
+        finished = datetime.now(UTC)
+        rows_read = parsed + len(bad)
+        con.execute(
+            "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [batch_id, mf.spec.source, mf.spec.system, path.name, str(path.resolve()), sha, size,
+             str(mf.path.resolve()), mf.sha256, user, started, finished, rows_read,
+             counts["new_records"] + counts["new_versions"], counts["new_records"],
+             counts["new_versions"], counts["unchanged"], counts["quarantined"]])
+        con.execute(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+            "format = excluded.format, mapping_yaml = excluded.mapping_yaml, "
+            "mapping_sha256 = excluded.mapping_sha256, last_batch = excluded.last_batch",
+            [mf.spec.source, mf.spec.system, mf.spec.format, mf.text, mf.sha256, batch_id,
+             batch_id])
+        con.execute("DROP TABLE IF EXISTS _stage")
+    return IngestResult(
+        batch=batch_id, source=mf.spec.source, system=mf.spec.system, file=str(path),
+        file_sha256=sha, rows_read=rows_read,
+        accepted=counts["new_records"] + counts["new_versions"],
+        new_records=counts["new_records"], new_versions=counts["new_versions"],
+        unchanged=counts["unchanged"], quarantined=counts["quarantined"],
+        seconds=(finished - started).total_seconds())
+
+
+def _chunks(batches: Iterable[pa.RecordBatch], rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+    """Group reader batches into larger tables: fewer, better-parallelised statements."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for b in batches:
+        pending.append(b)
+        count += b.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def _check_source_system(store: Store, mf: MappingFile) -> None:
+    row = store.query("SELECT system FROM sources WHERE source = ?", [mf.spec.source])
+    if row and row[0][0] != mf.spec.system:
+        raise mf.error(("system",), f"source {mf.spec.source!r} is registered for record system "
+                       f"{row[0][0]!r}; a source cannot change its record system (legal regime)")
+
+
+def _store_batch(store: Store, mf: MappingFile, batch_id: int, bad: list[Any]) -> dict[str, int]:
+    con = store.con
+    src, system = mf.spec.source, mf.spec.system
+    # Unparseable rows.
+    if bad:
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, '(row)', ?, ?, ?, ?)",
+            [[batch_id, src, r.row_number, r.text[:1000], r.reason,
+              f'[{{"field": "(row)", "reason": {_json_str(r.reason)}}}]', r.text] for r in bad])
+    # Rows that failed validation: one quarantine row each, first error in field/reason.
+    con.execute(
+        "INSERT INTO quarantine SELECT ?, ?, row_number, record_id, errors[1].field, "
+        "errors[1].value, errors[1].reason, to_json(errors), raw_row "
+        "FROM _stage WHERE len(errors) > 0", [batch_id, src])
+    invalid = int(store.scalar("SELECT count(*) FROM _stage WHERE len(errors) > 0"))
+    # Record ids the file repeats (usually none), with their rows and distinct contents.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _ids AS SELECT record_id, min(row_number) AS first_row, "
+        "count(*) AS n, count(DISTINCT content_md5) AS n_md5, "
+        "list(row_number ORDER BY row_number)[1:10] AS rows FROM _stage "
+        "WHERE len(errors) = 0 AND record_id IN (SELECT record_id FROM _stage "
+        "WHERE len(errors) = 0 GROUP BY record_id HAVING count(*) > 1) GROUP BY record_id")
+    # Same record id, different content, within this file: quarantine every such row.
+    con.execute(
+        "INSERT INTO quarantine SELECT ?, ?, s.row_number, s.record_id, 'record_id', s.record_id, "
+        "'record id appears in rows ' || array_to_string(i.rows, ', ') || "
+        "' with different values', '[]', to_json(s) FROM _stage s JOIN _ids i USING (record_id) "
+        "WHERE i.n_md5 > 1 AND len(s.errors) = 0", [batch_id, src])
+    conflicted = int(store.scalar("SELECT coalesce(sum(n), 0) FROM _ids WHERE n_md5 > 1"))
+    repeats = int(store.scalar("SELECT count(*) FROM _ids"))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _current AS SELECT record_id, version, content_md5 "
+        "FROM records WHERE source = ? "
+        "QUALIFY version = max(version) OVER (PARTITION BY record_id)", [src])
+    # Rows to store: valid, first of their record id (the rest repeat it), not conflicted,
+    # and new or changed against the current stored version.
+    has_current = bool(store.scalar("SELECT count(*) > 0 FROM _current"))
+    # Of a repeated record id keep the first row; conflicted ids were quarantined above.
+    first_only = ("AND (s.record_id NOT IN (SELECT record_id FROM _ids) OR "
+                  "(s.record_id, s.row_number) IN (SELECT (record_id, first_row) FROM _ids "
+                  "WHERE n_md5 = 1))") if repeats else ""
+    cols = [ident(n) for n in stored_fields(mf.spec)]
+    insert_cols = "".join(f"s.{c}, " for c in cols)
+    if has_current:
+        version, join = "coalesce(c.version, 0) + 1", "LEFT JOIN _current c USING (record_id)"
+        changed = "AND c.content_md5 IS DISTINCT FROM s.content_md5"
+    else:  # first load of this source: every valid record is new
+        version, join, changed = "1", "", ""
+    con.execute(
+        f"INSERT INTO records (source, record_id, version, system, {''.join(c + ', ' for c in cols)}"
+        f"content_md5, batch_id, row_number) SELECT ?, s.record_id, {version}, ?, "
+        f"{insert_cols}s.content_md5, ?, s.row_number FROM _stage s {join} "
+        f"WHERE len(s.errors) = 0 {changed} {first_only}",
+        [src, system, batch_id])
+    new_records, new_versions = store.query(
+        "SELECT count(*) FILTER (WHERE version = 1), count(*) FILTER (WHERE version > 1) "
+        "FROM records WHERE batch_id = ?", [batch_id])[0]
+    valid = int(store.scalar("SELECT count(*) FROM _stage WHERE len(errors) = 0"))
+    for t in ("_ids", "_current"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return {
+        "new_records": int(new_records),
+        "new_versions": int(new_versions),
+        "unchanged": valid - conflicted - int(new_records) - int(new_versions),
+        "quarantined": len(bad) + invalid + conflicted,
+    }
+
+
+def _json_str(s: str) -> str:
+    import json
+
+    return json.dumps(s)

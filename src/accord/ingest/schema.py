@@ -1,0 +1,75 @@
+"""Tables owned by ingestion: sources, ingest batches, records (versioned), quarantine."""
+
+from __future__ import annotations
+
+from accord.sources.fields import catalogue
+
+
+def record_columns_ddl() -> str:
+    return ",\n  ".join(f"{f.name} {f.sql_type}" for f in catalogue().values())
+
+
+DDL: list[str] = [
+    "CREATE SEQUENCE IF NOT EXISTS ingest_batch_seq START 1",
+    """CREATE TABLE IF NOT EXISTS sources (
+  source VARCHAR PRIMARY KEY,
+  system VARCHAR NOT NULL,
+  format VARCHAR NOT NULL,
+  mapping_yaml VARCHAR NOT NULL,
+  mapping_sha256 VARCHAR NOT NULL,
+  first_batch BIGINT NOT NULL,
+  last_batch BIGINT NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS ingest_batches (
+  batch_id BIGINT PRIMARY KEY,
+  source VARCHAR NOT NULL,
+  system VARCHAR NOT NULL,
+  file_name VARCHAR NOT NULL,
+  file_path VARCHAR NOT NULL,
+  file_sha256 VARCHAR NOT NULL,
+  file_bytes BIGINT NOT NULL,
+  mapping_path VARCHAR NOT NULL,
+  mapping_sha256 VARCHAR NOT NULL,
+  user_id VARCHAR NOT NULL,
+  started_at TIMESTAMPTZ NOT NULL,
+  finished_at TIMESTAMPTZ NOT NULL,
+  rows_read BIGINT NOT NULL,
+  accepted BIGINT NOT NULL,
+  new_records BIGINT NOT NULL,
+  new_versions BIGINT NOT NULL,
+  unchanged BIGINT NOT NULL,
+  quarantined BIGINT NOT NULL,
+  CHECK (rows_read = accepted + unchanged + quarantined),
+  CHECK (accepted = new_records + new_versions)
+)""",
+    f"""CREATE TABLE IF NOT EXISTS records (
+  source VARCHAR NOT NULL,
+  record_id VARCHAR NOT NULL,
+  version INTEGER NOT NULL,
+  system VARCHAR NOT NULL,
+  {record_columns_ddl()},
+  content_md5 VARCHAR NOT NULL,
+  batch_id BIGINT NOT NULL,
+  row_number BIGINT NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+  batch_id BIGINT NOT NULL,
+  source VARCHAR NOT NULL,
+  row_number BIGINT NOT NULL,
+  record_id VARCHAR,
+  field VARCHAR NOT NULL,
+  raw_value VARCHAR,
+  reason VARCHAR NOT NULL,
+  errors JSON NOT NULL,
+  raw_row VARCHAR
+)""",
+    # The newest version of every record: what later stages read.
+    """CREATE OR REPLACE VIEW records_current AS
+SELECT * FROM records
+QUALIFY version = max(version) OVER (PARTITION BY source, record_id)""",
+    # Provenance of every stored record version.
+    """CREATE OR REPLACE VIEW record_provenance AS
+SELECT r.source, r.record_id, r.version, r.system, b.file_name, b.file_sha256,
+       r.row_number, r.batch_id, b.finished_at AS ingested_at, b.user_id
+FROM records r JOIN ingest_batches b USING (batch_id)""",
+]

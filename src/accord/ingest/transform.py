@@ -1,0 +1,190 @@
+"""The validation and canonicalisation query for one extract batch (pure SQL builders).
+
+``transform_sql`` turns a mapping into one SELECT over a relation named ``batch`` (text
+columns plus ``__row``). It yields ``row_number``, ``record_id``, every canonical field
+(typed; NULL where unmapped), ``errors`` (a list of {field, value, reason}), ``raw_row``
+(the whole source row as JSON, for rows with errors, so nothing is lost) and
+``content_md5`` (equal hashes mean an unchanged record).
+
+Layers, so that each expensive expression runs once per row:
+  l1  trimmed raw text per field (``__o_``), after a values map (``__r_``)
+  l2  parsed form (``__p_``): digits, try_strptime, ...
+  l3  reason per field (``__e_``), NULL when valid
+  l4  typed values (``__v_``) and the error list
+  out canonical columns, derived name parts, raw row, content hash
+Generated columns start with ``__`` so they cannot clash with source columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.ingest.checks import CHECKS
+from accord.sources.fields import CanonicalField, catalogue
+from accord.sources.mapping import FieldSpec, Mapping
+from accord.sql_text import ident, lit, str_list
+
+ROW = "__row"
+ISO = "%Y-%m-%d"
+EARLIEST_DATE = "1880-01-01"
+# Dates that record something that already happened may not lie in the future.
+FUTURE_OK = {"event_date"}
+
+
+def _col(prefix: str, name: str) -> str:
+    return ident(f"__{prefix}_{name}")
+
+
+@dataclass(frozen=True)
+class FieldSQL:
+    """SQL for one mapped field. ``pre`` reads ``__r_``; ``reason`` reads ``__r_``/``__p_``;
+    ``value`` reads ``__p_``."""
+
+    pre: str
+    reason: str
+    value: str
+
+
+def field_sql(field: CanonicalField, spec: FieldSpec, native_date: bool) -> FieldSQL:
+    raw, p = _col("r", field.name), _col("p", field.name)
+    if field.type == "date":
+        fmts = [ISO] if native_date or not spec.formats else spec.formats
+        upper = "DATE '2100-12-31'" if field.name in FUTURE_OK else "current_date"
+        reason = (f"CASE WHEN {raw} IS NOT NULL AND {p} IS NULL THEN "
+                  f"{lit('date does not match format ' + ' or '.join(fmts))} "
+                  f"WHEN {p} < DATE '{EARLIEST_DATE}' THEN {lit('date before ' + EARLIEST_DATE)} "
+                  f"WHEN {p} > {upper} THEN 'date is in the future' END")
+        return FieldSQL(f"CAST(try_strptime({raw}, {str_list(fmts)}) AS DATE)", reason, p)
+    if field.type == "integer":
+        lo = field.min if field.min is not None else -(2**31)
+        hi = field.max if field.max is not None else 2**31 - 1
+        reason = (f"CASE WHEN {raw} IS NOT NULL AND {p} IS NULL THEN 'not a whole number' "
+                  f"WHEN {p} NOT BETWEEN {lo} AND {hi} THEN 'outside {lo}-{hi}' END")
+        return FieldSQL(f"TRY_CAST({raw} AS BIGINT)", reason, f"CAST({p} AS INTEGER)")
+    if field.check is not None:
+        pre, reason, value = CHECKS[field.check](raw, p)
+        return FieldSQL(pre, reason, value)
+    if field.values is not None and spec.values is None:
+        canon = {v.lower(): v for v in field.values}
+        pre = f"CASE lower({raw}) " + " ".join(
+            f"WHEN {lit(k)} THEN {lit(v)}" for k, v in canon.items()) + " END"
+        reason = (f"CASE WHEN {raw} IS NOT NULL AND {p} IS NULL THEN "
+                  f"{lit('not one of ' + ', '.join(field.values))} END")
+        return FieldSQL(pre, reason, p)
+    if field.type == "name":
+        return FieldSQL(f"regexp_replace({raw}, '\\s+', ' ', 'g')", "NULL", p)
+    return FieldSQL(raw, "NULL", p)
+
+
+def _mapped_raw(spec: FieldSpec, orig: str) -> tuple[str, str]:
+    """(mapped text, reason) for a values map: '' means mapped to missing, NULL unmapped."""
+    if spec.values is None:
+        return orig, "NULL"
+    codes = {k: v for k, v in spec.values.items() if k != ""}
+    empty = lit(spec.values[""]) if "" in spec.values else "NULL"
+    exact = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in codes.items())
+    folded = " ".join(f"WHEN {lit(k.upper())} THEN {lit(v)}" for k, v in codes.items())
+    lookup = (f"coalesce(CASE {orig} {exact} END, CASE upper({orig}) {folded} END)"
+              if codes else "NULL")
+    mapped = f"CASE WHEN {orig} IS NULL THEN {empty} ELSE {lookup} END"
+    listed = ", ".join(list(codes)[:20])
+    reason = (f"CASE WHEN {orig} IS NOT NULL AND {{m}} IS NULL THEN "
+              f"{lit('code not in the mapping values map (mapped codes: ' + listed + ')')} END")
+    return mapped, reason
+
+
+def _name_parts(m: Mapping) -> dict[str, str]:
+    """given/middle/family derived from given_names or full_name when not mapped directly.
+
+    "family, given": family before the first comma, then given and middle names; with no
+    comma the whole name is the family name. "given family" / "given middle family": first
+    token given, last token family, tokens between middle.
+    """
+    out: dict[str, str] = {}
+    if "given_names" in m.fields:
+        g = f"regexp_extract({_col('v', 'given_names')}, '^(\\S+)\\s*(.*)$', ['g', 'm'])"
+        out["given_name"] = f"{g}.g"
+        out["middle_name"] = f"NULLIF({g}.m, '')"
+    if "full_name" in m.fields:
+        full = _col("v", "full_name")
+        if m.fields["full_name"].layout == "family, given":
+            s = (f"regexp_extract({full}, '^([^,]*),\\s*(\\S*)\\s*(.*)$', ['f', 'g', 'm'])")
+            fam = f"coalesce(NULLIF(trim({s}.f), ''), CASE WHEN strpos({full}, ',') = 0 THEN {full} END)"
+        else:
+            s = f"regexp_extract({full}, '^(\\S+)\\s+(?:(.*)\\s+)?(\\S+)$', ['g', 'm', 'f'])"
+            fam = f"coalesce(NULLIF({s}.f, ''), {full})"
+        out.setdefault("given_name", f"NULLIF({s}.g, '')")
+        out.setdefault("middle_name", f"NULLIF(trim({s}.m), '')")
+        out["family_name"] = fam
+    return {k: v for k, v in out.items() if k not in m.fields}
+
+
+def transform_sql(m: Mapping, columns: list[str], native_dates: set[str] | None = None) -> str:
+    """One SELECT over ``batch`` that validates and canonicalises every row."""
+    native_dates = native_dates or set()
+    cat = catalogue()
+    id_cols = m.record_id_columns
+    sqls = {n: field_sql(cat[n], s, s.column in native_dates) for n, s in m.fields.items()}
+
+    l1 = ["*"] + [f"NULLIF(trim({ident(c)}), '') AS {_col('id', str(i))}"
+                  for i, c in enumerate(id_cols)]
+    l1 += [f"NULLIF(trim({ident(s.column)}), '') AS {_col('o', n)}" for n, s in m.fields.items()]
+    l1b = ["*"]
+    map_reasons: dict[str, str] = {}
+    for n, s in m.fields.items():
+        mapped, reason = _mapped_raw(s, _col("o", n))
+        l1b.append(f"{mapped} AS {_col('m', n)}")
+        map_reasons[n] = reason.replace("{m}", _col("m", n))
+    l1c = ["*"] + [f"NULLIF({_col('m', n)}, '') AS {_col('r', n)}" for n in m.fields]
+    l2 = ["*"] + [f"{f.pre} AS {_col('p', n)}" for n, f in sqls.items()]
+    l3 = ["*"] + [f"coalesce({map_reasons[n]}, {f.reason}) AS {_col('e', n)}"
+                  for n, f in sqls.items()]
+    id_parts = [_col("id", str(i)) for i in range(len(id_cols))]
+    record_id = (f"CASE WHEN {' OR '.join(p + ' IS NULL' for p in id_parts)} THEN NULL "
+                 f"ELSE concat_ws('|', {', '.join(id_parts)}) END")
+    errs = [f"CASE WHEN {record_id} IS NULL THEN struct_pack(field := 'record_id', "
+            f"value := NULL::VARCHAR, reason := "
+            f"{lit('missing record id (' + ', '.join(id_cols) + ' empty)')}) END"]
+    errs += [f"CASE WHEN {_col('e', n)} IS NOT NULL THEN struct_pack(field := {lit(n)}, "
+             f"value := {_col('o', n)}, reason := {_col('e', n)}) END" for n in m.fields]
+    any_error = " OR ".join([f"{record_id} IS NULL"] +
+                            [f"{_col('e', n)} IS NOT NULL" for n in m.fields])
+    # Building the list only for rows that have an error keeps the common path cheap.
+    errors = (f"CASE WHEN {any_error} THEN list_filter([{', '.join(errs)}], "
+              f"lambda e: e IS NOT NULL) ELSE [] END")
+    l4 = ["*", f"{record_id} AS __record_id", f"{errors} AS __errors"]
+    l4 += [f"CASE WHEN {_col('e', n)} IS NULL THEN {f.value} END AS {_col('v', n)}"
+           for n, f in sqls.items()]
+    parts = _name_parts(m)
+    out = [f"{ident(ROW)} AS row_number", "__record_id AS record_id"]
+    for name in stored_fields(m):
+        value = _col("v", name) if name in m.fields else parts[name]
+        out.append(f"{value} AS {ident(name)}")
+    out.append("__errors AS errors")
+    raw_row = "to_json(struct_pack(" + ", ".join(
+        f"{ident(c)} := {ident(c)}" for c in columns if c != ROW) + "))"
+    out.append(f"CASE WHEN len(__errors) > 0 THEN {raw_row} END AS raw_row")
+    layers = [("l1", l1, "batch"), ("l1b", l1b, "l1"), ("l1c", l1c, "l1b"), ("l2", l2, "l1c"),
+              ("l3", l3, "l2"), ("l4", l4, "l3"), ("l5", out, "l4")]
+    ctes = ",\n".join(f"{name} AS (SELECT {', '.join(cols)} FROM {src})"
+                      for name, cols, src in layers)
+    return f"WITH {ctes}\nSELECT *, {content_hash_sql(stored_fields(m))} AS content_md5 FROM l5"
+
+
+def stored_fields(m: Mapping) -> list[str]:
+    """Canonical fields this mapping fills (mapped or derived), in catalogue order.
+
+    The query yields only these; every other canonical column of the record is NULL.
+    """
+    derived = _name_parts(m)
+    return [n for n in catalogue() if n in m.fields or n in derived]
+
+
+def content_hash_sql(fields: list[str]) -> str:
+    """md5 over the named fields and their names: equal hashes mean an unchanged record.
+
+    Only mapped (and derived) fields are hashed; the others are NULL for the whole source.
+    The field names are part of the hash, so a mapping that adds a field makes new versions.
+    """
+    cols = [f"coalesce(CAST({ident(n)} AS VARCHAR), chr(0))" for n in fields]
+    return f"md5(concat_ws(chr(31), {lit(','.join(fields))}, {', '.join(cols)}))"

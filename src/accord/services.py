@@ -1,0 +1,121 @@
+"""The operations the CLI, the HTTP API and the UI share.
+
+Nothing here prints: each operation returns plain data (dataclasses / dicts) and reports
+progress through an optional callback. Front ends decide how to show it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accord.ingest import IngestResult, ingest_file
+from accord.store import Store
+
+StepProgress = Callable[[str, float], None]
+RowProgress = Callable[[int], None]
+
+
+def synth(persons: int, seed: int, out: Path, fmt: str = "csv",
+          progress: StepProgress | None = None) -> Any:
+    """Generate a synthetic world of agency extracts with mappings and ground truth."""
+    from accord.synth import generate
+
+    return generate(persons, seed, out, fmt=fmt, progress=progress)  # type: ignore[arg-type]
+
+
+def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str = "system",
+           progress: RowProgress | None = None) -> IngestResult:
+    """Validate and store one extract; atomic and idempotent."""
+    with Store(db) as store:
+        return ingest_file(store, mapping, file, user=user, progress=progress)
+
+
+@dataclass
+class SourceSummary:
+    source: str
+    system: str
+    records: int
+    versions: int
+    quarantined_last_batch: int
+    last_batch: int
+
+
+def sources(db: Path) -> list[SourceSummary]:
+    """Per source: current records, stored versions and the last batch's quarantine count."""
+    with Store(db, read_only=True) as store:
+        rows = store.query("""
+            SELECT s.source, s.system,
+                   (SELECT count(DISTINCT record_id) FROM records r WHERE r.source = s.source),
+                   (SELECT count(*) FROM records r WHERE r.source = s.source),
+                   b.quarantined, s.last_batch
+            FROM sources s JOIN ingest_batches b ON b.batch_id = s.last_batch
+            ORDER BY s.source""")
+    return [SourceSummary(*r) for r in rows]
+
+
+def batches(db: Path, limit: int = 50) -> list[dict[str, Any]]:
+    """Ingest batches, newest first, with their reconciliation counts."""
+    with Store(db, read_only=True) as store:
+        cur = store.con.execute(
+            "SELECT batch_id AS batch, source, system, file_name, file_sha256, user_id, "
+            "CAST(finished_at AS VARCHAR) AS finished_at, rows_read, accepted, new_records, new_versions, unchanged, quarantined "
+            "FROM ingest_batches ORDER BY batch_id DESC LIMIT ?", [limit])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def quarantine_summary(db: Path, batch: int | None = None,
+                       source: str | None = None) -> list[dict[str, Any]]:
+    """Quarantined rows grouped by source, field and reason, with example row numbers.
+
+    Raw values are not shown here: they are person data and are read only through the
+    governance gate.
+    """
+    where, params = ["TRUE"], []
+    if batch is not None:
+        where.append("batch_id = ?")
+        params.append(batch)
+    if source is not None:
+        where.append("source = ?")
+        params.append(source)
+    with Store(db, read_only=True) as store:
+        if batch is None:
+            where.append("batch_id IN (SELECT last_batch FROM sources)")
+        cur = store.con.execute(
+            f"SELECT batch_id AS batch, source, field, reason, count(*) AS rows, "
+            f"list(row_number ORDER BY row_number)[1:5] AS example_rows FROM quarantine "
+            f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY batch, source, rows DESC", params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+@dataclass
+class DemoResult:
+    out: Path
+    db: Path
+    persons: int
+    world: Any
+    ingests: list[IngestResult] = field(default_factory=list)
+
+
+def demo(out: Path, persons: int = 20_000, seed: int = 7,
+         step: StepProgress | None = None, rows: RowProgress | None = None) -> DemoResult:
+    """Generate a world into ``out``, ingest every extract into a fresh store there."""
+    out.mkdir(parents=True, exist_ok=True)
+    world_dir = out / "world"
+    if world_dir.exists():
+        shutil.rmtree(world_dir)
+    db = out / "accord.duckdb"
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    world = synth(persons, seed, world_dir, progress=step)
+    result = DemoResult(out=out, db=db, persons=persons, world=world)
+    for ex in world.extracts:
+        if step:
+            step(f"ingest {ex.source}", 0.0)
+        result.ingests.append(ingest(db, ex.mapping_path, progress=rows))
+    return result

@@ -1,0 +1,1 @@
+"""Source mapping contract and readers for agency extracts."""

@@ -1,0 +1,101 @@
+"""The embedded store: one DuckDB file holding every stage's tables.
+
+Each stage owns its tables and declares them in its own ``schema`` module; the store
+applies them in data-flow order. Opening a store never changes data, only creates
+missing tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from accord.errors import StoreError
+
+STORE_FORMAT = 1
+
+_META_DDL = [
+    "CREATE TABLE IF NOT EXISTS accord_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+]
+
+
+def _stage_schemas() -> list[list[str]]:
+    # Imported here so each stage's module owns its DDL; order follows the data flow.
+    from accord.ingest import schema as ingest_schema
+
+    return [ingest_schema.DDL]
+
+
+class Store:
+    """A DuckDB connection to an Accord store file, with its schema applied."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no such store (run `accord ingest` or `accord demo` first)")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as e:
+            raise StoreError(f"{self.path}: cannot open store: {e}") from None
+        except duckdb.Error as e:
+            raise StoreError(f"{self.path}: not a readable DuckDB store: {e}") from None
+        self.con.execute("SET enable_progress_bar = false")
+        self.con.execute("SET TimeZone = 'UTC'")
+        # Bulk inserts may write in parallel; nothing relies on physical row order.
+        self.con.execute("SET preserve_insertion_order = false")
+        if not read_only:
+            self._migrate()
+        self._check_format()
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            for ddl in _META_DDL:
+                self.con.execute(ddl)
+            self.con.execute(
+                "INSERT INTO accord_meta VALUES ('format', ?) ON CONFLICT DO NOTHING",
+                [str(STORE_FORMAT)],
+            )
+            for stage in _stage_schemas():
+                for ddl in stage:
+                    self.con.execute(ddl)
+
+    def _check_format(self) -> None:
+        try:
+            rows = self.con.execute("SELECT value FROM accord_meta WHERE key = 'format'").fetchall()
+        except duckdb.CatalogException:
+            raise StoreError(f"{self.path}: not an Accord store (no accord_meta table)") from None
+        if not rows or int(rows[0][0]) != STORE_FORMAT:
+            found = rows[0][0] if rows else None
+            raise StoreError(f"{self.path}: store format {found} is not {STORE_FORMAT}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: commit on success, roll back on any exception."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
