@@ -24,7 +24,7 @@ def synth(persons: int, seed: int, out: Path, fmt: str = "csv",
     """Generate a synthetic world of agency extracts with mappings and ground truth."""
     from accord.synth import generate
 
-    return generate(persons, seed, out, fmt=fmt, progress=progress)  # type: ignore[arg-type]
+    return generate(persons, seed, out, fmt=fmt, progress=progress)
 
 
 def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str = "system",
@@ -62,7 +62,8 @@ def batches(db: Path, limit: int = 50) -> list[dict[str, Any]]:
     with Store(db, read_only=True) as store:
         cur = store.con.execute(
             "SELECT batch_id AS batch, source, system, file_name, file_sha256, user_id, "
-            "CAST(finished_at AS VARCHAR) AS finished_at, rows_read, accepted, new_records, new_versions, unchanged, quarantined "
+            "CAST(finished_at AS VARCHAR) AS finished_at, rows_read, accepted, new_records, "
+            "new_versions, unchanged, quarantined "
             "FROM ingest_batches ORDER BY batch_id DESC LIMIT ?", [limit])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -75,7 +76,8 @@ def quarantine_summary(db: Path, batch: int | None = None,
     Raw values are not shown here: they are person data and are read only through the
     governance gate.
     """
-    where, params = ["TRUE"], []
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
     if batch is not None:
         where.append("batch_id = ?")
         params.append(batch)

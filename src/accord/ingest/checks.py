@@ -22,21 +22,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from accord.sql_text import str_list
-
 Check = Callable[[str, str], tuple[str, str, str]]
 """check(raw, p) -> (pre, reason, value): ``pre`` is computed once from the trimmed raw
 text into column ``p``; ``reason`` (over raw and p) is NULL when valid; ``value`` (over p)
 is the normalised value stored when valid."""
 
 USPS_CODES = (
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI UM FM MH PW "
-    "AA AE AP"
-).split()
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
+    "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
+    "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
+    "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI",
+    "UM", "FM", "MH", "PW", "AA", "AE", "AP",
+)
 
 
 def _digits(raw: str, strip: str = "[ -]") -> str:
+    if strip == "[ -]":  # the common case, without a regular expression
+        return f"replace(replace({raw}, '-', ''), ' ', '')"
     return f"regexp_replace({raw}, '{strip}', '', 'g')"
 
 
@@ -87,17 +89,20 @@ def a_number(raw: str, p: str) -> tuple[str, str, str]:
     reason = (f"CASE WHEN NOT regexp_full_match({p}, '[0-9]{{7,9}}') "
               f"THEN 'A-number must be 7 to 9 digits, optionally prefixed with A' "
               f"WHEN TRY_CAST({p} AS BIGINT) = 0 THEN 'A-number cannot be all zeros' END")
-    return f"regexp_replace(upper({raw}), '^A|[ -]', '', 'g')", reason, f"lpad({p}, 9, '0')"
+    d = _digits(f"upper({raw})")
+    pre = f"CASE WHEN starts_with({d}, 'A') THEN substr({d}, 2) ELSE {d} END"
+    return pre, reason, f"lpad({p}, 9, '0')"
 
 
 def passport(raw: str, p: str) -> tuple[str, str, str]:
     reason = (f"CASE WHEN NOT regexp_full_match({p}, '[A-Z0-9]{{5,20}}') "
               f"THEN 'passport number must be 5 to 20 letters and digits' END")
-    return f"regexp_replace(upper({raw}), '[ ]', '', 'g')", reason, p
+    return f"replace(upper({raw}), ' ', '')", reason, p
 
 
 def state(raw: str, p: str) -> tuple[str, str, str]:
-    reason = (f"CASE WHEN NOT list_contains({str_list(USPS_CODES)}, {p}) "
+    codes = ", ".join(f"'{c}'" for c in USPS_CODES)
+    reason = (f"CASE WHEN {p} NOT IN ({codes}) "
               f"THEN 'not a USPS state or territory code' END")
     return f"upper({raw})", reason, p
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from accord.errors import SourceFileError
 from accord.faults import checkpoint
-from accord.ingest.transform import stored_fields, transform_sql
+from accord.ingest.transform import content_hash_sql, stored_fields, transform_sql
 from accord.sources.mapping import MappingFile, load_mapping_file
 from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, open_extract
 from accord.sql_text import ident
@@ -149,7 +149,7 @@ def _store_batch(store: Store, mf: MappingFile, batch_id: int, bad: list[Any]) -
     # Record ids the file repeats (usually none), with their rows and distinct contents.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _ids AS SELECT record_id, min(row_number) AS first_row, "
-        "count(*) AS n, count(DISTINCT content_md5) AS n_md5, "
+        "count(*) AS n, count(DISTINCT content_hash) AS n_distinct, "
         "list(row_number ORDER BY row_number)[1:10] AS rows FROM _stage "
         "WHERE len(errors) = 0 AND record_id IN (SELECT record_id FROM _stage "
         "WHERE len(errors) = 0 GROUP BY record_id HAVING count(*) > 1) GROUP BY record_id")
@@ -158,11 +158,12 @@ def _store_batch(store: Store, mf: MappingFile, batch_id: int, bad: list[Any]) -
         "INSERT INTO quarantine SELECT ?, ?, s.row_number, s.record_id, 'record_id', s.record_id, "
         "'record id appears in rows ' || array_to_string(i.rows, ', ') || "
         "' with different values', '[]', to_json(s) FROM _stage s JOIN _ids i USING (record_id) "
-        "WHERE i.n_md5 > 1 AND len(s.errors) = 0", [batch_id, src])
-    conflicted = int(store.scalar("SELECT coalesce(sum(n), 0) FROM _ids WHERE n_md5 > 1"))
+        "WHERE i.n_distinct > 1 AND len(s.errors) = 0", [batch_id, src])
+    conflicted = int(store.scalar("SELECT coalesce(sum(n), 0) FROM _ids WHERE n_distinct > 1"))
     repeats = int(store.scalar("SELECT count(*) FROM _ids"))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _current AS SELECT record_id, version, content_md5 "
+        f"CREATE OR REPLACE TEMP TABLE _current AS SELECT record_id, version, "
+        f"{content_hash_sql()} AS content_hash "
         "FROM records WHERE source = ? "
         "QUALIFY version = max(version) OVER (PARTITION BY record_id)", [src])
     # Rows to store: valid, first of their record id (the rest repeat it), not conflicted,
@@ -171,18 +172,18 @@ def _store_batch(store: Store, mf: MappingFile, batch_id: int, bad: list[Any]) -
     # Of a repeated record id keep the first row; conflicted ids were quarantined above.
     first_only = ("AND (s.record_id NOT IN (SELECT record_id FROM _ids) OR "
                   "(s.record_id, s.row_number) IN (SELECT (record_id, first_row) FROM _ids "
-                  "WHERE n_md5 = 1))") if repeats else ""
+                  "WHERE n_distinct = 1))") if repeats else ""
     cols = [ident(n) for n in stored_fields(mf.spec)]
     insert_cols = "".join(f"s.{c}, " for c in cols)
     if has_current:
         version, join = "coalesce(c.version, 0) + 1", "LEFT JOIN _current c USING (record_id)"
-        changed = "AND c.content_md5 IS DISTINCT FROM s.content_md5"
+        changed = "AND c.content_hash IS DISTINCT FROM s.content_hash"
     else:  # first load of this source: every valid record is new
         version, join, changed = "1", "", ""
     con.execute(
         f"INSERT INTO records (source, record_id, version, system, {''.join(c + ', ' for c in cols)}"
-        f"content_md5, batch_id, row_number) SELECT ?, s.record_id, {version}, ?, "
-        f"{insert_cols}s.content_md5, ?, s.row_number FROM _stage s {join} "
+        f"batch_id, row_number) SELECT ?, s.record_id, {version}, ?, "
+        f"{insert_cols}?, s.row_number FROM _stage s {join} "
         f"WHERE len(s.errors) = 0 {changed} {first_only}",
         [src, system, batch_id])
     new_records, new_versions = store.query(

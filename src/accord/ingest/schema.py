@@ -48,7 +48,6 @@ DDL: list[str] = [
   version INTEGER NOT NULL,
   system VARCHAR NOT NULL,
   {record_columns_ddl()},
-  content_md5 VARCHAR NOT NULL,
   batch_id BIGINT NOT NULL,
   row_number BIGINT NOT NULL
 )""",

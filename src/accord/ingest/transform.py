@@ -4,7 +4,7 @@
 columns plus ``__row``). It yields ``row_number``, ``record_id``, every canonical field
 (typed; NULL where unmapped), ``errors`` (a list of {field, value, reason}), ``raw_row``
 (the whole source row as JSON, for rows with errors, so nothing is lost) and
-``content_md5`` (equal hashes mean an unchanged record).
+``content_hash`` (equal hashes mean an unchanged record).
 
 Layers, so that each expensive expression runs once per row:
   l1  trimmed raw text per field (``__o_``), after a values map (``__r_``)
@@ -29,6 +29,14 @@ ISO = "%Y-%m-%d"
 EARLIEST_DATE = "1880-01-01"
 # Dates that record something that already happened may not lie in the future.
 FUTURE_OK = {"event_date"}
+
+
+def _trimmed(column: str) -> str:
+    """The column's text without surrounding spaces; an empty cell is NULL. (trim() runs
+    only where there is something to trim: most cells have nothing.)"""
+    c = ident(column)
+    return (f"NULLIF(CASE WHEN starts_with({c}, ' ') OR ends_with({c}, ' ') THEN trim({c}) "
+            f"ELSE {c} END, '')")
 
 
 def _col(prefix: str, name: str) -> str:
@@ -72,7 +80,9 @@ def field_sql(field: CanonicalField, spec: FieldSpec, native_date: bool) -> Fiel
                   f"{lit('not one of ' + ', '.join(field.values))} END")
         return FieldSQL(pre, reason, p)
     if field.type == "name":
-        return FieldSQL(f"regexp_replace({raw}, '\\s+', ' ', 'g')", "NULL", p)
+        collapse = f"regexp_replace({raw}, '\\s+', ' ', 'g')"
+        needs = f"regexp_matches({raw}, '\\s\\s|[\\t\\n\\r]')"
+        return FieldSQL(f"CASE WHEN {needs} THEN {collapse} ELSE {raw} END", "NULL", p)
     return FieldSQL(raw, "NULL", p)
 
 
@@ -126,9 +136,8 @@ def transform_sql(m: Mapping, columns: list[str], native_dates: set[str] | None 
     id_cols = m.record_id_columns
     sqls = {n: field_sql(cat[n], s, s.column in native_dates) for n, s in m.fields.items()}
 
-    l1 = ["*"] + [f"NULLIF(trim({ident(c)}), '') AS {_col('id', str(i))}"
-                  for i, c in enumerate(id_cols)]
-    l1 += [f"NULLIF(trim({ident(s.column)}), '') AS {_col('o', n)}" for n, s in m.fields.items()]
+    l1 = ["*"] + [f"{_trimmed(c)} AS {_col('id', str(i))}" for i, c in enumerate(id_cols)]
+    l1 += [f"{_trimmed(s.column)} AS {_col('o', n)}" for n, s in m.fields.items()]
     l1b = ["*"]
     map_reasons: dict[str, str] = {}
     for n, s in m.fields.items():
@@ -168,7 +177,7 @@ def transform_sql(m: Mapping, columns: list[str], native_dates: set[str] | None 
               ("l3", l3, "l2"), ("l4", l4, "l3"), ("l5", out, "l4")]
     ctes = ",\n".join(f"{name} AS (SELECT {', '.join(cols)} FROM {src})"
                       for name, cols, src in layers)
-    return f"WITH {ctes}\nSELECT *, {content_hash_sql(stored_fields(m))} AS content_md5 FROM l5"
+    return f"WITH {ctes}\nSELECT *, {content_hash_sql(stored_fields(m))} AS content_hash FROM l5"
 
 
 def stored_fields(m: Mapping) -> list[str]:
@@ -180,11 +189,16 @@ def stored_fields(m: Mapping) -> list[str]:
     return [n for n in catalogue() if n in m.fields or n in derived]
 
 
-def content_hash_sql(fields: list[str]) -> str:
-    """md5 over the named fields and their names: equal hashes mean an unchanged record.
+def content_hash_sql(present: list[str] | None = None) -> str:
+    """64-bit hash over every canonical column: equal hashes mean an unchanged record.
 
-    Only mapped (and derived) fields are hashed; the others are NULL for the whole source.
-    The field names are part of the hash, so a mapping that adds a field makes new versions.
+    Columns not in ``present`` are hashed as typed NULLs, so the hash of a freshly mapped
+    row equals the hash of the same record read back from ``records``. Hashes are never
+    stored: both sides are computed in the same run, so they never depend on the engine
+    version that wrote the store.
     """
-    cols = [f"coalesce(CAST({ident(n)} AS VARCHAR), chr(0))" for n in fields]
-    return f"md5(concat_ws(chr(31), {lit(','.join(fields))}, {', '.join(cols)}))"
+    cols = []
+    for f in catalogue().values():
+        cols.append(ident(f.name) if present is None or f.name in present
+                    else f"CAST(NULL AS {f.sql_type})")
+    return f"hash({', '.join(cols)})"

@@ -1,0 +1,158 @@
+"""Ingest speed and memory: Accord vs. plain loaders on the same files, in one run.
+
+    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--persons 0]
+
+Contenders, each in its own process (peak RSS is per process):
+- accord: `ingest_file` — read, validate every field, quarantine, hash, version, store.
+- duckdb-read_csv: DuckDB's own CSV reader into a table, all text, no validation (a floor).
+- pyarrow-read: pyarrow's CSV reader only, nothing stored (a floor for reading).
+With --persons N it also ingests every extract of an N-person synthetic world.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+MAPPING = """source: bench
+system: eoir-case
+format: csv
+record_id: case_no
+fields:
+  full_name: {column: alien_name, layout: "family, given"}
+  dob: {column: birthdate, format: "%m/%d/%Y"}
+  a_number: a_number
+  ssn: ssn
+  citizenship_country: nationality
+  street: street
+  city: city
+  state: state
+  zip: zip
+  case_status: {column: case_status, values: {"REMOVAL ORDERED": final_order, PENDING: in_proceedings, CLOSED: terminated}}
+  case_decision_date: {column: decided, format: "%Y%m%d"}
+"""
+
+
+def make_csv(path: Path, rows: int, seed: int = 1) -> None:
+    r = np.random.default_rng(seed)
+
+    def pick(values: list[str]) -> np.ndarray:
+        return np.array(values)[r.integers(0, len(values), rows)]
+
+    def digits(lo: int, hi: int, width: int) -> np.ndarray:
+        return np.char.zfill(r.integers(lo, hi, rows).astype(str), width)
+
+    ssn = np.char.add(np.char.add(np.char.add(np.char.add(digits(1, 665, 3), "-"),
+                                              digits(1, 99, 2)), "-"), digits(1, 9999, 4))
+    dob = np.char.add(np.char.add(np.char.add(np.char.add(digits(1, 13, 2), "/"),
+                                              digits(1, 29, 2)), "/"),
+                      r.integers(1930, 2010, rows).astype(str))
+    decided = np.char.add(np.char.add(r.integers(2000, 2025, rows).astype(str),
+                                      digits(1, 13, 2)), digits(1, 29, 2))
+    families = ["GARCIA", "NGUYEN", "SMITH", "WANG", "DE LA CRUZ", "AL-SAYED", "KOWALSKI"]
+    givens = ["MARIA JOSE", "VAN", "JOHN A", "LI", "FATIMA", "PIOTR", "ANA"]
+    table = pa.table({
+        "case_no": np.char.add("C", np.char.zfill(np.arange(rows).astype(str), 9)),
+        "a_number": np.char.add("A", digits(10_000_000, 999_999_999, 9)),
+        "alien_name": np.char.add(np.char.add(pick(families), ", "), pick(givens)),
+        "birthdate": dob, "ssn": ssn,
+        "nationality": pick(["MEXICO", "GUATEMALA", "VIETNAM", "CHINA", "INDIA"]),
+        "street": np.char.add(r.integers(1, 9999, rows).astype(str), pick([" MAIN ST", " OAK AVE"])),
+        "city": pick(["AUSTIN", "EL PASO", "HOUSTON"]), "state": pick(["TX", "CA", "NY"]),
+        "zip": digits(1001, 99999, 5),
+        "case_status": pick(["PENDING", "CLOSED", "REMOVAL ORDERED"]), "decided": decided,
+    })
+    pacsv.write_csv(table, path)
+
+
+def run_one(kind: str, csv: Path, mapping: Path, work: Path) -> dict[str, float]:
+    t = time.perf_counter()
+    rows = 0
+    if kind == "accord":
+        from accord.ingest import ingest_file
+        from accord.store import Store
+
+        with Store(work / "accord.duckdb") as store:
+            res = ingest_file(store, mapping, csv)
+        rows = res.rows_read
+    elif kind == "duckdb-read_csv":
+        import duckdb
+
+        con = duckdb.connect(str(work / "duck.duckdb"))
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv}', all_varchar = true)")
+        rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+        con.close()
+    elif kind == "pyarrow-read":
+        rows = pacsv.read_csv(csv).num_rows
+    seconds = time.perf_counter() - t
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "peak_mb": peak_mb}
+
+
+def contender(kind: str, csv: Path, mapping: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as work:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--run", kind, "--csv", str(csv), "--mapping", str(mapping),
+             "--work", work], capture_output=True, text=True, check=True)
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def world(persons: int, work: Path) -> None:
+    from accord.ingest import ingest_file
+    from accord.store import Store
+    from accord.synth import generate
+
+    w = generate(persons, 1, work / "world")
+    total, t = 0, time.perf_counter()
+    with Store(work / "world.duckdb") as store:
+        for ex in w.extracts:
+            t1 = time.perf_counter()
+            res = ingest_file(store, ex.mapping_path)
+            dt = time.perf_counter() - t1
+            total += res.rows_read
+            print(f"  {ex.source:10s} {res.rows_read:>10,} rows {dt:6.2f} s "
+                  f"{res.rows_read / dt:>10,.0f} rows/s  quarantined {res.quarantined:,}")
+    dt = time.perf_counter() - t
+    print(f"  {'all':10s} {total:>10,} rows {dt:6.2f} s {total / dt:>10,.0f} rows/s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--persons", type=int, default=0, help="also ingest an N-person world")
+    ap.add_argument("--run", help=argparse.SUPPRESS)
+    ap.add_argument("--csv", help=argparse.SUPPRESS)
+    ap.add_argument("--mapping", help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.run:
+        print(json.dumps(run_one(args.run, Path(args.csv), Path(args.mapping), Path(args.work))))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        csv, mapping = work / "bench.csv", work / "bench.yaml"
+        make_csv(csv, args.rows)
+        mapping.write_text(MAPPING, encoding="utf-8")
+        size = csv.stat().st_size / 1e6
+        print(f"CSV: {args.rows:,} rows, 12 columns, {size:.0f} MB (11 mapped fields)")
+        print(f"{'contender':18s} {'seconds':>8s} {'rows/s':>12s} {'peak MB':>9s}")
+        for kind in ("accord", "duckdb-read_csv", "pyarrow-read"):
+            r = contender(kind, csv, mapping)
+            print(f"{kind:18s} {r['seconds']:8.2f} {r['rows_per_s']:12,.0f} {r['peak_mb']:9.0f}")
+        if args.persons:
+            print(f"synthetic world, {args.persons:,} persons (accord ingest per extract):")
+            world(args.persons, work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Docs that tests keep honest: README commands, .ci/run, CLI commands and help."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _first_block() -> list[str]:
+    m = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert m, "README has no sh code block"
+    return [line.split("#")[0].strip() for line in m.group(1).splitlines() if line.strip()]
+
+
+def test_readme_opens_with_demo_and_test_commands() -> None:
+    assert _first_block() == ["make demo", "make test"]
+    # Nothing but the title and one paragraph may come before the two commands.
+    head = README.split("```sh", 1)[0]
+    assert "##" not in head
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.strip() for line in ci.splitlines()
+                if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    assert commands == [_first_block()[1]]
+
+
+@pytest.mark.parametrize("target", ["demo", "test"])
+def test_make_targets_exist(target: str) -> None:
+    out = subprocess.run(["make", "-n", "-C", str(ROOT), target], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def _cli_commands() -> set[str]:
+    return {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+
+
+def test_every_cli_command_is_in_the_readme_and_every_readme_command_exists() -> None:
+    documented = set(re.findall(r"`accord ([a-z][a-z-]*)", README))
+    assert documented, "README documents no accord commands"
+    assert _cli_commands() - documented == set(), "commands missing from README"
+    assert documented - _cli_commands() == set(), "README names commands that do not exist"
+
+
+@pytest.mark.parametrize("command", sorted(_cli_commands()))
+def test_help_works_for_every_command(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_readme_options_exist_in_cli_help() -> None:
+    runner = CliRunner()
+    for command, flags in re.findall(r"`accord ([a-z-]+)((?: [^`]*)?)`", README):
+        if command not in _cli_commands():
+            continue
+        help_text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
+        for flag in re.findall(r"--[a-z][a-z-]*", flags):
+            assert flag in help_text, f"README shows `accord {command} {flag}`, help does not"
+
+
+def test_ingest_doc_lists_every_canonical_field_check() -> None:
+    from accord.ingest.checks import CHECKS
+    from accord.sources.fields import catalogue
+
+    doc = (ROOT / "docs" / "ingest.md").read_text(encoding="utf-8")
+    checked = {f.name for f in catalogue().values() if f.check in CHECKS}
+    missing = {name for name in checked if f"`{name}`" not in doc}
+    assert missing == set()
