@@ -38,7 +38,9 @@ fields:
   city: city
   state: state
   zip: zip
-  case_status: {column: case_status, values: {"REMOVAL ORDERED": final_order, PENDING: in_proceedings, CLOSED: terminated}}
+  case_status:
+    column: case_status
+    values: {"REMOVAL ORDERED": final_order, PENDING: in_proceedings, CLOSED: terminated}
   case_decision_date: {column: decided, format: "%Y%m%d"}
 """
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -77,7 +78,7 @@ def _rows_callback(progress: Progress, label: str) -> Callable[[int], None]:
 
 
 def _fail(e: AccordError) -> None:
-    err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -185,6 +186,57 @@ def quarantine(
         return
     _table(["batch", "source", "field", "reason", "rows", "example rows"],
            [list(r.values()) for r in rows])
+
+
+@app.command()
+def resolve(
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = "system",
+    settings: Annotated[Path | None, typer.Option(help="Settings YAML (default: built in).")]
+    = None,
+    model_out: Annotated[Path | None, typer.Option("--model-out",
+                                                   help="Save the trained model (JSON).")] = None,
+    model_in: Annotated[Path | None, typer.Option("--model", help="Use a saved model instead "
+                                                  "of training.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Link and cluster all current records into persons with stable ids."""
+    try:
+        with _progress(not as_json) as p:
+            summary = services.resolve(db, user=user, settings=settings, model_out=model_out,
+                                       model_in=model_in, step=_step_callback(p))
+    except AccordError as e:
+        _fail(e)
+    if as_json:
+        d = summary.to_dict()
+        d.pop("model")
+        out.print_json(json.dumps(d))
+        return
+    for msg in summary.blocking_messages:
+        err.print(f"[yellow]note:[/yellow] {msg}", highlight=False)
+    out.print(
+        f"run {summary.run_id}: {summary.records:,} records, {summary.pairs:,} pairs compared, "
+        f"{summary.links:,} links, {summary.review:,} for review, {summary.rejected_links:,} "
+        f"rejected by guards -> {summary.entities:,} persons ({summary.kept_ids:,} ids kept, "
+        f"{summary.merges:,} merges, {summary.splits:,} splits) [{summary.seconds:.1f} s]",
+        highlight=False)
+
+
+@app.command()
+def evaluate(
+    truth: Annotated[Path, typer.Option("--truth", help="truth.csv: source,record_id,person_id")],
+    db: DbOption = Path("accord.duckdb"),
+    as_json: JsonOption = False,
+) -> None:
+    """Linkage quality against ground truth: pairwise and B-cubed precision and recall."""
+    try:
+        metrics = services.evaluate(db, truth)
+    except AccordError as e:
+        _fail(e)
+    if as_json:
+        out.print_json(json.dumps(metrics))
+        return
+    _table(["metric", "value"], [[k, v] for k, v in metrics.items()])
 
 
 @app.command()

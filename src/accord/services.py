@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.ingest import IngestResult, ingest_file
+from accord.sources.mapping import load_mapping
 from accord.store import Store
 
 StepProgress = Callable[[str, float], None]
@@ -30,6 +31,7 @@ def synth(persons: int, seed: int, out: Path, fmt: str = "csv",
 def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str = "system",
            progress: RowProgress | None = None) -> IngestResult:
     """Validate and store one extract; atomic and idempotent."""
+    load_mapping(mapping)  # a bad mapping is reported before any store is opened or created
     with Store(db) as store:
         return ingest_file(store, mapping, file, user=user, progress=progress)
 
@@ -121,3 +123,23 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
             step(f"ingest {ex.source}", 0.0)
         result.ingests.append(ingest(db, ex.mapping_path, progress=rows))
     return result
+
+
+def resolve(db: Path, *, user: str = "system", settings: Path | None = None,
+            model_out: Path | None = None, model_in: Path | None = None,
+            step: StepProgress | None = None) -> Any:
+    """Link and cluster every current record; stable person ids."""
+    from accord.resolve.pipeline import resolve as run
+    from accord.resolve.settings import load_settings
+
+    with Store(db) as store:
+        return run(store, load_settings(settings), user=user, model_path=model_out,
+                   model_in=model_in, step=step)
+
+
+def evaluate(db: Path, truth: Path) -> dict[str, Any]:
+    """Linkage quality of the store's entities against a truth file."""
+    from accord.eval.metrics import evaluate as run
+
+    with Store(db) as store:
+        return run(store, truth)

@@ -26,8 +26,9 @@ _META_DDL = [
 def _stage_schemas() -> list[list[str]]:
     # Imported here so each stage's module owns its DDL; order follows the data flow.
     from accord.ingest import schema as ingest_schema
+    from accord.resolve import schema as resolve_schema
 
-    return [ingest_schema.DDL]
+    return [ingest_schema.DDL, resolve_schema.DDL]
 
 
 class Store:

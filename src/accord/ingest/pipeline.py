@@ -78,7 +78,9 @@ def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None 
                 progress(parsed)
         con.unregister("batch")
         bad = extract.bad_rows
-        if len(bad) > 10 and len(bad) > MAX_BAD_ROW_SHARE * (len(bad) + parsed):
+        # No row parsed at all, or most rows of a larger file: the file is not as declared.
+        unparseable = not parsed or (len(bad) > 10 and len(bad) > MAX_BAD_ROW_SHARE * (len(bad) + parsed))
+        if bad and unparseable:
             first = bad[0]
             raise SourceFileError(
                 str(path), f"{len(bad)} of {len(bad) + parsed} rows cannot be parsed as declared "

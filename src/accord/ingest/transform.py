@@ -68,7 +68,11 @@ def field_sql(field: CanonicalField, spec: FieldSpec, native_date: bool) -> Fiel
         hi = field.max if field.max is not None else 2**31 - 1
         reason = (f"CASE WHEN {raw} IS NOT NULL AND {p} IS NULL THEN 'not a whole number' "
                   f"WHEN {p} NOT BETWEEN {lo} AND {hi} THEN 'outside {lo}-{hi}' END")
-        return FieldSQL(f"TRY_CAST({raw} AS BIGINT)", reason, f"CAST({p} AS INTEGER)")
+        # Digits only (a trailing .0 allowed): TRY_CAST alone would round 2021.5 to 2022 and
+        # accept 0x7E5 or 2_021.
+        whole = (f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]+(\\.0*)?') "
+                 f"THEN split_part({raw}, '.', 1) END")
+        return FieldSQL(f"TRY_CAST({whole} AS BIGINT)", reason, f"CAST({p} AS INTEGER)")
     if field.check is not None:
         pre, reason, value = CHECKS[field.check](raw, p)
         return FieldSQL(pre, reason, value)
@@ -149,8 +153,12 @@ def transform_sql(m: Mapping, columns: list[str], native_dates: set[str] | None 
     l3 = ["*"] + [f"coalesce({map_reasons[n]}, {f.reason}) AS {_col('e', n)}"
                   for n, f in sqls.items()]
     id_parts = [_col("id", str(i)) for i in range(len(id_cols))]
+    # Composite ids join their parts with '|'; a '|' or '\' inside a part is escaped so that
+    # different rows never share an id (("a|b", "c") vs ("a", "b|c")).
+    joined = (id_parts[0] if len(id_parts) == 1 else "concat_ws('|', " + ", ".join(
+        f"replace(replace({p}, '\\', '\\\\'), '|', '\\|')" for p in id_parts) + ")")
     record_id = (f"CASE WHEN {' OR '.join(p + ' IS NULL' for p in id_parts)} THEN NULL "
-                 f"ELSE concat_ws('|', {', '.join(id_parts)}) END")
+                 f"ELSE {joined} END")
     errs = [f"CASE WHEN {record_id} IS NULL THEN struct_pack(field := 'record_id', "
             f"value := NULL::VARCHAR, reason := "
             f"{lit('missing record id (' + ', '.join(id_cols) + ' empty)')}) END"]

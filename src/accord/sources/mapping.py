@@ -57,6 +57,9 @@ class CsvOptions(_Strict):
     def _columns_without_header(self) -> CsvOptions:
         if not self.header and not self.columns:
             raise ValueError("header: false needs columns: [names in file order]")
+        if self.header and self.columns:
+            raise ValueError("columns: names the columns of a file without a header row; "
+                             "it needs header: false")
         return self
 
 
@@ -200,7 +203,10 @@ def parse_mapping(text: str, path: str = "<mapping>") -> Mapping:
     """Parse and validate mapping YAML text; raise MappingError naming key and line."""
     try:
         node = yaml.compose(text, Loader=_LineLoader)
-        data = yaml.safe_load(text)
+        if node is not None:
+            _check_duplicate_keys(node, path)
+            _keep_source_text(node)
+        data = _LineLoader("").construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -211,23 +217,86 @@ def parse_mapping(text: str, path: str = "<mapping>") -> Mapping:
     try:
         return Mapping.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = tuple(err["loc"])
-        ctx_err = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_err, _FieldError):
-            loc, msg = ctx_err.loc, ctx_err.message
-        elif err["type"] == "extra_forbidden":
-            msg = f"unknown key {loc[-1]!r}" + _expected_keys(loc)
-        elif err["type"] == "missing":
-            msg = f"missing required key {loc[-1]!r}"
-            loc = loc[:-1]
-        else:
-            msg = err["msg"]
-            if err["type"] == "literal_error":
-                msg = f"got {err['input']!r}; {msg.lower()}"
-        key = ".".join(str(p) for p in loc if not str(p).startswith(("str", "list[")))
-        line = _node_line(node, tuple(p for p in loc if not str(p).startswith(("str", "list["))))
-        raise MappingError(path, line, key or None, msg) from None
+        loc, msg = _describe(e)
+    # Raised outside the except block: the pydantic error (which the garbage collector cannot
+    # traverse) must not stay reachable from this error, or it keeps every caller's frame
+    # (an open store included) alive for the life of the process.
+    key = ".".join(str(p) for p in loc if not str(p).startswith(("str", "list[")))
+    line = _node_line(node, tuple(p for p in loc if not str(p).startswith(("str", "list["))))
+    raise MappingError(path, line, key or None, msg)
+
+
+def _describe(e: ValidationError) -> tuple[tuple[Any, ...], str]:
+    """(location, message) of the first validation error, as plain values."""
+    err = e.errors()[0]
+    loc = tuple(err["loc"])
+    ctx_err = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, _FieldError):
+        loc, msg = ctx_err.loc, ctx_err.message
+    elif err["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}" + _expected_keys(loc)
+    elif err["type"] == "missing":
+        msg = f"missing required key {loc[-1]!r}"
+        loc = loc[:-1]
+    else:
+        msg = err["msg"]
+        if err["type"] == "literal_error":
+            msg = f"got {err['input']!r}; {msg.lower()}"
+    return loc, msg
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def _check_duplicate_keys(node: yaml.Node, path: str, loc: tuple[str, ...] = ()) -> None:
+    """A key given twice is an error (YAML would silently keep the last one)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, v in node.value:
+            key = str(k.value)
+            if key in seen:
+                raise MappingError(path, k.start_mark.line + 1, ".".join((*loc, key)),
+                                   f"key {key!r} is given twice")
+            seen.add(key)
+            _check_duplicate_keys(v, path, (*loc, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check_duplicate_keys(item, path, loc)
+
+
+def _as_text(node: yaml.Node | None) -> None:
+    """Read a plain scalar as the text written (not as a bool/int/float), keeping nulls."""
+    if isinstance(node, yaml.ScalarNode) and node.style is None and node.tag != _NULL_TAG:
+        node.tag = _STR_TAG
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _as_text(item)
+
+
+def _keep_source_text(root: yaml.Node) -> None:
+    """Column names and value codes are text exactly as written: YAML would turn codes such
+    as yes/no/on/off into booleans and 007 or 010 into numbers (collapsing distinct codes)."""
+    if not isinstance(root, yaml.MappingNode):
+        return
+    for k, v in root.value:
+        if k.value == "record_id":
+            _as_text(v)
+        elif k.value == "csv" and isinstance(v, yaml.MappingNode):
+            for ck, cv in v.value:
+                if ck.value == "columns":
+                    _as_text(cv)
+        elif k.value == "fields" and isinstance(v, yaml.MappingNode):
+            for _, spec in v.value:
+                _as_text(spec)  # shorthand: the column name
+                if isinstance(spec, yaml.MappingNode):
+                    for sk, sv in spec.value:
+                        if sk.value == "column":
+                            _as_text(sv)
+                        elif sk.value == "values" and isinstance(sv, yaml.MappingNode):
+                            for code, target in sv.value:
+                                _as_text(code)
+                                _as_text(target)
 
 
 def _expected_keys(loc: tuple[Any, ...]) -> str:

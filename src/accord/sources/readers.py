@@ -10,7 +10,6 @@ as declared raises ``SourceFileError`` before anything is stored.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ def open_extract(mf: MappingFile, path: Path) -> Extract:
     elif fmt == "parquet":
         ex = _open_parquet(path)
     else:
-        ex = _open_jsonl(path)
+        ex = _open_jsonl(path, mf.spec.columns_used())
     missing = [c for c in mf.spec.columns_used() if c not in ex.columns]
     if missing:
         key = _key_for_column(mf, missing[0])
@@ -116,17 +115,41 @@ def _open_csv(mf: MappingFile, path: Path) -> Extract:
 
     def batches() -> Iterator[pa.RecordBatch]:
         seen = 0
+        last: pa.RecordBatch | None = None
         while True:
             try:
                 b = reader.read_next_batch()
             except StopIteration:
+                _check_quotes_closed(path, size, read.encoding, opts.quote, last, names[-1], bad)
                 return
             except (pa.ArrowInvalid, UnicodeError) as e:
                 raise SourceFileError(str(path), f"cannot be read as CSV: {e}") from None
-            yield _numbered(b, seen, bad)
+            numbered = _numbered(b, seen, bad)
+            if numbered.num_rows:
+                last = numbered
+            yield numbered
             seen += b.num_rows
 
     return Extract(path, names, batches(), sha, size, bad)
+
+
+def _check_quotes_closed(path: Path, size: int, encoding: str, quote: str,
+                         last: pa.RecordBatch | None, last_column: str, bad: list[BadRow]) -> None:
+    """A quote that is never closed makes the reader take the rest of the file as one value
+    of the last row (no error): refuse the file rather than lose those rows unseen."""
+    row, value = None, None
+    if last is not None:
+        row, value = last.column(ROW)[-1].as_py(), last.column(last_column)[-1].as_py()
+    if bad and (row is None or bad[-1].row_number > row):  # the last row did not parse
+        row, value = bad[-1].row_number, bad[-1].text
+    if value is None or ("\n" not in value and "\r" not in value):
+        return
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - 64))
+        tail = fh.read().decode(encoding, errors="ignore").rstrip()
+    if not tail.endswith(quote):
+        raise SourceFileError(str(path), f"a {quote} quote in data row {row} is never closed: "
+                              "the rest of the file would be read as one value")
 
 
 def _numbered(b: pa.RecordBatch, seen: int, bad: list[BadRow]) -> pa.RecordBatch:
@@ -165,30 +188,35 @@ def _csv_header(path: Path, read: pacsv.ReadOptions, parse: pacsv.ParseOptions) 
     return [str(n) for n in t.schema.names]
 
 
-def scan_file(path: Path, encoding: str | None = None) -> tuple[str, int]:
+def scan_file(path: Path, encoding: str | None = None,
+              hint: str = " (declare the file's encoding under csv: encoding:)") -> tuple[str, int]:
     """SHA-256 and size of the file; with an encoding, also fail fast (naming the line) on
-    bytes that are not valid in it or on NUL bytes."""
+    bytes that are not valid in it or on NUL bytes (except in UTF-16/32, where ordinary
+    text has them)."""
     import codecs
 
     h = hashlib.sha256()
     decoder = codecs.getincrementaldecoder(encoding)() if encoding else None
+    wide = encoding is not None and codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
     line, offset = 1, 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            h.update(chunk)
-            if decoder is not None:
-                if offset == 0 and b"\x00" in chunk[: 1 << 16]:
-                    raise SourceFileError(str(path), "contains NUL bytes: not a text file")
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as e:
-                    at = chunk[: e.start]
-                    raise SourceFileError(
-                        str(path), f"not valid {encoding} at byte {offset + e.start} "
-                        f"(declare the file's encoding under csv: encoding:)",
-                        line=line + at.count(b"\n")) from None
-                line += chunk.count(b"\n")
-            offset += len(chunk)
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 24):
+                h.update(chunk)
+                if decoder is not None:
+                    if offset == 0 and not wide and b"\x00" in chunk[: 1 << 16]:
+                        raise SourceFileError(str(path), "contains NUL bytes: not a text file")
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError as e:
+                        at = chunk[: e.start]
+                        raise SourceFileError(
+                            str(path), f"not valid {encoding} at byte {offset + e.start}{hint}",
+                            line=line + at.count(b"\n")) from None
+                    line += chunk.count(b"\n")
+                offset += len(chunk)
+    except OSError as e:  # permissions, a vanished file, an I/O error
+        raise SourceFileError(str(path), f"cannot be read: {e.strerror or e}") from None
     if decoder is not None:
         try:
             decoder.decode(b"", final=True)
@@ -233,13 +261,22 @@ def _as_text(col: pa.Array) -> pa.Array:
     return col.cast(pa.string())
 
 
-def _open_jsonl(path: Path) -> Extract:
-    sha, size = scan_file(path, "utf-8")
+def _open_jsonl(path: Path, wanted: list[str]) -> Extract:
+    sha, size = scan_file(path, "utf-8", hint=" (JSON Lines files are UTF-8)")
     bad: list[BadRow] = []
     names: list[str] = []
     objects = 0
-    with open(path, encoding="utf-8") as fh:
-        for line in itertools.islice(fh, _JSONL_PROBE_LINES):
+    with open(path, encoding="utf-8-sig") as fh:  # a BOM is not part of the data
+        for number, line in enumerate(fh):
+            # Keys of the first lines, then (only if a mapped key is still unseen: a key may
+            # be left out of rows where it has no value) the rest of the file for those keys.
+            missing = [k for k in wanted if k not in names]
+            if number >= _JSONL_PROBE_LINES and (not missing or not objects):
+                break
+            if number >= _JSONL_PROBE_LINES and not any(
+                    json.dumps(k) in line or json.dumps(k, ensure_ascii=False) in line
+                    for k in missing):
+                continue
             try:
                 obj = json.loads(line) if line.strip() else None
             except json.JSONDecodeError:
@@ -254,7 +291,7 @@ def _open_jsonl(path: Path) -> Extract:
     def batches() -> Iterator[pa.RecordBatch]:
         cols: dict[str, list[str | None]] = {n: [] for n in names}
         rows: list[int] = []
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:  # a BOM is not part of the data
             for number, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
@@ -266,10 +303,8 @@ def _open_jsonl(path: Path) -> Extract:
                 if not isinstance(obj, dict):
                     bad.append(BadRow(number, "not a JSON object", line))
                     continue
-                for k in obj:
-                    if k not in cols:
-                        names.append(k)
-                        cols[k] = [None] * len(rows)
+                # The columns are fixed when the file is opened, so every batch has the same
+                # schema; keys never seen then are not mapped and are not stored.
                 for k, v in cols.items():
                     v.append(_json_text(obj.get(k)))
                 rows.append(number)

@@ -1,0 +1,1 @@
+"""Linkage quality (and, later, harm) measured against ground truth."""

@@ -1,0 +1,1 @@
+"""Identity resolution: block, compare, score (Fellegi-Sunter), cluster, stable person ids."""

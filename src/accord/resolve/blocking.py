@@ -1,0 +1,131 @@
+"""Blocking: which record pairs are compared at all.
+
+Each rule is an equi-join of ``features`` with itself on some columns. Rules are OR-ed: a
+pair found by several rules is compared once and credited to the first. A key value shared
+by more records than ``max_block_size`` (a very common name, an SSN used by many people)
+would explode the comparisons; such blocks are skipped for that rule and reported, and a
+rule set that would still exceed ``max_comparisons`` is refused with a clear message.
+Pure SQL builders; ``run_blocking`` executes them through the backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from accord.errors import AccordError
+from accord.resolve.settings import Blocking, BlockingRule
+from accord.sql.backend import DuckDBBackend
+from accord.sql_text import ident
+
+
+class BlockingError(AccordError):
+    """The blocking rules would generate more comparisons than allowed."""
+
+
+@dataclass
+class RuleReport:
+    name: str
+    keyed_records: int
+    blocks: int
+    comparisons: int
+    skipped_blocks: int
+    skipped_records: int
+    largest_block: int
+    largest_kept_block: int
+
+
+@dataclass
+class BlockingReport:
+    rules: list[RuleReport] = field(default_factory=list)
+    pairs: int = 0
+
+    def messages(self) -> list[str]:
+        out = []
+        for r in self.rules:
+            if r.skipped_blocks:
+                out.append(f"rule {r.name}: {r.skipped_blocks:,} key values shared by more than "
+                           f"the block limit were skipped ({r.skipped_records:,} records; "
+                           f"largest {r.largest_block:,})")
+        return out
+
+
+def _keys_present(cols: list[str], alias: str = "") -> str:
+    p = f"{alias}." if alias else ""
+    return " AND ".join(f"{p}{ident(c)} IS NOT NULL" for c in cols)
+
+
+def block_sizes_sql(cols: list[str], source: str = "features") -> str:
+    keys = ", ".join(ident(c) for c in cols)
+    return (f"SELECT {keys}, count(*) AS n FROM {source} WHERE {_keys_present(cols)} "
+            f"GROUP BY {keys}")
+
+
+def rule_pairs_sql(rule: BlockingRule, index: int, max_block: int,
+                   source: str = "features") -> str:
+    """Pairs (rid_l < rid_r) for one rule, skipping oversize blocks on either side."""
+    def side(cols: list[str]) -> str:
+        keys = ", ".join(ident(c) for c in cols)
+        return (f"(SELECT * FROM {source} WHERE {_keys_present(cols)} AND ({keys}) NOT IN "
+                f"(SELECT ({keys}) FROM ({block_sizes_sql(cols, source)}) WHERE n > {max_block}))")
+
+    cond = " AND ".join(f"l.{ident(a)} = r.{ident(b)}" for a, b in zip(rule.on, rule.right,
+                                                                        strict=True))
+    if rule.against is None:
+        return (f"SELECT l.rid AS rid_l, r.rid AS rid_r, {index} AS rule FROM {side(rule.on)} l "
+                f"JOIN {side(rule.on)} r ON {cond} AND l.rid < r.rid")
+    return (f"SELECT least(l.rid, r.rid) AS rid_l, greatest(l.rid, r.rid) AS rid_r, {index} AS rule "
+            f"FROM {side(rule.on)} l JOIN {side(rule.right)} r ON {cond} AND l.rid <> r.rid")
+
+
+def pairs_sql(blocking: Blocking, source: str = "features") -> str:
+    """All rules, OR-ed: each pair once, credited to the first rule that finds it."""
+    parts = [rule_pairs_sql(r, i, blocking.max_block_size, source)
+             for i, r in enumerate(blocking.rules)]
+    return ("SELECT rid_l, rid_r, min(rule) AS rule FROM (\n" + "\nUNION ALL\n".join(parts)
+            + "\n) GROUP BY rid_l, rid_r")
+
+
+def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> BlockingReport:
+    """Comparisons per rule, the largest blocks, and what the block limit skips."""
+    report = BlockingReport()
+    cap = blocking.max_block_size
+    for rule in blocking.rules:
+        if rule.against is not None:
+            left = block_sizes_sql(rule.on, source)
+            keys = " AND ".join(f"l.{ident(a)} = r.{ident(b)}"
+                                for a, b in zip(rule.on, rule.right, strict=True))
+            row = db.rows(
+                f"WITH l AS ({left}), r AS ({block_sizes_sql(rule.right, source)}) "
+                f"SELECT count(*), coalesce(sum(l.n * r.n) FILTER (WHERE l.n <= {cap} AND "
+                f"r.n <= {cap}), 0), coalesce(max(greatest(l.n, r.n)), 0), 0, 0, "
+                f"coalesce(max(greatest(l.n, r.n)) FILTER (WHERE l.n <= {cap} AND r.n <= {cap}), 0), "
+                f"(SELECT coalesce(sum(n), 0) FROM l) "
+                f"FROM l JOIN r ON {keys}")[0]
+            blocks, comparisons, largest, skipped, skipped_recs, kept, keyed = row
+        else:
+            row = db.rows(
+                f"SELECT coalesce(sum(n), 0), count(*), "
+                f"coalesce(sum(n * (n - 1) / 2) FILTER (WHERE n <= {cap}), 0), "
+                f"coalesce(max(n), 0), count(*) FILTER (WHERE n > {cap}), "
+                f"coalesce(sum(n) FILTER (WHERE n > {cap}), 0), "
+                f"coalesce(max(n) FILTER (WHERE n <= {cap}), 0) "
+                f"FROM ({block_sizes_sql(rule.on, source)})")[0]
+            keyed, blocks, comparisons, largest, skipped, skipped_recs, kept = row
+        report.rules.append(RuleReport(rule.name, int(keyed), int(blocks), int(comparisons),
+                                       int(skipped), int(skipped_recs), int(largest), int(kept)))
+    total = sum(r.comparisons for r in report.rules)
+    if total > blocking.max_comparisons:
+        worst = max(report.rules, key=lambda r: r.comparisons)
+        raise BlockingError(
+            f"blocking would compare up to {total:,} pairs (limit {blocking.max_comparisons:,}); "
+            f"rule {worst.name!r} alone gives {worst.comparisons:,}: add a column to it, lower "
+            f"max_block_size, or raise max_comparisons")
+    return report
+
+
+def run_blocking(db: DuckDBBackend, blocking: Blocking, source: str = "features",
+                 output: str = "pairs") -> BlockingReport:
+    report = analyse(db, blocking, source)
+    db.create_table(output, pairs_sql(blocking, source))
+    report.pairs = int(db.scalar(f"SELECT count(*) FROM {output}"))
+    return report

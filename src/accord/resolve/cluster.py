@@ -1,0 +1,122 @@
+"""Clustering with guards: links above the threshold form entities, unless they would put
+two different people's identifiers in one entity.
+
+A cluster may not hold two different SSNs, two different A-numbers, or dates of birth more
+than ``max_dob_year_gap`` years apart. Connected components are found first (scipy); only
+components that break a guard are rebuilt, adding their links strongest first and skipping
+each link that would join incompatible groups — the component is split at its weakest links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+
+@dataclass
+class ClusterResult:
+    labels: np.ndarray  # cluster label per rid
+    rejected_links: list[tuple[int, int, float]]  # links skipped by a guard
+    components_split: int
+
+
+class _Groups:
+    """Union-find that tracks each group's SSNs, A-numbers and birth-year range."""
+
+    def __init__(self, nodes: np.ndarray, ssn: list[str | None], anum: list[str | None],
+                 year: np.ndarray, gap: int) -> None:
+        self.parent = {int(n): int(n) for n in nodes}
+        self.ssn = {int(n): ({ssn[i]} if ssn[i] else set()) for i, n in enumerate(nodes)}
+        self.anum = {int(n): ({anum[i]} if anum[i] else set()) for i, n in enumerate(nodes)}
+        self.ymin = {int(n): int(year[i]) if year[i] >= 0 else None for i, n in enumerate(nodes)}
+        self.ymax = dict(self.ymin)
+        self.gap = gap
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def try_union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if len(self.ssn[ra] | self.ssn[rb]) > 1 or len(self.anum[ra] | self.anum[rb]) > 1:
+            return False
+        lo = [y for y in (self.ymin[ra], self.ymin[rb]) if y is not None]
+        hi = [y for y in (self.ymax[ra], self.ymax[rb]) if y is not None]
+        if lo and max(hi) - min(lo) > self.gap:
+            return False
+        self.parent[rb] = ra
+        self.ssn[ra] |= self.ssn.pop(rb)
+        self.anum[ra] |= self.anum.pop(rb)
+        self.ymin[ra] = min(lo) if lo else None
+        self.ymax[ra] = max(hi) if hi else None
+        return True
+
+
+def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
+            ssn: list[str | None], anum: list[str | None], dob_year: np.ndarray,
+            max_dob_year_gap: int = 1) -> ClusterResult:
+    """Cluster ``n`` records (rids 0..n-1) given links; identifiers indexed by rid."""
+    if len(rid_l) == 0:
+        return ClusterResult(np.arange(n), [], 0)
+    graph = coo_matrix((np.ones(len(rid_l)), (rid_l, rid_r)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    labels = labels.astype(np.int64)
+    bad = _components_breaking_guards(labels, ssn, anum, dob_year, max_dob_year_gap)
+    rejected: list[tuple[int, int, float]] = []
+    if not bad:
+        return ClusterResult(labels, rejected, 0)
+    edge_label = labels[rid_l]
+    for comp in bad:
+        nodes = np.flatnonzero(labels == comp)
+        sel = np.flatnonzero(edge_label == comp)
+        order = sel[np.argsort(-weight[sel], kind="stable")]
+        groups = _Groups(nodes, [ssn[i] for i in nodes], [anum[i] for i in nodes],
+                         dob_year[nodes], max_dob_year_gap)
+        for e in order:
+            a, b = int(rid_l[e]), int(rid_r[e])
+            if not groups.try_union(a, b):
+                rejected.append((a, b, float(weight[e])))
+        next_label = int(labels.max()) + 1
+        roots: dict[int, int] = {}
+        for node in nodes:
+            root = groups.find(int(node))
+            if root not in roots:
+                roots[root] = comp if not roots else next_label
+                if roots[root] == next_label:
+                    next_label += 1
+            labels[node] = roots[root]
+    return ClusterResult(labels, rejected, len(bad))
+
+
+def _components_breaking_guards(labels: np.ndarray, ssn: list[str | None],
+                                anum: list[str | None], year: np.ndarray, gap: int) -> list[int]:
+    bad: set[int] = set()
+    for values in (ssn, anum):
+        seen: dict[int, str] = {}
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            lab = int(labels[i])
+            first = seen.setdefault(lab, v)
+            if first != v:
+                bad.add(lab)
+    has_year = year >= 0
+    if has_year.any():
+        labs = labels[has_year]
+        yrs = year[has_year]
+        size = int(labels.max()) + 1
+        ymax = np.full(size, -1, dtype=np.int64)
+        ymin = np.full(size, 10_000, dtype=np.int64)
+        np.maximum.at(ymax, labs, yrs)
+        np.minimum.at(ymin, labs, yrs)
+        bad.update(int(x) for x in np.flatnonzero((ymax >= 0) & (ymax - ymin > gap)))
+    return sorted(bad)

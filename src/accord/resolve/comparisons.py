@@ -1,0 +1,161 @@
+"""Comparisons: for each blocked pair, one agreement level (gamma) per field.
+
+Levels are ordered, strongest agreement first; -1 means "cannot say" (a value is missing)
+and contributes no evidence. Every level is a SQL condition over the pair frame, in which
+each feature column ``c`` appears as ``c_l`` and ``c_r``. String similarities are computed
+once per distinct value pair (``similarity_sql``), then joined back.
+
+Names written in the other order (given <-> family) are compared in the order that agrees,
+and ``name_order`` records that a swap was needed, so the model learns what a swap costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.sql_text import ident
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    null_sql: str
+    levels: tuple[Level, ...]  # strongest first; gamma = len(levels) - 1 - index
+    tf_column: str | None = None  # exact level uses term frequency of this column
+
+    def gamma_sql(self) -> str:
+        n = len(self.levels)
+        whens = " ".join(f"WHEN {lv.sql} THEN {n - 1 - i}" for i, lv in enumerate(self.levels))
+        return f"CASE WHEN {self.null_sql} THEN -1 {whens} ELSE 0 END"
+
+    def label(self, gamma: int) -> str:
+        if gamma < 0:
+            return "missing"
+        return self.levels[len(self.levels) - 1 - gamma].label
+
+
+def _null(*cols: str) -> str:
+    return " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols)
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("given_name", _null("given_std"), (
+        Level("exact", "given_std_l = given_std_r"),
+        Level("variant or nickname", "given_key_l = given_key_r"),
+        Level("similar (JW >= 0.92)", "jw_given >= 0.92"),
+        Level("sounds alike or initial", "jw_given >= 0.80 OR given_dm1_l = given_dm1_r OR "
+              "(length(given_std_l) = 1 AND starts_with(given_std_r, given_std_l)) OR "
+              "(length(given_std_r) = 1 AND starts_with(given_std_l, given_std_r))"),
+        Level("different", "TRUE"),
+    ), tf_column="given_std"),
+    Comparison("family_name", _null("family_std"), (
+        Level("exact", "family_std_l = family_std_r"),
+        Level("variant or shared surname", "family_key_l = family_key_r OR "
+              "len(list_intersect(family_tokens_l, family_tokens_r)) > 0"),
+        Level("similar (JW >= 0.92)", "jw_family >= 0.92"),
+        Level("sounds alike", "jw_family >= 0.80 OR family_dm1_l = family_dm1_r"),
+        Level("different", "TRUE"),
+    ), tf_column="family_std"),
+    Comparison("name_order", "FALSE", (
+        Level("given and family swapped", "swapped"),
+        Level("as written", "TRUE"),
+    )),
+    Comparison("dob", _null("dob"), (
+        Level("exact", "dob_l = dob_r"),
+        Level("day and month swapped", "dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND "
+              "dob_d_l = dob_m_r"),
+        Level("one part off by one", "abs(date_diff('day', dob_l, dob_r)) <= 1 OR "
+              "(dob_m_l = dob_m_r AND dob_d_l = dob_d_r AND abs(dob_y_l - dob_y_r) = 1) OR "
+              "(dob_y_l = dob_y_r AND dob_m_l = dob_m_r)"),
+        Level("within a year", "abs(date_diff('day', dob_l, dob_r)) <= 366"),
+        Level("different", "TRUE"),
+    )),
+    Comparison("ssn", f"({_null('ssn')}) AND ({_null('ssn_last4')})", (
+        Level("exact", "ssn_l = ssn_r"),
+        Level("one digit or transposition", "damerau_levenshtein(ssn_l, ssn_r) = 1"),
+        Level("last four agree", "ssn_last4_l = ssn_last4_r AND (ssn_l IS NULL OR ssn_r IS NULL)"),
+        Level("different", "TRUE"),
+    )),
+    Comparison("a_number", _null("a_number"), (
+        Level("exact", "a_number_l = a_number_r"),
+        Level("one digit or transposition", "damerau_levenshtein(a_number_l, a_number_r) = 1"),
+        Level("different", "TRUE"),
+    )),
+    Comparison("passport", _null("passport"), (
+        Level("exact", "passport_l = passport_r"),
+        Level("different", "TRUE"),
+    )),
+    Comparison("itin", _null("itin"), (
+        Level("exact", "itin_l = itin_r"),
+        Level("different", "TRUE"),
+    )),
+    Comparison("address", "(zip5_l IS NULL OR zip5_r IS NULL) AND "
+               "(city_std_l IS NULL OR city_std_r IS NULL)", (
+        Level("same street address", "zip5_l = zip5_r AND street_number_l = street_number_r AND "
+              "street_name_l = street_name_r"),
+        Level("same ZIP", "zip5_l = zip5_r"),
+        Level("same city", "city_std_l = city_std_r AND state_l = state_r"),
+        Level("different", "TRUE"),
+    )),
+    Comparison("sex", _null("sex"), (
+        Level("same", "sex_l = sex_r"),
+        Level("different", "TRUE"),
+    )),
+)
+
+# Feature columns the pair frame carries from each side.
+PAIR_COLUMNS = (
+    "given_std", "given_key", "given_dm1", "family_std", "family_key", "family_dm1",
+    "family_tokens", "dob", "dob_y", "dob_m", "dob_d", "ssn", "ssn_last4", "a_number",
+    "passport", "itin", "zip5", "street_number", "street_name", "city_std", "state", "sex",
+)
+# Name columns swapped on the right when the names agree only the other way round.
+_SWAP = {"given_std": "family_std", "given_key": "family_key", "given_dm1": "family_dm1",
+         "family_std": "given_std", "family_key": "given_key", "family_dm1": "given_dm1"}
+
+
+def pair_frame_sql(pairs: str = "pairs", features: str = "features") -> str:
+    """Each pair with both sides' features; names oriented the way they agree."""
+    swapped = ("(l.given_key = r.family_key AND l.family_key = r.given_key AND "
+               "l.given_key <> l.family_key)")
+    cols = []
+    for c in PAIR_COLUMNS:
+        cols.append(f"l.{ident(c)} AS {ident(c + '_l')}")
+        if c in _SWAP:
+            cols.append(f"CASE WHEN {swapped} THEN r.{ident(_SWAP[c])} ELSE r.{ident(c)} END "
+                        f"AS {ident(c + '_r')}")
+        elif c == "family_tokens":
+            cols.append(f"CASE WHEN {swapped} THEN [r.given_std] ELSE r.family_tokens END "
+                        f"AS family_tokens_r")
+        else:
+            cols.append(f"r.{ident(c)} AS {ident(c + '_r')}")
+    return (f"SELECT p.rid_l, p.rid_r, p.rule, coalesce({swapped}, FALSE) AS swapped, "
+            f"{', '.join(cols)} FROM {pairs} p JOIN {features} l ON l.rid = p.rid_l "
+            f"JOIN {features} r ON r.rid = p.rid_r")
+
+
+def similarity_sql(frame: str, column: str, out: str) -> str:
+    """Jaro-Winkler once per distinct value pair of ``column`` in the frame."""
+    return (f"SELECT a, b, jaro_winkler_similarity(a, b) AS {out} FROM (SELECT DISTINCT "
+            f"{column}_l AS a, {column}_r AS b FROM {frame} WHERE {column}_l IS NOT NULL AND "
+            f"{column}_r IS NOT NULL AND {column}_l <> {column}_r)")
+
+
+def gammas_sql(frame: str = "pair_frame", sim_given: str = "sim_given",
+               sim_family: str = "sim_family") -> str:
+    """One row per pair: rid_l, rid_r, rule, and gamma_<comparison> for each comparison."""
+    gammas = ", ".join(f"{c.gamma_sql()} AS {ident('gamma_' + c.name)}" for c in COMPARISONS)
+    return (
+        f"SELECT f.*, {gammas} FROM (SELECT f.*, "
+        f"CASE WHEN f.given_std_l = f.given_std_r THEN 1.0 ELSE sg.jw_given END AS jw_given, "
+        f"CASE WHEN f.family_std_l = f.family_std_r THEN 1.0 ELSE sf.jw_family END AS jw_family "
+        f"FROM {frame} f "
+        f"LEFT JOIN {sim_given} sg ON sg.a = f.given_std_l AND sg.b = f.given_std_r "
+        f"LEFT JOIN {sim_family} sf ON sf.a = f.family_std_l AND sf.b = f.family_std_r) f"
+    )

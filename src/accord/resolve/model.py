@@ -1,0 +1,164 @@
+"""Fellegi-Sunter model: u from random pairs, m by EM (no labels), term frequencies.
+
+EM runs on the distinct agreement patterns (gamma vectors) with their counts, not on the
+pairs themselves: there are a few thousand patterns for millions of pairs. u stays fixed at
+its random-sample estimate during EM (as in Splink), which keeps EM from drifting towards
+"same household" or "same common name" clusters. Exact name agreement is weighted by how
+common the name is (term-frequency adjustment): agreeing on GARCIA is weaker evidence than
+agreeing on a rare name.
+
+The trained model is a versioned JSON artefact (no person data: only m, u and the prior).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accord.resolve.comparisons import COMPARISONS, Comparison
+from accord.sql_text import ident
+
+MODEL_FORMAT = 1
+# Starting m for EM by gamma, strongest level first (the rest share what is left).
+_M_START_TOP = (0.85, 0.10)
+
+
+@dataclass
+class FSModel:
+    m: dict[str, list[float]]  # comparison -> m per gamma (index = gamma)
+    u: dict[str, list[float]]
+    prior: float  # probability that a blocked pair is a match
+    iterations: int = 0
+    pairs_trained: int = 0
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def bayes_factor_log2(self, comparison: str, gamma: int) -> float:
+        if gamma < 0:
+            return 0.0
+        return math.log2(self.m[comparison][gamma] / self.u[comparison][gamma])
+
+    @property
+    def prior_weight(self) -> float:
+        return math.log2(self.prior / (1 - self.prior))
+
+    def to_json(self) -> dict[str, Any]:
+        comps = {}
+        for c in COMPARISONS:
+            comps[c.name] = {
+                "levels": [{"gamma": g, "label": c.label(g), "m": self.m[c.name][g],
+                            "u": self.u[c.name][g],
+                            "log2_bayes_factor": self.bayes_factor_log2(c.name, g)}
+                           for g in range(len(c.levels))],
+                "term_frequency": c.tf_column,
+            }
+        return {"format": MODEL_FORMAT, "kind": "fellegi-sunter", "created": self.created,
+                "prior": self.prior, "em_iterations": self.iterations,
+                "pairs_trained": self.pairs_trained, "comparisons": comps}
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=2), encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FSModel:
+        if data.get("format") != MODEL_FORMAT:
+            raise ValueError(f"model format {data.get('format')} is not {MODEL_FORMAT}")
+        m = {n: [lv["m"] for lv in c["levels"]] for n, c in data["comparisons"].items()}
+        u = {n: [lv["u"] for lv in c["levels"]] for n, c in data["comparisons"].items()}
+        return cls(m=m, u=u, prior=data["prior"], iterations=data["em_iterations"],
+                   pairs_trained=data["pairs_trained"], created=data["created"])
+
+
+def gamma_columns() -> list[str]:
+    return [f"gamma_{c.name}" for c in COMPARISONS]
+
+
+def level_shares(counts: np.ndarray, gammas: np.ndarray, c: Comparison,
+                 floor: float = 1e-6) -> list[float]:
+    """Share of each gamma among non-missing values, weighted by counts, floored."""
+    n = len(c.levels)
+    totals = np.array([counts[gammas == g].sum() for g in range(n)], dtype=float)
+    totals = np.maximum(totals / max(totals.sum(), 1.0), floor)
+    return list(totals / totals.sum())
+
+
+def estimate_u(patterns: np.ndarray, counts: np.ndarray) -> dict[str, list[float]]:
+    """u from random pairs (almost all non-matches): the share of each level."""
+    return {c.name: level_shares(counts, patterns[:, i], c) for i, c in enumerate(COMPARISONS)}
+
+
+def _start_m(c: Comparison) -> list[float]:
+    n = len(c.levels)
+    top = list(_M_START_TOP[: n - 1])
+    rest = (1.0 - sum(top)) / (n - len(top))
+    by_strength = top + [rest] * (n - len(top))  # strongest first
+    return list(reversed(by_strength))  # index = gamma (0 = weakest)
+
+
+def train_em(patterns: np.ndarray, counts: np.ndarray, u: dict[str, list[float]],
+             max_iterations: int = 25, tolerance: float = 1e-4,
+             prior: float = 0.1) -> FSModel:
+    """Expectation-maximisation of m and the prior over pattern counts (u fixed)."""
+    comps = list(COMPARISONS)
+    m = {c.name: _start_m(c) for c in comps}
+    counts = counts.astype(float)
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007
+        log_m = np.zeros(len(counts))
+        log_u = np.zeros(len(counts))
+        for i, c in enumerate(comps):
+            g = patterns[:, i]
+            present = g >= 0
+            mm, uu = np.array(m[c.name]), np.array(u[c.name])
+            log_m[present] += np.log(mm[g[present]])
+            log_u[present] += np.log(uu[g[present]])
+        a = np.log(prior) + log_m
+        b = np.log(1 - prior) + log_u
+        p = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
+        w = counts * p
+        new_prior = float(w.sum() / counts.sum())
+        change = abs(new_prior - prior)
+        for i, c in enumerate(comps):
+            new = level_shares(w, patterns[:, i], c)
+            change = max(change, max(abs(x - y) for x, y in zip(new, m[c.name], strict=True)))
+            m[c.name] = new
+        prior = min(max(new_prior, 1e-9), 1 - 1e-9)
+        if change < tolerance:
+            break
+    return FSModel(m=m, u=u, prior=prior, iterations=iterations,
+                   pairs_trained=int(counts.sum()))
+
+
+def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "tf_given",
+                     tf_family: str = "tf_family") -> str:
+    """SQL for the match weight of a gammas row (aliased g), TF-adjusted on exact names.
+
+    Expects ``tf_given``/``tf_family`` joined as ``tg``/``tf`` with column ``tf``.
+    """
+    terms = [f"{model.prior_weight!r}"]
+    for c in COMPARISONS:
+        col = ident(f"gamma_{c.name}")
+        whens = []
+        for gamma in range(len(c.levels)):
+            bf = model.bayes_factor_log2(c.name, gamma)
+            top = gamma == len(c.levels) - 1
+            if top and c.tf_column is not None:
+                alias = "tg" if c.tf_column == "given_std" else "tf"
+                m_top = model.m[c.name][gamma]
+                bf_sql = f"log2({m_top!r} / greatest(coalesce({alias}.tf, {tf_min_u!r}), {tf_min_u!r}))"
+                whens.append(f"WHEN {gamma} THEN {bf_sql}")
+            else:
+                whens.append(f"WHEN {gamma} THEN {bf!r}")
+        terms.append(f"(CASE g.{col} {' '.join(whens)} ELSE 0 END)")
+    return " + ".join(terms)
+
+
+def tf_sql(column: str, features: str = "features") -> str:
+    """Term frequency: the chance that a random record has this value."""
+    return (f"SELECT {ident(column)} AS value, count(*) / sum(count(*)) OVER () AS tf "
+            f"FROM {features} WHERE {ident(column)} IS NOT NULL GROUP BY 1")

@@ -1,0 +1,47 @@
+"""Tables owned by resolution: runs, links, review queue, entities and their history."""
+
+from __future__ import annotations
+
+DDL: list[str] = [
+    "CREATE SEQUENCE IF NOT EXISTS resolution_run_seq START 1",
+    "CREATE SEQUENCE IF NOT EXISTS entity_id_seq START 1",
+    """CREATE TABLE IF NOT EXISTS resolution_runs (
+  run_id BIGINT PRIMARY KEY,
+  user_id VARCHAR NOT NULL,
+  started_at TIMESTAMPTZ NOT NULL,
+  finished_at TIMESTAMPTZ NOT NULL,
+  records BIGINT NOT NULL,
+  pairs BIGINT NOT NULL,
+  links BIGINT NOT NULL,
+  review BIGINT NOT NULL,
+  entities BIGINT NOT NULL,
+  rejected_links BIGINT NOT NULL,
+  model JSON NOT NULL,
+  settings JSON NOT NULL,
+  blocking JSON NOT NULL
+)""",
+    # Scored links of the latest run at or above the review threshold (rid-free: by record).
+    """CREATE TABLE IF NOT EXISTS links (
+  run_id BIGINT NOT NULL,
+  source_l VARCHAR NOT NULL, record_id_l VARCHAR NOT NULL,
+  source_r VARCHAR NOT NULL, record_id_r VARCHAR NOT NULL,
+  match_weight DOUBLE NOT NULL,
+  match_probability DOUBLE NOT NULL,
+  status VARCHAR NOT NULL  -- linked | review | rejected_by_guard
+)""",
+    """CREATE TABLE IF NOT EXISTS entity_members (
+  source VARCHAR NOT NULL,
+  record_id VARCHAR NOT NULL,
+  entity_id VARCHAR NOT NULL,
+  run_id BIGINT NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS entity_events (
+  run_id BIGINT NOT NULL,
+  event_at TIMESTAMPTZ NOT NULL,
+  event VARCHAR NOT NULL,     -- merge | split | retired
+  entity_id VARCHAR NOT NULL,
+  related_ids VARCHAR[] NOT NULL,
+  records BIGINT NOT NULL,
+  reason VARCHAR NOT NULL
+)""",
+]

@@ -1,0 +1,69 @@
+"""Resolution settings: declared as data (``settings.yaml``), validated here."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BlockingRule(_Strict):
+    name: str
+    on: list[str] = Field(min_length=1)
+    against: list[str] | None = Field(
+        default=None, description="right-hand columns when they differ from `on` (e.g. swaps)")
+
+    @model_validator(mode="after")
+    def _same_arity(self) -> BlockingRule:
+        if self.against is not None and len(self.against) != len(self.on):
+            raise ValueError(f"rule {self.name}: `against` needs {len(self.on)} columns")
+        return self
+
+    @property
+    def right(self) -> list[str]:
+        return self.against or self.on
+
+
+class Blocking(_Strict):
+    max_block_size: int = 500
+    max_comparisons: int = 200_000_000
+    rules: list[BlockingRule]
+
+
+class ModelSettings(_Strict):
+    u_sample_pairs: int = 2_000_000
+    em_max_iterations: int = 25
+    em_tolerance: float = 1e-4
+    tf_min_u: float = 1e-5
+
+
+class Clustering(_Strict):
+    link_probability: float = 0.999
+    review_probability: float = 0.5
+    max_dob_year_gap: int = 1
+    shared_identifier_people: int = 3
+
+
+class Settings(_Strict):
+    blocking: Blocking
+    model: ModelSettings = ModelSettings()
+    clustering: Clustering = Clustering()
+
+
+@cache
+def default_settings() -> Settings:
+    text = resources.files("accord.resolve").joinpath("settings.yaml").read_text("utf-8")
+    return Settings.model_validate(yaml.safe_load(text))
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    if path is None:
+        return default_settings()
+    return Settings.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))

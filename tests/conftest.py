@@ -1,0 +1,77 @@
+"""Shared fixtures: a store path and a writer for small foreign extracts with their mappings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from accord.ingest import IngestResult, ingest_file
+from accord.store import Store
+
+Data = str | bytes | pa.Table
+WriteExtract = Callable[..., Path]
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.duckdb"
+
+
+@pytest.fixture
+def write_extract(tmp_path: Path) -> WriteExtract:
+    """write_extract(mapping, data, name="extract.csv", encoding="utf-8") -> mapping path.
+
+    ``mapping`` is a dict (dumped as YAML, with ``file:`` set to the data file unless given)
+    or YAML text used as is. ``data`` is text (written in ``encoding``), raw bytes, or an
+    Arrow table (written as Parquet). The data file sits next to the mapping.
+    """
+
+    def write(mapping: dict[str, Any] | str, data: Data | None = None, *,
+              name: str = "extract.csv", encoding: str = "utf-8") -> Path:
+        data_path = tmp_path / name
+        if isinstance(data, pa.Table):
+            pq.write_table(data, data_path)
+        elif isinstance(data, bytes):
+            data_path.write_bytes(data)
+        elif data is not None:
+            data_path.write_bytes(data.encode(encoding))
+        mapping_path = tmp_path / (Path(name).stem + ".yaml")
+        if isinstance(mapping, dict):
+            mapping = yaml.safe_dump({**mapping, "file": mapping.get("file", name)},
+                                     sort_keys=False, allow_unicode=True)
+        mapping_path.write_text(mapping, encoding="utf-8")
+        return mapping_path
+
+    return write
+
+
+Query = Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def query(store_path: Path) -> Query:
+    """query(sql, params=None): rows from the test store, opened read-only (so the store
+    must be closed, as it is after every ``ingest_file`` call made through ``ingest``)."""
+
+    def run(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        with Store(store_path, read_only=True) as store:
+            return store.query(sql, params)
+
+    return run
+
+
+@pytest.fixture
+def ingest(store_path: Path) -> Callable[..., IngestResult]:
+    """ingest(mapping_path, file=None): ingest into the test store and close it."""
+
+    def run(mapping_path: Path, file: Path | None = None) -> IngestResult:
+        with Store(store_path) as store:
+            return ingest_file(store, mapping_path, file)
+
+    return run

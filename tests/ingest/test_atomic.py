@@ -1,0 +1,134 @@
+"""Atomic ingest: a kill or an error mid-ingest leaves the store exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from accord.errors import SourceFileError
+from accord.ingest import IngestResult, ingest_file, pipeline
+from accord.store import Store
+from conftest import WriteExtract
+
+TABLES = ("accord_meta", "sources", "ingest_batches", "records", "quarantine")
+MAPPING = {"source": "shelter", "system": "hhs-shelter", "format": "csv", "record_id": "Case",
+           "fields": {"full_name": {"column": "Name", "layout": "given family"},
+                      "dob": {"column": "Born", "format": "%d/%m/%Y"}, "a_number": "A#"}}
+V1 = "Case,Name,Born,A#\n1,Ana Ruiz,01/02/1990,A012345678\n2,Bo Li,03/04/1985,\n3,Cy Oz,bad,\n"
+V2 = ("Case,Name,Born,A#\n1,Ana Ruiz,01/02/1990,A012345679\n2,Bo Li,03/04/1985,\n"
+      "4,Di Wu,05/06/2001,\n5,Ed Fox,,A1\n")
+
+
+def snapshot(db: Path | Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every ingest table, as text (so no row can hide behind a type)."""
+    if isinstance(db, Store):
+        return {t: db.query(f"SELECT CAST(COLUMNS(*) AS VARCHAR) FROM {t} ORDER BY ALL")
+                for t in TABLES}
+    with Store(db, read_only=True) as store:
+        return snapshot(store)
+
+
+@pytest.fixture
+def loaded(write_extract: WriteExtract, store_path: Path) -> tuple[Path, Path]:
+    """A store holding one batch of the shelter extract; the mapping path of a changed file."""
+    with Store(store_path) as store:
+        first = ingest_file(store, write_extract(MAPPING, V1, name="v1.csv"))
+    assert (first.accepted, first.quarantined) == (2, 1)
+    return store_path, write_extract(MAPPING, V2, name="v2.csv")
+
+
+def _accord() -> str:
+    script = Path(sys.executable).with_name("accord")
+    found = str(script) if script.exists() else shutil.which("accord")
+    assert found, "the accord console script is not installed"
+    return found
+
+
+@pytest.mark.slow
+def test_killed_ingest_leaves_the_store_as_it_was(loaded: tuple[Path, Path], tmp_path: Path) -> None:
+    db, changed = loaded
+    before = snapshot(db)
+    pause = tmp_path / "paused"
+    env = {**os.environ, "ACCORD_PAUSE_AT": "ingest.before_commit", "ACCORD_PAUSE_FILE": str(pause)}
+    proc = subprocess.Popen([_accord(), "ingest", str(changed), "--db", str(db), "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120  # a bound on waiting, not a timing assertion
+        while not pause.exists():
+            if proc.poll() is not None:
+                out, err = proc.communicate()
+                pytest.fail(f"ingest ended (exit {proc.returncode}) before pausing: {out!r} {err!r}")
+            assert time.monotonic() < deadline, "ingest never reached ingest.before_commit"
+            time.sleep(0.02)
+        assert pause.read_text(encoding="utf-8") == str(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert snapshot(db) == before
+    # The store is usable and the same file now loads completely.
+    with Store(db) as store:
+        r = ingest_file(store, changed)
+    assert (r.rows_read, r.new_records, r.new_versions, r.unchanged, r.quarantined) == (4, 1, 1, 1, 1)
+    after = snapshot(db)
+    assert len(after["ingest_batches"]) == 2
+    assert len(after["records"]) == len(before["records"]) + 2
+
+
+def _raise(exc: BaseException) -> Callable[..., Any]:
+    def boom(*args: object, **kwargs: object) -> Any:
+        raise exc
+    return boom
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["before_commit", "mid_store", "progress_interrupt", "reader_fails"],
+)
+def test_an_error_mid_ingest_rolls_everything_back(
+        loaded: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    db, changed = loaded
+    before = snapshot(db)
+    progress: Callable[[int], None] | None = None
+    expected: type[BaseException] = RuntimeError
+    if where == "before_commit":  # every table written, nothing committed
+        monkeypatch.setattr(pipeline, "checkpoint", _raise(RuntimeError("crash")))
+    elif where == "mid_store":  # quarantine rows written, records not yet
+        monkeypatch.setattr(pipeline, "content_hash_sql", _raise(RuntimeError("crash")))
+    elif where == "progress_interrupt":  # Ctrl-C after the rows were staged
+        progress, expected = _raise(KeyboardInterrupt()), KeyboardInterrupt
+    else:  # the file turns unreadable while it is being read
+        real = pipeline._chunks
+
+        def chunks(batches: Any) -> Iterator[pa.Table]:
+            yield next(iter(real(batches)))
+            raise SourceFileError("v2.csv", "read error")
+
+        monkeypatch.setattr(pipeline, "_chunks", chunks)
+        expected = SourceFileError
+    with Store(db) as store:
+        with pytest.raises(expected):
+            ingest_file(store, changed, progress=progress)
+        assert snapshot(store) == before
+        monkeypatch.undo()
+        # Same connection, right after the failure: no transaction or stage is left behind.
+        r: IngestResult = ingest_file(store, changed)
+        assert (r.new_records, r.new_versions, r.quarantined) == (1, 1, 1)
+    after = snapshot(db)
+    assert len(after["ingest_batches"]) == len(before["ingest_batches"]) + 1
+    with Store(db) as store:
+        assert store.scalar("SELECT count(*) FROM records WHERE batch_id = ?", [r.batch]) == 2
+        # Only the successful batch left anything behind.
+        assert store.scalar("SELECT count(DISTINCT batch_id) FROM quarantine") == 2
+        assert store.scalar("SELECT count(*) FROM quarantine WHERE batch_id NOT IN "
+                            "(SELECT batch_id FROM ingest_batches)") == 0

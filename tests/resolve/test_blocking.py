@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from accord.resolve.blocking import BlockingError, analyse, run_blocking
+from accord.resolve.settings import Blocking, BlockingRule
+from accord.sql.backend import DuckDBBackend
+
+
+@pytest.fixture
+def db() -> DuckDBBackend:
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE features AS SELECT * FROM (VALUES
+        (0, 'ANA', 'GARCIA', DATE '1980-01-02', '111223333'),
+        (1, 'ANA', 'GARCIA', DATE '1980-01-02', NULL),
+        (2, 'GARCIA', 'ANA', DATE '1980-01-02', NULL),
+        (3, 'LI', 'WANG', DATE '1990-05-05', '111223333'),
+        (4, 'LI', 'WANG', DATE '1991-05-05', NULL)
+    ) t(rid, given_key, family_key, dob, ssn)""").fetchall()
+    return DuckDBBackend(con)
+
+
+def _pairs(db: DuckDBBackend) -> set[tuple[int, int, int]]:
+    return {(a, b, r) for a, b, r in db.rows("SELECT rid_l, rid_r, rule FROM pairs")}
+
+
+def test_rules_are_ored_and_each_pair_kept_once_under_its_first_rule(db: DuckDBBackend) -> None:
+    rules = Blocking(rules=[BlockingRule(name="ssn", on=["ssn"]),
+                            BlockingRule(name="name_dob", on=["given_key", "family_key", "dob"])])
+    report = run_blocking(db, rules)
+    assert _pairs(db) == {(0, 3, 0), (0, 1, 1)}
+    assert report.pairs == 2
+
+
+def test_swapped_rule_finds_names_written_the_other_way(db: DuckDBBackend) -> None:
+    rules = Blocking(rules=[BlockingRule(name="swap", on=["given_key", "family_key", "dob"],
+                                         against=["family_key", "given_key", "dob"])])
+    run_blocking(db, rules)
+    assert _pairs(db) == {(0, 2, 0), (1, 2, 0)}
+
+
+def test_oversize_blocks_are_skipped_and_reported(db: DuckDBBackend) -> None:
+    rules = Blocking(max_block_size=2, rules=[BlockingRule(name="dob", on=["dob"])])
+    report = run_blocking(db, rules)
+    # Three records share 1980-01-02: that block is skipped, nothing else shares a dob.
+    assert _pairs(db) == set()
+    assert report.rules[0].skipped_blocks == 1 and report.rules[0].largest_block == 3
+    assert "rule dob" in report.messages()[0]
+
+
+def test_explosive_rules_are_refused_with_a_clear_message(db: DuckDBBackend) -> None:
+    rules = Blocking(max_comparisons=1, rules=[BlockingRule(name="dob", on=["dob"])])
+    with pytest.raises(BlockingError, match="rule 'dob' alone gives 3"):
+        analyse(db, rules)

@@ -1,0 +1,115 @@
+"""`accord ingest` on the command line: --json output, exit code 2 and readable errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from accord.cli import app
+from conftest import Query, WriteExtract
+
+MAPPING: dict[str, Any] = {
+    "source": "tips", "system": "tip-line", "format": "csv", "record_id": "Tip #",
+    "csv": {"delimiter": "|"},
+    "fields": {"full_name": {"column": "Reported Name", "layout": "given family"},
+               "dob": {"column": "DOB", "format": "%Y%m%d"}, "phone": "Phone"}}
+DATA = ("Tip #|Reported Name|DOB|Phone\n0001|Ana Ruiz|19900102|617-555-1234\n"
+        "0002|Bo Li|19851301|\n0003|Cy Oz||555-12\n")
+
+
+def _ingest(*args: str | Path) -> Result:
+    return CliRunner().invoke(app, ["ingest", *map(str, args)])
+
+
+def test_json_prints_one_object_with_the_reconciliation(
+        write_extract: WriteExtract, store_path: Path, query: Query) -> None:
+    p = write_extract(MAPPING, DATA)
+    result = _ingest(p, "--db", store_path, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert isinstance(out, dict)
+    assert {"rows_read", "accepted", "quarantined", "batch", "unchanged"} <= out.keys()
+    assert (out["rows_read"], out["accepted"], out["unchanged"], out["quarantined"]) == (3, 1, 0, 2)
+    assert out["rows_read"] == out["accepted"] + out["unchanged"] + out["quarantined"]
+    assert query("SELECT batch_id, rows_read, accepted, quarantined FROM ingest_batches") == [
+        (out["batch"], 3, 1, 2)]
+    again = json.loads(_ingest(p, "--db", store_path, "--json").stdout)
+    assert (again["accepted"], again["unchanged"], again["quarantined"]) == (0, 1, 2)
+    assert again["batch"] > out["batch"]
+
+
+def test_data_file_argument_overrides_the_mapping_file(
+        write_extract: WriteExtract, store_path: Path, tmp_path: Path) -> None:
+    p = write_extract(MAPPING, DATA)
+    other = tmp_path / "other.txt"
+    other.write_text("Tip #|Reported Name|DOB|Phone\n0009|Di Wu|20000101|\n", encoding="utf-8")
+    result = _ingest(p, other, "--db", store_path, "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["rows_read"], out["accepted"]) == (1, 1)
+    assert out["file"].endswith("other.txt")
+
+
+def test_text_output_summarises_and_points_to_quarantine(
+        write_extract: WriteExtract, store_path: Path) -> None:
+    result = _ingest(write_extract(MAPPING, DATA), "--db", store_path)
+    assert result.exit_code == 0, result.output
+    assert "3 rows read = 1 accepted" in result.stdout
+    assert "2 quarantined" in result.stdout
+    assert "accord quarantine" in result.stdout
+
+
+def _fails(result: Result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())  # the console may wrap long lines
+    for fragment in fragments:
+        assert fragment in message, (fragment, result.stderr)
+
+
+def test_bad_mapping_exits_2_naming_file_line_and_problem(
+        write_extract: WriteExtract, store_path: Path) -> None:
+    p = write_extract("source: tips\nsystem: tip-line\nformat: csv\nrecord_id: id\n"
+                      "fields:\n  phone: Phone\n  birthday: DOB\n", "id,Phone,DOB\n1,,\n")
+    _fails(_ingest(p, "--db", store_path, "--json"), f"{p}:7", "unknown canonical field 'birthday'")
+
+
+def test_bad_mapping_message_keeps_the_key(write_extract: WriteExtract, store_path: Path) -> None:
+    p = write_extract("source: tips\nsystem: tip-line\nformat: csv\nrecord_id: id\n"
+                      "fields:\n  phone: Phone\n  birthday: DOB\n", "id,Phone,DOB\n1,,\n")
+    _fails(_ingest(p, "--db", store_path), "[fields.birthday]")
+
+
+def test_missing_column_exits_2_naming_the_column(write_extract: WriteExtract, store_path: Path) -> None:
+    p = write_extract({**MAPPING, "fields": {"phone": "Telephone"}}, DATA)
+    _fails(_ingest(p, "--db", store_path), str(p), "'Telephone'", "Reported Name")
+
+
+@pytest.mark.parametrize(
+    ("data", "fragments"),
+    [
+        pytest.param(b"", ["empty"], id="empty"),
+        pytest.param("Tip #|Reported Name\n1|Zoë\n".encode("latin-1"), ["not valid utf-8", "encoding"],
+                     id="wrong encoding"),
+        pytest.param(b"PAR1\x00\x00\x15\x04" * 10, ["NUL"], id="binary"),
+    ],
+)
+def test_unreadable_file_exits_2_saying_why_and_nothing_is_loaded(
+        write_extract: WriteExtract, store_path: Path, query: Query, data: bytes,
+        fragments: list[str]) -> None:
+    p = write_extract(MAPPING, data)
+    _fails(_ingest(p, "--db", store_path, "--json"), "extract.csv", "nothing was loaded", *fragments)
+    assert query("SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM ingest_batches)") == [(0, 0)]
+
+
+def test_missing_mapping_or_bad_store_exits_2(write_extract: WriteExtract, tmp_path: Path) -> None:
+    _fails(_ingest(tmp_path / "nope.yaml", "--db", tmp_path / "s.duckdb"), "nope.yaml", "cannot read")
+    not_a_store = tmp_path / "notes.duckdb"
+    not_a_store.write_text("just some notes\n", encoding="utf-8")
+    _fails(_ingest(write_extract(MAPPING, DATA), "--db", not_a_store), "notes.duckdb")
