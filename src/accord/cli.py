@@ -198,13 +198,17 @@ def resolve(
                                                    help="Save the trained model (JSON).")] = None,
     model_in: Annotated[Path | None, typer.Option("--model", help="Use a saved model instead "
                                                   "of training.")] = None,
+    charts: Annotated[Path | None, typer.Option("--charts", help="Directory for the model charts "
+                                                "(default: <db>-charts beside the store).")]
+    = None,
     as_json: JsonOption = False,
 ) -> None:
     """Link and cluster all current records into persons with stable ids."""
     try:
         with _progress(not as_json) as p:
             summary = services.resolve(db, user=user, settings=settings, model_out=model_out,
-                                       model_in=model_in, step=_step_callback(p))
+                                       model_in=model_in, charts_dir=charts,
+                                       step=_step_callback(p))
     except AccordError as e:
         _fail(e)
     if as_json:
@@ -220,6 +224,7 @@ def resolve(
         f"rejected by guards -> {summary.entities:,} persons ({summary.kept_ids:,} ids kept, "
         f"{summary.merges:,} merges, {summary.splits:,} splits) [{summary.seconds:.1f} s]",
         highlight=False)
+    out.print(f"charts: {', '.join(summary.charts)}", highlight=False)
 
 
 @app.command()

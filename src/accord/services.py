@@ -127,14 +127,18 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
 
 def resolve(db: Path, *, user: str = "system", settings: Path | None = None,
             model_out: Path | None = None, model_in: Path | None = None,
-            step: StepProgress | None = None) -> Any:
-    """Link and cluster every current record; stable person ids."""
+            charts_dir: Path | None = None, step: StepProgress | None = None) -> Any:
+    """Link and cluster every current record; stable person ids; model charts as SVG."""
+    from accord.resolve.explain import write_model_charts
     from accord.resolve.pipeline import resolve as run
     from accord.resolve.settings import load_settings
 
     with Store(db) as store:
-        return run(store, load_settings(settings), user=user, model_path=model_out,
-                   model_in=model_in, step=step)
+        summary = run(store, load_settings(settings), user=user, model_path=model_out,
+                      model_in=model_in, step=step)
+        out = charts_dir or db.with_name(db.stem + "-charts")
+        summary.charts = [str(p) for p in write_model_charts(store, out)]
+        return summary
 
 
 def evaluate(db: Path, truth: Path) -> dict[str, Any]:

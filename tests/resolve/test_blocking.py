@@ -26,22 +26,22 @@ def _pairs(db: DuckDBBackend) -> set[tuple[int, int, int]]:
 
 
 def test_rules_are_ored_and_each_pair_kept_once_under_its_first_rule(db: DuckDBBackend) -> None:
-    rules = Blocking(rules=[BlockingRule(name="ssn", on=["ssn"]),
-                            BlockingRule(name="name_dob", on=["given_key", "family_key", "dob"])])
+    rules = Blocking(rules=[BlockingRule(name="ssn", keys=["ssn"]),
+                            BlockingRule(name="name_dob", keys=["given_key", "family_key", "dob"])])
     report = run_blocking(db, rules)
     assert _pairs(db) == {(0, 3, 0), (0, 1, 1)}
     assert report.pairs == 2
 
 
 def test_swapped_rule_finds_names_written_the_other_way(db: DuckDBBackend) -> None:
-    rules = Blocking(rules=[BlockingRule(name="swap", on=["given_key", "family_key", "dob"],
+    rules = Blocking(rules=[BlockingRule(name="swap", keys=["given_key", "family_key", "dob"],
                                          against=["family_key", "given_key", "dob"])])
     run_blocking(db, rules)
     assert _pairs(db) == {(0, 2, 0), (1, 2, 0)}
 
 
 def test_oversize_blocks_are_skipped_and_reported(db: DuckDBBackend) -> None:
-    rules = Blocking(max_block_size=2, rules=[BlockingRule(name="dob", on=["dob"])])
+    rules = Blocking(max_block_size=2, rules=[BlockingRule(name="dob", keys=["dob"])])
     report = run_blocking(db, rules)
     # Three records share 1980-01-02: that block is skipped, nothing else shares a dob.
     assert _pairs(db) == set()
@@ -50,6 +50,6 @@ def test_oversize_blocks_are_skipped_and_reported(db: DuckDBBackend) -> None:
 
 
 def test_explosive_rules_are_refused_with_a_clear_message(db: DuckDBBackend) -> None:
-    rules = Blocking(max_comparisons=1, rules=[BlockingRule(name="dob", on=["dob"])])
+    rules = Blocking(max_comparisons=1, rules=[BlockingRule(name="dob", keys=["dob"])])
     with pytest.raises(BlockingError, match="rule 'dob' alone gives 3"):
         analyse(db, rules)

@@ -68,13 +68,13 @@ def rule_pairs_sql(rule: BlockingRule, index: int, max_block: int,
         return (f"(SELECT * FROM {source} WHERE {_keys_present(cols)} AND ({keys}) NOT IN "
                 f"(SELECT ({keys}) FROM ({block_sizes_sql(cols, source)}) WHERE n > {max_block}))")
 
-    cond = " AND ".join(f"l.{ident(a)} = r.{ident(b)}" for a, b in zip(rule.on, rule.right,
+    cond = " AND ".join(f"l.{ident(a)} = r.{ident(b)}" for a, b in zip(rule.keys, rule.right,
                                                                         strict=True))
     if rule.against is None:
-        return (f"SELECT l.rid AS rid_l, r.rid AS rid_r, {index} AS rule FROM {side(rule.on)} l "
-                f"JOIN {side(rule.on)} r ON {cond} AND l.rid < r.rid")
+        return (f"SELECT l.rid AS rid_l, r.rid AS rid_r, {index} AS rule FROM {side(rule.keys)} l "
+                f"JOIN {side(rule.keys)} r ON {cond} AND l.rid < r.rid")
     return (f"SELECT least(l.rid, r.rid) AS rid_l, greatest(l.rid, r.rid) AS rid_r, {index} AS rule "
-            f"FROM {side(rule.on)} l JOIN {side(rule.right)} r ON {cond} AND l.rid <> r.rid")
+            f"FROM {side(rule.keys)} l JOIN {side(rule.right)} r ON {cond} AND l.rid <> r.rid")
 
 
 def pairs_sql(blocking: Blocking, source: str = "features") -> str:
@@ -91,9 +91,9 @@ def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> 
     cap = blocking.max_block_size
     for rule in blocking.rules:
         if rule.against is not None:
-            left = block_sizes_sql(rule.on, source)
+            left = block_sizes_sql(rule.keys, source)
             keys = " AND ".join(f"l.{ident(a)} = r.{ident(b)}"
-                                for a, b in zip(rule.on, rule.right, strict=True))
+                                for a, b in zip(rule.keys, rule.right, strict=True))
             row = db.rows(
                 f"WITH l AS ({left}), r AS ({block_sizes_sql(rule.right, source)}) "
                 f"SELECT count(*), coalesce(sum(l.n * r.n) FILTER (WHERE l.n <= {cap} AND "
@@ -109,7 +109,7 @@ def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> 
                 f"coalesce(max(n), 0), count(*) FILTER (WHERE n > {cap}), "
                 f"coalesce(sum(n) FILTER (WHERE n > {cap}), 0), "
                 f"coalesce(max(n) FILTER (WHERE n <= {cap}), 0) "
-                f"FROM ({block_sizes_sql(rule.on, source)})")[0]
+                f"FROM ({block_sizes_sql(rule.keys, source)})")[0]
             keyed, blocks, comparisons, largest, skipped, skipped_recs, kept = row
         report.rules.append(RuleReport(rule.name, int(keyed), int(blocks), int(comparisons),
                                        int(skipped), int(skipped_recs), int(largest), int(kept)))

@@ -47,6 +47,7 @@ class ResolveSummary:
     seconds: float
     blocking_messages: list[str] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
+    charts: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -16,19 +16,19 @@ class _Strict(BaseModel):
 
 class BlockingRule(_Strict):
     name: str
-    on: list[str] = Field(min_length=1)
+    keys: list[str] = Field(min_length=1)
     against: list[str] | None = Field(
-        default=None, description="right-hand columns when they differ from `on` (e.g. swaps)")
+        default=None, description="right-hand columns when they differ from `keys` (e.g. swaps)")
 
     @model_validator(mode="after")
     def _same_arity(self) -> BlockingRule:
-        if self.against is not None and len(self.against) != len(self.on):
-            raise ValueError(f"rule {self.name}: `against` needs {len(self.on)} columns")
+        if self.against is not None and len(self.against) != len(self.keys):
+            raise ValueError(f"rule {self.name}: `against` needs {len(self.keys)} columns")
         return self
 
     @property
     def right(self) -> list[str]:
-        return self.against or self.on
+        return self.against or self.keys
 
 
 class Blocking(_Strict):

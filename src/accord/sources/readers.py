@@ -82,7 +82,16 @@ def _text_schema(names: list[str]) -> dict[str, pa.DataType]:
 def _open_csv(mf: MappingFile, path: Path) -> Extract:
     opts = mf.spec.csv
     encoding = opts.encoding.lower().replace("_", "-")
-    sha, size = scan_file(path, encoding)
+    utf8 = encoding in ("utf-8", "utf8", "utf-8-sig")
+    # pyarrow validates UTF-8 as it converts; the slower decode runs only to say where.
+    sha, size = scan_file(path, None if utf8 else encoding, nul_check=utf8)
+
+    def where_invalid(e: Exception) -> SourceFileError:
+        if utf8 and ("UTF8" in str(e) or isinstance(e, UnicodeError)):
+            scan_file(path, encoding)  # raises with the byte and the line
+        return SourceFileError(str(path), f"cannot be read as CSV "
+                               f"(delimiter {opts.delimiter!r}, {opts.encoding}): {e}")
+
     bad: list[BadRow] = []
     header_rows = 1 if opts.header else 0
 
@@ -107,8 +116,7 @@ def _open_csv(mf: MappingFile, path: Path) -> Extract:
         reader = pacsv.open_csv(path, read_options=read, parse_options=parse,
                                 convert_options=convert)
     except (pa.ArrowInvalid, OSError, UnicodeError) as e:
-        raise SourceFileError(str(path), f"cannot be read as CSV "
-                              f"(delimiter {opts.delimiter!r}, {opts.encoding}): {e}") from None
+        raise where_invalid(e) from None
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise SourceFileError(str(path), f"header repeats column names {dup}", line=1)
@@ -123,7 +131,7 @@ def _open_csv(mf: MappingFile, path: Path) -> Extract:
                 _check_quotes_closed(path, size, read.encoding, opts.quote, last, names[-1], bad)
                 return
             except (pa.ArrowInvalid, UnicodeError) as e:
-                raise SourceFileError(str(path), f"cannot be read as CSV: {e}") from None
+                raise where_invalid(e) from None
             numbered = _numbered(b, seen, bad)
             if numbered.num_rows:
                 last = numbered
@@ -189,7 +197,8 @@ def _csv_header(path: Path, read: pacsv.ReadOptions, parse: pacsv.ParseOptions) 
 
 
 def scan_file(path: Path, encoding: str | None = None,
-              hint: str = " (declare the file's encoding under csv: encoding:)") -> tuple[str, int]:
+              hint: str = " (declare the file's encoding under csv: encoding:)",
+              nul_check: bool = False) -> tuple[str, int]:
     """SHA-256 and size of the file; with an encoding, also fail fast (naming the line) on
     bytes that are not valid in it or on NUL bytes (except in UTF-16/32, where ordinary
     text has them)."""
@@ -203,9 +212,10 @@ def scan_file(path: Path, encoding: str | None = None,
         with open(path, "rb") as fh:
             while chunk := fh.read(1 << 24):
                 h.update(chunk)
+                if (decoder is not None or nul_check) and offset == 0 and not wide \
+                        and b"\x00" in chunk[: 1 << 16]:
+                    raise SourceFileError(str(path), "contains NUL bytes: not a text file")
                 if decoder is not None:
-                    if offset == 0 and not wide and b"\x00" in chunk[: 1 << 16]:
-                        raise SourceFileError(str(path), "contains NUL bytes: not a text file")
                     try:
                         decoder.decode(chunk)
                     except UnicodeDecodeError as e:

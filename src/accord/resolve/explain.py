@@ -1,0 +1,184 @@
+"""Explanations: how a pair's match weight is built, and why records share an entity.
+
+These read person data (which records link, how their values compare). They are library
+functions for the services behind the governance gate; no front end calls them directly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accord import charts
+from accord.errors import AccordError
+from accord.resolve.comparisons import COMPARISONS, gammas_sql, pair_frame_sql, similarity_sql
+from accord.resolve.model import FSModel
+from accord.sql.backend import DuckDBBackend
+from accord.store import Store
+
+RecordKey = tuple[str, str]  # (source, record_id)
+
+
+@dataclass
+class Contribution:
+    comparison: str
+    level: str
+    gamma: int
+    log2_bayes_factor: float
+
+
+@dataclass
+class PairExplanation:
+    a: RecordKey
+    b: RecordKey
+    prior_weight: float
+    contributions: list[Contribution] = field(default_factory=list)
+
+    @property
+    def match_weight(self) -> float:
+        return self.prior_weight + sum(c.log2_bayes_factor for c in self.contributions)
+
+    @property
+    def match_probability(self) -> float:
+        return float(1 / (1 + 2 ** (-self.match_weight)))
+
+    def waterfall_svg(self) -> str:
+        steps = [charts.Bar(f"{c.comparison}: {c.level}", c.log2_bayes_factor)
+                 for c in self.contributions]
+        return charts.waterfall("How the match weight is built", "prior", self.prior_weight,
+                                steps)
+
+
+def latest_model(store: Store) -> FSModel:
+    rows = store.query("SELECT model FROM resolution_runs ORDER BY run_id DESC LIMIT 1")
+    if not rows:
+        raise AccordError("no resolution run in the store: run `accord resolve` first")
+    return FSModel.from_json(json.loads(rows[0][0]))
+
+
+def _rid(db: DuckDBBackend, key: RecordKey) -> int:
+    rid = db.scalar("SELECT rid FROM resolve_features WHERE source = ? AND record_id = ?",
+                    list(key))
+    if rid is None:
+        raise AccordError(f"record {key[0]}:{key[1]} is not among the resolved records")
+    return int(rid)
+
+
+def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
+    """Per-comparison contributions to the pair's match weight (the waterfall's data)."""
+    model = latest_model(store)
+    db = DuckDBBackend(store.con)
+    ra, rb = sorted((_rid(db, a), _rid(db, b)))
+    db.run("CREATE OR REPLACE TEMP TABLE _xp AS SELECT ? AS rid_l, ? AS rid_r, -1 AS rule",
+           [ra, rb])
+    db.run(f"CREATE OR REPLACE TEMP TABLE _xf AS {pair_frame_sql('_xp', 'resolve_features')}")
+    db.run(f"CREATE OR REPLACE TEMP TABLE _xg AS {similarity_sql('_xf', 'given_std', 'jw_given')}")
+    db.run(f"CREATE OR REPLACE TEMP TABLE _xs AS "
+           f"{similarity_sql('_xf', 'family_std', 'jw_family')}")
+    cols = ", ".join(f"gamma_{c.name}" for c in COMPARISONS)
+    row = db.rows(f"SELECT {cols}, given_std_l, family_std_l FROM ({gammas_sql('_xf', '_xg', '_xs')})")[0]
+    tf = {"given_std": _tf(db, "given_std", row[-2]), "family_std": _tf(db, "family_std", row[-1])}
+    out = PairExplanation(a, b, model.prior_weight)
+    for c, gamma in zip(COMPARISONS, row[: len(COMPARISONS)], strict=False):
+        bf = model.bayes_factor_log2(c.name, gamma)
+        top = gamma == len(c.levels) - 1
+        if top and c.tf_column is not None and tf[c.tf_column] is not None:
+            import math
+
+            bf = math.log2(model.m[c.name][gamma] / max(tf[c.tf_column] or 0.0, 1e-5))
+        out.contributions.append(Contribution(c.name, c.label(gamma), int(gamma), bf))
+    for t in ("_xp", "_xf", "_xg", "_xs"):
+        db.run(f"DROP TABLE IF EXISTS {t}")
+    return out
+
+
+def _tf(db: DuckDBBackend, column: str, value: str | None) -> float | None:
+    if value is None:
+        return None
+    v = db.scalar(f"SELECT count(*) / (SELECT count(*) FROM resolve_features WHERE {column} "
+                  f"IS NOT NULL) FROM resolve_features WHERE {column} = ?", [value])
+    return float(v) if v else None
+
+
+@dataclass
+class LinkStep:
+    a: RecordKey
+    b: RecordKey
+    match_weight: float
+    match_probability: float
+
+
+def entity_path(store: Store, a: RecordKey, b: RecordKey) -> list[LinkStep]:
+    """Why two records are in one entity: the chain of links joining them, choosing at each
+    step the strongest available (a maximum-bottleneck path)."""
+    ea = store.scalar("SELECT entity_id FROM entity_members WHERE source = ? AND record_id = ?",
+                      list(a))
+    eb = store.scalar("SELECT entity_id FROM entity_members WHERE source = ? AND record_id = ?",
+                      list(b))
+    if ea is None or eb is None:
+        raise AccordError("both records must belong to resolved entities")
+    if ea != eb:
+        return []
+    rows = store.query("""
+        SELECT l.source_l, l.record_id_l, l.source_r, l.record_id_r, l.match_weight,
+               l.match_probability FROM links l
+        JOIN entity_members m ON m.source = l.source_l AND m.record_id = l.record_id_l
+        WHERE l.status = 'linked' AND m.entity_id = ?""", [ea])
+    graph: dict[RecordKey, list[tuple[RecordKey, float, float]]] = {}
+    for sl, il, sr, ir, w, p in rows:
+        graph.setdefault((sl, il), []).append(((sr, ir), w, p))
+        graph.setdefault((sr, ir), []).append(((sl, il), w, p))
+    best: dict[RecordKey, float] = {a: float("inf")}
+    prev: dict[RecordKey, tuple[RecordKey, float, float]] = {}
+    heap: list[tuple[float, RecordKey]] = [(-float("inf"), a)]
+    while heap:
+        neg, node = heapq.heappop(heap)
+        if node == b:
+            break
+        for nxt, w, p in graph.get(node, []):
+            cap = min(-neg, w)
+            if cap > best.get(nxt, -float("inf")):
+                best[nxt] = cap
+                prev[nxt] = (node, w, p)
+                heapq.heappush(heap, (-cap, nxt))
+    if b not in prev and a != b:
+        return []
+    path: list[LinkStep] = []
+    node = b
+    while node != a:
+        p_node, w, p = prev[node]
+        path.append(LinkStep(p_node, node, w, p))
+        node = p_node
+    return list(reversed(path))
+
+
+def write_model_charts(store: Store, out_dir: Path) -> list[Path]:
+    """m/u (as log2 Bayes factors per level) and the match-weight histogram, as SVG files."""
+    model = latest_model(store)
+    bars = []
+    for c in COMPARISONS:
+        for g in range(len(c.levels) - 1, -1, -1):
+            bars.append(charts.Bar(f"{c.name}: {c.label(g)}", model.bayes_factor_log2(c.name, g)))
+    files = [charts.write(out_dir / "model_weights.svg", charts.signed_bars(
+        "Evidence per comparison level (log2 m/u)", bars))]
+    db = DuckDBBackend(store.con)
+    if db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'scored'"):
+        hist = db.rows("SELECT floor(match_weight) AS b, count(*) FROM scored GROUP BY 1 ORDER BY 1")
+        if hist:
+            lo, hi = int(hist[0][0]), int(hist[-1][0]) + 1
+            counts = [0] * (hi - lo)
+            for b, n in hist:
+                counts[int(b) - lo] = int(n)
+            files.append(charts.write(out_dir / "match_weights.svg", charts.histogram(
+                "Match weights of compared pairs", [float(x) for x in range(lo, hi + 1)], counts,
+                "match weight (log2 odds)")))
+    return files
+
+
+def describe(expl: PairExplanation) -> dict[str, Any]:
+    return {"a": list(expl.a), "b": list(expl.b), "prior_weight": expl.prior_weight,
+            "match_weight": expl.match_weight, "match_probability": expl.match_probability,
+            "contributions": [c.__dict__ for c in expl.contributions]}

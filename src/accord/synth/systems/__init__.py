@@ -1,0 +1,1 @@
+"""The record systems of the synthetic world, one module each."""
