@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from accord.resolve.comparisons import COMPARISONS
 from accord.resolve.model import FSModel, estimate_u, train_em
@@ -30,8 +31,9 @@ def test_em_recovers_the_match_share_and_a_positive_weight_for_agreement() -> No
     rng = np.random.default_rng(3)
     u = estimate_u(*_patterns(_simulate(rng, 50_000, match=False)))
     blocked = np.vstack([_simulate(rng, 2_000, True), _simulate(rng, 8_000, False)])
-    model = train_em(*_patterns(blocked), u, max_iterations=50)
-    assert abs(model.prior - 0.2) < 0.03
+    model = train_em(*_patterns(blocked), u, max_iterations=50, total_pairs=10_000_000)
+    # 2,000 of the 10,000 blocked pairs match, out of 10 million possible pairs.
+    assert model.prior == pytest.approx(2_000 / 10_000_000, rel=0.15)
     for c in COMPARISONS:
         top = len(c.levels) - 1
         assert model.bayes_factor_log2(c.name, top) > 2

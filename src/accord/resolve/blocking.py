@@ -78,11 +78,12 @@ def rule_pairs_sql(rule: BlockingRule, index: int, max_block: int,
 
 
 def pairs_sql(blocking: Blocking, source: str = "features") -> str:
-    """All rules, OR-ed: each pair once, credited to the first rule that finds it."""
+    """All rules, OR-ed: each pair once, credited to the first rule that finds it; ``rules``
+    lists every rule that finds it (training sessions use each rule's full set of pairs)."""
     parts = [rule_pairs_sql(r, i, blocking.max_block_size, source)
              for i, r in enumerate(blocking.rules)]
-    return ("SELECT rid_l, rid_r, min(rule) AS rule FROM (\n" + "\nUNION ALL\n".join(parts)
-            + "\n) GROUP BY rid_l, rid_r")
+    return ("SELECT rid_l, rid_r, min(rule) AS rule, list(DISTINCT rule ORDER BY rule) AS rules "
+            "FROM (\n" + "\nUNION ALL\n".join(parts) + "\n) GROUP BY rid_l, rid_r")
 
 
 def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> BlockingReport:
@@ -126,6 +127,6 @@ def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> 
 def run_blocking(db: DuckDBBackend, blocking: Blocking, source: str = "features",
                  output: str = "pairs") -> BlockingReport:
     report = analyse(db, blocking, source)
-    db.create_table(output, pairs_sql(blocking, source))
+    db.create_table(output, pairs_sql(blocking, source), temp=True)
     report.pairs = int(db.scalar(f"SELECT count(*) FROM {output}"))
     return report

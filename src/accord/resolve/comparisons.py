@@ -135,7 +135,7 @@ def pair_frame_sql(pairs: str = "pairs", features: str = "features") -> str:
                         f"AS family_tokens_r")
         else:
             cols.append(f"r.{ident(c)} AS {ident(c + '_r')}")
-    return (f"SELECT p.rid_l, p.rid_r, p.rule, coalesce({swapped}, FALSE) AS swapped, "
+    return (f"SELECT p.rid_l, p.rid_r, p.rule, p.rules, coalesce({swapped}, FALSE) AS swapped, "
             f"{', '.join(cols)} FROM {pairs} p JOIN {features} l ON l.rid = p.rid_l "
             f"JOIN {features} r ON r.rid = p.rid_r")
 
@@ -159,3 +159,18 @@ def gammas_sql(frame: str = "pair_frame", sim_given: str = "sim_given",
         f"LEFT JOIN {sim_given} sg ON sg.a = f.given_std_l AND sg.b = f.given_std_r "
         f"LEFT JOIN {sim_family} sf ON sf.a = f.family_std_l AND sf.b = f.family_std_r) f"
     )
+
+
+# Which comparison a blocking key says something about (for EM sessions per rule).
+_KEY_COMPARISON = {
+    "given_std": "given_name", "given_key": "given_name", "given_dm1": "given_name",
+    "given_dm2": "given_name", "family_std": "family_name", "family_key": "family_name",
+    "family_dm1": "family_name", "family_dm2": "family_name", "dob": "dob", "dob_y": "dob",
+    "dob_m": "dob", "dob_d": "dob", "ssn": "ssn", "ssn_last4": "ssn", "a_number": "a_number",
+    "passport": "passport", "itin": "itin", "zip5": "address", "city_std": "address",
+    "street_name": "address", "sex": "sex",
+}
+
+
+def comparisons_for_keys(keys: list[str]) -> set[str]:
+    return {_KEY_COMPARISON[k] for k in keys if k in _KEY_COMPARISON}

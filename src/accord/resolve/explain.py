@@ -72,7 +72,8 @@ def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
     model = latest_model(store)
     db = DuckDBBackend(store.con)
     ra, rb = sorted((_rid(db, a), _rid(db, b)))
-    db.run("CREATE OR REPLACE TEMP TABLE _xp AS SELECT ? AS rid_l, ? AS rid_r, -1 AS rule",
+    db.run("CREATE OR REPLACE TEMP TABLE _xp AS SELECT ? AS rid_l, ? AS rid_r, -1 AS rule, "
+           "[-1] AS rules",
            [ra, rb])
     db.run(f"CREATE OR REPLACE TEMP TABLE _xf AS {pair_frame_sql('_xp', 'resolve_features')}")
     db.run(f"CREATE OR REPLACE TEMP TABLE _xg AS {similarity_sql('_xf', 'given_std', 'jw_given')}")

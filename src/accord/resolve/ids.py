@@ -19,7 +19,7 @@ def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -
     db.create_table("_overlap", f"""
         SELECT c.label, m.entity_id, count(*) AS n
         FROM {clusters} c JOIN entity_members m USING (source, record_id)
-        GROUP BY ALL""")
+        GROUP BY ALL""", temp=True)
     overlaps = db.rows("SELECT label, entity_id, n FROM _overlap ORDER BY n DESC, entity_id, label")
     kept: dict[int, str] = {}
     used: set[str] = set()
@@ -33,7 +33,8 @@ def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -
     db.create_table("_labels", f"""
         SELECT l.label, coalesce(k.entity_id,
                'P' || lpad(CAST(nextval('entity_id_seq') AS VARCHAR), 9, '0')) AS entity_id
-        FROM (SELECT DISTINCT label FROM {clusters}) l LEFT JOIN _kept k USING (label)""")
+        FROM (SELECT DISTINCT label FROM {clusters}) l LEFT JOIN _kept k USING (label)""",
+                    temp=True)
     # Events, computed against the previous membership before it is replaced.
     merges = db.rows("""
         SELECT lb.entity_id, list(DISTINCT o.entity_id ORDER BY o.entity_id), sum(o.n)

@@ -33,7 +33,7 @@ _M_START_TOP = (0.85, 0.10)
 class FSModel:
     m: dict[str, list[float]]  # comparison -> m per gamma (index = gamma)
     u: dict[str, list[float]]
-    prior: float  # probability that a blocked pair is a match
+    prior: float  # probability that two random records match
     iterations: int = 0
     pairs_trained: int = 0
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -78,13 +78,16 @@ def gamma_columns() -> list[str]:
     return [f"gamma_{c.name}" for c in COMPARISONS]
 
 
+M_FLOOR = 1e-3  # no level is impossible among matches: records carry errors
+
+
 def level_shares(counts: np.ndarray, gammas: np.ndarray, c: Comparison,
                  floor: float = 1e-6) -> list[float]:
     """Share of each gamma among non-missing values, weighted by counts, floored."""
     n = len(c.levels)
     totals = np.array([counts[gammas == g].sum() for g in range(n)], dtype=float)
     totals = np.maximum(totals / max(totals.sum(), 1.0), floor)
-    return list(totals / totals.sum())
+    return [float(x) for x in totals / totals.sum()]
 
 
 def estimate_u(patterns: np.ndarray, counts: np.ndarray) -> dict[str, list[float]]:
@@ -100,38 +103,105 @@ def _start_m(c: Comparison) -> list[float]:
     return list(reversed(by_strength))  # index = gamma (0 = weakest)
 
 
-def train_em(patterns: np.ndarray, counts: np.ndarray, u: dict[str, list[float]],
-             max_iterations: int = 25, tolerance: float = 1e-4,
-             prior: float = 0.1) -> FSModel:
-    """Expectation-maximisation of m and the prior over pattern counts (u fixed)."""
-    comps = list(COMPARISONS)
-    m = {c.name: _start_m(c) for c in comps}
+def _posterior(patterns: np.ndarray, m: dict[str, list[float]], u: dict[str, list[float]],
+               prior: float, use: list[bool]) -> np.ndarray:
+    log_m = np.zeros(len(patterns))
+    log_u = np.zeros(len(patterns))
+    for i, c in enumerate(COMPARISONS):
+        if not use[i]:
+            continue
+        g = patterns[:, i]
+        present = g >= 0
+        log_m[present] += np.log(np.array(m[c.name])[g[present]])
+        log_u[present] += np.log(np.array(u[c.name])[g[present]])
+    a = np.log(prior) + log_m
+    b = np.log(1 - prior) + log_u
+    return np.asarray(1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700))))
+
+
+def _em(patterns: np.ndarray, counts: np.ndarray, m: dict[str, list[float]],
+        u: dict[str, list[float]], use: list[bool], max_iterations: int, tolerance: float,
+        prior: float = 0.3, update_m: bool = True) -> tuple[dict[str, list[float]], float, int]:
+    m = {k: list(v) for k, v in m.items()}
     counts = counts.astype(float)
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007
-        log_m = np.zeros(len(counts))
-        log_u = np.zeros(len(counts))
-        for i, c in enumerate(comps):
-            g = patterns[:, i]
-            present = g >= 0
-            mm, uu = np.array(m[c.name]), np.array(u[c.name])
-            log_m[present] += np.log(mm[g[present]])
-            log_u[present] += np.log(uu[g[present]])
-        a = np.log(prior) + log_m
-        b = np.log(1 - prior) + log_u
-        p = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
-        w = counts * p
-        new_prior = float(w.sum() / counts.sum())
+        w = counts * _posterior(patterns, m, u, prior, use)
+        new_prior = min(max(float(w.sum() / counts.sum()), 1e-6), 1 - 1e-6)
         change = abs(new_prior - prior)
-        for i, c in enumerate(comps):
-            new = level_shares(w, patterns[:, i], c)
-            change = max(change, max(abs(x - y) for x, y in zip(new, m[c.name], strict=True)))
-            m[c.name] = new
-        prior = min(max(new_prior, 1e-9), 1 - 1e-9)
+        if update_m:
+            for i, c in enumerate(COMPARISONS):
+                if not use[i]:
+                    continue
+                new = level_shares(w, patterns[:, i], c, M_FLOOR)
+                change = max(change, max(abs(x - y) for x, y in zip(new, m[c.name], strict=True)))
+                m[c.name] = new
+        prior = new_prior
         if change < tolerance:
             break
-    return FSModel(m=m, u=u, prior=prior, iterations=iterations,
+    return m, prior, iterations
+
+
+def train_em(patterns: np.ndarray, counts: np.ndarray, u: dict[str, list[float]],
+             max_iterations: int = 25, tolerance: float = 1e-4,
+             rules: np.ndarray | None = None,
+             blocked_on: dict[int, set[str]] | None = None,
+             total_pairs: int | None = None) -> FSModel:
+    """Expectation-maximisation of m (u fixed), one session per blocking rule.
+
+    Pairs found by a rule agree on that rule's keys whether or not they match, so within a
+    session the comparisons the rule blocks on carry no information: they are left out of
+    that session, and each comparison's m is averaged over the sessions that could learn
+    it. The prior (share of blocked pairs that match) is then fitted with m and u fixed.
+    """
+    comps = list(COMPARISONS)
+    start = {c.name: _start_m(c) for c in comps}
+    if rules is None:
+        rules = np.zeros(len(counts), dtype=np.int64)
+    blocked_on = blocked_on or {}
+    learned: dict[str, list[tuple[list[float], float]]] = {c.name: [] for c in comps}
+    iterations = 0
+    for rule in np.unique(rules):
+        sel = rules == rule
+        if counts[sel].sum() < 50:
+            continue
+        skip = blocked_on.get(int(rule), set())
+        use = [c.name not in skip for c in comps]
+        m, prior, its = _em(patterns[sel], counts[sel], start, u, use, max_iterations, tolerance)
+        iterations += its
+        w = counts[sel] * _posterior(patterns[sel], m, u, prior, use)
+        for i, c in enumerate(comps):
+            if use[i]:  # weight: expected matches in this session that show this comparison
+                weight = float(w[patterns[sel][:, i] >= 0].sum())
+                if weight > 0:
+                    learned[c.name].append((m[c.name], weight))
+    m_final = {}
+    for c in comps:
+        if learned[c.name]:
+            ms = np.array([x for x, _ in learned[c.name]])
+            ws = np.array([wt for _, wt in learned[c.name]])
+            m_final[c.name] = [float(x) for x in (ms * ws[:, None]).sum(axis=0) / ws.sum()]
+        else:
+            m_final[c.name] = start[c.name]
+    prior = fit_prior(patterns, counts, m_final, u, total_pairs) if total_pairs else 1e-6
+    return FSModel(m=m_final, u=u, prior=prior, iterations=iterations,
                    pairs_trained=int(counts.sum()))
+
+
+def fit_prior(patterns: np.ndarray, counts: np.ndarray, m: dict[str, list[float]],
+              u: dict[str, list[float]], total_pairs: int, iterations: int = 50) -> float:
+    """The probability that two random records match: the fixed point of
+    lambda = (expected matches among the blocked pairs, given lambda) / (all record pairs).
+    Blocking keeps (almost) every match, so the blocked pairs hold the expected count."""
+    use = [True] * len(COMPARISONS)
+    lam = min(float(counts.sum()) / total_pairs, 0.5)
+    for _ in range(iterations):
+        new = float((counts * _posterior(patterns, m, u, lam, use)).sum()) / total_pairs
+        new = min(max(new, 1e-12), 0.5)
+        if abs(new - lam) <= 1e-3 * lam:
+            return new
+        lam = new
+    return lam
 
 
 def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "tf_given",

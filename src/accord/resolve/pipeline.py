@@ -20,7 +20,12 @@ import numpy as np
 
 from accord.resolve import blocking as blk
 from accord.resolve.cluster import cluster
-from accord.resolve.comparisons import gammas_sql, pair_frame_sql, similarity_sql
+from accord.resolve.comparisons import (
+    comparisons_for_keys,
+    gammas_sql,
+    pair_frame_sql,
+    similarity_sql,
+)
 from accord.resolve.ids import assign_ids
 from accord.resolve.model import FSModel, estimate_u, gamma_columns, match_weight_sql, tf_sql, train_em
 from accord.resolve.settings import Settings, default_settings
@@ -60,7 +65,7 @@ def _features(db: DuckDBBackend, settings: Settings) -> int:
     k = settings.clustering.shared_identifier_people
     parts = [f"SELECT '{c}' AS kind, {c} AS value FROM features WHERE {c} IS NOT NULL "
              f"GROUP BY {c} HAVING count(DISTINCT dob) >= {k}" for c in IDENTIFIERS]
-    db.create_table("shared_identifiers", " UNION ALL ".join(parts))
+    db.create_table("shared_identifiers", " UNION ALL ".join(parts), temp=True)
     masked = ", ".join(
         f"CASE WHEN {c} IN (SELECT value FROM shared_identifiers WHERE kind = '{c}') "
         f"THEN NULL ELSE {c} END AS {c}" for c in IDENTIFIERS)
@@ -69,10 +74,13 @@ def _features(db: DuckDBBackend, settings: Settings) -> int:
 
 
 def _gammas(db: DuckDBBackend, pairs: str, out: str) -> None:
-    db.create_table(f"{out}_frame", pair_frame_sql(pairs, "resolve_features"))
-    db.create_table(f"{out}_sim_given", similarity_sql(f"{out}_frame", "given_std", "jw_given"))
-    db.create_table(f"{out}_sim_family", similarity_sql(f"{out}_frame", "family_std", "jw_family"))
-    db.create_table(out, gammas_sql(f"{out}_frame", f"{out}_sim_given", f"{out}_sim_family"))
+    db.create_table(f"{out}_frame", pair_frame_sql(pairs, "resolve_features"), temp=True)
+    db.create_table(f"{out}_sim_given", similarity_sql(f"{out}_frame", "given_std", "jw_given"),
+                    temp=True)
+    db.create_table(f"{out}_sim_family", similarity_sql(f"{out}_frame", "family_std", "jw_family"),
+                    temp=True)
+    db.create_table(out, gammas_sql(f"{out}_frame", f"{out}_sim_given", f"{out}_sim_family"),
+                    temp=True)
     for t in ("frame", "sim_given", "sim_family"):
         db.run(f"DROP TABLE IF EXISTS {out}_{t}")
 
@@ -87,17 +95,28 @@ def _patterns(db: DuckDBBackend, table: str) -> tuple[np.ndarray, np.ndarray]:
 def train(db: DuckDBBackend, settings: Settings, records: int) -> FSModel:
     n_pairs = settings.model.u_sample_pairs
     db.create_table("u_pairs", f"""
-        SELECT least(a, b) AS rid_l, greatest(a, b) AS rid_r, -1 AS rule FROM (
+        SELECT least(a, b) AS rid_l, greatest(a, b) AS rid_r, -1 AS rule, [-1] AS rules FROM (
           SELECT CAST(hash(i, 'l') % {records} AS BIGINT) AS a,
                  CAST(hash(i, 'r') % {records} AS BIGINT) AS b FROM range({n_pairs}) t(i))
-        WHERE a <> b""")
+        WHERE a <> b""", temp=True)
     _gammas(db, "u_pairs", "u_gammas")
     u = estimate_u(*_patterns(db, "u_gammas"))
     db.run("DROP TABLE IF EXISTS u_pairs")
     db.run("DROP TABLE IF EXISTS u_gammas")
-    patterns, counts = _patterns(db, "gammas")
-    return train_em(patterns, counts, u, settings.model.em_max_iterations,
-                    settings.model.em_tolerance)
+    cols = ", ".join(gamma_columns())
+    # One training session per rule, over every pair that rule finds (not only the pairs
+    # credited to it): a pair found first by the SSN rule still teaches the name rules.
+    t = db.arrow(f"SELECT rule, {cols}, count(*) AS n FROM (SELECT unnest(rules) AS rule, {cols} "
+                 f"FROM gammas) GROUP BY ALL")
+    patterns = np.column_stack([t.column(c).to_numpy() for c in gamma_columns()]).astype(np.int64)
+    # A rule with different right-hand keys (a swap rule) also decides name order.
+    blocked_on = {i: comparisons_for_keys(r.keys) | comparisons_for_keys(r.right)
+                  | ({"name_order"} if r.against else set())
+                  for i, r in enumerate(settings.blocking.rules)}
+    return train_em(patterns, t.column("n").to_numpy().astype(np.int64), u,
+                    settings.model.em_max_iterations, settings.model.em_tolerance,
+                    rules=t.column("rule").to_numpy().astype(np.int64), blocked_on=blocked_on,
+                    total_pairs=records * (records - 1) // 2)
 
 
 def resolve(store: Store, settings: Settings | None = None, *, user: str = "system",
@@ -122,13 +141,13 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
     if model_path is not None:
         model.save(model_path)
     say("score", 0.7)
-    db.create_table("tf_given", tf_sql("given_std", "resolve_features"))
-    db.create_table("tf_family", tf_sql("family_std", "resolve_features"))
+    db.create_table("tf_given", tf_sql("given_std", "resolve_features"), temp=True)
+    db.create_table("tf_family", tf_sql("family_std", "resolve_features"), temp=True)
     weight = match_weight_sql(model, settings.model.tf_min_u)
     db.create_table("scored", f"""
         SELECT g.rid_l, g.rid_r, {weight} AS match_weight FROM gammas g
         LEFT JOIN tf_given tg ON tg.value = g.given_std_l
-        LEFT JOIN tf_family tf ON tf.value = g.family_std_l""")
+        LEFT JOIN tf_family tf ON tf.value = g.family_std_l""", temp=True)
     db.run("ALTER TABLE scored ADD COLUMN match_probability DOUBLE")
     db.run("UPDATE scored SET match_probability = 1 / (1 + pow(2, -match_weight))")
     c = settings.clustering
@@ -153,7 +172,7 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
         run_id = int(db.scalar("SELECT nextval('resolution_run_seq')"))
         db.create_table("new_clusters", """
             SELECT f.source, f.record_id, l.label FROM resolve_features f
-            JOIN _labels_arrow l USING (rid)""")
+            JOIN _labels_arrow l USING (rid)""", temp=True)
         ids = assign_ids(db, run_id)
         db.run("DELETE FROM links")
         db.run(f"""

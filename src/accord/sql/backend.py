@@ -40,8 +40,12 @@ class DuckDBBackend:
         rows = self.rows(sql, params)
         return rows[0][0] if rows else None
 
-    def create_table(self, name: str, sql: str, params: list[Any] | None = None) -> None:
-        self.run(f"CREATE OR REPLACE TABLE {name} AS {sql}", params)
+    def create_table(self, name: str, sql: str, params: list[Any] | None = None, *,
+                     temp: bool = False) -> None:
+        """``temp``: a working table of this connection (memory first, spilled to the
+        temp directory when large); otherwise a table of the store."""
+        kind = "TEMP TABLE" if temp else "TABLE"
+        self.run(f"CREATE OR REPLACE {kind} {name} AS {sql}", params)
 
     def arrow(self, sql: str, params: list[Any] | None = None) -> Any:
         try:
