@@ -266,7 +266,16 @@ def demo(
     quarantined = sum(r.quarantined for r in result.ingests)
     out.print(f"{total:,} rows read, {total - quarantined:,} stored, {quarantined:,} quarantined "
               f"with reasons (accord quarantine --db {result.db})", highlight=False)
-    out.print(f"ground truth: {result.world.truth_path}", highlight=False)
+    r = result.resolution
+    out.print(f"resolved: {r.records:,} records -> {r.entities:,} persons; {r.links:,} links, "
+              f"{r.review:,} for review, {r.rejected_links:,} rejected by guards "
+              f"[{r.seconds:.1f} s]; model charts: {', '.join(r.charts)}", highlight=False)
+    q = result.quality
+    _table(["measure", "value"],
+           [[k, q[k]] for k in ("pair_precision", "pair_recall", "pair_f1", "bcubed_precision",
+                                "bcubed_recall", "records", "entities", "true_persons",
+                                "entities_mixing_persons")],
+           title=f"linkage quality against {result.world.truth_path}")
 
 
 def _table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:

@@ -104,11 +104,14 @@ class DemoResult:
     persons: int
     world: Any
     ingests: list[IngestResult] = field(default_factory=list)
+    resolution: Any = None
+    quality: dict[str, Any] = field(default_factory=dict)
 
 
 def demo(out: Path, persons: int = 20_000, seed: int = 7,
          step: StepProgress | None = None, rows: RowProgress | None = None) -> DemoResult:
-    """Generate a world into ``out``, ingest every extract into a fresh store there."""
+    """Generate a world into ``out``, ingest every extract into a fresh store there, resolve
+    it into persons and measure the linkage against the world's ground truth."""
     out.mkdir(parents=True, exist_ok=True)
     world_dir = out / "world"
     if world_dir.exists():
@@ -122,6 +125,8 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
         if step:
             step(f"ingest {ex.source}", 0.0)
         result.ingests.append(ingest(db, ex.mapping_path, progress=rows))
+    result.resolution = resolve(db, step=step)
+    result.quality = evaluate(db, world.truth_path)
     return result
 
 

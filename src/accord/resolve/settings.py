@@ -45,7 +45,7 @@ class ModelSettings(_Strict):
 
 
 class Clustering(_Strict):
-    link_probability: float = 0.999
+    link_probability: float = 0.99
     review_probability: float = 0.5
     max_dob_year_gap: int = 1
     shared_identifier_people: int = 3

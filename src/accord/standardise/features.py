@@ -1,0 +1,276 @@
+"""The standardise stage: ``records_current`` -> ``features``.
+
+``build_features`` creates or replaces table ``features``, owned by this stage: one row per
+source record (``rid`` dense 0..n-1 in (source, record_id) order, so re-running on the same
+records gives the same rids), holding comparison-ready forms of every identity field. Column
+meanings are in ``FEATURE_COLUMNS`` and ``docs/standardise.md``.
+
+Everything runs in DuckDB except two small Python steps, each over distinct values only:
+Double Metaphone (``phonetic``) on distinct name tokens, and Cyrillic/Greek transliteration
+(``names.transliterate``) on the rare distinct names still outside A-Z after SQL folding.
+Work tables are temporary (``__std_*``) and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from accord.sql_text import ident
+from accord.standardise import addresses, identifiers, names, phonetic, variants
+
+FEATURES = "features"
+
+# (name, type, meaning) in table order.
+FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("rid", "BIGINT", "dense record number 0..n-1, ordered by source, record_id"),
+    ("source", "VARCHAR", "source name"),
+    ("record_id", "VARCHAR", "record id within the source"),
+    ("system", "VARCHAR", "record-system id of the source"),
+    ("given_std", "VARCHAR", "given name folded (upper A-Z, no punctuation), title and suffix removed"),
+    ("given_tokens", "VARCHAR[]", "tokens of given_std"),
+    ("given_concat", "VARCHAR", "given_std without spaces (JEAN PAUL = JEANPAUL)"),
+    ("given_initial", "VARCHAR", "first letter of given_std"),
+    ("given_key", "VARCHAR", "variant-group key of the given name (BILL -> WILLIAM); else its first token"),
+    ("given_keys", "VARCHAR[]", "every name the given name may stand for (nicknames, equivalents)"),
+    ("given_dm1", "VARCHAR", "Double Metaphone primary code of the first given token"),
+    ("given_dm2", "VARCHAR", "Double Metaphone alternate code of the first given token"),
+    ("middle_std", "VARCHAR", "middle name(s) folded"),
+    ("middle_initial", "VARCHAR", "first letter of middle_std"),
+    ("family_std", "VARCHAR", "family name folded, particles removed (DE LA CRUZ -> CRUZ)"),
+    ("family_full_std", "VARCHAR", "family name folded with particles kept (DE LA CRUZ)"),
+    ("family_concat", "VARCHAR", "family_full_std without spaces (DELACRUZ)"),
+    ("family_tokens", "VARCHAR[]", "tokens of family_std (GARCIA LOPEZ -> [GARCIA, LOPEZ])"),
+    ("family_key", "VARCHAR", "variant-group key of the family name, token by token"),
+    ("family_keys", "VARCHAR[]", "every key any family token may stand for"),
+    ("family_dm1", "VARCHAR", "Double Metaphone primary code of the first family token"),
+    ("family_dm2", "VARCHAR", "Double Metaphone alternate code of the first family token"),
+    ("name_suffix_std", "VARCHAR", "generational suffix JR, SR, II, III, IV..."),
+    ("dob", "DATE", "date of birth (default dates such as 1900-01-01 removed)"),
+    ("dob_y", "SMALLINT", "year of birth"),
+    ("dob_m", "TINYINT", "month of birth"),
+    ("dob_d", "TINYINT", "day of birth"),
+    ("dob_jan1", "BOOLEAN", "date of birth is 1 January (often a stand-in for an unknown date)"),
+    ("sex", "VARCHAR", "M, F or X (unknown is NULL)"),
+    ("ssn", "VARCHAR", "valid 9-digit SSN (from ssn or an SSN-form tin)"),
+    ("ssn_last4", "VARCHAR", "last four SSN digits: the ssn_last4 field, else the last 4 of ssn"),
+    ("itin", "VARCHAR", "valid 9-digit ITIN (from itin or an ITIN-form tin)"),
+    ("tin_kind", "VARCHAR", "ssn or itin: which taxpayer number the record carries (ssn first)"),
+    ("a_number", "VARCHAR", "A-number, 9 digits zero-padded"),
+    ("passport", "VARCHAR", "passport number, upper-case letters and digits"),
+    ("street_number", "VARCHAR", "house number (123, 123A, 12 1/2) or PO box number"),
+    ("street_name", "VARCHAR", "USPS-standardised street name (N MAIN ST) or PO BOX"),
+    ("street_core", "VARCHAR", "street name without directionals and suffix (MAIN)"),
+    ("street_unit", "VARCHAR", "secondary unit number (4B) or designator alone (REAR)"),
+    ("city_std", "VARCHAR", "city folded; leading SAINT/FORT/MOUNT abbreviated"),
+    ("state", "VARCHAR", "USPS state code"),
+    ("zip5", "VARCHAR", "5-digit ZIP code"),
+    ("phone10", "VARCHAR", "valid 10-digit NANP phone number"),
+    ("email", "VARCHAR", "e-mail address, lower case"),
+    ("country_of_birth", "VARCHAR", "country of birth folded"),
+    ("citizenship_country", "VARCHAR", "country of citizenship folded"),
+    ("flags", "VARCHAR[]", "what standardisation removed: ssn_removed, dob_removed, given_placeholder..."),
+)
+
+# Canonical record columns read (missing ones are read as NULL).
+_INPUT: dict[str, str] = {
+    "given_name": "VARCHAR", "middle_name": "VARCHAR", "family_name": "VARCHAR",
+    "given_names": "VARCHAR", "full_name": "VARCHAR", "name_suffix": "VARCHAR", "dob": "DATE",
+    "sex": "VARCHAR", "ssn": "VARCHAR", "ssn_last4": "VARCHAR", "itin": "VARCHAR", "tin": "VARCHAR",
+    "a_number": "VARCHAR", "passport_number": "VARCHAR", "street": "VARCHAR", "city": "VARCHAR",
+    "state": "VARCHAR", "zip": "VARCHAR", "full_address": "VARCHAR", "phone": "VARCHAR",
+    "email": "VARCHAR", "country_of_birth": "VARCHAR", "citizenship_country": "VARCHAR",
+}
+_KEYS = {"source": "VARCHAR", "record_id": "VARCHAR", "system": "VARCHAR"}
+
+T = "__std_"  # prefix of this stage's temporary tables
+
+
+def _base_sql(con: duckdb.DuckDBPyConnection, source_table: str) -> str:
+    """The columns this stage reads, one row per record. ``source_table`` holds one row per
+    (source, record_id), as ``records_current`` does; canonical columns it lacks read as NULL."""
+    present = {r[0] for r in con.execute(f"DESCRIBE {source_table}").fetchall()}
+    cols = [ident(c) if c in present else f"CAST(NULL AS {t}) AS {ident(c)}"
+            for c, t in {**_KEYS, **_INPUT}.items()]
+    return f"SELECT {', '.join(cols)} FROM {source_table}"
+
+
+# Work steps address records by the base table's row id (read once, never sorted); the final
+# step maps it to rid, numbered over the two key columns alone (a window carrying whole rows
+# would sort every column).
+_BASE = f"(SELECT rowid AS rid, * FROM {T}base)"
+_RID_SQL = f"SELECT rowid AS iid, row_number() OVER (ORDER BY source, record_id) - 1 AS rid FROM {T}base"
+
+
+def _arrow_table(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> None:
+    view = name + "_arrow"
+    con.register(view, data)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+
+
+def _transliterate(con: duckdb.DuckDBPyConnection, fold_raw: str) -> int:
+    rows = con.execute(f"SELECT DISTINCT folded FROM {fold_raw} "
+                       f"WHERE regexp_matches(folded, '[^A-Z ]')").fetchall()
+    if not rows:
+        return 0
+    mapping = names.transliterate(r[0] for r in rows)
+    _arrow_table(con, f"{T}translit", pa.table({
+        "folded": pa.array(list(mapping), pa.string()),
+        "latin": pa.array(list(mapping.values()), pa.string())}))
+    con.execute(f"UPDATE {fold_raw} SET folded = t.latin FROM {T}translit t "
+                f"WHERE {fold_raw}.folded = t.folded")
+    return len(rows)
+
+
+def _phonetic(con: duckdb.DuckDBPyConnection, tokens_sql: str) -> int:
+    tokens = [r[0] for r in con.execute(tokens_sql).fetchall()]
+    coded = phonetic.encode_tokens(tokens)
+    _arrow_table(con, f"{T}phonetic", pa.table({
+        "token": pa.array([t for t, _, _ in coded], pa.string()),
+        # One letter is an initial, not a sound: no code.
+        "dm1": pa.array([p if len(t) > 1 else None for t, p, _ in coded], pa.string()),
+        "dm2": pa.array([a if len(t) > 1 else None for t, _, a in coded], pa.string())}))
+    return len(tokens)
+
+
+def _final_sql() -> str:
+    raw_ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.raw_identifier_sql().items())
+    lines = ", ".join(f"{sql} AS {c}" for c, sql in addresses.address_lines_sql().items())
+    valid = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.validity_sql().items())
+    ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.identifier_sql().items())
+    dob = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.dob_sql("__dob_in").items())
+    place = addresses.city_state_zip_sql()
+    flags = ("list_filter(list_concat(b.__id_flags, [b.__dob_flag, "
+             "CASE WHEN n.given_placeholder THEN 'given_placeholder' END, "
+             "CASE WHEN n.middle_placeholder THEN 'middle_placeholder' END, "
+             "CASE WHEN n.family_placeholder THEN 'family_placeholder' END]), lambda x: x IS NOT NULL)")
+    values = {
+        "rid": "r.rid", "source": "b.source", "record_id": "b.record_id", "system": "b.system",
+        "given_std": "n.given", "given_tokens": "gd.given_tokens", "given_concat": "gd.given_concat",
+        "given_initial": "gd.given_initial", "given_key": "gd.given_key", "given_keys": "gd.given_keys",
+        "given_dm1": "gd.given_dm1", "given_dm2": "gd.given_dm2",
+        "middle_std": "n.middle", "middle_initial": "left(n.middle, 1)",
+        "family_std": "fd.family_std", "family_full_std": "fd.family_full_std",
+        "family_concat": "fd.family_concat", "family_tokens": "fd.family_tokens",
+        "family_key": "fd.family_key", "family_keys": "fd.family_keys",
+        "family_dm1": "fd.family_dm1", "family_dm2": "fd.family_dm2",
+        "name_suffix_std": "n.suffix",
+        "street_number": "st.street_number", "street_name": "st.street_name",
+        "street_core": "st.street_core", "street_unit": "st.street_unit",
+        "city_std": "ct.city_std", "state": place["state"], "zip5": place["zip5"],
+        "country_of_birth": "cb.folded", "citizenship_country": "cc.folded",
+        "flags": flags,
+    }
+    for c in ("dob", "dob_y", "dob_m", "dob_d", "dob_jan1", "sex", "ssn", "ssn_last4", "itin", "tin_kind",
+              "a_number", "passport", "phone10", "email"):
+        values[c] = f"b.{c}"
+    select = ",\n  ".join(f"CAST({values[c]} AS {t}) AS {ident(c)}" for c, t, _ in FEATURE_COLUMNS)
+    # One pass over the base rows: identifiers and address lines are projections of it (no
+    # self-joins); names come from their per-record table, everything else from per-value tables.
+    return f"""WITH b0 AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country,
+    dob AS __dob_in, sex AS __sex_in, {raw_ids}, {lines} FROM {_BASE}),
+b1 AS (SELECT *, {valid} FROM b0),
+b AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country, street_line, city_line,
+    state_line, zip_line, {ids}, {dob}, {identifiers.sex_sql('__sex_in')} AS sex FROM b1)
+SELECT {select}
+FROM b
+JOIN {T}rid r ON r.iid = b.rid
+JOIN {T}names n ON n.rid = b.rid
+LEFT JOIN {T}given_dim gd ON gd.given_std = n.given
+LEFT JOIN {T}family_dim fd ON fd.family = n.family
+LEFT JOIN {T}street st ON st.street_line = b.street_line
+LEFT JOIN {T}city ct ON ct.city_line = b.city_line
+LEFT JOIN {T}country cb ON cb.raw = b.country_of_birth
+LEFT JOIN {T}country cc ON cc.raw = b.citizenship_country"""
+
+
+_TEMP = ("base", "rid", "parts", "fold_raw", "fold", "names", "family_forms", "phonetic", "given_dim",
+         "family_dim", "street", "city", "country", "translit", "street_terms", "variants")
+
+
+def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_current") -> dict[str, int]:
+    """Create or replace table ``features`` from ``source_table`` (one row per record).
+
+    Returns counts: records, distinct raw name values folded, distinct given and family names,
+    name tokens given a phonetic code, values transliterated, distinct street lines, variant
+    table entries, and per-flag counts of values removed. ``milliseconds`` is the wall time.
+    """
+    started = time.perf_counter()
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}base AS {_base_sql(con, source_table)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}rid AS {_RID_SQL}")
+        n_variants = variants.register(con, f"{T}variants")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}street_terms AS {addresses.terms_values_sql()}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}parts AS {names.raw_parts_sql(_BASE)}")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {T}fold_raw AS
+            SELECT raw, {names.fold_sql('raw')} AS folded FROM (
+              SELECT g AS raw FROM {T}parts UNION SELECT m FROM {T}parts
+              UNION SELECT f FROM {T}parts UNION SELECT s FROM {T}parts) WHERE raw IS NOT NULL""")
+        n_translit = _transliterate(con, f"{T}fold_raw")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}fold AS {names.name_fold_sql(T + 'fold_raw')}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}names AS "
+                    f"{names.repaired_parts_sql(T + 'parts', T + 'fold')}")
+        families = f"(SELECT DISTINCT family FROM {T}names WHERE family IS NOT NULL)"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}family_forms AS {names.family_forms_sql(families)}")
+        n_tokens = _phonetic(con, f"""SELECT DISTINCT token FROM (
+            SELECT split_part(given, ' ', 1) AS token FROM {T}names WHERE given IS NOT NULL
+            UNION ALL SELECT family_tokens[1] FROM {T}family_forms) ORDER BY token""")
+        givens = f"(SELECT DISTINCT given AS given_std FROM {T}names WHERE given IS NOT NULL)"
+        given_dim = names.given_dim_sql(givens, T + "variants", T + "phonetic")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}given_dim AS {given_dim}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}family_dim AS "
+                    f"{names.family_dim_sql(T + 'family_forms', T + 'variants', T + 'phonetic')}")
+        address = addresses.address_lines_sql()
+        lines = f"(SELECT DISTINCT {address['street_line']} AS street_line FROM {_BASE})"
+        street = addresses.street_parse_sql(f"(SELECT * FROM {lines} WHERE street_line IS NOT NULL)",
+                                            T + "street_terms")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}street AS {street}")
+        cities = f"(SELECT DISTINCT {address['city_line']} AS city_line FROM {_BASE})"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}city AS SELECT city_line, "
+                    f"{addresses.city_sql('city_line')} AS city_std FROM {cities} "
+                    f"WHERE city_line IS NOT NULL")
+        countries = (f"(SELECT country_of_birth AS raw FROM {T}base UNION "
+                     f"SELECT citizenship_country FROM {T}base)")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}country AS SELECT raw, {names.fold_sql('raw')} "
+                    f"AS folded FROM {countries} WHERE raw IS NOT NULL")
+        con.execute(f"CREATE OR REPLACE TABLE {ident(FEATURES)} AS {_final_sql()}")
+        counts = _counts(con, n_variants, n_tokens, n_translit)
+    finally:
+        _drop_work_tables(con)
+    counts["milliseconds"] = round((time.perf_counter() - started) * 1000)
+    return counts
+
+
+def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for t in _TEMP:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {T}{t}")
+        except duckdb.TransactionException:
+            return  # the caller's transaction failed; rolling it back removes them
+
+
+def _counts(con: duckdb.DuckDBPyConnection, n_variants: int, n_tokens: int,
+            n_translit: int) -> dict[str, int]:
+    def one(sql: str) -> Any:
+        return con.execute(sql).fetchall()[0][0]
+
+    out = {
+        "records": int(one(f"SELECT count(*) FROM {T}base")),
+        "name_values": int(one(f"SELECT count(*) FROM {T}fold_raw")),
+        "given_names": int(one(f"SELECT count(*) FROM {T}given_dim")),
+        "family_names": int(one(f"SELECT count(*) FROM {T}family_dim")),
+        "phonetic_tokens": n_tokens,
+        "transliterated": n_translit,
+        "street_lines": int(one(f"SELECT count(*) FROM {T}street")),
+        "variant_entries": n_variants,
+    }
+    for flag, n in con.execute(f"SELECT f, count(*) FROM (SELECT unnest(flags) AS f FROM {FEATURES}) "
+                               f"GROUP BY f ORDER BY f").fetchall():
+        out[str(flag)] = int(n)
+    return out

@@ -1,0 +1,71 @@
+"""Resolution end to end on a small synthetic world: quality, guards, stable ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accord.eval.metrics import evaluate
+from accord.ingest import ingest_file
+from accord.resolve.pipeline import resolve
+from accord.resolve.settings import default_settings
+from accord.store import Store
+from accord.synth import generate
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("world")
+    w = generate(3000, 11, root / "world")
+    db = root / "s.duckdb"
+    with Store(db) as store:
+        for ex in w.extracts:
+            ingest_file(store, ex.mapping_path)
+        resolve(store)
+    return db, w.truth_path
+
+
+def test_quality_on_a_world_it_was_not_tuned_on(world: tuple[Path, Path]) -> None:
+    db, truth = world
+    with Store(db) as store:
+        m = evaluate(store, truth)
+    assert m["pair_precision"] >= 0.99, m
+    assert m["pair_recall"] >= 0.80, m
+    assert m["records"] > 5000
+
+
+def test_no_entity_holds_two_ssns_or_two_a_numbers(world: tuple[Path, Path]) -> None:
+    db, _ = world
+    with Store(db) as store:
+        for col in ("ssn", "a_number"):
+            bad = store.scalar(f"""
+                SELECT count(*) FROM (
+                  SELECT m.entity_id FROM entity_members m
+                  JOIN resolve_features f USING (source, record_id)
+                  WHERE f.{col} IS NOT NULL GROUP BY m.entity_id
+                  HAVING count(DISTINCT f.{col}) > 1)""")
+            assert bad == 0, col
+
+
+def test_rerun_keeps_every_person_id(world: tuple[Path, Path]) -> None:
+    db, _ = world
+    with Store(db) as store:
+        before = dict(store.query("SELECT source || ':' || record_id, entity_id FROM entity_members"))
+        events_before = store.scalar("SELECT count(*) FROM entity_events")
+        summary = resolve(store)
+        after = dict(store.query("SELECT source || ':' || record_id, entity_id FROM entity_members"))
+        assert after == before
+        assert store.scalar("SELECT count(*) FROM entity_events") == events_before
+        assert summary.kept_ids == summary.entities
+
+
+def test_link_status_follows_the_thresholds(world: tuple[Path, Path]) -> None:
+    db, _ = world
+    with Store(db) as store:
+        rows = dict(store.query("""
+            SELECT status, [min(match_probability), max(match_probability)] FROM links
+            GROUP BY status"""))
+    c = default_settings().clustering
+    assert rows["linked"][0] >= c.link_probability
+    assert c.review_probability <= rows["review"][0] and rows["review"][1] < c.link_probability
