@@ -32,7 +32,8 @@ SELECT ['tax', 'ssa', 'court', 'cbp', 'voter'][CAST(h % 5 + 1 AS BIGINT)] AS sou
   CASE WHEN h % 3 = 0 THEN g2.giv END AS middle_name,
   CASE WHEN h % 11 = 0 THEN 'de la ' || f.fam WHEN h % 13 = 0 THEN f.fam || '-' || f2.fam
        WHEN h % 17 = 0 THEN f.fam || ' Jr' ELSE f.fam END AS family_name,
-  NULL::VARCHAR AS given_names, NULL::VARCHAR AS full_name, CASE WHEN h % 50 = 0 THEN 'III' END AS name_suffix,
+  NULL::VARCHAR AS given_names, NULL::VARCHAR AS full_name,
+  CASE WHEN h % 50 = 0 THEN 'III' END AS name_suffix,
   DATE '1930-01-01' + CAST(h % 30000 AS INTEGER) AS dob, CASE WHEN h % 2 = 0 THEN 'M' ELSE 'F' END AS sex,
   CASE WHEN h % 3 <> 2 THEN lpad(CAST(100000000 + h % 600000000 AS VARCHAR), 9, '0') END AS ssn,
   CASE WHEN h % 3 = 2 THEN lpad(CAST(h % 9999 + 1 AS VARCHAR), 4, '0') END AS ssn_last4,
@@ -42,7 +43,8 @@ SELECT ['tax', 'ssa', 'court', 'cbp', 'voter'][CAST(h % 5 + 1 AS BIGINT)] AS sou
   CAST(h % 9999 + 1 AS VARCHAR) || ' ' || CASE WHEN h % 4 = 0 THEN 'North ' ELSE '' END || s.fam || ' ' ||
     ['Street', 'Ave', 'Road', 'Blvd', 'Ct'][CAST(h % 5 + 1 AS BIGINT)] ||
     CASE WHEN h % 8 = 0 THEN ' Apt ' || CAST(h % 400 AS VARCHAR) ELSE '' END AS street,
-  c.fam AS city, 'CA' AS state, lpad(CAST(h % 99999 AS VARCHAR), 5, '0') AS zip, NULL::VARCHAR AS full_address,
+  c.fam AS city, 'CA' AS state, lpad(CAST(h % 99999 AS VARCHAR), 5, '0') AS zip,
+  NULL::VARCHAR AS full_address,
   CASE WHEN h % 3 = 0 THEN CAST(2000000000 + h % 7999999999 AS VARCHAR) END AS phone,
   CASE WHEN h % 5 = 0 THEN lower(g.giv) || '@example.com' END AS email,
   CASE WHEN h % 4 = 0 THEN 'Mexico' END AS country_of_birth, NULL::VARCHAR AS citizenship_country
