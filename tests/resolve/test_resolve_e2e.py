@@ -69,3 +69,30 @@ def test_link_status_follows_the_thresholds(world: tuple[Path, Path]) -> None:
     c = default_settings().clustering
     assert rows["linked"][0] >= c.link_probability
     assert c.review_probability <= rows["review"][0] and rows["review"][1] < c.link_probability
+
+
+def test_pair_explanation_adds_up_and_entity_path_joins_the_records(
+        world: tuple[Path, Path], tmp_path: Path) -> None:
+    from accord.resolve.explain import entity_path, explain_pair, write_model_charts
+
+    db, _ = world
+    with Store(db) as store:
+        row = store.query("""
+            SELECT source_l, record_id_l, source_r, record_id_r, match_weight FROM links
+            WHERE status = 'linked' ORDER BY match_weight DESC LIMIT 1""")[0]
+        a, b, weight = (row[0], row[1]), (row[2], row[3]), row[4]
+        expl = explain_pair(store, a, b)
+        assert expl.match_weight == pytest.approx(weight, abs=1e-6)
+        assert {c.comparison for c in expl.contributions} >= {"given_name", "dob"}
+        assert "<svg" in expl.waterfall_svg()
+        path = entity_path(store, a, b)
+        assert [(s.a, s.b) for s in path] == [(a, b)]
+        # Two records of different entities have no path.
+        other = store.query("""
+            SELECT source, record_id FROM entity_members WHERE entity_id <> (
+              SELECT entity_id FROM entity_members WHERE source = ? AND record_id = ?) LIMIT 1""",
+            list(a))[0]
+        assert entity_path(store, a, (other[0], other[1])) == []
+        files = write_model_charts(store, tmp_path)
+        assert [f.name for f in files] == ["model_weights.svg"]
+        assert "given_name: exact" in files[0].read_text()

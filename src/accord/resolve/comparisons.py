@@ -149,10 +149,13 @@ def similarity_sql(frame: str, column: str, out: str) -> str:
 
 def gammas_sql(frame: str = "pair_frame", sim_given: str = "sim_given",
                sim_family: str = "sim_family") -> str:
-    """One row per pair: rid_l, rid_r, rule, and gamma_<comparison> for each comparison."""
+    """One row per pair: rid_l, rid_r, rule, rules, the left names (for term frequencies)
+    and gamma_<comparison> for each comparison. Only these narrow columns are kept, so the
+    frame itself can stay a view."""
     gammas = ", ".join(f"{c.gamma_sql()} AS {ident('gamma_' + c.name)}" for c in COMPARISONS)
     return (
-        f"SELECT f.*, {gammas} FROM (SELECT f.*, "
+        f"SELECT f.rid_l, f.rid_r, f.rule, f.rules, f.given_std_l, f.family_std_l, {gammas} "
+        f"FROM (SELECT f.*, "
         f"CASE WHEN f.given_std_l = f.given_std_r THEN 1.0 ELSE sg.jw_given END AS jw_given, "
         f"CASE WHEN f.family_std_l = f.family_std_r THEN 1.0 ELSE sf.jw_family END AS jw_family "
         f"FROM {frame} f "

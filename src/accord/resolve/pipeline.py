@@ -74,14 +74,17 @@ def _features(db: DuckDBBackend, settings: Settings) -> int:
 
 
 def _gammas(db: DuckDBBackend, pairs: str, out: str) -> None:
-    db.create_table(f"{out}_frame", pair_frame_sql(pairs, "resolve_features"), temp=True)
+    # The frame (both sides' features) is a view: it is streamed into the narrow gammas
+    # table instead of being held in memory with every feature column twice.
+    db.run(f"CREATE OR REPLACE TEMP VIEW {out}_frame AS {pair_frame_sql(pairs, 'resolve_features')}")
     db.create_table(f"{out}_sim_given", similarity_sql(f"{out}_frame", "given_std", "jw_given"),
                     temp=True)
     db.create_table(f"{out}_sim_family", similarity_sql(f"{out}_frame", "family_std", "jw_family"),
                     temp=True)
     db.create_table(out, gammas_sql(f"{out}_frame", f"{out}_sim_given", f"{out}_sim_family"),
                     temp=True)
-    for t in ("frame", "sim_given", "sim_family"):
+    db.run(f"DROP VIEW IF EXISTS {out}_frame")
+    for t in ("sim_given", "sim_family"):
         db.run(f"DROP TABLE IF EXISTS {out}_{t}")
 
 
