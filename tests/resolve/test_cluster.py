@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accord.resolve.cluster import cluster
+from accord.resolve.cluster import cluster, codes
 
 
 def _run(edges: list[tuple[int, int, float]], n: int, ssn: list[str | None] | None = None,
@@ -10,7 +10,7 @@ def _run(edges: list[tuple[int, int, float]], n: int, ssn: list[str | None] | No
     rid_l = np.array([e[0] for e in edges], dtype=np.int64)
     rid_r = np.array([e[1] for e in edges], dtype=np.int64)
     w = np.array([e[2] for e in edges], dtype=float)
-    return cluster(n, rid_l, rid_r, w, ssn or [None] * n, anum or [None] * n,
+    return cluster(n, rid_l, rid_r, w, codes(ssn or [None] * n), codes(anum or [None] * n),
                    np.array(years or [-1] * n, dtype=np.int64), 1)
 
 

@@ -26,11 +26,12 @@ class ClusterResult:
 class _Groups:
     """Union-find that tracks each group's SSNs, A-numbers and birth-year range."""
 
-    def __init__(self, nodes: np.ndarray, ssn: list[str | None], anum: list[str | None],
+    def __init__(self, nodes: np.ndarray, ssn: np.ndarray, anum: np.ndarray,
                  year: np.ndarray, gap: int) -> None:
         self.parent = {int(n): int(n) for n in nodes}
-        self.ssn = {int(n): ({ssn[i]} if ssn[i] else set()) for i, n in enumerate(nodes)}
-        self.anum = {int(n): ({anum[i]} if anum[i] else set()) for i, n in enumerate(nodes)}
+        self.ssn = {int(n): ({int(ssn[i])} if ssn[i] >= 0 else set()) for i, n in enumerate(nodes)}
+        self.anum = {int(n): ({int(anum[i])} if anum[i] >= 0 else set())
+                     for i, n in enumerate(nodes)}
         self.ymin = {int(n): int(year[i]) if year[i] >= 0 else None for i, n in enumerate(nodes)}
         self.ymax = dict(self.ymin)
         self.gap = gap
@@ -61,10 +62,18 @@ class _Groups:
         return True
 
 
+def codes(values: list[str | None]) -> np.ndarray:
+    """Identifier values as integer codes (-1 where missing), for the guards."""
+    seen: dict[str, int] = {}
+    return np.array([-1 if v is None else seen.setdefault(v, len(seen)) for v in values],
+                    dtype=np.int64)
+
+
 def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
-            ssn: list[str | None], anum: list[str | None], dob_year: np.ndarray,
+            ssn: np.ndarray, anum: np.ndarray, dob_year: np.ndarray,
             max_dob_year_gap: int = 1) -> ClusterResult:
-    """Cluster ``n`` records (rids 0..n-1) given links; identifiers indexed by rid."""
+    """Cluster ``n`` records (rids 0..n-1) given links. ``ssn`` and ``anum`` are integer
+    codes of the identifiers (-1 where missing), ``dob_year`` -1 where missing; all by rid."""
     if len(rid_l) == 0:
         return ClusterResult(np.arange(n), [], 0)
     graph = coo_matrix((np.ones(len(rid_l)), (rid_l, rid_r)), shape=(n, n))
@@ -79,8 +88,7 @@ def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
         nodes = np.flatnonzero(labels == comp)
         sel = np.flatnonzero(edge_label == comp)
         order = sel[np.argsort(-weight[sel], kind="stable")]
-        groups = _Groups(nodes, [ssn[i] for i in nodes], [anum[i] for i in nodes],
-                         dob_year[nodes], max_dob_year_gap)
+        groups = _Groups(nodes, ssn[nodes], anum[nodes], dob_year[nodes], max_dob_year_gap)
         for e in order:
             a, b = int(rid_l[e]), int(rid_r[e])
             if not groups.try_union(a, b):
@@ -97,26 +105,19 @@ def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
     return ClusterResult(labels, rejected, len(bad))
 
 
-def _components_breaking_guards(labels: np.ndarray, ssn: list[str | None],
-                                anum: list[str | None], year: np.ndarray, gap: int) -> list[int]:
-    bad: set[int] = set()
-    for values in (ssn, anum):
-        seen: dict[int, str] = {}
-        for i, v in enumerate(values):
-            if v is None:
-                continue
-            lab = int(labels[i])
-            first = seen.setdefault(lab, v)
-            if first != v:
-                bad.add(lab)
-    has_year = year >= 0
-    if has_year.any():
-        labs = labels[has_year]
-        yrs = year[has_year]
-        size = int(labels.max()) + 1
-        ymax = np.full(size, -1, dtype=np.int64)
-        ymin = np.full(size, 10_000, dtype=np.int64)
-        np.maximum.at(ymax, labs, yrs)
-        np.minimum.at(ymin, labs, yrs)
-        bad.update(int(x) for x in np.flatnonzero((ymax >= 0) & (ymax - ymin > gap)))
-    return sorted(bad)
+def _spread(labels: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """max - min of the present (>= 0) values per label; -1 where a label has none."""
+    present = values >= 0
+    hi = np.full(size, -1, dtype=np.int64)
+    lo = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    np.maximum.at(hi, labels[present], values[present])
+    np.minimum.at(lo, labels[present], values[present])
+    return np.where(hi >= 0, hi - lo, -1)
+
+
+def _components_breaking_guards(labels: np.ndarray, ssn: np.ndarray, anum: np.ndarray,
+                                year: np.ndarray, gap: int) -> list[int]:
+    size = int(labels.max()) + 1
+    bad = (_spread(labels, ssn, size) > 0) | (_spread(labels, anum, size) > 0) | \
+        (_spread(labels, year, size) > gap)
+    return [int(x) for x in np.flatnonzero(bad)]

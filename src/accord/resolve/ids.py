@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pyarrow as pa
+
 from accord.sql.backend import DuckDBBackend
 
 
@@ -27,9 +29,11 @@ def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -
         if label not in kept and eid not in used:
             kept[int(label)] = eid
             used.add(eid)
-    db.run("CREATE OR REPLACE TEMP TABLE _kept (label BIGINT, entity_id VARCHAR)")
-    if kept:
-        db.con.executemany("INSERT INTO _kept VALUES (?, ?)", list(kept.items()))
+    kept_arrow = pa.table({"label": pa.array(list(kept), pa.int64()),
+                           "entity_id": pa.array(list(kept.values()), pa.string())})
+    db.con.register("_kept_arrow", kept_arrow)  # bulk, not row by row
+    db.create_table("_kept", "SELECT * FROM _kept_arrow", temp=True)
+    db.con.unregister("_kept_arrow")
     db.create_table("_labels", f"""
         SELECT l.label, coalesce(k.entity_id,
                'P' || lpad(CAST(nextval('entity_id_seq') AS VARCHAR), 9, '0')) AS entity_id

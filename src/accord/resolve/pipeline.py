@@ -73,6 +73,15 @@ def _features(db: DuckDBBackend, settings: Settings) -> int:
     return int(db.scalar("SELECT count(*) FROM shared_identifiers"))
 
 
+def _codes(column: Any) -> np.ndarray:
+    """Integer codes of a text column (-1 for missing), via Arrow dictionary encoding."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    return np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False),
+                      dtype=np.int64)
+
+
 def _gammas(db: DuckDBBackend, pairs: str, out: str) -> None:
     # The frame (both sides' features) is a view: it is streamed into the narrow gammas
     # table instead of being held in memory with every feature column twice.
@@ -161,7 +170,7 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
                          "ORDER BY rid")
     result = cluster(records, edges.column("rid_l").to_numpy(), edges.column("rid_r").to_numpy(),
                      edges.column("match_weight").to_numpy(),
-                     ident_tbl.column("ssn").to_pylist(), ident_tbl.column("a_number").to_pylist(),
+                     _codes(ident_tbl.column("ssn")), _codes(ident_tbl.column("a_number")),
                      ident_tbl.column("y").to_numpy().astype(np.int64), c.max_dob_year_gap)
     say("assign person ids", 0.9)
     import pyarrow as pa
