@@ -8,16 +8,9 @@ from typing import Any
 import duckdb
 
 from accord.standardise import build_features
+from accord.standardise.features import INPUT_COLUMNS
 
-COLUMNS = {
-    "source": "VARCHAR", "record_id": "VARCHAR", "system": "VARCHAR",
-    "given_name": "VARCHAR", "middle_name": "VARCHAR", "family_name": "VARCHAR",
-    "given_names": "VARCHAR", "full_name": "VARCHAR", "name_suffix": "VARCHAR", "dob": "DATE",
-    "sex": "VARCHAR", "ssn": "VARCHAR", "ssn_last4": "VARCHAR", "itin": "VARCHAR", "tin": "VARCHAR",
-    "a_number": "VARCHAR", "passport_number": "VARCHAR", "street": "VARCHAR", "city": "VARCHAR",
-    "state": "VARCHAR", "zip": "VARCHAR", "full_address": "VARCHAR", "phone": "VARCHAR",
-    "email": "VARCHAR", "country_of_birth": "VARCHAR", "citizenship_country": "VARCHAR",
-}
+COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "system": "VARCHAR", **INPUT_COLUMNS}
 
 
 def load(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], table: str = "recs") -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from accord.sources.fields import catalogue
 from accord.sql_text import ident
 from accord.standardise import addresses, identifiers, names, phonetic, variants
 
@@ -75,15 +76,10 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("flags", "VARCHAR[]", "what standardisation removed: ssn_removed, dob_removed, given_placeholder..."),
 )
 
-# Canonical record columns read (missing ones are read as NULL).
-_INPUT: dict[str, str] = {
-    "given_name": "VARCHAR", "middle_name": "VARCHAR", "family_name": "VARCHAR",
-    "given_names": "VARCHAR", "full_name": "VARCHAR", "name_suffix": "VARCHAR", "dob": "DATE",
-    "sex": "VARCHAR", "ssn": "VARCHAR", "ssn_last4": "VARCHAR", "itin": "VARCHAR", "tin": "VARCHAR",
-    "a_number": "VARCHAR", "passport_number": "VARCHAR", "street": "VARCHAR", "city": "VARCHAR",
-    "state": "VARCHAR", "zip": "VARCHAR", "full_address": "VARCHAR", "phone": "VARCHAR",
-    "email": "VARCHAR", "country_of_birth": "VARCHAR", "citizenship_country": "VARCHAR",
-}
+# Canonical record columns read: the identity fields of the catalogue, with their types
+# (missing ones are read as NULL).
+INPUT_COLUMNS: dict[str, str] = {n: f.sql_type for n, f in catalogue().items()
+                                 if f.kind == "identity"}
 _KEYS = {"source": "VARCHAR", "record_id": "VARCHAR", "system": "VARCHAR"}
 
 T = "__std_"  # prefix of this stage's temporary tables
@@ -94,7 +90,7 @@ def _base_sql(con: duckdb.DuckDBPyConnection, source_table: str) -> str:
     (source, record_id), as ``records_current`` does; canonical columns it lacks read as NULL."""
     present = {r[0] for r in con.execute(f"DESCRIBE {source_table}").fetchall()}
     cols = [ident(c) if c in present else f"CAST(NULL AS {t}) AS {ident(c)}"
-            for c, t in {**_KEYS, **_INPUT}.items()]
+            for c, t in {**_KEYS, **INPUT_COLUMNS}.items()]
     return f"SELECT {', '.join(cols)} FROM {source_table}"
 
 
