@@ -1,0 +1,219 @@
+"""The authority registry: legal regimes, record systems, purposes and roles.
+
+The registry is data (``registry/*.yaml`` in the package). Loading it checks that no purpose
+or routine use opens a statutory floor of a regime; a registry that would is refused, so an
+agency can narrow the defaults but never widen them past the statute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.errors import AccordError
+from accord.sources.fields import catalogue
+
+Access = Literal["identity", "full"]
+
+
+class RegistryError(AccordError):
+    """The registry data files are inconsistent or would open a statutory floor."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Floors(_Strict):
+    never: tuple[str, ...] = ()
+    only: tuple[str, ...] | None = None
+    request_only: tuple[str, ...] = ()
+
+
+class Regime(_Strict):
+    title: str
+    citation: str
+    disclosure: str
+    marks: tuple[str, ...]
+    floors: Floors = Floors()
+
+    def refuses(self, purpose: str) -> bool:
+        """True when the statute forbids this purpose any access (no agreement can open it)."""
+        if purpose in self.floors.never:
+            return True
+        return self.floors.only is not None and purpose not in self.floors.only
+
+
+class System(_Strict):
+    title: str
+    owner: str
+    regime: str
+    sorn: str
+    routine_uses: dict[str, Access] = Field(default_factory=dict)
+    content_marks: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class PersonRequestRule(_Strict):
+    authority: str
+    must_match: tuple[str, ...]
+    must_state: tuple[str, ...]
+    release: tuple[str, ...]
+
+
+class Purpose(_Strict):
+    title: str
+    authority: str
+    needs_agreement: bool
+    law_enforcement: bool = False
+    own_records_only: bool = False
+    person_data: bool = True
+    person_requests: dict[str, PersonRequestRule] = Field(default_factory=dict)
+
+
+class Role(_Strict):
+    title: str
+    actions: tuple[str, ...]
+    purposes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Registry:
+    regimes: dict[str, Regime]
+    systems: dict[str, System]
+    purposes: dict[str, Purpose]
+    roles: dict[str, Role]
+    version: str  # sha256 of the four files' canonical JSON
+
+    def regimes_of(self, system: str) -> set[str]:
+        """Every regime a system's records can fall under (its own and its content marks)."""
+        sys_ = self.systems[system]
+        out = {sys_.regime}
+        for values in sys_.content_marks.values():
+            out.update(values.values())
+        return out
+
+    def access(self, system: str, purpose: str) -> Access | None:
+        """What a purpose may read from a system by routine use, after the statutory floors.
+
+        ``subject_access`` reads everything (a person's own records). None: nothing.
+        """
+        sys_ = self.systems.get(system)
+        p = self.purposes.get(purpose)
+        if sys_ is None or p is None or not p.person_data:
+            return None
+        if p.own_records_only:
+            return "full"
+        regime = self.regimes[sys_.regime]
+        if regime.refuses(purpose) or purpose in regime.floors.request_only:
+            return None
+        return sys_.routine_uses.get(purpose)
+
+    def withheld_regimes(self, purpose: str) -> set[str]:
+        """Regimes whose marked records are left out entirely under a purpose (floors)."""
+        return {name for name, r in self.regimes.items() if r.refuses(purpose)}
+
+    def actions(self, roles: list[str]) -> set[str]:
+        return {a for r in roles if r in self.roles for a in self.roles[r].actions}
+
+    def role_purposes(self, roles: list[str]) -> set[str]:
+        return {p for r in roles if r in self.roles for p in self.roles[r].purposes}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "regimes": {k: v.model_dump() for k, v in self.regimes.items()},
+            "systems": {k: v.model_dump() for k, v in self.systems.items()},
+            "purposes": {k: v.model_dump() for k, v in self.purposes.items()},
+            "roles": {k: v.model_dump() for k, v in self.roles.items()},
+        }
+
+
+_FILES = ("regimes", "systems", "purposes", "roles")
+
+
+def _read(name: str) -> Any:
+    text = resources.files("accord.governance").joinpath("registry", f"{name}.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def build_registry(raw: dict[str, Any]) -> Registry:
+    """Validate raw registry data (the four files' contents) into a Registry."""
+    models: dict[str, type[_Strict]] = {"regimes": Regime, "systems": System, "purposes": Purpose,
+                                        "roles": Role}
+    parsed: dict[str, dict[str, Any]] = {}
+    for name in _FILES:
+        section = raw.get(name)
+        if not isinstance(section, dict):
+            raise RegistryError(f"registry/{name}.yaml: expected a mapping of entries")
+        parsed[name] = {}
+        for key, value in section.items():
+            try:
+                parsed[name][key] = models[name].model_validate(value)
+            except ValidationError as e:
+                first = e.errors()[0]
+                loc = ".".join(str(x) for x in first["loc"])
+                raise RegistryError(f"registry/{name}.yaml: {key}.{loc}: {first['msg']}") from None
+    version = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+    reg = Registry(parsed["regimes"], parsed["systems"], parsed["purposes"], parsed["roles"], version)
+    _check(reg)
+    return reg
+
+
+def _check(reg: Registry) -> None:
+    fields = catalogue()
+    for name, r in reg.regimes.items():
+        for p in (*r.floors.never, *(r.floors.only or ()), *r.floors.request_only):
+            if p not in reg.purposes:
+                raise RegistryError(f"registry/regimes.yaml: {name}: unknown purpose {p!r}")
+    for name, s in reg.systems.items():
+        if s.regime not in reg.regimes:
+            raise RegistryError(f"registry/systems.yaml: {name}.regime: unknown regime {s.regime!r}")
+        regime = reg.regimes[s.regime]
+        for purpose in s.routine_uses:
+            if purpose not in reg.purposes:
+                raise RegistryError(f"registry/systems.yaml: {name}.routine_uses: unknown purpose {purpose!r}")
+            if regime.refuses(purpose) or purpose in regime.floors.request_only:
+                raise RegistryError(
+                    f"registry/systems.yaml: {name}.routine_uses.{purpose}: {s.regime} ({regime.citation}) "
+                    f"does not allow {purpose}; a routine use cannot open a statutory floor")
+        for field, values in s.content_marks.items():
+            if field not in fields:
+                raise RegistryError(f"registry/systems.yaml: {name}.content_marks: unknown field {field!r}")
+            for value, marked in values.items():
+                if marked not in reg.regimes:
+                    raise RegistryError(
+                        f"registry/systems.yaml: {name}.content_marks.{field}.{value}: unknown regime {marked!r}")
+    for name, p in reg.purposes.items():
+        for regime_name, rule in p.person_requests.items():
+            regime = reg.regimes.get(regime_name)
+            if regime is None:
+                raise RegistryError(f"registry/purposes.yaml: {name}.person_requests: unknown regime {regime_name!r}")
+            if regime.refuses(name):
+                raise RegistryError(
+                    f"registry/purposes.yaml: {name}.person_requests.{regime_name}: {regime.citation} "
+                    f"forbids {name}; a per-person request cannot open it")
+            for f in (*rule.release, *(m for m in rule.must_match if m != "address")):
+                if f not in fields:
+                    raise RegistryError(f"registry/purposes.yaml: {name}.person_requests: unknown field {f!r}")
+    for name, role in reg.roles.items():
+        for purpose in role.purposes:
+            if purpose not in reg.purposes:
+                raise RegistryError(f"registry/roles.yaml: {name}.purposes: unknown purpose {purpose!r}")
+
+
+@cache
+def registry() -> Registry:
+    """The packaged registry (validated once per process)."""
+    return build_registry({name: _read(name) for name in _FILES})
+
+
+def raw_registry() -> dict[str, Any]:
+    """The packaged registry files as plain data (for tests that try to widen a floor)."""
+    return {name: _read(name) for name in _FILES}

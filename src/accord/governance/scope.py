@@ -1,0 +1,94 @@
+"""What a decision lets a reader see, and the SQL that applies it to stored records.
+
+A ``Scope`` is produced only by the gate (``accord.governance.gate``) from an allow decision.
+Readers of person data (person views, search, reports) take a Scope and read records only
+through :func:`scoped_records_sql`, so masking and withholding live in one place.
+
+Sensitivity marks: every record carries the regimes it falls under (its system's regime plus
+content marks such as an asylum application in a benefits system) as ``regimes``; anything
+derived from a record carries the union of its records' regimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from accord.governance.registry import Registry
+from accord.sources.fields import catalogue
+from accord.sql_text import ident, lit, str_list
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Systems and fields readable under one decision.
+
+    systems: record system -> canonical fields that may be shown (others read as NULL).
+    withheld_regimes: records under any of these regimes are left out entirely, without a
+      trace a reader could see (statutory floors such as asylum and VAWA information).
+    persons: when set, only these person ids may be read (subject access, one person).
+    """
+
+    systems: Mapping[str, frozenset[str]]
+    withheld_regimes: frozenset[str] = frozenset()
+    persons: frozenset[str] | None = None
+    _sealed: object = field(default=None, repr=False, compare=False)
+
+    def fields_for(self, system: str) -> frozenset[str]:
+        return self.systems.get(system, frozenset())
+
+
+def freeze(systems: dict[str, set[str]]) -> Mapping[str, frozenset[str]]:
+    return MappingProxyType({k: frozenset(v) for k, v in systems.items()})
+
+
+def regimes_sql(registry: Registry, alias: str = "") -> str:
+    """SQL list expression: the regimes a record row falls under (unregistered systems get
+    ``unregistered``, which no purpose may read)."""
+    p = f"{alias}." if alias else ""
+    base = " ".join(f"WHEN {lit(name)} THEN {lit(s.regime)}" for name, s in registry.systems.items())
+    parts = [f"CASE {p}system {base} ELSE 'unregistered' END"]
+    for name, s in registry.systems.items():
+        for fld, values in s.content_marks.items():
+            for value, regime in values.items():
+                parts.append(f"CASE WHEN {p}system = {lit(name)} AND {p}{ident(fld)} = {lit(value)} "
+                             f"THEN {lit(regime)} END")
+    return f"list_distinct(list_filter([{', '.join(parts)}], lambda x: x IS NOT NULL))"
+
+
+def scoped_records_sql(registry: Registry, scope: Scope, table: str = "records_current") -> str:
+    """The rows of ``table`` (records or records_current) a scope may see, fields outside
+    the scope as NULL, with ``regimes`` and ``person_id`` (entity) columns."""
+    cols = []
+    for name in catalogue():
+        systems = [s for s, fields in scope.systems.items() if name in fields]
+        if systems:
+            cols.append(f"CASE WHEN list_contains({str_list(systems)}, r.system) THEN r.{ident(name)} END AS {ident(name)}")
+        else:
+            cols.append(f"CAST(NULL AS {catalogue()[name].sql_type}) AS {ident(name)}")
+    allowed = list(scope.systems) or ["<none>"]
+    where = [f"list_contains({str_list(allowed)}, r.system)"]
+    if scope.withheld_regimes:
+        where.append(f"NOT list_has_any(r.regimes, {str_list(sorted(scope.withheld_regimes))})")
+    if scope.persons is not None:
+        where.append(f"list_contains({str_list(sorted(scope.persons) or ['<none>'])}, m.entity_id)")
+    return f"""SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number, r.regimes,
+       m.entity_id AS person_id, {', '.join(cols)}
+FROM (SELECT *, {regimes_sql(registry)} AS regimes FROM {ident(table)}) r
+LEFT JOIN entity_members m USING (source, record_id)
+WHERE {' AND '.join(where)}"""
+
+
+_SEAL = object()
+
+
+def issue(scope: Scope) -> Scope:
+    """Seal a scope; called by the gate only (tests walk every service to keep it so)."""
+    return Scope(scope.systems, scope.withheld_regimes, scope.persons, _SEAL)
+
+
+def require_issued(scope: Scope) -> None:
+    """Readers call this first: a scope built by hand, not by the gate, reads nothing."""
+    if scope._sealed is not _SEAL:
+        raise PermissionError("person data can only be read with a scope issued by the governance gate")
