@@ -178,7 +178,8 @@ def _check(reg: Registry) -> None:
         regime = reg.regimes[s.regime]
         for purpose in s.routine_uses:
             if purpose not in reg.purposes:
-                raise RegistryError(f"registry/systems.yaml: {name}.routine_uses: unknown purpose {purpose!r}")
+                raise RegistryError(
+                    f"registry/systems.yaml: {name}.routine_uses: unknown purpose {purpose!r}")
             if regime.refuses(purpose) or purpose in regime.floors.request_only:
                 raise RegistryError(
                     f"registry/systems.yaml: {name}.routine_uses.{purpose}: {s.regime} ({regime.citation}) "
@@ -188,20 +189,22 @@ def _check(reg: Registry) -> None:
                 raise RegistryError(f"registry/systems.yaml: {name}.content_marks: unknown field {field!r}")
             for value, marked in values.items():
                 if marked not in reg.regimes:
-                    raise RegistryError(
-                        f"registry/systems.yaml: {name}.content_marks.{field}.{value}: unknown regime {marked!r}")
+                    where = f"{name}.content_marks.{field}.{value}"
+                    raise RegistryError(f"registry/systems.yaml: {where}: unknown regime {marked!r}")
     for name, p in reg.purposes.items():
         for regime_name, rule in p.person_requests.items():
             regime = reg.regimes.get(regime_name)
             if regime is None:
-                raise RegistryError(f"registry/purposes.yaml: {name}.person_requests: unknown regime {regime_name!r}")
+                raise RegistryError(
+                    f"registry/purposes.yaml: {name}.person_requests: unknown regime {regime_name!r}")
             if regime.refuses(name):
                 raise RegistryError(
                     f"registry/purposes.yaml: {name}.person_requests.{regime_name}: {regime.citation} "
                     f"forbids {name}; a per-person request cannot open it")
             for f in (*rule.release, *(m for m in rule.must_match if m != "address")):
                 if f not in fields:
-                    raise RegistryError(f"registry/purposes.yaml: {name}.person_requests: unknown field {f!r}")
+                    raise RegistryError(
+                        f"registry/purposes.yaml: {name}.person_requests: unknown field {f!r}")
     for name, role in reg.roles.items():
         for purpose in role.purposes:
             if purpose not in reg.purposes:

@@ -11,9 +11,9 @@ derived from a record carries the union of its records' regimes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from accord.governance.registry import Registry
 from accord.sources.fields import catalogue
@@ -64,7 +64,8 @@ def scoped_records_sql(registry: Registry, scope: Scope, table: str = "records_c
     for name in catalogue():
         systems = [s for s, fields in scope.systems.items() if name in fields]
         if systems:
-            cols.append(f"CASE WHEN list_contains({str_list(systems)}, r.system) THEN r.{ident(name)} END AS {ident(name)}")
+            cols.append(f"CASE WHEN list_contains({str_list(systems)}, r.system) "
+                        f"THEN r.{ident(name)} END AS {ident(name)}")
         else:
             cols.append(f"CAST(NULL AS {catalogue()[name].sql_type}) AS {ident(name)}")
     allowed = list(scope.systems) or ["<none>"]
