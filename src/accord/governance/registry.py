@@ -191,15 +191,15 @@ def _check(reg: Registry) -> None:
                 if marked not in reg.regimes:
                     where = f"{name}.content_marks.{field}.{value}"
                     raise RegistryError(f"registry/systems.yaml: {where}: unknown regime {marked!r}")
-    for name, p in reg.purposes.items():
-        for regime_name, rule in p.person_requests.items():
-            regime = reg.regimes.get(regime_name)
-            if regime is None:
+    for name, purpose_ in reg.purposes.items():
+        for regime_name, rule in purpose_.person_requests.items():
+            req_regime = reg.regimes.get(regime_name)
+            if req_regime is None:
                 raise RegistryError(
                     f"registry/purposes.yaml: {name}.person_requests: unknown regime {regime_name!r}")
-            if regime.refuses(name):
+            if req_regime.refuses(name):
                 raise RegistryError(
-                    f"registry/purposes.yaml: {name}.person_requests.{regime_name}: {regime.citation} "
+                    f"registry/purposes.yaml: {name}.person_requests.{regime_name}: {req_regime.citation} "
                     f"forbids {name}; a per-person request cannot open it")
             for f in (*rule.release, *(m for m in rule.must_match if m != "address")):
                 if f not in fields:
