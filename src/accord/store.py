@@ -25,10 +25,12 @@ _META_DDL = [
 
 def _stage_schemas() -> list[list[str]]:
     # Imported here so each stage's module owns its DDL; order follows the data flow.
+    from accord.governance import casework_schema
+    from accord.governance import schema as governance_schema
     from accord.ingest import schema as ingest_schema
     from accord.resolve import schema as resolve_schema
 
-    return [ingest_schema.DDL, resolve_schema.DDL]
+    return [ingest_schema.DDL, resolve_schema.DDL, governance_schema.DDL, casework_schema.DDL]
 
 
 class Store:
@@ -36,6 +38,7 @@ class Store:
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store (run `accord ingest` or `accord demo` first)")
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
-"""The operations the CLI, the HTTP API and the UI share.
+"""Data operations: synthetic worlds, ingest, sources, quarantine, resolution, evaluation.
 
-Nothing here prints: each operation returns plain data (dataclasses / dicts) and reports
-progress through an optional callback. Front ends decide how to show it.
+Every operation that touches a store runs through the governance gate as a named user: the
+gate checks the user's role and writes the audit event (refusals included).
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from accord.ingest import IngestResult, ingest_file
+from accord.services.context import governed
 from accord.sources.mapping import load_mapping
-from accord.store import Store
+
+DEMO_ENGINEER = "dana"  # the sample data engineer (accord.governance.samples.USERS)
 
 StepProgress = Callable[[str, float], None]
 RowProgress = Callable[[int], None]
@@ -28,12 +30,18 @@ def synth(persons: int, seed: int, out: Path, fmt: str = "csv",
     return generate(persons, seed, out, fmt=fmt, progress=progress)
 
 
-def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str = "system",
-           progress: RowProgress | None = None) -> IngestResult:
+def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str,
+           progress: RowProgress | None = None, origin: str = "cli") -> IngestResult:
     """Validate and store one extract; atomic and idempotent."""
-    load_mapping(mapping)  # a bad mapping is reported before any store is opened or created
-    with Store(db) as store:
-        return ingest_file(store, mapping, file, user=user, progress=progress)
+    m = load_mapping(mapping)  # a bad mapping is reported before any store is opened
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "ingest", details={"mapping": str(mapping), "source": m.source,
+                                     "file": str(file) if file else None}) as act:
+        result = ingest_file(gate.store, mapping, file, user=user, progress=progress)
+        act.outcome = (f"batch {result.batch}: {result.rows_read} rows read, {result.accepted} accepted, "
+                       f"{result.unchanged} unchanged, {result.quarantined} quarantined")
+        act.details.update(batch=result.batch, file_sha256=result.file_sha256)
+        return result
 
 
 @dataclass
@@ -46,10 +54,10 @@ class SourceSummary:
     last_batch: int
 
 
-def sources(db: Path) -> list[SourceSummary]:
+def sources(db: Path, *, user: str, origin: str = "cli") -> list[SourceSummary]:
     """Per source: current records, stored versions and the last batch's quarantine count."""
-    with Store(db, read_only=True) as store:
-        rows = store.query("""
+    with governed(db, origin=origin) as gate, gate.act(user, "sources.read"):
+        rows = gate.store.query("""
             SELECT s.source, s.system,
                    (SELECT count(DISTINCT record_id) FROM records r WHERE r.source = s.source),
                    (SELECT count(*) FROM records r WHERE r.source = s.source),
@@ -59,10 +67,10 @@ def sources(db: Path) -> list[SourceSummary]:
     return [SourceSummary(*r) for r in rows]
 
 
-def batches(db: Path, limit: int = 50) -> list[dict[str, Any]]:
+def batches(db: Path, limit: int = 50, *, user: str, origin: str = "cli") -> list[dict[str, Any]]:
     """Ingest batches, newest first, with their reconciliation counts."""
-    with Store(db, read_only=True) as store:
-        cur = store.con.execute(
+    with governed(db, origin=origin) as gate, gate.act(user, "sources.read", details={"batches": limit}):
+        cur = gate.store.con.execute(
             "SELECT batch_id AS batch, source, system, file_name, file_sha256, user_id, "
             "CAST(finished_at AS VARCHAR) AS finished_at, rows_read, accepted, new_records, "
             "new_versions, unchanged, quarantined "
@@ -71,8 +79,8 @@ def batches(db: Path, limit: int = 50) -> list[dict[str, Any]]:
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def quarantine_summary(db: Path, batch: int | None = None,
-                       source: str | None = None) -> list[dict[str, Any]]:
+def quarantine_summary(db: Path, batch: int | None = None, source: str | None = None, *,
+                       user: str, origin: str = "cli") -> list[dict[str, Any]]:
     """Quarantined rows grouped by source, field and reason, with example row numbers.
 
     Raw values are not shown here: they are person data and are read only through the
@@ -86,10 +94,11 @@ def quarantine_summary(db: Path, batch: int | None = None,
     if source is not None:
         where.append("source = ?")
         params.append(source)
-    with Store(db, read_only=True) as store:
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "quarantine.read", details={"batch": batch, "source": source}):
         if batch is None:
             where.append("batch_id IN (SELECT last_batch FROM sources)")
-        cur = store.con.execute(
+        cur = gate.store.con.execute(
             f"SELECT batch_id AS batch, source, field, reason, count(*) AS rows, "
             f"list(row_number ORDER BY row_number)[1:5] AS example_rows FROM quarantine "
             f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY batch, source, rows DESC", params)
@@ -104,14 +113,18 @@ class DemoResult:
     persons: int
     world: Any
     ingests: list[IngestResult] = field(default_factory=list)
+    setup: Any = None
     resolution: Any = None
     quality: dict[str, Any] = field(default_factory=dict)
 
 
 def demo(out: Path, persons: int = 20_000, seed: int = 7,
          step: StepProgress | None = None, rows: RowProgress | None = None) -> DemoResult:
-    """Generate a world into ``out``, ingest every extract into a fresh store there, resolve
-    it into persons and measure the linkage against the world's ground truth."""
+    """Generate a world into ``out``, create a store there with the sample users and
+    agreements, ingest every extract (as the sample data engineer), resolve it into persons
+    and measure the linkage against the world's ground truth."""
+    from accord.services.admin import init
+
     out.mkdir(parents=True, exist_ok=True)
     world_dir = out / "world"
     if world_dir.exists():
@@ -121,34 +134,42 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
         stale.unlink(missing_ok=True)
     world = synth(persons, seed, world_dir, progress=step)
     result = DemoResult(out=out, db=db, persons=persons, world=world)
+    result.setup = init(db, samples=True, tokens=True)
     for ex in world.extracts:
         if step:
             step(f"ingest {ex.source}", 0.0)
-        result.ingests.append(ingest(db, ex.mapping_path, progress=rows))
-    result.resolution = resolve(db, step=step)
-    result.quality = evaluate(db, world.truth_path)
+        result.ingests.append(ingest(db, ex.mapping_path, user=DEMO_ENGINEER, progress=rows))
+    result.resolution = resolve(db, user=DEMO_ENGINEER, step=step)
+    result.quality = evaluate(db, world.truth_path, user=DEMO_ENGINEER)
     return result
 
 
-def resolve(db: Path, *, user: str = "system", settings: Path | None = None,
+def resolve(db: Path, *, user: str, settings: Path | None = None,
             model_out: Path | None = None, model_in: Path | None = None,
-            charts_dir: Path | None = None, step: StepProgress | None = None) -> Any:
+            charts_dir: Path | None = None, step: StepProgress | None = None,
+            origin: str = "cli") -> Any:
     """Link and cluster every current record; stable person ids; model charts as SVG."""
     from accord.resolve.explain import write_model_charts
     from accord.resolve.pipeline import resolve as run
     from accord.resolve.settings import load_settings
 
-    with Store(db) as store:
-        summary = run(store, load_settings(settings), user=user, model_path=model_out,
+    with governed(db, origin=origin) as gate, gate.act(user, "resolve") as act:
+        summary = run(gate.store, load_settings(settings), user=user, model_path=model_out,
                       model_in=model_in, step=step)
         out = charts_dir or db.with_name(db.stem + "-charts")
-        summary.charts = [str(p) for p in write_model_charts(store, out)]
+        summary.charts = [str(p) for p in write_model_charts(gate.store, out)]
+        act.outcome = (f"run {summary.run_id}: {summary.records} records, {summary.links} links, "
+                       f"{summary.entities} persons")
+        act.details.update(run=summary.run_id, merges=summary.merges, splits=summary.splits)
         return summary
 
 
-def evaluate(db: Path, truth: Path) -> dict[str, Any]:
+def evaluate(db: Path, truth: Path, *, user: str, origin: str = "cli") -> dict[str, Any]:
     """Linkage quality of the store's entities against a truth file."""
     from accord.eval.metrics import evaluate as run
 
-    with Store(db) as store:
-        return run(store, truth)
+    with (governed(db, origin=origin) as gate,
+          gate.act(user, "evaluate", details={"truth": str(truth)}) as act):
+        metrics = run(gate.store, truth)
+        act.outcome = f"pair_precision {metrics['pair_precision']}, pair_recall {metrics['pair_recall']}"
+        return metrics

@@ -1,0 +1,20 @@
+"""Command line: parses, calls services, prints. No SQL and no policy here.
+
+Commands live in modules by area; importing them registers them on ``app``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from accord.cli import admin, data  # noqa: F401  (registers the commands)
+from accord.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    if not sys.stdout.isatty():
+        os.environ.setdefault("COLUMNS", "120")
+    app()

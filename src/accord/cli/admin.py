@@ -1,0 +1,214 @@
+"""Administration commands: init, users, agreements, audit, disclosures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accord import services
+from accord.cli.common import DbOption, JsonOption, UserOption, app, as_json_out, fail, out, table, who
+from accord.errors import AccordError
+
+users_app = typer.Typer(help="Users and API tokens (admin role).", no_args_is_help=True)
+agreements_app = typer.Typer(help="Computer matching agreements (552a(o)).", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit chain.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(agreements_app, name="agreements")
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def init(
+    db: DbOption = Path("accord.duckdb"),
+    admin: Annotated[str, typer.Option("--admin", help="User id of the first administrator.")] = "admin",
+    name: Annotated[str, typer.Option("--name", help="The administrator's name.")] = "Administrator",
+    samples: Annotated[bool, typer.Option("--samples", help="Also create the sample users (one per "
+                                          "role) and sample matching agreements.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a new store with its first administrator."""
+    try:
+        result = services.init(db, admin=admin, admin_name=name, samples=samples)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(result.to_dict())
+        return
+    out.print(f"store {db} created; administrator: {admin}", highlight=False)
+    if samples:
+        out.print(f"sample users: {', '.join(result.users[1:])}; agreements: {', '.join(result.agreements)}",
+                  highlight=False)
+
+
+@users_app.command("add")
+def users_add(
+    user_id: Annotated[str, typer.Argument(help="New user's id (lowercase).")],
+    role: Annotated[list[str], typer.Option("--role", help="Role (repeatable).")],
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    organisation: Annotated[str | None, typer.Option("--org", help="Organisation (a party of the "
+                                                     "agreements the user works under).")] = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Register a user with one or more roles."""
+    try:
+        added = services.add_user(db, user_id, name, role, organisation, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(f"user {added['user_id']} added with roles {', '.join(added['roles'])}", highlight=False)
+
+
+@users_app.command("list")
+def users_list(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
+               as_json: JsonOption = False) -> None:
+    """List users and their roles."""
+    try:
+        rows = services.list_users(db, user=who(user))
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(rows)
+        return
+    table(["user", "name", "roles", "organisation", "active"],
+          [[r["user_id"], r["name"], ", ".join(r["roles"]), r["organisation"] or "", r["active"]]
+           for r in rows])
+
+
+@users_app.command("token")
+def users_token(
+    user_id: Annotated[str, typer.Argument(help="User to issue an API token for.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Issue an API bearer token (shown once; only its hash is stored)."""
+    try:
+        token = services.issue_token(db, user_id, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(token, highlight=False)
+
+
+@agreements_app.command("add")
+def agreements_add(
+    file: Annotated[Path, typer.Argument(help="Agreement YAML.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Validate and record a matching agreement (a new version if its id exists)."""
+    try:
+        added = services.add_agreement(db, file, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(f"agreement {added['id']} version {added['version']} recorded ({added['state']})",
+              highlight=False)
+
+
+@agreements_app.command("list")
+def agreements_list(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
+                    as_json: JsonOption = False) -> None:
+    """List agreements with their term and whether they are in force today."""
+    try:
+        rows = services.agreements(db, user=who(user))
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(rows)
+        return
+    table(["id", "version", "purpose", "start", "end", "state", "title"],
+          [[r["id"], r["version"], r["purpose"], r["start"], r["end"], r["state"], r["title"]] for r in rows])
+
+
+@agreements_app.command("show")
+def agreements_show(
+    agreement_id: Annotated[str, typer.Argument(help="Agreement id.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Show one agreement in full (as JSON)."""
+    try:
+        as_json_out(services.show_agreement(db, agreement_id, user=who(user)))
+    except AccordError as e:
+        fail(e)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: DbOption = Path("accord.duckdb"),
+    head: Annotated[Path | None, typer.Option("--head", help="An exported head (`accord audit head`) "
+                                              "that must still be in the chain.")] = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the hash chain: exit 0 when intact, 1 naming the first bad event."""
+    try:
+        result = services.audit_verify(db, user=who(user), anchor=head)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(result.to_dict())
+    elif result.ok:
+        out.print(f"audit chain intact: {result.events:,} events, head {result.head_seq} "
+                  f"{result.head_hash[:16]}…", highlight=False)
+    else:
+        out.print(f"[red]audit chain broken at event {result.first_bad}:[/red] {result.problem}",
+                  highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head(db: DbOption = Path("accord.duckdb"), user: UserOption = None) -> None:
+    """Print the chain head as JSON, to keep outside the store and check later with --head."""
+    try:
+        out.print(json.dumps(services.audit_head(db, user=who(user))), highlight=False)
+    except AccordError as e:
+        fail(e)
+
+
+@audit_app.command("events")
+def audit_events(
+    db: DbOption = Path("accord.duckdb"),
+    by: Annotated[str | None, typer.Option("--by", help="Only events of this user.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Action (* wildcard).")] = None,
+    person: Annotated[str | None, typer.Option("--person", help="Events touching this person.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first (max 1000).")] = 50,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Browse audit events (oversight)."""
+    try:
+        rows = services.audit_events(db, user=who(user), filter_user=by, action=action, person=person,
+                                     limit=limit)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(rows)
+        return
+    table(["seq", "at (UTC)", "user", "action", "purpose", "decision", "outcome"],
+          [[r["seq"], r["at_utc"][:19], r["user_id"], r["action"], r["purpose"] or "", r["decision"],
+            r["outcome"]] for r in rows])
+
+
+@app.command()
+def disclosures(
+    db: DbOption = Path("accord.duckdb"),
+    person: Annotated[str | None, typer.Option("--person", help="One person.")] = None,
+    agreement: Annotated[str | None, typer.Option("--agreement", help="One agreement.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first (max 1000).")] = 100,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The accounting of disclosures (552a(c)): date, nature, purpose, recipient."""
+    try:
+        rows = services.disclosures(db, user=who(user), person=person, agreement=agreement, limit=limit)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(rows)
+        return
+    table(["event", "at (UTC)", "person", "nature", "purpose", "agreement", "recipient"],
+          [[r["audit_seq"], r["disclosed_at"][:19], r["person_id"], r["nature"], r["purpose"],
+            r["agreement"] or "", r["recipient"]] for r in rows])

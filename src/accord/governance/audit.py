@@ -1,0 +1,180 @@
+"""The tamper-evident audit log (AU-2, AU-3, AU-9, AU-10; IRS Publication 1075).
+
+Every event holds the AU-3 content (UTC time, unique user id, action, purpose, agreement,
+justification, persons and records touched, decision and reasons, outcome, origin) and the
+hash of the previous event; its own hash covers all of that. ``verify`` recomputes the chain
+and names the first event that was changed, removed, inserted or reordered; a separate head
+row (and heads exported with :func:`head`) catches removal of the newest events.
+
+Nothing in the product updates or deletes audit events (retention: AU-11, LEGAL.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from accord.store import Store
+
+GENESIS = "0" * 64
+_COLUMNS = ("seq", "at_utc", "user_id", "action", "purpose", "agreement", "justification", "persons",
+            "records", "decision", "reasons", "outcome", "origin", "details")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, before it is chained."""
+
+    user_id: str
+    action: str
+    decision: str = "allow"          # allow | deny | n/a
+    outcome: str = "ok"
+    origin: str = "cli"
+    purpose: str | None = None
+    agreement: str | None = None
+    justification: str | None = None
+    persons: Iterable[str] = ()
+    records: Iterable[tuple[str, str]] = ()
+    reasons: Iterable[str] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _digest(prev_hash: str, row: dict[str, Any]) -> str:
+    body = _canon({k: row[k] for k in _COLUMNS})
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def _row(seq: int, at: str, e: Event) -> dict[str, Any]:
+    return {
+        "seq": seq, "at_utc": at, "user_id": e.user_id, "action": e.action, "purpose": e.purpose,
+        "agreement": e.agreement, "justification": e.justification,
+        "persons": _canon(sorted(set(e.persons))),
+        "records": _canon(sorted({(s, r) for s, r in e.records})),
+        "decision": e.decision, "reasons": _canon(list(e.reasons)), "outcome": e.outcome,
+        "origin": e.origin, "details": _canon(e.details),
+    }
+
+
+def append(store: Store, event: Event) -> int:
+    """Chain one event onto the log inside the caller's transaction; returns its seq."""
+    return append_many(store, [event])[-1]
+
+
+def append_many(store: Store, events: list[Event]) -> list[int]:
+    """Chain several events in order (one head read, one bulk insert)."""
+    head = store.query("SELECT seq, hash FROM audit_head")
+    seq, prev = (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS)
+    rows = []
+    for e in events:
+        seq += 1
+        at = datetime.now(UTC).isoformat(timespec="microseconds")
+        row = _row(seq, at, e)
+        row["prev_hash"] = prev
+        row["hash"] = prev = _digest(prev, row)
+        rows.append(row)
+    store.con.executemany(
+        f"INSERT INTO audit_events ({', '.join((*_COLUMNS, 'prev_hash', 'hash'))}) "
+        f"VALUES ({', '.join('?' * (len(_COLUMNS) + 2))})",
+        [[r[c] for c in (*_COLUMNS, "prev_hash", "hash")] for r in rows])
+    store.con.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?)", [seq, prev])
+    return [r["seq"] for r in rows]
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events: int
+    head_seq: int
+    head_hash: str
+    first_bad: int | None = None
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "events": self.events, "head": {"seq": self.head_seq, "hash": self.head_hash},
+                "first_bad_event": self.first_bad, "problem": self.problem}
+
+
+def verify(store: Store, anchor: dict[str, Any] | None = None) -> Verification:
+    """Recompute the whole chain. ``anchor`` ({seq, hash}, from :func:`head` earlier) must
+    still be in the chain, so a rewrite or a removal since it was exported is caught too."""
+    cur = store.con.execute(
+        f"SELECT {', '.join((*_COLUMNS, 'prev_hash', 'hash'))} FROM audit_events ORDER BY seq, at_utc")
+    names = [d[0] for d in cur.description]
+    expected_seq, prev, count = 1, GENESIS, 0
+    anchor_seen = anchor is None
+
+    def bad(seq: int, problem: str) -> Verification:
+        return Verification(False, count, expected_seq - 1, prev, seq, problem)
+
+    while batch := cur.fetchmany(10_000):
+        for values in batch:
+            row = dict(zip(names, values, strict=True))
+            seq = int(row["seq"])
+            if seq != expected_seq:
+                what = "missing (removed)" if seq > expected_seq else "duplicated or inserted"
+                return bad(min(seq, expected_seq), f"event {expected_seq} {what}: found event {seq} "
+                           f"where event {expected_seq} should be")
+            if row["prev_hash"] != prev:
+                return bad(seq, f"event {seq} does not follow event {seq - 1} "
+                           "(inserted, removed or reordered before it)")
+            if _digest(prev, row) != row["hash"]:
+                return bad(seq, f"event {seq} was changed after it was written")
+            if anchor is not None and seq == int(anchor["seq"]):
+                if row["hash"] != anchor["hash"]:
+                    return bad(seq, f"event {seq} differs from the exported head (the chain was rewritten)")
+                anchor_seen = True
+            prev, expected_seq, count = row["hash"], seq + 1, count + 1
+    head = store.query("SELECT seq, hash FROM audit_head")
+    head_seq, head_hash = (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS)
+    if (head_seq, head_hash) != (count, prev):
+        first = min(head_seq, count) + 1
+        return Verification(False, count, count, prev, first,
+                            f"the log ends at event {count} but its head records event {head_seq}: "
+                            "events after the last intact one were removed or the head was altered")
+    if not anchor_seen:
+        return Verification(False, count, count, prev, int(anchor["seq"]) if anchor else None,
+                            f"the exported head (event {anchor['seq'] if anchor else '?'}) is no longer "
+                            "in the log: events were removed")
+    return Verification(True, count, count, prev)
+
+
+def head(store: Store) -> dict[str, Any]:
+    """The chain head to keep outside the store (check it later with verify(anchor=...))."""
+    rows = store.query("SELECT seq, hash FROM audit_head")
+    seq, h = (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+    return {"seq": seq, "hash": h, "exported_at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def events(store: Store, *, user: str | None = None, action: str | None = None,
+           person: str | None = None, since_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """Audit events, newest first, filtered (for oversight browsing)."""
+    where: list[str] = ["seq > ?"]
+    params: list[Any] = [since_seq]
+    if user:
+        where.append("user_id = ?")
+        params.append(user)
+    if action:
+        where.append("action LIKE ?")
+        params.append(action.replace("*", "%"))
+    if person:
+        where.append("list_contains(CAST(json(persons) AS VARCHAR[]), ?)")
+        params.append(person)
+    cur = store.con.execute(
+        f"SELECT {', '.join(_COLUMNS)}, hash FROM audit_events WHERE {' AND '.join(where)} "
+        f"ORDER BY seq DESC LIMIT ?", [*params, max(1, min(limit, 1000))])
+    names = [d[0] for d in cur.description]
+    out = []
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        for k in ("persons", "records", "reasons", "details"):
+            row[k] = json.loads(row[k])
+        out.append(row)
+    return out

@@ -1,0 +1,200 @@
+"""The governance gate: the one way to person data, and the one way to act on the store.
+
+Every operation of the service layer runs through a :class:`Gate`:
+
+* ``gate.act(user, action)`` authorises an action that reads no person values (ingest,
+  resolve, user administration, agreements, audit verification) and records it, with its
+  outcome, in the audit chain — refusals included.
+* ``gate.read(user, request, reader)`` decides a person-data request (purpose, agreement,
+  policy), runs the reader with the scope the decision issued, and records the event and the
+  accounting of disclosures before anything is returned. If the record cannot be written, the
+  caller gets nothing (fail closed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Generic, Protocol, TypeVar
+
+from accord.errors import AccordError
+from accord.governance import audit
+from accord.governance.agreements import get_agreement
+from accord.governance.policy import Decision, Request, decide
+from accord.governance.registry import Registry, registry
+from accord.governance.users import Actor, get_actor
+from accord.store import Store
+
+RETENTION_YEARS = 5  # 552a(c)(2): five years or the life of the record, whichever is longer
+
+
+class PolicyDenied(AccordError):
+    """The gate refused a request; ``reasons`` say why in words a person can read."""
+
+    def __init__(self, action: str, reasons: tuple[str, ...], audit_seq: int) -> None:
+        self.action = action
+        self.reasons = reasons
+        self.audit_seq = audit_seq
+        super().__init__(f"refused: {action}: " + "; ".join(reasons) + f" (audit event {audit_seq})")
+
+
+class Touches(Protocol):
+    """What a reader's result disclosed: person ids and (source, record_id) pairs."""
+
+    def touched(self) -> tuple[list[str], list[tuple[str, str]]]: ...
+
+
+R = TypeVar("R", bound=Touches)
+
+
+@dataclass
+class Governed(Generic[R]):
+    """A reader's result as released by the gate."""
+
+    value: R
+    decision: Decision
+    audit_seq: int
+    statements: dict[str, list[str]] = field(default_factory=dict)  # person -> statements of disagreement
+
+
+@dataclass
+class Activity:
+    """An authorised action in progress; set ``outcome``/``details`` before it ends."""
+
+    actor: Actor
+    outcome: str = "ok"
+    details: dict[str, Any] = field(default_factory=dict)
+    persons: list[str] = field(default_factory=list)
+    records: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Gate:
+    def __init__(self, store: Store, *, origin: str = "cli", today: date | None = None,
+                 reg: Registry | None = None) -> None:
+        self.store = store
+        self.origin = origin
+        self.registry = reg or registry()
+        self._today = today
+        if not store.read_only:
+            store.con.execute("INSERT INTO registry_versions VALUES (?, now(), ?) ON CONFLICT DO NOTHING",
+                              [self.registry.version, json.dumps(self.registry.as_json())])
+
+    @property
+    def today(self) -> date:
+        return self._today or datetime.now(UTC).date()
+
+    def _event(self, **kw: Any) -> int:
+        with self.store.transaction():
+            return audit.append(self.store, audit.Event(origin=self.origin, **kw))
+
+    def authorize(self, user_id: str, action: str, *, purpose: str | None = None,
+                  agreement: str | None = None, persons: tuple[str, ...] = (),
+                  justification: str | None = None, details: dict[str, Any] | None = None) -> Actor:
+        """Check an action (with its purpose and agreement when it concerns persons); a refusal
+        is audited and raised as PolicyDenied."""
+        actor = get_actor(self.store, user_id)
+        d = self.decide(user_id, Request(action, purpose, agreement, justification, persons))
+        if not d.allow or actor is None:
+            seq = self._event(user_id=user_id, action=action, purpose=purpose, agreement=agreement,
+                              decision="deny", reasons=d.reasons, outcome="refused", persons=persons,
+                              justification=justification, details=details or {})
+            raise PolicyDenied(action, d.reasons, seq)
+        return actor
+
+    @contextlib.contextmanager
+    def act(self, user_id: str, action: str, *, purpose: str | None = None, agreement: str | None = None,
+            persons: tuple[str, ...] = (), justification: str | None = None,
+            details: dict[str, Any] | None = None) -> Iterator[Activity]:
+        """Authorise, run and record an action: one audit event with its outcome, also on failure.
+
+        The event is written after the action's own work; callers that change the store do so
+        inside ``store.transaction()`` within the block so a failure leaves no half state.
+        """
+        actor = self.authorize(user_id, action, purpose=purpose, agreement=agreement, persons=persons,
+                               justification=justification, details=details)
+        activity = Activity(actor, details=dict(details or {}), persons=list(persons))
+        common: dict[str, Any] = {"user_id": user_id, "action": action, "purpose": purpose,
+                                  "agreement": agreement, "justification": justification}
+        try:
+            yield activity
+        except BaseException as e:
+            self._event(**common, decision="allow", outcome=f"failed: {e}"[:500], details=activity.details,
+                        persons=activity.persons, records=activity.records)
+            raise
+        self._event(**common, decision="allow", outcome=activity.outcome, details=activity.details,
+                    persons=activity.persons, records=activity.records)
+
+    def decide(self, user_id: str, request: Request) -> Decision:
+        actor = get_actor(self.store, user_id)
+        agreement = get_agreement(self.store, request.agreement) if request.agreement else None
+        return decide(self.registry, actor, request.purpose, agreement, request, self.today)
+
+    def read(self, user_id: str, request: Request, reader: Callable[[Decision], R], *,
+             nature: str) -> Governed[R]:
+        """Decide, read, record. ``nature`` describes the disclosure for the accounting."""
+        decision = self.decide(user_id, request)
+        common: dict[str, Any] = {"user_id": user_id, "action": request.action, "purpose": request.purpose,
+                  "agreement": request.agreement, "justification": request.justification}
+        if not decision.allow:
+            seq = self._event(**common, decision="deny", reasons=decision.reasons, outcome="refused",
+                              persons=request.persons)
+            raise PolicyDenied(request.action, decision.reasons, seq)
+        value = reader(decision)
+        persons, records = value.touched()
+        with self.store.transaction():
+            statements = self._statements(persons)
+            seq = audit.append(self.store, audit.Event(
+                **common, origin=self.origin, decision="allow", reasons=decision.reasons,
+                outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
+                else "nothing disclosed", persons=persons, records=records,
+                details={"nature": nature, "asked_about": list(request.persons)}))
+            if persons and request.purpose != "subject_access":
+                self._account(seq, user_id, request, decision, nature, persons, records, statements)
+        return Governed(value, decision, seq, statements)
+
+    def _statements(self, persons: list[str]) -> dict[str, list[str]]:
+        if not persons:
+            return {}
+        rows = self.store.query(
+            "SELECT person_id, statement FROM dispute_statements WHERE list_contains(?, person_id) "
+            "ORDER BY filed_at", [persons])
+        out: dict[str, list[str]] = {}
+        for pid, text in rows:
+            out.setdefault(pid, []).append(text)
+        return out
+
+    def _account(self, seq: int, user_id: str, request: Request, decision: Decision, nature: str,
+                 persons: list[str], records: list[tuple[str, str]],
+                 statements: dict[str, list[str]]) -> None:
+        """The accounting of disclosures (552a(c)): one row per person disclosed."""
+        actor = get_actor(self.store, user_id)
+        recipient, address = (actor.organisation if actor else None) or user_id, None
+        if decision.agreement is not None:
+            for p in decision.agreement.recipients():
+                if p.name == recipient:
+                    address = p.address
+        by_person: dict[str, list[tuple[str, str]]] = {p: [] for p in persons}
+        person_of = self._persons_of(records)
+        for rec in records:
+            pid = person_of.get(rec)
+            if pid in by_person:
+                by_person[pid].append(rec)
+        now = datetime.now(UTC)
+        retain = (now + timedelta(days=365 * RETENTION_YEARS + 2)).date()
+        self.store.con.executemany(
+            "INSERT INTO disclosures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[seq, now, pid, json.dumps(sorted(recs)), nature, request.purpose, request.agreement, user_id,
+              recipient, address, decision.law_enforcement, bool(statements.get(pid)), retain]
+             for pid, recs in by_person.items()])
+
+    def _persons_of(self, records: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        if not records:
+            return {}
+        rows = self.store.query(
+            "SELECT source, record_id, entity_id FROM entity_members "
+            "WHERE list_contains(?, source || chr(31) || record_id)",
+            [[f"{s}\x1f{r}" for s, r in records]])
+        return {(s, r): e for s, r, e in rows}

@@ -1,0 +1,175 @@
+"""The policy decision: ``decide(actor, purpose, agreement, request) -> Decision``.
+
+Pure (no store): everything it needs is passed in, so every rule is testable by itself.
+Default deny; every refusal carries reasons a person can read. Least privilege: an action
+must be one of the actor's roles' actions, the purpose one of its roles' purposes, and the
+fields readable are those the routine use, the statutory floors and the agreement all allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from accord.governance.agreements import Agreement
+from accord.governance.registry import Registry
+from accord.governance.scope import Scope, freeze, issue
+from accord.governance.users import Actor
+from accord.sources.fields import catalogue
+
+# Actions that read person data: they need a purpose (and the purpose's agreement).
+PERSON_ACTIONS = frozenset({
+    "person.search", "person.view", "person.explain", "verify.query", "tax.request",
+    "worklist.read", "subject.report", "finding.open", "finding.verify",
+})
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a caller asks to do."""
+
+    action: str
+    purpose: str | None = None
+    agreement: str | None = None
+    justification: str | None = None
+    persons: tuple[str, ...] = ()
+    # A per-person request for information under a request-only regime (26 U.S.C. 6103):
+    # the identifying values supplied and the statements the purpose's rule requires.
+    person_request: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allow: bool
+    reasons: tuple[str, ...]
+    scope: Scope | None = None
+    fields_allowed: dict[str, list[str]] = field(default_factory=dict)
+    fields_masked: dict[str, list[str]] = field(default_factory=dict)
+    law_enforcement: bool = False
+    agreement: Agreement | None = None
+    match_required: tuple[str, ...] = ()   # per-person request: what must all match the record
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"allow": self.allow, "reasons": list(self.reasons), "fields_allowed": self.fields_allowed,
+                "fields_masked": self.fields_masked, "law_enforcement": self.law_enforcement,
+                "agreement": self.agreement.id if self.agreement else None}
+
+
+def deny(*reasons: str) -> Decision:
+    return Decision(False, tuple(reasons))
+
+
+def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
+           agreement: Agreement | None, request: Request, today: date) -> Decision:
+    """Decide one request. ``agreement`` is the agreement the caller named, looked up (None
+    when none was named or it does not exist; ``request.agreement`` keeps the name)."""
+    if actor is None:
+        return deny("unknown user: every action needs a registered user id")
+    if not actor.active:
+        return deny(f"user {actor.user_id} is deactivated")
+    allowed_actions = registry.actions(list(actor.roles))
+    if request.action not in allowed_actions:
+        return deny(f"{request.action} is not among the actions of {actor.user_id}'s roles "
+                    f"({', '.join(actor.roles)})")
+    if request.action not in PERSON_ACTIONS:
+        return Decision(True, (f"{request.action} is an action of role(s) {', '.join(actor.roles)}",))
+
+    if not purpose_name:
+        return deny("declare a purpose: person data is read only for a declared, lawful purpose")
+    purpose = registry.purposes.get(purpose_name)
+    if purpose is None:
+        return deny(f"unknown purpose {purpose_name!r} (known: {', '.join(registry.purposes)})")
+    if purpose_name not in registry.role_purposes(list(actor.roles)):
+        return deny(f"{actor.user_id}'s roles ({', '.join(actor.roles)}) do not work under {purpose_name}")
+    if not purpose.person_data:
+        return deny(f"{purpose_name} does not read person data")
+
+    if purpose.needs_agreement:
+        if not request.agreement:
+            return deny(f"{purpose_name} is a matching program: name the matching agreement it runs under")
+        if agreement is None:
+            return deny(f"no matching agreement {request.agreement!r} is on record")
+        if agreement.purpose != purpose_name:
+            return deny(f"agreement {agreement.id} is for {agreement.purpose}, not {purpose_name}")
+        if not agreement.in_force(today):
+            return deny(f"agreement {agreement.id} is {agreement.state(today)} "
+                        f"({agreement.start} to {agreement.ends_on}); it authorises nothing today")
+        recipients = {p.name for p in agreement.recipients()}
+        if actor.organisation not in recipients:
+            return deny(f"{actor.user_id} ({actor.organisation or 'no organisation'}) is not with a "
+                        f"recipient party of agreement {agreement.id} ({', '.join(sorted(recipients))})")
+    elif request.agreement and agreement is None:
+        return deny(f"no matching agreement {request.agreement!r} is on record")
+
+    if purpose.own_records_only and len(request.persons) != 1:
+        return deny(f"{purpose_name} covers one person's own records: name exactly one person")
+
+    if request.action == "tax.request" or request.person_request is not None:
+        return _person_request(registry, purpose_name, agreement, request)
+
+    everything = catalogue()
+    identity = {n for n, f in everything.items() if f.kind == "identity"}
+    systems: dict[str, set[str]] = {}
+    masked: dict[str, list[str]] = {}
+    for system in registry.systems:
+        access = registry.access(system, purpose_name)
+        if access is None:
+            continue
+        if agreement is not None and system not in agreement.sources:
+            continue
+        fields = set(everything) if access == "full" else set(identity)
+        if agreement is not None:
+            fields &= set(agreement.data_elements)
+        systems[system] = fields
+        masked[system] = sorted(set(everything) - fields)
+    if not systems:
+        return deny(f"no record system may be read for {purpose_name}"
+                    + (f" under agreement {agreement.id}" if agreement else ""))
+    scope = issue(Scope(freeze(systems), frozenset(registry.withheld_regimes(purpose_name)),
+                        frozenset(request.persons) if purpose.own_records_only else None))
+    reasons = [f"{purpose_name} ({purpose.authority})"]
+    if agreement is not None:
+        reasons.append(f"under agreement {agreement.id} ({agreement.start} to {agreement.ends_on})")
+    reasons.append("systems: " + ", ".join(sorted(systems)))
+    return Decision(True, tuple(reasons), scope, {k: sorted(v) for k, v in systems.items()}, masked,
+                    purpose.law_enforcement, agreement)
+
+
+def _person_request(registry: Registry, purpose_name: str, agreement: Agreement | None,
+                    request: Request) -> Decision:
+    """A per-person request under a request-only regime (tax return information)."""
+    purpose = registry.purposes[purpose_name]
+    pr = request.person_request or {}
+    for regime_name, rule in purpose.person_requests.items():
+        systems = [s for s, sys_ in registry.systems.items() if sys_.regime == regime_name
+                   and (agreement is None or s in agreement.sources)]
+        if not systems:
+            continue
+        missing = [k for k in (*rule.must_match, *rule.must_state) if not pr.get(k)]
+        if missing:
+            return deny(f"a request under {rule.authority} must supply {', '.join(missing)}")
+        release = set(rule.release) & (set(agreement.data_elements) if agreement else set(rule.release))
+        if not release:
+            return deny(f"agreement {agreement.id if agreement else ''} names none of the fields "
+                        f"{rule.authority} may release")
+        scope = issue(Scope(freeze({s: release | _match_fields(rule.must_match) for s in systems}),
+                            frozenset(registry.withheld_regimes(purpose_name))))
+        return Decision(True, (f"per-person request under {rule.authority}",
+                               f"released only if {', '.join(rule.must_match)} all match one record",
+                               "fields released: " + ", ".join(sorted(release))),
+                        scope, {s: sorted(release) for s in systems}, {}, purpose.law_enforcement,
+                        agreement, tuple(rule.must_match))
+    return deny(f"{purpose_name} has no per-person request route to the requested information")
+
+
+def _match_fields(must_match: tuple[str, ...]) -> set[str]:
+    out = set()
+    for m in must_match:
+        if m == "address":
+            out |= {"street", "city", "state", "zip"}
+        elif m == "full_name":
+            out |= {"given_name", "middle_name", "family_name"}
+        else:
+            out.add(m)
+    return out

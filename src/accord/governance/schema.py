@@ -1,0 +1,91 @@
+"""Tables owned by governance: registry versions, users and tokens, agreements, the audit
+chain, the accounting of disclosures, disputes, annotations and adverse-action findings."""
+
+from __future__ import annotations
+
+DDL: list[str] = [
+    """CREATE TABLE IF NOT EXISTS registry_versions (
+  version VARCHAR PRIMARY KEY,
+  loaded_at TIMESTAMPTZ NOT NULL,
+  content JSON NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS users (
+  user_id VARCHAR PRIMARY KEY,
+  name VARCHAR NOT NULL,
+  roles VARCHAR[] NOT NULL,
+  organisation VARCHAR,
+  created_at TIMESTAMPTZ NOT NULL,
+  created_by VARCHAR NOT NULL,
+  active BOOLEAN NOT NULL
+)""",
+    # Only a SHA-256 of each token is kept; the token itself is shown once when issued.
+    """CREATE TABLE IF NOT EXISTS user_tokens (
+  token_sha256 VARCHAR PRIMARY KEY,
+  user_id VARCHAR NOT NULL,
+  issued_at TIMESTAMPTZ NOT NULL,
+  issued_by VARCHAR NOT NULL,
+  revoked_at TIMESTAMPTZ
+)""",
+    # Every version of every agreement as submitted; the newest version is the one in force.
+    """CREATE TABLE IF NOT EXISTS agreements (
+  agreement_id VARCHAR NOT NULL,
+  version INTEGER NOT NULL,
+  purpose VARCHAR NOT NULL,
+  starts_on DATE NOT NULL,
+  ends_on DATE NOT NULL,
+  content JSON NOT NULL,
+  yaml VARCHAR NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  added_at TIMESTAMPTZ NOT NULL,
+  added_by VARCHAR NOT NULL,
+  PRIMARY KEY (agreement_id, version)
+)""",
+    # The audit chain: each event's hash covers its content and the previous event's hash.
+    # Text columns hold canonical JSON exactly as hashed. Nothing in the product deletes rows.
+    """CREATE TABLE IF NOT EXISTS audit_events (
+  seq BIGINT NOT NULL,
+  at_utc VARCHAR NOT NULL,
+  user_id VARCHAR NOT NULL,
+  action VARCHAR NOT NULL,
+  purpose VARCHAR,
+  agreement VARCHAR,
+  justification VARCHAR,
+  persons VARCHAR NOT NULL,
+  records VARCHAR NOT NULL,
+  decision VARCHAR NOT NULL,
+  reasons VARCHAR NOT NULL,
+  outcome VARCHAR NOT NULL,
+  origin VARCHAR NOT NULL,
+  details VARCHAR NOT NULL,
+  prev_hash VARCHAR NOT NULL,
+  hash VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS audit_head (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  seq BIGINT NOT NULL,
+  hash VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS disclosures (
+  audit_seq BIGINT NOT NULL,
+  disclosed_at TIMESTAMPTZ NOT NULL,
+  person_id VARCHAR NOT NULL,
+  records VARCHAR NOT NULL,
+  nature VARCHAR NOT NULL,
+  purpose VARCHAR NOT NULL,
+  agreement VARCHAR,
+  recipient_user VARCHAR NOT NULL,
+  recipient VARCHAR NOT NULL,
+  recipient_address VARCHAR,
+  law_enforcement BOOLEAN NOT NULL,
+  statement_attached BOOLEAN NOT NULL,
+  retain_until DATE NOT NULL
+)""",
+]
+
+# Statements of disagreement (552a(d)(3)): they travel with every later disclosure of the person.
+DDL.append("""CREATE TABLE IF NOT EXISTS dispute_statements (
+  person_id VARCHAR NOT NULL,
+  dispute_id VARCHAR NOT NULL,
+  statement VARCHAR NOT NULL,
+  filed_at TIMESTAMPTZ NOT NULL
+)""")

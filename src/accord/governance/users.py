@@ -1,0 +1,87 @@
+"""Users, roles and API tokens. Tokens are stored as SHA-256 only and shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from accord.errors import AccordError
+from accord.governance.registry import registry
+from accord.store import Store
+
+_USER_ID = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+
+
+class UserError(AccordError):
+    """A user or token operation that cannot be done as asked."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    name: str
+    roles: tuple[str, ...]
+    organisation: str | None
+    active: bool
+
+
+def get_actor(store: Store, user_id: str) -> Actor | None:
+    rows = store.query("SELECT user_id, name, roles, organisation, active FROM users WHERE user_id = ?",
+                       [user_id])
+    if not rows:
+        return None
+    uid, name, roles, org, active = rows[0]
+    return Actor(uid, name, tuple(roles), org, bool(active))
+
+
+def count_users(store: Store) -> int:
+    return int(store.scalar("SELECT count(*) FROM users"))
+
+
+def add_user(store: Store, user_id: str, name: str, roles: list[str], organisation: str | None,
+             created_by: str) -> Actor:
+    if not _USER_ID.match(user_id):
+        raise UserError(f"user id {user_id!r}: use 2-64 lowercase letters, digits, '.', '_' or '-', "
+                        "starting with a letter")
+    known = registry().roles
+    if not roles:
+        raise UserError(f"user {user_id}: give at least one role ({', '.join(known)})")
+    for role in roles:
+        if role not in known:
+            raise UserError(f"user {user_id}: unknown role {role!r} (known: {', '.join(known)})")
+    if get_actor(store, user_id) is not None:
+        raise UserError(f"user {user_id} already exists")
+    store.con.execute("INSERT INTO users VALUES (?, ?, ?, ?, now(), ?, TRUE)",
+                      [user_id, name, sorted(set(roles)), organisation, created_by])
+    return Actor(user_id, name, tuple(sorted(set(roles))), organisation, True)
+
+
+def list_users(store: Store) -> list[Actor]:
+    rows = store.query("SELECT user_id, name, roles, organisation, active FROM users ORDER BY user_id")
+    return [Actor(u, n, tuple(r), o, bool(a)) for u, n, r, o, a in rows]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(store: Store, user_id: str, issued_by: str) -> str:
+    """A new bearer token for a user; only its hash is stored."""
+    if get_actor(store, user_id) is None:
+        raise UserError(f"no user {user_id!r}")
+    token = f"acc_{secrets.token_urlsafe(32)}"
+    store.con.execute("INSERT INTO user_tokens VALUES (?, ?, now(), ?, NULL)",
+                      [token_hash(token), user_id, issued_by])
+    return token
+
+
+def actor_for_token(store: Store, token: str) -> Actor | None:
+    """The active user a token belongs to, or None (unknown, revoked or inactive)."""
+    rows = store.query("SELECT user_id FROM user_tokens WHERE token_sha256 = ? AND revoked_at IS NULL",
+                       [token_hash(token)])
+    if not rows:
+        return None
+    actor = get_actor(store, rows[0][0])
+    return actor if actor is not None and actor.active else None

@@ -1,0 +1,37 @@
+"""The operations the CLI, the HTTP API and the UI share.
+
+Nothing here prints: each operation returns plain data (dataclasses / dicts) and reports
+progress through an optional callback. Front ends decide how to show it. Every operation on a
+store runs as a named user through the governance gate (``accord.governance.gate``).
+"""
+
+from accord.services.admin import (
+    add_agreement,
+    add_user,
+    agreements,
+    audit_events,
+    audit_head,
+    audit_verify,
+    disclosures,
+    init,
+    issue_token,
+    list_users,
+    show_agreement,
+)
+from accord.services.data import (
+    DemoResult,
+    batches,
+    demo,
+    evaluate,
+    ingest,
+    quarantine_summary,
+    resolve,
+    sources,
+    synth,
+)
+
+__all__ = [
+    "DemoResult", "add_agreement", "add_user", "agreements", "audit_events", "audit_head", "audit_verify",
+    "batches", "demo", "disclosures", "evaluate", "ingest", "init", "issue_token", "list_users",
+    "quarantine_summary", "resolve", "show_agreement", "sources", "synth",
+]

@@ -1,0 +1,171 @@
+"""Administration: creating a store, users and tokens, matching agreements, the audit chain
+and the accounting of disclosures."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from accord.errors import AccordError, StoreError
+from accord.governance import audit as audit_log
+from accord.governance import users as user_store
+from accord.governance.agreements import add_agreement as store_agreement
+from accord.governance.agreements import get_agreement, list_agreements
+from accord.governance.samples import USERS, write_agreements
+from accord.services.context import governed
+
+
+@dataclass
+class InitResult:
+    db: Path
+    admin: str
+    users: list[str] = field(default_factory=list)
+    agreements: list[str] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"db": str(self.db), "admin": self.admin, "users": self.users, "agreements": self.agreements,
+                "tokens": self.tokens}
+
+
+def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", samples: bool = False,
+         tokens: bool = False, today: date | None = None, origin: str = "cli") -> InitResult:
+    """Create a store with its first administrator; with ``samples``, the sample users (one per
+    role) and sample matching agreements in force from this month. ``tokens`` issues an API
+    token per user (shown once; only hashes are kept)."""
+    if Path(db).exists():
+        raise StoreError(f"{db}: a store already exists here; `accord init` only creates new stores")
+    with governed(db, origin=origin, create=True, today=today) as gate:
+        store = gate.store
+        with store.transaction():
+            user_store.add_user(store, admin, admin_name, ["admin"], None, created_by="accord init")
+            audit_log.append(store, audit_log.Event(user_id=admin, action="store.init", origin=origin,
+                                                    details={"registry": gate.registry.version}))
+        result = InitResult(Path(db), admin, [admin])
+        if samples:
+            for uid, name, roles, org in USERS:
+                add_user(db, uid, name, list(roles), org, user=admin, origin=origin, _gate=gate)
+                result.users.append(uid)
+            folder = Path(db).with_name(Path(db).stem + "-agreements")
+            for path in write_agreements(folder, gate.today):
+                a = add_agreement(db, path, user="pat", origin=origin, _gate=gate)
+                result.agreements.append(a["id"])
+        if tokens:
+            for uid in result.users:
+                result.tokens[uid] = issue_token(db, uid, user=admin, origin=origin, _gate=gate)
+        return result
+
+
+def _gate_or_open(db: Path, origin: str, gate: Any, today: date | None = None) -> Any:
+    from contextlib import nullcontext
+
+    return nullcontext(gate) if gate is not None else governed(db, origin=origin, today=today)
+
+
+def add_user(db: Path, user_id: str, name: str, roles: list[str], organisation: str | None, *,
+             user: str, origin: str = "cli", _gate: Any = None) -> dict[str, Any]:
+    """Register a user (admin only)."""
+    with _gate_or_open(db, origin, _gate) as gate, gate.act(
+            user, "users.manage", details={"add": user_id, "roles": roles, "organisation": organisation}):
+        with gate.store.transaction():
+            actor = user_store.add_user(gate.store, user_id, name, roles, organisation, created_by=user)
+        return actor.__dict__ | {"roles": list(actor.roles)}
+
+
+def list_users(db: Path, *, user: str, origin: str = "cli") -> list[dict[str, Any]]:
+    with governed(db, origin=origin) as gate, gate.act(user, "users.read"):
+        return [a.__dict__ | {"roles": list(a.roles)} for a in user_store.list_users(gate.store)]
+
+
+def issue_token(db: Path, user_id: str, *, user: str, origin: str = "cli", _gate: Any = None) -> str:
+    """A new API token for a user (admin only). Shown once; the store keeps its hash."""
+    with (_gate_or_open(db, origin, _gate) as gate,
+          gate.act(user, "users.manage", details={"token_for": user_id}),
+          gate.store.transaction()):
+        return user_store.issue_token(gate.store, user_id, issued_by=user)
+
+
+def add_agreement(db: Path, path: Path, *, user: str, origin: str = "cli", today: date | None = None,
+                  _gate: Any = None) -> dict[str, Any]:
+    """Validate and record a matching agreement (a new version if its id exists)."""
+    with _gate_or_open(db, origin, _gate, today) as gate, gate.act(
+            user, "agreements.manage", details={"file": str(path)}) as act:
+        with gate.store.transaction():
+            a, version = store_agreement(gate.store, path, gate.registry, added_by=user)
+        act.outcome = f"agreement {a.id} version {version} ({a.state(gate.today)})"
+        act.details.update(agreement=a.id, version=version)
+        return {"id": a.id, "version": version, "state": a.state(gate.today)}
+
+
+def agreements(db: Path, *, user: str, origin: str = "cli",
+               today: date | None = None) -> list[dict[str, Any]]:
+    with governed(db, origin=origin, today=today) as gate, gate.act(user, "agreements.read"):
+        return list_agreements(gate.store, gate.today)
+
+
+def show_agreement(db: Path, agreement_id: str, *, user: str, origin: str = "cli",
+                   today: date | None = None) -> dict[str, Any]:
+    with governed(db, origin=origin, today=today) as gate, gate.act(
+            user, "agreements.read", details={"agreement": agreement_id}):
+        a = get_agreement(gate.store, agreement_id)
+        if a is None:
+            raise AccordError(f"no agreement {agreement_id!r} (see `accord agreements list`)")
+        return a.model_dump(mode="json") | {"state": a.state(gate.today), "ends_on": a.ends_on.isoformat()}
+
+
+def audit_verify(db: Path, *, user: str, anchor: Path | None = None,
+                 origin: str = "cli") -> audit_log.Verification:
+    """Recompute the audit chain (and check an exported head is still in it). The check is
+    itself recorded after it ran, so it never hides a broken chain."""
+    head = None
+    if anchor is not None:
+        try:
+            head = json.loads(anchor.read_text("utf-8"))
+            int(head["seq"]), str(head["hash"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise AccordError(f"{anchor}: not an exported audit head ({e})") from None
+    with governed(db, origin=origin) as gate:
+        gate.authorize(user, "audit.verify")
+        result = audit_log.verify(gate.store, head)
+        with gate.store.transaction():
+            audit_log.append(gate.store, audit_log.Event(
+                user_id=user, action="audit.verify", origin=origin,
+                outcome="intact" if result.ok else f"broken at event {result.first_bad}",
+                details=result.to_dict()))
+        return result
+
+
+def audit_head(db: Path, *, user: str, origin: str = "cli") -> dict[str, Any]:
+    with governed(db, origin=origin) as gate, gate.act(user, "audit.verify", details={"export": "head"}):
+        return audit_log.head(gate.store)
+
+
+def audit_events(db: Path, *, user: str, filter_user: str | None = None, action: str | None = None,
+                 person: str | None = None, limit: int = 50, origin: str = "cli") -> list[dict[str, Any]]:
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "audit.read", details={"user": filter_user, "action": action, "person": person}):
+        return audit_log.events(gate.store, user=filter_user, action=action, person=person, limit=limit)
+
+
+def disclosures(db: Path, *, user: str, person: str | None = None, agreement: str | None = None,
+                limit: int = 100, origin: str = "cli") -> list[dict[str, Any]]:
+    """The accounting of disclosures (552a(c)), newest first."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "disclosures.read", details={"person": person, "agreement": agreement}):
+        where, params = ["TRUE"], []
+        if person:
+            where.append("person_id = ?")
+            params.append(person)
+        if agreement:
+            where.append("agreement = ?")
+            params.append(agreement)
+        cur = gate.store.con.execute(
+            f"SELECT audit_seq, CAST(disclosed_at AS VARCHAR) AS disclosed_at, person_id, nature, purpose, agreement, "
+            f"recipient_user, recipient, recipient_address, law_enforcement, statement_attached, "
+            f"CAST(retain_until AS VARCHAR) AS retain_until FROM disclosures WHERE {' AND '.join(where)} "
+            f"ORDER BY audit_seq DESC LIMIT ?", [*params, max(1, min(limit, 1000))])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
