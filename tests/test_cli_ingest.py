@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from accord import services
 from accord.cli import app
 from conftest import Query, WriteExtract
 
@@ -21,8 +22,14 @@ DATA = ("Tip #|Reported Name|DOB|Phone\n0001|Ana Ruiz|19900102|617-555-1234\n"
         "0002|Bo Li|19851301|\n0003|Cy Oz||555-12\n")
 
 
+@pytest.fixture(autouse=True)
+def _governed(store_path: Path) -> None:
+    """Ingest needs a store with a data engineer (accord init --samples creates one)."""
+    services.init(store_path, samples=True)
+
+
 def _ingest(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, ["ingest", *map(str, args)])
+    return CliRunner().invoke(app, ["ingest", *map(str, args), "--user", "dana"])
 
 
 def test_json_prints_one_object_with_the_reconciliation(
@@ -105,6 +112,8 @@ def test_unreadable_file_exits_2_saying_why_and_nothing_is_loaded(
         fragments: list[str]) -> None:
     p = write_extract(MAPPING, data)
     _fails(_ingest(p, "--db", store_path, "--json"), "extract.csv", "nothing was loaded", *fragments)
+    assert query("SELECT outcome LIKE 'failed: %nothing was loaded%' FROM audit_events "
+                 "WHERE action = 'ingest'") == [(True,)]
     assert query("SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM ingest_batches)") == [(0, 0)]
 
 
@@ -113,3 +122,20 @@ def test_missing_mapping_or_bad_store_exits_2(write_extract: WriteExtract, tmp_p
     not_a_store = tmp_path / "notes.duckdb"
     not_a_store.write_text("just some notes\n", encoding="utf-8")
     _fails(_ingest(write_extract(MAPPING, DATA), "--db", not_a_store), "notes.duckdb")
+
+
+def test_ingest_by_a_user_without_the_role_is_refused_and_audited(
+        write_extract: WriteExtract, store_path: Path, query: Query) -> None:
+    p = write_extract(MAPPING, DATA)
+    result = CliRunner().invoke(app, ["ingest", str(p), "--db", str(store_path), "--user", "ana"])
+    _fails(result, "refused: ingest", "not among the actions")
+    assert query("SELECT count(*) FROM records") == [(0,)]
+    assert query("SELECT user_id, decision FROM audit_events WHERE action = 'ingest'") == [("ana", "deny")]
+
+
+def test_ingest_without_a_user_or_store_says_what_to_do(write_extract: WriteExtract, tmp_path: Path) -> None:
+    p = write_extract(MAPPING, DATA)
+    _fails(CliRunner().invoke(app, ["ingest", str(p), "--db", str(tmp_path / "s.duckdb")], env={"ACCORD_USER": ""}),
+           "--user or ACCORD_USER")
+    _fails(_ingest(p, "--db", tmp_path / "new.duckdb"), "no such store", "accord init")
+    assert not (tmp_path / "new.duckdb").exists()

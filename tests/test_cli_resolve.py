@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from accord.cli import app
 
-runner = CliRunner()
+runner = CliRunner(env={"ACCORD_USER": "dana"})
 
 
 def _ok(args: list[str]) -> str:
@@ -21,6 +21,7 @@ def _ok(args: list[str]) -> str:
 def test_synth_ingest_resolve_evaluate(tmp_path: Path) -> None:
     world, db = tmp_path / "w", tmp_path / "s.duckdb"
     _ok(["synth", "--persons", "400", "--seed", "5", "--out", str(world)])
+    _ok(["init", "--db", str(db), "--samples"])
     for mapping in sorted(world.glob("*.mapping.yaml")):
         _ok(["ingest", "--db", str(db), str(mapping), "--json"])
     summary = json.loads(_ok(["resolve", "--db", str(db), "--json",
@@ -42,6 +43,7 @@ def test_evaluate_without_entities_says_what_to_do(tmp_path: Path) -> None:
     truth = tmp_path / "truth.csv"
     truth.write_text("source,record_id,person_id\n")
     db = tmp_path / "s.duckdb"
+    _ok(["init", "--db", str(db), "--samples"])
     result = runner.invoke(app, ["evaluate", "--db", str(db), "--truth", str(truth)])
     assert result.exit_code == 2
     assert "accord resolve" in result.output

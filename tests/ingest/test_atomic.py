@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from accord.errors import SourceFileError
+from accord.governance.users import add_user
 from accord.ingest import IngestResult, ingest_file, pipeline
 from accord.store import Store
 from conftest import WriteExtract
@@ -57,9 +58,12 @@ def _accord() -> str:
 @pytest.mark.slow
 def test_killed_ingest_leaves_the_store_as_it_was(loaded: tuple[Path, Path], tmp_path: Path) -> None:
     db, changed = loaded
+    with Store(db) as store:
+        add_user(store, "dana", "Dana Engineer", ["data_engineer"], None, created_by="test")
     before = snapshot(db)
     pause = tmp_path / "paused"
-    env = {**os.environ, "ACCORD_PAUSE_AT": "ingest.before_commit", "ACCORD_PAUSE_FILE": str(pause)}
+    env = {**os.environ, "ACCORD_PAUSE_AT": "ingest.before_commit", "ACCORD_PAUSE_FILE": str(pause),
+           "ACCORD_USER": "dana"}
     proc = subprocess.Popen([_accord(), "ingest", str(changed), "--db", str(db), "--json"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

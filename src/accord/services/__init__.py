@@ -29,9 +29,10 @@ from accord.services.data import (
     sources,
     synth,
 )
+from accord.services.people import tax_request
 
 __all__ = [
     "DemoResult", "add_agreement", "add_user", "agreements", "audit_events", "audit_head", "audit_verify",
     "batches", "demo", "disclosures", "evaluate", "ingest", "init", "issue_token", "list_users",
-    "quarantine_summary", "resolve", "show_agreement", "sources", "synth",
+    "quarantine_summary", "resolve", "show_agreement", "sources", "synth", "tax_request",
 ]

@@ -163,8 +163,8 @@ def disclosures(db: Path, *, user: str, person: str | None = None, agreement: st
             where.append("agreement = ?")
             params.append(agreement)
         cur = gate.store.con.execute(
-            f"SELECT audit_seq, CAST(disclosed_at AS VARCHAR) AS disclosed_at, person_id, nature, purpose, agreement, "
-            f"recipient_user, recipient, recipient_address, law_enforcement, statement_attached, "
+            f"SELECT audit_seq, CAST(disclosed_at AS VARCHAR) AS disclosed_at, person_id, nature, purpose, "
+            f"agreement, recipient_user, recipient, recipient_address, law_enforcement, statement_attached, "
             f"CAST(retain_until AS VARCHAR) AS retain_until FROM disclosures WHERE {' AND '.join(where)} "
             f"ORDER BY audit_seq DESC LIMIT ?", [*params, max(1, min(limit, 1000))])
         names = [d[0] for d in cur.description]

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from accord.ingest import IngestResult, ingest_file
+from accord.ingest import IngestResult, ingest_file, summary
+from accord.ingest.summary import SourceSummary
 from accord.services.context import governed
 from accord.sources.mapping import load_mapping
 
@@ -44,66 +45,25 @@ def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str,
         return result
 
 
-@dataclass
-class SourceSummary:
-    source: str
-    system: str
-    records: int
-    versions: int
-    quarantined_last_batch: int
-    last_batch: int
-
-
 def sources(db: Path, *, user: str, origin: str = "cli") -> list[SourceSummary]:
     """Per source: current records, stored versions and the last batch's quarantine count."""
     with governed(db, origin=origin) as gate, gate.act(user, "sources.read"):
-        rows = gate.store.query("""
-            SELECT s.source, s.system,
-                   (SELECT count(DISTINCT record_id) FROM records r WHERE r.source = s.source),
-                   (SELECT count(*) FROM records r WHERE r.source = s.source),
-                   b.quarantined, s.last_batch
-            FROM sources s JOIN ingest_batches b ON b.batch_id = s.last_batch
-            ORDER BY s.source""")
-    return [SourceSummary(*r) for r in rows]
+        return summary.sources(gate.store)
 
 
 def batches(db: Path, limit: int = 50, *, user: str, origin: str = "cli") -> list[dict[str, Any]]:
     """Ingest batches, newest first, with their reconciliation counts."""
     with governed(db, origin=origin) as gate, gate.act(user, "sources.read", details={"batches": limit}):
-        cur = gate.store.con.execute(
-            "SELECT batch_id AS batch, source, system, file_name, file_sha256, user_id, "
-            "CAST(finished_at AS VARCHAR) AS finished_at, rows_read, accepted, new_records, "
-            "new_versions, unchanged, quarantined "
-            "FROM ingest_batches ORDER BY batch_id DESC LIMIT ?", [limit])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return summary.batches(gate.store, limit)
 
 
 def quarantine_summary(db: Path, batch: int | None = None, source: str | None = None, *,
                        user: str, origin: str = "cli") -> list[dict[str, Any]]:
-    """Quarantined rows grouped by source, field and reason, with example row numbers.
-
-    Raw values are not shown here: they are person data and are read only through the
-    governance gate.
-    """
-    where: list[str] = ["TRUE"]
-    params: list[Any] = []
-    if batch is not None:
-        where.append("batch_id = ?")
-        params.append(batch)
-    if source is not None:
-        where.append("source = ?")
-        params.append(source)
+    """Quarantined rows grouped by source, field and reason, with example row numbers (no
+    raw values: they are person data)."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "quarantine.read", details={"batch": batch, "source": source}):
-        if batch is None:
-            where.append("batch_id IN (SELECT last_batch FROM sources)")
-        cur = gate.store.con.execute(
-            f"SELECT batch_id AS batch, source, field, reason, count(*) AS rows, "
-            f"list(row_number ORDER BY row_number)[1:5] AS example_rows FROM quarantine "
-            f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY batch, source, rows DESC", params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return summary.quarantine(gate.store, batch, source)
 
 
 @dataclass

@@ -1,0 +1,64 @@
+"""Counts about what ingestion stored: sources, batches and quarantine reasons (no person values)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from accord.store import Store
+
+
+@dataclass
+class SourceSummary:
+    source: str
+    system: str
+    records: int
+    versions: int
+    quarantined_last_batch: int
+    last_batch: int
+
+
+def sources(store: Store) -> list[SourceSummary]:
+    """Per source: current records, stored versions and the last batch's quarantine count."""
+    rows = store.query("""
+        SELECT s.source, s.system,
+               (SELECT count(DISTINCT record_id) FROM records r WHERE r.source = s.source),
+               (SELECT count(*) FROM records r WHERE r.source = s.source),
+               b.quarantined, s.last_batch
+        FROM sources s JOIN ingest_batches b ON b.batch_id = s.last_batch
+        ORDER BY s.source""")
+    return [SourceSummary(*r) for r in rows]
+
+
+def batches(store: Store, limit: int = 50) -> list[dict[str, Any]]:
+    """Ingest batches, newest first, with their reconciliation counts."""
+    cur = store.con.execute(
+        "SELECT batch_id AS batch, source, system, file_name, file_sha256, user_id, "
+        "CAST(finished_at AS VARCHAR) AS finished_at, rows_read, accepted, new_records, "
+        "new_versions, unchanged, quarantined "
+        "FROM ingest_batches ORDER BY batch_id DESC LIMIT ?", [limit])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def quarantine(store: Store, batch: int | None = None, source: str | None = None) -> list[dict[str, Any]]:
+    """Quarantined rows grouped by source, field and reason, with example row numbers.
+
+    Raw values are not shown here: they are person data.
+    """
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if batch is not None:
+        where.append("batch_id = ?")
+        params.append(batch)
+    if source is not None:
+        where.append("source = ?")
+        params.append(source)
+    if batch is None:
+        where.append("batch_id IN (SELECT last_batch FROM sources)")
+    cur = store.con.execute(
+        f"SELECT batch_id AS batch, source, field, reason, count(*) AS rows, "
+        f"list(row_number ORDER BY row_number)[1:5] AS example_rows FROM quarantine "
+        f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY batch, source, rows DESC", params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
