@@ -25,6 +25,11 @@ PERSON_ACTIONS = frozenset({
 })
 
 
+# Actions whose answer includes a status determination (issued a determination scope).
+DETERMINING_ACTIONS = frozenset({"person.view", "worklist.read", "verify.query", "finding.open",
+                                 "subject.report"})
+
+
 @dataclass(frozen=True)
 class Request:
     """What a caller asks to do."""
@@ -49,6 +54,9 @@ class Decision:
     law_enforcement: bool = False
     agreement: Agreement | None = None
     match_required: tuple[str, ...] = ()   # per-person request: what must all match the record
+    # Facts the status rules may USE (never show) to keep a person out of an adverse purpose:
+    # protected applications, citizenship codes. Issued only with a disclosure scope.
+    determination_scope: Scope | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"allow": self.allow, "reasons": list(self.reasons), "fields_allowed": self.fields_allowed,
@@ -126,14 +134,20 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
     if not systems:
         return deny(f"no record system may be read for {purpose_name}"
                     + (f" under agreement {agreement.id}" if agreement else ""))
-    scope = issue(Scope(freeze(systems), frozenset(registry.withheld_regimes(purpose_name)),
-                        frozenset(request.persons) if purpose.own_records_only else None))
+    persons = frozenset(request.persons) if purpose.own_records_only else None
+    scope = issue(Scope(freeze(systems), frozenset(registry.withheld_regimes(purpose_name)), persons))
+    determination = None
+    if request.action in DETERMINING_ACTIONS:
+        facts = {n for n, f in everything.items() if f.kind == "fact"}
+        unusable = {n for n, r in registry.regimes.items() if not r.protective_use}
+        determination = issue(Scope(freeze({s: facts for s in registry.protective_systems()}),
+                                    frozenset(unusable & registry.withheld_regimes(purpose_name)), persons))
     reasons = [f"{purpose_name} ({purpose.authority})"]
     if agreement is not None:
         reasons.append(f"under agreement {agreement.id} ({agreement.start} to {agreement.ends_on})")
     reasons.append("systems: " + ", ".join(sorted(systems)))
     return Decision(True, tuple(reasons), scope, {k: sorted(v) for k, v in systems.items()}, masked,
-                    purpose.law_enforcement, agreement)
+                    purpose.law_enforcement, agreement, determination_scope=determination)
 
 
 def _person_request(registry: Registry, purpose_name: str, agreement: Agreement | None,

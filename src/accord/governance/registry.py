@@ -43,6 +43,7 @@ class Regime(_Strict):
     disclosure: str
     marks: tuple[str, ...]
     floors: Floors = Floors()
+    protective_use: bool = False
 
     def refuses(self, purpose: str) -> bool:
         """True when the statute forbids this purpose any access (no agreement can open it)."""
@@ -118,6 +119,11 @@ class Registry:
     def withheld_regimes(self, purpose: str) -> set[str]:
         """Regimes whose marked records are left out entirely under a purpose (floors)."""
         return {name for name, r in self.regimes.items() if r.refuses(purpose)}
+
+    def protective_systems(self) -> list[str]:
+        """Systems whose facts may be used (never shown) to exclude a person from an adverse
+        purpose: those whose own regime allows protective use."""
+        return [s for s, sys_ in self.systems.items() if self.regimes[sys_.regime].protective_use]
 
     def actions(self, roles: list[str]) -> set[str]:
         return {a for r in roles if r in self.roles for a in self.roles[r].actions}
