@@ -4,12 +4,24 @@ by the governance gate."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from accord import services
-from accord.cli.common import DbOption, JsonOption, UserOption, app, as_json_out, fail, out, who
+from accord.cli.common import (
+    DbOption,
+    JsonOption,
+    UserOption,
+    app,
+    as_json_out,
+    fail,
+    out,
+    progress_bars,
+    step_callback,
+    table,
+    who,
+)
 from accord.errors import AccordError
 
 PurposeOption = Annotated[str | None, typer.Option(
@@ -47,3 +59,139 @@ def tax_request(
     out.print(result["message"], highlight=False)
     for k, v in result["fields"].items():
         out.print(f"  {k}: {v}", highlight=False)
+
+
+def _print_json_or(value: dict[str, Any], as_json: bool) -> bool:
+    if as_json:
+        as_json_out(value)
+    return as_json
+
+
+def _value_with_sources(v: dict[str, Any]) -> str:
+    where = ", ".join(f"{src['source']}:{src['record_id']}" for src in v["sources"])
+    return f"{v['value']} ({where})"
+
+
+@app.command()
+def person(
+    person_id: Annotated[str, typer.Argument(help="Person id.")],
+    purpose: PurposeOption = None,
+    agreement: AgreementOption = None,
+    justification: JustificationOption = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A person's linked records by source, attributes with provenance, conflicts, history and status."""
+    try:
+        result = services.person(db, person_id, user=who(user), purpose=purpose or "", agreement=agreement,
+                                 justification=justification)
+    except AccordError as e:
+        fail(e)
+    if _print_json_or(result, as_json):
+        return
+    p = result["person"]
+    if p.get("found") is False or "sources" not in p:
+        out.print(f"{person_id}: not found in this purpose's view", highlight=False)
+        return
+    out.rule(f"person {person_id}  (regimes: {', '.join(p.get('regimes', []))})")
+    for group in p["sources"]:
+        rows = [[r["provenance"]["record_id"], r["provenance"]["file_name"],
+                 str(r["provenance"]["ingested_at"])[:19],
+                 ", ".join(f"{k}={v}" for k, v in r["fields"].items() if v is not None)[:90]]
+                for r in group["records"]]
+        table(["record", "file", "ingested", "values"], rows, title=f"{group['source']} ({group['system']})")
+    conflicts = [a for a in p["attributes"] if a.get("conflict")]
+    if conflicts:
+        table(["attribute", "values (source:record)"],
+              [[a["field"], " | ".join(_value_with_sources(v) for v in a["values"])] for a in conflicts],
+              title="conflicts")
+    s = result["status"] or {}
+    out.print(f"status: [bold]{s.get('status')}[/bold] confidence {s.get('confidence', 0):.4f}"
+              + (f"; {s.get('reason')}" if s.get("reason") else ""), highlight=False)
+    for ev in s.get("evidence", []):
+        out.print(f"  - {ev['note']} ({ev['source']}:{ev['record_id']} {ev['field']}={ev['value']})",
+                  highlight=False)
+    for r in s.get("needs_review", []):
+        out.print(f"  needs review: {r}", highlight=False)
+    for st in result.get("statements_of_disagreement", []):
+        out.print(f"[yellow]statement of disagreement:[/yellow] {st}", highlight=False)
+
+
+@app.command()
+def search(
+    purpose: PurposeOption = None,
+    agreement: AgreementOption = None,
+    name: Annotated[str | None, typer.Option("--name", help="Full name.")] = None,
+    dob: Annotated[str | None, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")] = None,
+    ssn: Annotated[str | None, typer.Option("--ssn", help="SSN.")] = None,
+    a_number: Annotated[str | None, typer.Option("--a-number", help="A-number.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-100).")] = 20,
+    justification: JustificationOption = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find persons by name and date of birth, or an identifier, ranked with scores."""
+    try:
+        result = services.search(db, user=who(user), purpose=purpose or "", agreement=agreement, name=name,
+                                 dob=dob, ssn=ssn, a_number=a_number, limit=limit,
+                                 justification=justification)
+    except AccordError as e:
+        fail(e)
+    if _print_json_or(result, as_json):
+        return
+    table(["person", "score", "name", "dob", "sources", "matched on"],
+          [[h["person_id"], f"{h['score']:.2f}", h["summary"]["name"] or "", h["summary"]["dob"] or "",
+            ", ".join(h["summary"]["sources"]),
+            "; ".join(f"{m['field']}: {m['level']}" for m in h["matched_on"])] for h in result["hits"]])
+
+
+@app.command()
+def verify(
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    dob: Annotated[str, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")],
+    a_number: Annotated[str | None, typer.Option("--a-number", help="A-number.")] = None,
+    ssn: Annotated[str | None, typer.Option("--ssn", help="SSN.")] = None,
+    purpose: PurposeOption = None,
+    agreement: AgreementOption = None,
+    justification: JustificationOption = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """SAVE-like verification: 'verified: <status>' or 'institute additional verification'."""
+    try:
+        result = services.verify(db, user=who(user), purpose=purpose or "", agreement=agreement, name=name,
+                                 dob=dob, a_number=a_number, ssn=ssn, justification=justification)
+    except AccordError as e:
+        fail(e)
+    if _print_json_or(result, as_json):
+        return
+    out.print(f"{result['answer']} ({result['reason']})", highlight=False)
+
+
+@app.command()
+def worklist(
+    agreement: Annotated[str, typer.Option("--agreement", help="Matching agreement (its purpose applies).")],
+    limit: Annotated[int, typer.Option("--limit", help="Entries per page (1-500).")] = 50,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many entries.")] = 0,
+    justification: JustificationOption = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Persons whose determination fits the agreement's purpose (unverified); exclusions counted."""
+    try:
+        with progress_bars(not as_json) as p:
+            result = services.worklist(db, user=who(user), agreement=agreement, limit=limit, offset=offset,
+                                       justification=justification, progress=step_callback(p))
+    except AccordError as e:
+        fail(e)
+    if _print_json_or(result, as_json):
+        return
+    table(["person", "name", "dob", "A-number", "order date", "link confidence", "records", "verification"],
+          [[e["person_id"], e["name"] or "", e["dob"] or "", e["a_number"] or "", e["order_date"] or "",
+            f"{e['link_confidence']:.4f}", len(e["records"]), e["verification"]] for e in result["entries"]],
+          title=f"work list {agreement} ({result['purpose']}) as of {result['as_of']}")
+    table(["excluded because", "persons"], [[k, v] for k, v in result["excluded"].items()])

@@ -29,10 +29,11 @@ from accord.services.data import (
     sources,
     synth,
 )
-from accord.services.people import tax_request
+from accord.services.people import person, search, tax_request, verify, worklist
 
 __all__ = [
     "DemoResult", "add_agreement", "add_user", "agreements", "audit_events", "audit_head", "audit_verify",
     "batches", "demo", "disclosures", "evaluate", "ingest", "init", "issue_token", "list_users",
-    "quarantine_summary", "resolve", "show_agreement", "sources", "synth", "tax_request",
+    "person", "quarantine_summary", "resolve", "search", "show_agreement", "sources", "synth", "tax_request",
+    "verify", "worklist",
 ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from accord.governance.policy import Request
+from accord.errors import AccordError
+from accord.governance.policy import Decision, Request
 from accord.governance.tax_request import release
 from accord.services.context import governed
 
@@ -27,3 +30,90 @@ def tax_request(db: Path, *, user: str, purpose: str, agreement: str | None, ful
             lambda d: release(gate.store, gate.registry, d, person_request),
             nature="tax return information (per-person request)")
         return governed_result.value.to_dict() | {"audit_event": governed_result.audit_seq}
+
+
+@dataclass
+class PersonRead:
+    """A person view with the status as the purpose may see it."""
+
+    view: Any
+    status: Any
+
+    def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
+        persons, records = self.view.touched()
+        return persons, records
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"person": self.view.to_dict(), "status": self.status.to_dict() if self.status else None}
+
+
+def person(db: Path, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
+           justification: str | None = None, origin: str = "cli",
+           today: date | None = None) -> dict[str, Any]:
+    """One person's linked records with provenance, conflicts, links, history and status."""
+    from accord.master import PersonNotFound, person_view
+    from accord.worklists.status_view import person_status
+
+    with governed(db, origin=origin, today=today) as gate:
+        def reader(d: Decision) -> PersonRead:
+            assert d.scope is not None
+            view = person_view(gate.store, gate.registry, d.scope, person_id)
+            if isinstance(view, PersonNotFound):
+                return PersonRead(view, None)
+            status = person_status(gate.store, gate.registry, d, person_id, purpose, gate.today)
+            return PersonRead(view, status)
+
+        g = gate.read(user, Request("person.view", purpose, agreement, justification, (person_id,)), reader,
+                      nature="person view")
+        return g.value.to_dict() | {"statements_of_disagreement": g.statements.get(person_id, []),
+                                    "audit_event": g.audit_seq}
+
+
+def search(db: Path, *, user: str, purpose: str, agreement: str | None = None,
+           name: str | None = None, dob: str | None = None, ssn: str | None = None,
+           a_number: str | None = None, tin: str | None = None,
+           limit: int = 20, justification: str | None = None, origin: str = "cli",
+           today: date | None = None) -> dict[str, Any]:
+    """Persons matching name and date of birth or an identifier, ranked with scores."""
+    from accord.master import search_persons
+
+    with governed(db, origin=origin, today=today) as gate:
+        def reader(d: Decision) -> Any:
+            assert d.scope is not None
+            return search_persons(gate.store, gate.registry, d.scope, name=name, dob=dob, ssn=ssn,
+                                  a_number=a_number, tin=tin, limit=limit)
+
+        g = gate.read(user, Request("person.search", purpose, agreement, justification), reader,
+                      nature="person search results")
+        return {"hits": g.value.to_dict(), "audit_event": g.audit_seq}
+
+
+def verify(db: Path, *, user: str, purpose: str, agreement: str | None, name: str, dob: str,
+           a_number: str | None = None, ssn: str | None = None, justification: str | None = None,
+           origin: str = "cli", today: date | None = None) -> dict[str, Any]:
+    """SAVE-like verification: 'verified: <status>' or 'institute additional verification'."""
+    from accord.worklists.verify import verify as run
+
+    with governed(db, origin=origin, today=today) as gate:
+        g = gate.read(user, Request("verify.query", purpose, agreement, justification),
+                      lambda d: run(gate.store, gate.registry, d, name, dob, a_number, ssn, gate.today),
+                      nature="status verification response")
+        return g.value.to_dict() | {"audit_event": g.audit_seq}
+
+
+def worklist(db: Path, *, user: str, agreement: str, limit: int = 50, offset: int = 0,
+             justification: str | None = None, origin: str = "cli", today: date | None = None,
+             progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
+    """The agreement's work list: eligible persons with evidence (unverified), exclusions counted."""
+    from accord.governance.agreements import get_agreement
+    from accord.worklists.worklist import build
+
+    if not 1 <= limit <= 500:
+        raise AccordError(f"--limit must be from 1 to 500 (got {limit})")
+    with governed(db, origin=origin, today=today) as gate:
+        a = get_agreement(gate.store, agreement)
+        purpose = a.purpose if a else ""
+        g = gate.read(user, Request("worklist.read", purpose, agreement, justification),
+                      lambda d: build(gate.store, gate.registry, d, gate.today, limit, offset, progress),
+                      nature="work list entry")
+        return g.value.to_dict() | {"audit_event": g.audit_seq}

@@ -1,0 +1,75 @@
+"""Gathering a person's facts for the status rules, under a scope the gate issued.
+
+Link confidence of a record: the highest probability among the scored links that tie it to
+the rest of its entity in the latest resolution run (1.0 for a person with one record).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from accord.governance.registry import Registry
+from accord.governance.scope import Scope, require_issued, scoped_records_sql
+from accord.status import Annotation, Fact
+from accord.store import Store
+
+_CONFIDENCE = """
+SELECT source, record_id, max(match_probability) AS confidence FROM (
+  SELECT source_l AS source, record_id_l AS record_id, match_probability FROM links
+  WHERE status = 'linked' AND run_id = (SELECT max(run_id) FROM resolution_runs)
+  UNION ALL
+  SELECT source_r, record_id_r, match_probability FROM links
+  WHERE status = 'linked' AND run_id = (SELECT max(run_id) FROM resolution_runs))
+GROUP BY ALL"""
+
+
+def fact_rows(store: Store, registry: Registry, scope: Scope, persons: list[str] | None = None,
+              where: str | None = None) -> list[dict[str, Any]]:
+    """Scoped record rows of the given persons (or of persons having a row matching ``where``),
+    each with ``link_confidence``."""
+    require_issued(scope)
+    sql = scoped_records_sql(registry, scope)
+    filters = ["r.person_id IS NOT NULL"]
+    params: list[Any] = []
+    if persons is not None:
+        filters.append("list_contains(?, r.person_id)")
+        params.append(persons)
+    if where is not None:
+        filters.append(f"r.person_id IN (SELECT person_id FROM ({sql}) WHERE {where})")
+    cur = store.con.execute(
+        f"""SELECT r.*,
+                   coalesce(c.confidence, CASE WHEN n.records = 1 THEN 1.0 ELSE 0.0 END) AS link_confidence
+            FROM ({sql}) r
+            LEFT JOIN ({_CONFIDENCE}) c USING (source, record_id)
+            LEFT JOIN (SELECT entity_id AS person_id, count(*) AS records FROM entity_members GROUP BY ALL) n
+              USING (person_id)
+            WHERE {' AND '.join(filters)} ORDER BY r.person_id, r.source, r.record_id""", params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def facts_by_person(rows: list[dict[str, Any]]) -> dict[str, list[Fact]]:
+    out: dict[str, list[Fact]] = defaultdict(list)
+    for row in rows:
+        out[row["person_id"]].append(Fact.from_row(
+            row, link_confidence=min(1.0, max(0.0, float(row["link_confidence"]))),
+            regimes=tuple(row["regimes"] or ())))
+    return dict(out)
+
+
+def annotations_for(store: Store, persons: list[str]) -> dict[str, list[Annotation]]:
+    """Effective two-person-approved annotations on the persons' records."""
+    try:
+        from accord.governance.annotations import effective_annotations
+    except ImportError:  # pragma: no cover - the annotations module ships with governance
+        return {}
+    members = {(s, r): e for s, r, e in store.query(
+        "SELECT source, record_id, entity_id FROM entity_members WHERE list_contains(?, entity_id)",
+        [persons])}
+    out: dict[str, list[Annotation]] = defaultdict(list)
+    for a in effective_annotations(store):
+        record = (a.source, a.record_id)
+        if record in members:
+            out[members[record]].append(Annotation(record, a.kind))
+    return dict(out)

@@ -1,0 +1,95 @@
+"""A person's status as a purpose may see it.
+
+The rules run over every fact the decision's determination scope allows (protected
+applications and citizenship codes included, so they can keep a person out of an adverse
+purpose); what is shown is only evidence from records the disclosure scope shows. For an
+enforcement purpose, an exclusion resting on protected information reads "not eligible for
+this purpose" and nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from accord.governance.policy import Decision
+from accord.governance.registry import Registry
+from accord.status import GENERIC_REASON, Determination, determine, eligibility
+from accord.store import Store
+from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
+
+HIDDEN_EXCLUSIONS = frozenset({"protected"})
+
+
+@dataclass
+class StatusView:
+    person_id: str
+    status: str
+    confidence: float
+    evidence: list[dict[str, Any]]
+    needs_review: list[str]
+    death: dict[str, Any]
+    eligible: bool | None = None          # for purposes with an eligibility rule
+    exclusion: str | None = None
+    reason: str | None = None
+    records: list[tuple[str, str]] = field(default_factory=list)
+
+    def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
+        return ([self.person_id] if self.records else []), self.records
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["records"] = [{"source": s, "record_id": r} for s, r in self.records]
+        return d
+
+
+Visible = dict[tuple[str, str], frozenset[str]]   # record -> fields the disclosure scope shows
+
+
+def visible_records(store: Store, registry: Registry, decision: Decision, persons: list[str]) -> Visible:
+    assert decision.scope is not None
+    rows = fact_rows(store, registry, decision.scope, persons)
+    return {(r["source"], r["record_id"]): decision.scope.fields_for(r["system"]) | {"record"} for r in rows}
+
+
+def _can_show(visible: Visible, source: str, record_id: str, field_name: str) -> bool:
+    return field_name in visible.get((source, record_id), frozenset())
+
+
+def shown(d: Determination, purpose: str, visible: Visible, person_id: str) -> StatusView:
+    """What of a determination the purpose may see: evidence only from visible records and
+    fields; for enforcement, a generic reason when the exclusion rests on anything hidden."""
+    evidence = [asdict(e) | {"date": e.date.isoformat() if isinstance(e.date, date) else e.date}
+                for e in d.evidence if _can_show(visible, e.source, e.record_id, e.field)]
+    for e in evidence:
+        if isinstance(e.get("value"), date):
+            e["value"] = e["value"].isoformat()
+        e.pop("regimes", None)
+    view = StatusView(person_id, d.status, d.confidence, evidence, list(d.needs_review_reasons),
+                      d.death.to_dict(), records=sorted(visible))
+    view.death["records"] = [r for r in view.death["records"] if tuple(r) in visible]
+    view.death["contradicted_by"] = [r for r in view.death["contradicted_by"] if (r[0], r[1]) in visible]
+    if purpose == "removal_order_enforcement":
+        el = eligibility(d, purpose)
+        view.eligible, view.exclusion, view.reason = el.eligible, el.exclusion, el.reason
+        rests_on_hidden = any(not _can_show(visible, e.source, e.record_id, e.field) for e in d.evidence)
+        if el.exclusion in HIDDEN_EXCLUSIONS or (not el.eligible and rests_on_hidden):
+            view.status, view.exclusion, view.reason = "not_eligible", None, GENERIC_REASON
+            view.evidence, view.needs_review = [], []
+    elif any(not _can_show(visible, e.source, e.record_id, e.field) for e in d.evidence):
+        # the status rests partly on records this purpose may not see: say so, show no more
+        view.needs_review.append("part of the evidence is outside this purpose's view")
+    return view
+
+
+def person_status(store: Store, registry: Registry, decision: Decision, person_id: str, purpose: str,
+                  as_of: date) -> StatusView:
+    assert decision.determination_scope is not None
+    facts = facts_by_person(fact_rows(store, registry, decision.determination_scope, [person_id]))
+    visible = visible_records(store, registry, decision, [person_id])
+    if not visible:
+        return StatusView(person_id, "not_found_in_scope", 0.0, [], [], {})
+    d = determine(facts.get(person_id, []), as_of, annotations=annotations_for(store, [person_id])
+                  .get(person_id, []))
+    return shown(d, purpose, visible, person_id)
