@@ -135,7 +135,8 @@ def test_ingest_by_a_user_without_the_role_is_refused_and_audited(
 
 def test_ingest_without_a_user_or_store_says_what_to_do(write_extract: WriteExtract, tmp_path: Path) -> None:
     p = write_extract(MAPPING, DATA)
-    _fails(CliRunner().invoke(app, ["ingest", str(p), "--db", str(tmp_path / "s.duckdb")], env={"ACCORD_USER": ""}),
-           "--user or ACCORD_USER")
+    result = CliRunner().invoke(app, ["ingest", str(p), "--db", str(tmp_path / "s.duckdb")],
+                                env={"ACCORD_USER": ""})
+    _fails(result, "--user or ACCORD_USER")
     _fails(_ingest(p, "--db", tmp_path / "new.duckdb"), "no such store", "accord init")
     assert not (tmp_path / "new.duckdb").exists()

@@ -37,31 +37,58 @@ def test_sample_agreement_is_valid_for_exactly_eighteen_months(enforcement: dict
     assert a.in_force(TODAY) and not a.in_force(date(2028, 5, 1))
 
 
-@pytest.mark.parametrize(("change", "fragment"), [
-    pytest.param({"end": "2028-05-02"}, "exceeds 18 months", id="term over 18 months"),
-    pytest.param({"end": "2026-10-01"}, "before start", id="ends before it starts"),
-    pytest.param({"renewal": {"start": "2028-05-01", "end": "2029-05-02", "approved_by": "DIB"}},
-                 "exceeds 12 months", id="renewal over 12 months"),
-    pytest.param({"renewal": [{"start": "2028-05-01", "end": "2029-04-30", "approved_by": "DIB"},
-                              {"start": "2029-05-01", "end": "2030-04-30", "approved_by": "DIB"}]},
-                 "renewed once only", id="second renewal"),
-    pytest.param({"renewal": {"start": "2028-07-01", "end": "2029-04-30", "approved_by": "DIB"}},
-                 "renewal.start", id="renewal after a lapse"),
-    pytest.param({"sources": ["eoir-case", "state-medicaid-mmis"]}, "statutory floor",
-                 id="medicaid for enforcement"),
-    pytest.param({"sources": ["eoir-case", "state-voter-roll"]}, "statutory floor", id="voter roll for enforcement"),
-    pytest.param({"sources": ["eoir-case", "no-such-system"]}, "unknown record system", id="unknown source"),
-    pytest.param({"data_elements": ["given_name", "religion"]}, "unknown field", id="unknown element"),
-    pytest.param({"purpose": "surveillance"}, "unknown purpose", id="unknown purpose"),
-    pytest.param({"purpose": "oversight"}, "no person data", id="oversight needs no agreement"),
-    pytest.param({"no_redisclosure": False}, "redisclosure", id="redisclosure allowed"),
-    pytest.param({"parties": [{"name": "EOIR", "role": "source"}, {"name": "SSA", "role": "source"}]},
-                 "recipient", id="no recipient"),
-    pytest.param({"verification": None}, "verification", id="no verification procedure"),
-    pytest.param({"surprise": 1}, "surprise", id="unknown key"),
-])
-def test_agreement_breaking_a_rule_is_refused(enforcement: dict[str, Any], change: dict[str, Any],
-                                              fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        pytest.param({"end": "2028-05-02"}, "exceeds 18 months", id="term over 18 months"),
+        pytest.param({"end": "2026-10-01"}, "before start", id="ends before it starts"),
+        pytest.param(
+            {"renewal": {"start": "2028-05-01", "end": "2029-05-02", "approved_by": "DIB"}},
+            "exceeds 12 months",
+            id="renewal over 12 months",
+        ),
+        pytest.param(
+            {
+                "renewal": [
+                    {"start": "2028-05-01", "end": "2029-04-30", "approved_by": "DIB"},
+                    {"start": "2029-05-01", "end": "2030-04-30", "approved_by": "DIB"},
+                ]
+            },
+            "renewed once only",
+            id="second renewal",
+        ),
+        pytest.param(
+            {"renewal": {"start": "2028-07-01", "end": "2029-04-30", "approved_by": "DIB"}},
+            "renewal.start",
+            id="renewal after a lapse",
+        ),
+        pytest.param(
+            {"sources": ["eoir-case", "state-medicaid-mmis"]},
+            "statutory floor",
+            id="medicaid for enforcement",
+        ),
+        pytest.param(
+            {"sources": ["eoir-case", "state-voter-roll"]}, "statutory floor", id="voter roll for enforcement"
+        ),
+        pytest.param(
+            {"sources": ["eoir-case", "no-such-system"]}, "unknown record system", id="unknown source"
+        ),
+        pytest.param({"data_elements": ["given_name", "religion"]}, "unknown field", id="unknown element"),
+        pytest.param({"purpose": "surveillance"}, "unknown purpose", id="unknown purpose"),
+        pytest.param({"purpose": "oversight"}, "no person data", id="oversight needs no agreement"),
+        pytest.param({"no_redisclosure": False}, "redisclosure", id="redisclosure allowed"),
+        pytest.param(
+            {"parties": [{"name": "EOIR", "role": "source"}, {"name": "SSA", "role": "source"}]},
+            "recipient",
+            id="no recipient",
+        ),
+        pytest.param({"verification": None}, "verification", id="no verification procedure"),
+        pytest.param({"surprise": 1}, "surprise", id="unknown key"),
+    ],
+)
+def test_agreement_breaking_a_rule_is_refused(
+    enforcement: dict[str, Any], change: dict[str, Any], fragment: str
+) -> None:
     with pytest.raises(AgreementError, match=fragment):
         _parse({**enforcement, **change})
 
@@ -81,10 +108,22 @@ def test_identity_purpose_cannot_name_facts_from_identity_only_sources(tmp_path:
 @pytest.mark.parametrize("today", [date(2026, 10, 31), date(2028, 5, 1), date(2030, 1, 1)])
 def test_an_agreement_outside_its_term_authorises_nothing(enforcement: dict[str, Any], today: date) -> None:
     a = _parse(enforcement)
-    d = decide(registry(), CASEY, "removal_order_enforcement", a,
-               Request("person.view", "removal_order_enforcement", a.id), today)
+    d = decide(
+        registry(),
+        CASEY,
+        "removal_order_enforcement",
+        a,
+        Request("person.view", "removal_order_enforcement", a.id),
+        today,
+    )
     assert not d.allow and d.scope is None
     assert any("authorises nothing" in r for r in d.reasons)
-    inside = decide(registry(), CASEY, "removal_order_enforcement", a,
-                    Request("person.view", "removal_order_enforcement", a.id), TODAY)
+    inside = decide(
+        registry(),
+        CASEY,
+        "removal_order_enforcement",
+        a,
+        Request("person.view", "removal_order_enforcement", a.id),
+        TODAY,
+    )
     assert inside.allow and inside.scope is not None

@@ -19,20 +19,37 @@ from accord.store import Store
 from worlds import governed_store
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "accord"
-NO_STORE = {"synth", "init", "demo"}   # create worlds or stores; they act on no existing store
+NO_STORE = {"synth", "init", "demo"}  # create worlds or stores; they act on no existing store
 
 
 def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "db": db, "user": "ghost", "mapping": tmp / "m.yaml", "file": None, "truth": tmp / "truth.csv",
-        "path": tmp / "a.yaml", "user_id": "someone", "name": "N", "roles": ["analyst"], "organisation": None,
-        "agreement_id": "CMA-X", "purpose": "removal_order_enforcement", "agreement": None,
-        "full_name": "A B", "tin": "123456789", "address": "1 Main St, Town, CA 90001",
-        "taxable_periods": "2024", "statutory_authority": "6103(i)(2)", "reason": "r", "person_id": "E1",
-        "person": "E1", "query": "x",
+        "db": db,
+        "user": "ghost",
+        "mapping": tmp / "m.yaml",
+        "file": None,
+        "truth": tmp / "truth.csv",
+        "path": tmp / "a.yaml",
+        "user_id": "someone",
+        "name": "N",
+        "roles": ["analyst"],
+        "organisation": None,
+        "agreement_id": "CMA-X",
+        "purpose": "removal_order_enforcement",
+        "agreement": None,
+        "full_name": "A B",
+        "tin": "123456789",
+        "address": "1 Main St, Town, CA 90001",
+        "taxable_periods": "2024",
+        "statutory_authority": "6103(i)(2)",
+        "reason": "r",
+        "person_id": "E1",
+        "person": "E1",
+        "query": "x",
     }
-    (tmp / "m.yaml").write_text("source: s\nsystem: ssa-numident\nformat: csv\nrecord_id: id\n"
-                                "fields:\n  dob: d\n")
+    (tmp / "m.yaml").write_text(
+        "source: s\nsystem: ssa-numident\nformat: csv\nrecord_id: id\nfields:\n  dob: d\n"
+    )
     (tmp / "truth.csv").write_text("source,record_id,person_id\n")
     (tmp / "a.yaml").write_text("id: X\n")
     out = {}
@@ -44,7 +61,9 @@ def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
 
 
 def _service_functions() -> list[str]:
-    return sorted(n for n in services.__all__ if inspect.isfunction(getattr(services, n)) and n not in NO_STORE)
+    return sorted(
+        n for n in services.__all__ if inspect.isfunction(getattr(services, n)) and n not in NO_STORE
+    )
 
 
 @pytest.mark.parametrize("name", _service_functions())
@@ -79,8 +98,10 @@ def test_records_are_read_for_people_only_through_scoped_readers() -> None:
         if rel.parts[0] in pipeline or path.name in {"scope.py", "store.py"}:
             continue
         text = path.read_text()
-        if re.search(r"FROM\s+records(_current)?\b|JOIN\s+records(_current)?\b", text) and \
-                "scoped_records_sql" not in text:
+        if (
+            re.search(r"FROM\s+records(_current)?\b|JOIN\s+records(_current)?\b", text)
+            and "scoped_records_sql" not in text
+        ):
             offenders.append(str(rel))
     assert offenders == []
 
@@ -90,3 +111,15 @@ def test_a_hand_made_scope_reads_nothing() -> None:
     with pytest.raises(PermissionError, match="issued by the governance gate"):
         require_issued(forged)
     assert "irs-individual-returns" in scoped_records_sql(registry(), forged)  # SQL text is not data
+
+
+def test_a_widened_copy_of_an_issued_scope_reads_nothing() -> None:
+    import dataclasses
+
+    from accord.governance.scope import issue
+
+    issued = issue(Scope(freeze({"eoir-case": {"a_number"}}), frozenset({"asylum_208_6"})))
+    require_issued(issued)
+    widened = dataclasses.replace(issued, withheld_regimes=frozenset())
+    with pytest.raises(PermissionError):
+        require_issued(widened)

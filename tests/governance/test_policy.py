@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -31,10 +30,18 @@ def agreements(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Agreement]
     return out
 
 
-def _d(actor: Actor | None, purpose: str | None, agreement: Agreement | None, action: str = "person.view",
-       persons: tuple[str, ...] = (), agreement_name: str | None = None) -> Decision:
+def _d(
+    actor: Actor | None,
+    purpose: str | None,
+    agreement: Agreement | None,
+    action: str = "person.view",
+    persons: tuple[str, ...] = (),
+    agreement_name: str | None = None,
+) -> Decision:
     name = agreement_name or (agreement.id if agreement else None)
-    return decide(registry(), actor, purpose, agreement, Request(action, purpose, name, persons=persons), TODAY)
+    return decide(
+        registry(), actor, purpose, agreement, Request(action, purpose, name, persons=persons), TODAY
+    )
 
 
 def _refused(d: Decision, fragment: str) -> None:
@@ -50,9 +57,9 @@ def test_default_deny_for_unknown_and_inactive_users(agreements: dict[str, Agree
 
 def test_least_privilege_by_role(agreements: dict[str, Agreement]) -> None:
     a = agreements["removal_order_enforcement"]
-    _refused(_d(DANA, a.purpose, a), "not among the actions")            # engineers see no person data
-    _refused(_d(ANA, a.purpose, a), "do not work under")                 # analysts do no enforcement
-    _refused(_d(OLIVE, "oversight", None), "not among the actions")       # oversight reads no persons
+    _refused(_d(DANA, a.purpose, a), "not among the actions")  # engineers see no person data
+    _refused(_d(ANA, a.purpose, a), "do not work under")  # analysts do no enforcement
+    _refused(_d(OLIVE, "oversight", None), "not among the actions")  # oversight reads no persons
     _refused(_d(CASEY, a.purpose, a, action="users.manage"), "not among the actions")
     assert _d(DANA, None, None, action="ingest").allow
 
@@ -69,7 +76,9 @@ def test_person_data_needs_a_declared_purpose_and_its_agreement(agreements: dict
     assert _d(CASEY, a.purpose, a).allow
 
 
-def test_enforcement_never_sees_asylum_vawa_medicaid_voter_or_bulk_tax(agreements: dict[str, Agreement]) -> None:
+def test_enforcement_never_sees_asylum_vawa_medicaid_voter_or_bulk_tax(
+    agreements: dict[str, Agreement],
+) -> None:
     d = _d(CASEY, "removal_order_enforcement", agreements["removal_order_enforcement"])
     assert d.allow and d.scope is not None and d.law_enforcement
     assert {"asylum_208_6", "vawa_1367", "medicaid_1396a", "state_voter"} <= d.scope.withheld_regimes
@@ -105,19 +114,43 @@ def test_subject_access_covers_exactly_one_person() -> None:
 
 
 def test_tax_information_leaves_tax_administration_only_on_a_complete_request(
-        agreements: dict[str, Agreement]) -> None:
+    agreements: dict[str, Agreement],
+) -> None:
     a = agreements["removal_order_enforcement"]
-    full = {"full_name": "A B", "tin": "123456789", "address": "1 Main St, Town, CA 90001",
-            "taxable_periods": "2024", "statutory_authority": "6103(i)(2)", "reason": "final order"}
+    full = {
+        "full_name": "A B",
+        "tin": "123456789",
+        "address": "1 Main St, Town, CA 90001",
+        "taxable_periods": "2024",
+        "statutory_authority": "6103(i)(2)",
+        "reason": "final order",
+    }
     for missing in ("address", "tin", "full_name", "reason", "taxable_periods", "statutory_authority"):
         req = {k: v for k, v in full.items() if k != missing}
-        d = decide(registry(), CASEY, a.purpose, a, Request("tax.request", a.purpose, a.id, person_request=req),
-                   TODAY)
+        d = decide(
+            registry(),
+            CASEY,
+            a.purpose,
+            a,
+            Request("tax.request", a.purpose, a.id, person_request=req),
+            TODAY,
+        )
         _refused(d, missing)
-    d = decide(registry(), CASEY, a.purpose, a, Request("tax.request", a.purpose, a.id, person_request=full), TODAY)
+    d = decide(
+        registry(), CASEY, a.purpose, a, Request("tax.request", a.purpose, a.id, person_request=full), TODAY
+    )
     assert d.allow and d.scope is not None and set(d.scope.systems) == {"irs-individual-returns"}
     assert d.fields_allowed == {"irs-individual-returns": ["city", "state", "street", "zip"]}
     assert d.match_required == ("full_name", "tin", "address")
     ben = agreements["benefit_eligibility_verification"]
-    _refused(decide(registry(), ANA, ben.purpose, ben, Request("tax.request", ben.purpose, ben.id,
-                                                               person_request=full), TODAY), "not among")
+    _refused(
+        decide(
+            registry(),
+            ANA,
+            ben.purpose,
+            ben,
+            Request("tax.request", ben.purpose, ben.id, person_request=full),
+            TODAY,
+        ),
+        "not among",
+    )

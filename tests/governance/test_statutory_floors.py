@@ -3,7 +3,6 @@ whose name, TIN and address all match one IRS record, and only the allowed field
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,20 +24,28 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 def filer(world: World) -> dict[str, Any]:
     """One IRS record of the world, read directly from the store (test-only)."""
     with Store(world.db) as store:
-        cur = store.con.execute("SELECT record_id, given_name, family_name, tin, street, city, state, zip, dob "
-                                "FROM records_current WHERE source = 'irs' AND street IS NOT NULL "
-                                "AND zip IS NOT NULL ORDER BY record_id LIMIT 1")
+        cur = store.con.execute(
+            "SELECT record_id, given_name, family_name, tin, street, city, state, zip, dob "
+            "FROM records_current WHERE source = 'irs' AND street IS NOT NULL "
+            "AND zip IS NOT NULL ORDER BY record_id LIMIT 1"
+        )
         names = [d[0] for d in cur.description]
         return dict(zip(names, cur.fetchone() or (), strict=True))
 
 
 def _request(world: World, filer: dict[str, Any], **change: Any) -> dict[str, Any]:
     args: dict[str, Any] = {
-        "user": "casey", "purpose": "removal_order_enforcement", "agreement": ENF,
-        "full_name": f"{filer['given_name']} {filer['family_name']}".title(), "tin": filer["tin"],
+        "user": "casey",
+        "purpose": "removal_order_enforcement",
+        "agreement": ENF,
+        "full_name": f"{filer['given_name']} {filer['family_name']}".title(),
+        "tin": filer["tin"],
         "address": f"{filer['street'].lower()}, {filer['city']}, {filer['state']} {filer['zip']}",
-        "taxable_periods": "2023-2025", "statutory_authority": "26 U.S.C. 6103(i)(2)",
-        "reason": "failure to depart after a final order (8 U.S.C. 1253)", "today": TODAY}
+        "taxable_periods": "2023-2025",
+        "statutory_authority": "26 U.S.C. 6103(i)(2)",
+        "reason": "failure to depart after a final order (8 U.S.C. 1253)",
+        "today": TODAY,
+    }
     return services.tax_request(world.db, **(args | change))
 
 
@@ -57,15 +64,23 @@ def test_all_three_matching_release_only_the_allowed_fields(world: World, filer:
     assert _disclosures(world) == before + 1
 
 
-@pytest.mark.parametrize("change", [
-    pytest.param(lambda f: {"address": "1 Other Way, Elsewhere, ZZ 00001"}, id="address differs"),
-    pytest.param(lambda f: {"address": f"{f['street']}, {f['city']}, {f['state']} 00000"}, id="zip differs"),
-    pytest.param(lambda f: {"full_name": "Someone Else"}, id="name differs"),
-    pytest.param(lambda f: {"tin": "9" + f["tin"][1:] if f["tin"][0] != "9" else "8" + f["tin"][1:]},
-                 id="tin differs"),
-])
-def test_name_and_tin_without_the_address_release_nothing(world: World, filer: dict[str, Any],
-                                                          change: Any) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda f: {"address": "1 Other Way, Elsewhere, ZZ 00001"}, id="address differs"),
+        pytest.param(
+            lambda f: {"address": f"{f['street']}, {f['city']}, {f['state']} 00000"}, id="zip differs"
+        ),
+        pytest.param(lambda f: {"full_name": "Someone Else"}, id="name differs"),
+        pytest.param(
+            lambda f: {"tin": "9" + f["tin"][1:] if f["tin"][0] != "9" else "8" + f["tin"][1:]},
+            id="tin differs",
+        ),
+    ],
+)
+def test_name_and_tin_without_the_address_release_nothing(
+    world: World, filer: dict[str, Any], change: Any
+) -> None:
     before = _disclosures(world)
     out = _request(world, filer, **change(filer))
     assert not out["released"] and out["fields"] == {}
@@ -80,7 +95,9 @@ def test_requests_outside_the_authority_are_refused(world: World, filer: dict[st
     with pytest.raises(PolicyDenied, match="must supply address"):
         _request(world, filer, address="")
     with pytest.raises(PolicyDenied, match="not among the actions"):
-        _request(world, filer, user="ana", purpose="benefit_eligibility_verification", agreement="CMA-BEN-2026")
+        _request(
+            world, filer, user="ana", purpose="benefit_eligibility_verification", agreement="CMA-BEN-2026"
+        )
     with pytest.raises(PolicyDenied, match="name the matching agreement"):
         _request(world, filer, agreement=None)
 
@@ -114,18 +131,25 @@ def _read_all(world: World, user: str, purpose: str, agreement: str | None) -> l
         def reader(d: Any) -> _Rows:
             require_issued(d.scope)
             sql = scoped_records_sql(gate.registry, d.scope)
-            return _Rows(store.query(f"SELECT source, record_id, person_id, regimes, benefit_type FROM ({sql})"))
+            return _Rows(
+                store.query(f"SELECT source, record_id, person_id, regimes, benefit_type FROM ({sql})")
+            )
 
         return gate.read(user, Request("person.search", purpose, agreement), reader, nature="test").value.rows
 
 
-@pytest.mark.parametrize(("user", "purpose", "agreement"), [
-    ("casey", "removal_order_enforcement", ENF), ("ana", "identity_verification", "CMA-IDV-2026")])
+@pytest.mark.parametrize(
+    ("user", "purpose", "agreement"),
+    [("casey", "removal_order_enforcement", ENF), ("ana", "identity_verification", "CMA-IDV-2026")],
+)
 def test_asylum_and_vawa_information_never_reaches_enforcement_or_identity_checks(
-        world: World, user: str, purpose: str, agreement: str) -> None:
+    world: World, user: str, purpose: str, agreement: str
+) -> None:
     with Store(world.db) as store:
-        protected = store.scalar("SELECT count(*) FROM records_current WHERE benefit_type IN "
-                                 "('asylum', 'vawa', 't_visa', 'u_visa')")
+        protected = store.scalar(
+            "SELECT count(*) FROM records_current WHERE benefit_type IN "
+            "('asylum', 'vawa', 't_visa', 'u_visa')"
+        )
     assert protected > 0, "the world should hold protected applications for this test to mean anything"
     rows = _read_all(world, user, purpose, agreement)
     assert rows, "the purpose reads some records"
@@ -135,6 +159,6 @@ def test_asylum_and_vawa_information_never_reaches_enforcement_or_identity_check
 
 def test_benefit_verification_may_use_protected_status_and_medicaid(world: World) -> None:
     rows = _read_all(world, "ana", "benefit_eligibility_verification", "CMA-BEN-2026")
-    assert any("asylum_208_6" in r[3] for r in rows)        # 8 CFR 208.6 allows benefit verification
-    assert any(r[0] == "medicaid" for r in rows)             # plan administration
+    assert any("asylum_208_6" in r[3] for r in rows)  # 8 CFR 208.6 allows benefit verification
+    assert any(r[0] == "medicaid" for r in rows)  # plan administration
     assert not any(r[0] in ("irs", "voter", "ice") for r in rows)

@@ -33,7 +33,9 @@ class Scope:
     systems: Mapping[str, frozenset[str]]
     withheld_regimes: frozenset[str] = frozenset()
     persons: frozenset[str] | None = None
-    _sealed: object = field(default=None, repr=False, compare=False)
+    # Set only by issue(); not an init field, so dataclasses.replace() of an issued scope
+    # (e.g. to widen its systems) yields an unsealed scope that reads nothing.
+    _sealed: object = field(default=None, init=False, repr=False, compare=False)
 
     def fields_for(self, system: str) -> frozenset[str]:
         return self.systems.get(system, frozenset())
@@ -86,7 +88,9 @@ _SEAL = object()
 
 def issue(scope: Scope) -> Scope:
     """Seal a scope; called by the gate only (tests walk every service to keep it so)."""
-    return Scope(scope.systems, scope.withheld_regimes, scope.persons, _SEAL)
+    sealed = Scope(scope.systems, scope.withheld_regimes, scope.persons)
+    object.__setattr__(sealed, "_sealed", _SEAL)
+    return sealed
 
 
 def require_issued(scope: Scope) -> None:

@@ -1,0 +1,292 @@
+"""The person view: every record of one person visible in a scope, with provenance.
+
+``person_view`` reads records only through ``scoped_records_sql`` (masking, withholding and
+sensitivity marks live there) and shows, for one person id:
+
+* the visible records grouped by source, each with its provenance (file, batch, row, when it
+  was ingested) and every canonical field (None when empty or outside the scope);
+* each attribute with the records holding each of its values, differing values of a
+  single-valued field side by side as a conflict (never resolved; see ``compare``);
+* the links between visible records of the person, and its merge/split history, naming only
+  person ids that have records visible in the scope;
+* ``regimes`` (and their ``marks``): the union of the visible records' regimes.
+
+A withheld record leaves no trace: it is not counted, no link or history entry names it, its
+regimes are not in the union. A person with no visible record reads exactly like an unknown
+id: :class:`PersonNotFound`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from accord.governance.registry import Registry
+from accord.governance.scope import Scope, require_issued, scoped_records_sql
+from accord.master.compare import FOLDED_FIELDS, SINGLE_VALUED, in_conflict, json_value, normalise
+from accord.sources.fields import catalogue
+from accord.sql_text import ident
+from accord.standardise import names
+from accord.store import Store
+
+NOT_FOUND = "not found in this scope"
+
+# The record's own date, first found (for "which record said this, as of when").
+RECORD_DATE_FIELDS = ("event_date", "benefit_date", "case_decision_date", "encounter_date", "entry_date",
+                      "exit_date", "naturalization_date", "death_date", "tax_year")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source: str
+    record_id: str
+    version: int
+    system: str
+    file_name: str | None
+    file_sha256: str | None
+    ingested_at: str | None
+    batch_id: int
+    row_number: int
+
+
+@dataclass(frozen=True)
+class RecordView:
+    provenance: Provenance
+    regimes: list[str]
+    date: str | None  # the record's own date (RECORD_DATE_FIELDS), if the scope shows one
+    date_field: str | None
+    fields: dict[str, Any]  # every canonical field; None when empty or outside the scope
+    masked: list[str]  # fields the scope does not show for this record's system
+
+
+@dataclass(frozen=True)
+class SourceGroup:
+    source: str
+    system: str
+    records: list[RecordView]
+
+
+@dataclass(frozen=True)
+class AttributeSource:
+    source: str
+    record_id: str
+    version: int
+    value: Any  # as the record holds it
+    date: str | None
+    date_field: str | None
+
+
+@dataclass(frozen=True)
+class AttributeValue:
+    value: Any  # the most common written form
+    normalised: str | None  # comparison form; None: a placeholder or nothing left to compare
+    sources: list[AttributeSource]
+
+
+@dataclass(frozen=True)
+class Attribute:
+    field: str
+    kind: str  # identity | fact
+    single_valued: bool
+    conflict: bool
+    values: list[AttributeValue]
+
+
+@dataclass(frozen=True)
+class LinkView:
+    source_l: str
+    record_id_l: str
+    source_r: str
+    record_id_r: str
+    match_probability: float
+    match_weight: float
+    status: str  # linked | review | rejected_by_guard
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    run_id: int
+    event_at: str
+    event: str  # merge | split
+    entity_id: str
+    related_ids: list[str]  # only ids with records visible in the scope
+    reason: str
+
+
+@dataclass(frozen=True)
+class PersonView:
+    person_id: str
+    regimes: list[str]
+    marks: list[str]
+    sources: list[SourceGroup]
+    attributes: list[Attribute]
+    links: list[LinkView]
+    history: list[HistoryEvent]
+    found: bool = field(default=True, init=False)
+
+    @property
+    def conflicts(self) -> list[Attribute]:
+        return [a for a in self.attributes if a.conflict]
+
+    def attribute(self, name: str) -> Attribute | None:
+        return next((a for a in self.attributes if a.field == name), None)
+
+    def records(self) -> list[RecordView]:
+        return [r for g in self.sources for r in g.records]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["conflicts"] = [a.field for a in self.conflicts]
+        return out
+
+    def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
+        return [self.person_id], [(r.provenance.source, r.provenance.record_id) for r in self.records()]
+
+
+@dataclass(frozen=True)
+class PersonNotFound:
+    """No record of this id is visible in the scope (whether or not the id exists)."""
+
+    person_id: str
+    message: str = NOT_FOUND
+    found: bool = field(default=False, init=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
+        return [], []
+
+
+def person_view(store: Store, registry: Registry, scope: Scope,
+                person_id: str) -> PersonView | PersonNotFound:
+    """Everything the scope shows about one person; :class:`PersonNotFound` otherwise."""
+    require_issued(scope)
+    rows = _records(store, registry, scope, person_id)
+    if not rows:
+        return PersonNotFound(person_id)
+    fields = list(catalogue())
+    records: list[RecordView] = []
+    for row in rows:
+        values = {f: json_value(row[f]) for f in fields}
+        date_field = next((f for f in RECORD_DATE_FIELDS if values[f] is not None), None)
+        prov = Provenance(row["source"], row["record_id"], int(row["version"]), row["system"],
+                          row["file_name"], row["file_sha256"], json_value(row["ingested_at"]),
+                          int(row["batch_id"]), int(row["row_number"]))
+        shown = scope.fields_for(row["system"])
+        records.append(RecordView(prov, sorted(row["regimes"]),
+                                  None if date_field is None else str(values[date_field]), date_field,
+                                  values, [f for f in fields if f not in shown]))
+    groups: dict[str, list[RecordView]] = {}
+    for rec in records:
+        groups.setdefault(rec.provenance.source, []).append(rec)
+    regimes = sorted({r for rec in records for r in rec.regimes})
+    keys = [f"{r.provenance.source}\x1f{r.provenance.record_id}" for r in records]
+    return PersonView(
+        person_id=person_id,
+        regimes=regimes,
+        marks=sorted({m for r in regimes if r in registry.regimes for m in registry.regimes[r].marks}),
+        sources=[SourceGroup(s, g[0].provenance.system, g) for s, g in sorted(groups.items())],
+        attributes=_attributes(store, records, rows),
+        links=_links(store, keys),
+        history=_history(store, registry, scope, person_id),
+    )
+
+
+def _records(store: Store, registry: Registry, scope: Scope, person_id: str) -> list[dict[str, Any]]:
+    folded = ", ".join(f"{names.fold_sql('s.' + ident(f))} AS {ident('__fold_' + f)}" for f in FOLDED_FIELDS)
+    cur = store.con.execute(f"""
+        WITH s AS ({scoped_records_sql(registry, scope, "records_current")})
+        SELECT s.*, b.file_name, b.file_sha256, b.finished_at AS ingested_at, {folded}
+        FROM s LEFT JOIN ingest_batches b USING (batch_id)
+        WHERE s.person_id = ?
+        ORDER BY s.source, s.record_id""", [person_id])
+    cols = [d[0] for d in cur.description]
+    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    # Letters outside A-Z left by SQL folding (Cyrillic, Greek) are romanised as features do.
+    folds = [c for c in cols if c.startswith("__fold_")]
+    odd = {r[c] for r in rows for c in folds if r[c] and re.search("[^A-Z ]", r[c])}
+    if odd:
+        latin = names.transliterate(odd)
+        for r in rows:
+            for c in cols:
+                if c.startswith("__fold_") and r[c] in latin:
+                    r[c] = latin[r[c]]
+    return rows
+
+
+def _family_tokens(store: Store, family_names: list[str]) -> dict[str, tuple[str, ...]]:
+    """Folded family name -> its tokens without particles (the standardise stage's rules)."""
+    if not family_names:
+        return {}
+    sql = names.family_forms_sql("(SELECT unnest(?::VARCHAR[]) AS family)")
+    rows = store.query(f"SELECT family, family_tokens FROM ({sql})", [family_names])
+    return {f: tuple(t) for f, t in rows}
+
+
+def _attributes(store: Store, records: list[RecordView], rows: list[dict[str, Any]]) -> list[Attribute]:
+    cat = catalogue()
+    families = sorted({r["__fold_family_name"] for r in rows if r["__fold_family_name"]})
+    family_tokens = _family_tokens(store, families)
+    out: list[Attribute] = []
+    for name, spec in cat.items():
+        groups: dict[tuple[bool, str], list[AttributeSource]] = {}
+        normal: dict[tuple[bool, str], str | None] = {}
+        for rec, row in zip(records, rows, strict=True):
+            value = rec.fields[name]
+            if value is None:
+                continue
+            norm = normalise(name, row[name], row.get(f"__fold_{name}"))
+            key = (norm is not None, norm if norm is not None else str(value))
+            normal[key] = norm
+            p = rec.provenance
+            groups.setdefault(key, []).append(
+                AttributeSource(p.source, p.record_id, p.version, value, rec.date, rec.date_field))
+        if not groups:
+            continue
+        values = []
+        for key, sources in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            forms: dict[Any, int] = {}
+            for s in sources:
+                forms[s.value] = forms.get(s.value, 0) + 1
+            common = max(forms.items(), key=lambda kv: kv[1])[0]
+            values.append(AttributeValue(common, normal[key], sources))
+        compared = [v.normalised for v in values if v.normalised is not None]
+        out.append(Attribute(name, spec.kind, name in SINGLE_VALUED,
+                             in_conflict(name, compared, family_tokens), values))
+    return out
+
+
+def _links(store: Store, keys: list[str]) -> list[LinkView]:
+    rows = store.query("""
+        SELECT source_l, record_id_l, source_r, record_id_r, match_probability, match_weight, status
+        FROM links
+        WHERE list_contains(?, source_l || chr(31) || record_id_l)
+          AND list_contains(?, source_r || chr(31) || record_id_r)
+        ORDER BY match_probability DESC, source_l, record_id_l, source_r, record_id_r""", [keys, keys])
+    return [LinkView(a, b, c, d, float(p), float(w), s) for a, b, c, d, p, w, s in rows]
+
+
+def _history(store: Store, registry: Registry, scope: Scope, person_id: str) -> list[HistoryEvent]:
+    """Merges and splits naming this person; other ids only when they have visible records
+    (an id whose records are all withheld or out of scope, or that was retired, is not named,
+    and an event left naming nothing else is dropped). Record counts are not shown: they count
+    records the scope may not see."""
+    rows = store.query("""
+        SELECT run_id, event_at, event, entity_id, related_ids, reason FROM entity_events
+        WHERE event IN ('merge', 'split') AND (entity_id = ? OR list_contains(related_ids, ?))
+        ORDER BY event_at, run_id, event, entity_id""", [person_id, person_id])
+    if not rows:
+        return []
+    named = sorted({i for r in rows for i in [r[3], *r[4]]} - {person_id})
+    visible = {person_id} | {p for (p,) in store.query(
+        f"SELECT DISTINCT person_id FROM ({scoped_records_sql(registry, scope, 'records_current')}) s "
+        f"WHERE list_contains(?, s.person_id)", [named or ["<none>"]])}
+    out = []
+    for run_id, at, event, entity, related, reason in rows:
+        shown = [i for i in related if i in visible]
+        if entity not in visible or not shown:
+            continue
+        out.append(HistoryEvent(int(run_id), str(json_value(at)), event, entity, shown, reason))
+    return out
