@@ -224,5 +224,41 @@ def demo(
                                 "bcubed_recall", "records", "entities", "true_persons",
                                 "entities_mixing_persons")],
            title=f"linkage quality against {result.world.truth_path}")
+    _show_governed_reads(result)
+
+
+def _show_governed_reads(result: services.DemoResult) -> None:
+    sc = result.showcase
+    wl = sc.get("worklist", {})
+    out.rule("governed reads (every one recorded in the audit chain)")
+    table(["person", "name", "order date", "link confidence", "records", "verification"],
+          [[e["person_id"], e["name"] or "", e["order_date"] or "", f"{e['link_confidence']:.4f}",
+            len(e["records"]), e["verification"]] for e in wl.get("entries", [])],
+          title=f"casey: work list {wl.get('agreement')} ({wl.get('candidates', 0)} candidates, first 5)")
+    table(["excluded because", "persons"], [[k, v] for k, v in wl.get("excluded", {}).items()],
+          title="excluded (counted, never listed)")
+    if "person" in sc:
+        p, s = sc["person"]["person"], sc["person"]["status"] or {}
+        sources = ", ".join(f"{g['source']} ({len(g['records'])})" for g in p.get("sources", []))
+        out.print(f"casey: person {p['person_id']}: records {sources}; "
+                  f"{len(p.get('conflicts', []))} conflicting attributes; "
+                  f"status [bold]{s.get('status')}[/bold] (confidence {s.get('confidence', 0):.4f})",
+                  highlight=False)
+        for ev in s.get("evidence", [])[:4]:
+            out.print(f"  evidence: {ev['note']} ({ev['source']}:{ev['record_id']})", highlight=False)
+    if "verification" in sc:
+        v = sc["verification"]
+        out.print(f"bea: verify {v['query']['name']}, born {v['query']['dob']}, A{v['query']['a_number']} -> "
+                  f"[bold]{v['answer']['answer']}[/bold] ({v['answer']['reason']})", highlight=False)
+    if "refused" in sc:
+        out.print(f"ana: enforcement work list -> [red]refused[/red]: {'; '.join(sc['refused']['reasons'])}",
+                  highlight=False)
+    a = sc.get("audit", {})
+    out.print(f"olive: audit chain {'intact' if a.get('ok') else 'BROKEN'}: {a.get('events', 0):,} events "
+              f"(accord audit events --db {result.db} --user olive)", highlight=False)
+    setup = result.setup
+    if setup is not None:
+        out.print(f"sample users: {', '.join(setup.users)} (act as one with --user or ACCORD_USER)",
+                  highlight=False)
 
 

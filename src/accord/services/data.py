@@ -74,6 +74,7 @@ class DemoResult:
     world: Any
     ingests: list[IngestResult] = field(default_factory=list)
     setup: Any = None
+    showcase: dict[str, Any] = field(default_factory=dict)
     resolution: Any = None
     quality: dict[str, Any] = field(default_factory=dict)
 
@@ -101,7 +102,45 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
         result.ingests.append(ingest(db, ex.mapping_path, user=DEMO_ENGINEER, progress=rows))
     result.resolution = resolve(db, user=DEMO_ENGINEER, step=step)
     result.quality = evaluate(db, world.truth_path, user=DEMO_ENGINEER)
+    if step:
+        step("governed reads", 0.9)
+    result.showcase = showcase(db, world.persons_path)
     return result
+
+
+def showcase(db: Path, persons_csv: Path) -> dict[str, Any]:
+    """The governed reads the demo shows: a work list with exclusion counts, one entry's person
+    view and status, a SAVE-like verification, a refused request and the audit check."""
+    import csv
+
+    from accord.governance.gate import PolicyDenied
+    from accord.services.admin import audit_verify
+    from accord.services.people import person, verify, worklist
+
+    out: dict[str, Any] = {}
+    wl = worklist(db, user="casey", agreement="CMA-ENF-2026", limit=5,
+                  justification="demo: final orders to verify")
+    out["worklist"] = wl
+    if wl["entries"]:
+        pid = wl["entries"][0]["person_id"]
+        out["person"] = person(db, pid, user="casey", purpose="removal_order_enforcement",
+                               agreement=wl["agreement"], justification="demo: verify a work-list entry")
+    with persons_csv.open(encoding="utf-8", newline="") as f:
+        lpr = next((r for r in csv.DictReader(f) if r["status"] == "lpr" and r["a_number"]), None)
+    if lpr is not None:
+        out["verification"] = {
+            "query": {"name": f"{lpr['given_name']} {lpr['family_name']}", "dob": lpr["dob"],
+                      "a_number": lpr["a_number"]},
+            "answer": verify(db, user="bea", purpose="benefit_eligibility_verification",
+                             agreement=wl["agreement"].replace("ENF", "BEN"),
+                             name=f"{lpr['given_name']} {lpr['family_name']}", dob=lpr["dob"],
+                             a_number=lpr["a_number"], justification="demo: benefit application")}
+    try:
+        worklist(db, user="ana", agreement="CMA-ENF-2026")
+    except PolicyDenied as e:
+        out["refused"] = {"user": "ana", "request": "enforcement work list", "reasons": list(e.reasons)}
+    out["audit"] = audit_verify(db, user="olive").to_dict()
+    return out
 
 
 def resolve(db: Path, *, user: str, settings: Path | None = None,
