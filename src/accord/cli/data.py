@@ -177,13 +177,17 @@ def resolve(
 @app.command()
 def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="truth.csv: source,record_id,person_id")],
+    persons: Annotated[Path | None, typer.Option("--persons", help="persons.csv of a synthetic world: "
+                                                 "adds the work-list harm figures.")] = None,
+    agreement: Annotated[str | None, typer.Option("--agreement", help="Enforcement agreement whose work "
+                                                  "list the harm figures measure.")] = None,
     db: DbOption = Path("accord.duckdb"),
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Linkage quality against ground truth: pairwise and B-cubed precision and recall."""
     try:
-        metrics = services.evaluate(db, truth, user=who(user))
+        metrics = services.evaluate(db, truth, user=who(user), persons=persons, agreement=agreement)
     except AccordError as e:
         fail(e)
     if as_json:
@@ -222,7 +226,9 @@ def demo(
     table(["measure", "value"],
            [[k, q[k]] for k in ("pair_precision", "pair_recall", "pair_f1", "bcubed_precision",
                                 "bcubed_recall", "records", "entities", "true_persons",
-                                "entities_mixing_persons")],
+                                "entities_mixing_persons", "worklist_listed", "wrongly_listed_persons",
+                                "citizens_listed", "final_orders_with_court_record", "final_orders_found",
+                                "final_orders_missed") if k in q],
            title=f"linkage quality against {result.world.truth_path}")
     _show_governed_reads(result)
 

@@ -132,6 +132,31 @@ class Gate:
         agreement = get_agreement(self.store, request.agreement) if request.agreement else None
         return decide(self.registry, actor, request.purpose, agreement, request, self.today)
 
+    def aggregate_decision(self, user_id: str, agreement_id: str) -> Decision:
+        """The decision a recipient of an agreement would get for its work list, issued to a
+        user who may evaluate, for figures that carry no person values (harm measurement).
+        Audited as an evaluation under the agreement."""
+        from dataclasses import replace
+
+        actor = self.authorize(user_id, "evaluate", agreement=agreement_id,
+                               details={"aggregate_over": agreement_id})
+        agreement = get_agreement(self.store, agreement_id)
+        if agreement is None:
+            raise PolicyDenied("evaluate", (f"no matching agreement {agreement_id!r} is on record",),
+                               self._event(user_id=user_id, action="evaluate", decision="deny",
+                                           reasons=("unknown agreement",), outcome="refused"))
+        roles = tuple(r for r, role in self.registry.roles.items()
+                      if "worklist.read" in role.actions and agreement.purpose in role.purposes)
+        recipient = agreement.recipients()[0].name
+        stand_in = replace(actor, roles=roles, organisation=recipient)
+        d = decide(self.registry, stand_in, agreement.purpose, agreement,
+                   Request("worklist.read", agreement.purpose, agreement.id), self.today)
+        if not d.allow:
+            seq = self._event(user_id=user_id, action="evaluate", agreement=agreement_id, decision="deny",
+                              reasons=d.reasons, outcome="refused")
+            raise PolicyDenied("evaluate", d.reasons, seq)
+        return d
+
     def read(self, user_id: str, request: Request, reader: Callable[[Decision], R], *,
              nature: str) -> Governed[R]:
         """Decide, read, record. ``nature`` describes the disclosure for the accounting."""

@@ -138,7 +138,9 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
     scope = issue(Scope(freeze(systems), frozenset(registry.withheld_regimes(purpose_name)), persons))
     determination = None
     if request.action in DETERMINING_ACTIONS:
-        facts = {n for n, f in everything.items() if f.kind == "fact"}
+        # facts; the A-number that ties unlinked records of one person together; the date of
+        # birth that independent verification needs
+        facts = {n for n, f in everything.items() if f.kind == "fact"} | {"a_number", "dob"}
         unusable = {n for n, r in registry.regimes.items() if not r.protective_use}
         determination = issue(Scope(freeze({s: facts for s in registry.protective_systems()}),
                                     frozenset(unusable & registry.withheld_regimes(purpose_name)), persons))

@@ -79,11 +79,17 @@ def rule_pairs_sql(rule: BlockingRule, index: int, max_block: int,
 
 def pairs_sql(blocking: Blocking, source: str = "features") -> str:
     """All rules, OR-ed: each pair once, credited to the first rule that finds it; ``rules``
-    lists every rule that finds it (training sessions use each rule's full set of pairs)."""
+    has bit i set for every rule i that finds it (training sessions use each rule's full set
+    of pairs). One aggregate: a bit mask instead of a list keeps it a single hash group-by."""
     parts = [rule_pairs_sql(r, i, blocking.max_block_size, source)
              for i, r in enumerate(blocking.rules)]
-    return ("SELECT rid_l, rid_r, min(rule) AS rule, list(DISTINCT rule ORDER BY rule) AS rules "
+    return ("SELECT rid_l, rid_r, min(rule) AS rule, bit_or(CAST(1 AS BIGINT) << rule) AS rules "
             "FROM (\n" + "\nUNION ALL\n".join(parts) + "\n) GROUP BY rid_l, rid_r")
+
+
+def rule_bits(rules: list[int] | None = None) -> int:
+    """The ``rules`` mask of a pair found by the given rule indexes (or of no rule)."""
+    return sum(1 << r for r in set(rules or []))
 
 
 def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> BlockingReport:

@@ -32,12 +32,21 @@ class Comparison:
     def gamma_sql(self) -> str:
         n = len(self.levels)
         whens = " ".join(f"WHEN {lv.sql} THEN {n - 1 - i}" for i, lv in enumerate(self.levels))
-        return f"CASE WHEN {self.null_sql} THEN -1 {whens} ELSE 0 END"
+        return f"CAST(CASE WHEN {self.null_sql} THEN -1 {whens} ELSE 0 END AS TINYINT)"
 
     def label(self, gamma: int) -> str:
         if gamma < 0:
             return "missing"
         return self.levels[len(self.levels) - 1 - gamma].label
+
+
+def _one_edit(col: str) -> str:
+    """Damerau-Levenshtein distance 1, tested only where it can hold: one edit to strings of
+    9 characters or more leaves their first four or their last four characters intact, so
+    most pairs of identifiers are rejected by two cheap comparisons first."""
+    lf, rt = f"{col}_l", f"{col}_r"
+    return (f"(length({lf}) < 9 OR length({rt}) < 9 OR left({lf}, 4) = left({rt}, 4) OR "
+            f"right({lf}, 4) = right({rt}, 4)) AND damerau_levenshtein({lf}, {rt}) = 1")
 
 
 def _null(*cols: str) -> str:
@@ -56,8 +65,10 @@ COMPARISONS: tuple[Comparison, ...] = (
     ), tf_column="given_std"),
     Comparison("family_name", _null("family_std"), (
         Level("exact", "family_std_l = family_std_r"),
+        # One token each: a shared token is the exact level, so only compounds are intersected.
         Level("variant or shared surname", "family_key_l = family_key_r OR "
-              "len(list_intersect(family_tokens_l, family_tokens_r)) > 0"),
+              "((len(family_tokens_l) > 1 OR len(family_tokens_r) > 1) AND "
+              "list_has_any(family_tokens_l, family_tokens_r))"),
         Level("similar (JW >= 0.92)", "jw_family >= 0.92"),
         Level("sounds alike", "jw_family >= 0.80 OR family_dm1_l = family_dm1_r"),
         Level("different", "TRUE"),
@@ -78,13 +89,13 @@ COMPARISONS: tuple[Comparison, ...] = (
     )),
     Comparison("ssn", f"({_null('ssn')}) AND ({_null('ssn_last4')})", (
         Level("exact", "ssn_l = ssn_r"),
-        Level("one digit or transposition", "damerau_levenshtein(ssn_l, ssn_r) = 1"),
+        Level("one digit or transposition", _one_edit("ssn")),
         Level("last four agree", "ssn_last4_l = ssn_last4_r AND (ssn_l IS NULL OR ssn_r IS NULL)"),
         Level("different", "TRUE"),
     )),
     Comparison("a_number", _null("a_number"), (
         Level("exact", "a_number_l = a_number_r"),
-        Level("one digit or transposition", "damerau_levenshtein(a_number_l, a_number_r) = 1"),
+        Level("one digit or transposition", _one_edit("a_number")),
         Level("different", "TRUE"),
     )),
     Comparison("passport", _null("passport"), (
@@ -140,11 +151,13 @@ def pair_frame_sql(pairs: str = "pairs", features: str = "features") -> str:
             f"JOIN {features} r ON r.rid = p.rid_r")
 
 
-def similarity_sql(frame: str, column: str, out: str) -> str:
-    """Jaro-Winkler once per distinct value pair of ``column`` in the frame."""
+def similarity_sql(frame: str, column: str, out: str, unless_same: str | None = None) -> str:
+    """Jaro-Winkler once per distinct value pair of ``column`` in the frame; not for pairs
+    whose ``unless_same`` column agrees (a stronger level already holds: no similarity needed)."""
+    skip = f" AND {unless_same}_l IS DISTINCT FROM {unless_same}_r" if unless_same else ""
     return (f"SELECT a, b, jaro_winkler_similarity(a, b) AS {out} FROM (SELECT DISTINCT "
             f"{column}_l AS a, {column}_r AS b FROM {frame} WHERE {column}_l IS NOT NULL AND "
-            f"{column}_r IS NOT NULL AND {column}_l <> {column}_r)")
+            f"{column}_r IS NOT NULL AND {column}_l <> {column}_r{skip})")
 
 
 def gammas_sql(frame: str = "pair_frame", sim_given: str = "sim_given",

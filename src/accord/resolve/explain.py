@@ -73,7 +73,7 @@ def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
     db = DuckDBBackend(store.con)
     ra, rb = sorted((_rid(db, a), _rid(db, b)))
     db.run("CREATE OR REPLACE TEMP TABLE _xp AS SELECT ? AS rid_l, ? AS rid_r, -1 AS rule, "
-           "[-1] AS rules",
+           "CAST(0 AS BIGINT) AS rules",
            [ra, rb])
     db.run(f"CREATE OR REPLACE TEMP TABLE _xf AS {pair_frame_sql('_xp', 'resolve_features')}")
     db.run(f"CREATE OR REPLACE TEMP TABLE _xg AS {similarity_sql('_xf', 'given_std', 'jw_given')}")

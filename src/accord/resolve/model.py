@@ -95,6 +95,15 @@ def estimate_u(patterns: np.ndarray, counts: np.ndarray) -> dict[str, list[float
     return {c.name: level_shares(counts, patterns[:, i], c) for i, c in enumerate(COMPARISONS)}
 
 
+def non_match_u(patterns: np.ndarray, counts: np.ndarray, model: FSModel) -> dict[str, list[float]]:
+    """u again from the same random pairs, each weighted by its chance of being a
+    non-match under ``model``: the few sampled pairs that are one person (they agree on
+    identifier, name and birth date) no longer count as chance agreement."""
+    use = [True] * len(COMPARISONS)
+    w = counts * (1.0 - _posterior(patterns, model.m, model.u, model.prior, use))
+    return estimate_u(patterns, w)
+
+
 def _start_m(c: Comparison) -> list[float]:
     n = len(c.levels)
     top = list(_M_START_TOP[: n - 1])
@@ -204,12 +213,13 @@ def fit_prior(patterns: np.ndarray, counts: np.ndarray, m: dict[str, list[float]
     return lam
 
 
-def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "tf_given",
-                     tf_family: str = "tf_family") -> str:
+def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "g.tf_given",
+                     tf_family: str = "g.tf_family") -> str:
     """SQL for the match weight of a gammas row (aliased g), TF-adjusted on exact names.
 
-    Expects ``tf_given``/``tf_family`` joined as ``tg``/``tf`` with column ``tf``.
+    ``tf_given``/``tf_family``: the term frequencies of the pair's names (SQL expressions).
     """
+    tf_expr = {"given_std": tf_given, "family_std": tf_family}
     terms = [f"{model.prior_weight!r}"]
     for c in COMPARISONS:
         col = ident(f"gamma_{c.name}")
@@ -218,9 +228,9 @@ def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "tf_given"
             bf = model.bayes_factor_log2(c.name, gamma)
             top = gamma == len(c.levels) - 1
             if top and c.tf_column is not None:
-                alias = "tg" if c.tf_column == "given_std" else "tf"
                 m_top = model.m[c.name][gamma]
-                bf_sql = f"log2({m_top!r} / greatest(coalesce({alias}.tf, {tf_min_u!r}), {tf_min_u!r}))"
+                tf = tf_expr[c.tf_column]
+                bf_sql = f"log2({m_top!r} / greatest(coalesce({tf}, {tf_min_u!r}), {tf_min_u!r}))"
                 whens.append(f"WHEN {gamma} THEN {bf_sql}")
             else:
                 whens.append(f"WHEN {gamma} THEN {bf!r}")

@@ -20,20 +20,15 @@ import numpy as np
 
 from accord.resolve import blocking as blk
 from accord.resolve.cluster import cluster
-from accord.resolve.comparisons import (
-    comparisons_for_keys,
-    gammas_sql,
-    pair_frame_sql,
-    similarity_sql,
-)
 from accord.resolve.ids import assign_ids
-from accord.resolve.model import FSModel, estimate_u, gamma_columns, match_weight_sql, tf_sql, train_em
+from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
+from accord.resolve.training import train
+from accord.resolve.working import FEATURES, VIEW, compare, engine_resources, prepare, tf_tables
 from accord.sql.backend import DuckDBBackend
 from accord.store import Store
 
 Step = Callable[[str, float], None]
-IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
 
 
 @dataclass
@@ -58,21 +53,6 @@ class ResolveSummary:
         return asdict(self)
 
 
-def _features(db: DuckDBBackend, settings: Settings) -> int:
-    from accord.standardise.features import build_features
-
-    build_features(db.con, "records_current")
-    k = settings.clustering.shared_identifier_people
-    parts = [f"SELECT '{c}' AS kind, {c} AS value FROM features WHERE {c} IS NOT NULL "
-             f"GROUP BY {c} HAVING count(DISTINCT dob) >= {k}" for c in IDENTIFIERS]
-    db.create_table("shared_identifiers", " UNION ALL ".join(parts), temp=True)
-    masked = ", ".join(
-        f"CASE WHEN {c} IN (SELECT value FROM shared_identifiers WHERE kind = '{c}') "
-        f"THEN NULL ELSE {c} END AS {c}" for c in IDENTIFIERS)
-    db.create_table("resolve_features", f"SELECT * REPLACE ({masked}) FROM features")
-    return int(db.scalar("SELECT count(*) FROM shared_identifiers"))
-
-
 def _codes(column: Any) -> np.ndarray:
     """Integer codes of a text column (-1 for missing), via Arrow dictionary encoding."""
     import pyarrow.compute as pc
@@ -82,96 +62,61 @@ def _codes(column: Any) -> np.ndarray:
                       dtype=np.int64)
 
 
-def _gammas(db: DuckDBBackend, pairs: str, out: str) -> None:
-    # The frame (both sides' features) is a view: it is streamed into the narrow gammas
-    # table instead of being held in memory with every feature column twice.
-    db.run(f"CREATE OR REPLACE TEMP VIEW {out}_frame AS {pair_frame_sql(pairs, 'resolve_features')}")
-    db.create_table(f"{out}_sim_given", similarity_sql(f"{out}_frame", "given_std", "jw_given"),
-                    temp=True)
-    db.create_table(f"{out}_sim_family", similarity_sql(f"{out}_frame", "family_std", "jw_family"),
-                    temp=True)
-    db.create_table(out, gammas_sql(f"{out}_frame", f"{out}_sim_given", f"{out}_sim_family"),
-                    temp=True)
-    db.run(f"DROP VIEW IF EXISTS {out}_frame")
-    for t in ("sim_given", "sim_family"):
-        db.run(f"DROP TABLE IF EXISTS {out}_{t}")
-
-
-def _patterns(db: DuckDBBackend, table: str) -> tuple[np.ndarray, np.ndarray]:
-    cols = ", ".join(gamma_columns())
-    t = db.arrow(f"SELECT {cols}, count(*) AS n FROM {table} GROUP BY ALL")
-    patterns = np.column_stack([t.column(c).to_numpy() for c in gamma_columns()]).astype(np.int64)
-    return patterns, t.column("n").to_numpy().astype(np.int64)
-
-
-def train(db: DuckDBBackend, settings: Settings, records: int) -> FSModel:
-    n_pairs = settings.model.u_sample_pairs
-    db.create_table("u_pairs", f"""
-        SELECT least(a, b) AS rid_l, greatest(a, b) AS rid_r, -1 AS rule, [-1] AS rules FROM (
-          SELECT CAST(hash(i, 'l') % {records} AS BIGINT) AS a,
-                 CAST(hash(i, 'r') % {records} AS BIGINT) AS b FROM range({n_pairs}) t(i))
-        WHERE a <> b""", temp=True)
-    _gammas(db, "u_pairs", "u_gammas")
-    u = estimate_u(*_patterns(db, "u_gammas"))
-    db.run("DROP TABLE IF EXISTS u_pairs")
-    db.run("DROP TABLE IF EXISTS u_gammas")
-    cols = ", ".join(gamma_columns())
-    # One training session per rule, over every pair that rule finds (not only the pairs
-    # credited to it): a pair found first by the SSN rule still teaches the name rules.
-    t = db.arrow(f"SELECT rule, {cols}, count(*) AS n FROM (SELECT unnest(rules) AS rule, {cols} "
-                 f"FROM gammas) GROUP BY ALL")
-    patterns = np.column_stack([t.column(c).to_numpy() for c in gamma_columns()]).astype(np.int64)
-    # A rule with different right-hand keys (a swap rule) also decides name order.
-    blocked_on = {i: comparisons_for_keys(r.keys) | comparisons_for_keys(r.right)
-                  | ({"name_order"} if r.against else set())
-                  for i, r in enumerate(settings.blocking.rules)}
-    return train_em(patterns, t.column("n").to_numpy().astype(np.int64), u,
-                    settings.model.em_max_iterations, settings.model.em_tolerance,
-                    rules=t.column("rule").to_numpy().astype(np.int64), blocked_on=blocked_on,
-                    total_pairs=records * (records - 1) // 2)
+def _guard_columns(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SSN and A-number codes and birth year by rid (-1 where missing), for the guards."""
+    t = db.arrow(f"SELECT rid, ssn, a_number, coalesce(dob_y, -1) AS y FROM {VIEW}")
+    rid = t.column("rid").to_numpy()
+    out = np.full((3, records), -1, dtype=np.int64)
+    out[0, rid] = _codes(t.column("ssn"))
+    out[1, rid] = _codes(t.column("a_number"))
+    out[2, rid] = t.column("y").to_numpy()
+    return out[0], out[1], out[2]
 
 
 def resolve(store: Store, settings: Settings | None = None, *, user: str = "system",
             model_path: Path | None = None, model_in: Path | None = None,
             step: Step | None = None) -> ResolveSummary:
     settings = settings or default_settings()
-    started = datetime.now(UTC)
     db = DuckDBBackend(store.con)
+    with engine_resources(db, settings.resources):
+        return _resolve(store, db, settings, user, model_path, model_in, step)
+
+
+def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
+             model_path: Path | None, model_in: Path | None, step: Step | None) -> ResolveSummary:
+    started = datetime.now(UTC)
     say = step or (lambda label, frac: None)
     say("standardise", 0.05)
-    shared = _features(db, settings)
-    records = int(db.scalar("SELECT count(*) FROM resolve_features"))
+    records, shared = prepare(db, settings)
     say("block", 0.2)
-    report = blk.run_blocking(db, settings.blocking, "resolve_features", "pairs")
+    report = blk.run_blocking(db, settings.blocking, VIEW, "pairs")
     say("compare", 0.35)
-    _gammas(db, "pairs", "gammas")
+    tf_tables(db, VIEW)
+    compare(db, "pairs", "gammas", VIEW)
+    db.run("DROP TABLE IF EXISTS pairs")
     say("train model", 0.55)
     if model_in is not None:
         model = FSModel.from_json(json.loads(model_in.read_text(encoding="utf-8")))
     else:
-        model = train(db, settings, records)
+        model = train(db, settings, records, "gammas", VIEW)
     if model_path is not None:
         model.save(model_path)
     say("score", 0.7)
-    db.create_table("tf_given", tf_sql("given_std", "resolve_features"), temp=True)
-    db.create_table("tf_family", tf_sql("family_std", "resolve_features"), temp=True)
-    weight = match_weight_sql(model, settings.model.tf_min_u)
-    db.create_table("scored", f"""
-        SELECT g.rid_l, g.rid_r, {weight} AS match_weight FROM gammas g
-        LEFT JOIN tf_given tg ON tg.value = g.given_std_l
-        LEFT JOIN tf_family tf ON tf.value = g.family_std_l""", temp=True)
-    db.run("ALTER TABLE scored ADD COLUMN match_probability DOUBLE")
-    db.run("UPDATE scored SET match_probability = 1 / (1 + pow(2, -match_weight))")
+    # Every compared pair keeps its weight (the match-weight chart reads them); links and
+    # entities read the pairs above their thresholds.
+    db.create_table("scored", f"SELECT g.rid_l, g.rid_r, "
+                    f"{match_weight_sql(model, settings.model.tf_min_u)} AS match_weight "
+                    f"FROM gammas g", temp=True)
+    db.run("DROP TABLE IF EXISTS gammas")
     c = settings.clustering
+    prob = "1 / (1 + pow(2, -match_weight))"
     say("cluster", 0.8)
     edges = db.arrow(f"SELECT rid_l, rid_r, match_weight FROM scored "
-                     f"WHERE match_probability >= {c.link_probability}")
-    ident_tbl = db.arrow("SELECT ssn, a_number, coalesce(dob_y, -1) AS y FROM resolve_features "
-                         "ORDER BY rid")
+                     f"WHERE {prob} >= {c.link_probability}")
     result = cluster(records, edges.column("rid_l").to_numpy(), edges.column("rid_r").to_numpy(),
-                     edges.column("match_weight").to_numpy(),
-                     _codes(ident_tbl.column("ssn")), _codes(ident_tbl.column("a_number")),
-                     ident_tbl.column("y").to_numpy().astype(np.int64), c.max_dob_year_gap)
+                     edges.column("match_weight").to_numpy(), *_guard_columns(db, records),
+                     c.max_dob_year_gap)
+    del edges
     say("assign person ids", 0.9)
     import pyarrow as pa
 
@@ -180,38 +125,42 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
     rejected = pa.table({"rid_l": pa.array([r[0] for r in result.rejected_links], pa.int64()),
                          "rid_r": pa.array([r[1] for r in result.rejected_links], pa.int64())})
     db.con.register("_rejected_arrow", rejected)
-    with store.transaction():
-        run_id = int(db.scalar("SELECT nextval('resolution_run_seq')"))
-        db.create_table("new_clusters", """
-            SELECT f.source, f.record_id, l.label FROM resolve_features f
-            JOIN _labels_arrow l USING (rid)""", temp=True)
-        ids = assign_ids(db, run_id)
-        db.run("DELETE FROM links")
-        db.run(f"""
-            INSERT INTO links SELECT {run_id}, fl.source, fl.record_id, fr.source, fr.record_id,
-                s.match_weight, s.match_probability,
-                CASE WHEN (s.rid_l, s.rid_r) IN (SELECT (rid_l, rid_r) FROM _rejected_arrow)
-                     THEN 'rejected_by_guard'
-                     WHEN s.match_probability >= {c.link_probability} THEN 'linked'
-                     ELSE 'review' END
-            FROM scored s JOIN resolve_features fl ON fl.rid = s.rid_l
-            JOIN resolve_features fr ON fr.rid = s.rid_r
-            WHERE s.match_probability >= {c.review_probability}""")
-        counts = dict(db.rows("SELECT status, count(*) FROM links GROUP BY status"))
-        finished = datetime.now(UTC)
-        summary = ResolveSummary(
-            run_id=run_id, records=records, pairs=report.pairs,
-            links=int(counts.get("linked", 0)), review=int(counts.get("review", 0)),
-            rejected_links=len(result.rejected_links), entities=ids["entities"],
-            kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
-            shared_identifiers=shared, seconds=(finished - started).total_seconds(),
-            blocking_messages=report.messages(), model=model.to_json())
-        db.run("INSERT INTO resolution_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            run_id, user, started, finished, records, report.pairs, summary.links,
-            summary.review, summary.entities, summary.rejected_links,
-            json.dumps(summary.model), settings.model_dump_json(),
-            json.dumps([asdict(r) for r in report.rules])])
-    db.con.unregister("_labels_arrow")
-    db.con.unregister("_rejected_arrow")
+    try:
+        with store.transaction():
+            run_id = int(db.scalar("SELECT nextval('resolution_run_seq')"))
+            db.create_table("new_clusters", f"""
+                SELECT f.source, f.record_id, l.label FROM {FEATURES} f
+                JOIN _labels_arrow l USING (rid)""", temp=True)
+            ids = assign_ids(db, run_id)
+            db.run("DROP TABLE IF EXISTS new_clusters")
+            db.run("DELETE FROM links")
+            db.run(f"""
+                INSERT INTO links SELECT {run_id}, fl.source, fl.record_id, fr.source,
+                    fr.record_id, s.match_weight, s.match_probability,
+                    CASE WHEN x.rid_l IS NOT NULL THEN 'rejected_by_guard'
+                         WHEN s.match_probability >= {c.link_probability} THEN 'linked'
+                         ELSE 'review' END
+                FROM (SELECT *, {prob} AS match_probability FROM scored
+                      WHERE {prob} >= {c.review_probability}) s
+                JOIN {FEATURES} fl ON fl.rid = s.rid_l
+                JOIN {FEATURES} fr ON fr.rid = s.rid_r
+                LEFT JOIN _rejected_arrow x ON x.rid_l = s.rid_l AND x.rid_r = s.rid_r""")
+            counts = dict(db.rows("SELECT status, count(*) FROM links GROUP BY status"))
+            finished = datetime.now(UTC)
+            summary = ResolveSummary(
+                run_id=run_id, records=records, pairs=report.pairs,
+                links=int(counts.get("linked", 0)), review=int(counts.get("review", 0)),
+                rejected_links=len(result.rejected_links), entities=ids["entities"],
+                kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
+                shared_identifiers=shared, seconds=(finished - started).total_seconds(),
+                blocking_messages=report.messages(), model=model.to_json())
+            db.run("INSERT INTO resolution_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                run_id, user, started, finished, records, report.pairs, summary.links,
+                summary.review, summary.entities, summary.rejected_links,
+                json.dumps(summary.model), settings.model_dump_json(),
+                json.dumps([asdict(r) for r in report.rules])])
+    finally:
+        db.con.unregister("_labels_arrow")
+        db.con.unregister("_rejected_arrow")
     say("done", 1.0)
     return summary

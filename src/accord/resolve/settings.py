@@ -31,14 +31,18 @@ class BlockingRule(_Strict):
         return self.against or self.keys
 
 
+MAX_RULES = 63  # a pair's rules are kept as bits of one BIGINT
+
+
 class Blocking(_Strict):
     max_block_size: int = 500
     max_comparisons: int = 200_000_000
-    rules: list[BlockingRule]
+    rules: list[BlockingRule] = Field(min_length=1, max_length=MAX_RULES)
 
 
 class ModelSettings(_Strict):
-    u_sample_pairs: int = 2_000_000
+    u_sample_pairs: int = Field(default=300_000, gt=0)
+    u_seed: int = 1
     em_max_iterations: int = 25
     em_tolerance: float = 1e-4
     tf_min_u: float = 1e-5
@@ -51,10 +55,19 @@ class Clustering(_Strict):
     shared_identifier_people: int = 3
 
 
+class Resources(_Strict):
+    """What the engine may use while resolving. Beyond ``memory_limit`` DuckDB spills its
+    working tables to its temporary directory (beside the store: ``<store>.tmp``), so a run
+    larger than memory completes instead of failing. None keeps the connection's setting."""
+    memory_limit: str | None = Field(default=None, pattern=r"^\s*\d+(\.\d+)?\s*[KMGT]i?B\s*$")
+    threads: int | None = Field(default=None, ge=1)
+
+
 class Settings(_Strict):
     blocking: Blocking
     model: ModelSettings = ModelSettings()
     clustering: Clustering = Clustering()
+    resources: Resources = Resources()
 
 
 @cache

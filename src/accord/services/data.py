@@ -9,9 +9,11 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from accord.errors import AccordError
 from accord.ingest import IngestResult, ingest_file, summary
 from accord.ingest.summary import SourceSummary
 from accord.services.context import governed
@@ -104,11 +106,14 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
     result.quality = evaluate(db, world.truth_path, user=DEMO_ENGINEER)
     if step:
         step("governed reads", 0.9)
-    result.showcase = showcase(db, world.persons_path)
+    enforcement = next(a for a in result.setup.agreements if a.startswith("CMA-ENF"))
+    result.showcase = showcase(db, world.persons_path, enforcement)
+    result.quality |= evaluate(db, world.truth_path, user=DEMO_ENGINEER, persons=world.persons_path,
+                               agreement=enforcement)
     return result
 
 
-def showcase(db: Path, persons_csv: Path) -> dict[str, Any]:
+def showcase(db: Path, persons_csv: Path, enforcement: str) -> dict[str, Any]:
     """The governed reads the demo shows: a work list with exclusion counts, one entry's person
     view and status, a SAVE-like verification, a refused request and the audit check."""
     import csv
@@ -118,7 +123,7 @@ def showcase(db: Path, persons_csv: Path) -> dict[str, Any]:
     from accord.services.people import person, verify, worklist
 
     out: dict[str, Any] = {}
-    wl = worklist(db, user="casey", agreement="CMA-ENF-2026", limit=5,
+    wl = worklist(db, user="casey", agreement=enforcement, limit=5,
                   justification="demo: final orders to verify")
     out["worklist"] = wl
     if wl["entries"]:
@@ -136,7 +141,7 @@ def showcase(db: Path, persons_csv: Path) -> dict[str, Any]:
                              name=f"{lpr['given_name']} {lpr['family_name']}", dob=lpr["dob"],
                              a_number=lpr["a_number"], justification="demo: benefit application")}
     try:
-        worklist(db, user="ana", agreement="CMA-ENF-2026")
+        worklist(db, user="ana", agreement=enforcement)
     except PolicyDenied as e:
         out["refused"] = {"user": "ana", "request": "enforcement work list", "reasons": list(e.reasons)}
     out["audit"] = audit_verify(db, user="olive").to_dict()
@@ -163,12 +168,27 @@ def resolve(db: Path, *, user: str, settings: Path | None = None,
         return summary
 
 
-def evaluate(db: Path, truth: Path, *, user: str, origin: str = "cli") -> dict[str, Any]:
-    """Linkage quality of the store's entities against a truth file."""
+def evaluate(db: Path, truth: Path, *, user: str, persons: Path | None = None,
+             agreement: str | None = None, origin: str = "cli",
+             today: date | None = None) -> dict[str, Any]:
+    """Linkage quality of the store's entities against a truth file; with ``persons`` (the
+    world's persons.csv) and an enforcement ``agreement``, the work-list harm figures too."""
+    from accord.eval.harm import harm
     from accord.eval.metrics import evaluate as run
 
-    with (governed(db, origin=origin) as gate,
+    if persons is not None and not agreement:
+        raise AccordError("harm figures need --agreement: the enforcement agreement whose work list "
+                          "to measure")
+    with (governed(db, origin=origin, today=today) as gate,
           gate.act(user, "evaluate", details={"truth": str(truth)}) as act):
         metrics = run(gate.store, truth)
         act.outcome = f"pair_precision {metrics['pair_precision']}, pair_recall {metrics['pair_recall']}"
-        return metrics
+    if persons is not None and agreement:
+        with governed(db, origin=origin, today=today) as gate:
+            decision = gate.aggregate_decision(user, agreement)
+            with gate.act(user, "evaluate", agreement=agreement, details={"harm": str(persons)}) as act:
+                figures = harm(gate.store, gate.registry, decision, truth, persons, gate.today)
+                act.outcome = (f"wrongly listed {figures['wrongly_listed_persons']}, "
+                               f"final orders found {figures['final_orders_found']}")
+                metrics |= figures
+    return metrics

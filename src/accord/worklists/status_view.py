@@ -15,7 +15,7 @@ from typing import Any
 
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
-from accord.status import GENERIC_REASON, Determination, determine, eligibility
+from accord.status import FAVOURABLE_ONLY, GENERIC_REASON, Determination, determine, eligibility
 from accord.store import Store
 from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
 
@@ -90,6 +90,7 @@ def person_status(store: Store, registry: Registry, decision: Decision, person_i
     visible = visible_records(store, registry, decision, [person_id])
     if not visible:
         return StatusView(person_id, "not_found_in_scope", 0.0, [], [], {})
-    d = determine(facts.get(person_id, []), as_of, annotations=annotations_for(store, [person_id])
-                  .get(person_id, []))
+    d = determine(facts.get(person_id, []), as_of,
+                  annotations=annotations_for(store, [person_id]).get(person_id, []),
+                  favourable_only=FAVOURABLE_ONLY.get(purpose, ()))
     return shown(d, purpose, visible, person_id)

@@ -17,9 +17,9 @@ from typing import Any
 
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
-from accord.status import determine, eligibility
+from accord.status import FAVOURABLE_ONLY, determine, eligibility
 from accord.store import Store
-from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
+from accord.worklists.facts import annotations_for, fact_rows, facts_by_person, unresolved_identities
 from accord.worklists.status_view import shown, visible_records
 
 Progress = Callable[[str, float], None]
@@ -66,17 +66,24 @@ def eligible_persons(store: Store, registry: Registry, decision: Decision, as_of
     rows = fact_rows(store, registry, decision.determination_scope, where="case_status = 'final_order'")
     facts = facts_by_person(rows)
     notes = annotations_for(store, list(facts))
+    purpose = decision.agreement.purpose if decision.agreement else "removal_order_enforcement"
     eligible: dict[str, Any] = {}
     excluded: Counter[str] = Counter()
     for i, (pid, person_facts) in enumerate(sorted(facts.items())):
         if progress and i % 500 == 0:
             progress("determining status", i / max(1, len(facts)))
-        d = determine(person_facts, as_of, annotations=notes.get(pid, []))
-        el = eligibility(d, decision.agreement.purpose if decision.agreement else "removal_order_enforcement")
+        d = determine(person_facts, as_of, annotations=notes.get(pid, []),
+                      favourable_only=FAVOURABLE_ONLY.get(purpose, ()))
+        el = eligibility(d, purpose)
         if el.eligible:
             eligible[pid] = d
         else:
             excluded[el.exclusion or "no_final_order"] += 1
+    # Precision first: a person whose records may continue under another person id (a shared
+    # A-number, a link held for review) is not listed until a person resolves the identity.
+    for pid in unresolved_identities(store, registry, decision.determination_scope, sorted(eligible)):
+        del eligible[pid]
+        excluded["needs_review"] += 1
     return eligible, excluded, len(facts)
 
 

@@ -1,0 +1,191 @@
+"""Status-changing annotations on records (two-person rule).
+
+A privacy officer requests an annotation on one record (a death report that is erroneous, a
+record that belongs to someone else, a victim of identity theft), with a reason code from
+``registry/reason_codes.yaml`` and the evidence (required). It is in force only once two
+approvers have approved it, each different from the requester and from each other; one
+rejection stops it. The record itself is never edited: readers that determine status take
+:func:`effective_annotations` as input (``accord.worklists.facts.annotations_for``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from accord.errors import AccordError
+from accord.governance.disputes import DisputeError, reason_codes, record_of
+from accord.governance.gate import Gate
+from accord.store import Store
+
+APPROVALS_NEEDED = 2
+
+
+class AnnotationError(AccordError):
+    """An annotation operation that cannot be done as asked; the message says why."""
+
+
+def annotation_kinds() -> dict[str, dict[str, Any]]:
+    """Kind -> {title, effect, reasons: {code: meaning}}."""
+    kinds: dict[str, dict[str, Any]] = reason_codes()["annotation_kinds"]
+    return kinds
+
+
+@dataclass
+class Annotation:
+    annotation_id: str
+    source: str
+    record_id: str
+    person_id: str | None
+    kind: str
+    reason_code: str
+    evidence: str
+    note: str | None
+    requested_by: str
+    requested_at: datetime
+    approvals: list[tuple[str, datetime]] = field(default_factory=list)
+    rejections: list[tuple[str, datetime, str | None]] = field(default_factory=list)
+
+    @property
+    def record(self) -> tuple[str, str]:
+        return (self.source, self.record_id)
+
+    @property
+    def effective(self) -> bool:
+        approvers = {u for u, _ in self.approvals} - {self.requested_by}
+        return not self.rejections and len(approvers) >= APPROVALS_NEEDED
+
+    @property
+    def state(self) -> str:
+        if self.rejections:
+            return "rejected"
+        if self.effective:
+            return "effective"
+        return f"pending ({len(self.approvals)} of {APPROVALS_NEEDED} approvals)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"annotation_id": self.annotation_id, "source": self.source, "record_id": self.record_id,
+                "person_id": self.person_id, "kind": self.kind, "reason_code": self.reason_code,
+                "evidence": self.evidence, "note": self.note, "requested_by": self.requested_by,
+                "requested_at": self.requested_at.isoformat(), "state": self.state,
+                "effective": self.effective,
+                "approvals": [{"user": u, "at": at.isoformat()} for u, at in self.approvals],
+                "rejections": [{"user": u, "at": at.isoformat(), "reason": why}
+                               for u, at, why in self.rejections]}
+
+
+def _load(store: Store, where: str, params: list[Any]) -> list[Annotation]:
+    rows = store.query(
+        "SELECT annotation_id, source, record_id, person_id, kind, reason_code, evidence, note, "
+        f"requested_by, requested_at FROM annotations WHERE {where} ORDER BY requested_at, annotation_id",
+        params)
+    out = [Annotation(*r) for r in rows]
+    if out:
+        by_id = {a.annotation_id: a for a in out}
+        for aid, event, user, at, note in store.query(
+                "SELECT annotation_id, event, user_id, recorded_at, note FROM annotation_events "
+                "WHERE list_contains(?, annotation_id) ORDER BY seq", [list(by_id)]):
+            if event == "approved":
+                by_id[aid].approvals.append((user, at))
+            else:
+                by_id[aid].rejections.append((user, at, note))
+    return out
+
+
+def get_annotation(store: Store, annotation_id: str) -> Annotation:
+    found = _load(store, "annotation_id = ?", [annotation_id])
+    if not found:
+        raise AnnotationError(f"no annotation {annotation_id!r}")
+    return found[0]
+
+
+def annotations_of(store: Store, *, person_id: str | None = None,
+                   records: list[tuple[str, str]] | None = None) -> list[Annotation]:
+    """Annotations (in force or not) on a person's records or on the given records."""
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if person_id is not None:
+        where.append("(person_id = ? OR (source, record_id) IN "
+                     "(SELECT (source, record_id) FROM entity_members WHERE entity_id = ?))")
+        params += [person_id, person_id]
+    if records is not None:
+        where.append("list_contains(?, source || chr(31) || record_id)")
+        params.append([f"{s}\x1f{r}" for s, r in records])
+    return _load(store, " AND ".join(where), params)
+
+
+def effective_annotations(store: Store, records: list[tuple[str, str]] | None = None) -> list[Annotation]:
+    """The annotations in force (two distinct approvers, neither the requester, no rejection),
+    on every record or on the given ``(source, record_id)`` records."""
+    return [a for a in annotations_of(store, records=records) if a.effective]
+
+
+def request_annotation(gate: Gate, user_id: str, *, source: str, record_id: str, kind: str, reason_code: str,
+                       evidence: str, note: str | None = None) -> Annotation:
+    """Request an annotation on one record; it takes effect only with two other approvers."""
+    store = gate.store
+    person: str | None = None
+    missing: str | None = None
+    try:
+        _, person, _ = record_of(store, source, record_id)
+    except DisputeError as e:
+        missing = str(e)
+    with gate.act(user_id, "annotation.request", persons=(person,) if person else (),
+                  details={"source": source, "record_id": record_id, "kind": kind,
+                           "reason_code": reason_code}) as act:
+        act.records = [(source, record_id)]
+        if missing:
+            raise AnnotationError(missing)
+        kinds = annotation_kinds()
+        if kind not in kinds:
+            raise AnnotationError(f"unknown annotation kind {kind!r} (known: {', '.join(kinds)})")
+        reasons = kinds[kind]["reasons"]
+        if reason_code not in reasons:
+            raise AnnotationError(f"{kind}: unknown reason code {reason_code!r} "
+                                  f"(known: {', '.join(reasons)})")
+        if not evidence or not evidence.strip():
+            raise AnnotationError(f"{kind}: give the evidence the annotation rests on")
+        with store.transaction():
+            annotation_id = f"N-{int(store.scalar('SELECT nextval(?)', ['casework_seq'])):06d}"
+            store.con.execute("INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              [annotation_id, source, record_id, person, kind, reason_code, evidence.strip(),
+                               note, user_id, datetime.now(UTC)])
+        act.details["annotation"] = annotation_id
+        act.outcome = f"annotation {annotation_id} requested ({kind}); needs {APPROVALS_NEEDED} approvals"
+    return get_annotation(store, annotation_id)
+
+
+def _decide(gate: Gate, user_id: str, annotation_id: str, event: str, note: str | None) -> Annotation:
+    store = gate.store
+    a = get_annotation(store, annotation_id)
+    with gate.act(user_id, "annotation.approve", persons=(a.person_id,) if a.person_id else (),
+                  details={"annotation": annotation_id, "decision": event}) as act:
+        act.records = [a.record]
+        if a.rejections:
+            raise AnnotationError(f"annotation {annotation_id} was rejected by {a.rejections[0][0]}")
+        if a.effective:
+            raise AnnotationError(f"annotation {annotation_id} is already in force")
+        if user_id == a.requested_by:
+            raise AnnotationError(f"{user_id} requested annotation {annotation_id} and cannot also decide it "
+                                  "(two-person rule)")
+        if user_id in {u for u, _ in a.approvals}:
+            raise AnnotationError(f"{user_id} already approved annotation {annotation_id}; a second approver "
+                                  "must be someone else")
+        if event == "rejected" and not (note and note.strip()):
+            raise AnnotationError("a rejection needs its reason")
+        with store.transaction():
+            store.con.execute("INSERT INTO annotation_events VALUES (nextval('casework_seq'), ?, ?, ?, ?, ?)",
+                              [annotation_id, event, user_id, datetime.now(UTC), note])
+        a = get_annotation(store, annotation_id)
+        act.outcome = f"annotation {annotation_id} {event}: {a.state}"
+    return a
+
+
+def approve_annotation(gate: Gate, user_id: str, annotation_id: str, *,
+                       note: str | None = None) -> Annotation:
+    return _decide(gate, user_id, annotation_id, "approved", note)
+
+
+def reject_annotation(gate: Gate, user_id: str, annotation_id: str, *, reason: str) -> Annotation:
+    return _decide(gate, user_id, annotation_id, "rejected", reason)

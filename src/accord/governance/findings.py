@@ -1,0 +1,312 @@
+"""Adverse-action findings on match results: 5 U.S.C. 552a(p).
+
+No adverse action on a match result until (1) the information is independently verified,
+(2) the person got notice of the findings and a chance to contest them, and (3) the notice
+period of the matching agreement (30 days by default) has run out. A finding records each
+step as an event; :func:`mark_actionable` refuses unless every step is on record, in order:
+
+* opened (``finding.open``) by a user of a recipient party, under the agreement in force, on
+  records of the person from the agreement's sources;
+* verified (``finding.verify``) by a *different* user, with the method and the evidence;
+* notice recorded (``finding.notice``): the day it was sent and how; only after verification;
+* the period runs from the (latest) notice: action is possible from ``sent_on + notice_days + 1``
+  (the day after the period's last day);
+* a contest (``finding.contest``, filed by a caseworker or a privacy officer for the person)
+  blocks action while open; upheld, it closes the finding; rejected, the period runs on;
+* the agreement must still be in force when the finding is marked actionable.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from accord.errors import AccordError
+from accord.governance.agreements import Agreement, get_agreement
+from accord.governance.disputes import DisputeError, record_of
+from accord.governance.gate import Activity, Gate
+from accord.governance.users import get_actor
+from accord.store import Store
+
+
+class FindingError(AccordError):
+    """A finding step that cannot be taken; the message says which requirement is missing."""
+
+
+@dataclass
+class Finding:
+    finding_id: str
+    person_id: str
+    agreement_id: str
+    purpose: str
+    records: list[tuple[str, str]]
+    basis: str
+    opened_by: str
+    opened_on: date
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def of(self, *kinds: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["event"] in kinds]
+
+
+@dataclass
+class FindingState:
+    finding: Finding
+    state: str                      # pending | ready | actionable | suspended | contested | closed
+    needs: list[str]
+    verified_by: list[str]
+    notice_on: date | None
+    actionable_from: date | None
+    contests: list[dict[str, Any]]
+
+    @property
+    def open_contests(self) -> list[int]:
+        return [c["contest_id"] for c in self.contests if c["decision"] is None]
+
+    def to_dict(self) -> dict[str, Any]:
+        f = self.finding
+        return {"finding_id": f.finding_id, "person_id": f.person_id, "agreement": f.agreement_id,
+                "purpose": f.purpose, "records": [list(r) for r in f.records], "basis": f.basis,
+                "opened_by": f.opened_by, "opened_on": f.opened_on.isoformat(), "state": self.state,
+                "needs": self.needs, "verified_by": self.verified_by,
+                "notice_on": self.notice_on.isoformat() if self.notice_on else None,
+                "actionable_from": self.actionable_from.isoformat() if self.actionable_from else None,
+                "contests": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in c.items()}
+                             for c in self.contests]}
+
+
+_EVENT_COLS = ("seq", "finding_id", "event", "user_id", "on_date", "method", "text", "contest_seq")
+
+
+def _load(store: Store, where: str, params: list[Any]) -> list[Finding]:
+    rows = store.query("SELECT finding_id, person_id, agreement_id, purpose, records, basis, opened_by, "
+                       f"opened_on FROM findings WHERE {where} ORDER BY opened_at, finding_id", params)
+    out = [Finding(r[0], r[1], r[2], r[3], [(s, i) for s, i in json.loads(r[4])], *r[5:]) for r in rows]
+    if out:
+        by_id = {f.finding_id: f for f in out}
+        for e in store.query(f"SELECT {', '.join(_EVENT_COLS)} FROM finding_events "
+                             "WHERE list_contains(?, finding_id) ORDER BY seq", [list(by_id)]):
+            by_id[e[1]].events.append(dict(zip(_EVENT_COLS, e, strict=True)))
+    return out
+
+
+def get_finding(store: Store, finding_id: str) -> Finding:
+    found = _load(store, "finding_id = ?", [finding_id])
+    if not found:
+        raise FindingError(f"no finding {finding_id!r}")
+    return found[0]
+
+
+def findings_of(store: Store, person_id: str) -> list[Finding]:
+    return _load(store, "person_id = ?", [person_id])
+
+
+def _state(f: Finding, agreement: Agreement | None, today: date) -> FindingState:
+    decisions = {e["contest_seq"]: e for e in f.of("contest_upheld", "contest_rejected")}
+    contests = [{"contest_id": c["seq"], "received_on": c["on_date"], "by": c["user_id"],
+                 "contest": c["text"], "decision": (decisions[c["seq"]]["event"].removeprefix("contest_")
+                              if c["seq"] in decisions else None)}
+                for c in f.of("contested")]
+    verified_by = [e["user_id"] for e in f.of("verified") if e["user_id"] != f.opened_by]
+    notices = f.of("notice_sent")
+    notice_on = notices[-1]["on_date"] if notices else None
+    days = agreement.notice_days if agreement else 30
+    actionable_from = notice_on + timedelta(days=days + 1) if notice_on else None
+
+    def result(state: str, needs: list[str]) -> FindingState:
+        return FindingState(f, state, needs, verified_by, notice_on, actionable_from, contests)
+
+    if any(c["decision"] == "upheld" for c in contests):
+        return result("closed", [])
+    needs = []
+    if not verified_by:
+        needs.append(f"independent verification by someone other than {f.opened_by} (552a(p)(1)(A))")
+    if notice_on is None:
+        needs.append("notice of the findings to the person, with the chance to contest (552a(p)(1)(B))")
+    elif actionable_from is not None and today < actionable_from:
+        needs.append(f"the {days}-day notice period from {notice_on} to run out: "
+                     f"no action before {actionable_from} (552a(p)(1)(C))")
+    open_contests = [c["contest_id"] for c in contests if c["decision"] is None]
+    if open_contests:
+        needs.append("a decision on the person's open contest " + ", ".join(f"#{c}" for c in open_contests))
+    if agreement is None:
+        needs.append(f"agreement {f.agreement_id} is not on record")
+    elif not agreement.in_force(today):
+        needs.append(f"agreement {agreement.id} is {agreement.state(today)} "
+                     f"({agreement.start} to {agreement.ends_on}); it authorises nothing today")
+    marked = bool(f.of("actionable"))
+    return result("contested" if open_contests else "suspended" if marked and needs else
+                  "actionable" if marked else "pending" if needs else "ready", needs)
+
+
+def finding_state(store: Store, finding_id: str, today: date) -> FindingState:
+    """Where a finding stands on ``today`` and what is still needed before any adverse action."""
+    f = get_finding(store, finding_id)
+    return _state(f, get_agreement(store, f.agreement_id), today)
+
+
+def _event(store: Store, finding_id: str, event: str, user_id: str, on: date, method: str | None = None,
+           text: str | None = None, contest_seq: int | None = None) -> int:
+    seq = int(store.scalar("SELECT nextval('casework_seq')"))
+    store.con.execute("INSERT INTO finding_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      [seq, finding_id, event, user_id, on, datetime.now(UTC), method, text, contest_seq])
+    return seq
+
+
+def _required(**values: str | None) -> None:
+    for name, v in values.items():
+        if not v or not v.strip():
+            raise FindingError(f"give the {name.replace('_', ' ')}")
+
+
+def _recipient(gate: Gate, user_id: str, agreement: Agreement | None) -> None:
+    actor = get_actor(gate.store, user_id)
+    parties = {p.name for p in agreement.recipients()} if agreement else set()
+    if actor is None or actor.organisation not in parties:
+        raise FindingError(f"{user_id} is not with a recipient party of agreement "
+                           f"{agreement.id if agreement else '?'} ({', '.join(sorted(parties))})")
+
+
+def open_finding(gate: Gate, user_id: str, person_id: str, *, agreement: str, records: list[tuple[str, str]],
+                 basis: str, today: date | None = None) -> FindingState:
+    """Open a finding on a match result: the person's records it rests on and what it says."""
+    today = today or gate.today
+    store = gate.store
+    a = get_agreement(store, agreement)
+    with gate.act(user_id, "finding.open", purpose=a.purpose if a else None, agreement=agreement,
+                  persons=(person_id,), details={"records": [list(r) for r in records]}) as act:
+        act.records = list(records)
+        if a is None:  # the gate refuses first; kept for type narrowing
+            raise FindingError(f"no agreement {agreement!r} is on record")
+        _required(basis=basis)
+        if not records:
+            raise FindingError("name the records of the match result the finding rests on")
+        for source, record_id in records:
+            try:
+                system, linked, _ = record_of(store, source, record_id)
+            except DisputeError as e:
+                raise FindingError(str(e)) from None
+            if linked != person_id:
+                raise FindingError(f"record {source}/{record_id} is not a record of person {person_id}")
+            if system not in a.sources:
+                raise FindingError(f"record {source}/{record_id} is from {system}, not a source of "
+                                   f"agreement {a.id}")
+        with store.transaction():
+            finding_id = f"F-{int(store.scalar('SELECT nextval(?)', ['casework_seq'])):06d}"
+            store.con.execute("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              [finding_id, person_id, a.id, a.purpose, json.dumps(sorted(map(list, records))),
+                               basis.strip(), user_id, today, datetime.now(UTC)])
+        act.details["finding"] = finding_id
+        act.outcome = f"finding {finding_id} opened; unverified"
+    return finding_state(store, finding_id, today)
+
+
+def _step(gate: Gate, user_id: str, finding_id: str, action: str,
+          step: str) -> tuple[Finding, AbstractContextManager[Activity]]:
+    f = get_finding(gate.store, finding_id)
+    return f, gate.act(user_id, action, purpose=f.purpose, agreement=f.agreement_id, persons=(f.person_id,),
+                       details={"finding": finding_id, "step": step})
+
+
+def _not_closed(s: FindingState) -> None:
+    if s.state == "closed":
+        raise FindingError(f"finding {s.finding.finding_id} is closed: the person's contest was upheld")
+
+
+def verify_finding(gate: Gate, user_id: str, finding_id: str, *, method: str, evidence: str,
+                   today: date | None = None) -> FindingState:
+    """Independent verification (552a(p)(1)(A)): never by the user who opened the finding."""
+    today = today or gate.today
+    f, act_cm = _step(gate, user_id, finding_id, "finding.verify", "verify")
+    with act_cm as act:
+        _not_closed(finding_state(gate.store, finding_id, today))
+        if user_id == f.opened_by:
+            raise FindingError(f"{user_id} opened finding {finding_id}; verification must be independent "
+                               "(by another user)")
+        _required(verification_method=method, evidence=evidence)
+        with gate.store.transaction():
+            _event(gate.store, finding_id, "verified", user_id, today, method.strip(), evidence.strip())
+        act.outcome = f"finding {finding_id} independently verified"
+    return finding_state(gate.store, finding_id, today)
+
+
+def record_notice(gate: Gate, user_id: str, finding_id: str, *, sent_on: date, method: str,
+                  today: date | None = None) -> FindingState:
+    """The notice of the findings sent to the person (552a(p)(1)(B)); only after verification."""
+    today = today or gate.today
+    f, act_cm = _step(gate, user_id, finding_id, "finding.notice", "notice")
+    with act_cm as act:
+        s = finding_state(gate.store, finding_id, today)
+        _not_closed(s)
+        _recipient(gate, user_id, get_agreement(gate.store, f.agreement_id))
+        _required(notice_method=method)
+        if not s.verified_by:
+            raise FindingError(f"finding {finding_id} is not independently verified; "
+                               "notice follows verification")
+        verified_on = max(e["on_date"] for e in f.of("verified") if e["user_id"] != f.opened_by)
+        if not verified_on <= sent_on <= today:
+            raise FindingError(f"notice date {sent_on} must fall between the verification ({verified_on}) "
+                               f"and today ({today})")
+        with gate.store.transaction():
+            _event(gate.store, finding_id, "notice_sent", user_id, sent_on, method.strip())
+        act.outcome = f"notice sent {sent_on} by {method.strip()}"
+    return finding_state(gate.store, finding_id, today)
+
+
+def contest_finding(gate: Gate, user_id: str, finding_id: str, *, contest: str,
+                    received_on: date | None = None, today: date | None = None) -> FindingState:
+    """The person's contest of the findings, filed for them; it blocks action while open."""
+    today = today or gate.today
+    received_on = received_on or today
+    _, act_cm = _step(gate, user_id, finding_id, "finding.contest", "contest")
+    with act_cm as act:
+        _not_closed(finding_state(gate.store, finding_id, today))
+        _required(contest=contest)
+        if received_on > today:
+            raise FindingError(f"a contest cannot be received in the future ({received_on})")
+        with gate.store.transaction():
+            seq = _event(gate.store, finding_id, "contested", user_id, received_on, None, contest.strip())
+        act.details["contest"] = seq
+        act.outcome = f"contest #{seq} filed; the finding cannot be acted on until it is decided"
+    return finding_state(gate.store, finding_id, today)
+
+
+def decide_contest(gate: Gate, user_id: str, finding_id: str, contest_id: int, *, upheld: bool, reasons: str,
+                   today: date | None = None) -> FindingState:
+    """Upheld closes the finding; rejected lets the notice period run on."""
+    today = today or gate.today
+    f, act_cm = _step(gate, user_id, finding_id, "finding.decide", "decide contest")
+    with act_cm as act:
+        act.details.update(contest=contest_id, upheld=upheld)
+        s = finding_state(gate.store, finding_id, today)
+        if contest_id not in s.open_contests:
+            raise FindingError(f"finding {finding_id} has no open contest #{contest_id}")
+        _recipient(gate, user_id, get_agreement(gate.store, f.agreement_id))
+        _required(reasons=reasons)
+        event = "contest_upheld" if upheld else "contest_rejected"
+        with gate.store.transaction():
+            _event(gate.store, finding_id, event, user_id, today, None, reasons.strip(), contest_id)
+        act.outcome = f"contest #{contest_id} {'upheld: finding closed' if upheld else 'rejected'}"
+    return finding_state(gate.store, finding_id, today)
+
+
+def mark_actionable(gate: Gate, user_id: str, finding_id: str, *, today: date | None = None) -> FindingState:
+    """Record that adverse action may now be taken; refused unless every requirement is met."""
+    today = today or gate.today
+    f, act_cm = _step(gate, user_id, finding_id, "finding.decide", "mark actionable")
+    with act_cm as act:
+        s = finding_state(gate.store, finding_id, today)
+        _not_closed(s)
+        if s.state == "actionable":
+            raise FindingError(f"finding {finding_id} is already actionable")
+        if s.needs:
+            raise FindingError(f"finding {finding_id} may not be acted on yet: " + "; ".join(s.needs))
+        _recipient(gate, user_id, get_agreement(gate.store, f.agreement_id))
+        with gate.store.transaction():
+            _event(gate.store, finding_id, "actionable", user_id, today)
+        act.outcome = f"finding {finding_id} actionable (verified by {', '.join(s.verified_by)}; " \
+                      f"notice {s.notice_on}; period ended {s.actionable_from})"
+    return finding_state(gate.store, finding_id, today)

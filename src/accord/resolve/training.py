@@ -1,0 +1,159 @@
+"""Training the Fellegi-Sunter model on the store: u from random pairs, m by EM.
+
+u is what a level's share is among pairs of records of different people; random record pairs
+are (almost all) such pairs. For a comparison whose strongest level is plain agreement on one
+column present on most records (names, date of birth, sex), that share has a closed form —
+the chance that two random records carrying the column agree on it,
+``sum(n_v * (n_v - 1)) / (M * (M - 1))`` over value counts ``n_v`` of the ``M`` records that
+carry it — which is what sampling converges to, computed exactly from one GROUP BY. The other
+levels are shared out as ``u_sample_pairs`` random pairs show. A sample of 300k pairs then
+gives the estimates a sample of several million gave before (docs/resolve.md).
+
+Identifiers carried by few records (A-number, passport, ITIN, SSN) keep the sampled estimate:
+two random records almost never both carry one, and their closed form would mostly count
+records of one person (a person's records share the identifier) — a match rate, not u.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from accord.resolve.comparisons import COMPARISONS, comparisons_for_keys
+from accord.resolve.model import FSModel, estimate_u, non_match_u, train_em
+from accord.resolve.settings import Settings
+from accord.resolve.working import compare, patterns
+from accord.sql.backend import DuckDBBackend
+from accord.sql_text import ident
+
+
+def agreement_sql(column: str, features: str) -> str:
+    """The chance that two random records carrying ``column`` agree on it."""
+    c = ident(column)
+    return (f"SELECT sum(n * (n - 1)) / greatest(sum(n) * (sum(n) - 1), 1) FROM "
+            f"(SELECT CAST(count(*) AS DOUBLE) AS n FROM {features} WHERE {c} IS NOT NULL "
+            f"GROUP BY {c})")
+
+
+def dob_swapped_sql(features: str) -> str:
+    """The chance that two random records with dates of birth have day and month swapped
+    (same year, month of one = day of the other and back; not the same date)."""
+    return (f"WITH v AS (SELECT dob_y AS y, dob_m AS m, dob_d AS d, CAST(count(*) AS DOUBLE) AS n "
+            f"FROM {features} WHERE dob IS NOT NULL GROUP BY ALL) "
+            f"SELECT coalesce(sum(a.n * b.n), 0) / greatest((SELECT sum(n) * (sum(n) - 1) FROM v), 1) "
+            f"FROM v a JOIN v b ON a.y = b.y AND a.m = b.d AND a.d = b.m AND a.m <> a.d")
+
+
+# (comparison, level label) -> SQL for that level's u from value counts: levels defined by
+# agreement on columns most records carry, where sampling would converge to this value.
+KNOWN_LEVELS: dict[tuple[str, str], Callable[[str], str]] = {
+    ("given_name", "exact"): lambda f: agreement_sql("given_std", f),
+    ("family_name", "exact"): lambda f: agreement_sql("family_std", f),
+    ("dob", "exact"): lambda f: agreement_sql("dob", f),
+    ("dob", "day and month swapped"): dob_swapped_sql,
+    ("sex", "same"): lambda f: agreement_sql("sex", f),
+}
+
+
+def sample_pairs_sql(records: int, n_pairs: int, seed: int) -> str:
+    """``n_pairs`` random record pairs (deterministic for a seed; self-pairs dropped)."""
+    return f"""
+        SELECT least(a, b) AS rid_l, greatest(a, b) AS rid_r, -1 AS rule, CAST(0 AS BIGINT) AS rules
+        FROM (SELECT CAST(hash(i, 'l', {int(seed)}) % {int(records)} AS BIGINT) AS a,
+                     CAST(hash(i, 'r', {int(seed)}) % {int(records)} AS BIGINT) AS b
+              FROM range({int(n_pairs)}) t(i))
+        WHERE a <> b"""
+
+
+def with_known(u: dict[str, list[float]], known: dict[str, dict[int, float]],
+               floor: float = 1e-6) -> dict[str, list[float]]:
+    """Set the known levels' u and share what is left among each comparison's other levels
+    in their sampled proportions."""
+    out = {k: list(v) for k, v in u.items()}
+    for name, levels in known.items():
+        old = out[name]
+        fixed = {g: min(max(v, floor), 1 - floor) for g, v in levels.items()}
+        free = [g for g in range(len(old)) if g not in fixed]
+        total = sum(old[g] for g in free)
+        left = max(1.0 - sum(fixed.values()), floor)
+        new = list(old)
+        for g in free:
+            new[g] = max((old[g] / total if total > 0 else 1 / len(free)) * left, floor)
+        for g, v in fixed.items():
+            new[g] = v
+        norm = sum(new)
+        out[name] = [x / norm for x in new]
+    return out
+
+
+def sample_patterns(db: DuckDBBackend, settings: Settings, records: int,
+                    features: str) -> tuple[np.ndarray, np.ndarray]:
+    """Gamma patterns (with counts) of ``u_sample_pairs`` random record pairs."""
+    ms = settings.model
+    db.create_table("u_pairs", sample_pairs_sql(records, ms.u_sample_pairs, ms.u_seed), temp=True)
+    compare(db, "u_pairs", "u_gammas", features)
+    pats, counts, _ = patterns(db, "u_gammas")
+    db.run("DROP TABLE IF EXISTS u_pairs")
+    db.run("DROP TABLE IF EXISTS u_gammas")
+    return pats, counts
+
+
+def known_levels(db: DuckDBBackend, features: str) -> dict[str, dict[int, float]]:
+    """u of the ``KNOWN_LEVELS``, by comparison and gamma."""
+    by_name = {c.name: c for c in COMPARISONS}
+    out: dict[str, dict[int, float]] = {}
+    for (name, label), sql in KNOWN_LEVELS.items():
+        c = by_name[name]
+        gamma = next(g for g in range(len(c.levels)) if c.label(g) == label)
+        out.setdefault(name, {})[gamma] = float(db.scalar(sql(features)) or 0.0)
+    return out
+
+
+def estimate_u_in_store(db: DuckDBBackend, settings: Settings, records: int,
+                        features: str) -> dict[str, list[float]]:
+    pats, counts = sample_patterns(db, settings, records, features)
+    return with_known(estimate_u(pats, counts), known_levels(db, features))
+
+
+def sessions(pats: np.ndarray, counts: np.ndarray, masks: np.ndarray,
+             n_rules: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Patterns per blocking rule: every pair a rule finds (bit set in its mask), not only
+    the pairs credited to it — a pair found first by the SSN rule still teaches the name rules."""
+    p, c, r = [], [], []
+    for i in range(n_rules):
+        sel = (masks >> i) & 1 == 1
+        if sel.any():
+            p.append(pats[sel])
+            c.append(counts[sel])
+            r.append(np.full(int(sel.sum()), i, dtype=np.int64))
+    if not p:
+        width = len(COMPARISONS)
+        return (np.zeros((0, width), dtype=np.int64), np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=np.int64))
+    return np.vstack(p), np.concatenate(c), np.concatenate(r)
+
+
+def train(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
+          features: str) -> FSModel:
+    u_pats, u_counts = sample_patterns(db, settings, records, features)
+    known = known_levels(db, features)
+    u = with_known(estimate_u(u_pats, u_counts), known)
+    rules = settings.blocking.rules
+    pats, counts, rule_of = sessions(*patterns(db, gammas, by_rules=True), len(rules))
+    # A rule with different right-hand keys (a swap rule) also decides name order.
+    blocked_on = {i: comparisons_for_keys(r.keys) | comparisons_for_keys(r.right)
+                  | ({"name_order"} if r.against else set())
+                  for i, r in enumerate(rules)}
+    def fit(u: dict[str, list[float]]) -> FSModel:
+        return train_em(pats, counts, u, settings.model.em_max_iterations,
+                        settings.model.em_tolerance, rules=rule_of, blocked_on=blocked_on,
+                        total_pairs=records * (records - 1) // 2)
+
+    model = fit(u)
+    if REFINE_U:
+        model = fit(with_known(non_match_u(u_pats, u_counts, model), known))
+    return model
+
+
+REFINE_U = True
