@@ -60,10 +60,8 @@ def facts_by_person(rows: list[dict[str, Any]]) -> dict[str, list[Fact]]:
 
 def annotations_for(store: Store, persons: list[str]) -> dict[str, list[Annotation]]:
     """Effective two-person-approved annotations on the persons' records."""
-    try:
-        from accord.governance.annotations import effective_annotations
-    except ImportError:  # pragma: no cover - the annotations module ships with governance
-        return {}
+    from accord.governance.annotations import effective_annotations
+
     members = {(s, r): e for s, r, e in store.query(
         "SELECT source, record_id, entity_id FROM entity_members WHERE list_contains(?, entity_id)",
         [persons])}
