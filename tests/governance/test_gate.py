@@ -46,6 +46,10 @@ def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
         "person_id": "E1",
         "person": "E1",
         "query": "x",
+        "dob": "1980-01-01", "dispute_id": "D1", "source": "ssa", "record_id": "1", "field": "dob",
+        "claimed_value": "1980-01-02", "statement": "s", "reasons": "r", "annotation_id": "N1",
+        "kind": "death_record_erroneous", "reason_code": "x", "evidence": "e", "finding_id": "F1",
+        "records": [("court", "1")], "basis": "b", "action": "acknowledge", "step": "verify",
     }
     (tmp / "m.yaml").write_text(
         "source: s\nsystem: ssa-numident\nformat: csv\nrecord_id: id\nfields:\n  dob: d\n"

@@ -10,7 +10,7 @@ import pytest
 import sqlglot
 
 from accord.resolve.blocking import pairs_sql
-from accord.resolve.comparisons import gammas_sql, pair_frame_sql, similarity_sql
+from accord.resolve.comparisons import gammas_sql, pair_frame_sql
 from accord.resolve.settings import default_settings
 from accord.sql.pipeline import Pipeline, Step, transpile
 
@@ -19,8 +19,7 @@ GOLDEN = Path(__file__).parent / "golden"
 BUILDERS = {
     "pairs": lambda: pairs_sql(default_settings().blocking, "resolve_features"),
     "pair_frame": lambda: pair_frame_sql("pairs", "resolve_features"),
-    "similarity_given": lambda: similarity_sql("frame", "given_std", "jw_given"),
-    "gammas": lambda: gammas_sql("frame", "sim_given", "sim_family"),
+    "gammas": lambda: gammas_sql("frame"),
 }
 
 

@@ -98,10 +98,10 @@ def test_a_protected_application_takes_a_person_off_the_list_without_being_shown
 def test_verification_answers_verified_or_additional_verification_never_not_found(world: World) -> None:
     truth, persons = _truth(world)
     with Store(world.db) as store:   # an LPR as a benefit applicant would present (from their card)
-        rows = store.query("SELECT source, record_id, given_name, family_name, CAST(dob AS VARCHAR), a_number "
-                           "FROM records_current WHERE source = 'uscis' AND benefit_type = 'lpr' "
+        rows = store.query("SELECT source, record_id, given_name, family_name, CAST(dob AS VARCHAR), "
+                           "a_number FROM records_current WHERE source = 'uscis' AND benefit_type = 'lpr' "
                            "AND benefit_status = 'approved' AND dob IS NOT NULL ORDER BY record_id")
-    source, record_id, given, family, dob, a_number = next(
+    _, _, given, family, dob, a_number = next(
         r for r in rows if persons[truth[(r[0], r[1])]]["status"] == "lpr")
     lpr = {"dob": dob}
     ask = {"user": "bea", "purpose": "benefit_eligibility_verification", "agreement": BEN, "today": TODAY,

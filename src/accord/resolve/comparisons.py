@@ -3,7 +3,7 @@
 Levels are ordered, strongest agreement first; -1 means "cannot say" (a value is missing)
 and contributes no evidence. Every level is a SQL condition over the pair frame, in which
 each feature column ``c`` appears as ``c_l`` and ``c_r``. String similarities are computed
-once per distinct value pair (``similarity_sql``), then joined back.
+per pair, only where no stronger level already holds.
 
 Names written in the other order (given <-> family) are compared in the order that agrees,
 and ``name_order`` records that a swap was needed, so the model learns what a swap costs.
@@ -65,10 +65,12 @@ COMPARISONS: tuple[Comparison, ...] = (
     ), tf_column="given_std"),
     Comparison("family_name", _null("family_std"), (
         Level("exact", "family_std_l = family_std_r"),
-        # One token each: a shared token is the exact level, so only compounds are intersected.
+        # Tokens are only intersected for compound names (one token each: a shared token is
+        # the exact level). A given name standing in for the family name (swapped) is one token.
         Level("variant or shared surname", "family_key_l = family_key_r OR "
-              "((len(family_tokens_l) > 1 OR len(family_tokens_r) > 1) AND "
-              "list_has_any(family_tokens_l, family_tokens_r))"),
+              "((contains(family_std_l, ' ') OR contains(family_std_r, ' ')) AND "
+              "list_has_any(string_split(family_std_l, ' '), CASE WHEN swapped THEN "
+              "[family_std_r] ELSE string_split(family_std_r, ' ') END))"),
         Level("similar (JW >= 0.92)", "jw_family >= 0.92"),
         Level("sounds alike", "jw_family >= 0.80 OR family_dm1_l = family_dm1_r"),
         Level("different", "TRUE"),
@@ -122,9 +124,9 @@ COMPARISONS: tuple[Comparison, ...] = (
 
 # Feature columns the pair frame carries from each side.
 PAIR_COLUMNS = (
-    "given_std", "given_key", "given_dm1", "family_std", "family_key", "family_dm1",
-    "family_tokens", "dob", "dob_y", "dob_m", "dob_d", "ssn", "ssn_last4", "a_number",
-    "passport", "itin", "zip5", "street_number", "street_name", "city_std", "state", "sex",
+    "given_std", "given_key", "given_dm1", "family_std", "family_key", "family_dm1", "dob",
+    "dob_y", "dob_m", "dob_d", "ssn", "ssn_last4", "a_number", "passport", "itin", "zip5",
+    "street_number", "street_name", "city_std", "state", "sex",
 )
 # Name columns swapped on the right when the names agree only the other way round.
 _SWAP = {"given_std": "family_std", "given_key": "family_key", "given_dm1": "family_dm1",
@@ -141,9 +143,6 @@ def pair_frame_sql(pairs: str = "pairs", features: str = "features") -> str:
         if c in _SWAP:
             cols.append(f"CASE WHEN {swapped} THEN r.{ident(_SWAP[c])} ELSE r.{ident(c)} END "
                         f"AS {ident(c + '_r')}")
-        elif c == "family_tokens":
-            cols.append(f"CASE WHEN {swapped} THEN [r.given_std] ELSE r.family_tokens END "
-                        f"AS family_tokens_r")
         else:
             cols.append(f"r.{ident(c)} AS {ident(c + '_r')}")
     return (f"SELECT p.rid_l, p.rid_r, p.rule, p.rules, coalesce({swapped}, FALSE) AS swapped, "
@@ -151,29 +150,25 @@ def pair_frame_sql(pairs: str = "pairs", features: str = "features") -> str:
             f"JOIN {features} r ON r.rid = p.rid_r")
 
 
-def similarity_sql(frame: str, column: str, out: str, unless_same: str | None = None) -> str:
-    """Jaro-Winkler once per distinct value pair of ``column`` in the frame; not for pairs
-    whose ``unless_same`` column agrees (a stronger level already holds: no similarity needed)."""
-    skip = f" AND {unless_same}_l IS DISTINCT FROM {unless_same}_r" if unless_same else ""
-    return (f"SELECT a, b, jaro_winkler_similarity(a, b) AS {out} FROM (SELECT DISTINCT "
-            f"{column}_l AS a, {column}_r AS b FROM {frame} WHERE {column}_l IS NOT NULL AND "
-            f"{column}_r IS NOT NULL AND {column}_l <> {column}_r{skip})")
+def _similarity(column: str, key: str) -> str:
+    """Jaro-Winkler of a name pair, only where it decides the level: 1 for the same name;
+    not computed (NULL) where the variant keys agree, a stronger level."""
+    lf, rt = f"f.{column}_l", f"f.{column}_r"
+    return (f"CASE WHEN {lf} = {rt} THEN 1.0 WHEN f.{key}_l = f.{key}_r THEN NULL "
+            f"ELSE jaro_winkler_similarity({lf}, {rt}) END")
 
 
-def gammas_sql(frame: str = "pair_frame", sim_given: str = "sim_given",
-               sim_family: str = "sim_family") -> str:
+def gammas_sql(frame: str = "pair_frame") -> str:
     """One row per pair: rid_l, rid_r, rule, rules, the left names (for term frequencies)
     and gamma_<comparison> for each comparison. Only these narrow columns are kept, so the
-    frame itself can stay a view."""
+    frame itself can stay a view. String similarity is computed per pair, and only where no
+    stronger level holds (cheaper than computing it once per distinct name pair and joining
+    it back, which evaluates the frame again)."""
     gammas = ", ".join(f"{c.gamma_sql()} AS {ident('gamma_' + c.name)}" for c in COMPARISONS)
     return (
         f"SELECT f.rid_l, f.rid_r, f.rule, f.rules, f.given_std_l, f.family_std_l, {gammas} "
-        f"FROM (SELECT f.*, "
-        f"CASE WHEN f.given_std_l = f.given_std_r THEN 1.0 ELSE sg.jw_given END AS jw_given, "
-        f"CASE WHEN f.family_std_l = f.family_std_r THEN 1.0 ELSE sf.jw_family END AS jw_family "
-        f"FROM {frame} f "
-        f"LEFT JOIN {sim_given} sg ON sg.a = f.given_std_l AND sg.b = f.given_std_r "
-        f"LEFT JOIN {sim_family} sf ON sf.a = f.family_std_l AND sf.b = f.family_std_r) f"
+        f"FROM (SELECT f.*, {_similarity('given_std', 'given_key')} AS jw_given, "
+        f"{_similarity('family_std', 'family_key')} AS jw_family FROM {frame} f) f"
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from accord import charts
 from accord.errors import AccordError
-from accord.resolve.comparisons import COMPARISONS, gammas_sql, pair_frame_sql, similarity_sql
+from accord.resolve.comparisons import COMPARISONS, gammas_sql, pair_frame_sql
 from accord.resolve.model import FSModel
 from accord.sql.backend import DuckDBBackend
 from accord.store import Store
@@ -76,11 +76,8 @@ def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
            "CAST(0 AS BIGINT) AS rules",
            [ra, rb])
     db.run(f"CREATE OR REPLACE TEMP TABLE _xf AS {pair_frame_sql('_xp', 'resolve_features')}")
-    db.run(f"CREATE OR REPLACE TEMP TABLE _xg AS {similarity_sql('_xf', 'given_std', 'jw_given')}")
-    db.run(f"CREATE OR REPLACE TEMP TABLE _xs AS "
-           f"{similarity_sql('_xf', 'family_std', 'jw_family')}")
     cols = ", ".join(f"gamma_{c.name}" for c in COMPARISONS)
-    row = db.rows(f"SELECT {cols}, given_std_l, family_std_l FROM ({gammas_sql('_xf', '_xg', '_xs')})")[0]
+    row = db.rows(f"SELECT {cols}, given_std_l, family_std_l FROM ({gammas_sql('_xf')})")[0]
     tf = {"given_std": _tf(db, "given_std", row[-2]), "family_std": _tf(db, "family_std", row[-1])}
     out = PairExplanation(a, b, model.prior_weight)
     for c, gamma in zip(COMPARISONS, row[: len(COMPARISONS)], strict=False):
@@ -91,7 +88,7 @@ def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
 
             bf = math.log2(model.m[c.name][gamma] / max(tf[c.tf_column] or 0.0, 1e-5))
         out.contributions.append(Contribution(c.name, c.label(gamma), int(gamma), bf))
-    for t in ("_xp", "_xf", "_xg", "_xs"):
+    for t in ("_xp", "_xf"):
         db.run(f"DROP TABLE IF EXISTS {t}")
     return out
 

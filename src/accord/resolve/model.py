@@ -95,13 +95,16 @@ def estimate_u(patterns: np.ndarray, counts: np.ndarray) -> dict[str, list[float
     return {c.name: level_shares(counts, patterns[:, i], c) for i, c in enumerate(COMPARISONS)}
 
 
-def non_match_u(patterns: np.ndarray, counts: np.ndarray, model: FSModel) -> dict[str, list[float]]:
-    """u again from the same random pairs, each weighted by its chance of being a
-    non-match under ``model``: the few sampled pairs that are one person (they agree on
-    identifier, name and birth date) no longer count as chance agreement."""
+def non_match_u(patterns: np.ndarray, counts: np.ndarray, model: FSModel,
+                comparisons: set[str]) -> dict[str, list[float]]:
+    """u of ``comparisons`` again from the same random pairs, each weighted by its chance of
+    being a non-match under ``model`` (the other comparisons keep the model's u): the few
+    sampled pairs that are one person no longer count as chance agreement."""
     use = [True] * len(COMPARISONS)
     w = counts * (1.0 - _posterior(patterns, model.m, model.u, model.prior, use))
-    return estimate_u(patterns, w)
+    again = estimate_u(patterns, w)
+    return {c.name: again[c.name] if c.name in comparisons else list(model.u[c.name])
+            for c in COMPARISONS}
 
 
 def _start_m(c: Comparison) -> list[float]:

@@ -151,9 +151,11 @@ def train(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
                         total_pairs=records * (records - 1) // 2)
 
     model = fit(u)
-    if REFINE_U:
-        model = fit(with_known(non_match_u(u_pats, u_counts, model), known))
-    return model
+    # Two records agreeing on an identifier are almost always one person: the random pairs
+    # that do are taken out of those identifiers' u, and m is fitted again.
+    return fit(with_known(non_match_u(u_pats, u_counts, model, PERSONAL), known))
 
 
-REFINE_U = True
+# Comparisons of identifiers issued to one person (a household shares an address and a
+# family name, so those keep their random-pair u).
+PERSONAL = {"ssn", "a_number", "passport", "itin"}

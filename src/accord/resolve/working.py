@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from accord.resolve.comparisons import gammas_sql, pair_frame_sql, similarity_sql
+from accord.resolve.comparisons import gammas_sql, pair_frame_sql
 from accord.resolve.model import gamma_columns, tf_sql
 from accord.resolve.settings import Resources, Settings
 from accord.sql.backend import DuckDBBackend
@@ -90,22 +90,14 @@ def compare(db: DuckDBBackend, pairs: str, out: str, features: str = VIEW) -> No
     """``out``: one narrow row per pair of ``pairs`` — rid_l, rid_r, rule, rules, a gamma per
     comparison (TINYINT) and the term frequencies of the left names (tf_given, tf_family;
     tables from ``tf_tables``). The frame with both sides' features is a view streamed into
-    it, never held; Jaro-Winkler runs once per distinct name pair that needs it."""
+    it, never held."""
     db.run(f"CREATE OR REPLACE TEMP VIEW {out}_frame AS {pair_frame_sql(pairs, features)}")
-    db.create_table(f"{out}_sim_given",
-                    similarity_sql(f"{out}_frame", "given_std", "jw_given", "given_key"), temp=True)
-    db.create_table(f"{out}_sim_family",
-                    similarity_sql(f"{out}_frame", "family_std", "jw_family", "family_key"),
-                    temp=True)
-    g = gammas_sql(f"{out}_frame", f"{out}_sim_given", f"{out}_sim_family")
     db.create_table(out, f"""
         SELECT g.* EXCLUDE (given_std_l, family_std_l), tg.tf AS tf_given, tf.tf AS tf_family
-        FROM ({g}) g
+        FROM ({gammas_sql(f"{out}_frame")}) g
         LEFT JOIN tf_given tg ON tg.value = g.given_std_l
         LEFT JOIN tf_family tf ON tf.value = g.family_std_l""", temp=True)
     db.run(f"DROP VIEW IF EXISTS {out}_frame")
-    for t in ("sim_given", "sim_family"):
-        db.run(f"DROP TABLE IF EXISTS {out}_{t}")
 
 
 def patterns(db: DuckDBBackend, table: str, by_rules: bool = False

@@ -1,0 +1,170 @@
+"""Casework commands: subject access, disputes, annotations, adverse-action findings."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from accord import services
+from accord.cli.common import DbOption, JsonOption, UserOption, app, as_json_out, fail, out, who
+from accord.errors import AccordError
+
+dispute_app = typer.Typer(help="Disputes and corrections (552a(d)).", no_args_is_help=True)
+annotation_app = typer.Typer(help="Status-changing annotations: evidence, reason code, two approvers.",
+                             no_args_is_help=True)
+finding_app = typer.Typer(help="Adverse-action workflow (552a(p)): verify, notice, contest, actionable.",
+                          no_args_is_help=True)
+app.add_typer(dispute_app, name="dispute")
+app.add_typer(annotation_app, name="annotation")
+app.add_typer(finding_app, name="finding")
+
+
+def _show(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        as_json_out(result)
+        return
+    for k, v in result.items():
+        out.print(f"{k}: {v}", highlight=False)
+
+
+@app.command("subject-report")
+def subject_report(
+    person: Annotated[str, typer.Option("--person", help="Person id.")],
+    include_law_enforcement: Annotated[bool, typer.Option(
+        "--include-law-enforcement", help="Also list (b)(7) law-enforcement disclosures.")] = False,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = True,
+) -> None:
+    """Everything held about a person, by source with provenance, and every disclosure (JSON)."""
+    try:
+        as_json_out(services.subject_report(db, person, user=who(user),
+                                            include_law_enforcement=include_law_enforcement))
+    except AccordError as e:
+        fail(e)
+    del as_json
+
+
+@dispute_app.command("file")
+def dispute_file(
+    person: Annotated[str, typer.Option("--person", help="Person id.")],
+    source: Annotated[str, typer.Option("--source", help="Source of the disputed record.")],
+    record_id: Annotated[str, typer.Option("--record", help="Record id.")],
+    field: Annotated[str, typer.Option("--field", help="Disputed field.")],
+    statement: Annotated[str, typer.Option("--statement", help="The person's statement.")],
+    claimed: Annotated[str | None, typer.Option("--claimed", help="The value the person says is right.")]
+    = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """File a dispute against a record's field on the person's behalf."""
+    try:
+        _show(services.file_dispute(db, person, user=who(user), source=source, record_id=record_id,
+                                    field=field, claimed_value=claimed, statement=statement), as_json)
+    except AccordError as e:
+        fail(e)
+
+
+@dispute_app.command("handle")
+def dispute_handle(
+    dispute_id: Annotated[str, typer.Argument(help="Dispute id.")],
+    action: Annotated[str, typer.Option("--action", help="acknowledge | correct | deny | statement")],
+    reasons: Annotated[str | None, typer.Option("--reasons", help="Reasons for a denial.")] = None,
+    statement: Annotated[str | None, typer.Option("--statement", help="Statement of disagreement.")] = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Acknowledge, correct (a new record version; earlier recipients notified), deny, or file a statement."""
+    try:
+        _show(services.handle_dispute(db, dispute_id, user=who(user), action=action, reasons=reasons,
+                                      statement=statement), as_json)
+    except AccordError as e:
+        fail(e)
+
+
+@annotation_app.command("request")
+def annotation_request(
+    source: Annotated[str, typer.Option("--source", help="Source of the record.")],
+    record_id: Annotated[str, typer.Option("--record", help="Record id.")],
+    kind: Annotated[str, typer.Option("--kind", help="e.g. death_record_erroneous.")],
+    reason_code: Annotated[str, typer.Option("--reason-code", help="Reason code.")],
+    evidence: Annotated[str, typer.Option("--evidence", help="The evidence (required).")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Request an annotation; it takes effect only after two other users approve it."""
+    try:
+        _show(services.request_annotation(db, user=who(user), source=source, record_id=record_id, kind=kind,
+                                          reason_code=reason_code, evidence=evidence), as_json)
+    except AccordError as e:
+        fail(e)
+
+
+@annotation_app.command("approve")
+def annotation_approve(
+    annotation_id: Annotated[str, typer.Argument(help="Annotation id.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve an annotation (not the requester; two different approvers make it effective)."""
+    try:
+        _show(services.approve_annotation(db, annotation_id, user=who(user)), as_json)
+    except AccordError as e:
+        fail(e)
+
+
+@finding_app.command("open")
+def finding_open(
+    person: Annotated[str, typer.Option("--person", help="Person id.")],
+    agreement: Annotated[str, typer.Option("--agreement", help="Matching agreement.")],
+    record: Annotated[list[str], typer.Option("--record", help="source:record_id (repeatable).")],
+    basis: Annotated[str, typer.Option("--basis", help="What the match found.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open a finding on a match result (a work-list entry); nothing is actionable yet."""
+    try:
+        records = [tuple(r.split(":", 1)) for r in record]
+        if any(len(r) != 2 for r in records):
+            raise AccordError("--record must be source:record_id")
+        _show(services.open_finding(db, person, user=who(user), agreement=agreement,
+                                    records=[(r[0], r[1]) for r in records], basis=basis), as_json)
+    except AccordError as e:
+        fail(e)
+
+
+@finding_app.command("step")
+def finding_step(
+    finding_id: Annotated[str, typer.Argument(help="Finding id.")],
+    step: Annotated[str, typer.Option("--step", help="verify | notice | contest | decide-contest | "
+                                      "actionable | state")],
+    method: Annotated[str | None, typer.Option("--method", help="How verified / how notice was sent.")]
+    = None,
+    evidence: Annotated[str | None, typer.Option("--evidence", help="Verification evidence.")] = None,
+    sent_on: Annotated[str | None, typer.Option("--sent-on", help="Notice date, YYYY-MM-DD.")] = None,
+    contest: Annotated[str | None, typer.Option("--contest", help="The person's contest.")] = None,
+    contest_id: Annotated[int | None, typer.Option("--contest-id", help="Contest to decide.")] = None,
+    upheld: Annotated[bool, typer.Option("--upheld", help="The contest succeeds.")] = False,
+    reasons: Annotated[str | None, typer.Option("--reasons", help="Reasons for the decision.")] = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One step of the adverse-action workflow; refuses any step out of order."""
+    try:
+        _show(services.finding_step(db, finding_id, user=who(user), step=step, method=method,
+                                    evidence=evidence, contest=contest,
+                                    sent_on=date.fromisoformat(sent_on) if sent_on else None,
+                                    contest_id=contest_id, upheld=upheld, reasons=reasons), as_json)
+    except ValueError as e:
+        fail(AccordError(f"--sent-on: {e}"))
+    except AccordError as e:
+        fail(e)

@@ -1,1 +1,0 @@
-SELECT a, b, jaro_winkler_similarity(a, b) AS jw_given FROM (SELECT DISTINCT given_std_l AS a, given_std_r AS b FROM frame WHERE given_std_l IS NOT NULL AND given_std_r IS NOT NULL AND given_std_l <> given_std_r)
