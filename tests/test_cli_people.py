@@ -4,7 +4,6 @@ the subject report lists the disclosures made through the other commands."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

@@ -61,10 +61,13 @@ def block_sizes_sql(cols: list[str], source: str = "features") -> str:
 
 
 def rule_pairs_sql(rule: BlockingRule, index: int, max_block: int,
-                   source: str = "features") -> str:
-    """Pairs (rid_l < rid_r) for one rule, skipping oversize blocks on either side."""
+                   source: str = "features", oversize: bool = True) -> str:
+    """Pairs (rid_l < rid_r) for one rule, skipping oversize blocks on either side.
+    ``oversize=False``: the analysis found none, so no block sizes are computed."""
     def side(cols: list[str]) -> str:
         keys = ", ".join(ident(c) for c in cols)
+        if not oversize:
+            return f"(SELECT * FROM {source} WHERE {_keys_present(cols)})"
         return (f"(SELECT * FROM {source} WHERE {_keys_present(cols)} AND ({keys}) NOT IN "
                 f"(SELECT ({keys}) FROM ({block_sizes_sql(cols, source)}) WHERE n > {max_block}))")
 
@@ -77,19 +80,19 @@ def rule_pairs_sql(rule: BlockingRule, index: int, max_block: int,
             f"FROM {side(rule.keys)} l JOIN {side(rule.right)} r ON {cond} AND l.rid <> r.rid")
 
 
+def merge_pairs_sql(found: str) -> str:
+    """Each pair once, credited to the first rule that finds it; ``rules`` has bit i set for
+    every rule i that finds it (training sessions use each rule's full set of pairs). A bit
+    mask instead of a list keeps it a single hash group-by."""
+    return ("SELECT rid_l, rid_r, min(rule) AS rule, bit_or(CAST(1 AS BIGINT) << rule) AS rules "
+            f"FROM {found} GROUP BY rid_l, rid_r")
+
+
 def pairs_sql(blocking: Blocking, source: str = "features") -> str:
-    """All rules, OR-ed: each pair once, credited to the first rule that finds it; ``rules``
-    has bit i set for every rule i that finds it (training sessions use each rule's full set
-    of pairs). One aggregate: a bit mask instead of a list keeps it a single hash group-by."""
+    """All rules, OR-ed, as one query (``run_blocking`` runs the same rule by rule)."""
     parts = [rule_pairs_sql(r, i, blocking.max_block_size, source)
              for i, r in enumerate(blocking.rules)]
-    return ("SELECT rid_l, rid_r, min(rule) AS rule, bit_or(CAST(1 AS BIGINT) << rule) AS rules "
-            "FROM (\n" + "\nUNION ALL\n".join(parts) + "\n) GROUP BY rid_l, rid_r")
-
-
-def rule_bits(rules: list[int] | None = None) -> int:
-    """The ``rules`` mask of a pair found by the given rule indexes (or of no rule)."""
-    return sum(1 << r for r in set(rules or []))
+    return merge_pairs_sql("(\n" + "\nUNION ALL\n".join(parts) + "\n)")
 
 
 def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> BlockingReport:
@@ -133,6 +136,16 @@ def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> 
 def run_blocking(db: DuckDBBackend, blocking: Blocking, source: str = "features",
                  output: str = "pairs") -> BlockingReport:
     report = analyse(db, blocking, source)
-    db.create_table(output, pairs_sql(blocking, source), temp=True)
+    # Rule by rule into one narrow table, then merged: one rule's join tables at a time, so
+    # memory stays bounded (and spills) however many rules there are.
+    found = f"{output}_found"
+    db.run(f"CREATE OR REPLACE TEMP TABLE {found} (rid_l BIGINT, rid_r BIGINT, rule INTEGER)")
+    for i, (rule, rr) in enumerate(zip(blocking.rules, report.rules, strict=True)):
+        # The analysis saw every block joined (a swap rule: every joined pair of blocks).
+        oversize = rr.largest_block > blocking.max_block_size
+        sql = rule_pairs_sql(rule, i, blocking.max_block_size, source, oversize=oversize)
+        db.run(f"INSERT INTO {found} {sql}")
+    db.create_table(output, merge_pairs_sql(found), temp=True)
+    db.run(f"DROP TABLE {found}")
     report.pairs = int(db.scalar(f"SELECT count(*) FROM {output}"))
     return report

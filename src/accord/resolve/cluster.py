@@ -81,21 +81,30 @@ def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
     labels = labels.astype(np.int64)
     bad = _components_breaking_guards(labels, ssn, anum, dob_year, max_dob_year_gap)
     rejected: list[tuple[int, int, float]] = []
-    if not bad:
+    if not len(bad):
         return ClusterResult(labels, rejected, 0)
-    edge_label = labels[rid_l]
-    for comp in bad:
-        nodes = np.flatnonzero(labels == comp)
-        sel = np.flatnonzero(edge_label == comp)
-        order = sel[np.argsort(-weight[sel], kind="stable")]
-        groups = _Groups(nodes, ssn[nodes], anum[nodes], dob_year[nodes], max_dob_year_gap)
-        for e in order:
+    # Nodes and links of the offending components, grouped by component (one sort, not a
+    # scan of every label per component); links strongest first, ties in rid order.
+    is_bad = np.zeros(int(labels.max()) + 1, dtype=bool)
+    is_bad[bad] = True
+    nodes = np.flatnonzero(is_bad[labels])
+    nodes = nodes[np.argsort(labels[nodes], kind="stable")]
+    node_bounds = np.flatnonzero(np.diff(labels[nodes])) + 1
+    edges = np.flatnonzero(is_bad[labels[rid_l]])
+    edges = edges[np.lexsort((rid_r[edges], rid_l[edges], -weight[edges], labels[rid_l[edges]]))]
+    edge_bounds = np.flatnonzero(np.diff(labels[rid_l[edges]])) + 1
+    next_label = int(labels.max()) + 1
+    for comp_nodes, comp_edges in zip(np.split(nodes, node_bounds), np.split(edges, edge_bounds),
+                                      strict=True):
+        comp = int(labels[comp_nodes[0]])
+        groups = _Groups(comp_nodes, ssn[comp_nodes], anum[comp_nodes], dob_year[comp_nodes],
+                         max_dob_year_gap)
+        for e in comp_edges:
             a, b = int(rid_l[e]), int(rid_r[e])
             if not groups.try_union(a, b):
                 rejected.append((a, b, float(weight[e])))
-        next_label = int(labels.max()) + 1
         roots: dict[int, int] = {}
-        for node in nodes:
+        for node in comp_nodes:
             root = groups.find(int(node))
             if root not in roots:
                 roots[root] = comp if not roots else next_label
@@ -116,8 +125,8 @@ def _spread(labels: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 
 
 def _components_breaking_guards(labels: np.ndarray, ssn: np.ndarray, anum: np.ndarray,
-                                year: np.ndarray, gap: int) -> list[int]:
+                                year: np.ndarray, gap: int) -> np.ndarray:
     size = int(labels.max()) + 1
     bad = (_spread(labels, ssn, size) > 0) | (_spread(labels, anum, size) > 0) | \
         (_spread(labels, year, size) > gap)
-    return [int(x) for x in np.flatnonzero(bad)]
+    return np.flatnonzero(bad)

@@ -69,8 +69,8 @@ COMPARISONS: tuple[Comparison, ...] = (
         # the exact level). A given name standing in for the family name (swapped) is one token.
         Level("variant or shared surname", "family_key_l = family_key_r OR "
               "((contains(family_std_l, ' ') OR contains(family_std_r, ' ')) AND "
-              "list_has_any(string_split(family_std_l, ' '), CASE WHEN swapped THEN "
-              "[family_std_r] ELSE string_split(family_std_r, ' ') END))"),
+              "len(list_intersect(string_split(family_std_l, ' '), CASE WHEN swapped THEN "
+              "[family_std_r] ELSE string_split(family_std_r, ' ') END)) > 0)"),
         Level("similar (JW >= 0.92)", "jw_family >= 0.92"),
         Level("sounds alike", "jw_family >= 0.80 OR family_dm1_l = family_dm1_r"),
         Level("different", "TRUE"),

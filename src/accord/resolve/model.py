@@ -216,8 +216,8 @@ def fit_prior(patterns: np.ndarray, counts: np.ndarray, m: dict[str, list[float]
     return lam
 
 
-def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "g.tf_given",
-                     tf_family: str = "g.tf_family") -> str:
+def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "tg.tf",
+                     tf_family: str = "tf.tf") -> str:
     """SQL for the match weight of a gammas row (aliased g), TF-adjusted on exact names.
 
     ``tf_given``/``tf_family``: the term frequencies of the pair's names (SQL expressions).

@@ -24,7 +24,15 @@ from accord.resolve.ids import assign_ids
 from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
 from accord.resolve.training import train
-from accord.resolve.working import FEATURES, VIEW, compare, engine_resources, prepare, tf_tables
+from accord.resolve.working import (
+    FEATURES,
+    VIEW,
+    compare,
+    engine_resources,
+    memory_budget,
+    prepare,
+    tf_tables,
+)
 from accord.sql.backend import DuckDBBackend
 from accord.store import Store
 
@@ -78,7 +86,9 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
             step: Step | None = None) -> ResolveSummary:
     settings = settings or default_settings()
     db = DuckDBBackend(store.con)
-    with engine_resources(db, settings.resources):
+    budget = memory_budget(settings.resources, lambda: int(db.scalar(
+        "SELECT count(*) FROM records_current")))
+    with engine_resources(db, budget, settings.resources.threads):
         return _resolve(store, db, settings, user, model_path, model_in, step)
 
 
@@ -91,7 +101,6 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     say("block", 0.2)
     report = blk.run_blocking(db, settings.blocking, VIEW, "pairs")
     say("compare", 0.35)
-    tf_tables(db, VIEW)
     compare(db, "pairs", "gammas", VIEW)
     db.run("DROP TABLE IF EXISTS pairs")
     say("train model", 0.55)
@@ -102,11 +111,14 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     if model_path is not None:
         model.save(model_path)
     say("score", 0.7)
+    tf_tables(db, VIEW)
     # Every compared pair keeps its weight (the match-weight chart reads them); links and
     # entities read the pairs above their thresholds.
-    db.create_table("scored", f"SELECT g.rid_l, g.rid_r, "
-                    f"{match_weight_sql(model, settings.model.tf_min_u)} AS match_weight "
-                    f"FROM gammas g", temp=True)
+    db.create_table("scored", f"""
+        SELECT g.rid_l, g.rid_r, {match_weight_sql(model, settings.model.tf_min_u)} AS match_weight
+        FROM gammas g
+        LEFT JOIN tf_given tg ON tg.value = g.given_std_l
+        LEFT JOIN tf_family tf ON tf.value = g.family_std_l""", temp=True)
     db.run("DROP TABLE IF EXISTS gammas")
     c = settings.clustering
     prob = "1 / (1 + pow(2, -match_weight))"

@@ -55,11 +55,19 @@ class Clustering(_Strict):
     shared_identifier_people: int = 3
 
 
+SIZE = r"\d+(\.\d+)?\s*([KMGT]i?B|B)"
+
+
 class Resources(_Strict):
     """What the engine may use while resolving. Beyond ``memory_limit`` DuckDB spills its
     working tables to its temporary directory (beside the store: ``<store>.tmp``), so a run
-    larger than memory completes instead of failing. None keeps the connection's setting."""
-    memory_limit: str | None = Field(default=None, pattern=r"^\s*\d+(\.\d+)?\s*[KMGT]i?B\s*$")
+    larger than memory completes instead of failing.
+
+    ``memory_limit``: a size ("4GB"), ``auto`` (``memory_per_record`` bytes per current
+    record, at least 256 MiB and at most half the machine's memory) or None (the connection's
+    own setting; DuckDB's default is 80% of the machine)."""
+    memory_limit: str | None = Field(default="auto", pattern=rf"^\s*(auto|{SIZE})\s*$")
+    memory_per_record: int = Field(default=2048, gt=0)
     threads: int | None = Field(default=None, ge=1)
 
 

@@ -11,7 +11,9 @@ pages it can drop and re-read under a memory limit. The identifiers masked are t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+import re
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -35,10 +37,13 @@ def shared_identifiers_sql(people: int, features: str = FEATURES) -> str:
 
 
 def masked_view_sql(features: str = FEATURES, shared: str = SHARED) -> str:
-    masked = ", ".join(
-        f"CASE WHEN {ident(c)} IN (SELECT value FROM {shared} WHERE kind = {lit(c)}) "
-        f"THEN NULL ELSE {ident(c)} END AS {ident(c)}" for c in IDENTIFIERS)
-    return f"SELECT * REPLACE ({masked}) FROM {features}"
+    """``features`` with shared identifiers NULL. Left joins (each value is listed once per
+    kind), not ``IN (subquery)``: the engine can then spill the frame joins built on it."""
+    masked = ", ".join(f"CASE WHEN {ident('m_' + c)}.value IS NULL THEN f.{ident(c)} END AS {ident(c)}"
+                       for c in IDENTIFIERS)
+    joins = " ".join(f"LEFT JOIN (SELECT value FROM {shared} WHERE kind = {lit(c)}) {ident('m_' + c)} "
+                     f"ON {ident('m_' + c)}.value = f.{ident(c)}" for c in IDENTIFIERS)
+    return f"SELECT f.* REPLACE ({masked}) FROM {features} f {joins}"
 
 
 def replace_view(db: DuckDBBackend, name: str, sql: str) -> None:
@@ -63,17 +68,51 @@ def prepare(db: DuckDBBackend, settings: Settings) -> tuple[int, int]:
     return records, int(db.scalar(f"SELECT count(*) FROM {SHARED}"))
 
 
+MIB = 1024 ** 2
+_UNITS = {"B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,
+          "KIB": 2 ** 10, "MIB": 2 ** 20, "GIB": 2 ** 30, "TIB": 2 ** 40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a size such as ``300MB``, ``1.5GiB`` or ``4096B``."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)\s*", text, flags=re.IGNORECASE)
+    if not m:
+        raise ValueError(f"not a size: {text!r}")
+    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
+def machine_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_budget(resources: Resources, records: Callable[[], int]) -> int | None:
+    """The memory limit for a run, in bytes (None: the connection's own); ``records`` counts
+    the current records (asked only for ``auto``)."""
+    if resources.memory_limit is None:
+        return None
+    if resources.memory_limit.strip().lower() != "auto":
+        return parse_size(resources.memory_limit)
+    budget = max(256 * MIB, records() * resources.memory_per_record)
+    total = machine_memory()
+    return min(budget, total // 2) if total else budget
+
+
 @contextlib.contextmanager
-def engine_resources(db: DuckDBBackend, resources: Resources) -> Iterator[None]:
-    """Apply the memory limit and thread count for the run, then restore the connection's."""
-    wanted = {"memory_limit": resources.memory_limit, "threads": resources.threads}
+def engine_resources(db: DuckDBBackend, budget: int | None, threads: int | None) -> Iterator[None]:
+    """Apply the memory limit (bytes) and thread count for the run, then restore the
+    connection's own."""
+    wanted = {"memory_limit": f"{budget // MIB}MiB" if budget else None,
+              "threads": str(threads) if threads else None}
     saved: dict[str, str] = {}
     try:
         for name, value in wanted.items():
             if value is None:
                 continue
             saved[name] = str(db.scalar(f"SELECT current_setting({lit(name)})"))
-            db.run(f"SET {name} = {lit(str(value))}")
+            db.run(f"SET {name} = {lit(value)}")
         yield
     finally:
         for name, value in saved.items():
@@ -87,16 +126,12 @@ def tf_tables(db: DuckDBBackend, features: str = VIEW) -> None:
 
 
 def compare(db: DuckDBBackend, pairs: str, out: str, features: str = VIEW) -> None:
-    """``out``: one narrow row per pair of ``pairs`` — rid_l, rid_r, rule, rules, a gamma per
-    comparison (TINYINT) and the term frequencies of the left names (tf_given, tf_family;
-    tables from ``tf_tables``). The frame with both sides' features is a view streamed into
-    it, never held."""
+    """``out``: one narrow row per pair of ``pairs`` (``gammas_sql``: rid_l, rid_r, rule,
+    rules, the left names for term frequencies, a TINYINT gamma per comparison). The frame
+    with both sides' features is a view streamed into it, never held; under a memory limit
+    the engine partitions its two join tables to disk (an external hash join)."""
     db.run(f"CREATE OR REPLACE TEMP VIEW {out}_frame AS {pair_frame_sql(pairs, features)}")
-    db.create_table(out, f"""
-        SELECT g.* EXCLUDE (given_std_l, family_std_l), tg.tf AS tf_given, tf.tf AS tf_family
-        FROM ({gammas_sql(f"{out}_frame")}) g
-        LEFT JOIN tf_given tg ON tg.value = g.given_std_l
-        LEFT JOIN tf_family tf ON tf.value = g.family_std_l""", temp=True)
+    db.create_table(out, gammas_sql(f"{out}_frame"), temp=True)
     db.run(f"DROP VIEW IF EXISTS {out}_frame")
 
 
@@ -105,7 +140,8 @@ def patterns(db: DuckDBBackend, table: str, by_rules: bool = False
     """Distinct gamma vectors with their counts (and their ``rules`` masks when asked)."""
     cols = ", ".join(gamma_columns())
     extra = "rules, " if by_rules else ""
-    t = db.arrow(f"SELECT {extra}{cols}, count(*) AS n FROM {table} GROUP BY ALL")
+    # Ordered, so that training sums in the same order on every run (same model, same ids).
+    t = db.arrow(f"SELECT {extra}{cols}, count(*) AS n FROM {table} GROUP BY ALL ORDER BY ALL")
     pats = np.column_stack([t.column(c).to_numpy() for c in gamma_columns()]).astype(np.int64)
     masks = (t.column("rules").to_numpy().astype(np.int64) if by_rules
              else np.zeros(len(pats), dtype=np.int64))

@@ -212,6 +212,8 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}fold AS {names.name_fold_sql(T + 'fold_raw')}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}names AS "
                     f"{names.repaired_parts_sql(T + 'parts', T + 'fold')}")
+        n_name_values = int(con.execute(f"SELECT count(*) FROM {T}fold_raw").fetchall()[0][0])
+        _drop(con, "parts", "fold_raw", "fold")  # memory: the final step holds what is left
         families = f"(SELECT DISTINCT family FROM {T}names WHERE family IS NOT NULL)"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}family_forms AS {names.family_forms_sql(families)}")
         n_tokens = _phonetic(con, f"""SELECT DISTINCT token FROM (
@@ -222,11 +224,13 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}given_dim AS {given_dim}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}family_dim AS "
                     f"{names.family_dim_sql(T + 'family_forms', T + 'variants', T + 'phonetic')}")
+        _drop(con, "family_forms", "phonetic", "variants")
         address = addresses.address_lines_sql()
         lines = f"(SELECT DISTINCT {address['street_line']} AS street_line FROM {_BASE})"
         street = addresses.street_parse_sql(f"(SELECT * FROM {lines} WHERE street_line IS NOT NULL)",
                                             T + "street_terms")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}street AS {street}")
+        _drop(con, "street_terms")
         cities = f"(SELECT DISTINCT {address['city_line']} AS city_line FROM {_BASE})"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}city AS SELECT city_line, "
                     f"{addresses.city_sql('city_line')} AS city_std FROM {cities} "
@@ -236,11 +240,16 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}country AS SELECT raw, {names.fold_sql('raw')} "
                     f"AS folded FROM {countries} WHERE raw IS NOT NULL")
         con.execute(f"CREATE OR REPLACE TABLE {ident(FEATURES)} AS {_final_sql()}")
-        counts = _counts(con, n_variants, n_tokens, n_translit)
+        counts = _counts(con, n_name_values, n_variants, n_tokens, n_translit)
     finally:
         _drop_work_tables(con)
     counts["milliseconds"] = round((time.perf_counter() - started) * 1000)
     return counts
+
+
+def _drop(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
+    for t in tables:
+        con.execute(f"DROP TABLE IF EXISTS {T}{t}")
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -251,14 +260,14 @@ def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
             return  # the caller's transaction failed; rolling it back removes them
 
 
-def _counts(con: duckdb.DuckDBPyConnection, n_variants: int, n_tokens: int,
+def _counts(con: duckdb.DuckDBPyConnection, n_name_values: int, n_variants: int, n_tokens: int,
             n_translit: int) -> dict[str, int]:
     def one(sql: str) -> Any:
         return con.execute(sql).fetchall()[0][0]
 
     out = {
         "records": int(one(f"SELECT count(*) FROM {T}base")),
-        "name_values": int(one(f"SELECT count(*) FROM {T}fold_raw")),
+        "name_values": n_name_values,
         "given_names": int(one(f"SELECT count(*) FROM {T}given_dim")),
         "family_names": int(one(f"SELECT count(*) FROM {T}family_dim")),
         "phonetic_tokens": n_tokens,
