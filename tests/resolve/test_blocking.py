@@ -53,3 +53,19 @@ def test_explosive_rules_are_refused_with_a_clear_message(db: DuckDBBackend) -> 
     rules = Blocking(max_comparisons=1, rules=[BlockingRule(name="dob", keys=["dob"])])
     with pytest.raises(BlockingError, match="rule 'dob' alone gives 3"):
         analyse(db, rules)
+
+
+def test_rule_by_rule_gives_the_pairs_of_the_single_query(db: DuckDBBackend) -> None:
+    from accord.resolve.blocking import pairs_sql
+
+    rules = Blocking(max_block_size=2, rules=[
+        BlockingRule(name="ssn", keys=["ssn"]),
+        BlockingRule(name="dob", keys=["dob"]),  # one oversize block: its size guard is kept
+        BlockingRule(name="swap", keys=["given_key", "family_key", "dob"],
+                     against=["family_key", "given_key", "dob"])])
+    run_blocking(db, rules)
+    by_rule = db.rows("SELECT rid_l, rid_r, rule, rules FROM pairs ORDER BY ALL")
+    one_query = db.rows(f"SELECT * FROM ({pairs_sql(rules)}) ORDER BY ALL")
+    assert by_rule == one_query
+    # Bit i of `rules` is set for every rule i that finds the pair.
+    assert (0, 2, 2, 0b100) in by_rule and (0, 3, 0, 0b001) in by_rule

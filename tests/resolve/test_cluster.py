@@ -51,3 +51,13 @@ def test_birth_years_too_far_apart_are_split() -> None:
 def test_no_links_means_singletons() -> None:
     res = _run([], 4)
     assert len(_groups(res.labels)) == 4
+
+
+def test_guarded_split_does_not_depend_on_the_order_links_arrive_in() -> None:
+    # Equal weights everywhere: ties are broken by record, not by arrival order.
+    edges = [(0, 1, 5.0), (1, 2, 5.0), (2, 3, 5.0), (0, 3, 5.0), (4, 5, 5.0)]
+    ssn = ["111223333", None, "444556666", None, "777889999", None]
+    first = _run(edges, 6, ssn=ssn)
+    again = _run(list(reversed(edges)), 6, ssn=ssn)
+    assert _groups(first.labels) == _groups(again.labels)
+    assert sorted(first.rejected_links) == sorted(again.rejected_links)

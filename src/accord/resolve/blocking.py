@@ -10,6 +10,7 @@ Pure SQL builders; ``run_blocking`` executes them through the backend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from accord.errors import AccordError
@@ -95,17 +96,26 @@ def pairs_sql(blocking: Blocking, source: str = "features") -> str:
     return merge_pairs_sql("(\n" + "\nUNION ALL\n".join(parts) + "\n)")
 
 
-def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> BlockingReport:
+# Where a rule reads its features: one table or view for all, or chosen per rule.
+Source = str | Callable[[BlockingRule], str]
+
+
+def _for_rule(source: Source, rule: BlockingRule) -> str:
+    return source(rule) if callable(source) else source
+
+
+def analyse(db: DuckDBBackend, blocking: Blocking, source: Source = "features") -> BlockingReport:
     """Comparisons per rule, the largest blocks, and what the block limit skips."""
     report = BlockingReport()
     cap = blocking.max_block_size
     for rule in blocking.rules:
+        src = _for_rule(source, rule)
         if rule.against is not None:
-            left = block_sizes_sql(rule.keys, source)
+            left = block_sizes_sql(rule.keys, src)
             keys = " AND ".join(f"l.{ident(a)} = r.{ident(b)}"
                                 for a, b in zip(rule.keys, rule.right, strict=True))
             row = db.rows(
-                f"WITH l AS ({left}), r AS ({block_sizes_sql(rule.right, source)}) "
+                f"WITH l AS ({left}), r AS ({block_sizes_sql(rule.right, src)}) "
                 f"SELECT count(*), coalesce(sum(l.n * r.n) FILTER (WHERE l.n <= {cap} AND "
                 f"r.n <= {cap}), 0), coalesce(max(greatest(l.n, r.n)), 0), 0, 0, "
                 f"coalesce(max(greatest(l.n, r.n)) FILTER (WHERE l.n <= {cap} AND r.n <= {cap}), 0), "
@@ -119,7 +129,7 @@ def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> 
                 f"coalesce(max(n), 0), count(*) FILTER (WHERE n > {cap}), "
                 f"coalesce(sum(n) FILTER (WHERE n > {cap}), 0), "
                 f"coalesce(max(n) FILTER (WHERE n <= {cap}), 0) "
-                f"FROM ({block_sizes_sql(rule.keys, source)})")[0]
+                f"FROM ({block_sizes_sql(rule.keys, src)})")[0]
             keyed, blocks, comparisons, largest, skipped, skipped_recs, kept = row
         report.rules.append(RuleReport(rule.name, int(keyed), int(blocks), int(comparisons),
                                        int(skipped), int(skipped_recs), int(largest), int(kept)))
@@ -133,8 +143,10 @@ def analyse(db: DuckDBBackend, blocking: Blocking, source: str = "features") -> 
     return report
 
 
-def run_blocking(db: DuckDBBackend, blocking: Blocking, source: str = "features",
+def run_blocking(db: DuckDBBackend, blocking: Blocking, source: Source = "features",
                  output: str = "pairs") -> BlockingReport:
+    """Pairs of every rule into ``output``. ``source``: the features (a name, or a function
+    naming them per rule)."""
     report = analyse(db, blocking, source)
     # Rule by rule into one narrow table, then merged: one rule's join tables at a time, so
     # memory stays bounded (and spills) however many rules there are.
@@ -143,7 +155,8 @@ def run_blocking(db: DuckDBBackend, blocking: Blocking, source: str = "features"
     for i, (rule, rr) in enumerate(zip(blocking.rules, report.rules, strict=True)):
         # The analysis saw every block joined (a swap rule: every joined pair of blocks).
         oversize = rr.largest_block > blocking.max_block_size
-        sql = rule_pairs_sql(rule, i, blocking.max_block_size, source, oversize=oversize)
+        sql = rule_pairs_sql(rule, i, blocking.max_block_size, _for_rule(source, rule),
+                             oversize=oversize)
         db.run(f"INSERT INTO {found} {sql}")
     db.create_table(output, merge_pairs_sql(found), temp=True)
     db.run(f"DROP TABLE {found}")

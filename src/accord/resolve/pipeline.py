@@ -27,6 +27,7 @@ from accord.resolve.training import train
 from accord.resolve.working import (
     FEATURES,
     VIEW,
+    blocking_source,
     compare,
     engine_resources,
     memory_budget,
@@ -99,7 +100,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     say("standardise", 0.05)
     records, shared = prepare(db, settings)
     say("block", 0.2)
-    report = blk.run_blocking(db, settings.blocking, VIEW, "pairs")
+    report = blk.run_blocking(db, settings.blocking, blocking_source, "pairs")
     say("compare", 0.35)
     compare(db, "pairs", "gammas", VIEW)
     db.run("DROP TABLE IF EXISTS pairs")
@@ -111,7 +112,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     if model_path is not None:
         model.save(model_path)
     say("score", 0.7)
-    tf_tables(db, VIEW)
+    tf_tables(db, FEATURES)  # names: masking does not touch them
     # Every compared pair keeps its weight (the match-weight chart reads them); links and
     # entities read the pairs above their thresholds.
     db.create_table("scored", f"""

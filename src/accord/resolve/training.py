@@ -1,17 +1,17 @@
 """Training the Fellegi-Sunter model on the store: u from random pairs, m by EM.
 
 u is what a level's share is among pairs of records of different people; random record pairs
-are (almost all) such pairs. For a comparison whose strongest level is plain agreement on one
-column present on most records (names, date of birth, sex), that share has a closed form —
-the chance that two random records carrying the column agree on it,
-``sum(n_v * (n_v - 1)) / (M * (M - 1))`` over value counts ``n_v`` of the ``M`` records that
-carry it — which is what sampling converges to, computed exactly from one GROUP BY. The other
-levels are shared out as ``u_sample_pairs`` random pairs show. A sample of 300k pairs then
-gives the estimates a sample of several million gave before (docs/resolve.md).
+are (almost all) such pairs. For levels that are plain agreement on columns most records carry
+(``KNOWN_LEVELS``: exact names and date of birth, day and month swapped, same street address,
+same sex) that share has a closed form — the chance that two random records carrying the
+columns agree, ``sum(n_v * (n_v - 1)) / (M * (M - 1))`` over value counts — which is what
+sampling converges to, computed exactly from one GROUP BY. These are the rare levels a sample
+estimates worst. The other levels are shared out as ``u_sample_pairs`` random pairs show.
 
-Identifiers carried by few records (A-number, passport, ITIN, SSN) keep the sampled estimate:
-two random records almost never both carry one, and their closed form would mostly count
-records of one person (a person's records share the identifier) — a match rate, not u.
+Identifiers (SSN, A-number, passport, ITIN) are not given a closed form: their value counts
+mostly count records of one person (a person's records share the identifier) — a match rate,
+not u. Instead, after a first fit, the sampled pairs are weighted by their chance of being a
+non-match and those identifiers' u estimated again (docs/resolve.md).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 from accord.resolve.comparisons import COMPARISONS, comparisons_for_keys
 from accord.resolve.model import FSModel, estimate_u, non_match_u, train_em
 from accord.resolve.settings import Settings
-from accord.resolve.working import compare, patterns
+from accord.resolve.working import FEATURES, compare, patterns
 from accord.sql.backend import DuckDBBackend
 from accord.sql_text import ident
 
@@ -45,6 +45,19 @@ def dob_swapped_sql(features: str) -> str:
             f"FROM v a JOIN v b ON a.y = b.y AND a.m = b.d AND a.d = b.m AND a.m <> a.d")
 
 
+def same_street_sql(features: str) -> str:
+    """The chance that two random records whose addresses can be compared (ZIP or city on
+    both) share ZIP, house number and street name."""
+    return f"""WITH t AS (SELECT zip5 IS NOT NULL AS z, city_std IS NOT NULL AS c,
+                      CAST(count(*) AS DOUBLE) AS n FROM {features} GROUP BY ALL),
+    present AS (SELECT sum(a.n * (b.n - CASE WHEN a.z = b.z AND a.c = b.c THEN 1 ELSE 0 END)) AS p
+                FROM t a, t b WHERE (a.z AND b.z) OR (a.c AND b.c)),
+    same AS (SELECT sum(n * (n - 1)) AS s FROM (SELECT CAST(count(*) AS DOUBLE) AS n FROM {features}
+             WHERE zip5 IS NOT NULL AND street_number IS NOT NULL AND street_name IS NOT NULL
+             GROUP BY zip5, street_number, street_name))
+    SELECT coalesce(same.s, 0) / greatest(present.p, 1) FROM present, same"""
+
+
 # (comparison, level label) -> SQL for that level's u from value counts: levels defined by
 # agreement on columns most records carry, where sampling would converge to this value.
 KNOWN_LEVELS: dict[tuple[str, str], Callable[[str], str]] = {
@@ -53,6 +66,7 @@ KNOWN_LEVELS: dict[tuple[str, str], Callable[[str], str]] = {
     ("dob", "exact"): lambda f: agreement_sql("dob", f),
     ("dob", "day and month swapped"): dob_swapped_sql,
     ("sex", "same"): lambda f: agreement_sql("sex", f),
+    ("address", "same street address"): same_street_sql,
 }
 
 
@@ -137,7 +151,7 @@ def sessions(pats: np.ndarray, counts: np.ndarray, masks: np.ndarray,
 def train(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
           features: str) -> FSModel:
     u_pats, u_counts = sample_patterns(db, settings, records, features)
-    known = known_levels(db, features)
+    known = known_levels(db, FEATURES)  # names, dates, addresses: masking does not touch them
     u = with_known(estimate_u(u_pats, u_counts), known)
     rules = settings.blocking.rules
     pats, counts, rule_of = sessions(*patterns(db, gammas, by_rules=True), len(rules))

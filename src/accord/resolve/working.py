@@ -19,7 +19,7 @@ import numpy as np
 
 from accord.resolve.comparisons import gammas_sql, pair_frame_sql
 from accord.resolve.model import gamma_columns, tf_sql
-from accord.resolve.settings import Resources, Settings
+from accord.resolve.settings import BlockingRule, Resources, Settings
 from accord.sql.backend import DuckDBBackend
 from accord.sql_text import ident, lit
 
@@ -27,6 +27,12 @@ IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
 FEATURES = "features"
 VIEW = "resolve_features"
 SHARED = "resolve_shared_identifiers"
+
+
+def blocking_source(rule: BlockingRule) -> str:
+    """A rule on an identifier reads the masked view; any other reads ``features`` itself
+    (the same values, without the masking joins)."""
+    return VIEW if set(IDENTIFIERS) & (set(rule.keys) | set(rule.right)) else FEATURES
 
 
 def shared_identifiers_sql(people: int, features: str = FEATURES) -> str:
@@ -117,7 +123,11 @@ def engine_resources(db: DuckDBBackend, budget: int | None, threads: int | None)
     finally:
         for name, value in saved.items():
             with contextlib.suppress(Exception):  # never mask the run's own error
-                db.run(f"SET {name} = {lit(value)}")
+                # The engine's default exactly when it was the default (the setting reads
+                # back rounded, "18.8 GiB"), else the value it read back.
+                db.run(f"RESET {name}")
+                if str(db.scalar(f"SELECT current_setting({lit(name)})")) != value:
+                    db.run(f"SET {name} = {lit(value)}")
 
 
 def tf_tables(db: DuckDBBackend, features: str = VIEW) -> None:

@@ -137,7 +137,7 @@ def _phonetic(con: duckdb.DuckDBPyConnection, tokens_sql: str) -> int:
 
 def _final_sql() -> str:
     raw_ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.raw_identifier_sql().items())
-    lines = ", ".join(f"{sql} AS {c}" for c, sql in addresses.address_lines_sql().items())
+    lines = ", ".join(addresses.address_lines_sql())  # computed once, in the base table
     valid = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.validity_sql().items())
     ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.identifier_sql().items())
     dob = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.dob_sql("__dob_in").items())
@@ -199,7 +199,11 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
     """
     started = time.perf_counter()
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}base AS {_base_sql(con, source_table)}")
+        # The address lines as written (parts, else cut from full_address) are read three
+        # times: worked out once here.
+        address = ", ".join(f"{sql} AS {c}" for c, sql in addresses.address_lines_sql().items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}base AS SELECT *, {address} "
+                    f"FROM ({_base_sql(con, source_table)})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}rid AS {_RID_SQL}")
         n_variants = variants.register(con, f"{T}variants")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}street_terms AS {addresses.terms_values_sql()}")
@@ -225,13 +229,12 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}family_dim AS "
                     f"{names.family_dim_sql(T + 'family_forms', T + 'variants', T + 'phonetic')}")
         _drop(con, "family_forms", "phonetic", "variants")
-        address = addresses.address_lines_sql()
-        lines = f"(SELECT DISTINCT {address['street_line']} AS street_line FROM {_BASE})"
+        lines = f"(SELECT DISTINCT street_line FROM {_BASE})"
         street = addresses.street_parse_sql(f"(SELECT * FROM {lines} WHERE street_line IS NOT NULL)",
                                             T + "street_terms")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}street AS {street}")
         _drop(con, "street_terms")
-        cities = f"(SELECT DISTINCT {address['city_line']} AS city_line FROM {_BASE})"
+        cities = f"(SELECT DISTINCT city_line FROM {_BASE})"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}city AS SELECT city_line, "
                     f"{addresses.city_sql('city_line')} AS city_std FROM {cities} "
                     f"WHERE city_line IS NOT NULL")
