@@ -1,7 +1,7 @@
 """Resolution at scale, out of core: synthesise, ingest and resolve N persons under a memory limit.
 
     .venv/bin/python bench/bench_scale.py --persons 300000 [--seed 1] [--memory-limit 4GB]
-        [--threads N] [--out DIR] [--keep] [--reuse-world]
+        [--threads N] [--settings FILE] [--out DIR] [--keep] [--reuse-world]
 
 About 3.46 records per person: 300,000 persons is about 1M records, 2,900,000 about 10M.
 
@@ -10,9 +10,9 @@ Three phases, each in its own process so that each peak RSS (ru_maxrss) is that 
 - synth: ``accord.synth.generate`` writes the world (extract files, mappings, truth.csv);
 - ingest: ``accord.services.init`` (a store with the sample users), then
   ``accord.services.ingest`` for every extract mapping, as the sample data engineer;
-- resolve: ``accord.services.resolve`` with ``resources.memory_limit`` set to
-  ``--memory-limit`` (default: the settings' own, ``auto``), then ``accord.services.evaluate``
-  against truth.csv (evaluation is timed separately).
+- resolve: ``accord.services.resolve`` with the default settings (or ``--settings FILE``),
+  ``resources.memory_limit`` set to ``--memory-limit`` (default: the settings' own, ``auto``),
+  then ``accord.services.evaluate`` against truth.csv (evaluation is timed separately).
 
 While resolving, a sampler thread records the process's resident memory and the size of the
 engine's spill directory (``<store>.tmp``) every 0.2 s, so the report shows how much was spilled
@@ -120,11 +120,11 @@ def phase_resolve(args: argparse.Namespace) -> dict[str, Any]:
     import yaml
 
     from accord import services
-    from accord.resolve.settings import default_settings
+    from accord.resolve.settings import load_settings
     from accord.services.data import DEMO_ENGINEER
 
     world, db = Path(args.world), Path(args.db)
-    settings = default_settings().model_dump()
+    settings = load_settings(args.settings).model_dump()
     if args.memory_limit:
         settings["resources"]["memory_limit"] = args.memory_limit
     if args.threads:
@@ -178,6 +178,8 @@ def run_phase(name: str, args: argparse.Namespace, world: Path, db: Path) -> dic
         cmd += ["--memory-limit", args.memory_limit]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
+    if args.settings:
+        cmd += ["--settings", str(Path(args.settings).resolve())]
     t = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     lines = proc.stdout.strip().splitlines()
@@ -219,6 +221,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--memory-limit", help="resolve's memory limit, e.g. 4GB (default: settings, auto)")
     ap.add_argument("--threads", type=int, help="engine threads while resolving (default: one per core)")
+    ap.add_argument("--settings", help="resolution settings YAML (default: the built-in settings)")
     ap.add_argument("--out", help="directory for the world and the store (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the store (with --out)")
     ap.add_argument("--reuse-world", action="store_true",

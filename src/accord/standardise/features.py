@@ -135,28 +135,45 @@ def _phonetic(con: duckdb.DuckDBPyConnection, tokens_sql: str) -> int:
     return len(tokens)
 
 
-def _final_sql() -> str:
+def _records_sql() -> str:
+    """Step 1 of 2 of the final table: per record, its identifiers, dates and address lines
+    (projections of the base row: no self-joins), its rid and its standardised name parts."""
     raw_ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.raw_identifier_sql().items())
     lines = ", ".join(addresses.address_lines_sql())  # computed once, in the base table
     valid = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.validity_sql().items())
     ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.identifier_sql().items())
     dob = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.dob_sql("__dob_in").items())
+    return f"""WITH b0 AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country,
+    dob AS __dob_in, sex AS __sex_in, {raw_ids}, {lines} FROM {_BASE}),
+b1 AS (SELECT *, {valid} FROM b0),
+b AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country, street_line, city_line,
+    state_line, zip_line, {ids}, {dob}, {identifiers.sex_sql('__sex_in')} AS sex FROM b1)
+SELECT b.* EXCLUDE (rid), r.rid, n.given, n.middle, n.family, n.suffix, n.given_placeholder,
+    n.middle_placeholder, n.family_placeholder
+FROM b
+JOIN {T}rid r ON r.iid = b.rid
+JOIN {T}names n ON n.rid = b.rid"""
+
+
+def _final_sql() -> str:
+    """Step 2 of 2: the records of step 1 (``{T}rec``) with their per-value parts (names,
+    streets, cities, countries), in table order."""
     place = addresses.city_state_zip_sql()
     flags = ("list_filter(list_concat(b.__id_flags, [b.__dob_flag, "
-             "CASE WHEN n.given_placeholder THEN 'given_placeholder' END, "
-             "CASE WHEN n.middle_placeholder THEN 'middle_placeholder' END, "
-             "CASE WHEN n.family_placeholder THEN 'family_placeholder' END]), lambda x: x IS NOT NULL)")
+             "CASE WHEN b.given_placeholder THEN 'given_placeholder' END, "
+             "CASE WHEN b.middle_placeholder THEN 'middle_placeholder' END, "
+             "CASE WHEN b.family_placeholder THEN 'family_placeholder' END]), lambda x: x IS NOT NULL)")
     values = {
-        "rid": "r.rid", "source": "b.source", "record_id": "b.record_id", "system": "b.system",
-        "given_std": "n.given", "given_tokens": "gd.given_tokens", "given_concat": "gd.given_concat",
+        "rid": "b.rid", "source": "b.source", "record_id": "b.record_id", "system": "b.system",
+        "given_std": "b.given", "given_tokens": "gd.given_tokens", "given_concat": "gd.given_concat",
         "given_initial": "gd.given_initial", "given_key": "gd.given_key", "given_keys": "gd.given_keys",
         "given_dm1": "gd.given_dm1", "given_dm2": "gd.given_dm2",
-        "middle_std": "n.middle", "middle_initial": "left(n.middle, 1)",
+        "middle_std": "b.middle", "middle_initial": "left(b.middle, 1)",
         "family_std": "fd.family_std", "family_full_std": "fd.family_full_std",
         "family_concat": "fd.family_concat", "family_tokens": "fd.family_tokens",
         "family_key": "fd.family_key", "family_keys": "fd.family_keys",
         "family_dm1": "fd.family_dm1", "family_dm2": "fd.family_dm2",
-        "name_suffix_std": "n.suffix",
+        "name_suffix_std": "b.suffix",
         "street_number": "st.street_number", "street_name": "st.street_name",
         "street_core": "st.street_core", "street_unit": "st.street_unit",
         "city_std": "ct.city_std", "state": place["state"], "zip5": place["zip5"],
@@ -167,26 +184,17 @@ def _final_sql() -> str:
               "a_number", "passport", "phone10", "email"):
         values[c] = f"b.{c}"
     select = ",\n  ".join(f"CAST({values[c]} AS {t}) AS {ident(c)}" for c, t, _ in FEATURE_COLUMNS)
-    # One pass over the base rows: identifiers and address lines are projections of it (no
-    # self-joins); names come from their per-record table, everything else from per-value tables.
-    return f"""WITH b0 AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country,
-    dob AS __dob_in, sex AS __sex_in, {raw_ids}, {lines} FROM {_BASE}),
-b1 AS (SELECT *, {valid} FROM b0),
-b AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country, street_line, city_line,
-    state_line, zip_line, {ids}, {dob}, {identifiers.sex_sql('__sex_in')} AS sex FROM b1)
-SELECT {select}
-FROM b
-JOIN {T}rid r ON r.iid = b.rid
-JOIN {T}names n ON n.rid = b.rid
-LEFT JOIN {T}given_dim gd ON gd.given_std = n.given
-LEFT JOIN {T}family_dim fd ON fd.family = n.family
+    return f"""SELECT {select}
+FROM {T}rec b
+LEFT JOIN {T}given_dim gd ON gd.given_std = b.given
+LEFT JOIN {T}family_dim fd ON fd.family = b.family
 LEFT JOIN {T}street st ON st.street_line = b.street_line
 LEFT JOIN {T}city ct ON ct.city_line = b.city_line
 LEFT JOIN {T}country cb ON cb.raw = b.country_of_birth
 LEFT JOIN {T}country cc ON cc.raw = b.citizenship_country"""
 
 
-_TEMP = ("base", "rid", "parts", "fold_raw", "fold", "names", "family_forms", "phonetic", "given_dim",
+_TEMP = ("base", "rid", "rec", "parts", "fold_raw", "fold", "names", "family_forms", "phonetic", "given_dim",
          "family_dim", "street", "city", "country", "translit", "street_terms", "variants")
 
 
@@ -242,8 +250,13 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
                      f"SELECT citizenship_country FROM {T}base)")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}country AS SELECT raw, {names.fold_sql('raw')} "
                     f"AS folded FROM {countries} WHERE raw IS NOT NULL")
+        # Two steps, so that no statement holds the per-record joins and the per-value joins
+        # and the table being written at once: under a memory limit each can spill.
+        n_records = int(con.execute(f"SELECT count(*) FROM {T}base").fetchall()[0][0])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}rec AS {_records_sql()}")
+        _drop(con, "base", "rid", "names")
         con.execute(f"CREATE OR REPLACE TABLE {ident(FEATURES)} AS {_final_sql()}")
-        counts = _counts(con, n_name_values, n_variants, n_tokens, n_translit)
+        counts = _counts(con, n_records, n_name_values, n_variants, n_tokens, n_translit)
     finally:
         _drop_work_tables(con)
     counts["milliseconds"] = round((time.perf_counter() - started) * 1000)
@@ -263,13 +276,13 @@ def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
             return  # the caller's transaction failed; rolling it back removes them
 
 
-def _counts(con: duckdb.DuckDBPyConnection, n_name_values: int, n_variants: int, n_tokens: int,
-            n_translit: int) -> dict[str, int]:
+def _counts(con: duckdb.DuckDBPyConnection, n_records: int, n_name_values: int, n_variants: int,
+            n_tokens: int, n_translit: int) -> dict[str, int]:
     def one(sql: str) -> Any:
         return con.execute(sql).fetchall()[0][0]
 
     out = {
-        "records": int(one(f"SELECT count(*) FROM {T}base")),
+        "records": n_records,
         "name_values": n_name_values,
         "given_names": int(one(f"SELECT count(*) FROM {T}given_dim")),
         "family_names": int(one(f"SELECT count(*) FROM {T}family_dim")),
