@@ -212,3 +212,20 @@ def disclosures(
     table(["event", "at (UTC)", "person", "nature", "purpose", "agreement", "recipient"],
           [[r["audit_seq"], r["disclosed_at"][:19], r["person_id"], r["nature"], r["purpose"],
             r["agreement"] or "", r["recipient"]] for r in rows])
+
+
+@app.command()
+def serve(
+    db: DbOption = Path("accord.duckdb"),
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+) -> None:
+    """HTTP API over the same services and gate as the CLI (bearer tokens: accord users token)."""
+    import uvicorn
+
+    from accord.api.app import create_app
+
+    if not db.exists():
+        fail(AccordError(f"{db}: no such store (create one with `accord init --db {db}`)"))
+    out.print(f"Accord API on http://{host}:{port}/docs (store {db})", highlight=False)
+    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
