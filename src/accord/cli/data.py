@@ -264,7 +264,12 @@ def _show_governed_reads(result: services.DemoResult) -> None:
               f"(accord audit events --db {result.db} --user olive)", highlight=False)
     setup = result.setup
     if setup is not None:
-        out.print(f"sample users: {', '.join(setup.users)} (act as one with --user or ACCORD_USER)",
-                  highlight=False)
+        out.rule("try it")
+        out.print(f"API: accord serve --db {result.db}  ->  http://127.0.0.1:8000/docs", highlight=False)
+        table(["user", "API token (shown once; the store keeps only its hash)"],
+              [[u, setup.tokens.get(u, "")] for u in setup.users])
+        out.print("CLI: act as a user with --user ID or ACCORD_USER=ID, e.g. "
+                  f"ACCORD_USER=casey accord worklist --db {result.db} --agreement "
+                  f"{sc.get('worklist', {}).get('agreement', 'CMA-ENF-<year>')}", highlight=False)
 
 
