@@ -8,6 +8,7 @@ missing tables.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,10 @@ import duckdb
 from accord.errors import StoreError
 
 STORE_FORMAT = 1
+
+# Several threads (the API's) may open the same store; its schema is applied once per process.
+_MIGRATE_LOCK = threading.Lock()
+_MIGRATED: set[str] = set()
 
 _META_DDL = [
     "CREATE TABLE IF NOT EXISTS accord_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
@@ -42,6 +47,9 @@ class Store:
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store (run `accord ingest` or `accord demo` first)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            with _MIGRATE_LOCK:
+                _MIGRATED.discard(str(self.path.resolve()))   # a new file at a known path
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as e:
@@ -53,7 +61,11 @@ class Store:
         # Bulk inserts may write in parallel; nothing relies on physical row order.
         self.con.execute("SET preserve_insertion_order = false")
         if not read_only:
-            self._migrate()
+            with _MIGRATE_LOCK:
+                key = str(self.path.resolve())
+                if key not in _MIGRATED:     # schema DDL once per process and store
+                    self._migrate()
+                    _MIGRATED.add(key)
         self._check_format()
 
     def _migrate(self) -> None:

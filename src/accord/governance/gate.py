@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +28,10 @@ from accord.governance.policy import Decision, Request, decide
 from accord.governance.registry import Registry, registry
 from accord.governance.users import Actor, get_actor
 from accord.store import Store
+
+# One writer at a time appends to the audit chain within a process (the API serves requests
+# on several threads); across processes the store itself admits one writer.
+_CHAIN_LOCK = threading.RLock()
 
 RETENTION_YEARS = 5  # 552a(c)(2): five years or the life of the record, whichever is longer
 
@@ -86,8 +91,12 @@ class Gate:
     def today(self) -> date:
         return self._today or datetime.now(UTC).date()
 
+    def record(self, **kw: Any) -> int:
+        """Append one event (audit.Event fields) in its own transaction; returns its seq."""
+        return self._event(**kw)
+
     def _event(self, **kw: Any) -> int:
-        with self.store.transaction():
+        with _CHAIN_LOCK, self.store.transaction():
             return audit.append(self.store, audit.Event(origin=self.origin, **kw))
 
     def authorize(self, user_id: str, action: str, *, purpose: str | None = None,
@@ -169,7 +178,7 @@ class Gate:
             raise PolicyDenied(request.action, decision.reasons, seq)
         value = reader(decision)
         persons, records = value.touched()
-        with self.store.transaction():
+        with _CHAIN_LOCK, self.store.transaction():
             statements = self._statements(persons)
             seq = audit.append(self.store, audit.Event(
                 **common, origin=self.origin, decision="allow", reasons=decision.reasons,

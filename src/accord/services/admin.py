@@ -130,11 +130,9 @@ def audit_verify(db: Path, *, user: str, anchor: Path | None = None,
     with governed(db, origin=origin) as gate:
         gate.authorize(user, "audit.verify")
         result = audit_log.verify(gate.store, head)
-        with gate.store.transaction():
-            audit_log.append(gate.store, audit_log.Event(
-                user_id=user, action="audit.verify", origin=origin,
-                outcome="intact" if result.ok else f"broken at event {result.first_bad}",
-                details=result.to_dict()))
+        gate.record(user_id=user, action="audit.verify",
+                    outcome="intact" if result.ok else f"broken at event {result.first_bad}",
+                    details=result.to_dict())
         return result
 
 
