@@ -83,7 +83,9 @@ class Gate:
         self.origin = origin
         self.registry = reg or registry()
         self._today = today
-        if not store.read_only:
+        # Record the registry version once per store: a read on every gate, a write only when new.
+        if not store.read_only and not store.query("SELECT 1 FROM registry_versions WHERE version = ?",
+                                                   [self.registry.version]):
             store.con.execute("INSERT INTO registry_versions VALUES (?, now(), ?) ON CONFLICT DO NOTHING",
                               [self.registry.version, json.dumps(self.registry.as_json())])
 
