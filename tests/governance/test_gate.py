@@ -20,6 +20,7 @@ from worlds import governed_store
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "accord"
 NO_STORE = {"synth", "init", "demo"}  # create worlds or stores; they act on no existing store
+IDENTIFY = {"authenticate"}  # establishes who the user is; reads no person data (tested below)
 
 
 def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
@@ -46,10 +47,24 @@ def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
         "person_id": "E1",
         "person": "E1",
         "query": "x",
-        "dob": "1980-01-01", "dispute_id": "D1", "source": "ssa", "record_id": "1", "field": "dob",
-        "claimed_value": "1980-01-02", "statement": "s", "reasons": "r", "annotation_id": "N1",
-        "kind": "death_record_erroneous", "reason_code": "x", "evidence": "e", "finding_id": "F1",
-        "records": [("court", "1")], "basis": "b", "action": "acknowledge", "step": "verify",
+        "dob": "1980-01-01",
+        "dispute_id": "D1",
+        "source": "ssa",
+        "record_id": "1",
+        "field": "dob",
+        "claimed_value": "1980-01-02",
+        "statement": "s",
+        "reasons": "r",
+        "annotation_id": "N1",
+        "kind": "death_record_erroneous",
+        "reason_code": "x",
+        "evidence": "e",
+        "finding_id": "F1",
+        "records": [("court", "1")],
+        "token": "t",
+        "basis": "b",
+        "action": "acknowledge",
+        "step": "verify",
     }
     (tmp / "m.yaml").write_text(
         "source: s\nsystem: ssa-numident\nformat: csv\nrecord_id: id\nfields:\n  dob: d\n"
@@ -66,7 +81,9 @@ def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
 
 def _service_functions() -> list[str]:
     return sorted(
-        n for n in services.__all__ if inspect.isfunction(getattr(services, n)) and n not in NO_STORE
+        n
+        for n in services.__all__
+        if inspect.isfunction(getattr(services, n)) and n not in NO_STORE | IDENTIFY
     )
 
 
@@ -127,3 +144,12 @@ def test_a_widened_copy_of_an_issued_scope_reads_nothing() -> None:
     widened = dataclasses.replace(issued, withheld_regimes=frozenset())
     with pytest.raises(PermissionError):
         require_issued(widened)
+
+
+def test_authenticate_knows_only_active_users_with_live_tokens(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    setup = services.init(db, samples=True, tokens=True)
+    token = setup.tokens["casey"]
+    assert services.authenticate(db, token) == "casey"
+    assert services.authenticate(db, token + "x") is None
+    assert services.authenticate(db, "") is None

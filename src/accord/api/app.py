@@ -21,6 +21,7 @@ from accord.errors import AccordError, StoreError
 from accord.governance.gate import PolicyDenied
 from accord.governance.users import actor_for_token
 from accord.store import Store
+from accord.web import install_ui
 
 MAX_PAGE = 100
 
@@ -163,4 +164,5 @@ def create_app(db: Path) -> FastAPI:
         """Ingest batches with their reconciliation (data engineer)."""
         return services.batches(db, limit, user=who, origin="api")
 
+    install_ui(app)
     return app

@@ -119,6 +119,46 @@ def person(
 
 
 @app.command()
+def explain(
+    person_id: Annotated[str, typer.Argument(help="Person id.")],
+    purpose: PurposeOption = None,
+    agreement: AgreementOption = None,
+    justification: JustificationOption = None,
+    a: Annotated[str | None, typer.Option("--a", help="First record, SOURCE:RECORD_ID (with --b: the path).")]
+    = None,
+    b: Annotated[str | None, typer.Option("--b", help="Second record, SOURCE:RECORD_ID.")] = None,
+    limit: Annotated[int, typer.Option(help="Links to explain, strongest first (1-50).")] = 20,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Why a person's records are linked: each link's contributions to its match weight, and the
+    path of links between two records."""
+    try:
+        result = services.explain(db, person_id, user=who(user), purpose=purpose or "", agreement=agreement,
+                                  a=a, b=b, limit=limit, justification=justification)
+    except AccordError as e:
+        fail(e)
+    if _print_json_or(result, as_json):
+        return
+    if not result["found"]:
+        out.print(f"{person_id}: not found in this purpose's view", highlight=False)
+        return
+    links = result["path"] if result["path"] is not None else result["links"]
+    if result["path_note"]:
+        out.print(result["path_note"], highlight=False)
+    for link in links:
+        out.rule(f"{':'.join(link['a'])} ~ {':'.join(link['b'])}  weight {link['match_weight']:+.2f}  "
+                 f"p {link['match_probability']:.4f}  ({link['status']})")
+        rows = [["prior", "", f"{link['prior_weight']:+.2f}"]]
+        rows += [[c["comparison"], c["level"], f"{c['log2_bayes_factor']:+.2f}"]
+                 for c in link["contributions"]]
+        table(["comparison", "level", "log2 Bayes factor"], rows)
+    if result["more_links"]:
+        out.print(f"{result['more_links']} weaker links not shown (--limit)", highlight=False)
+
+
+@app.command()
 def search(
     purpose: PurposeOption = None,
     agreement: AgreementOption = None,

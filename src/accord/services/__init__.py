@@ -12,6 +12,7 @@ from accord.services.admin import (
     audit_events,
     audit_head,
     audit_verify,
+    authenticate,
     disclosures,
     init,
     issue_token,
@@ -38,7 +39,7 @@ from accord.services.data import (
     sources,
     synth,
 )
-from accord.services.people import person, search, tax_request, verify, worklist
+from accord.services.people import explain, person, search, tax_request, verify, worklist
 
 __all__ = [
     "DemoResult",
@@ -49,10 +50,12 @@ __all__ = [
     "audit_events",
     "audit_head",
     "audit_verify",
+    "authenticate",
     "batches",
     "demo",
     "disclosures",
     "evaluate",
+    "explain",
     "file_dispute",
     "finding_step",
     "handle_dispute",

@@ -167,3 +167,11 @@ def disclosures(db: Path, *, user: str, person: str | None = None, agreement: st
             f"ORDER BY audit_seq DESC LIMIT ?", [*params, max(1, min(limit, 1000))])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def authenticate(db: Path, token: str) -> str | None:
+    """The active user an API token belongs to, or None. Not a disclosure of person data, so
+    not an audited action; every request the user then makes is decided and audited."""
+    with governed(db, origin="api") as gate:
+        actor = user_store.actor_for_token(gate.store, token)
+    return actor.user_id if actor is not None else None

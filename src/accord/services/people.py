@@ -117,3 +117,25 @@ def worklist(db: Path, *, user: str, agreement: str, limit: int = 50, offset: in
                       lambda d: build(gate.store, gate.registry, d, gate.today, limit, offset, progress),
                       nature="work list entry")
         return g.value.to_dict() | {"audit_event": g.audit_seq}
+
+
+def explain(db: Path, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
+            a: str | None = None, b: str | None = None, limit: int = 20,
+            justification: str | None = None, origin: str = "cli",
+            today: date | None = None) -> dict[str, Any]:
+    """Why a person's records are linked: each link's per-comparison contributions to its
+    match weight and, for two records ``SOURCE:RECORD_ID``, the path of links between them."""
+    from accord.master.explain import Explanation, explain_person, parse_record
+
+    ka = parse_record(a) if a else None
+    kb = parse_record(b) if b else None
+    if (ka is None) != (kb is None):
+        raise AccordError("give both records (a and b) for a path, or neither")
+    with governed(db, origin=origin, today=today) as gate:
+        def reader(d: Decision) -> Explanation:
+            assert d.scope is not None
+            return explain_person(gate.store, gate.registry, d.scope, person_id, ka, kb, limit)
+
+        g = gate.read(user, Request("person.explain", purpose, agreement, justification, (person_id,)),
+                      reader, nature="match explanation")
+        return g.value.to_dict() | {"audit_event": g.audit_seq}
