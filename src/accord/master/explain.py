@@ -15,7 +15,7 @@ from typing import Any
 
 from accord.errors import AccordError
 from accord.governance.registry import Registry
-from accord.governance.scope import Scope, require_issued, scoped_records_sql
+from accord.governance.scope import Scope, person_records, require_issued
 from accord.master.view import NOT_FOUND
 from accord.resolve.explain import RecordKey, explain_pair
 from accord.store import Store
@@ -91,8 +91,8 @@ def explain_person(store: Store, registry: Registry, scope: Scope, person_id: st
     require_issued(scope)
     if not 1 <= limit <= MAX_LINKS:
         raise AccordError(f"limit must be from 1 to {MAX_LINKS} (got {limit})")
-    rows = store.query(f"SELECT source, record_id, system FROM ({scoped_records_sql(registry, scope)}) s "
-                       "WHERE s.person_id = ?", [person_id])
+    rows = [(r["source"], r["record_id"], r["system"])
+            for r in person_records(store, registry, scope, [person_id])]
     if not rows:
         return Explanation(person_id, found=False, message=NOT_FOUND)
     system_of: dict[RecordKey, str] = {(s, r): sy for s, r, sy in rows}

@@ -1,6 +1,6 @@
 """The person view: every record of one person visible in a scope, with provenance.
 
-``person_view`` reads records only through ``scoped_records_sql`` (masking, withholding and
+``person_view`` reads records only through ``person_records`` (masking, withholding and
 sensitivity marks live there) and shows, for one person id:
 
 * the visible records grouped by source, each with its provenance (file, batch, row, when it
@@ -23,10 +23,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from accord.governance.registry import Registry
-from accord.governance.scope import Scope, require_issued, scoped_records_sql
+from accord.governance.scope import Scope, person_records, require_issued
 from accord.master.compare import FOLDED_FIELDS, SINGLE_VALUED, in_conflict, json_value, normalise
 from accord.sources.fields import catalogue
-from accord.sql_text import ident
 from accord.standardise import names
 from accord.store import Store
 
@@ -195,24 +194,25 @@ def person_view(store: Store, registry: Registry, scope: Scope,
 
 
 def _records(store: Store, registry: Registry, scope: Scope, person_id: str) -> list[dict[str, Any]]:
-    folded = ", ".join(f"{names.fold_sql('s.' + ident(f))} AS {ident('__fold_' + f)}" for f in FOLDED_FIELDS)
-    cur = store.con.execute(f"""
-        WITH s AS ({scoped_records_sql(registry, scope, "records_current")})
-        SELECT s.*, b.file_name, b.file_sha256, b.finished_at AS ingested_at, {folded}
-        FROM s LEFT JOIN ingest_batches b USING (batch_id)
-        WHERE s.person_id = ?
-        ORDER BY s.source, s.record_id""", [person_id])
-    cols = [d[0] for d in cur.description]
-    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    rows = person_records(store, registry, scope, [person_id])
+    if not rows:
+        return []
+    batches = {b: (f, h, at) for b, f, h, at in store.query(
+        "SELECT batch_id, file_name, file_sha256, finished_at FROM ingest_batches "
+        "WHERE list_contains(?, batch_id)",
+        [sorted({r["batch_id"] for r in rows})])}
+    values = sorted({r[f] for r in rows for f in FOLDED_FIELDS if isinstance(r[f], str)})
+    folded = dict(store.query(f"SELECT v, {names.fold_sql('v')} FROM (SELECT unnest(?::VARCHAR[]) AS v)",
+                              [values])) if values else {}
     # Letters outside A-Z left by SQL folding (Cyrillic, Greek) are romanised as features do.
-    folds = [c for c in cols if c.startswith("__fold_")]
-    odd = {r[c] for r in rows for c in folds if r[c] and re.search("[^A-Z ]", r[c])}
-    if odd:
-        latin = names.transliterate(odd)
-        for r in rows:
-            for c in cols:
-                if c.startswith("__fold_") and r[c] in latin:
-                    r[c] = latin[r[c]]
+    odd = {f for f in folded.values() if f and re.search("[^A-Z ]", f)}
+    latin = names.transliterate(odd) if odd else {}
+    for r in rows:
+        r["file_name"], r["file_sha256"], r["ingested_at"] = batches.get(r["batch_id"], (None, None, None))
+        for f in FOLDED_FIELDS:
+            fold = folded.get(r[f]) if isinstance(r[f], str) else None
+            r[f"__fold_{f}"] = latin.get(fold, fold) if fold is not None else None
+    rows.sort(key=lambda r: (r["source"], r["record_id"]))
     return rows
 
 
@@ -280,9 +280,7 @@ def _history(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
     if not rows:
         return []
     named = sorted({i for r in rows for i in [r[3], *r[4]]} - {person_id})
-    visible = {person_id} | {p for (p,) in store.query(
-        f"SELECT DISTINCT person_id FROM ({scoped_records_sql(registry, scope, 'records_current')}) s "
-        f"WHERE list_contains(?, s.person_id)", [named or ["<none>"]])}
+    visible = {person_id} | {r["person_id"] for r in person_records(store, registry, scope, named)}
     out = []
     for run_id, at, event, entity, related, reason in rows:
         shown = [i for i in related if i in visible]

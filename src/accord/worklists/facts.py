@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from accord.governance.registry import Registry
-from accord.governance.scope import Scope, require_issued, scoped_records_sql
+from accord.governance.scope import Scope, person_records, require_issued, scoped_records_sql
 from accord.status import Annotation, Fact
 from accord.store import Store
 
@@ -29,6 +29,8 @@ def fact_rows(store: Store, registry: Registry, scope: Scope, persons: list[str]
     """Scoped record rows of the given persons (or of persons having a row matching ``where``),
     each with ``link_confidence``."""
     require_issued(scope)
+    if persons is not None and where is None:
+        return _person_rows(store, registry, scope, persons)
     sql = scoped_records_sql(registry, scope)
     filters = ["r.person_id IS NOT NULL"]
     params: list[Any] = []
@@ -47,6 +49,31 @@ def fact_rows(store: Store, registry: Registry, scope: Scope, persons: list[str]
             WHERE {' AND '.join(filters)} ORDER BY r.person_id, r.source, r.record_id""", params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _person_rows(store: Store, registry: Registry, scope: Scope, persons: list[str]) -> list[dict[str, Any]]:
+    """fact_rows for named persons: only their records and links are read."""
+    rows = person_records(store, registry, scope, persons)
+    if not rows:
+        return []
+    keys = [f"{r['source']}\x1f{r['record_id']}" for r in rows]
+    confidence = {(s, r): float(c) for s, r, c in store.query("""
+        WITH run AS (SELECT max(run_id) AS run_id FROM resolution_runs)
+        SELECT source, record_id, max(match_probability) FROM (
+            SELECT source_l AS source, record_id_l AS record_id, match_probability FROM links
+            WHERE status = 'linked' AND run_id = (SELECT run_id FROM run)
+              AND list_contains(?, source_l || chr(31) || record_id_l)
+            UNION ALL
+            SELECT source_r, record_id_r, match_probability FROM links
+            WHERE status = 'linked' AND run_id = (SELECT run_id FROM run)
+              AND list_contains(?, source_r || chr(31) || record_id_r))
+        GROUP BY ALL""", [keys, keys])}
+    sizes = dict(store.query("SELECT entity_id, count(*) FROM entity_members "
+                             "WHERE list_contains(?, entity_id) GROUP BY ALL", [persons]))
+    for r in rows:
+        c = confidence.get((r["source"], r["record_id"]))
+        r["link_confidence"] = c if c is not None else (1.0 if sizes.get(r["person_id"]) == 1 else 0.0)
+    return rows
 
 
 def facts_by_person(rows: list[dict[str, Any]]) -> dict[str, list[Fact]]:
