@@ -44,6 +44,8 @@ class Store:
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        # Rows a read may reuse within one governed read (set by the gate around a reader).
+        self.memo: dict[Any, Any] | None = None
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store (run `accord ingest` or `accord demo` first)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,10 +58,7 @@ class Store:
             raise StoreError(f"{self.path}: cannot open store: {e}") from None
         except duckdb.Error as e:
             raise StoreError(f"{self.path}: not a readable DuckDB store: {e}") from None
-        self.con.execute("SET enable_progress_bar = false")
-        self.con.execute("SET TimeZone = 'UTC'")
-        # Bulk inserts may write in parallel; nothing relies on physical row order.
-        self.con.execute("SET preserve_insertion_order = false")
+        self._session()
         if not read_only:
             with _MIGRATE_LOCK:
                 key = str(self.path.resolve())
@@ -67,6 +66,21 @@ class Store:
                     self._migrate()
                     _MIGRATED.add(key)
         self._check_format()
+
+    def _session(self) -> None:
+        self.con.execute("SET enable_progress_bar = false")
+        self.con.execute("SET TimeZone = 'UTC'")
+        # Bulk inserts may write in parallel; nothing relies on physical row order.
+        self.con.execute("SET preserve_insertion_order = false")
+
+    def cursor(self) -> Store:
+        """Another connection to this open store, for another thread (DuckDB connections are
+        not shared between threads); closing it leaves this one open."""
+        other = object.__new__(Store)
+        other.path, other.read_only, other.memo = self.path, self.read_only, None
+        other.con = self.con.cursor()
+        other._session()
+        return other
 
     def _migrate(self) -> None:
         with self.transaction():

@@ -224,8 +224,13 @@ def serve(
     import uvicorn
 
     from accord.api.app import create_app
+    from accord.services.context import keep_open, release
 
     if not db.exists():
         fail(AccordError(f"{db}: no such store (create one with `accord init --db {db}`)"))
+    keep_open(db)   # one connection per server thread, not one per request
     out.print(f"Accord API on http://{host}:{port}/docs (store {db})", highlight=False)
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    finally:
+        release(db)

@@ -178,7 +178,11 @@ class Gate:
             seq = self._event(**common, decision="deny", reasons=decision.reasons, outcome="refused",
                               persons=request.persons)
             raise PolicyDenied(request.action, decision.reasons, seq)
-        value = reader(decision)
+        self.store.memo = {}     # the reader's record reads of one person are shared
+        try:
+            value = reader(decision)
+        finally:
+            self.store.memo = None
         persons, records = value.touched()
         with _CHAIN_LOCK, self.store.transaction():
             statements = self._statements(persons)
@@ -230,7 +234,7 @@ class Gate:
         if not records:
             return {}
         rows = self.store.query(
-            "SELECT source, record_id, entity_id FROM entity_members "
-            "WHERE list_contains(?, source || chr(31) || record_id)",
-            [[f"{s}\x1f{r}" for s, r in records]])
+            "SELECT source, record_id, entity_id FROM entity_members SEMI JOIN "
+            "(SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS record_id) k "
+            "USING (source, record_id)", [[s for s, _ in records], [r for _, r in records]])
         return {(s, r): e for s, r, e in rows}

@@ -111,22 +111,31 @@ def person_records(store: Store, registry: Registry, scope: Scope, persons: list
     if not persons or not allowed:
         return []
     fields = list(catalogue())
-    current = ("QUALIFY version = max(version) OVER (PARTITION BY source, record_id)"
-               if table == "records_current" else "")
-    cur = store.con.execute(f"""
-        WITH m AS (SELECT source, record_id, entity_id FROM entity_members WHERE list_contains(?, entity_id))
-        SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number, m.entity_id AS person_id,
-               {', '.join('r.' + ident(f) for f in fields)}
-        FROM (SELECT * FROM records WHERE (source, record_id) IN (SELECT source, record_id FROM m)
-              {current}) r
-        JOIN m USING (source, record_id)
-        WHERE list_contains(?, r.system)
-        ORDER BY person_id, r.source, r.record_id""", [persons, allowed])
-    names = [d[0] for d in cur.description]
+    key = ("person_records", table, tuple(persons))
+    memo = store.memo
+    if memo is not None and key in memo:
+        names, found = memo[key]
+    else:
+        current = ("QUALIFY version = max(version) OVER (PARTITION BY source, record_id)"
+                   if table == "records_current" else "")
+        cur = store.con.execute(f"""
+            WITH m AS (SELECT source, record_id, entity_id FROM entity_members
+                       WHERE list_contains(?, entity_id))
+            SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number,
+                   m.entity_id AS person_id, {', '.join('r.' + ident(f) for f in fields)}
+            FROM (SELECT * FROM records WHERE (source, record_id) IN (SELECT source, record_id FROM m)
+                  {current}) r
+            JOIN m USING (source, record_id)
+            ORDER BY person_id, r.source, r.record_id""", [persons])
+        names, found = [d[0] for d in cur.description], cur.fetchall()
+        if memo is not None:
+            memo[key] = (names, found)
     withheld = scope.withheld_regimes
     out = []
-    for values in cur.fetchall():
+    for values in found:
         row = dict(zip(names, values, strict=True))
+        if row["system"] not in scope.systems:
+            continue
         if scope.persons is not None and row["person_id"] not in scope.persons:
             continue
         regimes = record_regimes(registry, row["system"], row)

@@ -1,8 +1,14 @@
-"""Opening a store behind the gate: what every service operation starts with."""
+"""Opening a store behind the gate: what every service operation starts with.
+
+A command-line operation opens the store, works and closes it. A long-running server calls
+:func:`keep_open` once: its threads then reuse one connection each to the open store instead
+of opening the file for every request.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -11,12 +17,50 @@ from accord.errors import StoreError
 from accord.governance.gate import Gate
 from accord.store import Store
 
+_KEPT: dict[Path, Store] = {}
+_KEPT_LOCK = threading.Lock()
+_THREAD = threading.local()
+
+
+def keep_open(db: Path) -> None:
+    """Keep the store at ``db`` open for this process (a server's lifetime)."""
+    key = Path(db).resolve()
+    with _KEPT_LOCK:
+        if key not in _KEPT:
+            if not key.exists():
+                raise StoreError(f"{db}: no such store (create one with `accord init --db {db}` "
+                                 "or run `accord demo`)")
+            _KEPT[key] = Store(key)
+
+
+def release(db: Path) -> None:
+    """Close a store kept open by :func:`keep_open` (each thread's connection with it)."""
+    with _KEPT_LOCK:
+        root = _KEPT.pop(Path(db).resolve(), None)
+    if root is not None:
+        root.close()
+
+
+def _thread_store(key: Path, root: Store) -> Store:
+    stores: dict[Path, tuple[Store, Store]] = _THREAD.__dict__.setdefault("stores", {})
+    held = stores.get(key)
+    if held is None or held[0] is not root:      # first use here, or the store was reopened
+        held = (root, root.cursor())
+        stores[key] = held
+    return held[1]
+
 
 @contextlib.contextmanager
 def governed(db: Path, *, origin: str = "cli", today: date | None = None,
              create: bool = False) -> Iterator[Gate]:
     """A gate over the store at ``db``. Only ``accord init`` creates a store; everything else
     needs one that exists (so a typo in --db never leaves an empty store behind)."""
+    if _KEPT:
+        key = Path(db).resolve()
+        root = _KEPT.get(key)
+        if root is not None:
+            yield Gate(_thread_store(key, root), origin=origin, today=today)
+            return
     if not create and not Path(db).exists():
         raise StoreError(f"{db}: no such store (create one with `accord init --db {db}` "
                          "or run `accord demo`)")

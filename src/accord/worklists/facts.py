@@ -56,18 +56,18 @@ def _person_rows(store: Store, registry: Registry, scope: Scope, persons: list[s
     rows = person_records(store, registry, scope, persons)
     if not rows:
         return []
-    keys = [f"{r['source']}\x1f{r['record_id']}" for r in rows]
+    sources, ids = [r["source"] for r in rows], [r["record_id"] for r in rows]
     confidence = {(s, r): float(c) for s, r, c in store.query("""
-        WITH run AS (SELECT max(run_id) AS run_id FROM resolution_runs)
+        WITH run AS (SELECT max(run_id) AS run_id FROM resolution_runs),
+             k AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS record_id),
+             l AS (SELECT * FROM links WHERE status = 'linked' AND run_id = (SELECT run_id FROM run))
         SELECT source, record_id, max(match_probability) FROM (
-            SELECT source_l AS source, record_id_l AS record_id, match_probability FROM links
-            WHERE status = 'linked' AND run_id = (SELECT run_id FROM run)
-              AND list_contains(?, source_l || chr(31) || record_id_l)
+            SELECT k.source, k.record_id, l.match_probability FROM l
+            JOIN k ON k.source = l.source_l AND k.record_id = l.record_id_l
             UNION ALL
-            SELECT source_r, record_id_r, match_probability FROM links
-            WHERE status = 'linked' AND run_id = (SELECT run_id FROM run)
-              AND list_contains(?, source_r || chr(31) || record_id_r))
-        GROUP BY ALL""", [keys, keys])}
+            SELECT k.source, k.record_id, l.match_probability FROM l
+            JOIN k ON k.source = l.source_r AND k.record_id = l.record_id_r)
+        GROUP BY ALL""", [sources, ids])}
     sizes = dict(store.query("SELECT entity_id, count(*) FROM entity_members "
                              "WHERE list_contains(?, entity_id) GROUP BY ALL", [persons]))
     for r in rows:
