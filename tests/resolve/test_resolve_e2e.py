@@ -68,7 +68,19 @@ def test_link_status_follows_the_thresholds(world: tuple[Path, Path]) -> None:
             GROUP BY status"""))
     c = default_settings().clustering
     assert rows["linked"][0] >= c.link_probability
-    assert c.review_probability <= rows["review"][0] and rows["review"][1] < c.link_probability
+    assert c.review_probability <= rows["review"][0]
+    # Above the link threshold, only pairs whose given names differ outright with no
+    # identifier agreeing are held for review.
+    from accord.resolve.explain import explain_pair
+
+    with Store(db) as store:
+        held = store.query("""SELECT source_l, record_id_l, source_r, record_id_r FROM links
+                              WHERE status = 'review' AND match_probability >= ? LIMIT 20""",
+                           [c.link_probability])
+        for sl, il, sr, ir in held:
+            levels = {x.comparison: x.level for x in explain_pair(store, (sl, il), (sr, ir)).contributions}
+            assert levels["given_name"] == "different", levels
+            assert all(levels[k] != "exact" for k in ("ssn", "a_number", "passport", "itin")), levels
 
 
 def test_pair_explanation_adds_up_and_entity_path_joins_the_records(

@@ -195,9 +195,39 @@ def train_em(patterns: np.ndarray, counts: np.ndarray, u: dict[str, list[float]]
             m_final[c.name] = [float(x) for x in (ms * ws[:, None]).sum(axis=0) / ws.sum()]
         else:
             m_final[c.name] = start[c.name]
+    m_final = {c.name: monotone_m(m_final[c.name], u[c.name]) if c.name not in UNORDERED else m_final[c.name]
+               for c in comps}
     prior = fit_prior(patterns, counts, m_final, u, total_pairs) if total_pairs else 1e-6
     return FSModel(m=m_final, u=u, prior=prior, iterations=iterations,
                    pairs_trained=int(counts.sum()))
+
+
+# Comparisons whose levels are not ordered by strength (name order: swapped or as written).
+UNORDERED = {"name_order"}
+
+
+def monotone_m(m: list[float], u: list[float]) -> list[float]:
+    """m adjusted so that a stronger level never weighs less than a weaker one (index = gamma,
+    weakest first): adjacent levels whose Bayes factors m/u are out of order are pooled to
+    one factor, sum(m)/sum(u), kept in each level's share of u (pool-adjacent-violators; the
+    total of m is unchanged). EM alone can give a weaker level the larger weight when the
+    only pairs showing a level are of one kind (say, relatives sharing a city but no street),
+    and a match weight must never grow because the evidence got weaker."""
+    pools: list[list[int]] = []          # each: level indices, pooled m, pooled u
+    sums: list[tuple[float, float]] = []
+    for g, (mg, ug) in enumerate(zip(m, u, strict=True)):
+        pools.append([g])
+        sums.append((mg, ug))
+        while len(pools) > 1 and sums[-2][0] / sums[-2][1] > sums[-1][0] / sums[-1][1]:
+            levels = pools.pop()
+            sm, su = sums.pop()
+            pools[-1] += levels
+            sums[-1] = (sums[-1][0] + sm, sums[-1][1] + su)
+    out = list(m)
+    for levels, (sm, su) in zip(pools, sums, strict=True):
+        for g in levels:
+            out[g] = sm / su * u[g]
+    return out
 
 
 def fit_prior(patterns: np.ndarray, counts: np.ndarray, m: dict[str, list[float]],

@@ -20,6 +20,7 @@ import numpy as np
 
 from accord.resolve import blocking as blk
 from accord.resolve.cluster import cluster
+from accord.resolve.comparisons import COMPARISONS
 from accord.resolve.ids import assign_ids
 from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
@@ -71,6 +72,19 @@ def _codes(column: Any) -> np.ndarray:
                       dtype=np.int64)
 
 
+IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
+
+
+def corroborated_sql(settings: Settings) -> str:
+    """SQL (over a gammas row g): may this pair link, beyond its weight? False when the given
+    names differ outright and no identifier agrees exactly (see the clustering setting)."""
+    if not settings.clustering.different_given_name_needs_identifier:
+        return "TRUE"
+    top = {c.name: len(c.levels) - 1 for c in COMPARISONS}
+    agree = " OR ".join(f"g.gamma_{n} = {top[n]}" for n in IDENTIFIERS)
+    return f"NOT (g.gamma_given_name = 0 AND NOT ({agree}))"
+
+
 def _guard_columns(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SSN and A-number codes and birth year by rid (-1 where missing), for the guards."""
     t = db.arrow(f"SELECT rid, ssn, a_number, coalesce(dob_y, -1) AS y FROM {VIEW}")
@@ -116,7 +130,8 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     # Every compared pair keeps its weight (the match-weight chart reads them); links and
     # entities read the pairs above their thresholds.
     db.create_table("scored", f"""
-        SELECT g.rid_l, g.rid_r, {match_weight_sql(model, settings.model.tf_min_u)} AS match_weight
+        SELECT g.rid_l, g.rid_r, {match_weight_sql(model, settings.model.tf_min_u)} AS match_weight,
+               {corroborated_sql(settings)} AS corroborated
         FROM gammas g
         LEFT JOIN tf_given tg ON tg.value = g.given_std_l
         LEFT JOIN tf_family tf ON tf.value = g.family_std_l""", temp=True)
@@ -125,7 +140,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     prob = "1 / (1 + pow(2, -match_weight))"
     say("cluster", 0.8)
     edges = db.arrow(f"SELECT rid_l, rid_r, match_weight FROM scored "
-                     f"WHERE {prob} >= {c.link_probability}")
+                     f"WHERE {prob} >= {c.link_probability} AND corroborated")
     result = cluster(records, edges.column("rid_l").to_numpy(), edges.column("rid_r").to_numpy(),
                      edges.column("match_weight").to_numpy(), *_guard_columns(db, records),
                      c.max_dob_year_gap)
@@ -151,7 +166,8 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
                 INSERT INTO links SELECT {run_id}, fl.source, fl.record_id, fr.source,
                     fr.record_id, s.match_weight, s.match_probability,
                     CASE WHEN x.rid_l IS NOT NULL THEN 'rejected_by_guard'
-                         WHEN s.match_probability >= {c.link_probability} THEN 'linked'
+                         WHEN s.match_probability >= {c.link_probability} AND s.corroborated
+                         THEN 'linked'
                          ELSE 'review' END
                 FROM (SELECT *, {prob} AS match_probability FROM scored
                       WHERE {prob} >= {c.review_probability}) s
