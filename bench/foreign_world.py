@@ -187,9 +187,11 @@ def make_persons(n: int, seed: int) -> list[Person]:
         r = rng.random()
         if r < 0.03 and len(people) < n:  # a twin: same family, dob, address
             t_sex = rng.choice("MF")
-            t_given = (f.first_name_male() if t_sex == "M" else f.first_name_female()).upper()
-            if loc == "ru_RU":
-                t_given = romanise(t_given, CYR_A)
+            t_given = p.given
+            while t_given in (p.given, p.given_b):  # twins are not given one name
+                t_given = (f.first_name_male() if t_sex == "M" else f.first_name_female()).upper()
+                if loc == "ru_RU":
+                    t_given = romanise(t_given, CYR_A)
             people.append(
                 Person(
                     f"F{len(people):07d}",

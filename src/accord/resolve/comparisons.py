@@ -84,8 +84,9 @@ COMPARISONS: tuple[Comparison, ...] = (
         Level("day and month swapped", "dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND "
               "dob_d_l = dob_m_r"),
         Level("one part off by one", "abs(date_diff('day', dob_l, dob_r)) <= 1 OR "
-              "(dob_m_l = dob_m_r AND dob_d_l = dob_d_r AND abs(dob_y_l - dob_y_r) = 1) OR "
-              "(dob_y_l = dob_y_r AND dob_m_l = dob_m_r)"),
+              "(dob_m_l = dob_m_r AND dob_d_l = dob_d_r AND abs(dob_y_l - dob_y_r) = 1)"),
+        # Same year and month, another day: a mistyped day, or two people born weeks apart.
+        Level("same year and month", "dob_y_l = dob_y_r AND dob_m_l = dob_m_r"),
         Level("within a year", "abs(date_diff('day', dob_l, dob_r)) <= 366"),
         Level("different", "TRUE"),
     )),

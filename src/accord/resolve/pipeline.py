@@ -26,6 +26,7 @@ from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
 from accord.resolve.training import train
 from accord.resolve.working import (
+    COMPARE,
     FEATURES,
     VIEW,
     blocking_source,
@@ -36,6 +37,7 @@ from accord.resolve.working import (
     tf_tables,
 )
 from accord.sql.backend import DuckDBBackend
+from accord.sql.resources import release_memory
 from accord.store import Store
 
 Step = Callable[[str, float], None]
@@ -76,13 +78,14 @@ IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
 
 
 def corroborated_sql(settings: Settings) -> str:
-    """SQL (over a gammas row g): may this pair link, beyond its weight? False when the given
-    names differ outright and no identifier agrees exactly (see the clustering setting)."""
+    """SQL (over a gammas row g): may this pair link, beyond its weight? Without an identifier
+    that agrees exactly, not when the given names differ outright or when an SSN (or its last
+    four digits) or an A-number disagrees (see the clustering setting)."""
     if not settings.clustering.different_given_name_needs_identifier:
         return "TRUE"
     top = {c.name: len(c.levels) - 1 for c in COMPARISONS}
     agree = " OR ".join(f"g.gamma_{n} = {top[n]}" for n in IDENTIFIERS)
-    return f"NOT (g.gamma_given_name = 0 AND NOT ({agree}))"
+    return f"(({agree}) OR NOT (g.gamma_given_name = 0 OR g.gamma_ssn = 0 OR g.gamma_a_number = 0))"
 
 
 def _guard_columns(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,19 +113,24 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
 def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
              model_path: Path | None, model_in: Path | None, step: Step | None) -> ResolveSummary:
     started = datetime.now(UTC)
-    say = step or (lambda label, frac: None)
+    tell = step or (lambda label, frac: None)
+
+    def say(label: str, frac: float) -> None:
+        release_memory()  # what the last step freed goes back before the next one starts
+        tell(label, frac)
+
     say("standardise", 0.05)
     records, shared = prepare(db, settings)
     say("block", 0.2)
     report = blk.run_blocking(db, settings.blocking, blocking_source, "pairs")
     say("compare", 0.35)
-    compare(db, "pairs", "gammas", VIEW)
+    compare(db, "pairs", "gammas", COMPARE)
     db.run("DROP TABLE IF EXISTS pairs")
     say("train model", 0.55)
     if model_in is not None:
         model = FSModel.from_json(json.loads(model_in.read_text(encoding="utf-8")))
     else:
-        model = train(db, settings, records, "gammas", VIEW)
+        model = train(db, settings, records, "gammas", COMPARE)
     if model_path is not None:
         model.save(model_path)
     say("score", 0.7)

@@ -49,14 +49,15 @@ class ModelSettings(_Strict):
 
 
 class Clustering(_Strict):
-    link_probability: float = 0.99
+    link_probability: float = 0.998
     review_probability: float = 0.5
     max_dob_year_gap: int = 1
     shared_identifier_people: int = 3
     # Two records whose given names differ outright (not a variant, nickname, initial or
-    # near spelling) link only when an identifier (SSN, A-number, passport, ITIN) agrees
-    # exactly; otherwise the pair goes to review. Family name, date of birth and address
-    # agree for twins and siblings, and the model treats them as independent evidence.
+    # near spelling), or whose SSNs (or SSN and last four) or A-numbers disagree, link only
+    # when an identifier (SSN, A-number, passport, ITIN) agrees exactly; otherwise the pair
+    # goes to review. Family name, date of birth and address agree for twins and siblings,
+    # and the model treats them as independent evidence.
     different_given_name_needs_identifier: bool = True
 
 
