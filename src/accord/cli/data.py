@@ -148,13 +148,16 @@ def resolve(
     charts: Annotated[Path | None, typer.Option("--charts", help="Directory for the model charts "
                                                 "(default: <db>-charts beside the store).")]
     = None,
+    labels: Annotated[Path | None, typer.Option("--labels", help="Truth file (source,record_id,person_id) "
+                                                "for some records: m from its pairs instead of EM.")]
+    = None,
     as_json: JsonOption = False,
 ) -> None:
     """Link and cluster all current records into persons with stable ids."""
     try:
         with progress_bars(not as_json) as p:
             summary = services.resolve(db, user=who(user), settings=settings, model_out=model_out,
-                                       model_in=model_in, charts_dir=charts,
+                                       model_in=model_in, charts_dir=charts, labels=labels,
                                        step=step_callback(p))
     except AccordError as e:
         fail(e)

@@ -36,6 +36,7 @@ class FSModel:
     prior: float  # probability that two random records match
     iterations: int = 0
     pairs_trained: int = 0
+    trained_from: str = "em"   # "em" (no labels) or "labels"
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def bayes_factor_log2(self, comparison: str, gamma: int) -> float:
@@ -58,7 +59,7 @@ class FSModel:
                 "term_frequency": c.tf_column,
             }
         return {"format": MODEL_FORMAT, "kind": "fellegi-sunter", "created": self.created,
-                "prior": self.prior, "em_iterations": self.iterations,
+                "prior": self.prior, "trained_from": self.trained_from, "em_iterations": self.iterations,
                 "pairs_trained": self.pairs_trained, "comparisons": comps}
 
     def save(self, path: Path) -> None:
@@ -71,7 +72,8 @@ class FSModel:
         m = {n: [lv["m"] for lv in c["levels"]] for n, c in data["comparisons"].items()}
         u = {n: [lv["u"] for lv in c["levels"]] for n, c in data["comparisons"].items()}
         return cls(m=m, u=u, prior=data["prior"], iterations=data["em_iterations"],
-                   pairs_trained=data["pairs_trained"], created=data["created"])
+                   pairs_trained=data["pairs_trained"], created=data["created"],
+                   trained_from=data.get("trained_from", "em"))
 
 
 def gamma_columns() -> list[str]:

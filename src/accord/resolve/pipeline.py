@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from accord.errors import AccordError
 from accord.resolve import blocking as blk
 from accord.resolve.cluster import cluster
 from accord.resolve.comparisons import COMPARISONS
 from accord.resolve.ids import assign_ids
 from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
-from accord.resolve.training import train
+from accord.resolve.training import train, train_with_labels
 from accord.resolve.working import (
     COMPARE,
     FEATURES,
@@ -101,17 +102,18 @@ def _guard_columns(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndar
 
 def resolve(store: Store, settings: Settings | None = None, *, user: str = "system",
             model_path: Path | None = None, model_in: Path | None = None,
-            step: Step | None = None) -> ResolveSummary:
+            step: Step | None = None, labels: Path | None = None) -> ResolveSummary:
     settings = settings or default_settings()
     db = DuckDBBackend(store.con)
     budget = memory_budget(settings.resources, lambda: int(db.scalar(
         "SELECT count(*) FROM records_current")))
     with engine_resources(db, budget, settings.resources.threads):
-        return _resolve(store, db, settings, user, model_path, model_in, step)
+        return _resolve(store, db, settings, user, model_path, model_in, step, labels)
 
 
 def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
-             model_path: Path | None, model_in: Path | None, step: Step | None) -> ResolveSummary:
+             model_path: Path | None, model_in: Path | None, step: Step | None,
+             labels: Path | None = None) -> ResolveSummary:
     started = datetime.now(UTC)
     tell = step or (lambda label, frac: None)
 
@@ -127,8 +129,12 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     compare(db, "pairs", "gammas", COMPARE)
     db.run("DROP TABLE IF EXISTS pairs")
     say("train model", 0.55)
+    if model_in is not None and labels is not None:
+        raise AccordError("give a saved model or labels to train from, not both")
     if model_in is not None:
         model = FSModel.from_json(json.loads(model_in.read_text(encoding="utf-8")))
+    elif labels is not None:
+        model = train_with_labels(db, settings, records, "gammas", VIEW, labels)
     else:
         model = train(db, settings, records, "gammas", COMPARE)
     if model_path is not None:

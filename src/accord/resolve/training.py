@@ -17,15 +17,27 @@ non-match and those identifiers' u estimated again (docs/resolve.md).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
+from accord.errors import AccordError
 from accord.resolve.comparisons import COMPARISONS, comparisons_for_keys
-from accord.resolve.model import FSModel, estimate_u, non_match_u, train_em
+from accord.resolve.model import (
+    M_FLOOR,
+    UNORDERED,
+    FSModel,
+    estimate_u,
+    fit_prior,
+    level_shares,
+    monotone_m,
+    non_match_u,
+    train_em,
+)
 from accord.resolve.settings import Settings
 from accord.resolve.working import FEATURES, compare, patterns
 from accord.sql.backend import DuckDBBackend
-from accord.sql_text import ident
+from accord.sql_text import ident, lit
 
 
 def agreement_sql(column: str, features: str) -> str:
@@ -173,3 +185,47 @@ def train(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
 # Comparisons of identifiers issued to one person (a household shares an address and a
 # family name, so those keep their random-pair u).
 PERSONAL = {"ssn", "a_number", "passport", "itin"}
+
+
+MIN_LABELLED_MATCHES = 50
+
+
+def train_with_labels(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
+                      features: str, labels: Path) -> FSModel:
+    """m from labelled pairs instead of EM: among the blocked pairs whose two records are both
+    in ``labels`` (a truth file: source,record_id,person_id), the share of each level among
+    the pairs of one person. u is estimated as for EM (random pairs), the prior fitted the
+    same way, and levels kept in order of strength. Labels cover part of the data as a rule;
+    the model then scores every pair."""
+    if not labels.is_file():
+        raise AccordError(f"{labels}: no such labels file")
+    u_pats, u_counts = sample_patterns(db, settings, records, features)
+    u = with_known(estimate_u(u_pats, u_counts), known_levels(db, FEATURES))
+    try:
+        db.run(f"""CREATE OR REPLACE TEMP TABLE _labels AS
+                   SELECT DISTINCT CAST(source AS VARCHAR) AS source, CAST(record_id AS VARCHAR) AS record_id,
+                          CAST(person_id AS VARCHAR) AS person_id
+                   FROM read_csv({lit(str(labels))}, header = true, all_varchar = true)""")
+    except Exception as e:  # a file without the three columns, or not CSV
+        raise AccordError(f"{labels}: not a labels file with columns source,record_id,person_id "
+                          f"({e})") from None
+    db.run(f"""CREATE OR REPLACE TEMP TABLE _labelled_matches AS
+               SELECT g.* FROM {gammas} g
+               JOIN {features} fl ON fl.rid = g.rid_l JOIN {features} fr ON fr.rid = g.rid_r
+               JOIN _labels a ON a.source = fl.source AND a.record_id = fl.record_id
+               JOIN _labels b ON b.source = fr.source AND b.record_id = fr.record_id
+               WHERE a.person_id = b.person_id""")
+    pats, counts, _ = patterns(db, "_labelled_matches")
+    db.run("DROP TABLE IF EXISTS _labelled_matches")
+    db.run("DROP TABLE IF EXISTS _labels")
+    if counts.sum() < MIN_LABELLED_MATCHES:
+        raise AccordError(f"{labels}: only {int(counts.sum())} blocked pairs are labelled as one person; "
+                          f"at least {MIN_LABELLED_MATCHES} are needed to estimate m from labels")
+    m = {}
+    for i, c in enumerate(COMPARISONS):
+        shares = level_shares(counts, pats[:, i], c, M_FLOOR)
+        m[c.name] = shares if c.name in UNORDERED else monotone_m(shares, u[c.name])
+    all_pats, all_counts, _ = patterns(db, gammas)
+    prior = fit_prior(all_pats, all_counts, m, u, records * (records - 1) // 2)
+    return FSModel(m=m, u=u, prior=prior, iterations=0, pairs_trained=int(counts.sum()),
+                   trained_from="labels")

@@ -151,15 +151,16 @@ def showcase(db: Path, persons_csv: Path, enforcement: str) -> dict[str, Any]:
 def resolve(db: Path, *, user: str, settings: Path | None = None,
             model_out: Path | None = None, model_in: Path | None = None,
             charts_dir: Path | None = None, step: StepProgress | None = None,
-            origin: str = "cli") -> Any:
-    """Link and cluster every current record; stable person ids; model charts as SVG."""
+            labels: Path | None = None, origin: str = "cli") -> Any:
+    """Link and cluster every current record; stable person ids; model charts as SVG. With
+    ``labels`` (a truth file covering some records), m comes from the labelled pairs, not EM."""
     from accord.resolve.explain import write_model_charts
     from accord.resolve.pipeline import resolve as run
     from accord.resolve.settings import load_settings
 
     with governed(db, origin=origin) as gate, gate.act(user, "resolve") as act:
         summary = run(gate.store, load_settings(settings), user=user, model_path=model_out,
-                      model_in=model_in, step=step)
+                      model_in=model_in, step=step, labels=labels)
         out = charts_dir or db.with_name(db.stem + "-charts")
         summary.charts = [str(p) for p in write_model_charts(gate.store, out)]
         act.outcome = (f"run {summary.run_id}: {summary.records} records, {summary.links} links, "
