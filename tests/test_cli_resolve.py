@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from accord.cli import app
+from accord.store import Store
 
 runner = CliRunner(env={"ACCORD_USER": "dana"})
 
@@ -47,3 +48,18 @@ def test_evaluate_without_entities_says_what_to_do(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--db", str(db), "--truth", str(truth)])
     assert result.exit_code == 2
     assert "accord resolve" in result.output
+
+
+def test_demo_runs_the_whole_path_and_ends_with_how_to_sign_in(tmp_path: Path) -> None:
+    wide = CliRunner(env={"COLUMNS": "250"})
+    result = wide.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--persons", "1200", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "pair_precision" in text or "precision" in text
+    assert "web UI: http://127.0.0.1:8000/" in text and f"accord serve --db {tmp_path / 'demo'}" in text
+    store = tmp_path / "demo" / "accord.duckdb"
+    with Store(store, read_only=True) as s:
+        users = [u for (u,) in s.query("SELECT user_id FROM users ORDER BY 1")]
+    for user in users:
+        assert user in text
+    assert text.count("acc_") >= len(users)     # a token per sample user, shown once

@@ -268,9 +268,12 @@ def _show_governed_reads(result: services.DemoResult) -> None:
     setup = result.setup
     if setup is not None:
         out.rule("try it")
-        out.print(f"API: accord serve --db {result.db}  ->  http://127.0.0.1:8000/docs", highlight=False)
-        table(["user", "API token (shown once; the store keeps only its hash)"],
-              [[u, setup.tokens.get(u, "")] for u in setup.users])
+        out.print(f"start the server: accord serve --db {result.db}", highlight=False)
+        out.print("  web UI: http://127.0.0.1:8000/  (sign in with a user id and its token)", highlight=False)
+        out.print("  API:    http://127.0.0.1:8000/docs  (Authorization: Bearer <token>)", highlight=False)
+        table(["user", "roles", "token (shown once; the store keeps only its hash)"],
+              [[u, ", ".join(setup.roles.get(u, [])), setup.tokens.get(u, "")] for u in setup.users],
+              title="sample users: sign in to the UI, or call the API, as any of them")
         out.print("CLI: act as a user with --user ID or ACCORD_USER=ID, e.g. "
                   f"ACCORD_USER=casey accord worklist --db {result.db} --agreement "
                   f"{sc.get('worklist', {}).get('agreement', 'CMA-ENF-<year>')}", highlight=False)

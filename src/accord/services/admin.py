@@ -25,10 +25,11 @@ class InitResult:
     users: list[str] = field(default_factory=list)
     agreements: list[str] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"db": str(self.db), "admin": self.admin, "users": self.users, "agreements": self.agreements,
-                "tokens": self.tokens}
+                "tokens": self.tokens, "roles": self.roles}
 
 
 def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", samples: bool = False,
@@ -44,11 +45,12 @@ def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", s
             user_store.add_user(store, admin, admin_name, ["admin"], None, created_by="accord init")
             audit_log.append(store, audit_log.Event(user_id=admin, action="store.init", origin=origin,
                                                     details={"registry": gate.registry.version}))
-        result = InitResult(Path(db), admin, [admin])
+        result = InitResult(Path(db), admin, [admin], roles={admin: ["admin"]})
         if samples:
             for uid, name, roles, org in USERS:
                 add_user(db, uid, name, list(roles), org, user=admin, origin=origin, _gate=gate)
                 result.users.append(uid)
+                result.roles[uid] = list(roles)
             folder = Path(db).with_name(Path(db).stem + "-agreements")
             for path in write_agreements(folder, gate.today):
                 a = add_agreement(db, path, user="pat", origin=origin, _gate=gate)
