@@ -3,166 +3,105 @@
 Every person-data route needs a bearer token (``accord users token``) and declares its
 purpose (``X-Accord-Purpose``) and, where the purpose needs one, its agreement
 (``X-Accord-Agreement``); the governance gate decides and audits each request exactly as for
-the CLI. Errors are JSON ``{"error": {"code", "message", "reasons"}}``.
+the CLI. The API opens no store and decides no policy: routes call ``accord.services``.
+
+Errors are JSON ``{"error": {"code", "message", "reasons"}}`` on every path: refusals (401,
+403, with the gate's reasons), unknown routes (404), wrong methods (405), invalid input (422)
+and unexpected failures (500, logged with an incident id; no internals in the answer).
+Routes are listed in docs/api.md.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from accord import __version__, services
+from accord import __version__
+from accord.api.deps import STORE_UNAVAILABLE, ApiError, current_user
+from accord.api.routes import admin, casework, data, people
+from accord.api.schemas import MAX_PAGE, HealthOut, VerifyIn
 from accord.errors import AccordError, StoreError
 from accord.governance.gate import PolicyDenied
-from accord.governance.users import actor_for_token
-from accord.store import Store
 from accord.web import install_ui
 
-MAX_PAGE = 100
+__all__ = ["MAX_PAGE", "ApiError", "VerifyIn", "create_app", "current_user"]
+
+log = logging.getLogger("accord.api")
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, reasons: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.reasons = status, code, message, reasons or []
+def error_response(status: int, code: str, message: str, reasons: list[str] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "reasons": list(reasons or [])}},
+                        status_code=status, headers=headers)
 
 
-class VerifyIn(BaseModel):
-    """A SAVE-like verification request: name, date of birth and a numeric identifier."""
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, e: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        return error_response(e.status, e.code, e.message, e.reasons, headers)
 
-    name: str = Field(min_length=1, max_length=200)
-    dob: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    a_number: str | None = Field(default=None, max_length=12)
-    ssn: str | None = Field(default=None, max_length=11)
+    @app.exception_handler(PolicyDenied)
+    async def _denied(_: Request, e: PolicyDenied) -> JSONResponse:
+        return error_response(403, "refused", str(e), list(e.reasons))
 
+    @app.exception_handler(StoreError)
+    async def _store(_: Request, e: StoreError) -> JSONResponse:
+        log.error("store unavailable: %s", e)   # the message names server paths: log it, answer plainly
+        return error_response(503, "store_unavailable", STORE_UNAVAILABLE)
 
-def current_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    """The user a bearer token belongs to; 401 otherwise (anonymous callers get no data)."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token> (accord users token)")
-    try:
-        with Store(request.app.state.db) as store:
-            actor = actor_for_token(store, authorization.split(" ", 1)[1].strip())
-    except StoreError as e:
-        raise ApiError(503, "store_unavailable", str(e)) from None
-    if actor is None:
-        raise ApiError(401, "unauthenticated", "unknown, revoked or deactivated token")
-    return actor.user_id
+    @app.exception_handler(AccordError)
+    async def _accord_error(_: Request, e: AccordError) -> JSONResponse:
+        return error_response(400, "bad_request", str(e))
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(x) for x in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
+                    for err in e.errors()[:10]]
+        return error_response(422, "invalid_request", problems[0] if problems else "invalid request",
+                              problems)
 
-User = Annotated[str, Depends(current_user)]
-Purpose = Annotated[str | None, Header(alias="X-Accord-Purpose")]
-Agreement = Annotated[str | None, Header(alias="X-Accord-Agreement")]
-Justification = Annotated[str | None, Header(alias="X-Accord-Justification")]
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(e.status_code, "http_error")
+        message = {404: f"no route {request.url.path}",
+                   405: f"{request.method} is not allowed on {request.url.path}"}.get(e.status_code,
+                                                                                      str(e.detail))
+        return error_response(e.status_code, code, message, headers=dict(e.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, e: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        log.exception("incident %s: unexpected error on %s %s", incident, request.method, request.url.path)
+        return error_response(500, "internal_error",
+                              f"unexpected error (incident {incident}); it has been logged")
 
 
 def create_app(db: Path) -> FastAPI:
     app = FastAPI(title="Accord", version=__version__,
-                  description="Purpose-bound person data with evidence, confidence and audit.")
-    db = Path(db)
-    app.state.db = db
+                  description="Purpose-bound person data with evidence, confidence and audit. Send "
+                              "`Authorization: Bearer <token>` and, for person data, `X-Accord-Purpose` "
+                              "and `X-Accord-Agreement`. Every list is paged (at most "
+                              f"{MAX_PAGE}); every error is `{{\"error\": {{code, message, reasons}}}}`.")
+    app.state.db = Path(db)
+    install_error_handlers(app)
 
-    def _error(status: int, code: str, message: str, reasons: list[str] | None = None) -> JSONResponse:
-        return JSONResponse({"error": {"code": code, "message": message, "reasons": reasons or []}},
-                            status_code=status)
-
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, e: ApiError) -> JSONResponse:
-        return _error(e.status, e.code, e.message, e.reasons)
-
-    @app.exception_handler(PolicyDenied)
-    async def _denied(_: Request, e: PolicyDenied) -> JSONResponse:
-        return _error(403, "refused", str(e), list(e.reasons))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, e: RequestValidationError) -> JSONResponse:
-        first = e.errors()[0] if e.errors() else {}
-        where = ".".join(str(x) for x in first.get("loc", ()))
-        return _error(422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
-
-    @app.exception_handler(AccordError)
-    async def _accord_error(_: Request, e: AccordError) -> JSONResponse:
-        return _error(400, "bad_request", str(e))
-
-    @app.get("/api/health")
+    @app.get("/api/health", response_model=HealthOut, tags=["health"])
     def health() -> dict[str, Any]:
-        """Liveness; no data."""
+        """Liveness; no data, no token needed."""
         return {"status": "ok", "version": __version__}
 
-    @app.get("/api/persons")
-    def search(who: User, purpose: Purpose = None, agreement: Agreement = None,
-               justification: Justification = None, name: str | None = None, dob: str | None = None,
-               ssn: str | None = None, a_number: str | None = None,
-               limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20) -> dict[str, Any]:
-        """Person search (name + date of birth, or an identifier), ranked with scores."""
-        return services.search(db, user=who, purpose=purpose or "", agreement=agreement, name=name, dob=dob,
-                               ssn=ssn, a_number=a_number, limit=limit, justification=justification,
-                               origin="api")
-
-    @app.get("/api/persons/{person_id}")
-    def person(person_id: str, who: User, purpose: Purpose = None, agreement: Agreement = None,
-               justification: Justification = None) -> dict[str, Any]:
-        """Person view with status and evidence, as the purpose may see it."""
-        result = services.person(db, person_id, user=who, purpose=purpose or "", agreement=agreement,
-                                 justification=justification, origin="api")
-        if result["person"].get("found") is False:
-            raise ApiError(404, "not_found", f"{person_id}: not found in this purpose's view")
-        return result
-
-    @app.post("/api/verifications")
-    def verify(body: VerifyIn, who: User, purpose: Purpose = None, agreement: Agreement = None,
-               justification: Justification = None) -> dict[str, Any]:
-        """SAVE-like verification: 'verified: <status>' or 'institute additional verification'."""
-        return services.verify(db, user=who, purpose=purpose or "", agreement=agreement, name=body.name,
-                               dob=body.dob, a_number=body.a_number, ssn=body.ssn,
-                               justification=justification, origin="api")
-
-    @app.get("/api/worklists/{agreement_id}")
-    def worklist(agreement_id: str, who: User, justification: Justification = None,
-                 limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-        """The agreement's work list (unverified entries, exclusions counted by reason)."""
-        return services.worklist(db, user=who, agreement=agreement_id, limit=limit, offset=offset,
-                                 justification=justification, origin="api")
-
-    @app.get("/api/subject-reports/{person_id}")
-    def subject_report(person_id: str, who: User) -> dict[str, Any]:
-        """Everything held about a person and every disclosure (privacy officer)."""
-        return services.subject_report(db, person_id, user=who, origin="api")
-
-    @app.get("/api/agreements")
-    def agreements(who: User) -> list[dict[str, Any]]:
-        """Matching agreements with their term and state."""
-        return services.agreements(db, user=who, origin="api")
-
-    @app.get("/api/audit/verification")
-    def audit_verify(who: User) -> dict[str, Any]:
-        """Recompute the audit chain (oversight)."""
-        return services.audit_verify(db, user=who, origin="api").to_dict()
-
-    @app.get("/api/audit/events")
-    def audit_events(who: User, by: str | None = None, action: str | None = None, person: str | None = None,
-                     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> list[dict[str, Any]]:
-        """Audit events, newest first, filtered (oversight)."""
-        return services.audit_events(db, user=who, filter_user=by, action=action, person=person, limit=limit,
-                                     origin="api")
-
-    @app.get("/api/disclosures")
-    def disclosures(who: User, person: str | None = None, agreement: str | None = None,
-                    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> list[dict[str, Any]]:
-        """The accounting of disclosures (privacy officer, oversight)."""
-        return services.disclosures(db, user=who, person=person, agreement=agreement, limit=limit,
-                                    origin="api")
-
-    @app.get("/api/batches")
-    def batches(who: User, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50) -> list[dict[str, Any]]:
-        """Ingest batches with their reconciliation (data engineer)."""
-        return services.batches(db, limit, user=who, origin="api")
+    for module in (people, casework, admin, data):
+        app.include_router(module.router)
 
     install_ui(app)
     return app

@@ -24,7 +24,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from accord.errors import AccordError
 from accord.governance import audit
 from accord.governance.agreements import get_agreement
-from accord.governance.policy import Decision, Request, decide
+from accord.governance.policy import Decision, Request, decide, may_attempt
 from accord.governance.registry import Registry, registry
 from accord.governance.users import Actor, get_actor
 from accord.store import Store
@@ -112,6 +112,17 @@ class Gate:
             seq = self._event(user_id=user_id, action=action, purpose=purpose, agreement=agreement,
                               decision="deny", reasons=d.reasons, outcome="refused", persons=persons,
                               justification=justification, details=details or {})
+            raise PolicyDenied(action, d.reasons, seq)
+        return actor
+
+    def may_attempt(self, user_id: str, action: str, *, details: dict[str, Any] | None = None) -> Actor:
+        """Refuse (audited) a user who may not try ``action`` at all, before a case is looked
+        up; the case's own step then decides with its purpose and agreement."""
+        actor = get_actor(self.store, user_id)
+        d = may_attempt(self.registry, actor, action)
+        if not d.allow or actor is None:
+            seq = self._event(user_id=user_id, action=action, decision="deny", reasons=d.reasons,
+                              outcome="refused", details=details or {})
             raise PolicyDenied(action, d.reasons, seq)
         return actor
 

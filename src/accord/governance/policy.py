@@ -68,6 +68,20 @@ def deny(*reasons: str) -> Decision:
     return Decision(False, tuple(reasons))
 
 
+def may_attempt(registry: Registry, actor: Actor | None, action: str) -> Decision:
+    """Whether a user may try an action at all (known, active, the action one of its roles'),
+    before anything about a particular case is looked up. Not an allow for person data: a
+    person-data action still needs :func:`decide` with its purpose and agreement."""
+    if actor is None:
+        return deny("unknown user: every action needs a registered user id")
+    if not actor.active:
+        return deny(f"user {actor.user_id} is deactivated")
+    if action not in registry.actions(list(actor.roles)):
+        return deny(f"{action} is not among the actions of {actor.user_id}'s roles "
+                    f"({', '.join(actor.roles)})")
+    return Decision(True, (f"{action} is an action of role(s) {', '.join(actor.roles)}",))
+
+
 def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
            agreement: Agreement | None, request: Request, today: date) -> Decision:
     """Decide one request. ``agreement`` is the agreement the caller named, looked up (None

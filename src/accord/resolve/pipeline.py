@@ -27,7 +27,6 @@ from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
 from accord.resolve.training import train, train_with_labels
 from accord.resolve.working import (
-    COMPARE,
     FEATURES,
     VIEW,
     blocking_source,
@@ -38,7 +37,6 @@ from accord.resolve.working import (
     tf_tables,
 )
 from accord.sql.backend import DuckDBBackend
-from accord.sql.resources import release_memory
 from accord.store import Store
 
 Step = Callable[[str, float], None]
@@ -115,18 +113,15 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
              model_path: Path | None, model_in: Path | None, step: Step | None,
              labels: Path | None = None) -> ResolveSummary:
     started = datetime.now(UTC)
-    tell = step or (lambda label, frac: None)
-
-    def say(label: str, frac: float) -> None:
-        release_memory()  # what the last step freed goes back before the next one starts
-        tell(label, frac)
-
+    if labels is not None and not labels.is_file():
+        raise AccordError(f"{labels}: no such labels file")
+    say = step or (lambda label, frac: None)
     say("standardise", 0.05)
     records, shared = prepare(db, settings)
     say("block", 0.2)
     report = blk.run_blocking(db, settings.blocking, blocking_source, "pairs")
     say("compare", 0.35)
-    compare(db, "pairs", "gammas", COMPARE)
+    compare(db, "pairs", "gammas", VIEW)
     db.run("DROP TABLE IF EXISTS pairs")
     say("train model", 0.55)
     if model_in is not None and labels is not None:
@@ -136,7 +131,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     elif labels is not None:
         model = train_with_labels(db, settings, records, "gammas", VIEW, labels)
     else:
-        model = train(db, settings, records, "gammas", COMPARE)
+        model = train(db, settings, records, "gammas", VIEW)
     if model_path is not None:
         model.save(model_path)
     say("score", 0.7)

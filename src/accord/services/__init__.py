@@ -40,6 +40,7 @@ from accord.services.data import (
     synth,
 )
 from accord.services.people import explain, person, search, tax_request, verify, worklist
+from accord.services.quality import quality
 
 __all__ = [
     "DemoResult",
@@ -65,6 +66,7 @@ __all__ = [
     "list_users",
     "open_finding",
     "person",
+    "quality",
     "quarantine_summary",
     "request_annotation",
     "resolve",

@@ -80,7 +80,8 @@ def finding_step(db: Path, finding_id: str, *, user: str, step: str, method: str
                  origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """step: verify | notice | contest | decide-contest | actionable | state. None can be skipped."""
     with governed(db, origin=origin, today=today) as gate:
-        gate.authorize(user, _STEP_ACTIONS.get(step, "finding.decide"), details={"finding": finding_id})
+        # Before the finding is looked up; each step then decides with the finding's purpose.
+        gate.may_attempt(user, _STEP_ACTIONS.get(step, "finding.decide"), details={"finding": finding_id})
         if step == "verify":
             s = adverse.verify_finding(gate, user, finding_id, method=method or "", evidence=evidence or "")
         elif step == "notice":

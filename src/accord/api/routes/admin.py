@@ -1,0 +1,165 @@
+"""Administration and oversight: matching agreements, users and tokens, the audit chain and the
+accounting of disclosures."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from accord import services
+from accord.api.deps import MAX_WINDOW, ApiError, Db, Limit, Offset, User, WindowOffset, page, window
+from accord.api.routes.common import ERRORS, not_found
+from accord.api.schemas import (
+    AgreementAddedOut,
+    AgreementOut,
+    AgreementSummaryOut,
+    AuditEventOut,
+    AuditHeadOut,
+    AuditVerificationOut,
+    DisclosureOut,
+    Page,
+    TokenOut,
+    UserIn,
+    UserOut,
+)
+from accord.errors import AccordError
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+
+MAX_AGREEMENT_BYTES = 64 * 1024
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+Filter = Annotated[str | None, Query(max_length=128)]
+
+
+# --- agreements -------------------------------------------------------------------------------------------
+
+
+@router.get("/agreements", response_model=Page[AgreementSummaryOut], tags=["agreements"])
+def agreements(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Matching agreements with their term and whether they are in force today."""
+    return page(services.agreements(db, user=who, origin="api"), limit, offset)
+
+
+@router.get("/agreements/{agreement_id}", response_model=AgreementOut, tags=["agreements"])
+def agreement(agreement_id: Annotated[str, Path(min_length=1, max_length=128)], who: User,
+              db: Db) -> dict[str, Any]:
+    """One agreement in full (its newest version)."""
+    with not_found("agreement", agreement_id):
+        return services.show_agreement(db, agreement_id, user=who, origin="api")
+
+
+@router.post("/agreements", response_model=AgreementAddedOut, status_code=201, tags=["agreements"],
+             openapi_extra={"requestBody": {
+                 "required": True,
+                 "description": "the agreement document, as YAML (docs/governance.md); the same file "
+                                "`accord agreements add` takes",
+                 "content": {"application/yaml": {"schema": {"type": "string",
+                                                             "maxLength": MAX_AGREEMENT_BYTES}}}}})
+async def add_agreement(request: Request, who: User, db: Db) -> dict[str, Any]:
+    """Validate and record a matching agreement (a new version if its id exists; privacy
+    officer). Refused, with the rule, when it breaks one (term, renewal, sources, elements,
+    floors, redisclosure)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in YAML_TYPES:
+        raise ApiError(415, "unsupported_media_type", "send the agreement as YAML (Content-Type: "
+                       "application/yaml)")
+    body = await request.body()
+    if len(body) > MAX_AGREEMENT_BYTES:
+        raise ApiError(413, "too_large", f"an agreement document is at most {MAX_AGREEMENT_BYTES} bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "the agreement is not UTF-8 text") from None
+    return await run_in_threadpool(_add_agreement, db, text, who)
+
+
+def _add_agreement(db: FilePath, text: str, who: str) -> dict[str, Any]:
+    # The service validates a file (as `accord agreements add` does); the upload is written to a
+    # private temporary folder for it, and its path is kept out of what the caller sees.
+    with tempfile.TemporaryDirectory(prefix="accord-agreement-") as folder:
+        path = FilePath(folder) / "agreement.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            return services.add_agreement(db, path, user=who, origin="api")
+        except AccordError as e:
+            e.args = (str(e).replace(str(path), "agreement"),)
+            raise
+
+
+# --- users ------------------------------------------------------------------------------------------------
+
+
+@router.get("/users", response_model=Page[UserOut], tags=["users"])
+def users(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Users with their roles and organisation (admin)."""
+    return page(services.list_users(db, user=who, origin="api"), limit, offset)
+
+
+@router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
+def add_user(body: UserIn, who: User, db: Db) -> dict[str, Any]:
+    """Register a user with one or more roles (admin)."""
+    return services.add_user(db, body.user_id, body.name, body.roles, body.organisation, user=who,
+                             origin="api")
+
+
+@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
+def issue_token(user_id: Annotated[str, Path(min_length=1, max_length=64)], who: User,
+                db: Db) -> dict[str, Any]:
+    """Issue an API bearer token for a user (admin). Shown once; the store keeps its hash."""
+    with not_found("user", user_id):
+        return {"user_id": user_id, "token": services.issue_token(db, user_id, user=who, origin="api")}
+
+
+# --- audit and accounting ---------------------------------------------------------------------------------
+
+
+@router.get("/audit/head", response_model=AuditHeadOut, tags=["audit"])
+def audit_head(who: User, db: Db) -> dict[str, Any]:
+    """The chain head (seq, hash), to keep outside the store and check later."""
+    return services.audit_head(db, user=who, origin="api")
+
+
+@router.get("/audit/verification", response_model=AuditVerificationOut, tags=["audit"])
+def audit_verify(who: User, db: Db,
+                 head_seq: Annotated[int | None, Query(ge=0, le=2**62, description=(
+                     "an exported head's seq that must still be in the chain (with head_hash)"))] = None,
+                 head_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$")] = None) -> dict[str, Any]:
+    """Recompute the hash chain (oversight): ``ok`` false names the first bad event."""
+    if (head_seq is None) != (head_hash is None):
+        raise ApiError(422, "invalid_request", "give both head_seq and head_hash, or neither")
+    if head_seq is None:
+        return services.audit_verify(db, user=who, origin="api").to_dict()
+    with tempfile.TemporaryDirectory(prefix="accord-head-") as folder:
+        anchor = FilePath(folder) / "head.json"
+        anchor.write_text(json.dumps({"seq": head_seq, "hash": head_hash}), encoding="utf-8")
+        return services.audit_verify(db, user=who, anchor=anchor, origin="api").to_dict()
+
+
+@router.get("/audit/events", response_model=Page[AuditEventOut], tags=["audit"])
+def audit_events(who: User, db: Db, by: Filter = None,
+                 action: Annotated[str | None, Query(max_length=128, description="* is a wildcard")] = None,
+                 person: Filter = None,
+                 before: Annotated[int | None, Query(ge=1, le=2**62, description=(
+                     "only events older than this seq: page with before=<last seq of the previous page> "
+                     "(browsing is itself audited, so offsets shift between calls)"))] = None,
+                 limit: Limit = 50, offset: WindowOffset = 0) -> dict[str, Any]:
+    """Audit events, newest first, filtered by user, action or person (oversight)."""
+    def fetch(n: int) -> list[dict[str, Any]]:
+        rows = services.audit_events(db, user=who, filter_user=by, action=action, person=person,
+                                     limit=n if before is None else MAX_WINDOW, origin="api")
+        return rows if before is None else [r for r in rows if r["seq"] < before][:n]
+
+    return window(fetch, limit, offset)
+
+
+@router.get("/disclosures", response_model=Page[DisclosureOut], tags=["audit"])
+def disclosures(who: User, db: Db, person: Filter = None, agreement: Filter = None, limit: Limit = 50,
+                offset: WindowOffset = 0) -> dict[str, Any]:
+    """The accounting of disclosures (552a(c)), newest first (privacy officer, oversight)."""
+    return window(lambda n: services.disclosures(db, user=who, person=person, agreement=agreement, limit=n,
+                                                 origin="api"), limit, offset)

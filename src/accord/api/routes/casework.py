@@ -1,0 +1,167 @@
+"""Casework: the subject-access report, disputes and corrections, annotations that need two
+approvers, and the adverse-action workflow of match findings (5 U.S.C. 552a(d), (c)(4), (p)).
+
+Findings run under their agreement: the agreement named when a finding is opened (and kept by
+the finding) declares the purpose, as for work lists. Every step is the service's; none can
+be skipped or taken out of order.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from accord import services
+from accord.api.deps import Db, User
+from accord.api.routes.common import ERRORS, not_found
+from accord.api.schemas import (
+    AnnotationIn,
+    AnnotationOut,
+    ContestDecisionIn,
+    ContestIn,
+    DenialIn,
+    DisputeIn,
+    DisputeOut,
+    FindingIn,
+    FindingNoticeIn,
+    FindingOut,
+    FindingVerifyIn,
+    ResolutionOut,
+    StatementIn,
+    SubjectReportOut,
+)
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+
+PersonId = Annotated[str, Path(min_length=1, max_length=64)]
+CaseId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/subject-reports/{person_id}", response_model=SubjectReportOut, tags=["casework"])
+def subject_report(person_id: PersonId, who: User, db: Db, include_law_enforcement: Annotated[bool, Query(
+        description="also list (b)(7) law-enforcement disclosures")] = False) -> dict[str, Any]:
+    """Everything held about a person, by source with provenance, and every disclosure
+    (privacy officer, under subject access)."""
+    return services.subject_report(db, person_id, user=who, include_law_enforcement=include_law_enforcement,
+                                   origin="api")
+
+
+# --- disputes ---------------------------------------------------------------------------------------------
+
+
+@router.post("/disputes", response_model=DisputeOut, status_code=201, tags=["disputes"])
+def file_dispute(body: DisputeIn, who: User, db: Db) -> dict[str, Any]:
+    """File a dispute against one field of one of the person's records; acknowledgement is due
+    in 10 working days."""
+    return services.file_dispute(db, body.person_id, user=who, source=body.source, record_id=body.record_id,
+                                 field=body.field, claimed_value=body.claimed_value, statement=body.statement,
+                                 origin="api")
+
+
+def _handle(db: Any, dispute_id: str, who: str, action: str, **kw: Any) -> dict[str, Any]:
+    with not_found("dispute", dispute_id):
+        return services.handle_dispute(db, dispute_id, user=who, action=action, origin="api", **kw)
+
+
+@router.post("/disputes/{dispute_id}/acknowledgement", response_model=DisputeOut, tags=["disputes"])
+def acknowledge_dispute(dispute_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+    """Acknowledge a dispute."""
+    return _handle(db, dispute_id, who, "acknowledge")
+
+
+@router.post("/disputes/{dispute_id}/correction", response_model=ResolutionOut, tags=["disputes"])
+def correct_dispute(dispute_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+    """Correct the record: a new version with provenance; every earlier recipient and the record
+    system's owner are notified."""
+    return _handle(db, dispute_id, who, "correct")
+
+
+@router.post("/disputes/{dispute_id}/denial", response_model=DisputeOut, tags=["disputes"])
+def deny_dispute(dispute_id: CaseId, body: DenialIn, who: User, db: Db) -> dict[str, Any]:
+    """Refuse the amendment, with reasons (appeal rights are attached)."""
+    return _handle(db, dispute_id, who, "deny", reasons=body.reasons)
+
+
+@router.post("/disputes/{dispute_id}/statement", response_model=ResolutionOut, tags=["disputes"])
+def dispute_statement(dispute_id: CaseId, body: StatementIn, who: User, db: Db) -> dict[str, Any]:
+    """File the person's statement of disagreement after a denial; it travels with every later
+    disclosure and earlier recipients are notified."""
+    return _handle(db, dispute_id, who, "statement", statement=body.statement)
+
+
+# --- annotations ------------------------------------------------------------------------------------------
+
+
+@router.post("/annotations", response_model=AnnotationOut, status_code=201, tags=["annotations"])
+def request_annotation(body: AnnotationIn, who: User, db: Db) -> dict[str, Any]:
+    """Request a status-changing annotation on a record: evidence and a reason code; in force
+    only after two other users approve it."""
+    return services.request_annotation(db, user=who, source=body.source, record_id=body.record_id,
+                                       kind=body.kind, reason_code=body.reason_code, evidence=body.evidence,
+                                       origin="api")
+
+
+@router.post("/annotations/{annotation_id}/approvals", response_model=AnnotationOut, tags=["annotations"])
+def approve_annotation(annotation_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+    """Approve an annotation (never the requester; two different approvers make it effective)."""
+    with not_found("annotation", annotation_id):
+        return services.approve_annotation(db, annotation_id, user=who, origin="api")
+
+
+# --- findings (552a(p)) -----------------------------------------------------------------------------------
+
+
+@router.post("/findings", response_model=FindingOut, status_code=201, tags=["findings"])
+def open_finding(body: FindingIn, who: User, db: Db) -> dict[str, Any]:
+    """Open a finding on a match result (the person's records it rests on and what it says);
+    nothing is actionable yet."""
+    return services.open_finding(db, body.person_id, user=who, agreement=body.agreement,
+                                 records=[(r.source, r.record_id) for r in body.records], basis=body.basis,
+                                 origin="api")
+
+
+def _step(db: Any, finding_id: str, who: str, step: str, **kw: Any) -> dict[str, Any]:
+    with not_found("finding", finding_id):
+        return services.finding_step(db, finding_id, user=who, step=step, origin="api", **kw)
+
+
+@router.get("/findings/{finding_id}", response_model=FindingOut, tags=["findings"])
+def finding(finding_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+    """The finding's state and everything still needed before adverse action."""
+    return _step(db, finding_id, who, "state")
+
+
+@router.post("/findings/{finding_id}/verification", response_model=FindingOut, tags=["findings"])
+def verify_finding(finding_id: CaseId, body: FindingVerifyIn, who: User, db: Db) -> dict[str, Any]:
+    """Independent verification, by a different user than the opener, with method and evidence."""
+    return _step(db, finding_id, who, "verify", method=body.method, evidence=body.evidence)
+
+
+@router.post("/findings/{finding_id}/notice", response_model=FindingOut, tags=["findings"])
+def finding_notice(finding_id: CaseId, body: FindingNoticeIn, who: User, db: Db) -> dict[str, Any]:
+    """Record the notice of the findings sent to the person (only after verification)."""
+    return _step(db, finding_id, who, "notice", method=body.method, sent_on=body.sent_on)
+
+
+@router.post("/findings/{finding_id}/contests", response_model=FindingOut, tags=["findings"])
+def contest_finding(finding_id: CaseId, body: ContestIn, who: User, db: Db) -> dict[str, Any]:
+    """File the person's contest; it blocks action while open."""
+    return _step(db, finding_id, who, "contest", contest=body.contest)
+
+
+@router.post("/findings/{finding_id}/contests/{contest_id}/decision", response_model=FindingOut,
+             tags=["findings"])
+def decide_contest(finding_id: CaseId, contest_id: Annotated[int, Path(ge=1, le=2**62)],
+                   body: ContestDecisionIn, who: User, db: Db) -> dict[str, Any]:
+    """Decide a contest: upheld closes the finding; rejected lets the notice period run on."""
+    return _step(db, finding_id, who, "decide-contest", contest_id=contest_id, upheld=body.upheld,
+                 reasons=body.reasons)
+
+
+@router.post("/findings/{finding_id}/actionable", response_model=FindingOut, tags=["findings"])
+def mark_actionable(finding_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+    """Record that adverse action may be taken: refused, listing what is missing, unless the
+    finding was independently verified, notice was given, the notice period is over, no contest
+    is open or upheld and the agreement is in force."""
+    return _step(db, finding_id, who, "actionable")

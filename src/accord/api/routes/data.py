@@ -1,0 +1,48 @@
+"""Data engineering and quality: sources, ingest batches, quarantine and the linkage-quality
+report. Counts and reasons only; no person values."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from accord import services
+from accord.api.deps import Db, Limit, Offset, User, WindowOffset, page, window
+from accord.api.routes.common import ERRORS
+from accord.api.schemas import BatchOut, Page, QualityOut, QuarantineOut, SourceOut
+
+router = APIRouter(prefix="/api", tags=["data"], responses=ERRORS)
+
+
+@router.get("/sources", response_model=Page[SourceOut])
+def sources(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Per source: current records, stored versions and the last batch's quarantine count."""
+    return page([asdict(s) for s in services.sources(db, user=who, origin="api")], limit, offset)
+
+
+@router.get("/batches", response_model=Page[BatchOut])
+def batches(who: User, db: Db, limit: Limit = 50, offset: WindowOffset = 0) -> dict[str, Any]:
+    """Ingest batches, newest first, with their reconciliation counts (data engineer)."""
+    return window(lambda n: services.batches(db, n, user=who, origin="api"), limit, offset)
+
+
+@router.get("/quarantine", response_model=Page[QuarantineOut])
+def quarantine(who: User, db: Db,
+               batch: Annotated[int | None, Query(ge=1, le=2**62, description="one batch (default: the "
+                                                  "latest batch of every source)")] = None,
+               source: Annotated[str | None, Query(max_length=128)] = None,
+               limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Quarantined rows grouped by source, field and reason, with example row numbers (raw values
+    are person data and are never shown)."""
+    return page(services.quarantine_summary(db, batch, source, user=who, origin="api"), limit, offset)
+
+
+@router.get("/quality", response_model=QualityOut)
+def quality(who: User, db: Db) -> dict[str, Any]:
+    """Linkage quality without a truth file: records, persons and their sizes, links by status
+    with the review queue, identifiers switched off as shared, the latest run's settings and
+    model, quarantine by reason. Aggregate counts only (data engineer, privacy officer,
+    oversight)."""
+    return services.quality(db, user=who, origin="api")

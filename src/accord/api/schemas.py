@@ -1,0 +1,813 @@
+"""Request and public response models of the HTTP API.
+
+Three kinds of schema are kept apart: what the store holds (tables, owned by each stage), what
+a service returns (plain dicts, shared with the CLI) and what the API publishes (the models
+below). Every route declares its response model, so a column a service adds later, or an
+internal one (sequence numbers, token hashes, raw quarantined values), never reaches a caller
+unless it is added here on purpose; and the OpenAPI description names every field.
+
+Request models forbid unknown keys: a misspelt field is an error, not silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+MAX_PAGE = 100
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+DateText = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]
+
+
+class In(BaseModel):
+    """A request body: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """A public response: keys a service returns beyond the declared fields are dropped."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- shared ----------------------------------------------------------------------------------------------
+
+
+class ErrorBody(Out):
+    code: str = Field(description="stable machine-readable code, e.g. unauthenticated, refused, not_found")
+    message: str
+    reasons: list[str] = Field(description="for refusals: the gate's reasons, in words a person can read")
+
+
+class ErrorOut(Out):
+    error: ErrorBody
+
+
+class Page(Out, Generic[T]):
+    """One page of a list: at most ``limit`` items from ``offset``; ``next_offset`` is null on
+    the last page."""
+
+    items: list[T]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class RecordRef(Out):
+    source: str
+    record_id: str
+
+
+class RecordRefIn(In):
+    source: Id
+    record_id: Id
+
+
+class HealthOut(Out):
+    status: str
+    version: str
+
+
+# --- people ----------------------------------------------------------------------------------------------
+
+
+class MatchedOn(Out):
+    field: str
+    level: str
+    points: float
+
+
+class PersonSummaryOut(Out):
+    name: str | None
+    dob: str | None
+    sources: list[str]
+    records: list[RecordRef]
+
+
+class SearchHitOut(Out):
+    person_id: str
+    score: float
+    matched_on: list[MatchedOn]
+    summary: PersonSummaryOut
+    regimes: list[str]
+
+
+class SearchOut(Out):
+    hits: list[SearchHitOut]
+    audit_event: int = Field(description="the audit event that recorded this disclosure")
+
+
+class ProvenanceOut(Out):
+    source: str
+    record_id: str
+    version: int
+    system: str
+    file_name: str | None
+    file_sha256: str | None
+    ingested_at: str | None
+    batch_id: int
+    row_number: int
+
+
+class RecordViewOut(Out):
+    provenance: ProvenanceOut
+    regimes: list[str]
+    date: str | None
+    date_field: str | None
+    fields: dict[str, Any] = Field(description="every canonical field; null when empty or masked")
+    masked: list[str] = Field(description="fields this purpose may not see for the record's system")
+
+
+class SourceGroupOut(Out):
+    source: str
+    system: str
+    records: list[RecordViewOut]
+
+
+class AttributeSourceOut(Out):
+    source: str
+    record_id: str
+    version: int
+    value: Any
+    date: str | None
+    date_field: str | None
+
+
+class AttributeValueOut(Out):
+    value: Any
+    normalised: str | None
+    sources: list[AttributeSourceOut]
+
+
+class AttributeOut(Out):
+    field: str
+    kind: str
+    single_valued: bool
+    conflict: bool
+    values: list[AttributeValueOut]
+
+
+class LinkOut(Out):
+    source_l: str
+    record_id_l: str
+    source_r: str
+    record_id_r: str
+    match_probability: float
+    match_weight: float
+    status: str
+
+
+class HistoryEventOut(Out):
+    run_id: int
+    event_at: str
+    event: str
+    entity_id: str
+    related_ids: list[str]
+    reason: str
+
+
+class PersonOut(Out):
+    person_id: str
+    regimes: list[str]
+    marks: list[str]
+    sources: list[SourceGroupOut]
+    attributes: list[AttributeOut]
+    links: list[LinkOut]
+    history: list[HistoryEventOut]
+    conflicts: list[str]
+
+
+class EvidenceOut(Out):
+    rule: str
+    source: str
+    record_id: str
+    field: str
+    value: Any
+    date: dt.date | str | None
+    note: str
+    link_confidence: float | None = None
+
+
+class DeathOut(Out):
+    state: str
+    date: dt.date | str | None
+    records: list[list[str]]
+    contradicted_by: list[list[Any]]
+    reasons: list[str]
+
+
+class StatusOut(Out):
+    person_id: str
+    status: str
+    confidence: float
+    evidence: list[EvidenceOut]
+    needs_review: list[str]
+    death: DeathOut
+    eligible: bool | None
+    exclusion: str | None
+    reason: str | None
+    records: list[RecordRef]
+
+
+class PersonViewOut(Out):
+    person: PersonOut
+    status: StatusOut | None
+    statements_of_disagreement: list[str]
+    audit_event: int
+
+
+class PersonStatusOut(Out):
+    person_id: str
+    status: StatusOut | None
+    statements_of_disagreement: list[str]
+    audit_event: int
+
+
+class StepOut(Out):
+    comparison: str
+    level: str
+    log2_bayes_factor: float
+
+
+class LinkExplanationOut(Out):
+    a: tuple[str, str]
+    b: tuple[str, str]
+    status: str
+    match_weight: float
+    match_probability: float
+    prior_weight: float
+    contributions: list[StepOut]
+
+
+class ExplanationOut(Out):
+    person_id: str
+    links: list[LinkExplanationOut]
+    more_links: int
+    path: list[LinkExplanationOut] | None
+    path_note: str | None
+    audit_event: int
+
+
+class VerifyIn(In):
+    """A SAVE-like verification request: name, date of birth and a numeric identifier."""
+
+    name: str = Field(min_length=1, max_length=200)
+    dob: DateText
+    a_number: str | None = Field(default=None, max_length=12)
+    ssn: str | None = Field(default=None, max_length=11)
+
+
+class VerifyOut(Out):
+    answer: str = Field(description="'verified: <status>' or 'institute additional verification'")
+    result: str
+    status: str | None
+    reason: str | None
+    audit_event: int
+
+
+class WorklistEntryOut(Out):
+    person_id: str
+    name: str | None
+    dob: str | None
+    a_number: str | None
+    status: str
+    order_date: str | None
+    link_confidence: float
+    evidence: list[EvidenceOut]
+    records: list[RecordRef]
+    verification: str
+
+
+class WorklistOut(Out):
+    agreement: str
+    purpose: str
+    as_of: str
+    candidates: int
+    eligible: int = Field(description="persons on the whole list (candidates less exclusions)")
+    entries: list[WorklistEntryOut]
+    excluded: dict[str, int]
+    limit: int
+    offset: int
+    next_offset: int | None
+    audit_event: int
+
+
+class TaxRequestIn(In):
+    """A per-person request under 26 U.S.C. 6103(i)(2): released only if name, TIN and address
+    all match one record."""
+
+    full_name: str = Field(min_length=1, max_length=200)
+    tin: str = Field(min_length=9, max_length=11)
+    address: str = Field(min_length=1, max_length=300, description="street, city, ST zip")
+    taxable_periods: str = Field(min_length=1, max_length=200)
+    statutory_authority: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class TaxReleaseOut(Out):
+    released: bool
+    message: str
+    fields: dict[str, Any]
+    audit_event: int
+
+
+# --- casework --------------------------------------------------------------------------------------------
+
+
+class SubjectRecordProvenanceOut(Out):
+    file_name: str | None
+    file_sha256: str | None
+    ingested_at: str | None
+    batch_id: int | None
+    row_number: int | None
+
+
+class SubjectRecordOut(Out):
+    source: str
+    record_id: str
+    version: int
+    system: str
+    system_title: str | None
+    owner: str | None
+    sorn: str | None
+    regimes: list[str]
+    fields: dict[str, Any]
+    provenance: SubjectRecordProvenanceOut
+
+
+class SubjectDisclosureOut(Out):
+    audit_seq: int
+    disclosed_at: str
+    nature: str
+    purpose: str | None
+    purpose_title: str | None
+    authority: str | None
+    agreement: str | None
+    recipient: str | None
+    recipient_address: str | None
+    records: list[list[str]]
+    law_enforcement: bool
+    statement_attached: bool
+
+
+class DisputeEventOut(Out):
+    event: str
+    on_date: str
+    recorded_at: str
+    user_id: str
+    text: str | None
+    appeal_rights: str | None
+    batch_id: int | None
+    version: int | None
+
+
+class DisputeOut(Out):
+    dispute_id: str
+    person_id: str
+    source: str
+    record_id: str
+    field: str
+    claimed_value: str | None
+    statement: str
+    filed_by: str
+    filed_on: str
+    acknowledge_by: str = Field(description="10 working days after filing (552a(d)(2)(A))")
+    state: str
+    acknowledged_on: str | None
+    acknowledged_late: bool
+    statement_of_disagreement: str | None
+    events: list[DisputeEventOut]
+
+
+class StatementOut(Out):
+    dispute_id: str
+    statement: str
+    filed_at: str
+
+
+class SubjectNotificationOut(Out):
+    """A (c)(4) notice, as the person sees it (without its id: gaps would betray withheld ones)."""
+
+    dispute_id: str
+    kind: str
+    recipient: str
+    address: str | None
+    disclosure_seq: int | None
+    record_disclosed: bool | None
+    notified_at: str
+
+
+class NotificationOut(SubjectNotificationOut):
+    person_id: str
+
+
+class ApprovalOut(Out):
+    user: str
+    at: str
+
+
+class RejectionOut(Out):
+    user: str
+    at: str
+    reason: str | None
+
+
+class AnnotationOut(Out):
+    annotation_id: str
+    source: str
+    record_id: str
+    person_id: str | None
+    kind: str
+    reason_code: str
+    evidence: str
+    note: str | None
+    requested_by: str
+    requested_at: str
+    state: str
+    effective: bool
+    approvals: list[ApprovalOut]
+    rejections: list[RejectionOut]
+
+
+class ContestOut(Out):
+    contest_id: int
+    received_on: str
+    by: str
+    contest: str | None
+    decision: str | None
+
+
+class FindingOut(Out):
+    finding_id: str
+    person_id: str
+    agreement: str
+    purpose: str
+    records: list[tuple[str, str]]
+    basis: str
+    opened_by: str
+    opened_on: str
+    state: str = Field(description="pending | ready | actionable | contested | suspended | closed")
+    needs: list[str] = Field(description="what is still missing before adverse action (552a(p))")
+    verified_by: list[str]
+    notice_on: str | None
+    actionable_from: str | None
+    contests: list[ContestOut]
+
+
+class SubjectCountsOut(Out):
+    records: int
+    versions: int
+    disclosures_listed: int
+
+
+class SubjectReportOut(Out):
+    person_id: str
+    generated_on: str
+    records: dict[str, list[SubjectRecordOut]]
+    disclosures: list[SubjectDisclosureOut]
+    disputes: list[DisputeOut]
+    statements: list[StatementOut]
+    notifications: list[SubjectNotificationOut]
+    annotations: list[AnnotationOut]
+    findings: list[FindingOut]
+    law_enforcement_listed: bool
+    notes: list[str]
+    counts: SubjectCountsOut
+    audit_seq: int
+
+
+class DisputeIn(In):
+    person_id: Id
+    source: Id
+    record_id: Id
+    field: str = Field(min_length=1, max_length=64)
+    claimed_value: str | None = Field(default=None, max_length=500,
+                                      description="the value the person says is right; null: empty")
+    statement: Text
+
+
+class DenialIn(In):
+    reasons: Text
+
+
+class StatementIn(In):
+    statement: Text
+
+
+class ResolutionOut(Out):
+    dispute: DisputeOut
+    batch_id: int | None = Field(description="corrected: the ingest batch holding the new version")
+    version: int | None = Field(description="corrected: the record's new version")
+    notifications: list[NotificationOut]
+
+
+class AnnotationIn(In):
+    source: Id
+    record_id: Id
+    kind: str = Field(min_length=1, max_length=64)
+    reason_code: str = Field(min_length=1, max_length=64)
+    evidence: Text
+
+
+class FindingIn(In):
+    person_id: Id
+    agreement: Id
+    records: list[RecordRefIn] = Field(min_length=1, max_length=50)
+    basis: Text
+
+
+class FindingVerifyIn(In):
+    method: str = Field(min_length=1, max_length=500)
+    evidence: Text
+
+
+class FindingNoticeIn(In):
+    method: str = Field(min_length=1, max_length=500)
+    sent_on: dt.date | None = Field(default=None, description="default: today")
+
+
+class ContestIn(In):
+    contest: Text
+
+
+class ContestDecisionIn(In):
+    upheld: bool
+    reasons: Text
+
+
+# --- administration --------------------------------------------------------------------------------------
+
+
+class AgreementSummaryOut(Out):
+    id: str
+    version: int
+    title: str
+    purpose: str
+    start: str
+    end: str
+    state: str
+    sources: list[str]
+
+
+class PartyOut(Out):
+    name: str
+    role: str
+    address: str | None
+
+
+class RenewalOut(Out):
+    start: str
+    end: str
+    approved_by: str
+
+
+class AgreementOut(Out):
+    id: str
+    title: str
+    purpose: str
+    authority: str
+    parties: list[PartyOut]
+    sources: list[str]
+    data_elements: list[str]
+    start: str
+    end: str
+    approved_by: str
+    verification: str
+    notice_days: int
+    justification: str | None
+    expected_results: str | None
+    approximate_records: int | None
+    notice_to_individuals: str | None
+    retention: str | None
+    no_redisclosure: bool
+    accuracy_assessment: str | None
+    renewal: RenewalOut | None
+    state: str
+    ends_on: str
+
+
+class AgreementAddedOut(Out):
+    id: str
+    version: int
+    state: str
+
+
+class UserOut(Out):
+    user_id: str
+    name: str
+    roles: list[str]
+    organisation: str | None
+    active: bool
+
+
+class UserIn(In):
+    user_id: str = Field(pattern=r"^[a-z][a-z0-9._-]{0,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    roles: list[str] = Field(min_length=1, max_length=10)
+    organisation: str | None = Field(default=None, max_length=200)
+
+
+class TokenOut(Out):
+    user_id: str
+    token: str = Field(description="shown once; the store keeps only its SHA-256")
+
+
+class ChainHeadOut(Out):
+    seq: int
+    hash: str
+
+
+class AuditHeadOut(ChainHeadOut):
+    exported_at: str
+
+
+class AuditVerificationOut(Out):
+    ok: bool
+    events: int
+    head: ChainHeadOut
+    first_bad_event: int | None
+    problem: str | None
+
+
+class AuditEventOut(Out):
+    seq: int
+    at_utc: str
+    user_id: str
+    action: str
+    purpose: str | None
+    agreement: str | None
+    justification: str | None
+    persons: list[str]
+    records: list[list[str]]
+    decision: str
+    reasons: list[str]
+    outcome: str | None
+    origin: str | None
+    details: dict[str, Any]
+    hash: str
+
+
+class DisclosureOut(Out):
+    audit_seq: int
+    disclosed_at: str
+    person_id: str
+    nature: str
+    purpose: str | None
+    agreement: str | None
+    recipient_user: str
+    recipient: str | None
+    recipient_address: str | None
+    law_enforcement: bool
+    statement_attached: bool
+    retain_until: str
+
+
+# --- data ------------------------------------------------------------------------------------------------
+
+
+class SourceOut(Out):
+    source: str
+    system: str
+    records: int
+    versions: int
+    quarantined_last_batch: int
+    last_batch: int
+
+
+class BatchOut(Out):
+    batch: int
+    source: str
+    system: str
+    file_name: str
+    file_sha256: str
+    user_id: str
+    finished_at: str
+    rows_read: int
+    accepted: int
+    new_records: int
+    new_versions: int
+    unchanged: int
+    quarantined: int
+
+
+class QuarantineOut(Out):
+    """Quarantined rows grouped by reason; raw values are person data and never shown."""
+
+    batch: int
+    source: str
+    field: str
+    reason: str
+    rows: int
+    example_rows: list[int]
+
+
+class RecordCountsOut(Out):
+    current: int
+    by_source: dict[str, int]
+
+
+class SizeBucketOut(Out):
+    size: str
+    persons: int
+
+
+class EntityCountsOut(Out):
+    persons: int
+    records: int
+    singletons: int
+    largest: int
+    mean_records: float
+    size_distribution: list[SizeBucketOut]
+
+
+class ReviewQueueOut(Out):
+    links: int
+    persons: int
+
+
+class LinkCountsOut(Out):
+    by_status: dict[str, int]
+    review_queue: ReviewQueueOut
+
+
+class SharedIdentifiersOut(Out):
+    total: int
+    by_kind: dict[str, int]
+
+
+class ModelLevelOut(Out):
+    label: str | None
+    m: float | None
+    u: float | None
+    log2_bayes_factor: float | None
+
+
+class ModelComparisonOut(Out):
+    term_frequency: str | None
+    levels: list[ModelLevelOut]
+
+
+class ModelSummaryOut(Out):
+    kind: str | None
+    created: str | None
+    prior: float | None
+    em_iterations: int | None
+    pairs_trained: int | None
+    comparisons: dict[str, ModelComparisonOut]
+
+
+class BlockingRuleOut(Out):
+    name: str
+    comparisons: int | None
+    blocks: int | None
+    largest_block: int | None
+    skipped_blocks: int | None
+    skipped_records: int | None
+
+
+class RunOut(Out):
+    run_id: int
+    user_id: str
+    started_at: str
+    finished_at: str
+    records: int
+    pairs: int
+    links: int
+    review: int
+    entities: int
+    rejected_links: int
+    id_events: dict[str, int]
+    settings: dict[str, Any]
+    model: ModelSummaryOut
+    blocking: list[BlockingRuleOut]
+
+
+class QuarantineReasonOut(Out):
+    source: str
+    field: str
+    reason: str
+    rows: int
+
+
+class QuarantineCountsOut(Out):
+    rows: int
+    by_reason: list[QuarantineReasonOut]
+
+
+class QualityOut(Out):
+    """Linkage quality without a truth file: aggregate counts only."""
+
+    as_of: str
+    records: RecordCountsOut
+    entities: EntityCountsOut
+    links: LinkCountsOut
+    shared_identifiers: SharedIdentifiersOut
+    latest_run: RunOut | None
+    quarantine: QuarantineCountsOut
+

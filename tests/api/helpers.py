@@ -1,0 +1,79 @@
+"""What the API tests share: a client over a private copy of a resolved world with everyone's
+tokens, and checks for the error shape and the gate's refusals."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from accord.api.app import create_app
+from worlds import World
+
+USERS = ("admin", "ana", "bea", "casey", "carl", "dana", "olive", "pat", "priya", "tess")
+ENFORCEMENT = "removal_order_enforcement"
+BENEFITS = "benefit_eligibility_verification"
+
+
+@dataclass
+class Api:
+    """A client over a private copy of the session's world, with everyone's tokens."""
+
+    client: TestClient
+    db: Path
+    world: Any          # accord.synth result of the template world (extract paths, truth)
+    agreements_dir: Path
+    tokens: dict[str, str]
+    enf: str             # the enforcement agreement
+    ben: str             # the benefits agreement
+
+    def h(self, user: str, **declared: str) -> dict[str, str]:
+        """Authorization for ``user`` plus X-Accord-<Purpose|Agreement|Justification> headers."""
+        return {"Authorization": f"Bearer {self.tokens[user]}",
+                **{f"X-Accord-{k.title()}": v for k, v in declared.items()}}
+
+    def enforcement(self, user: str = "casey") -> dict[str, str]:
+        return self.h(user, purpose=ENFORCEMENT, agreement=self.enf)
+
+    def benefits(self, user: str = "ana") -> dict[str, str]:
+        return self.h(user, purpose=BENEFITS, agreement=self.ben)
+
+
+@dataclass
+class Template:
+    world: World
+    tokens: dict[str, str]
+    enf: str
+    ben: str
+
+
+def copy_api(template: Template, folder: Path) -> Api:
+    db = folder / "api.duckdb"
+    shutil.copyfile(template.world.db, db)
+    wal = template.world.db.with_name(template.world.db.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, db.with_name(db.name + ".wal"))
+    client = TestClient(create_app(db), raise_server_exceptions=False)
+    return Api(client, db, template.world.world, template.world.db.with_name("a-agreements"),
+               dict(template.tokens), template.enf, template.ben)
+
+
+def error(r: Any, status: int, code: str) -> dict[str, Any]:
+    """The error body of a response, after checking its status, shape and code."""
+    assert r.status_code == status, r.text
+    body: dict[str, Any] = r.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "reasons"}, body
+    assert body["error"]["code"] == code and body["error"]["message"], body
+    return body["error"]
+
+
+def refused(r: Any, *words: str) -> list[str]:
+    """A 403 refusal from the gate whose reasons mention each of ``words``."""
+    reasons: list[str] = error(r, 403, "refused")["reasons"]
+    assert reasons
+    for w in words:
+        assert any(w in reason for reason in reasons), (w, reasons)
+    return reasons
