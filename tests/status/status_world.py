@@ -22,6 +22,7 @@ from accord.resolve.pipeline import resolve
 from accord.status import FAVOURABLE_ONLY, Determination, Fact, determine, eligibility
 from accord.store import Store
 from accord.synth import generate
+from accord.worklists.status_view import removal_sources
 
 AS_OF = date(2026, 6, 30)  # the synthetic world's default "today"
 PURPOSE = "removal_order_enforcement"
@@ -165,6 +166,8 @@ def measure(db: Path, truth: Path, persons: Path, *, possible: bool = False,
     ``purpose_view``: records the purpose may not use count only in the person's favour
     (``FAVOURABLE_ONLY``), as the product must call it; False uses every record alike."""
     barred = FAVOURABLE_ONLY[PURPOSE] if purpose_view else ()
+    with Store(db, read_only=True) as store:
+        removals = removal_sources(store)
     with truth.open(encoding="utf-8") as fh:
         person_of = {(r["source"], r["record_id"]): r["person_id"] for r in csv.DictReader(fh)}
     with persons.open(encoding="utf-8") as fh:
@@ -180,7 +183,8 @@ def measure(db: Path, truth: Path, persons: Path, *, possible: bool = False,
     exclusion_of: dict[str, str | None] = {}
     results: dict[str, Determination] = {}
     for entity, facts in facts_by_entity.items():
-        d = determine(facts + near.get(entity, []), AS_OF, favourable_only=barred)
+        d = determine(facts + near.get(entity, []), AS_OF, favourable_only=barred,
+                      removals_recorded_by=removals)
         results[entity] = d
         e = eligibility(d, PURPOSE)
         harm.entities += 1

@@ -262,6 +262,37 @@ def test_an_encounter_after_the_order_may_mean_it_was_executed() -> None:
     off = default_rules().model_copy(update={"encounter_after_order_excludes": False})
     det, elig = run(order("2021-05-01"), met, rules=off)
     assert elig.eligible
+    # An encounter before the order is no sign of execution.
+    det, elig = run(order("2021-05-01"), fact("ice-enforcement", encounter_date="2020-01-05"))
+    assert elig.eligible and "encounter_after_order" not in det.findings
+
+
+def test_a_recorded_removal_is_a_departure_and_an_encounter_without_one_is_not() -> None:
+    # A source that records removals: the encounter that ended in one has the departure date.
+    removal = fact("ice-enforcement", encounter_date="2023-01-05", exit_date="2023-01-20")
+    for recorded_by in ((), ("ice",)):
+        det, elig = run(order("2021-05-01"), removal, removals_recorded_by=recorded_by)
+        assert det.status == "departed" and det.status_date == d("2023-01-20")
+        assert elig.exclusion == "departed"
+        assert [(e.rule, e.field) for e in det.evidence] == [("departure", "exit_date")]
+    # A removal recorded before the order was made (an order in absentia after the person
+    # left) is a departure too; presence after the removal undoes it.
+    det, _ = run(order("2023-03-01"), removal, removals_recorded_by=("ice",))
+    assert det.status == "departed"
+    det, elig = run(order("2021-05-01"), removal,
+                    fact("cbp-arrival-departure", entry_date="2024-02-01", admission_class="B2"),
+                    removals_recorded_by=("ice",))
+    assert det.status == "final_order" and elig.eligible
+    # An encounter after the order from such a source, without a departure date, did not end
+    # in a removal: the order is still to be enforced (also for the adverse basis).
+    met = fact("ice-enforcement", encounter_date="2023-01-05")
+    det, elig = run(order("2021-05-01"), met, removals_recorded_by=("ice",),
+                    favourable_only=FAVOURABLE_ONLY["removal_order_enforcement"])
+    assert det.status == "final_order" and "encounter_after_order" not in det.findings
+    assert elig.eligible
+    # From a source that does not record removals it still may have been one.
+    _, elig = run(order("2021-05-01"), met, removals_recorded_by=("other",))
+    assert elig.exclusion == "possibly_removed"
 
 
 # --- admission, unknown, as_of ---------------------------------------------------------------------

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from accord.synth import SynthConfig, generate
+from accord.synth import SynthConfig, dates, generate
+from accord.synth.world import World, build_world
 
 from .synth_helpers import WrittenWorld, read_csv_rows, read_extract
 
@@ -116,6 +118,77 @@ def test_departed_and_deceased_leave_no_later_records(csv_world: WrittenWorld) -
                 assert int(r["TAX_PRD"] or 0) <= int(end[:4]), p["person_id"]
                 checked += 1
     assert checked
+
+
+def test_encounters_happen_while_the_person_is_in_the_us(big_world: World) -> None:
+    """No encounter before arrival, after the exit or after as_of; none before age 16
+    except the encounter that started a removal case and the arrest of a removal."""
+    p, t = big_world.people, big_world.timeline
+    arrived = np.where(p.foreign, t.entry, p.dob)
+    end = np.where(t.exit_date != dates.NA, t.exit_date, p.as_of)
+    checked = 0
+    for enc in (t.encounter1, t.encounter2):
+        has = enc != dates.NA
+        assert not (has & (enc < arrived)).any()
+        assert not (has & (enc > end)).any(), np.flatnonzero(has & (enc > end))[:5]
+        young = has & (enc < p.dob + int(16 * dates.YEAR))
+        assert not (young & ~t.removed & ~t.charging).any()
+        checked += int((has & (t.exit_date != dates.NA)).sum())
+    assert checked > 50
+    second = t.encounter2 != dates.NA
+    assert (t.encounter2[second] > t.encounter1[second]).all()
+
+
+def test_removal_cases_start_and_removals_end_at_an_encounter(big_world: World) -> None:
+    """Every removal case that enforcement started has the encounter at which the notice to
+    appear was issued (at most 60 days before it); every removal has its arrest (the last
+    encounter, at most 20 days before the exit)."""
+    t = big_world.timeline
+    charged, removed = t.charged, t.removed
+    assert charged.sum() > 200 and removed.any() and not (removed & ~charged).any()
+    assert (t.charging == charged).all()  # charging_encounter_rate is 1 by default
+    assert (t.encounter1[charged] != dates.NA).all()
+    gap = t.nta_date[charged] - t.encounter1[charged]
+    assert (gap >= 0).all() and (gap <= 60).all()
+    last = np.maximum(t.encounter1, t.encounter2)[removed]
+    assert ((t.exit_date[removed] - last >= 0) & (t.exit_date[removed] - last <= 20)).all()
+    # Cases USCIS started (asylum referrals, denied applications) need no encounter.
+    others = t.court & ~charged
+    assert others.any() and (t.encounter1[others] == dates.NA).any()
+
+
+def test_charging_encounters_can_be_left_out_of_the_world() -> None:
+    cfg = dataclasses.replace(SynthConfig(), charging_encounter_rate=0.0)
+    t = build_world(20_000, 5, cfg).timeline
+    assert t.charged.any() and not t.charging.any()
+    assert (t.encounter1[t.charged] == dates.NA).any()
+    # removals still have their arrest, the last encounter
+    last = np.maximum(t.encounter1, t.encounter2)[t.removed]
+    assert (t.exit_date[t.removed] - last <= 20).all()
+
+
+def test_charging_and_removal_encounters_carry_the_a_number(csv_world: WrittenWorld) -> None:
+    ice = _rows_by_person(csv_world, "ice")
+    bad = {b["record_id"] for b in csv_world.bad_rows if b["source"] == "ice"}
+    charged = {p["person_id"]: p for p in csv_world.persons
+               if p["court_case_status"] in ("in_proceedings", "appeal_pending", "final_order",
+                                             "voluntary_departure")
+               and p["status"] in ("in_proceedings", "final_order", "departed")}
+    assert len(charged) > 20
+    shown = 0
+    for pid, p in charged.items():
+        rows = [r for r in ice.get(pid, []) if r["EVENT_ID"] not in bad]
+        first = min(rows, key=lambda r: datetime.strptime(r["ENCOUNTER_DATE"] or "", "%d-%b-%Y"),
+                    default=None)
+        if first is None:  # its only encounter became a bad row
+            continue
+        assert (first["A_NUMBER"] or "").lstrip("A") == p["a_number"].lstrip("0"), pid
+        shown += 1
+    assert shown > 0.95 * len(charged)
+    # Other encounters carry it only sometimes.
+    rest = [r["A_NUMBER"] for pid, rows in ice.items() if pid not in charged for r in rows
+            if r["EVENT_ID"] not in bad and csv_world.person(pid)["a_number"]]
+    assert rest and 0.4 < sum(1 for a in rest if a) / len(rest) < 0.8
 
 
 def test_households_share_addresses_and_twins_look_alike(csv_world: WrittenWorld) -> None:

@@ -48,7 +48,8 @@ class _Outcome:
 def determine(facts: Iterable[Fact], as_of: date,
               annotations: Iterable[Annotation | Mapping[str, Any]] = (), *,
               link_threshold: float | None = None, rules: RuleSet | None = None,
-              favourable_only: Collection[str] = ()) -> Determination:
+              favourable_only: Collection[str] = (),
+              removals_recorded_by: Collection[str] = ()) -> Determination:
     """The status of one person as of ``as_of`` from the facts of their linked records.
 
     ``annotations``: effective, two-person-approved annotations (:class:`Annotation` or
@@ -58,13 +59,19 @@ def determine(facts: Iterable[Fact], as_of: date,
     person (for removal enforcement: tax, Medicaid, asylum, VAWA/T/U, voter records; see
     ``eligibility.FAVOURABLE_ONLY``). The determination still uses them (they may protect);
     ``adverse_basis`` holds the determination without them, and eligibility requires both.
+    ``removals_recorded_by``: sources whose encounter records carry the departure date when
+    the encounter ended in a removal; their encounters after a final order are no sign that
+    it was executed (rule 9). The product names every source whose mapping maps both
+    ``encounter_date`` and ``exit_date``.
     """
     if favourable_only:
         barred = set(favourable_only)
         facts, annotations = list(facts), list(annotations)
         basis = determine([f for f in facts if not barred & set(f.regimes)], as_of, annotations,
-                          link_threshold=link_threshold, rules=rules)
-        every = determine(facts, as_of, annotations, link_threshold=link_threshold, rules=rules)
+                          link_threshold=link_threshold, rules=rules,
+                          removals_recorded_by=removals_recorded_by)
+        every = determine(facts, as_of, annotations, link_threshold=link_threshold, rules=rules,
+                          removals_recorded_by=removals_recorded_by)
         return dataclasses.replace(every, adverse_basis=basis)
     rs = rules or default_rules()
     threshold = rs.link_threshold if link_threshold is None else link_threshold
@@ -80,11 +87,12 @@ def determine(facts: Iterable[Fact], as_of: date,
         death_info.reasons.append("the death record is linked with confidence "
                                   f"{min(e.link_confidence for e in weak_death):.3f} < {threshold}")
 
-    full = _decide(usable, as_of, rs)
+    removals = frozenset(removals_recorded_by)
+    full = _decide(usable, as_of, rs, removals)
     weak = [f for f in usable if f.link_confidence < threshold]
     chosen = full
     if weak:
-        base = _decide([f for f in usable if f.link_confidence >= threshold], as_of, rs)
+        base = _decide([f for f in usable if f.link_confidence >= threshold], as_of, rs, removals)
         if full.same_as(base):
             chosen = base
             set_aside += [_whole("link_confidence", f, f"linked with confidence "
@@ -157,7 +165,7 @@ def _first_date(evidence: Sequence[Evidence]) -> date | None:
     return min((e.date for e in evidence if e.date is not None), default=None)
 
 
-def _decide(facts: Sequence[Fact], as_of: date, rs: RuleSet) -> _Outcome:
+def _decide(facts: Sequence[Fact], as_of: date, rs: RuleSet, removals: frozenset[str]) -> _Outcome:
     """Rule rank: the first rule in order of precedence that concludes decides."""
     citizen = r.citizenship(facts, rs)
     stale = r.ssa_snapshot(facts, rs)
@@ -165,14 +173,14 @@ def _decide(facts: Sequence[Fact], as_of: date, rs: RuleSet) -> _Outcome:
     shield = r.protected(facts, rs)
     findings = {name for name, found in (("citizenship_evidence", citizen), ("lpr", resident),
                                          ("protected", shield.in_force)) if found}
-    out = _rank(facts, as_of, rs, citizen, resident, shield)
+    out = _rank(facts, as_of, rs, citizen, resident, shield, removals)
     out.findings |= findings
     out.notes += stale
     return out
 
 
 def _rank(facts: Sequence[Fact], as_of: date, rs: RuleSet, citizen: list[Evidence],
-          resident: list[Evidence], shield: r.Protection) -> _Outcome:
+          resident: list[Evidence], shield: r.Protection, removals: frozenset[str]) -> _Outcome:
     if citizen:
         return _Outcome("us_citizen", citizen, _first_date(citizen))
     if resident:
@@ -191,7 +199,7 @@ def _rank(facts: Sequence[Fact], as_of: date, rs: RuleSet, citizen: list[Evidenc
     if case.review:
         return _Outcome("needs_review", case.evidence, codes=["needs_review"], reasons=case.review)
     if case.status == "final_order" and case.date is not None:
-        executed = r.encounter_after_order(facts, case.date, rs, as_of)
+        executed = r.encounter_after_order(facts, case.date, rs, as_of, removals)
         return _Outcome(case.status, case.evidence + executed, case.date,
                         findings={"encounter_after_order"} if executed else set())
     if case.status in ("final_order", "in_proceedings", "appeal_pending", "relief_granted"):

@@ -9,7 +9,7 @@ plain words with the test that checks it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -250,14 +250,20 @@ def after(facts: Sequence[Fact], names: Sequence[str], when: date, rules: RuleSe
     return out
 
 
-def encounter_after_order(facts: Sequence[Fact], order: date, rules: RuleSet,
-                          as_of: date) -> list[Evidence]:
+def encounter_after_order(facts: Sequence[Fact], order: date, rules: RuleSet, as_of: date,
+                          removals_recorded_by: Collection[str] = ()) -> list[Evidence]:
     """Rule order_execution: the latest enforcement encounter after a final order, when no
     presence is recorded after it (other than another encounter): the order may have been
-    executed. Empty when the person was seen in the US after the encounter (released)."""
+    executed. Empty when the person was seen in the US after the encounter (released).
+
+    Encounters from the sources in ``removals_recorded_by`` — sources whose encounter
+    records carry the departure date when the encounter ended in a removal — are left out:
+    without a departure date such an encounter did not end in a removal, and with one the
+    departure rule decides."""
     if not rules.encounter_after_order_excludes:
         return []
-    met = [f for f in facts if f.encounter_date is not None and order < f.encounter_date <= as_of]
+    met = [f for f in facts if f.encounter_date is not None and order < f.encounter_date <= as_of
+           and f.source not in removals_recorded_by]
     if not met:
         return []
     last = max(met, key=lambda f: f.encounter_date or date.min)

@@ -82,11 +82,12 @@ def _inspected_entry_rate() -> dict[str, float]:
 
 
 def _encounter_rate() -> dict[str, float]:
+    # People in proceedings or with final orders are encountered when their case starts
+    # (charging_encounter_rate); these rates are for everyone else.
     return {
         "citizen_birth": 0.0002, "citizen_naturalized": 0.0005, "lpr": 0.005, "visa": 0.002,
         "asylum_pending": 0.3, "asylum_granted": 0.1, "tps": 0.03, "daca": 0.01,
-        "vawa_t_u_pending": 0.1, "in_proceedings": 0.65, "final_order": 0.8,
-        "departed": 0.3, "no_status": 0.05,
+        "vawa_t_u_pending": 0.1, "departed": 0.3, "no_status": 0.05,
     }
 
 
@@ -122,6 +123,9 @@ class SynthConfig:
     filing_rate: dict[str, float] = field(default_factory=_filing_rate)
     inspected_entry_rate: dict[str, float] = field(default_factory=_inspected_entry_rate)
     encounter_rate: dict[str, float] = field(default_factory=_encounter_rate)
+    # Removal cases started by enforcement (in proceedings, final orders, removals, voluntary
+    # departures) whose charging encounter, with the A-number, is in the ICE extract.
+    charging_encounter_rate: float = 1.0
     medicaid_rate: dict[str, float] = field(default_factory=_medicaid_rate)
     itin_rate: float = 0.5             # adults without an SSN who have an ITIN
     itin_before_ssn_rate: float = 0.15  # foreign-born SSN holders who filed with an ITIN first

@@ -49,6 +49,9 @@ class Timeline:
     filed_date: IntArray       # the application behind the status (asylum, TPS, DACA, VAWA)
     status_date: IntArray      # when the current status began
     exit_date: IntArray        # departure of the departed
+    removed: BoolArray         # departed by removal under a final order (ICE records it)
+    charged: BoolArray         # removal case started by enforcement (an encounter)
+    charging: BoolArray        # encounter1 is the encounter at which that case was started
     court: BoolArray
     court_status: IntArray     # CASE_STATUSES index, -1 if no case
     nta_date: IntArray
@@ -181,7 +184,12 @@ def build_timeline(rng: np.random.Generator, p: People, cfg: SynthConfig) -> Tim
         [lpr, nat, grant, filed, np.where(fo, decision, nta), exit_date],
         default=np.where(f, entry, p.dob))
 
-    enc1, enc2 = _encounters(rng, p, cfg, entry, span, nta, exit_date, removed, court)
+    # Removal cases that enforcement started: the notice to appear was issued at an
+    # encounter (ICE or Border Patrol). The other cases came from USCIS (an asylum referral,
+    # a denied application) or were reopened.
+    charged = inp | fo | cased
+    enc1, enc2, charging = _encounters(rng, p, cfg, entry, span, nta, exit_date, removed, court,
+                                       charged)
     death = _deaths(rng, p, cfg, np.maximum.reduce([entry, lpr, nat, filed, grant, nta,
                                                     decision, exit_date, enc1, enc2, p.dob]))
     travel_rate = np.select([status == S["citizen_birth"],
@@ -190,7 +198,9 @@ def build_timeline(rng: np.random.Generator, p: People, cfg: SynthConfig) -> Tim
     travels = (rng.random(n) < travel_rate) & ~dep & (inspected | ~f | settled)
     return Timeline(entry=entry, inspected=inspected, admission=admission, immigrant_visa=iv,
                     lpr_date=lpr, nat_date=nat, filed_date=filed, status_date=status_date,
-                    exit_date=exit_date, court=court, court_status=court_status, nta_date=nta,
+                    exit_date=exit_date, removed=removed, charged=charged,
+                    charging=charging, court=court,
+                    court_status=court_status, nta_date=nta,
                     decision_date=decision, encounter1=enc1, encounter2=enc2,
                     death_date=death, travels=travels)
 
@@ -226,25 +236,39 @@ def _admission(rng: np.random.Generator, status: IntArray, iv: BoolArray,
 
 def _encounters(rng: np.random.Generator, p: People, cfg: SynthConfig, entry: IntArray,
                 span: IntArray, nta: IntArray, exit_date: IntArray, removed: BoolArray,
-                court: BoolArray) -> tuple[IntArray, IntArray]:
+                court: BoolArray, charged: BoolArray) -> tuple[IntArray, IntArray, BoolArray]:
+    """First and second enforcement encounter (NA if none), and whether the first is the
+    one at which a removal case was started. Encounters happen while the person is in the
+    US: from arrival (or age 16) to the exit or ``as_of``. Two kinds happen at any age: the
+    encounter at which enforcement started a removal case (``charged``, at
+    ``charging_encounter_rate``: up to 60 days before the notice to appear) and the arrest
+    that ended in a removal (the last encounter, up to 20 days before the exit)."""
     n, as_of = p.n, p.as_of
+    # Draws for the charging and removal encounters come from a child stream, so the
+    # timeline's own stream (deaths, travels) does not shift with them.
+    own = rng.spawn(1)[0]
     met = rng.random(n) < _per_status(cfg.encounter_rate, p.status)
-    met |= removed
     u = rng.random((3, n))
+    charging = charged & (own.random(n) < cfg.charging_encounter_rate)
     present_for = np.where(exit_date != NA, exit_date - entry, span)
+    arrived = np.where(p.foreign, entry, p.dob)
     first = np.where(p.foreign, entry + (u[0] * present_for).astype(np.int64),
                      as_of - (u[0] * 5 * YEAR).astype(np.int64))
-    first = np.where(court, np.maximum(nta - (u[1] * 60).astype(np.int64),
-                                       np.where(p.foreign, entry, p.dob)), first)
+    first = np.where(court, np.maximum(nta - (u[1] * 60).astype(np.int64), arrived), first)
     first = np.where(p.status == S["asylum_pending"], entry + (u[1] * 3).astype(np.int64), first)
-    first = np.where(removed, exit_date - (u[1] * 20).astype(np.int64), first)
-    first = np.minimum(np.maximum(first, p.dob + int(16 * YEAR)), as_of - 1)
-    enc1 = np.where(met & (p.age() >= 16), first, NA)
+    first = np.where(charging, first, np.maximum(first, p.dob + int(16 * YEAR)))
+    # The last day in the US: an encounter pushed past it (by the age floor) did not happen.
+    end = np.where(exit_date != NA, exit_date, as_of - 1)
+    enc1 = np.where((met | charging) & (first <= end), first, NA)
     again = (enc1 != NA) & (u[2] < 0.2)
-    end = np.where(exit_date != NA, exit_date, as_of)
     second = enc1 + ((end - enc1) * rng.random(n)).astype(np.int64)
     enc2 = np.where(again & (second > enc1), second, NA)
-    return enc1, enc2
+    # A removal: the arrest that ended in it is the last encounter (the first, when the
+    # case was started at that arrest; the only one, when nothing came before).
+    arrest = np.maximum(exit_date - (own.random(n) * 20).astype(np.int64), arrived)
+    enc1 = np.where(removed & (enc1 == NA), arrest, enc1)
+    enc2 = np.where(removed, np.where(arrest > enc1, arrest, NA), enc2)
+    return enc1, enc2, charging
 
 
 def _deaths(rng: np.random.Generator, p: People, cfg: SynthConfig, latest: IntArray) -> IntArray:

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+import yaml
+
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
 from accord.status import FAVOURABLE_ONLY, GENERIC_REASON, Determination, determine, eligibility
@@ -20,6 +22,23 @@ from accord.store import Store
 from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
 
 HIDDEN_EXCLUSIONS = frozenset({"protected"})
+
+
+def removal_sources(store: Store) -> frozenset[str]:
+    """Sources whose encounter records carry the departure date when the encounter ended in
+    a removal: their current mapping maps both ``encounter_date`` and ``exit_date`` (an ICE
+    extract with the removals' departed dates). For status rule 9 (``removals_recorded_by``):
+    a blank departure date on such a record means the encounter did not end in a removal."""
+    out: set[str] = set()
+    for source, text in store.query("SELECT source, mapping_yaml FROM sources"):
+        try:
+            spec = yaml.safe_load(text or "")
+        except yaml.YAMLError:
+            continue
+        fields = spec.get("fields") if isinstance(spec, dict) else None
+        if isinstance(fields, dict) and {"encounter_date", "exit_date"} <= set(fields):
+            out.add(source)
+    return frozenset(out)
 
 
 @dataclass
@@ -92,5 +111,6 @@ def person_status(store: Store, registry: Registry, decision: Decision, person_i
         return StatusView(person_id, "not_found_in_scope", 0.0, [], [], {})
     d = determine(facts.get(person_id, []), as_of,
                   annotations=annotations_for(store, [person_id]).get(person_id, []),
-                  favourable_only=FAVOURABLE_ONLY.get(purpose, ()))
+                  favourable_only=FAVOURABLE_ONLY.get(purpose, ()),
+                  removals_recorded_by=removal_sources(store))
     return shown(d, purpose, visible, person_id)

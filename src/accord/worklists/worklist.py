@@ -5,6 +5,19 @@ Candidates are the persons with a final order of removal anywhere in the facts t
 determination scope allows; each is determined by the status rules and listed only when
 eligible. Exclusions are counted, never listed. An entry is a lead for independent
 verification (the adverse-action workflow), never a finding.
+
+Before anyone is listed, their identity must be settled (precision first):
+
+- a person one of whose records shares an A-number with a record of another person id, or
+  whose records give no date of birth (name, date of birth and an identifier cannot be
+  verified together, and such records cannot link to the person's other records), goes to
+  review (``needs_review``);
+- a person with possible matches — records of other person ids joined to one of theirs by a
+  link held for review, or by a strong link a clustering guard rejected (the records carry
+  different identifiers) — is determined again with every record of those person ids added
+  as weakly linked facts (status rule 12): when they would change the outcome (an exit, a
+  grant, citizenship evidence), the person goes to review (``low_link_confidence``); when
+  they change nothing, the person is listed on the strength of their own records.
 """
 
 from __future__ import annotations
@@ -17,10 +30,11 @@ from typing import Any
 
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
-from accord.status import FAVOURABLE_ONLY, determine, eligibility
+from accord.governance.scope import Scope, require_issued, scoped_records_sql
+from accord.status import FAVOURABLE_ONLY, Fact, default_rules, determine, eligibility
 from accord.store import Store
-from accord.worklists.facts import annotations_for, fact_rows, facts_by_person, unresolved_identities
-from accord.worklists.status_view import shown, visible_records
+from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
+from accord.worklists.status_view import removal_sources, shown, visible_records
 
 Progress = Callable[[str, float], None]
 
@@ -62,29 +76,105 @@ def eligible_persons(store: Store, registry: Registry, decision: Decision, as_of
                      progress: Progress | None = None) -> tuple[dict[str, Any], Counter[str], int]:
     """Determinations of every candidate: (eligible person -> determination, exclusion counts,
     candidates)."""
-    assert decision.determination_scope is not None
-    rows = fact_rows(store, registry, decision.determination_scope, where="case_status = 'final_order'")
+    scope = decision.determination_scope
+    assert scope is not None
+    rows = fact_rows(store, registry, scope, where="case_status = 'final_order'")
     facts = facts_by_person(rows)
     notes = annotations_for(store, list(facts))
     purpose = decision.agreement.purpose if decision.agreement else "removal_order_enforcement"
+    barred = FAVOURABLE_ONLY.get(purpose, ())
+    removals = removal_sources(store)
     eligible: dict[str, Any] = {}
     excluded: Counter[str] = Counter()
     for i, (pid, person_facts) in enumerate(sorted(facts.items())):
         if progress and i % 500 == 0:
             progress("determining status", i / max(1, len(facts)))
-        d = determine(person_facts, as_of, annotations=notes.get(pid, []),
-                      favourable_only=FAVOURABLE_ONLY.get(purpose, ()))
+        d = determine(person_facts, as_of, annotations=notes.get(pid, []), favourable_only=barred,
+                      removals_recorded_by=removals)
         el = eligibility(d, purpose)
         if el.eligible:
             eligible[pid] = d
         else:
             excluded[el.exclusion or "no_final_order"] += 1
-    # Precision first: a person whose records may continue under another person id (a shared
-    # A-number, a link held for review) is not listed until a person resolves the identity.
-    for pid in unresolved_identities(store, registry, decision.determination_scope, sorted(eligible)):
+    # Precision first: a person whose identity is not settled is not listed until a person
+    # resolves it; a person with possible matches is listed only when they change nothing.
+    for pid in unsettled_identities(store, registry, scope, sorted(eligible)):
         del eligible[pid]
         excluded["needs_review"] += 1
+    for pid, near in possible_matches(store, registry, scope, sorted(eligible)).items():
+        el = eligibility(determine(facts[pid] + near, as_of, annotations=notes.get(pid, []),
+                                   favourable_only=barred, removals_recorded_by=removals), purpose)
+        if not el.eligible:
+            del eligible[pid]
+            excluded[el.exclusion or "needs_review"] += 1
     return eligible, excluded, len(facts)
+
+
+def unsettled_identities(store: Store, registry: Registry, scope: Scope, persons: list[str]) -> set[str]:
+    """Persons whose identity is not settled: one of their records shares an A-number
+    (digits) with a record of another person id, or no record gives a date of birth (name,
+    date of birth and an identifier cannot be verified together, and nothing could link
+    their other records, an exit or a grant, to them)."""
+    require_issued(scope)
+    if not persons:
+        return set()
+    sql = scoped_records_sql(registry, scope)
+    shared = store.query(f"""
+        WITH s AS (SELECT person_id,
+                          nullif(regexp_replace(coalesce(a_number, ''), '[^0-9]', '', 'g'), '') AS a
+                   FROM ({sql}) WHERE person_id IS NOT NULL),
+             mine AS (SELECT * FROM s WHERE list_contains(?, person_id))
+        SELECT DISTINCT mine.person_id FROM mine JOIN s ON s.a = mine.a AND s.person_id <> mine.person_id""",
+                         [persons])
+    no_dob = store.query(f"""
+        SELECT person_id FROM ({sql}) WHERE list_contains(?, person_id)
+        GROUP BY person_id HAVING count(dob) = 0""", [persons])
+    return {r[0] for r in shared} | {r[0] for r in no_dob}
+
+
+# A link a clustering guard rejected joins records whose identifiers disagree: they are not
+# linked, and count as the weakest possible match.
+_REJECTED_CONFIDENCE = 0.0
+
+
+def possible_matches(store: Store, registry: Registry, scope: Scope,
+                     persons: list[str]) -> dict[str, list[Fact]]:
+    """Per person, every record (under the scope) of each other person id joined to one of
+    the person's records by a link held for review or rejected by a clustering guard in the
+    latest resolution run, as a fact with the link's probability as its link confidence (0
+    for a guard-rejected link): records that may be the person's, which the status rules
+    treat as weakly linked (rule 12)."""
+    require_issued(scope)
+    if not persons:
+        return {}
+    sql = scoped_records_sql(registry, scope)
+    cur = store.con.execute(f"""
+        WITH l AS (SELECT source_l AS s1, record_id_l AS r1, source_r AS s2, record_id_r AS r2,
+                          CASE WHEN status = 'review' THEN match_probability
+                               ELSE {_REJECTED_CONFIDENCE} END AS p
+                   FROM links WHERE status IN ('review', 'rejected_by_guard')
+                   AND run_id = (SELECT max(run_id) FROM resolution_runs)),
+             ends AS (SELECT s1 AS src, r1 AS rid, s2 AS osrc, r2 AS orid, p FROM l
+                      UNION ALL SELECT s2, r2, s1, r1, p FROM l),
+             near AS (SELECT mine.entity_id AS for_person, o.entity_id AS other, max(ends.p) AS p
+                      FROM entity_members mine
+                      JOIN ends ON ends.src = mine.source AND ends.rid = mine.record_id
+                      JOIN entity_members o ON o.source = ends.osrc AND o.record_id = ends.orid
+                      WHERE list_contains(?, mine.entity_id) AND o.entity_id <> mine.entity_id
+                      GROUP BY ALL)
+        SELECT near.for_person, near.p AS possible_confidence, r.*
+        FROM near JOIN ({sql}) r ON r.person_id = near.other
+        ORDER BY near.for_person, r.source, r.record_id""", [persons])
+    names = [d[0] for d in cur.description]
+    # Never as strong as a link, whatever the resolution's review band.
+    weakest_link = default_rules().link_threshold - 1e-9
+    out: dict[str, list[Fact]] = {}
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        out.setdefault(row["for_person"], []).append(Fact.from_row(
+            row, link_confidence=min(weakest_link, max(0.0, float(row["possible_confidence"]))),
+            regimes=tuple(row["regimes"] or ())))
+    return out
 
 
 def build(store: Store, registry: Registry, decision: Decision, as_of: date, limit: int,

@@ -1,8 +1,13 @@
-"""ICE enforcement encounters: one row per encounter (some people have two).
+"""ICE enforcement encounters (EID, with Border Patrol's): one row per encounter (some
+people have two).
 
-Quirks: the subject's name in one column as "Given Family" (mixed case, ASCII), so two
-family names split badly; the A-number only sometimes, written with an 'A' prefix and
-without the leading zero; dates of birth as MM/DD/YYYY, encounter dates as DD-Mon-YYYY.
+Two encounters always carry the A-number: the one at which a removal case was started
+(the notice to appear is filed under the A-number the processing recorded) and the one
+that ended in a removal, which also carries the date the person departed (a removal is
+carried out under the person's A-file and final order). Quirks: the subject's name in one
+column as "Given Family" (mixed case, ASCII), so two family names split badly; the
+A-number only sometimes on other encounters, written with an 'A' prefix and without the
+leading zero; dates of birth as MM/DD/YYYY, encounter and departure dates as DD-Mon-YYYY.
 A few US citizens appear (wrongly encountered), some with a wrong country recorded.
 """
 
@@ -39,7 +44,12 @@ def build(world: World) -> Extract:
     person, when = shuffled(rng, person, when)
     n = person.size
     name = world.renderer.render(person, when, STYLE, rng)
-    shown = (ids.a_number[person] >= 0) & (rng.random(n) < A_NUMBER_SHOWN)
+    # The removal: the person's last encounter, when they were removed.
+    last = np.maximum(t.encounter1, t.encounter2)[person]
+    removal = t.removed[person] & (when == last)
+    departed = np.where(removal, t.exit_date[person], dates.NA)
+    charging = t.charging[person] & (when == t.encounter1[person])
+    shown = (ids.a_number[person] >= 0) & ((rng.random(n) < A_NUMBER_SHOWN) | removal | charging)
     a_num = np.where(shown, ids.a_number[person], -1)
     citizen = np.isin(p.status[person], [S["citizen_birth"], S["citizen_naturalized"]])
     # Wrongly encountered citizens: half recorded with a foreign country.
@@ -56,6 +66,7 @@ def build(world: World) -> Extract:
         "COUNTRY": take(strings(places().country_names), country),
         "SEX": take(strings(["M", "F"]), p.sex[person]),
         "ENCOUNTER_DATE": dates.fmt(when, WHEN),
+        "DEPARTED_DATE": dates.fmt(departed, WHEN),
         "ENCOUNTER_TYPE": take(strings(_TYPES), rng.integers(0, len(_TYPES), n)),
         "AOR": take(strings(_AORS), rng.integers(0, len(_AORS), n)),
     }
@@ -70,6 +81,7 @@ def build(world: World) -> Extract:
             "citizenship_country": "COUNTRY",
             "sex": "SEX",
             "encounter_date": date_field("ENCOUNTER_DATE", WHEN),
+            "exit_date": date_field("DEPARTED_DATE", WHEN),
         },
         person=person, optional=["COUNTRY", "SEX"],
         bad_kinds=[BadKind("ENCOUNTER_DATE", "date", date_format=WHEN),
