@@ -20,7 +20,9 @@ from worlds import governed_store
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "accord"
 NO_STORE = {"synth", "init", "demo"}  # create worlds or stores; they act on no existing store
-IDENTIFY = {"authenticate"}  # establishes who the user is; reads no person data (tested below)
+# Establish who the user is (tokens, web sign-in sessions); read no person data (tested below
+# and in tests/web/test_sessions.py).
+IDENTIFY = {"authenticate", "current_session", "login", "logout"}
 
 
 def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def test_every_service_refuses_an_unknown_user_and_audits_the_refusal(name: str,
 
 def test_front_ends_and_services_never_open_the_store_themselves() -> None:
     offenders = []
-    for path in [*(SRC / "cli").rglob("*.py"), *(SRC / "services").rglob("*.py")]:
+    for path in [p for front in ("cli", "services", "web") for p in (SRC / front).rglob("*.py")]:
         if path.name == "context.py":
             continue
         text = path.read_text()
@@ -153,3 +155,19 @@ def test_authenticate_knows_only_active_users_with_live_tokens(tmp_path: Path) -
     assert services.authenticate(db, token) == "casey"
     assert services.authenticate(db, token + "x") is None
     assert services.authenticate(db, "") is None
+
+
+def test_web_sign_in_needs_a_live_token_of_that_user_and_every_attempt_is_audited(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    setup = services.init(db, samples=True, tokens=True)
+    with pytest.raises(services.LoginRefused):
+        services.login(db, "carl", setup.tokens["casey"])        # someone else's token
+    session = services.login(db, "casey", setup.tokens["casey"])
+    assert services.current_session(db, session.session_id)["user"]["user_id"] == "casey"
+    assert services.logout(db, session.session_id)
+    assert services.current_session(db, session.session_id)["user"] is None
+    with Store(db) as store:
+        events = store.query("SELECT user_id, action, decision FROM audit_events "
+                             "WHERE action LIKE 'session.%' ORDER BY seq")
+    assert events == [("carl", "session.login", "deny"), ("casey", "session.login", "allow"),
+                      ("casey", "session.logout", "allow")]

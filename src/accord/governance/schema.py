@@ -89,3 +89,16 @@ DDL.append("""CREATE TABLE IF NOT EXISTS dispute_statements (
   statement VARCHAR NOT NULL,
   filed_at TIMESTAMPTZ NOT NULL
 )""")
+
+# Web UI sessions (accord.governance.sessions): only a SHA-256 of each session id is kept; the
+# id itself lives in the browser's cookie. A session ends at logout, after its idle or maximum
+# time, or when its user or the token it was opened with stops being valid; nothing deletes rows.
+DDL.append("""CREATE TABLE IF NOT EXISTS web_sessions (
+  session_sha256 VARCHAR PRIMARY KEY,
+  user_id VARCHAR NOT NULL,
+  token_sha256 VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  last_seen TIMESTAMPTZ NOT NULL,
+  ended_at TIMESTAMPTZ,
+  end_reason VARCHAR
+)""")

@@ -41,9 +41,11 @@ from accord.services.data import (
 )
 from accord.services.people import explain, person, search, tax_request, verify, worklist
 from accord.services.quality import quality
+from accord.services.sessions import LoginRefused, current_session, login, logout
 
 __all__ = [
     "DemoResult",
+    "LoginRefused",
     "add_agreement",
     "add_user",
     "agreements",
@@ -53,6 +55,7 @@ __all__ = [
     "audit_verify",
     "authenticate",
     "batches",
+    "current_session",
     "demo",
     "disclosures",
     "evaluate",
@@ -64,6 +67,8 @@ __all__ = [
     "init",
     "issue_token",
     "list_users",
+    "login",
+    "logout",
     "open_finding",
     "person",
     "quality",

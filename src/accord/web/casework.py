@@ -1,0 +1,191 @@
+"""Casework pages: the work list of an agreement, adverse-action findings (552a(p)) worked one
+step at a time, and the privacy officer's subject-access report with disputes (552a(d)).
+
+Every step is a service call through the gate; the service refuses a step out of order or
+by the wrong person, and the page shows why. Successful POSTs redirect (303) to the page
+that shows the new state, so a reload never repeats a step.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from accord import services
+from accord.sources.fields import catalogue
+from accord.web.core import (
+    ORIGIN,
+    Problem,
+    WebUser,
+    agreements_for,
+    attempt,
+    config,
+    current_user,
+    posted_user,
+    render,
+    see_other,
+    whole_number,
+)
+
+router = APIRouter(include_in_schema=False)
+User = Annotated[WebUser, Depends(current_user)]
+PostUser = Annotated[WebUser, Depends(posted_user)]
+PAGE = 25
+STEPS = ("verify", "notice", "contest", "decide-contest", "actionable")
+DISPUTE_ACTIONS = ("acknowledge", "correct", "deny", "statement")
+
+
+def _remember(request: Request, user: WebUser, finding_id: str) -> None:
+    recent = config(request).recent_findings.setdefault(user.session, [])
+    if finding_id in recent:
+        recent.remove(finding_id)
+    recent.insert(0, finding_id)
+    del recent[20:]
+
+
+@router.get("/worklist", response_class=HTMLResponse)
+def worklist(request: Request, user: User, agreement: str = "", offset: str = "0") -> Response:
+    choices = [a for a in agreements_for(request, user) if a["purpose"] in dict(user.purposes)]
+    chosen = agreement.strip() or user.context.agreement or ""
+    start = whole_number(offset, 0, 0, 10**8)
+    if not chosen:   # nothing is read until the user names the agreement
+        return render(request, "worklist.html", user, chosen="", choices=choices, wl=None,
+                      recent=config(request).recent_findings.get(user.session, []))
+    wl, problem = attempt(lambda: services.worklist(
+        config(request).db, user=user.user_id, agreement=chosen, limit=PAGE, offset=start,
+        justification=user.context.justification, origin=ORIGIN))
+    return render(request, "worklist.html", user, status=problem.status if problem else 200, chosen=chosen,
+                  choices=choices, wl=wl, problem=problem, offset=start, page=PAGE,
+                  recent=config(request).recent_findings.get(user.session, []))
+
+
+@router.post("/findings", response_class=HTMLResponse)
+def open_finding(request: Request, user: PostUser, person_id: Annotated[str, Form()] = "",
+                 agreement: Annotated[str, Form()] = "", basis: Annotated[str, Form()] = "",
+                 record: Annotated[list[str] | None, Form()] = None) -> Response:
+    records = [tuple(r.split(":", 1)) for r in record or [] if ":" in r]
+    state, problem = attempt(lambda: services.open_finding(
+        config(request).db, person_id, user=user.user_id, agreement=agreement,
+        records=[(s, r) for s, r in records], basis=basis, origin=ORIGIN))
+    if problem is not None or state is None:
+        return render(request, "finding.html", user, status=problem.status if problem else 500, state=None,
+                      finding_id=None, problem=problem, today=config(request).clock().date())
+    _remember(request, user, state["finding_id"])
+    return see_other(f"/findings/{quote(state['finding_id'])}?done=open")
+
+
+@router.get("/findings", response_class=HTMLResponse)
+def find_finding(request: Request, user: User, id: str = "") -> Response:
+    del user
+    return see_other(f"/findings/{quote(id.strip())}" if id.strip() else "/worklist")
+
+
+def _finding_page(request: Request, user: WebUser, finding_id: str, *, problem: Problem | None = None,
+                  done: str = "") -> Response:
+    state, read_problem = attempt(lambda: services.finding_step(
+        config(request).db, finding_id, user=user.user_id, step="state", origin=ORIGIN))
+    if state is not None:
+        _remember(request, user, finding_id)
+    shown = problem or read_problem
+    return render(request, "finding.html", user, status=shown.status if shown else 200, state=state,
+                  finding_id=finding_id, problem=shown, done=done, today=config(request).clock().date())
+
+
+@router.get("/findings/{finding_id}", response_class=HTMLResponse)
+def finding(request: Request, finding_id: str, user: User, done: str = "") -> Response:
+    return _finding_page(request, user, finding_id, done=done if done in (*STEPS, "open") else "")
+
+
+@router.post("/findings/{finding_id}/step", response_class=HTMLResponse)
+def finding_step(request: Request, finding_id: str, user: PostUser, step: Annotated[str, Form()] = "",
+                 method: Annotated[str, Form()] = "", evidence: Annotated[str, Form()] = "",
+                 sent_on: Annotated[str, Form()] = "", contest: Annotated[str, Form()] = "",
+                 contest_id: Annotated[str, Form()] = "", outcome: Annotated[str, Form()] = "",
+                 reasons: Annotated[str, Form()] = "") -> Response:
+    if step not in STEPS:
+        return _finding_page(request, user, finding_id,
+                             problem=Problem("Not done", f"unknown step {step!r} ({', '.join(STEPS)})"))
+    try:
+        sent = date.fromisoformat(sent_on) if sent_on else None
+        contest_no = int(contest_id) if contest_id else None
+    except ValueError as e:
+        return _finding_page(request, user, finding_id, problem=Problem("Not done", f"invalid input: {e}"))
+    if step == "decide-contest" and outcome not in ("upheld", "rejected"):
+        return _finding_page(request, user, finding_id,
+                             problem=Problem("Not done", "say whether the contest is upheld or rejected"))
+    _, problem = attempt(lambda: services.finding_step(
+        config(request).db, finding_id, user=user.user_id, step=step, method=method or None,
+        evidence=evidence or None, sent_on=sent, contest=contest or None, contest_id=contest_no,
+        upheld=outcome == "upheld", reasons=reasons or None, origin=ORIGIN))
+    if problem is not None:
+        return _finding_page(request, user, finding_id, problem=problem)
+    return see_other(f"/findings/{quote(finding_id)}?done={step}")
+
+
+@router.get("/subjects", response_class=HTMLResponse)
+def subjects(request: Request, user: User, person: str = "") -> Response:
+    if person.strip():
+        return see_other(f"/subjects/{quote(person.strip())}")
+    return render(request, "subject.html", user, report=None, person_id="")
+
+
+def _fields(report: dict[str, Any]) -> list[str]:
+    held = {f for versions in report.get("records", {}).values() for r in versions for f in r["fields"]}
+    return [f for f in catalogue() if f in held]
+
+
+def _current_records(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The newest version of each record in the report (the one a dispute is filed against)."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    for versions in report.get("records", {}).values():
+        for r in versions:
+            key = (r["source"], r["record_id"])
+            if key not in newest or r["version"] > newest[key]["version"]:
+                newest[key] = r
+    return list(newest.values())
+
+
+def _subject_page(request: Request, user: WebUser, person_id: str, *, problem: Problem | None = None,
+                  done: str = "") -> Response:
+    report, read_problem = attempt(lambda: services.subject_report(
+        config(request).db, person_id, user=user.user_id, origin=ORIGIN))
+    shown = problem or read_problem
+    return render(request, "subject.html", user, status=shown.status if shown else 200, report=report,
+                  person_id=person_id, problem=shown, fields=_fields(report or {}),
+                  record_choices=_current_records(report or {}),
+                  done=done if done in (*DISPUTE_ACTIONS, "filed") else "")
+
+
+@router.get("/subjects/{person_id}", response_class=HTMLResponse)
+def subject(request: Request, person_id: str, user: User, done: str = "") -> Response:
+    return _subject_page(request, user, person_id, done=done)
+
+
+@router.post("/disputes", response_class=HTMLResponse)
+def file_dispute(request: Request, user: PostUser, person_id: Annotated[str, Form()] = "",
+                 record: Annotated[str, Form()] = "", field: Annotated[str, Form()] = "",
+                 claimed_value: Annotated[str, Form()] = "",
+                 statement: Annotated[str, Form()] = "") -> Response:
+    source, _, record_id = record.partition(":")
+    _, problem = attempt(lambda: services.file_dispute(
+        config(request).db, person_id, user=user.user_id, source=source, record_id=record_id, field=field,
+        claimed_value=claimed_value or None, statement=statement, origin=ORIGIN))
+    if problem is not None:
+        return _subject_page(request, user, person_id, problem=problem)
+    return see_other(f"/subjects/{quote(person_id)}?done=filed")
+
+
+@router.post("/disputes/{dispute_id}", response_class=HTMLResponse)
+def handle_dispute(request: Request, dispute_id: str, user: PostUser, person_id: Annotated[str, Form()] = "",
+                   action: Annotated[str, Form()] = "", reasons: Annotated[str, Form()] = "",
+                   statement: Annotated[str, Form()] = "") -> Response:
+    _, problem = attempt(lambda: services.handle_dispute(
+        config(request).db, dispute_id, user=user.user_id, action=action, reasons=reasons or None,
+        statement=statement or None, origin=ORIGIN))
+    if problem is not None:
+        return _subject_page(request, user, person_id, problem=problem)
+    return see_other(f"/subjects/{quote(person_id)}?done={quote(action)}")
