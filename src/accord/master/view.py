@@ -201,9 +201,7 @@ def _records(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
         "SELECT batch_id, file_name, file_sha256, finished_at FROM ingest_batches "
         "WHERE list_contains(?, batch_id)",
         [sorted({r["batch_id"] for r in rows})])}
-    values = sorted({r[f] for r in rows for f in FOLDED_FIELDS if isinstance(r[f], str)})
-    folded = dict(store.query(f"SELECT v, {names.fold_sql('v')} FROM (SELECT unnest(?::VARCHAR[]) AS v)",
-                              [values])) if values else {}
+    folded = {v: names.fold(v) for v in {r[f] for r in rows for f in FOLDED_FIELDS if isinstance(r[f], str)}}
     # Letters outside A-Z left by SQL folding (Cyrillic, Greek) are romanised as features do.
     odd = {f for f in folded.values() if f and re.search("[^A-Z ]", f)}
     latin = names.transliterate(odd) if odd else {}

@@ -56,10 +56,23 @@ def _person_rows(store: Store, registry: Registry, scope: Scope, persons: list[s
     rows = person_records(store, registry, scope, persons)
     if not rows:
         return []
-    sources, ids = [r["source"] for r in rows], [r["record_id"] for r in rows]
+    confidence, sizes = _link_confidence(store, persons)
+    for r in rows:
+        c = confidence.get((r["source"], r["record_id"]))
+        r["link_confidence"] = c if c is not None else (1.0 if sizes.get(r["person_id"]) == 1 else 0.0)
+    return rows
+
+
+def _link_confidence(store: Store, persons: list[str]) -> tuple[dict[tuple[str, str], float], dict[str, int]]:
+    """For every record of the persons: its strongest link in the latest run; and each
+    person's record count. Shared by the reads of one governed request (``store.memo``)."""
+    key = ("link_confidence", tuple(persons))
+    if store.memo is not None and key in store.memo:
+        cached: tuple[dict[tuple[str, str], float], dict[str, int]] = store.memo[key]
+        return cached
     confidence = {(s, r): float(c) for s, r, c in store.query("""
         WITH run AS (SELECT max(run_id) AS run_id FROM resolution_runs),
-             k AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS record_id),
+             k AS (SELECT source, record_id FROM entity_members WHERE list_contains(?, entity_id)),
              l AS (SELECT * FROM links WHERE status = 'linked' AND run_id = (SELECT run_id FROM run))
         SELECT source, record_id, max(match_probability) FROM (
             SELECT k.source, k.record_id, l.match_probability FROM l
@@ -67,13 +80,12 @@ def _person_rows(store: Store, registry: Registry, scope: Scope, persons: list[s
             UNION ALL
             SELECT k.source, k.record_id, l.match_probability FROM l
             JOIN k ON k.source = l.source_r AND k.record_id = l.record_id_r)
-        GROUP BY ALL""", [sources, ids])}
+        GROUP BY ALL""", [persons])}
     sizes = dict(store.query("SELECT entity_id, count(*) FROM entity_members "
                              "WHERE list_contains(?, entity_id) GROUP BY ALL", [persons]))
-    for r in rows:
-        c = confidence.get((r["source"], r["record_id"]))
-        r["link_confidence"] = c if c is not None else (1.0 if sizes.get(r["person_id"]) == 1 else 0.0)
-    return rows
+    if store.memo is not None:
+        store.memo[key] = (confidence, sizes)
+    return confidence, sizes
 
 
 def facts_by_person(rows: list[dict[str, Any]]) -> dict[str, list[Fact]]:

@@ -9,6 +9,7 @@ this purpose" and nothing more.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -29,16 +30,19 @@ def removal_sources(store: Store) -> frozenset[str]:
     a removal: their current mapping maps both ``encounter_date`` and ``exit_date`` (an ICE
     extract with the removals' departed dates). For status rule 9 (``removals_recorded_by``):
     a blank departure date on such a record means the encounter did not end in a removal."""
-    out: set[str] = set()
-    for source, text in store.query("SELECT source, mapping_yaml FROM sources"):
-        try:
-            spec = yaml.safe_load(text or "")
-        except yaml.YAMLError:
-            continue
-        fields = spec.get("fields") if isinstance(spec, dict) else None
-        if isinstance(fields, dict) and {"encounter_date", "exit_date"} <= set(fields):
-            out.add(source)
-    return frozenset(out)
+    return frozenset(source for source, text in store.query("SELECT source, mapping_yaml FROM sources")
+                     if {"encounter_date", "exit_date"} <= _mapped_fields(text or ""))
+
+
+@functools.lru_cache(maxsize=512)
+def _mapped_fields(mapping_yaml: str) -> frozenset[str]:
+    """The canonical fields a mapping maps (parsed once per distinct mapping text)."""
+    try:
+        spec = yaml.safe_load(mapping_yaml)
+    except yaml.YAMLError:
+        return frozenset()
+    fields = spec.get("fields") if isinstance(spec, dict) else None
+    return frozenset(fields) if isinstance(fields, dict) else frozenset()
 
 
 @dataclass
