@@ -110,33 +110,3 @@ def annotations_for(store: Store, persons: list[str]) -> dict[str, list[Annotati
         if record in members:
             out[members[record]].append(Annotation(record, a.kind))
     return dict(out)
-
-
-def unresolved_identities(store: Store, registry: Registry, scope: Scope, persons: list[str]) -> set[str]:
-    """Persons whose identity is not settled: one of their records shares an A-number with a
-    record of another person id, or has a link held for review to another person's record, or
-    no record gives a date of birth (so name, date of birth and identifier cannot be verified
-    together). Such a person may have more records (an exit, a grant) than their entity shows."""
-    require_issued(scope)
-    if not persons:
-        return set()
-    sql = scoped_records_sql(registry, scope)
-    rows = store.query(f"""
-        WITH s AS (SELECT person_id, source, record_id,
-                          nullif(regexp_replace(coalesce(a_number, ''), '[^0-9]', '', 'g'), '') AS a
-                   FROM ({sql}) WHERE person_id IS NOT NULL),
-             mine AS (SELECT * FROM s WHERE list_contains(?, person_id)),
-             review AS (SELECT source_l AS s1, record_id_l AS r1, source_r AS s2, record_id_r AS r2 FROM links
-                        WHERE status = 'review' AND run_id = (SELECT max(run_id) FROM resolution_runs))
-        SELECT DISTINCT mine.person_id FROM mine JOIN s ON s.a = mine.a AND s.person_id <> mine.person_id
-        UNION
-        SELECT DISTINCT mine.person_id FROM mine
-        JOIN review ON (review.s1 = mine.source AND review.r1 = mine.record_id)
-                    OR (review.s2 = mine.source AND review.r2 = mine.record_id)
-        JOIN entity_members o ON (o.source = review.s1 AND o.record_id = review.r1)
-                              OR (o.source = review.s2 AND o.record_id = review.r2)
-        WHERE o.entity_id <> mine.person_id""", [persons])
-    no_dob = store.query(f"""
-        SELECT person_id FROM ({sql}) WHERE list_contains(?, person_id)
-        GROUP BY person_id HAVING count(dob) = 0""", [persons])
-    return {r[0] for r in rows} | {r[0] for r in no_dob}
