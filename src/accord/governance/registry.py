@@ -7,6 +7,7 @@ agency can narrow the defaults but never widen them past the statute.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -218,8 +219,10 @@ def _check(reg: Registry) -> None:
 
 
 @cache
+@functools.lru_cache(maxsize=1)
 def registry() -> Registry:
-    """The packaged registry (validated once per process)."""
+    """The packaged registry, validated once per process (the files ship with the package and
+    do not change while it runs)."""
     return build_registry({name: _read(name) for name in _FILES})
 
 
