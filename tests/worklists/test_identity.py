@@ -156,3 +156,19 @@ def test_an_encounter_after_the_order_excludes_only_where_removals_are_not_recor
         assert removal_sources(store) == set()
     wl = _worklist(db)
     assert pid not in {e["person_id"] for e in wl["entries"]} and wl["excluded"]["possibly_removed"] >= 1
+
+
+def test_the_person_view_holds_for_review_whom_the_work_list_holds(db: Path) -> None:
+    pid, court = _a_court_record(db)
+
+    def eligible() -> Any:
+        status = services.person(db, pid, user="casey", purpose="removal_order_enforcement", agreement=ENF,
+                                 today=TODAY)["status"]
+        return status["eligible"], status["exclusion"]
+
+    assert eligible() == (True, None)
+    with Store(db) as store:
+        _, *citizen = _entity_with(store, "r.citizenship_code = 'us_citizen' AND r.source = 'ssa'")
+        _link(store, court, (citizen[0], citizen[1]), 0.93, "review")
+    assert pid not in _listed(db)
+    assert eligible() == (False, "needs_review")

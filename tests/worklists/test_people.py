@@ -114,3 +114,16 @@ def test_verification_answers_verified_or_additional_verification_never_not_foun
     assert "not a finding" in other["reason"]
     with pytest.raises(PolicyDenied):
         services.verify(world.db, dob=lpr["dob"], **(ask | {"agreement": None}))
+
+
+def test_the_person_view_calls_eligible_exactly_those_the_work_list_lists(world: World) -> None:
+    listed = {e["person_id"] for e in _worklist(world)["entries"]}
+    with Store(world.db, read_only=True) as store:
+        candidates = [p for (p,) in store.query("""
+            SELECT DISTINCT m.entity_id FROM records_current r JOIN entity_members m USING (source, record_id)
+            WHERE r.case_status = 'final_order' ORDER BY 1""")]
+    assert listed and len(candidates) > len(listed)
+    for pid in candidates:
+        status = services.person(world.db, pid, user="casey", purpose="removal_order_enforcement",
+                                 agreement=ENF, today=TODAY)["status"]
+        assert bool(status and status.get("eligible")) == (pid in listed), (pid, status)

@@ -113,8 +113,36 @@ def person_status(store: Store, registry: Registry, decision: Decision, person_i
     visible = visible_records(store, registry, decision, [person_id])
     if not visible:
         return StatusView(person_id, "not_found_in_scope", 0.0, [], [], {})
-    d = determine(facts.get(person_id, []), as_of,
-                  annotations=annotations_for(store, [person_id]).get(person_id, []),
-                  favourable_only=FAVOURABLE_ONLY.get(purpose, ()),
-                  removals_recorded_by=removal_sources(store))
-    return shown(d, purpose, visible, person_id)
+    notes = annotations_for(store, [person_id]).get(person_id, [])
+    removals = removal_sources(store)
+    d = determine(facts.get(person_id, []), as_of, annotations=notes,
+                  favourable_only=FAVOURABLE_ONLY.get(purpose, ()), removals_recorded_by=removals)
+    view = shown(d, purpose, visible, person_id)
+    if view.eligible and _identity_needs_review(store, registry, decision, person_id,
+                                                facts.get(person_id, []), notes, removals, purpose, as_of):
+        view.eligible, view.exclusion, view.reason = False, "needs_review", IDENTITY_REVIEW
+    return view
+
+
+IDENTITY_REVIEW = ("the person's identity needs review before any action (an identifier shared with "
+                   "another person, no date of birth, or a possible match that would change the outcome)")
+
+
+def _identity_needs_review(store: Store, registry: Registry, decision: Decision, person_id: str,
+                           facts: list[Any], notes: list[Any], removals: frozenset[str], purpose: str,
+                           as_of: date) -> bool:
+    """The work list's identity checks for one person, so that the person view never calls
+    eligible someone the work list would hold for review (details are not shown: they may
+    rest on another person's records)."""
+    from accord.worklists.worklist import possible_matches, unsettled_identities
+
+    scope = decision.determination_scope
+    assert scope is not None
+    if person_id in unsettled_identities(store, registry, scope, [person_id]):
+        return True
+    near = possible_matches(store, registry, scope, [person_id]).get(person_id)
+    if not near:
+        return False
+    d = determine(facts + near, as_of, annotations=notes, favourable_only=FAVOURABLE_ONLY.get(purpose, ()),
+                  removals_recorded_by=removals)
+    return not eligibility(d, purpose).eligible
