@@ -77,6 +77,17 @@ def make_csv(path: Path, rows: int, seed: int = 1) -> None:
     pacsv.write_csv(table, path)
 
 
+def _peak_mb() -> float:
+    """This process's peak resident memory since it started (VmHWM). Not ru_maxrss: Linux
+    carries that across fork and exec, so a child would report its parent's size at the fork
+    (the world generated in the parent) whenever that is the larger."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: KiB/bytes
+
+
 def run_one(kind: str, csv: Path, mapping: Path, work: Path) -> dict[str, float]:
     t = time.perf_counter()
     rows = 0
@@ -97,7 +108,7 @@ def run_one(kind: str, csv: Path, mapping: Path, work: Path) -> dict[str, float]
     elif kind == "pyarrow-read":
         rows = pacsv.read_csv(csv).num_rows
     seconds = time.perf_counter() - t
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_mb()
     return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "peak_mb": peak_mb}
 
 

@@ -5,7 +5,7 @@
 
 About 3.46 records per person: 300,000 persons is about 1M records, 2,900,000 about 10M.
 
-Three phases, each in its own process so that each peak RSS (ru_maxrss) is that phase's own:
+Three phases, each in its own process so that each peak RSS (VmHWM) is that phase's own:
 
 - synth: ``accord.synth.generate`` writes the world (extract files, mappings, truth.csv);
 - ingest: ``accord.services.init`` (a store with the sample users), then
@@ -45,7 +45,14 @@ def log(msg: str) -> None:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This process's peak resident memory since it started (VmHWM). Not ru_maxrss: Linux
+    carries that across fork and exec, so a child would report its parent's size at the fork
+    (the world generated in the parent) whenever that is the larger."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: KiB/bytes
 
 
 def rss_mb() -> float:

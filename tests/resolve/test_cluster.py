@@ -61,3 +61,22 @@ def test_guarded_split_does_not_depend_on_the_order_links_arrive_in() -> None:
     again = _run(list(reversed(edges)), 6, ssn=ssn)
     assert _groups(first.labels) == _groups(again.labels)
     assert sorted(first.rejected_links) == sorted(again.rejected_links)
+
+
+def test_components_match_scipy_and_number_by_smallest_node() -> None:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components as scipy_components
+
+    from accord.resolve.cluster import connected_components
+
+    rng = np.random.default_rng(7)
+    cases = [(1, 0), (5, 2), (200, 150), (2000, 1500), (3000, 6000)]
+    for n, m in cases:
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        ref = scipy_components(coo_matrix((np.ones(m), (a, b)), shape=(n, n)), directed=False)[1]
+        assert np.array_equal(connected_components(n, a, b), ref), (n, m)
+    # A long chain in shuffled order (the worst case for pointer jumping) is one component.
+    n = 5000
+    perm = rng.permutation(n)
+    labels = connected_components(n, perm[:-1], perm[1:])
+    assert set(labels.tolist()) == {0}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import duckdb
 import pytest
 
@@ -18,6 +21,7 @@ from accord.resolve.working import (
     shared_identifiers_sql,
 )
 from accord.sql.backend import DuckDBBackend
+from accord.sql.resources import release_memory
 
 
 @pytest.fixture
@@ -59,7 +63,7 @@ def test_memory_budget_sizes_and_auto() -> None:
     assert memory_budget(Resources(memory_limit=None), lambda: 1) is None
     assert memory_budget(Resources(memory_limit="2GB"), lambda: 1) == 2 * 10**9
     # auto: bytes per record, never below 256 MiB, never above half the machine.
-    assert memory_budget(Resources(), lambda: 10) == 256 * MIB
+    assert memory_budget(Resources(), lambda: 10) == 128 * MIB
     big = memory_budget(Resources(memory_per_record=1000), lambda: 10**6)
     assert big == 10**9 or (big is not None and big < 10**9)
     huge = memory_budget(Resources(), lambda: 10**12)
@@ -88,3 +92,25 @@ def test_resources_settings_are_validated() -> None:
     s = Settings.model_validate({"blocking": {"rules": [{"name": "ssn", "keys": ["ssn"]}]},
                                  "resources": {"memory_limit": "4GB", "threads": 2}})
     assert s.resources.threads == 2
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and the C library")
+def test_memory_the_engine_freed_goes_back_to_the_system() -> None:
+    from accord.sql import resources
+
+    if not resources._purgers():
+        pytest.skip("no allocator to purge in this build")
+    con = duckdb.connect()
+    # A join table of a few hundred MB, built and freed.
+    con.execute("SELECT count(*) FROM range(4000000) a(i) JOIN "
+                "(SELECT i, md5(i::VARCHAR) AS s FROM range(4000000) t(i)) b USING (i)").fetchall()
+    before = _rss_mb()
+    release_memory()
+    after = _rss_mb()
+    assert before - after > 50, (before, after)
+    release_memory()  # and again: nothing left to give, no error

@@ -96,6 +96,16 @@ def test_counts_report_what_was_done() -> None:
     assert counts["variant_entries"] > 4000 and counts["phonetic_tokens"] > 0
 
 
+def test_without_counts_the_same_table_and_only_the_record_count() -> None:
+    con = duckdb.connect()
+    load(con, ROWS)
+    full = build_features(con, "recs")
+    table = _table(con)
+    brief = build_features(con, "recs", counts=False)
+    assert set(brief) == {"records", "milliseconds"} and brief["records"] == full["records"] == len(ROWS)
+    assert _table(con) == table
+
+
 def test_builds_from_the_store_records_current(write_extract: WriteExtract, store_path: Path,
                                               ingest: Callable[..., IngestResult]) -> None:
     mapping = {"source": "court", "system": "eoir-case", "format": "csv", "record_id": "id",

@@ -12,24 +12,27 @@ The whole ingest is one transaction: any error or kill leaves the store as it wa
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from accord.errors import SourceFileError
 from accord.faults import checkpoint
 from accord.ingest.transform import content_hash_sql, stored_fields, transform_sql
 from accord.sources.mapping import MappingFile, load_mapping_file
-from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, open_extract
+from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, Extract, open_extract
+from accord.sql.resources import MIB, auto_budget, engine_resources, parse_size, release_memory
 from accord.sql_text import ident
 from accord.store import Store
 
 Progress = Callable[[int], None]
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 32_768
 
 
 @dataclass
@@ -52,11 +55,43 @@ class IngestResult:
 
 
 def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None = None, *,
-                user: str = "system", progress: Progress | None = None) -> IngestResult:
+                user: str = "system", progress: Progress | None = None,
+                resources: Resources | None = None) -> IngestResult:
+    """Ingest one extract (see the module docstring). ``resources``: what the engine may use
+    meanwhile (default: ``Resources()``, a limit sized to the file)."""
+    resources = resources or Resources()
     mf = load_mapping_file(mapping_path)
     path = mf.data_path(file)
     if not path.is_file():
         raise SourceFileError(str(path), "no such file")
+    try:
+        with engine_resources(store, resources.budget(path.stat().st_size), resources.threads):
+            return _ingest(store, mf, path, user, progress)
+    finally:
+        release_memory()
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The engine's memory limit and threads while ingesting. ``memory_limit``: a size
+    ("1GB"), ``auto`` (``memory_per_file_byte`` times the file's size, at least 256 MiB and at
+    most half the machine's memory) or None (the connection's own setting). Beyond the limit
+    the staged rows spill to the engine's temporary directory."""
+
+    memory_limit: str | None = "auto"
+    memory_per_file_byte: int = 4
+    threads: int | None = None
+
+    def budget(self, file_bytes: int) -> int | None:
+        if self.memory_limit is None:
+            return None
+        if self.memory_limit.strip().lower() == "auto":
+            return auto_budget(file_bytes * self.memory_per_file_byte, floor=256 * MIB)
+        return parse_size(self.memory_limit)
+
+
+def _ingest(store: Store, mf: MappingFile, path: Path, user: str,
+            progress: Progress | None) -> IngestResult:
     started = datetime.now(UTC)
     extract = open_extract(mf, path)
     sha, size = extract.sha256, extract.size
@@ -65,18 +100,7 @@ def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None 
     con = store.con
     with store.transaction():
         batch_id = int(store.scalar("SELECT nextval('ingest_batch_seq')"))
-        empty = pa.table({c: pa.array([], pa.string()) for c in extract.columns}
-                         | {ROW: pa.array([], pa.int64())})
-        con.register("batch", empty)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS {sql}")
-        parsed = 0
-        for chunk in _chunks(extract.batches):
-            con.register("batch", chunk)
-            con.execute(f"INSERT INTO _stage {sql}")
-            parsed += chunk.num_rows
-            if progress:
-                progress(parsed)
-        con.unregister("batch")
+        parsed = _stage(con, sql, extract, progress)
         bad = extract.bad_rows
         # No row parsed at all, or most rows of a larger file: the file is not as declared.
         unparseable = not parsed or (len(bad) > 10 and len(bad) > MAX_BAD_ROW_SHARE * (len(bad) + parsed))
@@ -112,18 +136,49 @@ def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None 
         seconds=(finished - started).total_seconds())
 
 
-def _chunks(batches: Iterable[pa.RecordBatch], rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
-    """Group reader batches into larger tables: fewer, better-parallelised statements."""
-    pending: list[pa.RecordBatch] = []
-    count = 0
+def _stage(con: duckdb.DuckDBPyConnection, sql: str, extract: Extract,
+           progress: Progress | None) -> int:
+    """Run the transform over the whole extract into temp table ``_stage``, in one statement
+    that streams the reader's batches (nothing is gathered in Python first); returns the rows
+    parsed. An error raised while reading (a file that turns unreadable, an interrupted
+    progress callback) is raised as itself, not as the engine's wrapping of it."""
+    counted = [0]
+    failure: list[BaseException] = []
+
+    def feed() -> Iterator[pa.RecordBatch]:
+        try:
+            for b in _chunks(extract.batches):
+                counted[0] += b.num_rows
+                yield b
+                if progress:
+                    progress(counted[0])
+        except BaseException as e:
+            failure.append(e)
+            raise
+
+    schema = pa.schema([(c, pa.string()) for c in extract.columns] + [(ROW, pa.int64())])
+    con.register("batch", pa.RecordBatchReader.from_batches(schema, feed()))
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS {sql}")
+    except BaseException:
+        if failure:
+            raise failure[0] from None
+        raise
+    finally:
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction: replaced next time
+            con.unregister("batch")
+    if failure:  # a KeyboardInterrupt the engine did not see as an error
+        raise failure[0]
+    return counted[0]
+
+
+def _chunks(batches: Iterable[pa.RecordBatch], rows: int | None = None) -> Iterator[pa.RecordBatch]:
+    """The reader's batches cut (zero-copy) into pieces of at most ``rows`` rows (default
+    ``CHUNK_ROWS``): the units the engine's threads share out while staging."""
+    rows = rows or CHUNK_ROWS
     for b in batches:
-        pending.append(b)
-        count += b.num_rows
-        if count >= rows:
-            yield pa.Table.from_batches(pending)
-            pending, count = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending)
+        for start in range(0, b.num_rows, rows):
+            yield b.slice(start, rows)
 
 
 def _check_source_system(store: Store, mf: MappingFile) -> None:

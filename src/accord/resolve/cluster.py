@@ -2,7 +2,7 @@
 two different people's identifiers in one entity.
 
 A cluster may not hold two different SSNs, two different A-numbers, or dates of birth more
-than ``max_dob_year_gap`` years apart. Connected components are found first (scipy); only
+than ``max_dob_year_gap`` years apart. Connected components are found first (NumPy); only
 components that break a guard are rebuilt, adding their links strongest first and skipping
 each link that would join incompatible groups — the component is split at its weakest links.
 """
@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 @dataclass
@@ -62,6 +60,29 @@ class _Groups:
         return True
 
 
+def connected_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Component label of each of ``n`` nodes given edges (a[i], b[i]): components numbered
+    0, 1, ... in the order of their smallest node (as SciPy's ``connected_components``
+    numbers them), in NumPy alone. Each round hooks the larger of two joined roots under the
+    smaller, then jumps pointers until every node points at its root (the smallest node of
+    its tree); a few rounds suffice."""
+    parent = np.arange(n, dtype=np.int64)
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    while True:
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            break
+        a, b, ra, rb = a[apart], b[apart], ra[apart], rb[apart]  # joined edges never return
+        np.minimum.at(parent, np.maximum(ra, rb), np.minimum(ra, rb))
+        while True:
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                break
+            parent = up
+    return np.unique(parent, return_inverse=True)[1].astype(np.int64)
+
+
 def codes(values: list[str | None]) -> np.ndarray:
     """Identifier values as integer codes (-1 where missing), for the guards."""
     seen: dict[str, int] = {}
@@ -76,9 +97,7 @@ def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
     codes of the identifiers (-1 where missing), ``dob_year`` -1 where missing; all by rid."""
     if len(rid_l) == 0:
         return ClusterResult(np.arange(n), [], 0)
-    graph = coo_matrix((np.ones(len(rid_l)), (rid_l, rid_r)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    labels = labels.astype(np.int64)
+    labels = connected_components(n, rid_l, rid_r)
     bad = _components_breaking_guards(labels, ssn, anum, dob_year, max_dob_year_gap)
     rejected: list[tuple[int, int, float]] = []
     if not len(bad):

@@ -27,6 +27,7 @@ from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
 from accord.resolve.training import train, train_with_labels
 from accord.resolve.working import (
+    COMPARE,
     FEATURES,
     VIEW,
     blocking_source,
@@ -37,6 +38,7 @@ from accord.resolve.working import (
     tf_tables,
 )
 from accord.sql.backend import DuckDBBackend
+from accord.sql.resources import release_memory
 from accord.store import Store
 
 Step = Callable[[str, float], None]
@@ -113,15 +115,18 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
              model_path: Path | None, model_in: Path | None, step: Step | None,
              labels: Path | None = None) -> ResolveSummary:
     started = datetime.now(UTC)
-    if labels is not None and not labels.is_file():
-        raise AccordError(f"{labels}: no such labels file")
-    say = step or (lambda label, frac: None)
+    tell = step or (lambda label, frac: None)
+
+    def say(label: str, frac: float) -> None:
+        release_memory()  # what the last step freed goes back before the next one starts
+        tell(label, frac)
+
     say("standardise", 0.05)
     records, shared = prepare(db, settings)
     say("block", 0.2)
     report = blk.run_blocking(db, settings.blocking, blocking_source, "pairs")
     say("compare", 0.35)
-    compare(db, "pairs", "gammas", VIEW)
+    compare(db, "pairs", "gammas", COMPARE)
     db.run("DROP TABLE IF EXISTS pairs")
     say("train model", 0.55)
     if model_in is not None and labels is not None:
@@ -131,19 +136,19 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     elif labels is not None:
         model = train_with_labels(db, settings, records, "gammas", VIEW, labels)
     else:
-        model = train(db, settings, records, "gammas", VIEW)
+        model = train(db, settings, records, "gammas", COMPARE)
     if model_path is not None:
         model.save(model_path)
+    db.run(f"DROP TABLE IF EXISTS {COMPARE}")
     say("score", 0.7)
     tf_tables(db, FEATURES)  # names: masking does not touch them
     # Every compared pair keeps its weight (the match-weight chart reads them); links and
     # entities read the pairs above their thresholds.
     db.create_table("scored", f"""
-        SELECT g.rid_l, g.rid_r, {match_weight_sql(model, settings.model.tf_min_u)} AS match_weight,
-               {corroborated_sql(settings)} AS corroborated
-        FROM gammas g
-        LEFT JOIN tf_given tg ON tg.value = g.given_std_l
-        LEFT JOIN tf_family tf ON tf.value = g.family_std_l""", temp=True)
+        SELECT g.rid_l, g.rid_r,
+               {match_weight_sql(model, settings.model.tf_min_u, "t.tf_given", "t.tf_family")}
+               AS match_weight, {corroborated_sql(settings)} AS corroborated
+        FROM gammas g LEFT JOIN tf_rid t ON t.rid = g.rid_l""", temp=True)
     db.run("DROP TABLE IF EXISTS gammas")
     c = settings.clustering
     prob = "1 / (1 + pow(2, -match_weight))"
@@ -171,6 +176,10 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
             ids = assign_ids(db, run_id)
             db.run("DROP TABLE IF EXISTS new_clusters")
             db.run("DELETE FROM links")
+            # The pairs to store first, on their own: the engine then knows they outnumber
+            # the records and builds its two join tables on the records' keys, not on them.
+            db.create_table("_to_link", f"""SELECT *, {prob} AS match_probability FROM scored
+                                             WHERE {prob} >= {c.review_probability}""", temp=True)
             db.run(f"""
                 INSERT INTO links SELECT {run_id}, fl.source, fl.record_id, fr.source,
                     fr.record_id, s.match_weight, s.match_probability,
@@ -178,11 +187,11 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
                          WHEN s.match_probability >= {c.link_probability} AND s.corroborated
                          THEN 'linked'
                          ELSE 'review' END
-                FROM (SELECT *, {prob} AS match_probability FROM scored
-                      WHERE {prob} >= {c.review_probability}) s
+                FROM _to_link s
                 JOIN {FEATURES} fl ON fl.rid = s.rid_l
                 JOIN {FEATURES} fr ON fr.rid = s.rid_r
                 LEFT JOIN _rejected_arrow x ON x.rid_l = s.rid_l AND x.rid_r = s.rid_r""")
+            db.run("DROP TABLE IF EXISTS _to_link")
             counts = dict(db.rows("SELECT status, count(*) FROM links GROUP BY status"))
             finished = datetime.now(UTC)
             summary = ResolveSummary(

@@ -70,10 +70,12 @@ class Resources(_Strict):
     larger than memory completes instead of failing.
 
     ``memory_limit``: a size ("4GB"), ``auto`` (``memory_per_record`` bytes per current
-    record, at least 256 MiB and at most half the machine's memory) or None (the connection's
-    own setting; DuckDB's default is 80% of the machine)."""
+    record, at least 128 MiB and at most half the machine's memory) or None (the connection's
+    own setting; DuckDB's default is 80% of the machine). Between steps the memory the engine
+    freed is handed back to the system, so the process stays near the limit plus what Python
+    holds (docs/resolve.md)."""
     memory_limit: str | None = Field(default="auto", pattern=rf"^\s*(auto|{SIZE})\s*$")
-    memory_per_record: int = Field(default=2048, gt=0)
+    memory_per_record: int = Field(default=512, gt=0)
     threads: int | None = Field(default=None, ge=1)
 
 

@@ -10,23 +10,28 @@ pages it can drop and re-read under a memory limit. The identifiers masked are t
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-from collections.abc import Callable, Iterator
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from typing import Any
 
 import numpy as np
 
-from accord.resolve.comparisons import gammas_sql, pair_frame_sql
+from accord.resolve.comparisons import PAIR_COLUMNS, gammas_sql, pair_frame_sql
 from accord.resolve.model import gamma_columns, tf_sql
 from accord.resolve.settings import BlockingRule, Resources, Settings
 from accord.sql.backend import DuckDBBackend
+from accord.sql.resources import MIB, auto_budget, engine_resources, machine_memory, parse_size
 from accord.sql_text import ident, lit
 
 IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
 FEATURES = "features"
 VIEW = "resolve_features"
 SHARED = "resolve_shared_identifiers"
+COMPARE = "resolve_compare"
+AUTO_FLOOR = 128 * MIB  # the smallest automatic memory limit
+__all__ = ["MIB", "engine_resources", "machine_memory", "memory_budget", "parse_size"]
 
 
 def blocking_source(rule: BlockingRule) -> str:
@@ -66,32 +71,164 @@ def prepare(db: DuckDBBackend, settings: Settings) -> tuple[int, int]:
     """Standardise, mask shared identifiers; returns (records, shared identifiers)."""
     from accord.standardise.features import build_features
 
-    build_features(db.con, "records_current")
+    records = build_features(db.con, "records_current", counts=False)["records"]
     k = settings.clustering.shared_identifier_people
     db.create_table(SHARED, shared_identifiers_sql(k))
     replace_view(db, VIEW, masked_view_sql())
-    records = int(db.scalar(f"SELECT count(*) FROM {FEATURES}"))
-    return records, int(db.scalar(f"SELECT count(*) FROM {SHARED}"))
+    build_compare_table(db)
+    return int(records), int(db.scalar(f"SELECT count(*) FROM {SHARED}"))
 
 
-MIB = 1024 ** 2
-_UNITS = {"B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12,
-          "KIB": 2 ** 10, "MIB": 2 ** 20, "GIB": 2 ** 30, "TIB": 2 ** 40}
+def _base(name: str) -> str | None:
+    """The pair column a frame column (``c_l`` / ``c_r``) or a features column names."""
+    for side in ("_l", "_r"):
+        if name.endswith(side) and name[:-2] in PAIR_COLUMNS:
+            return name[:-2]
+    return name if name in PAIR_COLUMNS else None
 
 
-def parse_size(text: str) -> int:
-    """Bytes in a size such as ``300MB``, ``1.5GiB`` or ``4096B``."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)\s*", text, flags=re.IGNORECASE)
-    if not m:
-        raise ValueError(f"not a size: {text!r}")
-    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+_EQUALITIES = {"COMPARE_EQUAL", "COMPARE_NOTEQUAL", "COMPARE_DISTINCT_FROM",
+               "COMPARE_NOT_DISTINCT_FROM"}
+_NULL_TESTS = {"OPERATOR_IS_NULL", "OPERATOR_IS_NOT_NULL"}
+Path_ = list[tuple[dict[str, Any], str]]
 
 
-def machine_memory() -> int | None:
+def _columns(node: Any, path: Path_) -> Iterator[tuple[dict[str, Any], Path_]]:
+    """Every column reference of a parsed statement, with the (node, key) path to it."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _columns(item, path)
+    elif isinstance(node, dict):
+        if node.get("class") == "COLUMN_REF":
+            yield node, path
+            return
+        for key, child in node.items():
+            if isinstance(child, dict | list):
+                yield from _columns(child, [*path, (node, key)])
+
+
+def _column_name(node: dict[str, Any]) -> str:
+    return str(node["column_names"][-1])
+
+
+def equality_groups() -> tuple[frozenset[str], ...]:
+    """``equality_of`` the pair frame and the comparisons (cached per SQL text)."""
+    return _equality_groups(pair_frame_sql("p", "f"), gammas_sql("frame"))
+
+
+@cache
+def _equality_groups(frame_sql: str, comparisons_sql: str) -> tuple[frozenset[str], ...]:
+    return equality_of(frame_sql, comparisons_sql)
+
+
+def equality_of(frame_sql: str, comparisons_sql: str) -> tuple[frozenset[str], ...]:
+    """Pair columns that the comparison SQL (``pair_frame_sql`` and ``gammas_sql``) only tests
+    for equality (=, <>, IS NULL) against each other, grouped by the columns compared with
+    each other (given and family keys meet when names are swapped). A column used in any
+    other way (a length, a similarity, a date difference, a bare output) is in no group.
+
+    Read from the SQL itself (the engine's parse of it), so a comparison level added later
+    that uses a column differently takes that column out of the groups."""
+    import duckdb
+
+    parent = {c: c for c in PAIR_COLUMNS}
+    other: set[str] = set()
+    compared: set[str] = set()  # tested for equality with another column
+
+    def find(c: str) -> str:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    con = duckdb.connect()
     try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):
+        trees = [json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
+                 for sql in (frame_sql, comparisons_sql)]
+    finally:
+        con.close()
+    if any(t.get("error") for t in trees):
+        return ()
+    for frame, tree in zip((True, False), trees, strict=True):
+        for col, path in _columns(tree["statements"], []):
+            base = _base(_column_name(col))
+            if base is None:
+                continue
+            up = next((n for n, _ in reversed(path) if "class" in n), {})
+            if up.get("type") in _EQUALITIES:
+                against = up["right"] if up.get("left") is col else up["left"]
+                if against.get("class") == "COLUMN_REF" and _base(_column_name(against)):
+                    union(base, str(_base(_column_name(against))))
+                    compared.add(base)
+                else:
+                    other.add(base)
+            elif up.get("type") in _NULL_TESTS:
+                continue
+            elif frame and _passed_on(col, path) is not None:
+                # The frame passes a column on as c_l / c_r (a swap may pass the other name).
+                union(base, str(_passed_on(col, path)))
+            else:
+                other.add(base)
+    tainted = {find(c) for c in other}
+    groups: dict[str, set[str]] = {}
+    for c in PAIR_COLUMNS:
+        groups.setdefault(find(c), set()).add(c)
+    return tuple(frozenset(g) for root, g in groups.items()
+                 if root not in tainted and g & compared)
+
+
+def _passed_on(col: dict[str, Any], path: Path_) -> str | None:
+    """The pair column an output of the frame carries ``col`` into: ``col AS c_l``, or a
+    value (not the condition) of ``CASE ... END AS c_r``; None otherwise."""
+    if path and path[-1][1] == "select_list":
+        return _base(str(col.get("alias", "")))
+    if path and path[-1][1] == "else_expr":
+        at = len(path) - 1
+    elif len(path) >= 2 and path[-1][1] == "then_expr" and path[-2][1] == "case_checks":
+        at = len(path) - 2
+    else:
         return None
+    case = path[at][0]
+    if case.get("class") == "CASE" and at >= 1 and path[at - 1][1] == "select_list":
+        return _base(str(case.get("alias", "")))
+    return None
+
+
+def collision_free_sql(groups: Iterable[frozenset[str]], features: str = FEATURES,
+                       hash_fn: str = "hash") -> str:
+    """Indexes of the groups in which two different values share a 64-bit hash (in practice
+    none: the check makes hashed equality exactly text equality)."""
+    parts = [f"SELECT {i} AS g, {ident(c)} AS v FROM {features}"
+             for i, group in enumerate(groups) for c in sorted(group)]
+    return (f"SELECT DISTINCT g FROM ({' UNION ALL '.join(parts)}) WHERE v IS NOT NULL "
+            f"GROUP BY g, {hash_fn}(v) HAVING min(v) <> max(v)")
+
+
+def compare_table_sql(hashed: Iterable[str], source: str = VIEW) -> str:
+    """The pair columns of ``source`` with ``hashed`` text columns as 64-bit hashes."""
+    h = set(hashed)
+    cols = [f"CASE WHEN {ident(c)} IS NOT NULL THEN hash({ident(c)}) END AS {ident(c)}" if c in h
+            else ident(c) for c in PAIR_COLUMNS]
+    return f"SELECT rid, {', '.join(cols)} FROM {source}"
+
+
+def build_compare_table(db: DuckDBBackend, source: str = VIEW) -> set[str]:
+    """Temp table ``resolve_compare``: what the comparisons read, once, with the masking
+    applied, and with every text column they only test for equality (``equality_groups``)
+    held as a 64-bit hash instead of text: the two join tables of a comparison run are a
+    third smaller, and equal hashes are equal values (checked per run: a group whose values
+    collide stays text). Returns the hashed columns."""
+    types = dict(db.rows(f"SELECT column_name, data_type FROM information_schema.columns "
+                         f"WHERE table_name = {lit(FEATURES)} AND table_schema = current_schema()"))
+    groups = [g for g in equality_groups() if all(types.get(c) == "VARCHAR" for c in g)]
+    if groups:
+        collide = {int(r[0]) for r in db.rows(collision_free_sql(groups))}
+        groups = [g for i, g in enumerate(groups) if i not in collide]
+    hashed = {c for g in groups for c in g}
+    db.create_table(COMPARE, compare_table_sql(hashed, source), temp=True)
+    return hashed
 
 
 def memory_budget(resources: Resources, records: Callable[[], int]) -> int | None:
@@ -101,48 +238,63 @@ def memory_budget(resources: Resources, records: Callable[[], int]) -> int | Non
         return None
     if resources.memory_limit.strip().lower() != "auto":
         return parse_size(resources.memory_limit)
-    budget = max(256 * MIB, records() * resources.memory_per_record)
-    total = machine_memory()
-    return min(budget, total // 2) if total else budget
-
-
-@contextlib.contextmanager
-def engine_resources(db: DuckDBBackend, budget: int | None, threads: int | None) -> Iterator[None]:
-    """Apply the memory limit (bytes) and thread count for the run, then restore the
-    connection's own."""
-    wanted = {"memory_limit": f"{budget // MIB}MiB" if budget else None,
-              "threads": str(threads) if threads else None}
-    saved: dict[str, str] = {}
-    try:
-        for name, value in wanted.items():
-            if value is None:
-                continue
-            saved[name] = str(db.scalar(f"SELECT current_setting({lit(name)})"))
-            db.run(f"SET {name} = {lit(value)}")
-        yield
-    finally:
-        for name, value in saved.items():
-            with contextlib.suppress(Exception):  # never mask the run's own error
-                # The engine's default exactly when it was the default (the setting reads
-                # back rounded, "18.8 GiB"), else the value it read back.
-                db.run(f"RESET {name}")
-                if str(db.scalar(f"SELECT current_setting({lit(name)})")) != value:
-                    db.run(f"SET {name} = {lit(value)}")
+    return auto_budget(records() * resources.memory_per_record, floor=AUTO_FLOOR)
 
 
 def tf_tables(db: DuckDBBackend, features: str = VIEW) -> None:
+    """Term frequencies of given and family names (``tf_given``, ``tf_family``: value, tf),
+    and ``tf_rid``: each record's two (rid, tf_given, tf_family), which scoring joins by the
+    pair's left record instead of carrying the names through every compared pair."""
     db.create_table("tf_given", tf_sql("given_std", features), temp=True)
     db.create_table("tf_family", tf_sql("family_std", features), temp=True)
+    db.create_table("tf_rid", f"""
+        SELECT f.rid, tg.tf AS tf_given, tf.tf AS tf_family FROM {features} f
+        LEFT JOIN tf_given tg ON tg.value = f.given_std
+        LEFT JOIN tf_family tf ON tf.value = f.family_std""", temp=True)
 
 
-def compare(db: DuckDBBackend, pairs: str, out: str, features: str = VIEW) -> None:
+COMPARE_CHUNK_PAIRS = 250_000  # pairs per comparison statement, at least (see ``compare``)
+MAX_COMPARE_CHUNKS = 8
+
+
+def compare(db: DuckDBBackend, pairs: str, out: str, features: str = COMPARE,
+            chunk_pairs: int | None = None) -> int:
     """``out``: one narrow row per pair of ``pairs`` (``gammas_sql``: rid_l, rid_r, rule,
-    rules, the left names for term frequencies, a TINYINT gamma per comparison). The frame
-    with both sides' features is a view streamed into it, never held; under a memory limit
-    the engine partitions its two join tables to disk (an external hash join)."""
-    db.run(f"CREATE OR REPLACE TEMP VIEW {out}_frame AS {pair_frame_sql(pairs, features)}")
-    db.create_table(out, gammas_sql(f"{out}_frame"), temp=True)
+    rules and a TINYINT gamma per comparison; the names it also yields for term frequencies
+    are left out: scoring looks them up by ``rid_l`` in ``tf_rid``). Returns the number of
+    statements it took.
+
+    The pairs are compared in a few statements, each on the pairs of one range of ``rid_l``
+    (at most ``MAX_COMPARE_CHUNKS``; ``chunk_pairs`` pairs each, by default at least
+    ``COMPARE_CHUNK_PAIRS`` and at least as many as there are records, so that rebuilding
+    the right-hand join table per statement never costs more than probing it): each
+    statement holds the join table of its own pairs rather than of all of them. The frame
+    with both sides' features is a view streamed into ``out``, never held; under a memory
+    limit the engine partitions its join tables to disk (an external hash join)."""
+    total = int(db.scalar(f"SELECT count(*) FROM {pairs}"))
+    if chunk_pairs is None:
+        chunk_pairs = max(COMPARE_CHUNK_PAIRS, int(db.scalar(f"SELECT count(*) FROM {features}")))
+    chunks = max(1, min(MAX_COMPARE_CHUNKS, total // max(chunk_pairs, 1)))
+    cuts: list[int] = []
+    if chunks > 1:  # rid_l quantiles: the lower rids carry more pairs (rid_l < rid_r)
+        marks = ", ".join(str(i / chunks) for i in range(1, chunks))
+        cuts = sorted(set(db.scalar(f"SELECT quantile_disc(rid_l, [{marks}]) FROM {pairs}")))
+    bounds: list[int | None] = [None, *cuts, None]
+    for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        where = " AND ".join([*([f"rid_l >= {int(lo)}"] if lo is not None else []),
+                              *([f"rid_l < {int(hi)}"] if hi is not None else [])]) or "TRUE"
+        db.run(f"CREATE OR REPLACE TEMP VIEW {out}_pairs AS SELECT * FROM {pairs} WHERE {where}")
+        db.run(f"CREATE OR REPLACE TEMP VIEW {out}_frame AS "
+               f"{pair_frame_sql(f'{out}_pairs', features)}")
+        sql = (f"SELECT * EXCLUDE (given_std_l, family_std_l) FROM "
+               f"({gammas_sql(f'{out}_frame')})")
+        if i == 0:
+            db.create_table(out, sql, temp=True)
+        else:
+            db.run(f"INSERT INTO {out} {sql}")
     db.run(f"DROP VIEW IF EXISTS {out}_frame")
+    db.run(f"DROP VIEW IF EXISTS {out}_pairs")
+    return len(bounds) - 1
 
 
 def patterns(db: DuckDBBackend, table: str, by_rules: bool = False

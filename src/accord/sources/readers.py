@@ -24,6 +24,12 @@ from accord.sources.mapping import MappingFile
 
 ROW = "__row"
 BATCH_ROWS = 256_000
+# CSV is parsed a block at a time: a few MiB keep memory flat however large the file (a row
+# may not be longer than a block).
+CSV_BLOCK_BYTES = 1 << 21
+# Parsed text is allocated with the C library's allocator, not Arrow's default pool (mimalloc),
+# which keeps the pages of every parsed block long after the batch has been consumed.
+POOL = pa.system_memory_pool()
 # A file where more than this share of rows cannot be parsed is not what it claims to be.
 MAX_BAD_ROW_SHARE = 0.5
 # JSON Lines: column names are the keys seen in the first lines.
@@ -103,7 +109,7 @@ def _open_csv(mf: MappingFile, path: Path) -> Extract:
 
     read = pacsv.ReadOptions(
         use_threads=False,  # keeps row numbers for unparseable rows
-        block_size=1 << 26,
+        block_size=CSV_BLOCK_BYTES,
         encoding="utf8" if encoding in ("utf-8", "utf8", "utf-8-sig") else encoding,
         column_names=opts.columns if not opts.header else None,
     )
@@ -114,7 +120,7 @@ def _open_csv(mf: MappingFile, path: Path) -> Extract:
         convert = pacsv.ConvertOptions(column_types=_text_schema(names), strings_can_be_null=True,
                                        null_values=[""], quoted_strings_can_be_null=True)
         reader = pacsv.open_csv(path, read_options=read, parse_options=parse,
-                                convert_options=convert)
+                                convert_options=convert, memory_pool=POOL)
     except (pa.ArrowInvalid, OSError, UnicodeError) as e:
         raise where_invalid(e) from None
     if len(set(names)) != len(names):
@@ -188,7 +194,7 @@ def _csv_header(path: Path, read: pacsv.ReadOptions, parse: pacsv.ParseOptions) 
         raise SourceFileError(str(path), "file is empty (no header row)")
     probe = pacsv.ReadOptions(encoding=read.encoding, block_size=max(len(head), 1 << 16))
     try:
-        t = pacsv.open_csv(path, read_options=probe, parse_options=pacsv.ParseOptions(
+        t = pacsv.open_csv(path, read_options=probe, memory_pool=POOL, parse_options=pacsv.ParseOptions(
             delimiter=parse.delimiter, quote_char=parse.quote_char, newlines_in_values=True,
             invalid_row_handler=lambda r: "skip"))
     except pa.ArrowInvalid as e:

@@ -198,12 +198,14 @@ _TEMP = ("base", "rid", "rec", "parts", "fold_raw", "fold", "names", "family_for
          "family_dim", "street", "city", "country", "translit", "street_terms", "variants")
 
 
-def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_current") -> dict[str, int]:
+def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_current", *,
+                   counts: bool = True) -> dict[str, int]:
     """Create or replace table ``features`` from ``source_table`` (one row per record).
 
     Returns counts: records, distinct raw name values folded, distinct given and family names,
     name tokens given a phonetic code, values transliterated, distinct street lines, variant
     table entries, and per-flag counts of values removed. ``milliseconds`` is the wall time.
+    ``counts=False``: only records and milliseconds (the other counts take extra scans).
     """
     started = time.perf_counter()
     try:
@@ -256,11 +258,12 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}rec AS {_records_sql()}")
         _drop(con, "base", "rid", "names")
         con.execute(f"CREATE OR REPLACE TABLE {ident(FEATURES)} AS {_final_sql()}")
-        counts = _counts(con, n_records, n_name_values, n_variants, n_tokens, n_translit)
+        out = (_counts(con, n_records, n_name_values, n_variants, n_tokens, n_translit) if counts
+               else {"records": n_records})
     finally:
         _drop_work_tables(con)
-    counts["milliseconds"] = round((time.perf_counter() - started) * 1000)
-    return counts
+    out["milliseconds"] = round((time.perf_counter() - started) * 1000)
+    return out
 
 
 def _drop(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
