@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+from procmem import peak_mb as _peak_mb
 
 MAPPING = """source: bench
 system: eoir-case
@@ -75,17 +76,6 @@ def make_csv(path: Path, rows: int, seed: int = 1) -> None:
         "case_status": pick(["PENDING", "CLOSED", "REMOVAL ORDERED"]), "decided": decided,
     })
     pacsv.write_csv(table, path)
-
-
-def _peak_mb() -> float:
-    """This process's peak resident memory since it started (VmHWM). Not ru_maxrss: Linux
-    carries that across fork and exec, so a child would report its parent's size at the fork
-    (the world generated in the parent) whenever that is the larger."""
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: KiB/bytes
 
 
 def run_one(kind: str, csv: Path, mapping: Path, work: Path) -> dict[str, float]:

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -45,6 +43,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from procmem import peak_mb, rss_mb
+
 HERE = Path(__file__).resolve().parent
 METRICS = ("pair_precision", "pair_recall", "pair_f1", "bcubed_precision", "bcubed_recall",
            "records", "entities", "true_persons")
@@ -52,23 +52,6 @@ METRICS = ("pair_precision", "pair_recall", "pair_f1", "bcubed_precision", "bcub
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory since it started (VmHWM). Not ru_maxrss: Linux
-    carries that across fork and exec, so a child would report its parent's size at the fork
-    (the world generated in the parent) whenever that is the larger."""
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: KiB/bytes
-
-
-def rss_mb() -> float:
-    """Resident memory now (the imports' share, before any work)."""
-    with open("/proc/self/statm", encoding="ascii") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def mapping_paths(world: Path) -> list[Path]:

@@ -26,7 +26,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -37,27 +36,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from procmem import peak_mb, rss_mb
+
 RECORDS_PER_PERSON = 3.46  # synth's average (345,748 records for 100,000 persons)
 
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory since it started (VmHWM). Not ru_maxrss: Linux
-    carries that across fork and exec, so a child would report its parent's size at the fork
-    (the world generated in the parent) whenever that is the larger."""
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: KiB/bytes
-
-
-def rss_mb() -> float:
-    with open("/proc/self/statm", encoding="ascii") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def dir_mb(path: Path) -> float:
