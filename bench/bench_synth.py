@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from procmem import peak_mb
 
 
 def run_one(persons: int, seed: int, fmt: str, out: Path) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def run_one(persons: int, seed: int, fmt: str, out: Path) -> dict[str, Any]:
         "rows": result.rows,
         "total_rows": sum(result.rows.values()),
         "bytes": size,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_mb(),
     }
 
 
