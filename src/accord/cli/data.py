@@ -244,8 +244,11 @@ def _show_governed_reads(result: services.DemoResult) -> None:
           [[e["person_id"], e["name"] or "", e["order_date"] or "", f"{e['link_confidence']:.4f}",
             len(e["records"]), e["verification"]] for e in wl.get("entries", [])],
           title=f"casey: work list {wl.get('agreement')} ({wl.get('candidates', 0)} candidates, first 5)")
-    table(["excluded because", "persons"], [[k, v] for k, v in wl.get("excluded", {}).items()],
-          title="excluded (counted, never listed)")
+    if wl.get("excluded"):
+        table(["excluded because", "persons"], [[k, v] for k, v in wl["excluded"].items()],
+              title="excluded (counted, never listed)")
+    else:
+        out.print("excluded (counted, never listed): none of the candidates", highlight=False)
     if "person" in sc:
         p, s = sc["person"]["person"], sc["person"]["status"] or {}
         sources = ", ".join(f"{g['source']} ({len(g['records'])})" for g in p.get("sources", []))
