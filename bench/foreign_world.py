@@ -26,7 +26,7 @@ import csv
 import json
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -192,47 +192,13 @@ def make_persons(n: int, seed: int) -> list[Person]:
                 t_given = (f.first_name_male() if t_sex == "M" else f.first_name_female()).upper()
                 if loc == "ru_RU":
                     t_given = romanise(t_given, CYR_A)
-            people.append(
-                Person(
-                    f"F{len(people):07d}",
-                    t_given,
-                    "",
-                    p.family,
-                    p.family2,
-                    p.dob,
-                    t_sex,
-                    _ssn(rng) if p.ssn else None,
-                    None,
-                    None,
-                    p.street,
-                    p.city,
-                    p.state,
-                    p.zip,
-                    p.family_b,
-                    t_given,
-                )
-            )
+            people.append(replace(p, pid=f"F{len(people):07d}", given=t_given, given_b=t_given, middle="",
+                                  sex=t_sex, ssn=_ssn(rng) if p.ssn else None, a_number=None, passport=None,
+                                  sources=[]))
         elif r < 0.05 and len(people) < n:  # a son with his father's name
-            people.append(
-                Person(
-                    f"F{len(people):07d}",
-                    p.given,
-                    p.middle,
-                    p.family,
-                    p.family2,
-                    p.dob + timedelta(days=rng.randint(365 * 20, 365 * 35)),
-                    p.sex,
-                    _ssn(rng) if p.ssn else None,
-                    None,
-                    None,
-                    p.street,
-                    p.city,
-                    p.state,
-                    p.zip,
-                    p.family_b,
-                    p.given_b,
-                )
-            )
+            people.append(replace(p, pid=f"F{len(people):07d}",
+                                  dob=p.dob + timedelta(days=rng.randint(365 * 20, 365 * 35)),
+                                  ssn=_ssn(rng) if p.ssn else None, a_number=None, passport=None, sources=[]))
     return people
 
 
