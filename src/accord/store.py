@@ -11,11 +11,12 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
 from accord.errors import StoreError
+from accord.generation import Generation, TrackedConnection
 
 STORE_FORMAT = 1
 
@@ -52,8 +53,13 @@ class Store:
         if not self.path.exists():
             with _MIGRATE_LOCK:
                 _MIGRATED.discard(str(self.path.resolve()))   # a new file at a known path
+        # Every connection moves the store's generation when it changes data (accord.generation);
+        # it is typed as DuckDB's connection, which it forwards to.
+        self.generation = Generation()
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con = cast(duckdb.DuckDBPyConnection,
+                            TrackedConnection(duckdb.connect(str(self.path), read_only=read_only),
+                                              self.generation))
         except duckdb.IOException as e:
             raise StoreError(f"{self.path}: cannot open store: {e}") from None
         except duckdb.Error as e:
@@ -78,6 +84,7 @@ class Store:
         not shared between threads); closing it leaves this one open."""
         other = object.__new__(Store)
         other.path, other.read_only, other.memo = self.path, self.read_only, None
+        other.generation = self.generation
         other.con = self.con.cursor()
         other._session()
         return other
@@ -116,6 +123,16 @@ class Store:
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
+
+    def insert_rows(self, table: str, rows: list[list[Any]], columns: tuple[str, ...] = (),
+                    chunk: int = 200) -> None:
+        """Insert rows, one statement per ``chunk`` rows (values bound as parameters)."""
+        names = f" ({', '.join(columns)})" if columns else ""
+        for i in range(0, len(rows), chunk):
+            part = rows[i:i + chunk]
+            one = "(" + ", ".join("?" * len(part[0])) + ")"
+            self.con.execute(f"INSERT INTO {table}{names} VALUES " + ", ".join([one] * len(part)),
+                             [v for row in part for v in row])
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         rows = self.con.execute(sql, params or []).fetchall()

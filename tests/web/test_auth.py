@@ -16,8 +16,8 @@ from accord.store import Store
 from .conftest import Client
 from .ui_world import FORM_TOKEN, UiWorld, csrf_of, login
 
-PAGES = ["/search", "/persons/P000000001", "/worklist", "/findings/F-000001", "/subjects", "/oversight",
-         "/account"]
+PAGES = ["/search", "/persons/P000000001", "/worklist", "/findings/F-000001", "/subjects", "/disputes",
+         "/oversight", "/account"]
 
 
 def _events(db: Path, action: str) -> list[tuple[str, str]]:

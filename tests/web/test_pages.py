@@ -229,7 +229,8 @@ CONTROL = re.compile(r'<(input|select|textarea)\b([^>]*)>')
 
 @pytest.mark.parametrize(("user", "path"), [
     (None, "/login"), ("casey", "/search"), ("casey", "/person"), ("casey", "/worklist"),
-    ("casey", "/finding"), ("pat", "/subject"), ("olive", "/oversight"), ("casey", "/account")])
+    ("casey", "/finding"), ("pat", "/subject"), ("olive", "/oversight"), ("casey", "/account"),
+    ("priya", "/disputes"), (None, "/no-such-page")])
 def test_every_control_is_labelled_and_every_page_has_its_landmarks(
         client_for: Client, ui_world: UiWorld, user: str | None, path: str) -> None:
     client = client_for(user)

@@ -5,9 +5,10 @@ purpose (``X-Accord-Purpose``) and, where the purpose needs one, its agreement
 (``X-Accord-Agreement``); the governance gate decides and audits each request exactly as for
 the CLI. The API opens no store and decides no policy: routes call ``accord.services``.
 
-Errors are JSON ``{"error": {"code", "message", "reasons"}}`` on every path: refusals (401,
-403, with the gate's reasons), unknown routes (404), wrong methods (405), invalid input (422)
-and unexpected failures (500, logged with an incident id; no internals in the answer).
+Errors are JSON ``{"error": {"code", "message", "reasons"}}`` on every ``/api`` path: refusals
+(401, 403, with the gate's reasons), unknown routes (404), wrong methods (405), invalid input
+(422) and unexpected failures (500, logged with an incident id; no internals in the answer).
+Every other path belongs to the web UI and gets the same errors as an HTML page with a link home.
 Routes are listed in docs/api.md.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
@@ -30,6 +31,7 @@ from accord.api.schemas import MAX_PAGE, HealthOut, VerifyIn
 from accord.errors import AccordError, StoreError
 from accord.governance.gate import PolicyDenied
 from accord.web import install_ui
+from accord.web.core import error_page, is_api
 
 __all__ = ["MAX_PAGE", "ApiError", "VerifyIn", "create_app", "current_user"]
 
@@ -44,6 +46,16 @@ def error_response(status: int, code: str, message: str, reasons: list[str] | No
                         status_code=status, headers=headers)
 
 
+def answer(request: Request, status: int, code: str, message: str, reasons: list[str] | None = None,
+           headers: dict[str, str] | None = None, *, audit_event: int | None = None,
+           incident: str | None = None) -> Response:
+    """An error: the JSON shape on the API's paths, an HTML page (with a link home) on the UI's."""
+    if is_api(request.url.path):
+        return error_response(status, code, message, reasons, headers)
+    return error_page(request, status, message, reasons, audit_event=audit_event, incident=incident,
+                      headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, e: ApiError) -> JSONResponse:
@@ -51,39 +63,42 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(e.status, e.code, e.message, e.reasons, headers)
 
     @app.exception_handler(PolicyDenied)
-    async def _denied(_: Request, e: PolicyDenied) -> JSONResponse:
-        return error_response(403, "refused", str(e), list(e.reasons))
+    def _denied(request: Request, e: PolicyDenied) -> Response:
+        return answer(request, 403, "refused", str(e), list(e.reasons), audit_event=e.audit_seq)
 
     @app.exception_handler(StoreError)
-    async def _store(_: Request, e: StoreError) -> JSONResponse:
+    def _store(request: Request, e: StoreError) -> Response:
         log.error("store unavailable: %s", e)   # the message names server paths: log it, answer plainly
-        return error_response(503, "store_unavailable", STORE_UNAVAILABLE)
+        return answer(request, 503, "store_unavailable", STORE_UNAVAILABLE)
 
     @app.exception_handler(AccordError)
-    async def _accord_error(_: Request, e: AccordError) -> JSONResponse:
-        return error_response(400, "bad_request", str(e))
+    def _accord_error(request: Request, e: AccordError) -> Response:
+        return answer(request, 400, "bad_request", str(e))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+    def _invalid(request: Request, e: RequestValidationError) -> Response:
         problems = [f"{'.'.join(str(x) for x in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
                     for err in e.errors()[:10]]
-        return error_response(422, "invalid_request", problems[0] if problems else "invalid request",
-                              problems)
+        return answer(request, 422, "invalid_request", problems[0] if problems else "invalid request",
+                      problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
+    def _http(request: Request, e: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(e.status_code, "http_error")
-        message = {404: f"no route {request.url.path}",
+        message = {404: f"no route {request.url.path}" if is_api(request.url.path)
+                   else "There is no page at this address.",
                    405: f"{request.method} is not allowed on {request.url.path}"}.get(e.status_code,
                                                                                       str(e.detail))
-        return error_response(e.status_code, code, message, headers=dict(e.headers or {}))
+        return answer(request, e.status_code, code, message, headers=dict(e.headers or {}))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, e: Exception) -> JSONResponse:
+    def _unexpected(request: Request, e: Exception) -> Response:
         incident = uuid.uuid4().hex[:12]
-        log.exception("incident %s: unexpected error on %s %s", incident, request.method, request.url.path)
-        return error_response(500, "internal_error",
-                              f"unexpected error (incident {incident}); it has been logged")
+        # a sync handler runs in a worker thread: hand the exception to the log explicitly
+        log.error("incident %s: unexpected error on %s %s", incident, request.method, request.url.path,
+                  exc_info=e)
+        return answer(request, 500, "internal_error",
+                      f"unexpected error (incident {incident}); it has been logged", incident=incident)
 
 
 def create_app(db: Path) -> FastAPI:

@@ -7,6 +7,7 @@ and hands the declaration to the service, whose gate decides and audits.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -14,10 +15,12 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from accord import services
 from accord.api.schemas import MAX_PAGE
 from accord.errors import StoreError
+from accord.services.context import kept, reuse
 
 T = TypeVar("T")
 log = logging.getLogger("accord.api")
@@ -36,7 +39,8 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.reasons = status, code, message, reasons or []
 
 
-def store_path(request: Request) -> Path:
+async def store_path(request: Request) -> Path:
+    """The store the app serves (async: nothing to wait for, so no worker thread is taken)."""
     db: Path = request.app.state.db
     return db
 
@@ -45,13 +49,20 @@ bearer = HTTPBearer(auto_error=False, scheme_name="token",
                     description="an API token from `accord users token ID` (or POST /api/users/{id}/tokens)")
 
 
-def current_user(request: Request,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-    """The user a bearer token belongs to; 401 otherwise (anonymous callers get no data)."""
+async def current_user(request: Request,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """The user a bearer token belongs to; 401 otherwise (anonymous callers get no data).
+
+    Kept until the store's data changes (revoking a token or deactivating a user does): a
+    kept answer costs no worker thread; looking one up runs on a worker thread."""
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token> (accord users token)")
+    db, token = await store_path(request), credentials.credentials.strip()
+    key = ("token", hashlib.sha256(token.encode()).hexdigest())
     try:
-        user = services.authenticate(store_path(request), credentials.credentials.strip())
+        user: str | None = kept(db, key)
+        if user is None:
+            user = await run_in_threadpool(reuse, db, key, lambda: services.authenticate(db, token))
     except StoreError as e:
         log.error("store unavailable: %s", e)
         raise ApiError(503, "store_unavailable", STORE_UNAVAILABLE) from None

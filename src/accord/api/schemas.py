@@ -385,6 +385,18 @@ class DisputeOut(Out):
     events: list[DisputeEventOut]
 
 
+class DisputeItemOut(DisputeOut):
+    overdue: bool = Field(description="not acknowledged and past acknowledge_by")
+    audit_event: int | None = Field(default=None, description="one dispute: the audit event of the read")
+
+
+class DisputePageOut(Page[DisputeItemOut]):
+    """A page of disputes, oldest first."""
+
+    as_of: str = Field(description="the day overdue is judged on")
+    audit_event: int = Field(description="the audit event that recorded this read")
+
+
 class StatementOut(Out):
     dispute_id: str
     statement: str
@@ -458,6 +470,15 @@ class FindingOut(Out):
     notice_on: str | None
     actionable_from: str | None
     contests: list[ContestOut]
+    audit_event: int | None = Field(default=None, description="reads: the audit event that recorded it")
+
+
+class FindingPageOut(Page[FindingOut]):
+    """A page of the findings of one agreement, oldest first."""
+
+    agreement: str | None
+    purpose: str | None
+    audit_event: int = Field(description="the audit event that recorded this disclosure")
 
 
 class SubjectCountsOut(Out):
@@ -513,6 +534,10 @@ class AnnotationIn(In):
     kind: str = Field(min_length=1, max_length=64)
     reason_code: str = Field(min_length=1, max_length=64)
     evidence: Text
+
+
+class RejectionIn(In):
+    reasons: Text
 
 
 class FindingIn(In):
@@ -616,6 +641,23 @@ class UserIn(In):
 class TokenOut(Out):
     user_id: str
     token: str = Field(description="shown once; the store keeps only its SHA-256")
+    token_id: str = Field(description="the token's public id (the start of its SHA-256), to revoke it by")
+
+
+class TokenInfoOut(Out):
+    """A token as listed: its id, never the token."""
+
+    token_id: str
+    user_id: str
+    issued_at: str
+    issued_by: str
+    revoked_at: str | None
+
+
+class TokenRevokedOut(Out):
+    user_id: str
+    token_id: str
+    revoked: bool
 
 
 class ChainHeadOut(Out):
@@ -653,6 +695,10 @@ class AuditEventOut(Out):
     hash: str
 
 
+class AuditEventPageOut(Page[AuditEventOut]):
+    next_before: int | None = Field(description="the seq to pass as before for the next (older) page")
+
+
 class DisclosureOut(Out):
     audit_seq: int
     disclosed_at: str
@@ -666,6 +712,11 @@ class DisclosureOut(Out):
     law_enforcement: bool
     statement_attached: bool
     retain_until: str
+
+
+class DisclosurePageOut(Page[DisclosureOut]):
+    as_of: int | None = Field(description="the newest audit seq listed: pass it back with the next "
+                                          "offset so new disclosures do not shift the pages")
 
 
 # --- data ------------------------------------------------------------------------------------------------

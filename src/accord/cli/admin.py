@@ -91,6 +91,54 @@ def users_token(
     out.print(token, highlight=False)
 
 
+@users_app.command("tokens")
+def users_tokens(
+    user_id: Annotated[str, typer.Argument(help="User whose tokens to list.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a user's API tokens by id (never the tokens), with whether each is revoked."""
+    try:
+        rows = services.list_tokens(db, user_id, user=who(user))
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(rows)
+        return
+    table(["token id", "issued (UTC)", "issued by", "revoked"],
+          [[r["token_id"], r["issued_at"][:19], r["issued_by"], (r["revoked_at"] or "")[:19]] for r in rows])
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(
+    user_id: Annotated[str, typer.Argument(help="User whose token to revoke.")],
+    token: Annotated[str, typer.Argument(help="The token's id (`accord users tokens ID`) or the token.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Revoke an API token: it stops authenticating at once, and its web sessions end."""
+    try:
+        result = services.revoke_token(db, user_id, token, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(f"token {result['token_id']} of {user_id} revoked", highlight=False)
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    user_id: Annotated[str, typer.Argument(help="User to deactivate.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Deactivate a user: none of their tokens works any more and their web sessions end."""
+    try:
+        services.deactivate_user(db, user_id, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(f"user {user_id} deactivated", highlight=False)
+
+
 @agreements_app.command("add")
 def agreements_add(
     file: Annotated[Path, typer.Argument(help="Agreement YAML.")],
@@ -175,13 +223,15 @@ def audit_events(
     action: Annotated[str | None, typer.Option("--action", help="Action (* wildcard).")] = None,
     person: Annotated[str | None, typer.Option("--person", help="Events touching this person.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first (max 1000).")] = 50,
+    before: Annotated[int | None, typer.Option("--before", help="Only events older than this seq (page "
+                                               "back with the last seq shown).")] = None,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Browse audit events (oversight)."""
+    """Browse audit events (oversight), newest first; --before pages back through the whole log."""
     try:
         rows = services.audit_events(db, user=who(user), filter_user=by, action=action, person=person,
-                                     limit=limit)
+                                     limit=limit, before=before)
     except AccordError as e:
         fail(e)
     if as_json:
@@ -198,12 +248,16 @@ def disclosures(
     person: Annotated[str | None, typer.Option("--person", help="One person.")] = None,
     agreement: Annotated[str | None, typer.Option("--agreement", help="One agreement.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first (max 1000).")] = 100,
+    offset: Annotated[int, typer.Option("--offset", help="Rows to skip (page through all of them).")] = 0,
+    as_of: Annotated[int | None, typer.Option("--as-of", help="Only disclosures up to this audit event "
+                                              "(keeps pages steady while others read).")] = None,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The accounting of disclosures (552a(c)): date, nature, purpose, recipient."""
     try:
-        rows = services.disclosures(db, user=who(user), person=person, agreement=agreement, limit=limit)
+        rows = services.disclosures(db, user=who(user), person=person, agreement=agreement, limit=limit,
+                                    offset=offset, as_of=as_of)
     except AccordError as e:
         fail(e)
     if as_json:
@@ -231,6 +285,6 @@ def serve(
     keep_open(db)   # one connection per server thread, not one per request
     out.print(f"Accord API on http://{host}:{port}/docs (store {db})", highlight=False)
     try:
-        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
     finally:
         release(db)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from accord import services
-from accord.cli.common import DbOption, JsonOption, UserOption, app, as_json_out, fail, out, who
+from accord.cli.common import DbOption, JsonOption, UserOption, app, as_json_out, fail, out, table, who
 from accord.errors import AccordError
 
 dispute_app = typer.Typer(help="Disputes and corrections (552a(d)).", no_args_is_help=True)
@@ -20,6 +20,16 @@ finding_app = typer.Typer(help="Adverse-action workflow (552a(p)): verify, notic
 app.add_typer(dispute_app, name="dispute")
 app.add_typer(annotation_app, name="annotation")
 app.add_typer(finding_app, name="finding")
+
+
+LimitOption = Annotated[int, typer.Option("--limit", help="Page size (1-100).")]
+OffsetOption = Annotated[int, typer.Option("--offset", help="Items to skip.")]
+
+
+def _more(result: dict[str, Any]) -> None:
+    if result.get("next_offset") is not None:
+        out.print(f"more: --offset {result['next_offset']}", highlight=False)
+    out.print(f"audit event {result['audit_event']}", highlight=False)
 
 
 def _show(result: dict[str, Any], as_json: bool) -> None:
@@ -87,6 +97,47 @@ def dispute_handle(
         fail(e)
 
 
+@dispute_app.command("list")
+def dispute_list(
+    person: Annotated[str | None, typer.Option("--person", help="One person's disputes.")] = None,
+    state: Annotated[str | None, typer.Option("--state", help="filed | acknowledged | corrected | denied | "
+                                              "open (not yet corrected or denied)")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only those not acknowledged within 10 "
+                                          "working days.")] = False,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List disputes, oldest first (privacy officer)."""
+    try:
+        result = services.list_disputes(db, user=who(user), person=person, state=state, overdue=overdue,
+                                        limit=limit, offset=offset)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(result)
+        return
+    table(["dispute", "person", "record", "field", "filed", "acknowledge by", "state", "overdue"],
+          [[d["dispute_id"], d["person_id"], f"{d['source']}/{d['record_id']}", d["field"], d["filed_on"],
+            d["acknowledge_by"], d["state"], "OVERDUE" if d["overdue"] else ""] for d in result["items"]])
+    _more(result)
+
+
+@dispute_app.command("show")
+def dispute_show(
+    dispute_id: Annotated[str, typer.Argument(help="Dispute id.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """One dispute with its events (JSON)."""
+    try:
+        as_json_out(services.show_dispute(db, dispute_id, user=who(user)))
+    except AccordError as e:
+        fail(e)
+
+
 @annotation_app.command("request")
 def annotation_request(
     source: Annotated[str, typer.Option("--source", help="Source of the record.")],
@@ -118,6 +169,51 @@ def annotation_approve(
         _show(services.approve_annotation(db, annotation_id, user=who(user)), as_json)
     except AccordError as e:
         fail(e)
+
+
+@annotation_app.command("reject")
+def annotation_reject(
+    annotation_id: Annotated[str, typer.Argument(help="Annotation id.")],
+    reasons: Annotated[str, typer.Option("--reasons", help="Why it is rejected (required).")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reject an annotation (not the requester); one rejection stops it for good."""
+    try:
+        _show(services.reject_annotation(db, annotation_id, user=who(user), reasons=reasons), as_json)
+    except AccordError as e:
+        fail(e)
+
+
+@finding_app.command("list")
+def finding_list(
+    agreement: Annotated[str, typer.Option("--agreement", help="The agreement the findings were opened "
+                                           "under (it names the purpose).")],
+    state: Annotated[str | None, typer.Option("--state", help="pending | ready | actionable | suspended | "
+                                              "contested | closed")] = None,
+    person: Annotated[str | None, typer.Option("--person", help="One person's findings.")] = None,
+    justification: Annotated[str | None, typer.Option("--justification", help="Why (audited).")] = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the findings of an agreement, oldest first, with where each stands (caseworker)."""
+    try:
+        result = services.list_findings(db, user=who(user), agreement=agreement, state=state, person=person,
+                                        limit=limit, offset=offset, justification=justification)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(result)
+        return
+    table(["finding", "person", "opened", "by", "state", "verified by", "notice", "action from"],
+          [[f["finding_id"], f["person_id"], f["opened_on"], f["opened_by"], f["state"],
+            ", ".join(f["verified_by"]), f["notice_on"] or "", f["actionable_from"] or ""]
+           for f in result["items"]])
+    _more(result)
 
 
 @finding_app.command("open")

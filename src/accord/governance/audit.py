@@ -69,9 +69,19 @@ def append(store: Store, event: Event) -> int:
 
 
 def append_many(store: Store, events: list[Event]) -> list[int]:
-    """Chain several events in order (one head read, one bulk insert)."""
+    """Chain several events in order (one head read, one bulk insert), in the caller's
+    transaction."""
+    store.generation.audit_head = None      # the ledger reads the head again after this
     head = store.query("SELECT seq, hash FROM audit_head")
-    seq, prev = (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS)
+    seqs, _ = append_after(store, (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS), events)
+    return seqs
+
+
+def append_after(store: Store, head: tuple[int, str],
+                 events: list[Event]) -> tuple[list[int], tuple[int, str]]:
+    """Chain ``events`` after ``head`` (seq, hash), which the caller has read in its
+    transaction or knows to be current; returns their seqs and the new head."""
+    seq, prev = head
     rows = []
     for e in events:
         seq += 1
@@ -80,12 +90,13 @@ def append_many(store: Store, events: list[Event]) -> list[int]:
         row["prev_hash"] = prev
         row["hash"] = prev = _digest(prev, row)
         rows.append(row)
-    store.con.executemany(
-        f"INSERT INTO audit_events ({', '.join((*_COLUMNS, 'prev_hash', 'hash'))}) "
-        f"VALUES ({', '.join('?' * (len(_COLUMNS) + 2))})",
-        [[r[c] for c in (*_COLUMNS, "prev_hash", "hash")] for r in rows])
-    store.con.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?)", [seq, prev])
-    return [r["seq"] for r in rows]
+    names = (*_COLUMNS, "prev_hash", "hash")
+    store.insert_rows("audit_events", [[r[c] for c in names] for r in rows], names)
+    # The head row exists once the first event is written; updating it is cheaper than an upsert.
+    if head[0] == 0 or not store.query("UPDATE audit_head SET seq = ?, hash = ? WHERE one = 1",
+                                       [seq, prev])[0][0]:
+        store.con.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?)", [seq, prev])
+    return [r["seq"] for r in rows], (seq, prev)
 
 
 @dataclass(frozen=True)

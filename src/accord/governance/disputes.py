@@ -196,6 +196,47 @@ def disputes_of(store: Store, person_id: str) -> list[Dispute]:
     return _load(store, "person_id = ?", [person_id])
 
 
+# open: not yet corrected or denied (filed or acknowledged)
+STATES = ("filed", "acknowledged", "corrected", "denied", "open")
+
+# Each dispute's state derived from its events in SQL (as Dispute.state derives it in Python):
+# the first correction or denial resolves it; any acknowledgement or resolution acknowledges it.
+_STATE_SQL = """
+SELECT d.dispute_id, d.person_id, d.filed_at, d.acknowledge_by, e.acked IS TRUE AS acked,
+       coalesce(e.resolution, CASE WHEN e.acked THEN 'acknowledged' ELSE 'filed' END) AS state
+FROM disputes d LEFT JOIN (
+  SELECT dispute_id, bool_or(event IN ('acknowledged', 'corrected', 'denied')) AS acked,
+         arg_min(event, seq) FILTER (WHERE event IN ('corrected', 'denied')) AS resolution
+  FROM dispute_events GROUP BY dispute_id) e USING (dispute_id)"""
+
+
+def list_disputes(store: Store, today: date, *, person_id: str | None = None, state: str | None = None,
+                  overdue: bool = False, limit: int = 50, offset: int = 0) -> tuple[list[Dispute], bool]:
+    """Disputes, oldest first: one person's, those in one state (``open``: not yet corrected or
+    denied), or only those overdue for acknowledgement on ``today``. A page of them and whether
+    more follow."""
+    if state is not None and state not in STATES:
+        raise DisputeError(f"unknown dispute state {state!r} ({', '.join(STATES)})")
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if person_id is not None:
+        where.append("person_id = ?")
+        params.append(person_id)
+    if state == "open":
+        where.append("state IN ('filed', 'acknowledged')")
+    elif state is not None:
+        where.append("state = ?")
+        params.append(state)
+    if overdue:
+        where.append("NOT acked AND acknowledge_by < ?")
+        params.append(today)
+    ids = [r[0] for r in store.query(f"SELECT dispute_id FROM ({_STATE_SQL}) WHERE {' AND '.join(where)} "
+                                     "ORDER BY filed_at, dispute_id LIMIT ? OFFSET ?",
+                                     [*params, limit + 1, offset])]
+    found = _load(store, "list_contains(?, dispute_id)", [ids[:limit]]) if ids else []
+    return found, len(ids) > limit
+
+
 def notifications_of(store: Store, *, person_id: str | None = None,
                      dispute_id: str | None = None) -> list[Notification]:
     rows = store.query(

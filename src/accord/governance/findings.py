@@ -104,6 +104,31 @@ def findings_of(store: Store, person_id: str) -> list[Finding]:
     return _load(store, "person_id = ?", [person_id])
 
 
+STATES = ("pending", "ready", "actionable", "suspended", "contested", "closed")
+
+
+def list_findings(store: Store, agreement_id: str, today: date, *, person_id: str | None = None,
+                  state: str | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[FindingState], bool]:
+    """The findings opened under an agreement, oldest first, with where each stands on ``today``
+    (optionally one person's, or those in one state); a page of them and whether more follow."""
+    if state is not None and state not in STATES:
+        raise FindingError(f"unknown finding state {state!r} ({', '.join(STATES)})")
+    agreement = get_agreement(store, agreement_id)
+    where = "agreement_id = ? AND (CAST(? AS VARCHAR) IS NULL OR person_id = ?)"
+    params: list[Any] = [agreement_id, person_id, person_id]
+    if state is None:   # the page is cut in SQL; one more row says whether another page follows
+        ids = [r[0] for r in store.query(f"SELECT finding_id FROM findings WHERE {where} "
+                                         "ORDER BY opened_at, finding_id LIMIT ? OFFSET ?",
+                                         [*params, limit + 1, offset])]
+        found = _load(store, "list_contains(?, finding_id)", [ids[:limit]]) if ids else []
+        return [_state(f, agreement, today) for f in found], len(ids) > limit
+    # A state is derived from the events, the agreement and the day: worked out for each finding.
+    states = [s for s in (_state(f, agreement, today) for f in _load(store, where, params))
+              if s.state == state]
+    return states[offset:offset + limit], len(states) > offset + limit
+
+
 def _state(f: Finding, agreement: Agreement | None, today: date) -> FindingState:
     decisions = {e["contest_seq"]: e for e in f.of("contest_upheld", "contest_rejected")}
     contests = [{"contest_id": c["seq"], "received_on": c["on_date"], "by": c["user_id"],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -24,6 +24,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from accord.errors import AccordError
 from accord.governance import audit
 from accord.governance.agreements import get_agreement
+from accord.governance.ledger import ledger
 from accord.governance.policy import Decision, Request, decide, may_attempt
 from accord.governance.registry import Registry, registry
 from accord.governance.users import Actor, get_actor
@@ -53,6 +54,7 @@ class Touches(Protocol):
 
 
 R = TypeVar("R", bound=Touches)
+T = TypeVar("T")
 
 
 @dataclass
@@ -83,11 +85,29 @@ class Gate:
         self.origin = origin
         self.registry = reg or registry()
         self._today = today
-        # Record the registry version once per store: a read on every gate, a write only when new.
-        if not store.read_only and not store.query("SELECT 1 FROM registry_versions WHERE version = ?",
-                                                   [self.registry.version]):
+        # Record the registry version once per store: a read (once per generation), a write
+        # only when new.
+        if not store.read_only and not self._cached(
+                ("registry_version", self.registry.version),
+                lambda: bool(store.query("SELECT 1 FROM registry_versions WHERE version = ?",
+                                         [self.registry.version])) or None):
             store.con.execute("INSERT INTO registry_versions VALUES (?, now(), ?) ON CONFLICT DO NOTHING",
                               [self.registry.version, json.dumps(self.registry.as_json())])
+
+    def _cached(self, key: Hashable, read: Callable[[], T]) -> T:
+        """A value read from the store, reused until the store's data changes (its generation,
+        ``accord.generation``). A ``None`` is not kept."""
+        cache = self.store.generation.cache
+        value: T | None = cache.get(key)
+        if value is None:
+            at = self.store.generation.value
+            value = read()
+            if value is not None:
+                cache.put(key, at, value)
+        return value
+
+    def actor(self, user_id: str) -> Actor | None:
+        return self._cached(("actor", user_id), lambda: get_actor(self.store, user_id))
 
     @property
     def today(self) -> date:
@@ -106,7 +126,7 @@ class Gate:
                   justification: str | None = None, details: dict[str, Any] | None = None) -> Actor:
         """Check an action (with its purpose and agreement when it concerns persons); a refusal
         is audited and raised as PolicyDenied."""
-        actor = get_actor(self.store, user_id)
+        actor = self.actor(user_id)
         d = self.decide(user_id, Request(action, purpose, agreement, justification, persons))
         if not d.allow or actor is None:
             seq = self._event(user_id=user_id, action=action, purpose=purpose, agreement=agreement,
@@ -118,7 +138,7 @@ class Gate:
     def may_attempt(self, user_id: str, action: str, *, details: dict[str, Any] | None = None) -> Actor:
         """Refuse (audited) a user who may not try ``action`` at all, before a case is looked
         up; the case's own step then decides with its purpose and agreement."""
-        actor = get_actor(self.store, user_id)
+        actor = self.actor(user_id)
         d = may_attempt(self.registry, actor, action)
         if not d.allow or actor is None:
             seq = self._event(user_id=user_id, action=action, decision="deny", reasons=d.reasons,
@@ -150,8 +170,10 @@ class Gate:
                     persons=activity.persons, records=activity.records)
 
     def decide(self, user_id: str, request: Request) -> Decision:
-        actor = get_actor(self.store, user_id)
-        agreement = get_agreement(self.store, request.agreement) if request.agreement else None
+        actor = self.actor(user_id)
+        name = request.agreement
+        agreement = (self._cached(("agreement", name), lambda: get_agreement(self.store, name))
+                     if name else None)
         return decide(self.registry, actor, request.purpose, agreement, request, self.today)
 
     def aggregate_decision(self, user_id: str, agreement_id: str) -> Decision:
@@ -180,8 +202,14 @@ class Gate:
         return d
 
     def read(self, user_id: str, request: Request, reader: Callable[[Decision], R], *,
-             nature: str) -> Governed[R]:
-        """Decide, read, record. ``nature`` describes the disclosure for the accounting."""
+             nature: str, reuse: Hashable | None = None) -> Governed[R]:
+        """Decide, read, record. ``nature`` describes the disclosure for the accounting.
+
+        ``reuse`` names what the reader reads (a person id, say) when its result depends on
+        nothing but that, the decision and the store's data: the result is then kept for the
+        same request until the store's data changes (``accord.generation``). The decision and
+        the audit event and accounting are made afresh for every read, kept result or not.
+        """
         decision = self.decide(user_id, request)
         common: dict[str, Any] = {"user_id": user_id, "action": request.action, "purpose": request.purpose,
                   "agreement": request.agreement, "justification": request.justification}
@@ -189,21 +217,30 @@ class Gate:
             seq = self._event(**common, decision="deny", reasons=decision.reasons, outcome="refused",
                               persons=request.persons)
             raise PolicyDenied(request.action, decision.reasons, seq)
-        self.store.memo = {}     # the reader's record reads of one person are shared
-        try:
-            value = reader(decision)
-        finally:
-            self.store.memo = None
+        # The decision is a function of the user, the request and the store's data, so the same
+        # key under the same generation means the same decision and the same scope.
+        key = None if reuse is None else ("read", user_id, request.action, request.purpose,
+                                          request.agreement, request.persons, self.today, reuse)
+
+        def run() -> R:
+            self.store.memo = {}     # the reader's record reads of one person are shared
+            try:
+                return reader(decision)
+            finally:
+                self.store.memo = None
+
+        value = run() if key is None else self._cached(key, run)
         persons, records = value.touched()
-        with _CHAIN_LOCK, self.store.transaction():
-            statements = self._statements(persons)
-            seq = audit.append(self.store, audit.Event(
-                **common, origin=self.origin, decision="allow", reasons=decision.reasons,
-                outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
-                else "nothing disclosed", persons=persons, records=records,
-                details={"nature": nature, "asked_about": list(request.persons)}))
-            if persons and request.purpose != "subject_access":
-                self._account(seq, user_id, request, decision, nature, persons, records, statements)
+        statements = self._cached(("statements", tuple(persons)), lambda: self._statements(persons))
+        event = audit.Event(
+            **common, origin=self.origin, decision="allow", reasons=decision.reasons,
+            outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
+            else "nothing disclosed", persons=persons, records=records,
+            details={"nature": nature, "asked_about": list(request.persons)})
+        rows: list[list[Any]] = []
+        if persons and request.purpose != "subject_access":
+            rows = self._disclosures(user_id, request, decision, nature, persons, records, statements)
+        seq = ledger(self.store, _CHAIN_LOCK).append(self.store, event, rows)
         return Governed(value, decision, seq, statements)
 
     def _statements(self, persons: list[str]) -> dict[str, list[str]]:
@@ -217,29 +254,28 @@ class Gate:
             out.setdefault(pid, []).append(text)
         return out
 
-    def _account(self, seq: int, user_id: str, request: Request, decision: Decision, nature: str,
-                 persons: list[str], records: list[tuple[str, str]],
-                 statements: dict[str, list[str]]) -> None:
-        """The accounting of disclosures (552a(c)): one row per person disclosed."""
-        actor = get_actor(self.store, user_id)
+    def _disclosures(self, user_id: str, request: Request, decision: Decision, nature: str,
+                     persons: list[str], records: list[tuple[str, str]],
+                     statements: dict[str, list[str]]) -> list[list[Any]]:
+        """The accounting of disclosures (552a(c)): one row per person disclosed, each to be
+        written after the audit event's seq (the ledger puts it first)."""
+        actor = self.actor(user_id)
         recipient, address = (actor.organisation if actor else None) or user_id, None
         if decision.agreement is not None:
             for p in decision.agreement.recipients():
                 if p.name == recipient:
                     address = p.address
         by_person: dict[str, list[tuple[str, str]]] = {p: [] for p in persons}
-        person_of = self._persons_of(records)
+        person_of = self._cached(("persons_of", tuple(records)), lambda: self._persons_of(records))
         for rec in records:
             pid = person_of.get(rec)
             if pid in by_person:
                 by_person[pid].append(rec)
         now = datetime.now(UTC)
         retain = (now + timedelta(days=365 * RETENTION_YEARS + 2)).date()
-        self.store.con.executemany(
-            "INSERT INTO disclosures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[seq, now, pid, json.dumps(sorted(recs)), nature, request.purpose, request.agreement, user_id,
-              recipient, address, decision.law_enforcement, bool(statements.get(pid)), retain]
-             for pid, recs in by_person.items()])
+        return [[now, pid, json.dumps(sorted(recs)), nature, request.purpose, request.agreement, user_id,
+                 recipient, address, decision.law_enforcement, bool(statements.get(pid)), retain]
+                for pid, recs in by_person.items()]
 
     def _persons_of(self, records: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
         if not records:

@@ -6,12 +6,14 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from accord.errors import AccordError
 from accord.governance.registry import registry
 from accord.store import Store
 
 _USER_ID = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+TOKEN_ID_LENGTH = 12
 
 
 class UserError(AccordError):
@@ -75,6 +77,58 @@ def issue_token(store: Store, user_id: str, issued_by: str) -> str:
     store.con.execute("INSERT INTO user_tokens VALUES (?, ?, now(), ?, NULL)",
                       [token_hash(token), user_id, issued_by])
     return token
+
+
+def token_id(token: str) -> str:
+    """The public name of a token: the first characters of its SHA-256 (safe to show and log)."""
+    return token_hash(token)[:TOKEN_ID_LENGTH]
+
+
+def list_tokens(store: Store, user_id: str) -> list[dict[str, Any]]:
+    """A user's tokens by id (never the token or its full hash), newest first."""
+    if get_actor(store, user_id) is None:
+        raise UserError(f"no user {user_id!r}")
+    rows = store.query("SELECT left(token_sha256, ?), issued_at, issued_by, revoked_at FROM user_tokens "
+                       "WHERE user_id = ? ORDER BY issued_at DESC, token_sha256", [TOKEN_ID_LENGTH, user_id])
+    return [{"token_id": t, "user_id": user_id, "issued_at": at.isoformat(), "issued_by": by,
+             "revoked_at": revoked.isoformat() if revoked else None} for t, at, by, revoked in rows]
+
+
+def revoke_token(store: Store, user_id: str, token: str) -> str:
+    """Revoke one of a user's tokens, named by the token itself or by its id; returns the id.
+    A revoked token stops authenticating at once, and ends the web sessions signed in with it."""
+    if get_actor(store, user_id) is None:
+        raise UserError(f"no user {user_id!r}")
+    given = token.strip()
+    if re.fullmatch(rf"[0-9a-f]{{{TOKEN_ID_LENGTH},64}}", given):   # an id (or the whole hash)
+        name = given
+        rows = store.query("SELECT token_sha256, revoked_at FROM user_tokens WHERE user_id = ? "
+                           "AND starts_with(token_sha256, ?)", [user_id, given])
+    else:                                                          # the token itself: never echoed
+        name = token_id(given)
+        rows = store.query("SELECT token_sha256, revoked_at FROM user_tokens WHERE user_id = ? "
+                           "AND token_sha256 = ?", [user_id, token_hash(given)])
+    if not rows:
+        raise UserError(f"no token {name!r} of user {user_id} (give the token or its id from "
+                        "`accord users tokens ID`)")
+    if len(rows) > 1:
+        raise UserError(f"token id {name!r} names {len(rows)} tokens of {user_id}; give more of it")
+    if rows[0][1] is not None:
+        raise UserError(f"token {name} of {user_id} was already revoked on {rows[0][1]:%Y-%m-%d %H:%M}")
+    store.con.execute("UPDATE user_tokens SET revoked_at = now() WHERE token_sha256 = ?", [rows[0][0]])
+    return str(rows[0][0])[:TOKEN_ID_LENGTH]
+
+
+def deactivate_user(store: Store, user_id: str) -> Actor:
+    """Deactivate a user: every token of theirs stops authenticating and their web sessions end.
+    Nothing is deleted (audit events keep naming the user)."""
+    actor = get_actor(store, user_id)
+    if actor is None:
+        raise UserError(f"no user {user_id!r}")
+    if not actor.active:
+        raise UserError(f"user {user_id} is already deactivated")
+    store.con.execute("UPDATE users SET active = FALSE WHERE user_id = ?", [user_id])
+    return Actor(actor.user_id, actor.name, actor.roles, actor.organisation, False)
 
 
 def actor_for_token(store: Store, token: str) -> Actor | None:

@@ -90,6 +90,38 @@ def issue_token(db: Path, user_id: str, *, user: str, origin: str = "cli", _gate
         return user_store.issue_token(gate.store, user_id, issued_by=user)
 
 
+def list_tokens(db: Path, user_id: str, *, user: str, origin: str = "cli") -> list[dict[str, Any]]:
+    """A user's API tokens by id, with who issued them and when, and whether revoked (admin).
+    Never the tokens themselves (only their hashes are kept)."""
+    with governed(db, origin=origin) as gate, gate.act(user, "users.read", details={"tokens_of": user_id}):
+        return user_store.list_tokens(gate.store, user_id)
+
+
+def revoke_token(db: Path, user_id: str, token: str, *, user: str, origin: str = "cli") -> dict[str, Any]:
+    """Revoke one of a user's tokens, named by its id (or the token itself) (admin). It stops
+    authenticating at once, and the web sessions signed in with it end."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "users.manage", details={"revoke_token_of": user_id}) as act:
+        with gate.store.transaction():
+            revoked = user_store.revoke_token(gate.store, user_id, token)
+        act.details["token"] = revoked
+        act.outcome = f"token {revoked} of {user_id} revoked"
+        return {"user_id": user_id, "token_id": revoked, "revoked": True}
+
+
+def deactivate_user(db: Path, user_id: str, *, user: str, origin: str = "cli") -> dict[str, Any]:
+    """Deactivate a user (admin): none of their tokens authenticates any more and their web
+    sessions end; their audit history stays. An administrator cannot deactivate themselves."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "users.manage", details={"deactivate": user_id}) as act:
+        if user_id == user:
+            raise user_store.UserError(f"{user} cannot deactivate themselves (ask another administrator)")
+        with gate.store.transaction():
+            actor = user_store.deactivate_user(gate.store, user_id)
+        act.outcome = f"user {user_id} deactivated"
+        return actor.__dict__ | {"roles": list(actor.roles)}
+
+
 def add_agreement(db: Path, path: Path, *, user: str, origin: str = "cli", today: date | None = None,
                   _gate: Any = None) -> dict[str, Any]:
     """Validate and record a matching agreement (a new version if its id exists)."""
@@ -143,32 +175,102 @@ def audit_head(db: Path, *, user: str, origin: str = "cli") -> dict[str, Any]:
         return audit_log.head(gate.store)
 
 
+_EVENT_COLUMNS = ("seq", "at_utc", "user_id", "action", "purpose", "agreement", "justification", "persons",
+                  "records", "decision", "reasons", "outcome", "origin", "details", "hash")
+MAX_EVENTS = 1000
+
+
 def audit_events(db: Path, *, user: str, filter_user: str | None = None, action: str | None = None,
-                 person: str | None = None, limit: int = 50, origin: str = "cli") -> list[dict[str, Any]]:
+                 person: str | None = None, limit: int = 50, before: int | None = None,
+                 origin: str = "cli") -> list[dict[str, Any]]:
+    """Audit events, newest first, filtered; ``before`` (a seq) pages back through the whole
+    log: pass the last seq of one page to get the next (browsing is itself audited, so a seq
+    cursor is stable where an offset is not). At most 1000 a call."""
     with governed(db, origin=origin) as gate, gate.act(
-            user, "audit.read", details={"user": filter_user, "action": action, "person": person}):
-        return audit_log.events(gate.store, user=filter_user, action=action, person=person, limit=limit)
+            user, "audit.read", details={"user": filter_user, "action": action, "person": person,
+                                         "before": before}):
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
+        if before is not None:
+            where.append("seq < ?")
+            params.append(before)
+        if filter_user:
+            where.append("user_id = ?")
+            params.append(filter_user)
+        if action:
+            where.append("action LIKE ?")
+            params.append(action.replace("*", "%"))
+        if person:
+            where.append("list_contains(CAST(json(persons) AS VARCHAR[]), ?)")
+            params.append(person)
+        cur = gate.store.con.execute(
+            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM audit_events WHERE {' AND '.join(where)} "
+            "ORDER BY seq DESC LIMIT ?", [*params, max(1, min(limit, MAX_EVENTS))])
+        out = []
+        for values in cur.fetchall():
+            row = dict(zip(_EVENT_COLUMNS, values, strict=True))
+            for k in ("persons", "records", "reasons", "details"):
+                row[k] = json.loads(row[k])
+            out.append(row)
+        return out
+
+
+def _disclosure_filter(person: str | None, agreement: str | None,
+                       as_of: int | None) -> tuple[str, list[Any]]:
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if person:
+        where.append("person_id = ?")
+        params.append(person)
+    if agreement:
+        where.append("agreement = ?")
+        params.append(agreement)
+    if as_of is not None:
+        where.append("audit_seq <= ?")
+        params.append(as_of)
+    return " AND ".join(where), params
 
 
 def disclosures(db: Path, *, user: str, person: str | None = None, agreement: str | None = None,
-                limit: int = 100, origin: str = "cli") -> list[dict[str, Any]]:
-    """The accounting of disclosures (552a(c)), newest first."""
+                limit: int = 100, offset: int = 0, as_of: int | None = None,
+                origin: str = "cli") -> list[dict[str, Any]]:
+    """The accounting of disclosures (552a(c)), newest first, a page of at most 1000 from
+    ``offset``. ``as_of`` (an audit seq, e.g. the newest of the first page) pins the listing so
+    that disclosures made while paging do not shift the pages."""
     with governed(db, origin=origin) as gate, gate.act(
-            user, "disclosures.read", details={"person": person, "agreement": agreement}):
-        where, params = ["TRUE"], []
-        if person:
-            where.append("person_id = ?")
-            params.append(person)
-        if agreement:
-            where.append("agreement = ?")
-            params.append(agreement)
+            user, "disclosures.read", details={"person": person, "agreement": agreement, "offset": offset,
+                                               "as_of": as_of}):
+        where, params = _disclosure_filter(person, agreement, as_of)
         cur = gate.store.con.execute(
             f"SELECT audit_seq, CAST(disclosed_at AS VARCHAR) AS disclosed_at, person_id, nature, purpose, "
             f"agreement, recipient_user, recipient, recipient_address, law_enforcement, statement_attached, "
-            f"CAST(retain_until AS VARCHAR) AS retain_until FROM disclosures WHERE {' AND '.join(where)} "
-            f"ORDER BY audit_seq DESC LIMIT ?", [*params, max(1, min(limit, 1000))])
+            f"CAST(retain_until AS VARCHAR) AS retain_until FROM disclosures WHERE {where} "
+            f"ORDER BY audit_seq DESC, person_id LIMIT ? OFFSET ?",
+            [*params, max(1, min(limit, MAX_EVENTS)), max(0, offset)])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def disclosure_summary(db: Path, *, user: str, agreement: str | None = None,
+                       origin: str = "cli") -> dict[str, Any]:
+    """The whole accounting of disclosures counted by agreement: disclosures, distinct persons,
+    (b)(7) law-enforcement ones and those that carried a statement of disagreement, with the
+    purposes (most frequent first) and the newest audit seq (to page the rows ``as_of``)."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "disclosures.read", details={"summary": True, "agreement": agreement}):
+        where, params = _disclosure_filter(None, agreement, None)
+        rows = gate.store.query(
+            f"SELECT coalesce(agreement, '(no agreement)') AS a, count(*), count(DISTINCT person_id), "
+            f"count(*) FILTER (WHERE law_enforcement), count(*) FILTER (WHERE statement_attached), "
+            f"list(purpose ORDER BY n DESC, purpose) FROM (SELECT *, count(*) OVER (PARTITION BY "
+            f"coalesce(agreement, ''), purpose) AS n FROM disclosures WHERE {where}) GROUP BY a ORDER BY a",
+            params)
+        newest = gate.store.scalar(f"SELECT max(audit_seq) FROM disclosures WHERE {where}", params)
+        return {"as_of": int(newest) if newest is not None else None,
+                "by_agreement": [{"agreement": a, "disclosures": int(n), "persons": int(p),
+                                  "law_enforcement": int(le), "with_statement": int(st),
+                                  "purposes": ", ".join(dict.fromkeys(x for x in purposes if x))}
+                                 for a, n, p, le, st, purposes in rows]}
 
 
 def authenticate(db: Path, token: str) -> str | None:

@@ -4,15 +4,54 @@ gate (``accord.governance``); these wrappers open the store and return plain dat
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from accord.errors import AccordError
 from accord.governance import annotations as notes
 from accord.governance import disputes
 from accord.governance import findings as adverse
+from accord.governance.agreements import get_agreement
+from accord.governance.gate import Gate
+from accord.governance.policy import Request
 from accord.governance.subject_report import subject_report as report
 from accord.services.context import governed
+
+MAX_PAGE = 100
+# Disputes are handled for the person, on their request: read under subject access (no
+# accounting of disclosures is kept for the agency's own handling of a person's request).
+DISPUTE_PURPOSE = "subject_access"
+# Reading findings, one or a page, is a work-list read under the finding's agreement: the same
+# purpose, agreement, recipient and term checks as the work list the findings came from.
+FINDING_READ = "worklist.read"
+
+
+@dataclass
+class Cases:
+    """Findings or disputes as the gate releases them: they disclose the persons and the
+    records they name (recorded in the audit event and, for findings, the accounting)."""
+
+    items: list[dict[str, Any]]
+    more: bool = False
+    persons: list[str] = field(default_factory=list)
+    records: list[tuple[str, str]] = field(default_factory=list)
+
+    def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
+        return sorted(set(self.persons)), sorted(set(self.records))
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise AccordError(f"limit must be from 1 to {MAX_PAGE} (got {limit})")
+    if offset < 0:
+        raise AccordError(f"offset must not be negative (got {offset})")
+
+
+def _paged(cases: Cases, limit: int, offset: int, seq: int) -> dict[str, Any]:
+    return {"items": cases.items, "limit": limit, "offset": offset,
+            "next_offset": offset + limit if cases.more else None, "audit_event": seq}
 
 
 def subject_report(db: Path, person_id: str, *, user: str, include_law_enforcement: bool = False,
@@ -62,6 +101,15 @@ def approve_annotation(db: Path, annotation_id: str, *, user: str, origin: str =
         return notes.approve_annotation(gate, user, annotation_id).to_dict()
 
 
+def reject_annotation(db: Path, annotation_id: str, *, user: str, reasons: str, origin: str = "cli",
+                      today: date | None = None) -> dict[str, Any]:
+    """Refuse an annotation (never the requester; the reasons are required). One rejection
+    stops it for good: it can no longer take effect."""
+    with governed(db, origin=origin, today=today) as gate:
+        gate.authorize(user, "annotation.approve", details={"annotation": annotation_id, "reject": True})
+        return notes.reject_annotation(gate, user, annotation_id, reason=reasons).to_dict()
+
+
 def open_finding(db: Path, person_id: str, *, user: str, agreement: str, records: list[tuple[str, str]],
                  basis: str, origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     with governed(db, origin=origin, today=today) as gate:
@@ -71,7 +119,7 @@ def open_finding(db: Path, person_id: str, *, user: str, agreement: str, records
 
 _STEP_ACTIONS = {"verify": "finding.verify", "notice": "finding.notice", "contest": "finding.contest",
                  "decide-contest": "finding.decide", "actionable": "finding.decide",
-                 "state": "finding.decide"}
+                 "state": FINDING_READ}
 
 
 def finding_step(db: Path, finding_id: str, *, user: str, step: str, method: str | None = None,
@@ -95,9 +143,89 @@ def finding_step(db: Path, finding_id: str, *, user: str, step: str, method: str
         elif step == "actionable":
             s = adverse.mark_actionable(gate, user, finding_id)
         elif step == "state":
-            gate.authorize(user, "finding.decide", details={"finding": finding_id, "state": True})
-            s = adverse.finding_state(gate.store, finding_id, gate.today)
+            return _read_finding(gate, user, finding_id, None)
         else:
             raise adverse.FindingError(f"unknown step {step!r} (verify, notice, contest, decide-contest, "
                                        "actionable, state)")
         return s.to_dict()
+
+
+# --- reading findings and disputes ---------------------------------------------------------
+
+
+def _read_finding(gate: Gate, user: str, finding_id: str, justification: str | None) -> dict[str, Any]:
+    f = adverse.get_finding(gate.store, finding_id)
+    g = gate.read(user, Request(FINDING_READ, f.purpose, f.agreement_id, justification, (f.person_id,)),
+                  lambda _: Cases([adverse.finding_state(gate.store, finding_id, gate.today).to_dict()],
+                                  persons=[f.person_id], records=f.records),
+                  nature="adverse-action finding")
+    return g.value.items[0] | {"audit_event": g.audit_seq}
+
+
+def show_finding(db: Path, finding_id: str, *, user: str, justification: str | None = None,
+                 origin: str = "cli", today: date | None = None) -> dict[str, Any]:
+    """One finding and what it still needs, read under its agreement (a recipient's caseworker)."""
+    with governed(db, origin=origin, today=today) as gate:
+        gate.may_attempt(user, FINDING_READ, details={"finding": finding_id})   # before the lookup
+        return _read_finding(gate, user, finding_id, justification)
+
+
+def list_findings(db: Path, *, user: str, agreement: str | None = None, purpose: str | None = None,
+                  state: str | None = None, person: str | None = None, limit: int = 50, offset: int = 0,
+                  justification: str | None = None, origin: str = "cli",
+                  today: date | None = None) -> dict[str, Any]:
+    """The findings opened under an agreement, oldest first, each with where it stands today;
+    optionally one person's or those in one ``state``. Read under the agreement's purpose (a
+    declared ``purpose`` must be the agreement's) and accounted as a disclosure of each person."""
+    _check_page(limit, offset)
+    if state is not None and state not in adverse.STATES:
+        raise adverse.FindingError(f"unknown finding state {state!r} ({', '.join(adverse.STATES)})")
+    with governed(db, origin=origin, today=today) as gate:
+        a = get_agreement(gate.store, agreement) if agreement else None
+        declared = purpose or (a.purpose if a else None)
+
+        def reader(_: object) -> Cases:
+            if agreement is None:
+                return Cases([])
+            states, more = adverse.list_findings(gate.store, agreement, gate.today, person_id=person,
+                                                 state=state, limit=limit, offset=offset)
+            return Cases([s.to_dict() for s in states], more, [s.finding.person_id for s in states],
+                         [r for s in states for r in s.finding.records])
+
+        g = gate.read(user, Request(FINDING_READ, declared, agreement, justification,
+                                    (person,) if person else ()), reader, nature="adverse-action findings")
+        return _paged(g.value, limit, offset, g.audit_seq) | {"agreement": agreement, "purpose": declared}
+
+
+def show_dispute(db: Path, dispute_id: str, *, user: str, origin: str = "cli",
+                 today: date | None = None) -> dict[str, Any]:
+    """One dispute with its events (privacy officer)."""
+    with governed(db, origin=origin, today=today) as gate:
+        gate.may_attempt(user, "dispute.handle", details={"dispute": dispute_id})   # before the lookup
+        d = disputes.get_dispute(gate.store, dispute_id)
+        g = gate.read(user, Request("dispute.handle", DISPUTE_PURPOSE, persons=(d.person_id,)),
+                      lambda _: Cases([d.to_dict() | {"overdue": d.overdue(gate.today)}],
+                                      persons=[d.person_id], records=[(d.source, d.record_id)]),
+                      nature="dispute")
+        return g.value.items[0] | {"audit_event": g.audit_seq}
+
+
+def list_disputes(db: Path, *, user: str, person: str | None = None, state: str | None = None,
+                  overdue: bool = False, limit: int = 50, offset: int = 0, origin: str = "cli",
+                  today: date | None = None) -> dict[str, Any]:
+    """Disputes, oldest first: one person's, those in one ``state`` (filed, acknowledged,
+    corrected, denied, or ``open``: not yet resolved), or only those ``overdue`` for
+    acknowledgement (10 working days, 552a(d)(2)(A)). Privacy officer."""
+    _check_page(limit, offset)
+    if state is not None and state not in disputes.STATES:
+        raise disputes.DisputeError(f"unknown dispute state {state!r} ({', '.join(disputes.STATES)})")
+    with governed(db, origin=origin, today=today) as gate:
+        def reader(_: object) -> Cases:
+            found, more = disputes.list_disputes(gate.store, gate.today, person_id=person, state=state,
+                                                 overdue=overdue, limit=limit, offset=offset)
+            return Cases([d.to_dict() | {"overdue": d.overdue(gate.today)} for d in found], more,
+                         [d.person_id for d in found], [(d.source, d.record_id) for d in found])
+
+        g = gate.read(user, Request("dispute.handle", DISPUTE_PURPOSE, persons=(person,) if person else ()),
+                      reader, nature="disputes")
+        return _paged(g.value, limit, offset, g.audit_seq) | {"as_of": gate.today.isoformat()}

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from accord.errors import StoreError
 from accord.governance.gate import Gate
 from accord.store import Store
 
+T = TypeVar("T")
 _KEPT: dict[Path, Store] = {}
 _KEPT_LOCK = threading.Lock()
 _THREAD = threading.local()
@@ -41,6 +43,42 @@ def release(db: Path) -> None:
         root.close()
 
 
+def reuse(db: Path, key: Hashable, read: Callable[[], T]) -> T:
+    """``read()``, kept while the store kept open at ``db`` has the same data (its generation,
+    ``accord.generation``); read afresh when the store is not kept open. ``None`` is not kept.
+    For what a server would otherwise read for every request (the user a token belongs to)."""
+    root = _KEPT.get(_resolved(db)) if _KEPT else None
+    if root is None:
+        return read()
+    cache = root.generation.cache
+    value: T | None = cache.get(key)
+    if value is None:
+        at = root.generation.value
+        value = read()
+        if value is not None:
+            cache.put(key, at, value)
+    return value
+
+
+def kept(db: Path, key: Hashable) -> Any:
+    """What :func:`reuse` keeps under ``key`` for the store at ``db`` now; None if nothing."""
+    root = _KEPT.get(_resolved(db)) if _KEPT else None
+    return None if root is None else root.generation.cache.get(key)
+
+
+_RESOLVED: dict[Path, Path] = {}
+
+
+def _resolved(db: Path) -> Path:
+    """``db`` made absolute, remembered (resolving asks the file system every time)."""
+    found = _RESOLVED.get(db)
+    if found is None:
+        if len(_RESOLVED) > 1024:
+            _RESOLVED.clear()
+        found = _RESOLVED[db] = Path(db).resolve()
+    return found
+
+
 def _thread_store(key: Path, root: Store) -> Store:
     stores: dict[Path, tuple[Store, Store]] = _THREAD.__dict__.setdefault("stores", {})
     held = stores.get(key)
@@ -56,7 +94,7 @@ def governed(db: Path, *, origin: str = "cli", today: date | None = None,
     """A gate over the store at ``db``. Only ``accord init`` creates a store; everything else
     needs one that exists (so a typo in --db never leaves an empty store behind)."""
     if _KEPT:
-        key = Path(db).resolve()
+        key = _resolved(db)
         root = _KEPT.get(key)
         if root is not None:
             yield Gate(_thread_store(key, root), origin=origin, today=today)

@@ -34,17 +34,24 @@ def tax_request(db: Path, *, user: str, purpose: str, agreement: str | None, ful
 
 @dataclass
 class PersonRead:
-    """A person view with the status as the purpose may see it."""
+    """A person view with the status as the purpose may see it.
+
+    The gate may hand the same result to later reads of the same request (``reuse``), so its
+    plain form is made once and shared: callers read it and never change it."""
 
     view: Any
     status: Any
+    _plain: dict[str, Any] | None = None
 
     def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
         persons, records = self.view.touched()
         return persons, records
 
     def to_dict(self) -> dict[str, Any]:
-        return {"person": self.view.to_dict(), "status": self.status.to_dict() if self.status else None}
+        if self._plain is None:
+            self._plain = {"person": self.view.to_dict(),
+                           "status": self.status.to_dict() if self.status else None}
+        return dict(self._plain)
 
 
 def person(db: Path, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
@@ -64,7 +71,7 @@ def person(db: Path, person_id: str, *, user: str, purpose: str, agreement: str 
             return PersonRead(view, status)
 
         g = gate.read(user, Request("person.view", purpose, agreement, justification, (person_id,)), reader,
-                      nature="person view")
+                      nature="person view", reuse=person_id)
         return g.value.to_dict() | {"statements_of_disagreement": g.statements.get(person_id, []),
                                     "audit_event": g.audit_seq}
 

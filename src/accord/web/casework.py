@@ -47,20 +47,38 @@ def _remember(request: Request, user: WebUser, finding_id: str) -> None:
     del recent[20:]
 
 
+FINDING_STATES = ("pending", "ready", "actionable", "suspended", "contested", "closed")
+DISPUTE_STATES = ("open", "filed", "acknowledged", "corrected", "denied")
+
+
 @router.get("/worklist", response_class=HTMLResponse)
-def worklist(request: Request, user: User, agreement: str = "", offset: str = "0") -> Response:
+def worklist(request: Request, user: User, agreement: str = "", offset: str = "0", state: str = "",
+             findings_offset: str = "0") -> Response:
     choices = [a for a in agreements_for(request, user) if a["purpose"] in dict(user.purposes)]
     chosen = agreement.strip() or user.context.agreement or ""
     start = whole_number(offset, 0, 0, 10**8)
+    recent = config(request).recent_findings.get(user.session, [])
     if not chosen:   # nothing is read until the user names the agreement
-        return render(request, "worklist.html", user, chosen="", choices=choices, wl=None,
-                      recent=config(request).recent_findings.get(user.session, []))
+        return render(request, "worklist.html", user, chosen="", choices=choices, wl=None, recent=recent,
+                      findings=None, finding_states=FINDING_STATES, state="")
+    db, ctx = config(request).db, user.context
     wl, problem = attempt(lambda: services.worklist(
-        config(request).db, user=user.user_id, agreement=chosen, limit=PAGE, offset=start,
-        justification=user.context.justification, origin=ORIGIN))
-    return render(request, "worklist.html", user, status=problem.status if problem else 200, chosen=chosen,
-                  choices=choices, wl=wl, problem=problem, offset=start, page=PAGE,
-                  recent=config(request).recent_findings.get(user.session, []))
+        db, user=user.user_id, agreement=chosen, limit=PAGE, offset=start,
+        justification=ctx.justification, origin=ORIGIN))
+    # The findings opened under the agreement: a second read, decided and accounted on its own
+    # (not tried when the gate refused the work list: it would refuse them for the same reasons).
+    shown_state = state if state in FINDING_STATES else ""
+    f_start = whole_number(findings_offset, 0, 0, 10**8)
+    found, findings_problem = None, None
+    if problem is None or problem.status != 403:
+        found, findings_problem = attempt(lambda: services.list_findings(
+            db, user=user.user_id, agreement=chosen, state=shown_state or None, limit=PAGE, offset=f_start,
+            justification=ctx.justification, origin=ORIGIN))
+    status = problem.status if problem else findings_problem.status if findings_problem else 200
+    return render(request, "worklist.html", user, status=status, chosen=chosen, choices=choices, wl=wl,
+                  problem=problem, offset=start, page=PAGE, recent=recent, findings=found,
+                  findings_problem=findings_problem, finding_states=FINDING_STATES, state=shown_state,
+                  findings_offset=f_start)
 
 
 @router.post("/findings", response_class=HTMLResponse)
@@ -163,6 +181,21 @@ def _subject_page(request: Request, user: WebUser, person_id: str, *, problem: P
 @router.get("/subjects/{person_id}", response_class=HTMLResponse)
 def subject(request: Request, person_id: str, user: User, done: str = "") -> Response:
     return _subject_page(request, user, person_id, done=done)
+
+
+@router.get("/disputes", response_class=HTMLResponse)
+def disputes(request: Request, user: User, state: str = "open", overdue: str = "", person: str = "",
+             offset: str = "0") -> Response:
+    """Disputes to work, oldest first: open ones by default, or overdue for acknowledgement."""
+    chosen = state if state in DISPUTE_STATES else ""
+    who, late = person.strip()[:64], overdue == "1"
+    start = whole_number(offset, 0, 0, 10**8)
+    found, problem = attempt(lambda: services.list_disputes(
+        config(request).db, user=user.user_id, state=chosen or None, overdue=late, person=who or None,
+        limit=PAGE, offset=start, origin=ORIGIN))
+    shown = {"state": chosen, "overdue": late, "person": who}
+    return render(request, "disputes.html", user, status=problem.status if problem else 200, found=found,
+                  problem=problem, filters=shown, states=DISPUTE_STATES, offset=start, page=PAGE)
 
 
 @router.post("/disputes", response_class=HTMLResponse)

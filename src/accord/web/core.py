@@ -50,7 +50,8 @@ SECURITY_HEADERS = {
 NAV = (  # (path, label, actions any of which makes the link useful)
     ("/search", "Search", ("person.search",)),
     ("/worklist", "Work list", ("worklist.read",)),
-    ("/subjects", "Subject access and disputes", ("subject.report", "dispute.handle")),
+    ("/subjects", "Subject access", ("subject.report",)),
+    ("/disputes", "Disputes", ("dispute.handle",)),
     ("/oversight", "Oversight", ("audit.read", "audit.verify", "disclosures.read", "quality.read")),
 )
 
@@ -260,6 +261,33 @@ def render(request: Request, template: str, user: WebUser | None = None, *, stat
         page["purpose_titles"] = {p: reg.purposes[p].title for p in reg.purposes}
     html = _ENV.get_template(template).render(**page, **ctx)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+ERROR_TITLES = {400: "Not done", 403: "Refused", 404: "Page not found", 405: "Not allowed here",
+                422: "Invalid request", 500: "Something went wrong", 503: "Service unavailable"}
+
+
+def is_api(path: str) -> bool:
+    """Paths of the HTTP API, whose errors are JSON; every other path is a page of the UI."""
+    return path == "/api" or path.startswith("/api/")
+
+
+def error_page(request: Request, status: int, message: str, reasons: list[str] | None = None, *,
+               audit_event: int | None = None, incident: str | None = None,
+               headers: dict[str, str] | None = None) -> HTMLResponse:
+    """An error as a page (with a link home) for a path of the UI. The signed-in user's menu is
+    shown when their session can be read; an error page never needs one."""
+    user: WebUser | None = None
+    if request.cookies.get(SESSION_COOKIE) and status not in (500, 503):
+        try:
+            user = current_user(request)
+        except (LoginNeeded, AccordError):
+            user = None
+    problem = Problem(ERROR_TITLES.get(status, "Error"), message, list(reasons or []), audit_event, status)
+    page = render(request, "error.html", user, status=status, problem=problem, incident=incident)
+    for k, v in (headers or {}).items():
+        page.headers[k] = v
+    return page
 
 
 def secure(response: Response) -> Response:

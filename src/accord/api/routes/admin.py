@@ -12,28 +12,32 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from accord import services
-from accord.api.deps import MAX_WINDOW, ApiError, Db, Limit, Offset, User, WindowOffset, page, window
+from accord.api.deps import ApiError, Db, Limit, Offset, User, WindowOffset, page, window
 from accord.api.routes.common import ERRORS, not_found
 from accord.api.schemas import (
     AgreementAddedOut,
     AgreementOut,
     AgreementSummaryOut,
-    AuditEventOut,
+    AuditEventPageOut,
     AuditHeadOut,
     AuditVerificationOut,
-    DisclosureOut,
+    DisclosurePageOut,
     Page,
+    TokenInfoOut,
     TokenOut,
+    TokenRevokedOut,
     UserIn,
     UserOut,
 )
 from accord.errors import AccordError
+from accord.governance.users import token_id
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 
 MAX_AGREEMENT_BYTES = 64 * 1024
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 Filter = Annotated[str | None, Query(max_length=128)]
+UserId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 # --- agreements -------------------------------------------------------------------------------------------
@@ -108,11 +112,37 @@ def add_user(body: UserIn, who: User, db: Db) -> dict[str, Any]:
 
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
-def issue_token(user_id: Annotated[str, Path(min_length=1, max_length=64)], who: User,
-                db: Db) -> dict[str, Any]:
+def issue_token(user_id: UserId, who: User, db: Db) -> dict[str, Any]:
     """Issue an API bearer token for a user (admin). Shown once; the store keeps its hash."""
     with not_found("user", user_id):
-        return {"user_id": user_id, "token": services.issue_token(db, user_id, user=who, origin="api")}
+        token = services.issue_token(db, user_id, user=who, origin="api")
+    return {"user_id": user_id, "token": token, "token_id": token_id(token)}
+
+
+@router.get("/users/{user_id}/tokens", response_model=Page[TokenInfoOut], tags=["users"])
+def tokens(user_id: UserId, who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """A user's tokens by id, newest first, with whether each is revoked (admin); never the tokens."""
+    with not_found("user", user_id):
+        return page(services.list_tokens(db, user_id, user=who, origin="api"), limit, offset)
+
+
+@router.post("/users/{user_id}/tokens/{token_id}/revocation", response_model=TokenRevokedOut,
+             tags=["users"])
+def revoke_token(user_id: UserId, token_id: Annotated[str, Path(
+                     pattern=r"^[0-9a-f]{12,64}$", description="the token's id (from the token list)")],
+                 who: User, db: Db) -> dict[str, Any]:
+    """Revoke a token (admin): it stops authenticating at once and the web sessions signed in
+    with it end."""
+    with not_found("user", user_id), not_found("token", token_id):
+        return services.revoke_token(db, user_id, token_id, user=who, origin="api")
+
+
+@router.post("/users/{user_id}/deactivation", response_model=UserOut, tags=["users"])
+def deactivate_user(user_id: UserId, who: User, db: Db) -> dict[str, Any]:
+    """Deactivate a user (admin; not oneself): none of their tokens authenticates any more and
+    their web sessions end. Their audit history stays."""
+    with not_found("user", user_id):
+        return services.deactivate_user(db, user_id, user=who, origin="api")
 
 
 # --- audit and accounting ---------------------------------------------------------------------------------
@@ -140,26 +170,35 @@ def audit_verify(who: User, db: Db,
         return services.audit_verify(db, user=who, anchor=anchor, origin="api").to_dict()
 
 
-@router.get("/audit/events", response_model=Page[AuditEventOut], tags=["audit"])
+@router.get("/audit/events", response_model=AuditEventPageOut, tags=["audit"])
 def audit_events(who: User, db: Db, by: Filter = None,
                  action: Annotated[str | None, Query(max_length=128, description="* is a wildcard")] = None,
                  person: Filter = None,
                  before: Annotated[int | None, Query(ge=1, le=2**62, description=(
-                     "only events older than this seq: page with before=<last seq of the previous page> "
-                     "(browsing is itself audited, so offsets shift between calls)"))] = None,
+                     "only events older than this seq: page with before=<next_before of the previous "
+                     "page> (browsing is itself audited, so offsets shift between calls)"))] = None,
                  limit: Limit = 50, offset: WindowOffset = 0) -> dict[str, Any]:
-    """Audit events, newest first, filtered by user, action or person (oversight)."""
+    """Audit events, newest first, filtered by user, action or person (oversight); pages back
+    through the whole log with ``before``."""
     def fetch(n: int) -> list[dict[str, Any]]:
-        rows = services.audit_events(db, user=who, filter_user=by, action=action, person=person,
-                                     limit=n if before is None else MAX_WINDOW, origin="api")
-        return rows if before is None else [r for r in rows if r["seq"] < before][:n]
+        return services.audit_events(db, user=who, filter_user=by, action=action, person=person, limit=n,
+                                     before=before, origin="api")
 
-    return window(fetch, limit, offset)
+    result = window(fetch, limit, offset)
+    items = result["items"]
+    return result | {"next_before": items[-1]["seq"] if items and result["next_offset"] is not None else None}
 
 
-@router.get("/disclosures", response_model=Page[DisclosureOut], tags=["audit"])
-def disclosures(who: User, db: Db, person: Filter = None, agreement: Filter = None, limit: Limit = 50,
-                offset: WindowOffset = 0) -> dict[str, Any]:
-    """The accounting of disclosures (552a(c)), newest first (privacy officer, oversight)."""
-    return window(lambda n: services.disclosures(db, user=who, person=person, agreement=agreement, limit=n,
-                                                 origin="api"), limit, offset)
+@router.get("/disclosures", response_model=DisclosurePageOut, tags=["audit"])
+def disclosures(who: User, db: Db, person: Filter = None, agreement: Filter = None,
+                as_of: Annotated[int | None, Query(ge=1, le=2**62, description=(
+                    "only disclosures up to this audit seq: pass back the first page's as_of"))] = None,
+                limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """The accounting of disclosures (552a(c)), newest first (privacy officer, oversight), paged
+    through all of it."""
+    rows = services.disclosures(db, user=who, person=person, agreement=agreement, limit=limit + 1,
+                                offset=offset, as_of=as_of, origin="api")
+    more = len(rows) > limit
+    pinned = as_of if as_of is not None else (rows[0]["audit_seq"] if rows and offset == 0 else None)
+    return {"items": rows[:limit], "limit": limit, "offset": offset,
+            "next_offset": offset + limit if more else None, "as_of": pinned}

@@ -8,12 +8,12 @@ be skipped or taken out of order.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from accord import services
-from accord.api.deps import Db, User
+from accord.api.deps import Agreement, Db, Justification, Limit, Offset, Purpose, User
 from accord.api.routes.common import ERRORS, not_found
 from accord.api.schemas import (
     AnnotationIn,
@@ -22,11 +22,15 @@ from accord.api.schemas import (
     ContestIn,
     DenialIn,
     DisputeIn,
+    DisputeItemOut,
     DisputeOut,
+    DisputePageOut,
     FindingIn,
     FindingNoticeIn,
     FindingOut,
+    FindingPageOut,
     FindingVerifyIn,
+    RejectionIn,
     ResolutionOut,
     StatementIn,
     SubjectReportOut,
@@ -36,6 +40,9 @@ router = APIRouter(prefix="/api", responses=ERRORS)
 
 PersonId = Annotated[str, Path(min_length=1, max_length=64)]
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
+PersonFilter = Annotated[str | None, Query(min_length=1, max_length=64, description="one person's only")]
+FindingState = Literal["pending", "ready", "actionable", "suspended", "contested", "closed"]
+DisputeState = Literal["filed", "acknowledged", "corrected", "denied", "open"]
 
 
 @router.get("/subject-reports/{person_id}", response_model=SubjectReportOut, tags=["casework"])
@@ -48,6 +55,26 @@ def subject_report(person_id: PersonId, who: User, db: Db, include_law_enforceme
 
 
 # --- disputes ---------------------------------------------------------------------------------------------
+
+
+@router.get("/disputes", response_model=DisputePageOut, tags=["disputes"])
+def disputes(who: User, db: Db, person: PersonFilter = None,
+             state: Annotated[DisputeState | None, Query(description=(
+                 "filed, acknowledged, corrected, denied, or open (not yet corrected or denied)"))] = None,
+             overdue: Annotated[bool, Query(description=(
+                 "only those not acknowledged within 10 working days (552a(d)(2)(A))"))] = False,
+             limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Disputes, oldest first, filtered by person, state or overdue acknowledgement (privacy
+    officer, under subject access; audited with the persons listed)."""
+    return services.list_disputes(db, user=who, person=person, state=state, overdue=overdue, limit=limit,
+                                  offset=offset, origin="api")
+
+
+@router.get("/disputes/{dispute_id}", response_model=DisputeItemOut, tags=["disputes"])
+def dispute(dispute_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+    """One dispute with its events and whether its acknowledgement is overdue."""
+    with not_found("dispute", dispute_id):
+        return services.show_dispute(db, dispute_id, user=who, origin="api")
 
 
 @router.post("/disputes", response_model=DisputeOut, status_code=201, tags=["disputes"])
@@ -109,7 +136,29 @@ def approve_annotation(annotation_id: CaseId, who: User, db: Db) -> dict[str, An
         return services.approve_annotation(db, annotation_id, user=who, origin="api")
 
 
+@router.post("/annotations/{annotation_id}/rejections", response_model=AnnotationOut, tags=["annotations"])
+def reject_annotation(annotation_id: CaseId, body: RejectionIn, who: User, db: Db) -> dict[str, Any]:
+    """Reject an annotation, with reasons (never the requester); one rejection stops it for good."""
+    with not_found("annotation", annotation_id):
+        return services.reject_annotation(db, annotation_id, user=who, reasons=body.reasons, origin="api")
+
+
 # --- findings (552a(p)) -----------------------------------------------------------------------------------
+
+
+@router.get("/findings", response_model=FindingPageOut, tags=["findings"])
+def findings(who: User, db: Db, purpose: Purpose = None, declared_agreement: Agreement = None,
+             justification: Justification = None,
+             agreement: Annotated[str | None, Query(min_length=1, max_length=128, description=(
+                 "the agreement the findings were opened under (default: X-Accord-Agreement)"))] = None,
+             state: Annotated[FindingState | None, Query(description="only findings in this state")] = None,
+             person: PersonFilter = None, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """The findings opened under an agreement, oldest first, each with where it stands; read
+    under the agreement's purpose by a caseworker of a recipient party, and accounted as a
+    disclosure of every person listed."""
+    return services.list_findings(db, user=who, agreement=agreement or declared_agreement, purpose=purpose,
+                                  state=state, person=person, limit=limit, offset=offset,
+                                  justification=justification, origin="api")
 
 
 @router.post("/findings", response_model=FindingOut, status_code=201, tags=["findings"])
@@ -127,9 +176,11 @@ def _step(db: Any, finding_id: str, who: str, step: str, **kw: Any) -> dict[str,
 
 
 @router.get("/findings/{finding_id}", response_model=FindingOut, tags=["findings"])
-def finding(finding_id: CaseId, who: User, db: Db) -> dict[str, Any]:
-    """The finding's state and everything still needed before adverse action."""
-    return _step(db, finding_id, who, "state")
+def finding(finding_id: CaseId, who: User, db: Db, justification: Justification = None) -> dict[str, Any]:
+    """The finding's state and everything still needed before adverse action; read under the
+    finding's agreement (a caseworker of a recipient party) and accounted as a disclosure."""
+    with not_found("finding", finding_id):
+        return services.show_finding(db, finding_id, user=who, justification=justification, origin="api")
 
 
 @router.post("/findings/{finding_id}/verification", response_model=FindingOut, tags=["findings"])

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from accord import services
-from accord.api.deps import Db, Limit, Offset, User, WindowOffset, page, window
+from accord.api.deps import Db, Limit, Offset, User, page, window
 from accord.api.routes.common import ERRORS
 from accord.api.schemas import BatchOut, Page, QualityOut, QuarantineOut, SourceOut
 
@@ -23,8 +23,9 @@ def sources(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[st
 
 
 @router.get("/batches", response_model=Page[BatchOut])
-def batches(who: User, db: Db, limit: Limit = 50, offset: WindowOffset = 0) -> dict[str, Any]:
-    """Ingest batches, newest first, with their reconciliation counts (data engineer)."""
+def batches(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Ingest batches, newest first, with their reconciliation counts (data engineer); pages
+    through every batch."""
     return window(lambda n: services.batches(db, n, user=who, origin="api"), limit, offset)
 
 

@@ -1,0 +1,231 @@
+"""The store's data generation: a counter that moves whenever data a read depends on may have
+changed, so a long-running server can keep what it read until then.
+
+Every connection of a :class:`~accord.store.Store` is wrapped in a :class:`TrackedConnection`,
+which looks at each statement before DuckDB runs it. A statement that may change data (any
+statement that is not plainly a read, a setting or a transaction boundary) marks the
+connection; the generation moves once the statement has run outside a transaction, or when the
+transaction that held it ends (commit or rollback). Moving only after the commit matters: a
+read that began before the commit saw the old data and is filed under the old generation,
+which no later read asks for.
+
+Appends to the audit ledger (the audit events, their head and the accounting of disclosures)
+do not move the generation: no read served from a cache depends on them, and every governed
+read appends to them. Anything the classifier does not recognise counts as a change, so the
+worst a mistake can do is empty a cache too often.
+
+Another process cannot change the store behind this one: DuckDB lets one process at a time
+open a store file for writing.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+import duckdb
+
+# Tables no cached read depends on: appending to them leaves the generation where it is.
+LEDGER_TABLES = frozenset({"audit_events", "audit_head", "disclosures"})
+
+_READ_ONLY = frozenset({"SELECT", "SET", "RESET", "PRAGMA", "SHOW", "DESCRIBE", "DESC", "EXPLAIN",
+                        "SUMMARIZE", "FROM", "VALUES", "TABLE", "LOAD"})
+_BEGIN = frozenset({"BEGIN", "START"})
+_END = frozenset({"COMMIT", "ROLLBACK", "ABORT", "END"})
+_FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*([A-Za-z]+)", re.S)
+_DML = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|COPY|CREATE|DROP|ALTER|TRUNCATE|CHECKPOINT|ATTACH"
+                  r"|DETACH|IMPORT|VACUUM|CALL)\b", re.I)
+_TARGET = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?\s", re.I)
+
+READ, WRITE, BEGIN, END = "read", "write", "begin", "end"
+_KINDS: dict[str, str] = {}
+_KINDS_MAX = 4096
+
+
+def statement_kind(sql: str) -> str:
+    """``read``, ``write``, ``begin`` or ``end`` for one SQL text (several statements in one text
+    count as a write unless each is plainly a read)."""
+    kind = _KINDS.get(sql)
+    if kind is None:
+        kind = _classify(sql)
+        if len(_KINDS) < _KINDS_MAX:
+            _KINDS[sql] = kind
+    return kind
+
+
+def _classify(sql: str) -> str:
+    body = sql.strip().rstrip(";").strip()
+    if ";" in body:
+        return WRITE if any(_classify(part) != READ for part in body.split(";") if part.strip()) else READ
+    m = _FIRST_WORD.match(body)
+    if m is None:
+        return WRITE
+    word = m.group(1).upper()
+    if word in _BEGIN:
+        return BEGIN
+    if word in _END:
+        return END
+    if word in _READ_ONLY:
+        return READ
+    if word == "WITH":
+        return WRITE if _DML.search(body) else READ
+    target = _TARGET.match(body)
+    if target is not None and target.group(1).lower() in LEDGER_TABLES \
+            and not _DML.search(body, target.end()):
+        return READ
+    return WRITE
+
+
+class Generation:
+    """The shared counter of one open store and the caches that are valid for one value of it."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+        self.cache = ReadCache(self)
+        # The group committer of the store's audit ledger (accord.governance.ledger), shared
+        # by its connections like the generation.
+        self.ledger: object | None = None
+        # The audit chain's head (seq, hash) as the ledger last committed it; None when an
+        # append outside the ledger may have moved it (the ledger then reads it again).
+        self.audit_head: tuple[int, str] | None = None
+
+    def move(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+class ReadCache:
+    """Values read from the store, each kept for the generation it was read at (least recently
+    used first out). ``get`` returns ``None`` for a value read at an older generation."""
+
+    def __init__(self, generation: Generation, size: int = 32_768) -> None:
+        self._generation = generation
+        self._size = size
+        self._items: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            held = self._items.get(key)
+            if held is None or held[0] != self._generation.value:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return held[1]
+
+    def put(self, key: Hashable, at: int, value: Any) -> None:
+        """Keep ``value`` read while the generation was ``at`` (read before the read began)."""
+        with self._lock:
+            if at != self._generation.value:
+                return                       # the data changed while it was being read
+            self._items[key] = (at, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class TrackedConnection:
+    """A DuckDB connection that moves its store's generation when its statements change data.
+
+    It forwards everything to the connection it wraps; ``execute``, ``executemany`` and ``sql``
+    are classified first, and any other method that is not a plain fetch counts as a change.
+    """
+
+    _PLAIN = frozenset({"fetchall", "fetchone", "fetchmany", "fetchnumpy", "fetchdf", "fetch_df",
+                        "fetch_arrow_table", "fetch_record_batch", "arrow", "df", "pl", "description",
+                        "rowcount", "close", "interrupt", "table", "view", "values", "from_query",
+                        "query_progress"})
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, generation: Generation) -> None:
+        self._con = con
+        self._generation = generation
+        self._dirty = False
+        self._in_transaction = False
+
+    def _before(self, sql: object) -> str:
+        kind = statement_kind(sql) if isinstance(sql, str) else WRITE
+        if kind == WRITE:
+            self._dirty = True
+        return kind
+
+    def _after(self, kind: str) -> None:
+        if kind == BEGIN:
+            self._in_transaction = True
+        elif kind == END:
+            self._in_transaction = False
+            if self._dirty:
+                self._dirty = False
+                self._generation.move()
+        elif kind == WRITE:
+            self._generation.move()           # visible to this connection already
+            if not self._in_transaction:
+                self._dirty = False
+
+    def _run(self, method: str, sql: object, *args: Any, **kwargs: Any) -> Any:
+        kind = self._before(sql)
+        try:
+            result = getattr(self._con, method)(sql, *args, **kwargs)
+        except BaseException:
+            if kind in (WRITE, END):
+                self._generation.move()
+            if kind == END:
+                self._in_transaction = self._dirty = False
+            raise
+        self._after(kind)
+        return result
+
+    def execute(self, query: object, parameters: object = None) -> Any:
+        return self._run("execute", query, parameters)
+
+    def executemany(self, query: object, parameters: object = None) -> Any:
+        return self._run("executemany", query, parameters)
+
+    def sql(self, query: object, *args: Any, **kwargs: Any) -> Any:
+        return self._run("sql", query, *args, **kwargs)
+
+    def query(self, query: object, *args: Any, **kwargs: Any) -> Any:
+        return self._run("query", query, *args, **kwargs)
+
+    def begin(self) -> Any:
+        self._after(BEGIN)
+        return self._con.begin()
+
+    def commit(self) -> Any:
+        try:
+            return self._con.commit()
+        finally:
+            self._after(END)
+
+    def rollback(self) -> Any:
+        try:
+            return self._con.rollback()
+        finally:
+            self._after(END)
+
+    def cursor(self) -> TrackedConnection:
+        return TrackedConnection(self._con.cursor(), self._generation)
+
+    @property
+    def raw(self) -> duckdb.DuckDBPyConnection:
+        """The wrapped connection, for an API that needs DuckDB's own type; a caller that
+        changes data through it moves the generation itself."""
+        self._generation.move()
+        return self._con
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._PLAIN:
+            self._generation.move()           # register, append, read_csv ...: count as a change
+        return getattr(self._con, name)
+
+    def __enter__(self) -> TrackedConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._con.close()

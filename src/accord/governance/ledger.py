@@ -1,0 +1,115 @@
+"""Durable records of governed reads, written in groups.
+
+Every governed read ends with its audit event and its accounting of disclosures written and
+committed before the caller sees anything. A server answers many reads at once; writing each
+in its own transaction would make every reader wait for every other reader's commit in turn.
+Here the reads that arrive while a commit is under way wait together, and the next of them to
+go writes the whole group in one transaction: one chain of events, one insert of the
+accounting rows, one commit. Each reader still returns only after the transaction holding its
+own event has committed, and a failed commit fails every read in it (fail closed).
+
+There is no thread of its own: whichever waiting reader finds no commit under way leads the
+next one, on its own connection.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord.governance import audit
+from accord.store import Store
+
+# Rows of the accounting of disclosures for one event, before its seq is known.
+DisclosureRows = list[list[Any]]
+
+_LEDGERS_LOCK = threading.Lock()
+
+
+@dataclass
+class _Entry:
+    event: audit.Event
+    disclosures: DisclosureRows
+    seq: int | None = None
+    error: BaseException | None = None
+    done: bool = False
+    waiters: list[Any] = field(default_factory=list)
+
+
+class Ledger:
+    """The group committer of one open store (shared by its connections)."""
+
+    def __init__(self, chain_lock: threading.RLock) -> None:
+        self._chain_lock = chain_lock
+        self._cond = threading.Condition()
+        self._queue: list[_Entry] = []
+        self._leading = False
+        self.commits = 0
+        self.events = 0
+
+    def append(self, store: Store, event: audit.Event, disclosures: DisclosureRows) -> int:
+        """Write ``event`` (and its accounting rows, which get its seq first) durably; returns
+        the event's seq once its transaction has committed. Raises what the commit raised."""
+        entry = _Entry(event, disclosures)
+        with self._cond:
+            self._queue.append(entry)
+            while not entry.done:
+                if not self._leading:
+                    self._leading = True
+                    group, self._queue = self._queue, []
+                    break
+                self._cond.wait()
+            else:
+                return self._result(entry)
+        try:
+            self._commit(store, group)
+        finally:
+            with self._cond:
+                self._leading = False
+                self._cond.notify_all()
+        return self._result(entry)
+
+    @staticmethod
+    def _result(entry: _Entry) -> int:
+        if entry.error is not None:
+            raise entry.error
+        assert entry.seq is not None
+        return entry.seq
+
+    def _commit(self, store: Store, group: list[_Entry]) -> None:
+        try:
+            with self._chain_lock:
+                shared = store.generation
+                try:
+                    with store.transaction():
+                        head = shared.audit_head
+                        if head is None:
+                            found = store.query("SELECT seq, hash FROM audit_head")
+                            head = (int(found[0][0]), str(found[0][1])) if found else (0, audit.GENESIS)
+                        seqs, new_head = audit.append_after(store, head, [e.event for e in group])
+                        rows = [[seq, *row] for e, seq in zip(group, seqs, strict=True)
+                                for row in e.disclosures]
+                        if rows:
+                            store.insert_rows("disclosures", rows)
+                except BaseException:
+                    shared.audit_head = None
+                    raise
+                shared.audit_head = new_head
+        except BaseException as e:  # every read in the group fails closed
+            for entry in group:
+                entry.error, entry.done = e, True
+            raise
+        self.commits += 1
+        self.events += len(group)
+        for entry, seq in zip(group, seqs, strict=True):
+            entry.seq, entry.done = seq, True
+
+
+def ledger(store: Store, chain_lock: threading.RLock) -> Ledger:
+    """The ledger of the open store ``store`` belongs to (its connections share one)."""
+    shared = store.generation
+    with _LEDGERS_LOCK:
+        if not isinstance(shared.ledger, Ledger):
+            shared.ledger = Ledger(chain_lock)
+        return shared.ledger
