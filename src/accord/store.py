@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import duckdb
 
@@ -19,6 +19,7 @@ from accord.errors import StoreError
 from accord.generation import Generation, TrackedConnection
 
 STORE_FORMAT = 1
+T = TypeVar("T")
 
 # Several threads (the API's) may open the same store; its schema is applied once per process.
 _MIGRATE_LOCK = threading.Lock()
@@ -123,6 +124,18 @@ class Store:
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
+
+    def reuse(self, key: Hashable, read: Callable[[], T]) -> T:
+        """``read()``, kept until the store's data changes (``accord.generation``): for values
+        many operations of a long-running server read alike. ``None`` is not kept."""
+        cache = self.generation.cache
+        value: T | None = cache.get(key)
+        if value is None:
+            at = self.generation.value
+            value = read()
+            if value is not None:
+                cache.put(key, at, value)
+        return value
 
     def insert_rows(self, table: str, rows: list[list[Any]], columns: tuple[str, ...] = (),
                     chunk: int = 200) -> None:

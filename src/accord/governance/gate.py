@@ -95,16 +95,8 @@ class Gate:
                               [self.registry.version, json.dumps(self.registry.as_json())])
 
     def _cached(self, key: Hashable, read: Callable[[], T]) -> T:
-        """A value read from the store, reused until the store's data changes (its generation,
-        ``accord.generation``). A ``None`` is not kept."""
-        cache = self.store.generation.cache
-        value: T | None = cache.get(key)
-        if value is None:
-            at = self.store.generation.value
-            value = read()
-            if value is not None:
-                cache.put(key, at, value)
-        return value
+        """A value read from the store, reused until the store's data changes."""
+        return self.store.reuse(key, read)
 
     def actor(self, user_id: str) -> Actor | None:
         return self._cached(("actor", user_id), lambda: get_actor(self.store, user_id))

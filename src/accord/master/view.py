@@ -197,10 +197,8 @@ def _records(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
     rows = person_records(store, registry, scope, [person_id])
     if not rows:
         return []
-    batches = {b: (f, h, at) for b, f, h, at in store.query(
-        "SELECT batch_id, file_name, file_sha256, finished_at FROM ingest_batches "
-        "WHERE list_contains(?, batch_id)",
-        [sorted({r["batch_id"] for r in rows})])}
+    batches = store.reuse(("ingest_batches",), lambda: {b: (f, h, at) for b, f, h, at in store.query(
+        "SELECT batch_id, file_name, file_sha256, finished_at FROM ingest_batches")})
     folded = {v: names.fold(v) for v in {r[f] for r in rows for f in FOLDED_FIELDS if isinstance(r[f], str)}}
     # Letters outside A-Z left by SQL folding (Cyrillic, Greek) are romanised as features do.
     odd = {f for f in folded.values() if f and re.search("[^A-Z ]", f)}

@@ -30,8 +30,9 @@ def removal_sources(store: Store) -> frozenset[str]:
     a removal: their current mapping maps both ``encounter_date`` and ``exit_date`` (an ICE
     extract with the removals' departed dates). For status rule 9 (``removals_recorded_by``):
     a blank departure date on such a record means the encounter did not end in a removal."""
-    return frozenset(source for source, text in store.query("SELECT source, mapping_yaml FROM sources")
-                     if {"encounter_date", "exit_date"} <= _mapped_fields(text or ""))
+    return store.reuse(("removal_sources",), lambda: frozenset(
+        source for source, text in store.query("SELECT source, mapping_yaml FROM sources")
+        if {"encounter_date", "exit_date"} <= _mapped_fields(text or "")))
 
 
 @functools.lru_cache(maxsize=512)

@@ -1,0 +1,121 @@
+"""Governed reads on a kept-open store: their audit events and accounting are written in
+groups (every read still gets its own committed event), a failed group commit fails every
+read in it and writes nothing, and a kept result never outlives a change to the store."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accord import services
+from accord.errors import AccordError
+from accord.services.context import governed, keep_open, release
+from accord.store import Store
+from worlds import TODAY, World, resolved_world
+
+ROE = "removal_order_enforcement"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return resolved_world(tmp_path_factory.mktemp("ledger-world"), persons=400, seed=5)
+
+
+@pytest.fixture
+def kept(world: World, tmp_path: Path) -> Any:
+    import shutil
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(world.db, db)
+    agreement = next(a["id"] for a in services.agreements(db, user="olive") if a["purpose"] == ROE)
+    with Store(db) as store:
+        ids = [r[0] for r in store.query("SELECT DISTINCT entity_id FROM entity_members ORDER BY 1 LIMIT 40")]
+    keep_open(db)
+    yield db, agreement, ids
+    release(db)
+
+
+def _view(db: Path, pid: str, agreement: str, user: str = "casey") -> dict[str, Any]:
+    return services.person(db, pid, user=user, purpose=ROE, agreement=agreement, today=TODAY, origin="api")
+
+
+def _head(db: Path) -> int:
+    with governed(db, today=TODAY) as gate:
+        return int(gate.store.scalar("SELECT seq FROM audit_head"))
+
+
+def test_concurrent_reads_each_get_their_own_committed_event(kept: Any) -> None:
+    db, agreement, ids = kept
+    before = _head(db)
+    seqs: list[int] = []
+    found: list[bool] = []
+    lock = threading.Lock()
+
+    def reader(k: int) -> None:
+        for pid in ids[k::6]:
+            for _ in range(2):                         # the second read may be served kept
+                r = _view(db, pid, agreement)
+                with lock:
+                    seqs.append(r["audit_event"])
+                    found.append(r["person"].get("found") is not False)
+
+    threads = [threading.Thread(target=reader, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seqs) == 2 * len(ids) and len(set(seqs)) == len(seqs)
+    assert sorted(seqs) == list(range(before + 1, before + 1 + len(seqs)))   # no gap, no extra
+    assert services.audit_verify(db, user="olive").ok
+    with governed(db, today=TODAY) as gate:
+        accounted = gate.store.query(
+            "SELECT audit_seq FROM disclosures WHERE audit_seq > ? ORDER BY 1", [before])
+        events = gate.store.query("SELECT count(*) FROM audit_events WHERE seq > ? AND action = 'person.view'",
+                                  [before])
+    assert events[0][0] == len(seqs)
+    assert [r[0] for r in accounted] == sorted(s for s, f in zip(seqs, found, strict=True) if f)
+
+
+def test_a_failed_commit_fails_the_read_and_writes_nothing(kept: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, agreement, ids = kept
+    pid = ids[0]
+    _view(db, pid, agreement)
+    before = _head(db)
+    real = Store.insert_rows
+
+    def failing(self: Store, table: str, rows: list[list[Any]], *a: Any, **k: Any) -> None:
+        real(self, table, rows, *a, **k)
+        if table == "disclosures":
+            raise OSError("disk full")
+
+    monkeypatch.setattr(Store, "insert_rows", failing)
+    with pytest.raises(OSError, match="disk full"):
+        _view(db, pid, agreement)
+    monkeypatch.setattr(Store, "insert_rows", real)
+    assert _head(db) == before                         # the event was rolled back with the rows
+    again = _view(db, pid, agreement)                  # the ledger reads its head again
+    assert again["audit_event"] == before + 1
+    assert services.audit_verify(db, user="olive").ok
+
+
+def test_a_kept_read_follows_every_change(kept: Any) -> None:
+    db, agreement, ids = kept
+    pid, other = [p for p in ids if _view(db, p, agreement)["person"].get("found") is not False][:2]
+    first, second = _view(db, pid, agreement), _view(db, pid, agreement)
+    assert second["person"] == first["person"] and second["audit_event"] == first["audit_event"] + 1
+    assert not any(h["reason"] == "merged in a test" for h in first["person"]["history"])
+
+    with governed(db, today=TODAY) as gate:             # data changes: the next read shows it
+        gate.store.con.execute("INSERT INTO entity_events VALUES (?, ?, 'merge', ?, ?, 1, 'merged in a test')",
+                               [99, datetime(2026, 1, 1, tzinfo=UTC), pid, [other]])
+    third = _view(db, pid, agreement)
+    assert any(h["reason"] == "merged in a test" for h in third["person"]["history"])
+
+    with governed(db, today=TODAY) as gate:             # the user is deactivated: refused at once
+        gate.store.con.execute("UPDATE users SET active = false WHERE user_id = 'casey'")
+    with pytest.raises(AccordError, match="deactivated"):
+        _view(db, pid, agreement)
