@@ -74,13 +74,14 @@ def test_concurrent_reads_each_get_their_own_committed_event(kept: Any) -> None:
     with governed(db, today=TODAY) as gate:
         accounted = gate.store.query(
             "SELECT audit_seq FROM disclosures WHERE audit_seq > ? ORDER BY 1", [before])
-        events = gate.store.query("SELECT count(*) FROM audit_events WHERE seq > ? AND action = 'person.view'",
-                                  [before])
+        events = gate.store.query(
+            "SELECT count(*) FROM audit_events WHERE seq > ? AND action = 'person.view'", [before])
     assert events[0][0] == len(seqs)
     assert [r[0] for r in accounted] == sorted(s for s, f in zip(seqs, found, strict=True) if f)
 
 
-def test_a_failed_commit_fails_the_read_and_writes_nothing(kept: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_commit_fails_the_read_and_writes_nothing(kept: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     db, agreement, ids = kept
     pid = ids[0]
     _view(db, pid, agreement)
@@ -110,8 +111,9 @@ def test_a_kept_read_follows_every_change(kept: Any) -> None:
     assert not any(h["reason"] == "merged in a test" for h in first["person"]["history"])
 
     with governed(db, today=TODAY) as gate:             # data changes: the next read shows it
-        gate.store.con.execute("INSERT INTO entity_events VALUES (?, ?, 'merge', ?, ?, 1, 'merged in a test')",
-                               [99, datetime(2026, 1, 1, tzinfo=UTC), pid, [other]])
+        gate.store.con.execute(
+            "INSERT INTO entity_events VALUES (?, ?, 'merge', ?, ?, 1, 'merged in a test')",
+            [99, datetime(2026, 1, 1, tzinfo=UTC), pid, [other]])
     third = _view(db, pid, agreement)
     assert any(h["reason"] == "merged in a test" for h in third["person"]["history"])
 

@@ -307,6 +307,9 @@ def test_changed_record_becomes_a_new_version(
     third = ingest(write_extract(m, "id,city,zip\n007,Boston,02134\n", name="v3.csv"))
     assert (third.new_versions, third.new_records) == (1, 0)
     assert query("SELECT max(version) FROM records WHERE record_id = '007'") == [(3,)]
+    # Only the newest of three versions is current; records with one version stay current.
+    assert query("SELECT record_id, version, zip FROM records_current ORDER BY record_id") == [
+        ("007", 3, "02134"), ("008", 1, "01970"), ("009", 1, None)]
 
 
 def test_mapping_a_new_field_versions_records(write_extract: WriteExtract, ingest: Ingest) -> None:

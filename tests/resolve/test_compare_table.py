@@ -11,7 +11,7 @@ import pytest
 from accord.ingest import ingest_file
 from accord.resolve import blocking as blk
 from accord.resolve import working
-from accord.resolve.settings import default_settings
+from accord.resolve.settings import BlockingRule, default_settings
 from accord.resolve.working import (
     COMPARE,
     VIEW,
@@ -19,6 +19,7 @@ from accord.resolve.working import (
     build_compare_table,
     collision_free_sql,
     compare,
+    compare_blocking_source,
     equality_groups,
     equality_of,
     prepare,
@@ -112,3 +113,32 @@ def test_the_collision_check_finds_values_sharing_a_hash(tmp_path: Path) -> None
     # With length() as the "hash", AB and CD collide; X and Y do too. With hash() none do.
     assert sorted(r[0] for r in db.rows(collision_free_sql(groups, "t", hash_fn="length"))) == [0, 1]
     assert db.rows(collision_free_sql(groups, "t")) == []
+
+
+def test_blocking_on_the_comparison_table_finds_the_same_pairs(blocked: DuckDBBackend) -> None:
+    db = blocked
+    build_compare_table(db)
+    settings = default_settings().blocking
+    source = compare_blocking_source(db)
+    # Every default rule joins keys held the same way on both sides (the swap rule: two
+    # hashed name keys of one group), so every rule reads the narrow table.
+    assert {source(r) for r in settings.rules} == {COMPARE}
+    blk.run_blocking(db, settings, source, "pairs_cmp")
+    blk.run_blocking(db, settings, blocking_source, "pairs_text")
+    assert db.scalar("SELECT count(*) FROM pairs_text") > 100
+    assert (db.rows("SELECT * FROM pairs_cmp ORDER BY ALL")
+            == db.rows("SELECT * FROM pairs_text ORDER BY ALL"))
+
+
+def test_a_rule_joining_keys_held_differently_reads_the_features(blocked: DuckDBBackend) -> None:
+    db = blocked
+    build_compare_table(db)
+    source = compare_blocking_source(db)
+    # zip5 is hashed, dob is not: hashes and dates cannot be joined.
+    mixed = BlockingRule(name="mixed", keys=["zip5"], against=["dob"])
+    assert source(mixed) == blocking_source(mixed)
+    # A column the comparison table does not hold.
+    assert source(BlockingRule(name="email", keys=["email"])) == blocking_source(
+        BlockingRule(name="email", keys=["email"]))
+    # Hashed keys of different groups (zip5, sex) are not known to be comparable.
+    assert source(BlockingRule(name="odd", keys=["zip5"], against=["sex"])) != COMPARE

@@ -62,10 +62,13 @@ DDL: list[str] = [
   errors JSON NOT NULL,
   raw_row VARCHAR
 )""",
-    # The newest version of every record: what later stages read.
+    # The newest version of every record: what later stages read. A version is current when
+    # no later version of its record exists. Every later version is above 1, so the join table
+    # holds those few rows only: a scan, where a window would partition every record.
     """CREATE OR REPLACE VIEW records_current AS
-SELECT * FROM records
-QUALIFY version = max(version) OVER (PARTITION BY source, record_id)""",
+SELECT r.* FROM records r
+ANTI JOIN (SELECT source, record_id, version FROM records WHERE version > 1) n
+  ON n.source = r.source AND n.record_id = r.record_id AND n.version > r.version""",
     # Provenance of every stored record version.
     """CREATE OR REPLACE VIEW record_provenance AS
 SELECT r.source, r.record_id, r.version, r.system, b.file_name, b.file_sha256,

@@ -30,8 +30,8 @@ from accord.resolve.working import (
     COMPARE,
     FEATURES,
     VIEW,
-    blocking_source,
     compare,
+    compare_blocking_source,
     engine_resources,
     memory_budget,
     prepare,
@@ -124,7 +124,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     say("standardise", 0.05)
     records, shared = prepare(db, settings)
     say("block", 0.2)
-    report = blk.run_blocking(db, settings.blocking, blocking_source, "pairs")
+    report = blk.run_blocking(db, settings.blocking, compare_blocking_source(db), "pairs")
     say("compare", 0.35)
     compare(db, "pairs", "gammas", COMPARE)
     db.run("DROP TABLE IF EXISTS pairs")

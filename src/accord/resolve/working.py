@@ -40,6 +40,28 @@ def blocking_source(rule: BlockingRule) -> str:
     return VIEW if set(IDENTIFIERS) & (set(rule.keys) | set(rule.right)) else FEATURES
 
 
+def compare_blocking_source(db: DuckDBBackend) -> Callable[[BlockingRule], str]:
+    """Where each rule reads its keys once ``resolve_compare`` exists: that table (masked, and
+    narrow, with equality-only text as 64-bit hashes: smaller join and group tables) when
+    every key pair the rule joins is held the same way there — both as they are, or both
+    hashed within one group, where equal hashes are equal values; else ``blocking_source``.
+    The pairs are the same either way."""
+    hashed = {c for c, t in db.rows(f"SELECT column_name, column_type FROM (DESCRIBE {COMPARE})")
+              if t == "UBIGINT" and c in PAIR_COLUMNS}
+    group = {c: i for i, g in enumerate(equality_groups()) if g <= hashed for c in g}
+
+    def same_form(a: str, b: str) -> bool:
+        if a not in PAIR_COLUMNS or b not in PAIR_COLUMNS:
+            return False
+        return (a not in hashed and b not in hashed) or (a in group and group.get(b) == group[a])
+
+    def source(rule: BlockingRule) -> str:
+        pairs = zip(rule.keys, rule.right, strict=True)
+        return COMPARE if all(same_form(a, b) for a, b in pairs) else blocking_source(rule)
+
+    return source
+
+
 def shared_identifiers_sql(people: int, features: str = FEATURES) -> str:
     """Identifier values used with ``people`` or more distinct dates of birth."""
     return " UNION ALL ".join(
