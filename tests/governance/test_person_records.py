@@ -90,3 +90,38 @@ def test_withheld_records_are_left_out(store: Store) -> None:
     assert all("asylum_208_6" not in r["regimes"] for r in enforcement)
     own = person_records(store, registry(), _scope("subject_access"), [pid])
     assert any("asylum_208_6" in r["regimes"] for r in own)
+
+
+@pytest.mark.parametrize("table", ["records_current", "records"])
+def test_later_versions_of_a_record_read_the_same_both_ways(store: Store, tmp_path: Any, table: str) -> None:
+    """Corrections add versions: by person and store-wide, ``records_current`` holds only the
+    newest version of each record and ``records`` every version."""
+    import shutil
+
+    copy = tmp_path / "versions.duckdb"
+    shutil.copy(store.path, copy)
+    with Store(copy) as s:
+        picked = [p for (p,) in s.query("SELECT DISTINCT entity_id FROM entity_members ORDER BY 1 LIMIT 6")]
+        keys = s.query("SELECT source, record_id FROM entity_members WHERE list_contains(?, entity_id) "
+                       "ORDER BY 1, 2", [picked])
+        for n, (source, record_id) in enumerate(keys[::2]):
+            for version in range(2, 2 + n % 3 + 1):     # one, two or three later versions
+                s.con.execute(
+                    "INSERT INTO records SELECT * REPLACE (? AS version, ? AS given_name) FROM records "
+                    "WHERE source = ? AND record_id = ? AND version = 1",
+                    [version, f"CORRECTED {version}", source, record_id])
+        scope = _scope("subject_access")
+        cur = s.con.execute(f"SELECT * FROM ({scoped_records_sql(registry(), scope, table)}) x "
+                            "WHERE list_contains(?, x.person_id)", [picked])
+        names = [d[0] for d in cur.description]
+        expected = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        got = person_records(s, registry(), scope, picked, table)
+    assert _canon(got) == _canon(expected)
+    versions = {(r["source"], r["record_id"]): 0 for r in got}
+    for r in got:
+        versions[(r["source"], r["record_id"])] += 1
+    if table == "records_current":
+        assert set(versions.values()) == {1}
+        assert any(str(r["given_name"]).startswith("CORRECTED") for r in got)
+    else:
+        assert max(versions.values()) == 4

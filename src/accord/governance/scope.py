@@ -116,17 +116,19 @@ def person_records(store: Store, registry: Registry, scope: Scope, persons: list
     if memo is not None and key in memo:
         names, found = memo[key]
     else:
-        current = ("QUALIFY version = max(version) OVER (PARTITION BY source, record_id)"
+        # records_current: the version no later version of the record supersedes (the view's
+        # rule, applied to the person's records only).
+        current = ("ANTI JOIN (SELECT source, record_id, version FROM records WHERE version > 1) n "
+                   "ON n.source = r.source AND n.record_id = r.record_id AND n.version > r.version"
                    if table == "records_current" else "")
         cur = store.con.execute(f"""
             WITH m AS (SELECT source, record_id, entity_id FROM entity_members
                        WHERE list_contains(?, entity_id))
             SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number,
                    m.entity_id AS person_id, {', '.join('r.' + ident(f) for f in fields)}
-            FROM (SELECT * FROM records WHERE (source, record_id) IN (SELECT source, record_id FROM m)
-                  {current}) r
-            JOIN m USING (source, record_id)
-            ORDER BY person_id, r.source, r.record_id""", [persons])
+            FROM records r JOIN m ON m.source = r.source AND m.record_id = r.record_id
+            {current}
+            ORDER BY person_id, r.source, r.record_id, r.version""", [persons])
         names, found = [d[0] for d in cur.description], cur.fetchall()
         if memo is not None:
             memo[key] = (names, found)
