@@ -5,6 +5,7 @@ may, and each answer is one audited disclosure; each refuses with reasons otherw
 from __future__ import annotations
 
 import csv
+import json
 from typing import Any
 
 import pytest
@@ -110,6 +111,13 @@ def test_status_route_gives_the_status_with_evidence(api: Api, entry: dict[str, 
     assert status["status"] == entry["status"] and 0 < status["confidence"] <= 1
     assert {e["record_id"] for e in status["evidence"]} <= {x["record_id"] for x in entry["records"]}
     assert _event(api, body["audit_event"])[1] == "person.view"
+    # The accounting names the evidence records only, not every record of the person.
+    with Store(api.db) as store:
+        (records, nature), = store.query("SELECT records, nature FROM disclosures WHERE audit_seq = ?",
+                                         [body["audit_event"]])
+    evidence = sorted({(e["source"], e["record_id"]) for e in status["evidence"]})
+    assert sorted(map(tuple, json.loads(records))) == evidence and evidence
+    assert nature == "status determination with evidence"
 
 
 def test_status_route_refuses_like_the_person_view(api: Api, entry: dict[str, Any]) -> None:

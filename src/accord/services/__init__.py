@@ -48,7 +48,7 @@ from accord.services.data import (
     sources,
     synth,
 )
-from accord.services.people import explain, person, search, tax_request, verify, worklist
+from accord.services.people import explain, person, search, status, tax_request, verify, worklist
 from accord.services.quality import quality
 from accord.services.sessions import LoginRefused, current_session, login, logout
 
@@ -96,6 +96,7 @@ __all__ = [
     "show_dispute",
     "show_finding",
     "sources",
+    "status",
     "subject_report",
     "synth",
     "tax_request",

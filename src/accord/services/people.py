@@ -76,6 +76,48 @@ def person(db: Path, person_id: str, *, user: str, purpose: str, agreement: str 
                                     "audit_event": g.audit_seq}
 
 
+@dataclass
+class StatusRead:
+    """A person's status as the purpose may see it; it discloses the evidence records only."""
+
+    person_id: str
+    status: Any
+    _plain: dict[str, Any] | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.status.status != "not_found_in_scope")
+
+    def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
+        if not self.found:
+            return [], []
+        records = sorted({(str(e["source"]), str(e["record_id"])) for e in self.status.evidence})
+        return [self.person_id], records
+
+    def to_dict(self) -> dict[str, Any]:
+        if self._plain is None:
+            self._plain = {"person_id": self.person_id, "found": self.found, "status": self.status.to_dict()}
+        return dict(self._plain)
+
+
+def status(db: Path, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
+           justification: str | None = None, origin: str = "cli",
+           today: date | None = None) -> dict[str, Any]:
+    """One person's status with its evidence, without the rest of the person view: the
+    accounting names the evidence records, the only records it discloses."""
+    from accord.worklists.status_view import person_status
+
+    with governed(db, origin=origin, today=today) as gate:
+        def reader(d: Decision) -> StatusRead:
+            return StatusRead(person_id, person_status(gate.store, gate.registry, d, person_id, purpose,
+                                                       gate.today))
+
+        g = gate.read(user, Request("person.view", purpose, agreement, justification, (person_id,)), reader,
+                      nature="status determination with evidence", reuse=("status", person_id))
+        return g.value.to_dict() | {"statements_of_disagreement": g.statements.get(person_id, []),
+                                    "audit_event": g.audit_seq}
+
+
 def search(db: Path, *, user: str, purpose: str, agreement: str | None = None,
            name: str | None = None, dob: str | None = None, ssn: str | None = None,
            a_number: str | None = None, tin: str | None = None,

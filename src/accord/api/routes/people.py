@@ -69,9 +69,12 @@ def person(person_id: PersonId, who: User, db: Db, purpose: Purpose = None, agre
 @router.get("/persons/{person_id}/status", response_model=PersonStatusOut)
 def status(person_id: PersonId, who: User, db: Db, purpose: Purpose = None, agreement: Agreement = None,
            justification: Justification = None) -> dict[str, Any]:
-    """The person's status with its evidence chain and confidence (one governed read of the
-    person view; only the status part is returned)."""
-    result = _person(db, person_id, who, purpose, agreement, justification)
+    """The person's status with its evidence chain and confidence. The accounting of the
+    disclosure names the evidence records, the only records this answer shows."""
+    result = services.status(db, person_id, user=who, purpose=purpose or "", agreement=agreement,
+                             justification=justification, origin="api")
+    if not result["found"]:
+        raise ApiError(404, "not_found", f"{person_id}: not found in this purpose's view")
     return {"person_id": person_id, "status": result["status"],
             "statements_of_disagreement": result["statements_of_disagreement"],
             "audit_event": result["audit_event"]}
