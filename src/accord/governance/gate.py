@@ -221,18 +221,20 @@ class Gate:
             finally:
                 self.store.memo = None
 
-        value = run() if key is None else self._cached(key, run)
-        persons, records = value.touched()
-        statements = self._cached(("statements", tuple(persons)), lambda: self._statements(persons))
-        event = audit.Event(
-            **common, origin=self.origin, decision="allow", reasons=decision.reasons,
-            outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
-            else "nothing disclosed", persons=persons, records=records,
-            details={"nature": nature, "asked_about": list(request.persons)})
-        rows: list[list[Any]] = []
-        if persons and request.purpose != "subject_access":
-            rows = self._disclosures(user_id, request, decision, nature, persons, records, statements)
-        seq = ledger(self.store, _CHAIN_LOCK).append(self.store, event, rows)
+        books = ledger(self.store, _CHAIN_LOCK)
+        with books.reading() as pending:
+            value = run() if key is None else self._cached(key, run)
+            persons, records = value.touched()
+            statements = self._cached(("statements", tuple(persons)), lambda: self._statements(persons))
+            event = audit.Event(
+                **common, origin=self.origin, decision="allow", reasons=decision.reasons,
+                outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
+                else "nothing disclosed", persons=persons, records=records,
+                details={"nature": nature, "asked_about": list(request.persons)})
+            rows: list[list[Any]] = []
+            if persons and request.purpose != "subject_access":
+                rows = self._disclosures(user_id, request, decision, nature, persons, records, statements)
+            seq = books.append(self.store, event, rows, pending)
         return Governed(value, decision, seq, statements)
 
     def _statements(self, persons: list[str]) -> dict[str, list[str]]:

@@ -14,7 +14,9 @@ next one, on its own connection.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,26 +39,61 @@ class _Entry:
     waiters: list[Any] = field(default_factory=list)
 
 
+@dataclass
+class Pending:
+    """A read under way that will append an event (see :meth:`Ledger.reading`)."""
+
+    arrived: bool = False
+
+
 class Ledger:
     """The group committer of one open store (shared by its connections)."""
+
+    # How long a leader waits for reads still under way to join its group (seconds).
+    LINGER = 0.002
 
     def __init__(self, chain_lock: threading.RLock) -> None:
         self._chain_lock = chain_lock
         self._cond = threading.Condition()
         self._queue: list[_Entry] = []
         self._leading = False
+        self._reading = 0            # reads under way that will append an event
         self.commits = 0
         self.events = 0
 
-    def append(self, store: Store, event: audit.Event, disclosures: DisclosureRows) -> int:
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Pending]:
+        """Around a read that will end in :meth:`append` (pass it what this yields): a leader
+        about to commit waits a moment (``LINGER``) for such reads to join its group instead
+        of committing alone."""
+        pending = Pending()
+        with self._cond:
+            self._reading += 1
+        try:
+            yield pending
+        finally:
+            if not pending.arrived:          # the read failed before its event was appended
+                with self._cond:
+                    self._reading -= 1
+                    self._cond.notify_all()
+
+    def append(self, store: Store, event: audit.Event, disclosures: DisclosureRows,
+               pending: Pending | None = None) -> int:
         """Write ``event`` (and its accounting rows, which get its seq first) durably; returns
         the event's seq once its transaction has committed. Raises what the commit raised."""
         entry = _Entry(event, disclosures)
         with self._cond:
             self._queue.append(entry)
+            if pending is not None and not pending.arrived:
+                pending.arrived = True
+                self._reading -= 1
+            self._cond.notify_all()
             while not entry.done:
                 if not self._leading:
                     self._leading = True
+                    # Reads still under way may join this group (for at most LINGER).
+                    if self._reading:
+                        self._cond.wait_for(lambda: self._reading == 0, self.LINGER)
                     group, self._queue = self._queue, []
                     break
                 self._cond.wait()
