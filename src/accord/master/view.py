@@ -25,6 +25,7 @@ from typing import Any
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, person_records, require_issued
 from accord.master.compare import FOLDED_FIELDS, SINGLE_VALUED, in_conflict, json_value, normalise
+from accord.master.links import person_links
 from accord.sources.fields import catalogue
 from accord.standardise import names
 from accord.store import Store
@@ -181,14 +182,14 @@ def person_view(store: Store, registry: Registry, scope: Scope,
     for rec in records:
         groups.setdefault(rec.provenance.source, []).append(rec)
     regimes = sorted({r for rec in records for r in rec.regimes})
-    keys = [f"{r.provenance.source}\x1f{r.provenance.record_id}" for r in records]
+    keys = {(r.provenance.source, r.provenance.record_id) for r in records}
     return PersonView(
         person_id=person_id,
         regimes=regimes,
         marks=sorted({m for r in regimes if r in registry.regimes for m in registry.regimes[r].marks}),
         sources=[SourceGroup(s, g[0].provenance.system, g) for s, g in sorted(groups.items())],
         attributes=_attributes(store, records, rows),
-        links=_links(store, keys),
+        links=_links(store, person_id, keys),
         history=_history(store, registry, scope, person_id),
     )
 
@@ -254,14 +255,12 @@ def _attributes(store: Store, records: list[RecordView], rows: list[dict[str, An
     return out
 
 
-def _links(store: Store, keys: list[str]) -> list[LinkView]:
-    rows = store.query("""
-        SELECT source_l, record_id_l, source_r, record_id_r, match_probability, match_weight, status
-        FROM links
-        WHERE list_contains(?, source_l || chr(31) || record_id_l)
-          AND list_contains(?, source_r || chr(31) || record_id_r)
-        ORDER BY match_probability DESC, source_l, record_id_l, source_r, record_id_r""", [keys, keys])
-    return [LinkView(a, b, c, d, float(p), float(w), s) for a, b, c, d, p, w, s in rows]
+def _links(store: Store, person_id: str, keys: set[tuple[str, str]]) -> list[LinkView]:
+    """The links (every run) between two of the person's visible records, strongest first."""
+    between = [link for link in person_links(store, [person_id]).links
+               if link.left in keys and link.right in keys]
+    between.sort(key=lambda k: (-k.match_probability, *k.left, *k.right))
+    return [LinkView(*k.left, *k.right, k.match_probability, k.match_weight, k.status) for k in between]
 
 
 def _history(store: Store, registry: Registry, scope: Scope, person_id: str) -> list[HistoryEvent]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, person_records, require_issued, scoped_records_sql
+from accord.master.links import latest_run, person_links
 from accord.status import Annotation, Fact
 from accord.store import Store
 
@@ -65,26 +66,18 @@ def _person_rows(store: Store, registry: Registry, scope: Scope, persons: list[s
 
 def _link_confidence(store: Store, persons: list[str]) -> tuple[dict[tuple[str, str], float], dict[str, int]]:
     """For every record of the persons: its strongest link in the latest run; and each
-    person's record count. Shared by the reads of one governed request (``store.memo``)."""
-    key = ("link_confidence", tuple(persons))
-    if store.memo is not None and key in store.memo:
-        cached: tuple[dict[tuple[str, str], float], dict[str, int]] = store.memo[key]
-        return cached
-    confidence = {(s, r): float(c) for s, r, c in store.query("""
-        WITH run AS (SELECT max(run_id) AS run_id FROM resolution_runs),
-             k AS (SELECT source, record_id FROM entity_members WHERE list_contains(?, entity_id)),
-             l AS (SELECT * FROM links WHERE status = 'linked' AND run_id = (SELECT run_id FROM run))
-        SELECT source, record_id, max(match_probability) FROM (
-            SELECT k.source, k.record_id, l.match_probability FROM l
-            JOIN k ON k.source = l.source_l AND k.record_id = l.record_id_l
-            UNION ALL
-            SELECT k.source, k.record_id, l.match_probability FROM l
-            JOIN k ON k.source = l.source_r AND k.record_id = l.record_id_r)
-        GROUP BY ALL""", [persons])}
-    sizes = dict(store.query("SELECT entity_id, count(*) FROM entity_members "
-                             "WHERE list_contains(?, entity_id) GROUP BY ALL", [persons]))
-    if store.memo is not None:
-        store.memo[key] = (confidence, sizes)
+    person's record count (from the links around the persons, read once: ``person_links``)."""
+    around = person_links(store, persons)
+    run = latest_run(store)
+    mine = around.member_keys()
+    confidence: dict[tuple[str, str], float] = {}
+    for link in around.links:
+        if link.status != "linked" or link.run_id != run:
+            continue
+        for key in (link.left, link.right):
+            if key in mine and link.match_probability > confidence.get(key, -1.0):
+                confidence[key] = link.match_probability
+    sizes = {p: len(keys) for p, keys in around.members.items()}
     return confidence, sizes
 
 

@@ -1,0 +1,68 @@
+"""A person's memberships and the scored links touching them, read once per person.
+
+The person view (links between its visible records) and the status (each record's strongest
+link in the latest run) both need the links around one person; this reads the memberships and
+every link touching them in two small queries and keeps them until the store's data changes
+(``Store.reuse``), instead of each reader scanning the links its own way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.store import Store
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Link:
+    run_id: int
+    left: Key
+    right: Key
+    match_weight: float
+    match_probability: float
+    status: str     # linked | review | rejected_by_guard
+
+
+@dataclass(frozen=True)
+class PersonLinks:
+    members: dict[str, tuple[Key, ...]]     # person id -> its records (source, record_id)
+    links: tuple[Link, ...]                  # every link with a member on either side, all runs
+
+    def member_keys(self) -> set[Key]:
+        return {k for keys in self.members.values() for k in keys}
+
+
+def person_links(store: Store, persons: list[str]) -> PersonLinks:
+    """The memberships of ``persons`` and every link touching one of their records."""
+    return store.reuse(("person_links", tuple(persons)), lambda: _read(store, persons))
+
+
+def latest_run(store: Store) -> int | None:
+    """The latest resolution run (None before the first)."""
+    run = store.reuse(("latest_run",), lambda: store.scalar("SELECT max(run_id) FROM resolution_runs"))
+    return None if run is None else int(run)
+
+
+def _read(store: Store, persons: list[str]) -> PersonLinks:
+    members: dict[str, list[Key]] = {}
+    for source, record_id, entity in store.query(
+            "SELECT source, record_id, entity_id FROM entity_members WHERE list_contains(?, entity_id) "
+            "ORDER BY entity_id, source, record_id", [persons]):
+        members.setdefault(entity, []).append((source, record_id))
+    keys = [k for ks in members.values() for k in ks]
+    links: list[Link] = []
+    if keys:
+        sources, ids = [s for s, _ in keys], [r for _, r in keys]
+        rows = store.query("""
+                SELECT run_id, source_l, record_id_l, source_r, record_id_r, match_weight, match_probability,
+                       status
+                FROM links
+                WHERE (source_l, record_id_l) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))
+                   OR (source_r, record_id_r) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))
+                ORDER BY run_id, source_l, record_id_l, source_r, record_id_r""",
+                           [sources, ids, sources, ids])
+        for run, sl, rl, sr, rr, weight, probability, status in rows:
+            links.append(Link(int(run), (sl, rl), (sr, rr), float(weight), float(probability), status))
+    return PersonLinks({p: tuple(ks) for p, ks in members.items()}, tuple(links))
