@@ -28,6 +28,7 @@ from accord.governance.ledger import ledger
 from accord.governance.policy import Decision, Request, decide, may_attempt
 from accord.governance.registry import Registry, registry
 from accord.governance.users import Actor, get_actor
+from accord.master.links import person_links
 from accord.store import Store
 
 # One writer at a time appends to the audit chain within a process (the API serves requests
@@ -260,7 +261,10 @@ class Gate:
                 if p.name == recipient:
                     address = p.address
         by_person: dict[str, list[tuple[str, str]]] = {p: [] for p in persons}
-        person_of = self._cached(("persons_of", tuple(records)), lambda: self._persons_of(records))
+        # Which disclosed record is whose: the persons' memberships (read once per person and
+        # shared with the readers that read them).
+        around = person_links(self.store, persons)
+        person_of = {key: pid for pid, keys in around.members.items() for key in keys}
         for rec in records:
             pid = person_of.get(rec)
             if pid in by_person:
@@ -270,12 +274,3 @@ class Gate:
         return [[now, pid, json.dumps(sorted(recs)), nature, request.purpose, request.agreement, user_id,
                  recipient, address, decision.law_enforcement, bool(statements.get(pid)), retain]
                 for pid, recs in by_person.items()]
-
-    def _persons_of(self, records: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        if not records:
-            return {}
-        rows = self.store.query(
-            "SELECT source, record_id, entity_id FROM entity_members SEMI JOIN "
-            "(SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS record_id) k "
-            "USING (source, record_id)", [[s for s, _ in records], [r for _, r in records]])
-        return {(s, r): e for s, r, e in rows}
