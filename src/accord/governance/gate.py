@@ -28,7 +28,7 @@ from accord.governance.ledger import ledger
 from accord.governance.policy import Decision, Request, decide, may_attempt
 from accord.governance.registry import Registry, registry
 from accord.governance.users import Actor, get_actor
-from accord.master.links import person_links
+from accord.master.links import memberships
 from accord.store import Store
 
 # One writer at a time appends to the audit chain within a process (the API serves requests
@@ -263,8 +263,7 @@ class Gate:
         by_person: dict[str, list[tuple[str, str]]] = {p: [] for p in persons}
         # Which disclosed record is whose: the persons' memberships (read once per person and
         # shared with the readers that read them).
-        around = person_links(self.store, persons)
-        person_of = {key: pid for pid, keys in around.members.items() for key in keys}
+        person_of = memberships(self.store, persons)
         for rec in records:
             pid = person_of.get(rec)
             if pid in by_person:

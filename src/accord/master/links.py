@@ -39,6 +39,17 @@ def person_links(store: Store, persons: list[str]) -> PersonLinks:
     return store.reuse(("person_links", tuple(persons)), lambda: _read(store, persons))
 
 
+def memberships(store: Store, persons: list[str]) -> dict[Key, str]:
+    """Whose each record of ``persons`` is. For one person, from :func:`person_links` (read
+    once and shared); for many (a work list), one query of the memberships alone."""
+    if len(persons) == 1:
+        return {key: pid for pid, keys in person_links(store, persons).members.items() for key in keys}
+    rows = store.query(
+        "SELECT source, record_id, entity_id FROM entity_members WHERE list_contains(?, entity_id)",
+        [persons])
+    return {(s, r): e for s, r, e in rows}
+
+
 def latest_run(store: Store) -> int | None:
     """The latest resolution run (None before the first)."""
     run = store.reuse(("latest_run",), lambda: store.scalar("SELECT max(run_id) FROM resolution_runs"))

@@ -11,7 +11,7 @@ from typing import Any
 
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, person_records, require_issued, scoped_records_sql
-from accord.master.links import latest_run, person_links
+from accord.master.links import latest_run, memberships, person_links
 from accord.status import Annotation, Fact
 from accord.store import Store
 
@@ -94,12 +94,11 @@ def annotations_for(store: Store, persons: list[str]) -> dict[str, list[Annotati
     """Effective two-person-approved annotations on the persons' records."""
     from accord.governance.annotations import effective_annotations
 
-    members = {(s, r): e for s, r, e in store.query(
-        "SELECT source, record_id, entity_id FROM entity_members WHERE list_contains(?, entity_id)",
-        [persons])}
+    members = memberships(store, persons)
+    in_force = store.reuse(("effective_annotations",), lambda: tuple(
+        ((a.source, a.record_id), a.kind) for a in effective_annotations(store)))
     out: dict[str, list[Annotation]] = defaultdict(list)
-    for a in effective_annotations(store):
-        record = (a.source, a.record_id)
+    for record, kind in in_force:
         if record in members:
-            out[members[record]].append(Annotation(record, a.kind))
+            out[members[record]].append(Annotation(record, kind))
     return dict(out)
