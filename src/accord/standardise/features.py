@@ -33,17 +33,13 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("system", "VARCHAR", "record-system id of the source"),
     ("given_std", "VARCHAR", "given name folded (upper A-Z, no punctuation), title and suffix removed"),
     ("given_tokens", "VARCHAR[]", "tokens of given_std"),
-    ("given_concat", "VARCHAR", "given_std without spaces (JEAN PAUL = JEANPAUL)"),
-    ("given_initial", "VARCHAR", "first letter of given_std"),
     ("given_key", "VARCHAR", "variant-group key of the given name (BILL -> WILLIAM); else its first token"),
     ("given_keys", "VARCHAR[]", "every name the given name may stand for (nicknames, equivalents)"),
     ("given_dm1", "VARCHAR", "Double Metaphone primary code of the first given token"),
     ("given_dm2", "VARCHAR", "Double Metaphone alternate code of the first given token"),
     ("middle_std", "VARCHAR", "middle name(s) folded"),
-    ("middle_initial", "VARCHAR", "first letter of middle_std"),
     ("family_std", "VARCHAR", "family name folded, particles removed (DE LA CRUZ -> CRUZ)"),
-    ("family_full_std", "VARCHAR", "family name folded with particles kept (DE LA CRUZ)"),
-    ("family_concat", "VARCHAR", "family_full_std without spaces (DELACRUZ)"),
+    ("family_concat", "VARCHAR", "family name folded with particles kept, without spaces (DELACRUZ)"),
     ("family_tokens", "VARCHAR[]", "tokens of family_std (GARCIA LOPEZ -> [GARCIA, LOPEZ])"),
     ("family_key", "VARCHAR", "variant-group key of the family name, token by token"),
     ("family_keys", "VARCHAR[]", "every key any family token may stand for"),
@@ -54,22 +50,17 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("dob_y", "SMALLINT", "year of birth"),
     ("dob_m", "TINYINT", "month of birth"),
     ("dob_d", "TINYINT", "day of birth"),
-    ("dob_jan1", "BOOLEAN", "date of birth is 1 January (often a stand-in for an unknown date)"),
     ("sex", "VARCHAR", "M, F or X (unknown is NULL)"),
     ("ssn", "VARCHAR", "valid 9-digit SSN (from ssn or an SSN-form tin)"),
     ("ssn_last4", "VARCHAR", "last four SSN digits: the ssn_last4 field, else the last 4 of ssn"),
     ("itin", "VARCHAR", "valid 9-digit ITIN (from itin or an ITIN-form tin)"),
-    ("tin_kind", "VARCHAR", "ssn or itin: which taxpayer number the record carries (ssn first)"),
     ("a_number", "VARCHAR", "A-number, 9 digits zero-padded"),
     ("passport", "VARCHAR", "passport number, upper-case letters and digits"),
     ("street_number", "VARCHAR", "house number (123, 123A, 12 1/2) or PO box number"),
     ("street_name", "VARCHAR", "USPS-standardised street name (N MAIN ST) or PO BOX"),
-    ("street_core", "VARCHAR", "street name without directionals and suffix (MAIN)"),
-    ("street_unit", "VARCHAR", "secondary unit number (4B) or designator alone (REAR)"),
     ("city_std", "VARCHAR", "city folded; leading SAINT/FORT/MOUNT abbreviated"),
     ("state", "VARCHAR", "USPS state code"),
     ("zip5", "VARCHAR", "5-digit ZIP code"),
-    ("phone10", "VARCHAR", "valid 10-digit NANP phone number"),
     ("email", "VARCHAR", "e-mail address, lower case"),
     ("country_of_birth", "VARCHAR", "country of birth folded"),
     ("citizenship_country", "VARCHAR", "country of citizenship folded"),
@@ -83,6 +74,9 @@ INPUT_COLUMNS: dict[str, str] = {n: f.sql_type for n, f in catalogue().items()
 _KEYS = {"source": "VARCHAR", "record_id": "VARCHAR", "system": "VARCHAR"}
 
 T = "__std_"  # prefix of this stage's temporary tables
+# Input columns no step reads once the address lines are worked out (``__std_base`` leaves
+# them out): the address fields the lines come from, and other_id (no feature).
+_UNREAD = ("street", "city", "state", "zip", "full_address", "other_id")
 
 
 def _base_sql(con: duckdb.DuckDBPyConnection, source_table: str) -> str:
@@ -165,23 +159,20 @@ def _final_sql() -> str:
              "CASE WHEN b.family_placeholder THEN 'family_placeholder' END]), lambda x: x IS NOT NULL)")
     values = {
         "rid": "b.rid", "source": "b.source", "record_id": "b.record_id", "system": "b.system",
-        "given_std": "b.given", "given_tokens": "gd.given_tokens", "given_concat": "gd.given_concat",
-        "given_initial": "gd.given_initial", "given_key": "gd.given_key", "given_keys": "gd.given_keys",
-        "given_dm1": "gd.given_dm1", "given_dm2": "gd.given_dm2",
-        "middle_std": "b.middle", "middle_initial": "left(b.middle, 1)",
-        "family_std": "fd.family_std", "family_full_std": "fd.family_full_std",
+        "given_std": "b.given", "given_tokens": "gd.given_tokens", "given_key": "gd.given_key",
+        "given_keys": "gd.given_keys", "given_dm1": "gd.given_dm1", "given_dm2": "gd.given_dm2",
+        "middle_std": "b.middle", "family_std": "fd.family_std",
         "family_concat": "fd.family_concat", "family_tokens": "fd.family_tokens",
         "family_key": "fd.family_key", "family_keys": "fd.family_keys",
         "family_dm1": "fd.family_dm1", "family_dm2": "fd.family_dm2",
         "name_suffix_std": "b.suffix",
         "street_number": "st.street_number", "street_name": "st.street_name",
-        "street_core": "st.street_core", "street_unit": "st.street_unit",
         "city_std": "ct.city_std", "state": place["state"], "zip5": place["zip5"],
         "country_of_birth": "cb.folded", "citizenship_country": "cc.folded",
         "flags": flags,
     }
-    for c in ("dob", "dob_y", "dob_m", "dob_d", "dob_jan1", "sex", "ssn", "ssn_last4", "itin", "tin_kind",
-              "a_number", "passport", "phone10", "email"):
+    for c in ("dob", "dob_y", "dob_m", "dob_d", "sex", "ssn", "ssn_last4", "itin", "a_number", "passport",
+              "email"):
         values[c] = f"b.{c}"
     select = ",\n  ".join(f"CAST({values[c]} AS {t}) AS {ident(c)}" for c, t, _ in FEATURE_COLUMNS)
     return f"""SELECT {select}
@@ -210,9 +201,11 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
     started = time.perf_counter()
     try:
         # The address lines as written (parts, else cut from full_address) are read three
-        # times: worked out once here.
+        # times: worked out once here, in place of the address fields they come from.
         address = ", ".join(f"{sql} AS {c}" for c, sql in addresses.address_lines_sql().items())
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}base AS SELECT *, {address} "
+        unread = [ident(c) for c in _UNREAD if c in INPUT_COLUMNS]
+        keep = f"* EXCLUDE ({', '.join(unread)})" if unread else "*"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}base AS SELECT {keep}, {address} "
                     f"FROM ({_base_sql(con, source_table)})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}rid AS {_RID_SQL}")
         n_variants = variants.register(con, f"{T}variants")

@@ -101,10 +101,8 @@ def identifier_sql() -> dict[str, str]:
         "ssn_last4": ("coalesce(CASE WHEN __last4_ok THEN __last4_c END, "
                       "CASE WHEN __ssn_ok THEN right(__ssn_c, 4) END)"),
         "itin": "CASE WHEN __itin_ok THEN __itin_c END",
-        "tin_kind": "CASE WHEN __ssn_ok THEN 'ssn' WHEN __itin_ok THEN 'itin' END",
         "a_number": "CASE WHEN __anum_ok THEN lpad(__anum_c, 9, '0') END",
         "passport": "CASE WHEN __passport_ok THEN __passport_c END",
-        "phone10": "CASE WHEN __phone_ok THEN __phone_c END",
         "email": "CASE WHEN __email_ok THEN __email_c END",
         "__id_flags": "[" + ", ".join(removed) + "]",
     }
@@ -119,9 +117,6 @@ def dob_sql(dob: str) -> dict[str, str]:
         "dob_y": f"CASE WHEN {ok} THEN CAST(year({dob}) AS SMALLINT) END",
         "dob_m": f"CASE WHEN {ok} THEN CAST(month({dob}) AS TINYINT) END",
         "dob_d": f"CASE WHEN {ok} THEN CAST(day({dob}) AS TINYINT) END",
-        # 1 January is what many systems record when only the year is known (common for
-        # refugees and people from places without birth registration): weak evidence.
-        "dob_jan1": f"CASE WHEN {ok} THEN month({dob}) = 1 AND day({dob}) = 1 END",
         "__dob_flag": f"CASE WHEN {dob} IS NOT NULL AND NOT ({ok}) THEN 'dob_removed' END",
     }
 
