@@ -121,3 +121,25 @@ def test_a_kept_read_follows_every_change(kept: Any) -> None:
         gate.store.con.execute("UPDATE users SET active = false WHERE user_id = 'casey'")
     with pytest.raises(AccordError, match="deactivated"):
         _view(db, pid, agreement)
+
+
+def test_an_allowed_read_that_fails_is_recorded_and_discloses_nothing(tmp_path: Path) -> None:
+    from accord.governance.policy import Request
+    from worlds import governed_store
+
+    db = governed_store(tmp_path)
+    agreement = next(a["id"] for a in services.agreements(db, user="olive") if a["purpose"] == ROE)
+
+    def broken(_: Any) -> Any:
+        raise ValueError("the reader broke")
+
+    with governed(db, today=TODAY) as gate:
+        before = int(gate.store.scalar("SELECT seq FROM audit_head"))
+        with pytest.raises(ValueError, match="reader broke"):
+            gate.read("casey", Request("person.view", ROE, agreement, None, ("P000000001",)), broken,
+                      nature="person view")
+        rows = gate.store.query("SELECT decision, outcome, persons FROM audit_events WHERE seq > ?", [before])
+        disclosed = gate.store.scalar("SELECT count(*) FROM disclosures")
+    assert rows == [("allow", "failed: ValueError: the reader broke", '["P000000001"]')]
+    assert disclosed == 0
+    assert services.audit_verify(db, user="olive").ok

@@ -224,9 +224,16 @@ class Gate:
 
         books = ledger(self.store, _CHAIN_LOCK)
         with books.reading() as pending:
-            value = run() if key is None else self._cached(key, run)
-            persons, records = value.touched()
-            statements = self._cached(("statements", tuple(persons)), lambda: self._statements(persons))
+            try:
+                value = run() if key is None else self._cached(key, run)
+                persons, records = value.touched()
+                statements = self._cached(("statements", tuple(persons)), lambda: self._statements(persons))
+            except Exception as e:
+                # An allowed read that failed is recorded too (nothing was disclosed).
+                self._event(**common, decision="allow", reasons=decision.reasons,
+                            outcome=f"failed: {type(e).__name__}: {e}"[:500], persons=request.persons,
+                            details={"nature": nature, "asked_about": list(request.persons)})
+                raise
             event = audit.Event(
                 **common, origin=self.origin, decision="allow", reasons=decision.reasons,
                 outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
