@@ -68,7 +68,7 @@ def test_findings_of_an_agreement_are_listed_paged_and_accounted(api: Api, findi
     persons = sorted({f["person_id"] for f in body["items"]})
     event = _event(api, body["audit_event"])
     assert (event["user_id"], event["action"], event["purpose"], event["agreement"], event["decision"]) == (
-        "carl", "worklist.read", ENFORCEMENT, api.enf, "allow")
+        "carl", "finding.read", ENFORCEMENT, api.enf, "allow")
     assert json.loads(event["persons"]) == persons
     assert _disclosed(api, body["audit_event"]) == [(p, "adverse-action findings") for p in persons]
 
@@ -104,7 +104,7 @@ def test_one_finding_is_a_governed_read(api: Api, findings: list[str]) -> None:
     f = r.json()
     event = _event(api, f["audit_event"])
     assert (event["action"], event["agreement"], json.loads(event["persons"])) == (
-        "worklist.read", api.enf, [f["person_id"]])
+        "finding.read", api.enf, [f["person_id"]])
     assert json.loads(event["records"]) == [list(x) for x in f["records"]]
     assert _disclosed(api, f["audit_event"]) == [(f["person_id"], "adverse-action finding")]
 
@@ -112,8 +112,8 @@ def test_one_finding_is_a_governed_read(api: Api, findings: list[str]) -> None:
 def test_findings_are_refused_without_the_role_agreement_or_purpose(api: Api, findings: list[str]) -> None:
     listing = "/api/findings"
     for user in ("ana", "pat", "dana", "olive", "admin"):
-        refused(api.client.get(listing, params={"agreement": api.enf}, headers=api.h(user)), "worklist.read")
-        refused(api.client.get(f"{listing}/{findings[0]}", headers=api.h(user)), "worklist.read")
+        refused(api.client.get(listing, params={"agreement": api.enf}, headers=api.h(user)), "finding.read")
+        refused(api.client.get(f"{listing}/{findings[0]}", headers=api.h(user)), "finding.read")
     # a caseworker, but not with a recipient party of the enforcement agreement
     refused(api.client.get(listing, params={"agreement": api.enf}, headers=api.h("bea")), "recipient")
     refused(api.client.get(f"{listing}/{findings[0]}", headers=api.h("bea")), "recipient")
@@ -124,7 +124,7 @@ def test_findings_are_refused_without_the_role_agreement_or_purpose(api: Api, fi
             "not " + BENEFITS)
     refused(api.client.get(listing, params={"agreement": "CMA-NOPE"}, headers=api.h("carl")))
     error(api.client.get(f"{listing}/F-999999", headers=api.h("carl")), 404, "not_found")
-    refused(api.client.get(f"{listing}/F-999999", headers=api.h("ana")), "worklist.read")  # before the lookup
+    refused(api.client.get(f"{listing}/F-999999", headers=api.h("ana")), "finding.read")  # before the lookup
 
 
 # --- disputes ---------------------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def test_disputes_are_listed_filtered_and_audited(api: Api, disputes: list[str])
     assert all(d["overdue"] is False for d in body["items"])            # filed today
     event = _event(api, body["audit_event"])
     assert (event["action"], event["purpose"], event["decision"]) == (
-        "dispute.handle", "subject_access", "allow")
+        "dispute.read", "subject_access", "allow")
     assert set(json.loads(event["persons"])) == {d["person_id"] for d in body["items"]}
     assert _disclosed(api, body["audit_event"]) == []    # the privacy office's own handling: no accounting
     open_ = api.client.get("/api/disputes", params={"state": "open"}, headers=api.h("priya")).json()
@@ -173,9 +173,9 @@ def test_disputes_are_listed_filtered_and_audited(api: Api, disputes: list[str])
 
 def test_disputes_are_refused_to_other_roles(api: Api, disputes: list[str]) -> None:
     for user in ("casey", "ana", "olive", "dana", "admin"):
-        refused(api.client.get("/api/disputes", headers=api.h(user)), "dispute.handle")
-        refused(api.client.get(f"/api/disputes/{disputes[0]}", headers=api.h(user)), "dispute.handle")
-    refused(api.client.get("/api/disputes/D-999999", headers=api.h("casey")), "dispute.handle")
+        refused(api.client.get("/api/disputes", headers=api.h(user)), "dispute.read")
+        refused(api.client.get(f"/api/disputes/{disputes[0]}", headers=api.h(user)), "dispute.read")
+    refused(api.client.get("/api/disputes/D-999999", headers=api.h("casey")), "dispute.read")
     error(api.client.get("/api/disputes/D-999999", headers=api.h("priya")), 404, "not_found")
     error(api.client.get("/api/disputes", params={"state": "lost"}, headers=api.h("priya")), 422,
           "invalid_request")

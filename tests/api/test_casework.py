@@ -206,7 +206,7 @@ def test_findings_refuse_other_roles_organisations_and_unknown_ids(api: Api, ent
     refused(_open(api, entry, agreement="CMA-NOPE"))
     f = _open(api, entry).json()
     url = f"/api/findings/{f['finding_id']}"
-    refused(api.client.get(url, headers=api.h("dana")), "worklist.read")
+    refused(api.client.get(url, headers=api.h("dana")), "finding.read")
     post = api.client.post
     refused(post(f"{url}/verification", json={"method": "m", "evidence": "e"}, headers=api.h("ana")))
     refused(post(f"{url}/notice", json={"method": "mail"}, headers=api.h("olive")), "finding.notice")

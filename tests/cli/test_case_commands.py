@@ -48,7 +48,7 @@ def test_finding_list_shows_the_agreements_findings_and_refuses_others(demo: dic
     code, text = _run("carl", "finding", "list", "--db", db, "--agreement", demo["enf"], "--state", "pending")
     assert code == 0 and finding in text and "audit event" in text
     code, text = _run("pat", "finding", "list", "--db", db, "--agreement", demo["enf"])
-    assert code == 2 and "worklist.read is not among the actions of pat" in text
+    assert code == 2 and "finding.read is not among the actions of pat" in text
     code, text = _run("carl", "finding", "list", "--db", db, "--agreement", demo["enf"], "--limit", "500")
     assert code == 2 and "limit" in text
 
@@ -65,7 +65,7 @@ def test_dispute_list_marks_overdue_ones_and_dispute_show(demo: dict[str, Any]) 
     code, text = _run("priya", "dispute", "show", late["dispute_id"], "--db", db)
     assert code == 0 and json.loads(text)["overdue"] is True
     code, text = _run("casey", "dispute", "list", "--db", db)
-    assert code == 2 and "dispute.handle" in text
+    assert code == 2 and "dispute.read" in text
 
 
 def test_annotation_reject(demo: dict[str, Any]) -> None:

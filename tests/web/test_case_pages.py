@@ -78,7 +78,7 @@ def test_the_disputes_page_lists_open_and_overdue_disputes(client_for: Client, u
     assert fresh not in priya.get("/disputes").text                       # open ones by default
     assert fresh in priya.get("/disputes?state=denied").text
     refused = client_for("casey").get("/disputes")
-    assert refused.status_code == 403 and "dispute.handle is not among the actions of casey" in refused.text
+    assert refused.status_code == 403 and "dispute.read is not among the actions of casey" in refused.text
     assert late not in refused.text
 
 

@@ -359,7 +359,7 @@ def acknowledge_dispute(gate: Gate, user_id: str, dispute_id: str, *, note: str 
 def overdue_disputes(gate: Gate, user_id: str, *, today: date | None = None) -> list[Dispute]:
     """Disputes not acknowledged within 10 working days of filing, oldest first."""
     today = today or gate.today
-    with gate.act(user_id, "dispute.handle", details={"list": "overdue", "as_of": today.isoformat()}) as act:
+    with gate.act(user_id, "dispute.read", details={"list": "overdue", "as_of": today.isoformat()}) as act:
         late = [d for d in _load(gate.store, "acknowledge_by < ?", [today]) if d.overdue(today)]
         act.persons = sorted({d.person_id for d in late})
         act.outcome = f"{len(late)} disputes overdue for acknowledgement"

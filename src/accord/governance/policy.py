@@ -21,7 +21,7 @@ from accord.sources.fields import catalogue
 # Actions that read person data: they need a purpose (and the purpose's agreement).
 PERSON_ACTIONS = frozenset({
     "person.search", "person.view", "person.explain", "verify.query", "tax.request",
-    "worklist.read", "subject.report", "finding.open", "finding.verify",
+    "worklist.read", "subject.report", "finding.read", "finding.open", "finding.verify",
 })
 
 

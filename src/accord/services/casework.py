@@ -23,9 +23,11 @@ MAX_PAGE = 100
 # Disputes are handled for the person, on their request: read under subject access (no
 # accounting of disclosures is kept for the agency's own handling of a person's request).
 DISPUTE_PURPOSE = "subject_access"
-# Reading findings, one or a page, is a work-list read under the finding's agreement: the same
-# purpose, agreement, recipient and term checks as the work list the findings came from.
-FINDING_READ = "worklist.read"
+# Reading findings, one or a page, is a person-data read under the finding's agreement: the
+# same purpose, agreement, recipient and term checks as the work list the findings came from.
+FINDING_READ = "finding.read"
+# Reading disputes (one or a page) is its own action of the privacy office, apart from handling.
+DISPUTE_READ = "dispute.read"
 
 
 @dataclass
@@ -201,9 +203,9 @@ def show_dispute(db: Path, dispute_id: str, *, user: str, origin: str = "cli",
                  today: date | None = None) -> dict[str, Any]:
     """One dispute with its events (privacy officer)."""
     with governed(db, origin=origin, today=today) as gate:
-        gate.may_attempt(user, "dispute.handle", details={"dispute": dispute_id})   # before the lookup
+        gate.may_attempt(user, DISPUTE_READ, details={"dispute": dispute_id})   # before the lookup
         d = disputes.get_dispute(gate.store, dispute_id)
-        g = gate.read(user, Request("dispute.handle", DISPUTE_PURPOSE, persons=(d.person_id,)),
+        g = gate.read(user, Request(DISPUTE_READ, DISPUTE_PURPOSE, persons=(d.person_id,)),
                       lambda _: Cases([d.to_dict() | {"overdue": d.overdue(gate.today)}],
                                       persons=[d.person_id], records=[(d.source, d.record_id)]),
                       nature="dispute")
@@ -226,6 +228,6 @@ def list_disputes(db: Path, *, user: str, person: str | None = None, state: str 
             return Cases([d.to_dict() | {"overdue": d.overdue(gate.today)} for d in found], more,
                          [d.person_id for d in found], [(d.source, d.record_id) for d in found])
 
-        g = gate.read(user, Request("dispute.handle", DISPUTE_PURPOSE, persons=(person,) if person else ()),
+        g = gate.read(user, Request(DISPUTE_READ, DISPUTE_PURPOSE, persons=(person,) if person else ()),
                       reader, nature="disputes")
         return _paged(g.value, limit, offset, g.audit_seq) | {"as_of": gate.today.isoformat()}
