@@ -21,6 +21,7 @@ from typing import Any
 from accord.store import Store
 
 GENESIS = "0" * 64
+MAX_EVENTS = 1000   # the most events one browsing call returns
 _COLUMNS = ("seq", "at_utc", "user_id", "action", "purpose", "agreement", "justification", "persons",
             "records", "decision", "reasons", "outcome", "origin", "details")
 
@@ -165,10 +166,15 @@ def head(store: Store) -> dict[str, Any]:
 
 
 def events(store: Store, *, user: str | None = None, action: str | None = None,
-           person: str | None = None, since_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """Audit events, newest first, filtered (for oversight browsing)."""
-    where: list[str] = ["seq > ?"]
-    params: list[Any] = [since_seq]
+           person: str | None = None, before: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Audit events, newest first, filtered (for oversight browsing): by user, action (``*``
+    wildcard) and person touched; ``before`` (a seq) pages back through the whole log. At most
+    1000 a call."""
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if before is not None:
+        where.append("seq < ?")
+        params.append(before)
     if user:
         where.append("user_id = ?")
         params.append(user)
@@ -180,7 +186,7 @@ def events(store: Store, *, user: str | None = None, action: str | None = None,
         params.append(person)
     cur = store.con.execute(
         f"SELECT {', '.join(_COLUMNS)}, hash FROM audit_events WHERE {' AND '.join(where)} "
-        f"ORDER BY seq DESC LIMIT ?", [*params, max(1, min(limit, 1000))])
+        f"ORDER BY seq DESC LIMIT ?", [*params, max(1, min(limit, MAX_EVENTS))])
     names = [d[0] for d in cur.description]
     out = []
     for values in cur.fetchall():

@@ -175,9 +175,7 @@ def audit_head(db: Path, *, user: str, origin: str = "cli") -> dict[str, Any]:
         return audit_log.head(gate.store)
 
 
-_EVENT_COLUMNS = ("seq", "at_utc", "user_id", "action", "purpose", "agreement", "justification", "persons",
-                  "records", "decision", "reasons", "outcome", "origin", "details", "hash")
-MAX_EVENTS = 1000
+MAX_EVENTS = audit_log.MAX_EVENTS
 
 
 def audit_events(db: Path, *, user: str, filter_user: str | None = None, action: str | None = None,
@@ -189,30 +187,8 @@ def audit_events(db: Path, *, user: str, filter_user: str | None = None, action:
     with governed(db, origin=origin) as gate, gate.act(
             user, "audit.read", details={"user": filter_user, "action": action, "person": person,
                                          "before": before}):
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
-        if before is not None:
-            where.append("seq < ?")
-            params.append(before)
-        if filter_user:
-            where.append("user_id = ?")
-            params.append(filter_user)
-        if action:
-            where.append("action LIKE ?")
-            params.append(action.replace("*", "%"))
-        if person:
-            where.append("list_contains(CAST(json(persons) AS VARCHAR[]), ?)")
-            params.append(person)
-        cur = gate.store.con.execute(
-            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM audit_events WHERE {' AND '.join(where)} "
-            "ORDER BY seq DESC LIMIT ?", [*params, max(1, min(limit, MAX_EVENTS))])
-        out = []
-        for values in cur.fetchall():
-            row = dict(zip(_EVENT_COLUMNS, values, strict=True))
-            for k in ("persons", "records", "reasons", "details"):
-                row[k] = json.loads(row[k])
-            out.append(row)
-        return out
+        return audit_log.events(gate.store, user=filter_user, action=action, person=person, before=before,
+                                limit=limit)
 
 
 def _disclosure_filter(person: str | None, agreement: str | None,

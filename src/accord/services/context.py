@@ -48,16 +48,7 @@ def reuse(db: Path, key: Hashable, read: Callable[[], T]) -> T:
     ``accord.generation``); read afresh when the store is not kept open. ``None`` is not kept.
     For what a server would otherwise read for every request (the user a token belongs to)."""
     root = _KEPT.get(_resolved(db)) if _KEPT else None
-    if root is None:
-        return read()
-    cache = root.generation.cache
-    value: T | None = cache.get(key)
-    if value is None:
-        at = root.generation.value
-        value = read()
-        if value is not None:
-            cache.put(key, at, value)
-    return value
+    return read() if root is None else root.reuse(key, read)
 
 
 def kept(db: Path, key: Hashable) -> Any:
