@@ -88,19 +88,15 @@ class Gate:
         self._today = today
         # Record the registry version once per store: a read (once per generation), a write
         # only when new.
-        if not store.read_only and not self._cached(
+        if not store.read_only and not store.reuse(
                 ("registry_version", self.registry.version),
                 lambda: bool(store.query("SELECT 1 FROM registry_versions WHERE version = ?",
                                          [self.registry.version])) or None):
             store.con.execute("INSERT INTO registry_versions VALUES (?, now(), ?) ON CONFLICT DO NOTHING",
                               [self.registry.version, json.dumps(self.registry.as_json())])
 
-    def _cached(self, key: Hashable, read: Callable[[], T]) -> T:
-        """A value read from the store, reused until the store's data changes."""
-        return self.store.reuse(key, read)
-
     def actor(self, user_id: str) -> Actor | None:
-        return self._cached(("actor", user_id), lambda: get_actor(self.store, user_id))
+        return self.store.reuse(("actor", user_id), lambda: get_actor(self.store, user_id))
 
     @property
     def today(self) -> date:
@@ -165,7 +161,7 @@ class Gate:
     def decide(self, user_id: str, request: Request) -> Decision:
         actor = self.actor(user_id)
         name = request.agreement
-        agreement = (self._cached(("agreement", name), lambda: get_agreement(self.store, name))
+        agreement = (self.store.reuse(("agreement", name), lambda: get_agreement(self.store, name))
                      if name else None)
         return decide(self.registry, actor, request.purpose, agreement, request, self.today)
 
@@ -225,9 +221,10 @@ class Gate:
         books = ledger(self.store, _CHAIN_LOCK)
         with books.reading() as pending:
             try:
-                value = run() if key is None else self._cached(key, run)
+                value = run() if key is None else self.store.reuse(key, run)
                 persons, records = value.touched()
-                statements = self._cached(("statements", tuple(persons)), lambda: self._statements(persons))
+                statements = self.store.reuse(("statements", tuple(persons)),
+                                              lambda: self._statements(persons))
             except Exception as e:
                 # An allowed read that failed is recorded too (nothing was disclosed).
                 self._event(**common, decision="allow", reasons=decision.reasons,
