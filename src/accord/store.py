@@ -3,11 +3,17 @@
 Each stage owns its tables and declares them in its own ``schema`` module; the store
 applies them in data-flow order. Opening a store never changes data, only creates
 missing tables.
+
+The store holds person data, so its files are its owner's only (mode 0600): a new store file
+is created so, and while a store is open for writing the process's umask keeps group and
+others out of what it creates, because DuckDB creates its write-ahead log (``<store>.wal``)
+afresh after every checkpoint.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
@@ -24,6 +30,31 @@ T = TypeVar("T")
 # Several threads (the API's) may open the same store; its schema is applied once per process.
 _MIGRATE_LOCK = threading.Lock()
 _MIGRATED: set[str] = set()
+
+# Stores open for writing in this process; while there are any, the umask is kept private.
+_UMASK_LOCK = threading.Lock()
+_OPEN_WRITERS = 0
+_SAVED_UMASK: int | None = None
+PRIVATE_UMASK = 0o077
+
+
+def _writer_opened() -> None:
+    global _OPEN_WRITERS, _SAVED_UMASK
+    with _UMASK_LOCK:
+        if _OPEN_WRITERS == 0:
+            _SAVED_UMASK = os.umask(PRIVATE_UMASK)       # never looser than 0o077, even briefly
+            os.umask(_SAVED_UMASK | PRIVATE_UMASK)
+        _OPEN_WRITERS += 1
+
+
+def _writer_closed() -> None:
+    global _OPEN_WRITERS, _SAVED_UMASK
+    with _UMASK_LOCK:
+        _OPEN_WRITERS -= 1
+        if _OPEN_WRITERS == 0 and _SAVED_UMASK is not None:
+            os.umask(_SAVED_UMASK)
+            _SAVED_UMASK = None
+
 
 _META_DDL = [
     "CREATE TABLE IF NOT EXISTS accord_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
@@ -50,8 +81,19 @@ class Store:
         self.memo: dict[Any, Any] | None = None
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store (run `accord ingest` or `accord demo` first)")
+        self._private = not read_only      # holds the private umask until closed
+        if self._private:
+            _writer_opened()
+        try:
+            self._open()
+        except BaseException:
+            self._release()
+            raise
+
+    def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
+        created = not self.path.exists()
+        if created:
             with _MIGRATE_LOCK:
                 _MIGRATED.discard(str(self.path.resolve()))   # a new file at a known path
         # Every connection moves the store's generation when it changes data (accord.generation);
@@ -59,20 +101,31 @@ class Store:
         self.generation = Generation()
         try:
             self.con = cast(duckdb.DuckDBPyConnection,
-                            TrackedConnection(duckdb.connect(str(self.path), read_only=read_only),
+                            TrackedConnection(duckdb.connect(str(self.path), read_only=self.read_only),
                                               self.generation))
         except duckdb.IOException as e:
             raise StoreError(f"{self.path}: cannot open store: {e}") from None
         except duckdb.Error as e:
             raise StoreError(f"{self.path}: not a readable DuckDB store: {e}") from None
-        self._session()
-        if not read_only:
-            with _MIGRATE_LOCK:
-                key = str(self.path.resolve())
-                if key not in _MIGRATED:     # schema DDL once per process and store
-                    self._migrate()
-                    _MIGRATED.add(key)
-        self._check_format()
+        try:
+            if created and self.path.exists():
+                os.chmod(self.path, 0o600)
+            self._session()
+            if not self.read_only:
+                with _MIGRATE_LOCK:
+                    key = str(self.path.resolve())
+                    if key not in _MIGRATED:     # schema DDL once per process and store
+                        self._migrate()
+                        _MIGRATED.add(key)
+            self._check_format()
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _release(self) -> None:
+        if self._private:
+            self._private = False
+            _writer_closed()
 
     def _session(self) -> None:
         self.con.execute("SET enable_progress_bar = false")
@@ -85,6 +138,7 @@ class Store:
         not shared between threads); closing it leaves this one open."""
         other = object.__new__(Store)
         other.path, other.read_only, other.memo = self.path, self.read_only, None
+        other._private = False          # the store it came from holds the umask
         other.generation = self.generation
         other.con = self.con.cursor()
         other._session()
@@ -152,7 +206,10 @@ class Store:
         return rows[0][0] if rows else None
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            self._release()
 
     def __enter__(self) -> Store:
         return self

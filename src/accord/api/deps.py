@@ -49,15 +49,32 @@ bearer = HTTPBearer(auto_error=False, scheme_name="token",
                     description="an API token from `accord users token ID` (or POST /api/users/{id}/tokens)")
 
 
+# Where the app's first middleware leaves the user it authenticated (before the body is read).
+AUTHENTICATED = "accord_user"
+
+
 async def current_user(request: Request,
                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
     """The user a bearer token belongs to; 401 otherwise (anonymous callers get no data).
 
+    The app checks the token of every route that needs one before the request's body is read
+    (``accord.api.app.AuthenticateFirst``) and leaves the user here; this dependency reads it,
+    or checks the token itself when called otherwise."""
+    found = request.scope.get("state", {}).get(AUTHENTICATED)
+    if isinstance(found, str):
+        return found
+    return await user_for_token(await store_path(request),
+                                credentials.credentials if credentials is not None else None)
+
+
+async def user_for_token(db: Path, token: str | None) -> str:
+    """The user a bearer token belongs to, or ApiError 401 (503 when the store cannot be read).
+
     Kept until the store's data changes (revoking a token or deactivating a user does): a
     kept answer costs no worker thread; looking one up runs on a worker thread."""
-    if credentials is None:
+    token = (token or "").strip()
+    if not token:
         raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token> (accord users token)")
-    db, token = await store_path(request), credentials.credentials.strip()
     key = ("token", hashlib.sha256(token.encode()).hexdigest())
     try:
         user: str | None = kept(db, key)

@@ -9,9 +9,11 @@ import os
 import sys
 
 from accord.cli import admin, casework, data, people  # noqa: F401  (registers the commands)
-from accord.cli.common import app
+from accord.cli.common import add_token_option, app
 
 __all__ = ["app", "main"]
+
+add_token_option(app)   # every command that acts as a user takes --token (ACCORD_TOKEN) too
 
 
 def main() -> None:

@@ -1,8 +1,21 @@
-"""What every command shares: the app, consoles, options, progress, errors and tables."""
+"""What every command shares: the app, consoles, options, progress, errors and tables; and
+who is acting.
+
+The command line's ``--user`` is taken on trust: whoever can run ``accord`` and write the store
+file can name any user. Its audit events say so, with origin ``cli, unauthenticated OS user
+<login>``. Given one of the user's API tokens (``--token`` or ``ACCORD_TOKEN``), a command checks
+it as the API checks a bearer token before doing anything, refuses (exit 2, audited) a token that
+is not a live token of the user named, and records origin ``cli, token-authenticated``.
+"""
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import getpass
+import inspect
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +29,8 @@ from rich.table import Table
 
 from accord import __version__
 from accord.errors import AccordError
+from accord.services.context import cli_origin
+from accord.services.sessions import LoginRefused, token_user
 
 app = typer.Typer(
     name="accord",
@@ -31,7 +46,15 @@ err = Console(stderr=True)
 DbOption = Annotated[Path, typer.Option("--db", help="Store file (DuckDB).", show_default=False)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 UserOption = Annotated[str | None, typer.Option("--user", envvar="ACCORD_USER", show_default=False,
-                                                help="Acting user id (or ACCORD_USER).")]
+                                                help="Acting user id (or ACCORD_USER); taken on trust "
+                                                     "unless --token is given.")]
+TokenOption = Annotated[str | None, typer.Option(
+    "--token", envvar="ACCORD_TOKEN", show_default=False,
+    help="One of the acting user's API tokens (or ACCORD_TOKEN, which keeps it out of the shell "
+         "history): checked before the command runs; the user may then be left out.")]
+TOKEN_ORIGIN = "cli, token-authenticated"
+# The user a checked --token belongs to, while its command runs.
+_TOKEN_USER: contextvars.ContextVar[str | None] = contextvars.ContextVar("accord_token_user", default=None)
 
 
 def _version(value: bool) -> None:
@@ -90,12 +113,81 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
     out.print(tbl)
 
 def who(user: str | None) -> str:
-    """The acting user; every command that touches a store acts as a registered user."""
+    """The acting user; every command that touches a store acts as a registered user: the one
+    whose --token was checked, else the one named with --user."""
+    checked = _TOKEN_USER.get()
+    if checked is not None:
+        return checked
     if not user:
-        fail(AccordError("name the acting user with --user or ACCORD_USER "
-                          "(see `accord users list`; `accord init` creates the first admin)"))
+        fail(AccordError("name the acting user with --user or ACCORD_USER, or give one of their API "
+                          "tokens with --token or ACCORD_TOKEN (see `accord users list`; `accord init` "
+                          "creates the first admin)"))
     assert user is not None
     return user
+
+
+def os_login() -> str:
+    """The operating-system account running this command (as the system knows it, not as the
+    environment says), for the origin of its audit events."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+
+def unauthenticated_origin() -> str:
+    return f"cli, unauthenticated OS user {os_login()}"
+
+
+def _acting(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``command`` with a ``--token`` option: its token is checked before the command runs, and
+    the command's audit events carry an origin that says how its user was established."""
+
+    @functools.wraps(command)
+    def run(*args: Any, acting_token: str | None = None, **kwargs: Any) -> Any:
+        if not acting_token:
+            with cli_origin(unauthenticated_origin()):
+                return command(*args, **kwargs)
+        try:
+            user = token_user(Path(kwargs["db"]), acting_token, claimed=kwargs.get("user") or None,
+                              origin=TOKEN_ORIGIN)
+        except LoginRefused as e:
+            fail(AccordError(f"--token refused: {'; '.join(e.reasons)} (audit event {e.audit_seq})"))
+        except AccordError as e:
+            fail(e)
+        reset = _TOKEN_USER.set(user)
+        try:
+            with cli_origin(TOKEN_ORIGIN):
+                return command(*args, **kwargs)
+        finally:
+            _TOKEN_USER.reset(reset)
+
+    signature = inspect.signature(command, eval_str=True)
+    token = inspect.Parameter("acting_token", inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=TokenOption)
+    run.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), token])
+    run.__accord_acting__ = True  # type: ignore[attr-defined]
+    return run
+
+
+def add_token_option(cli: typer.Typer) -> None:
+    """Give every command that acts as a user (``--user`` and ``--db``) a ``--token`` option.
+    Run once, after every command is registered."""
+    for info in cli.registered_commands:
+        callback = info.callback
+        if callback is None or getattr(callback, "__accord_acting__", False):
+            continue
+        if {"user", "db"} <= set(inspect.signature(callback).parameters):
+            info.callback = _acting(callback)
+    for group in cli.registered_groups:
+        if group.typer_instance is not None:
+            add_token_option(group.typer_instance)
 
 
 def as_json_out(value: Any) -> None:

@@ -8,9 +8,19 @@ session), when it started and when it was last used. A session ends at logout, a
 valid. The form token that protects every POST (CSRF) is derived from the session id, so it
 is never stored either.
 
-Repeated failed sign-ins lock a user id for a while (NIST SP 800-53 AC-7): after
-``LOCKOUT_FAILURES`` failures within ``LOCKOUT_WINDOW`` every sign-in for it is refused until
-the window has passed. Failures are counted from the audit log, where each one is recorded.
+Failed sign-ins slow down the client that makes them, not the user id they name (NIST SP
+800-53 AC-7): :class:`SignInThrottle` keeps, in memory and per client address, how many sign-ins
+failed lately; after ``THROTTLE_FREE`` of them the client must wait, twice as long after each
+further one (up to ``THROTTLE_MAX``), and is answered "try again later" meanwhile. Someone
+guessing at a user id therefore never locks its owner out: the right token from another client
+still signs in. Only the first ``AUDITED_FAILURES`` failures of a client in a window are
+recorded one by one; the rest are counted and recorded as one summary when the window closes.
+
+A refused sign-in names the user id typed only when it is well-formed
+(:func:`accord.governance.users.well_formed_user_id`); anything else (a token typed into the
+wrong box, say) is recorded as a keyed hash (:func:`audit_name`), so oversight can tell repeated
+attempts apart without reading what was typed.
+
 These functions decide nothing about person data and write no audit events themselves; the
 service layer (``accord.services.sessions``) records logins, refusals, logouts and expiries.
 """
@@ -21,20 +31,26 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
 
-from accord.governance.users import Actor, actor_for_token, get_actor, token_hash
+from accord.governance.users import Actor, actor_for_token, get_actor, token_hash, well_formed_user_id
 from accord.store import Store
 
 IDLE = timedelta(hours=8)
 MAXIMUM = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen is written at most this often
-LOCKOUT_FAILURES = 5
-LOCKOUT_WINDOW = timedelta(minutes=15)
 LOGIN_ACTION = "session.login"
+THROTTLE_FREE = 3                         # failed sign-ins a client may make before it must wait
+THROTTLE_BASE = timedelta(seconds=2)      # its wait after the next failure; doubles with each further one
+THROTTLE_MAX = timedelta(minutes=15)      # the longest wait
+THROTTLE_WINDOW = timedelta(minutes=15)   # a client's failures are forgotten this long after its last
+AUDITED_FAILURES = 5                      # failures recorded one by one per client and window
+MAX_CLIENTS = 10_000                      # clients remembered at once (the oldest go first)
+_AUDIT_KEY = "audit_name_key"             # accord_meta: the store's key for hashing malformed ids
 
 
 @dataclass(frozen=True)
@@ -61,23 +77,143 @@ def csrf_token(session_id: str) -> str:
     return hmac.new(session_id.encode("utf-8"), b"accord-csrf-v1", hashlib.sha256).hexdigest()
 
 
-def recent_failures(store: Store, user_id: str, now: datetime, window: timedelta = LOCKOUT_WINDOW) -> int:
-    """Failed sign-ins for ``user_id`` recorded in the audit log within ``window`` before ``now``."""
-    since = (now - window).isoformat(timespec="microseconds")
-    return int(store.scalar(
-        "SELECT count(*) FROM audit_events WHERE action = ? AND decision = 'deny' AND user_id = ? "
-        "AND at_utc >= ?", [LOGIN_ACTION, user_id, since]))
+def audit_name(store: Store, typed: str) -> str:
+    """How the audit log names a user id someone typed: as typed when it is a well-formed user
+    id, ``(none)`` when empty, and otherwise ``(malformed <hash>)``: an HMAC keyed with a secret
+    of this store, so the same text gives the same name but the text cannot be read back."""
+    text = (typed or "").strip()
+    if not text:
+        return "(none)"
+    if well_formed_user_id(text):
+        return text
+    digest = hmac.new(_store_key(store), text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"(malformed {digest[:16]})"
+
+
+def _store_key(store: Store) -> bytes:
+    """The store's secret for :func:`audit_name`, made the first time it is needed."""
+    found = store.scalar("SELECT value FROM accord_meta WHERE key = ?", [_AUDIT_KEY])
+    if found is None:
+        store.con.execute("INSERT INTO accord_meta VALUES (?, ?) ON CONFLICT DO NOTHING",
+                          [_AUDIT_KEY, secrets.token_hex(32)])
+        found = store.scalar("SELECT value FROM accord_meta WHERE key = ?", [_AUDIT_KEY])
+    return bytes.fromhex(str(found))
 
 
 def check_credentials(store: Store, user_id: str, token: str) -> Actor | None:
     """The active user when ``token`` is a live token of ``user_id``; None otherwise (one answer
-    for every failure, so a caller cannot learn which part was wrong)."""
-    if not user_id or not token:
+    for every failure, so a caller cannot learn which part was wrong). A user id that is not
+    well-formed is refused without looking the token up."""
+    if not well_formed_user_id(user_id) or not token:
         return None
     actor = actor_for_token(store, token)
-    if actor is None or not hmac.compare_digest(actor.user_id, user_id):
+    if actor is None or not hmac.compare_digest(actor.user_id.encode("utf-8"), user_id.encode("utf-8")):
         return None
     return actor
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """Failed sign-ins of one client that were counted but not recorded one by one."""
+
+    client: str
+    failed: int           # failed sign-ins past the first AUDITED_FAILURES of the window
+    throttled: int        # attempts answered "try again later" (never checked)
+    since: datetime
+    until: datetime
+
+
+@dataclass
+class _Client:
+    failures: int          # since the client's last quiet window (sets its wait)
+    last_failure: datetime
+    wait_until: datetime | None
+    window_start: datetime
+    recorded: int = 0
+    failed: int = 0
+    throttled: int = 0
+
+    def summary(self, client: str, until: datetime) -> Suppressed | None:
+        if not self.failed and not self.throttled:
+            return None
+        return Suppressed(client, self.failed, self.throttled, self.window_start, until)
+
+
+class SignInThrottle:
+    """Failed sign-ins per client (remote address), kept in this process's memory.
+
+    ``wait`` says how long a client must still wait; ``failed`` counts a failure (and says
+    whether to record it); ``succeeded`` forgets the client; ``closed`` hands back the summaries
+    of windows that have closed with failures left unrecorded. Thread-safe."""
+
+    def __init__(self, *, free: int = THROTTLE_FREE, base: timedelta = THROTTLE_BASE,
+                 longest: timedelta = THROTTLE_MAX, window: timedelta = THROTTLE_WINDOW,
+                 audited: int = AUDITED_FAILURES, max_clients: int = MAX_CLIENTS) -> None:
+        self.free, self.base, self.longest, self.window = free, base, longest, window
+        self.audited, self.max_clients = audited, max_clients
+        self._clients: dict[str, _Client] = {}
+        self._pending: list[Suppressed] = []
+        self._lock = threading.Lock()
+
+    def wait(self, client: str, now: datetime) -> timedelta | None:
+        """How long ``client`` must still wait before its next sign-in is checked; None when it
+        may sign in now. A refused attempt counts towards the window's summary."""
+        with self._lock:
+            c = self._clients.get(client)
+            if c is None or c.wait_until is None or now >= c.wait_until:
+                return None
+            c.throttled += 1
+            return c.wait_until - now
+
+    def failed(self, client: str, now: datetime) -> bool:
+        """Count a failed sign-in of ``client``; True when it is to be recorded in the audit log
+        (one of the first ``audited`` of its window), False when only counted."""
+        with self._lock:
+            c = self._clients.get(client)
+            if c is None:
+                if len(self._clients) >= self.max_clients:
+                    self._forget_oldest()
+                c = self._clients[client] = _Client(0, now, None, now)
+            c.failures += 1
+            c.last_failure = now
+            if c.failures > self.free:
+                c.wait_until = now + min(self.base * 2 ** min(c.failures - self.free - 1, 30), self.longest)
+            if c.recorded < self.audited:
+                c.recorded += 1
+                return True
+            c.failed += 1
+            return False
+
+    def succeeded(self, client: str, now: datetime) -> Suppressed | None:
+        """A sign-in of ``client`` succeeded: forget its failures; the summary of what was left
+        unrecorded, if anything was."""
+        with self._lock:
+            c = self._clients.pop(client, None)
+        return None if c is None else c.summary(client, now)
+
+    def closed(self, now: datetime) -> list[Suppressed]:
+        """Summaries of the windows closed by ``now`` with failures left unrecorded, each handed
+        back once. A client quiet for a whole window is forgotten (its wait with it)."""
+        with self._lock:
+            out, self._pending = self._pending, []
+            for client, c in list(self._clients.items()):
+                if now < c.window_start + self.window:
+                    continue
+                summary = c.summary(client, now)
+                if summary is not None:
+                    out.append(summary)
+                if now - c.last_failure >= self.window:
+                    del self._clients[client]
+                else:                                   # still failing: a new window
+                    c.window_start, c.recorded, c.failed, c.throttled = now, 0, 0, 0
+            return out
+
+    def _forget_oldest(self) -> None:
+        client = min(self._clients, key=lambda k: self._clients[k].last_failure)
+        c = self._clients.pop(client)
+        summary = c.summary(client, c.last_failure)
+        if summary is not None:
+            self._pending.append(summary)
 
 
 def start(store: Store, actor: Actor, token: str, now: datetime) -> str:

@@ -12,8 +12,15 @@ from accord.errors import AccordError
 from accord.governance.registry import registry
 from accord.store import Store
 
-_USER_ID = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+# The one pattern of a user id: new users must match it, and a refused sign-in records the id
+# typed only when it matches (anything else may be a token typed into the wrong box).
+USER_ID = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 TOKEN_ID_LENGTH = 12
+
+
+def well_formed_user_id(text: str) -> bool:
+    """Whether ``text`` is shaped like a user id (2-64 lowercase letters, digits, '.', '_', '-')."""
+    return USER_ID.fullmatch(text) is not None
 
 
 class UserError(AccordError):
@@ -44,7 +51,7 @@ def count_users(store: Store) -> int:
 
 def add_user(store: Store, user_id: str, name: str, roles: list[str], organisation: str | None,
              created_by: str) -> Actor:
-    if not _USER_ID.match(user_id):
+    if not well_formed_user_id(user_id):
         raise UserError(f"user id {user_id!r}: use 2-64 lowercase letters, digits, '.', '_' or '-', "
                         "starting with a letter")
     known = registry().roles

@@ -8,6 +8,7 @@ of opening the file for every request.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from datetime import date
@@ -57,6 +58,22 @@ def kept(db: Path, key: Hashable) -> Any:
     return None if root is None else root.generation.cache.get(key)
 
 
+# What the command line says about who is acting (``cli_origin``): its operations ask for the
+# default origin "cli", which becomes this while the command runs.
+_CLI_ORIGIN: contextvars.ContextVar[str | None] = contextvars.ContextVar("accord_cli_origin", default=None)
+
+
+@contextlib.contextmanager
+def cli_origin(origin: str) -> Iterator[None]:
+    """Within this block, operations asked for with origin ``cli`` record ``origin`` instead
+    (the command line says whether its user was authenticated, and how)."""
+    reset = _CLI_ORIGIN.set(origin)
+    try:
+        yield
+    finally:
+        _CLI_ORIGIN.reset(reset)
+
+
 _RESOLVED: dict[Path, Path] = {}
 
 
@@ -84,6 +101,8 @@ def governed(db: Path, *, origin: str = "cli", today: date | None = None,
              create: bool = False) -> Iterator[Gate]:
     """A gate over the store at ``db``. Only ``accord init`` creates a store; everything else
     needs one that exists (so a typo in --db never leaves an empty store behind)."""
+    if origin == "cli":
+        origin = _CLI_ORIGIN.get() or origin
     if _KEPT:
         key = _resolved(db)
         root = _KEPT.get(key)

@@ -1,8 +1,11 @@
-"""Sign-in sessions for the web UI: login, logout and the session behind a request.
+"""Sign-in sessions for the web UI: login, logout and the session behind a request; and the
+command line's token check.
 
 These establish who the user is; they read no person data. Every login, refused login,
 logout and session expiry is an audit event (``session.login``, ``session.logout``,
-``session.end``), with the origin of the front end that asked.
+``session.end``), with the origin of the front end that asked. A client that keeps failing is
+slowed down (``accord.governance.sessions.SignInThrottle``): it is told to wait, and past the
+first few of its failures in a window only a summary is recorded.
 """
 
 from __future__ import annotations
@@ -14,18 +17,36 @@ from typing import Any
 
 from accord.errors import AccordError
 from accord.governance import sessions as store_sessions
+from accord.governance.gate import Gate
+from accord.services.admin import authenticate
 from accord.services.context import governed
 
 REFUSED = "unknown user id, or the token is not a live token of that user"
+TOKEN_REFUSED = ("unknown, revoked or deactivated token, or not a token of the user named with "
+                 "--user")
+TOKEN_ACTION = "session.token"
 
 
 class LoginRefused(AccordError):
-    """A refused sign-in. The reasons never say which of user id and token was wrong."""
+    """A refused sign-in. The reasons never say which of user id and token was wrong.
+    ``audit_seq`` is None when the refusal was only counted (a client past its recorded
+    failures) or not checked at all (:class:`LoginThrottled`)."""
 
-    def __init__(self, reasons: tuple[str, ...], audit_seq: int) -> None:
+    def __init__(self, reasons: tuple[str, ...], audit_seq: int | None) -> None:
         self.reasons = reasons
         self.audit_seq = audit_seq
-        super().__init__("sign-in refused: " + "; ".join(reasons) + f" (audit event {audit_seq})")
+        where = (f" (audit event {audit_seq})" if audit_seq is not None
+                 else " (counted; recorded in a summary)")
+        super().__init__("sign-in refused: " + "; ".join(reasons) + where)
+
+
+class LoginThrottled(LoginRefused):
+    """Too many failed sign-ins from this client lately: it must wait ``retry_after``."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        self.retry_after = max(1, int(-(-retry_after.total_seconds() // 1)))   # whole seconds, up
+        super().__init__((f"too many failed sign-ins from this address; try again in "
+                          f"{self.retry_after} seconds",), None)
 
 
 @dataclass(frozen=True)
@@ -41,37 +62,50 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _who(user_id: str) -> str:
-    """The user id as typed, bounded, for the audit record of a refusal."""
-    text = "".join(ch for ch in (user_id or "").strip() if ch.isprintable())[:64]
-    return text or "(none)"
+def _record_suppressed(gate: Gate, summaries: list[store_sessions.Suppressed]) -> None:
+    for s in summaries:
+        gate.record(user_id="(none)", action=store_sessions.LOGIN_ACTION, decision="deny",
+                    outcome="refused (summary)",
+                    reasons=(f"{s.failed} further failed sign-ins suppressed; {s.throttled} attempts "
+                             "refused while the client had to wait",),
+                    details={"client": s.client, "failed": s.failed, "throttled": s.throttled,
+                             "since": s.since.isoformat(), "until": s.until.isoformat()})
 
 
 def login(db: Path, user_id: str, token: str, *, origin: str = "web", now: datetime | None = None,
-          idle: timedelta = store_sessions.IDLE) -> LoginResult:
-    """Open a session for ``user_id`` if ``token`` is one of their live API tokens."""
+          idle: timedelta = store_sessions.IDLE, client: str | None = None,
+          throttle: store_sessions.SignInThrottle | None = None) -> LoginResult:
+    """Open a session for ``user_id`` if ``token`` is one of their live API tokens.
+
+    With a ``throttle`` (the web UI's), a ``client`` that failed too often lately is refused
+    without a check (:class:`LoginThrottled`) and only its first failures of a window are
+    recorded one by one; the right token is never refused because others guessed wrong."""
     at = _now(now)
-    who = _who(user_id)
+    where = {"client": client} if client else {}
+    if throttle is not None and not client:
+        raise ValueError("a throttled sign-in needs its client")
     with governed(db, origin=origin) as gate:
-        failures = store_sessions.recent_failures(gate.store, who, at)
-        if failures >= store_sessions.LOCKOUT_FAILURES:
-            reasons: tuple[str, ...] = (
-                f"{failures} failed sign-ins for this user id in the last "
-                f"{int(store_sessions.LOCKOUT_WINDOW.total_seconds() // 60)} minutes; "
-                "sign-in is locked for now (try again later or ask an administrator)",)
-            seq = gate.record(user_id=who, action=store_sessions.LOGIN_ACTION, decision="deny",
-                              reasons=reasons, outcome="refused", details={"locked": True})
-            raise LoginRefused(reasons, seq)
+        if throttle is not None and client:
+            _record_suppressed(gate, throttle.closed(at))
+            wait = throttle.wait(client, at)
+            if wait is not None:
+                raise LoginThrottled(wait)
         actor = store_sessions.check_credentials(gate.store, user_id.strip(), token.strip())
         if actor is None:
-            seq = gate.record(user_id=who, action=store_sessions.LOGIN_ACTION, decision="deny",
-                              reasons=(REFUSED,), outcome="refused")
+            if throttle is not None and client and not throttle.failed(client, at):
+                raise LoginRefused((REFUSED,), None)
+            seq = gate.record(user_id=store_sessions.audit_name(gate.store, user_id),
+                              action=store_sessions.LOGIN_ACTION, decision="deny", reasons=(REFUSED,),
+                              outcome="refused", details=where)
             raise LoginRefused((REFUSED,), seq)
+        if throttle is not None and client:
+            summary = throttle.succeeded(client, at)
+            _record_suppressed(gate, [summary] if summary else [])
         with gate.store.transaction():
             session_id = store_sessions.start(gate.store, actor, token.strip(), at)
         digest = store_sessions.session_hash(session_id)
         seq = gate.record(user_id=actor.user_id, action=store_sessions.LOGIN_ACTION,
-                          outcome="session started", details={"session": digest[:16]})
+                          outcome="session started", details={"session": digest[:16], **where})
         expires = min(at + idle, at + store_sessions.MAXIMUM)
         return LoginResult(session_id, store_sessions.csrf_token(session_id), actor.user_id, expires, seq)
 
@@ -112,3 +146,18 @@ def current_session(db: Path, session_id: str, *, origin: str = "web", now: date
                          "organisation": a.organisation},
                 "csrf_token": store_sessions.csrf_token(session_id), "session": s.session_sha256[:16],
                 "started_at": s.created_at, "expires_at": s.expires_at, "ended": None}
+
+
+def token_user(db: Path, token: str, *, claimed: str | None = None, origin: str = "cli") -> str:
+    """The user a command line's API token belongs to, checked as the API checks a bearer token
+    (``services.authenticate``); with ``claimed`` (its ``--user``), the token must be theirs. A
+    refusal is recorded (``session.token``, the user id named as for a refused sign-in) and
+    raised as :class:`LoginRefused`."""
+    given = (token or "").strip()
+    user = authenticate(db, given) if given else None
+    if user is not None and (not claimed or claimed == user):
+        return user
+    with governed(db, origin=origin) as gate:
+        seq = gate.record(user_id=store_sessions.audit_name(gate.store, claimed or ""), action=TOKEN_ACTION,
+                          decision="deny", reasons=(TOKEN_REFUSED,), outcome="refused")
+    raise LoginRefused((TOKEN_REFUSED,), seq)

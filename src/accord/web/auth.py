@@ -15,6 +15,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accord import services
+from accord.governance.users import well_formed_user_id
+from accord.services.sessions import LoginThrottled
 from accord.web.core import (
     CONTEXT_COOKIE,
     LOGIN_COOKIE,
@@ -45,13 +47,26 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
 
 def _login_page(request: Request, *, next_path: str, message: str | None = None,
                 reasons: list[str] | None = None, user_id: str = "", status: int = 200,
-                notice: str | None = None) -> HTMLResponse:
+                notice: str | None = None, retry_after: int | None = None) -> HTMLResponse:
     form_token = secrets.token_urlsafe(24)
     page = render(request, "login.html", None, status=status, next_path=safe_next(next_path),
                   form_token=form_token, message=message, reasons=reasons or [], user_id=user_id,
                   notice=notice)
     _cookie(page, request, LOGIN_COOKIE, form_token, max_age=1800)
+    if retry_after is not None:
+        page.headers["Retry-After"] = str(retry_after)
     return page
+
+
+def _echo(user_id: str) -> str:
+    """The user id to put back in the form: only one shaped like a user id (not a token typed
+    into the wrong box)."""
+    return user_id.strip() if well_formed_user_id(user_id.strip()) else ""
+
+
+def _client(request: Request) -> str:
+    """The address a sign-in comes from (failed sign-ins are slowed down per address)."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -74,15 +89,24 @@ def login_form(request: Request, next: str = "/", ended: int = 0, out: int = 0) 
 def login(request: Request, user_id: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
           form_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
     expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, form_token) or not same_origin(request):
-        return _login_page(request, next_path=next, user_id=user_id, status=403,
+    matches = bool(expected) and secrets.compare_digest(expected.encode(), form_token.encode())
+    if not matches or not same_origin(request):
+        return _login_page(request, next_path=next, user_id=_echo(user_id), status=403,
                            message="This sign-in form expired or did not come from this site; try again.")
     try:
         cfg = config(request)
-        result = services.login(cfg.db, user_id, token, origin=ORIGIN, now=cfg.clock(), idle=cfg.idle)
+        result = services.login(cfg.db, user_id, token, origin=ORIGIN, now=cfg.clock(), idle=cfg.idle,
+                                client=_client(request), throttle=cfg.throttle)
+    except LoginThrottled as e:
+        return _login_page(request, next_path=next, user_id=_echo(user_id), status=429,
+                           retry_after=e.retry_after,
+                           message="Sign-in not tried: too many failed sign-ins from here.",
+                           reasons=list(e.reasons))
     except services.LoginRefused as e:
-        return _login_page(request, next_path=next, user_id=user_id, status=401,
-                           message=f"Sign-in refused (audit event {e.audit_seq}).", reasons=list(e.reasons))
+        recorded = (f"audit event {e.audit_seq}" if e.audit_seq is not None
+                    else "counted in the audit log's summary of repeated failures")
+        return _login_page(request, next_path=next, user_id=_echo(user_id), status=401,
+                           message=f"Sign-in refused ({recorded}).", reasons=list(e.reasons))
     earlier = request.cookies.get(SESSION_COOKIE)
     if earlier:   # signing in again ends the session this browser had
         services.logout(cfg.db, earlier, origin=ORIGIN, now=cfg.clock())

@@ -27,7 +27,7 @@ from accord import services
 from accord.errors import AccordError
 from accord.governance.gate import PolicyDenied
 from accord.governance.registry import registry
-from accord.governance.sessions import IDLE, MAXIMUM
+from accord.governance.sessions import IDLE, MAXIMUM, SignInThrottle
 
 SESSION_COOKIE = "accord_session"
 LOGIN_COOKIE = "accord_login"        # pre-session form token of the login form
@@ -65,6 +65,7 @@ class UiConfig:
     agreements_ttl: timedelta = timedelta(minutes=5)
     _agreements: dict[str, tuple[datetime, list[dict[str, Any]]]] = field(default_factory=dict)
     recent_findings: dict[str, list[str]] = field(default_factory=dict)
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)   # failed sign-ins per client
 
 
 def config(request: Request) -> UiConfig:
@@ -199,7 +200,7 @@ def same_origin(request: Request) -> bool:
 def posted_user(request: Request, csrf: str = Form("")) -> WebUser:
     """The signed-in user of a POST that carries this session's form token."""
     user = current_user(request)
-    if not same_origin(request) or not csrf or not secrets.compare_digest(user.csrf, csrf):
+    if not same_origin(request) or not csrf or not secrets.compare_digest(user.csrf.encode(), csrf.encode()):
         raise FormRejected()
     return user
 
@@ -264,7 +265,8 @@ def render(request: Request, template: str, user: WebUser | None = None, *, stat
 
 
 ERROR_TITLES = {400: "Not done", 403: "Refused", 404: "Page not found", 405: "Not allowed here",
-                422: "Invalid request", 500: "Something went wrong", 503: "Service unavailable"}
+                413: "Too large", 422: "Invalid request", 429: "Too many attempts",
+                500: "Something went wrong", 503: "Service unavailable"}
 
 
 def is_api(path: str) -> bool:
@@ -288,6 +290,13 @@ def error_page(request: Request, status: int, message: str, reasons: list[str] |
     for k, v in (headers or {}).items():
         page.headers[k] = v
     return page
+
+
+def plain_error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error page without the user's menu: for answers given before the request reaches a
+    page (a body over the size limit), which must not read the store."""
+    problem = Problem(ERROR_TITLES.get(status, "Error"), message, [], None, status)
+    return render(request, "error.html", None, status=status, problem=problem, incident=None)
 
 
 def secure(response: Response) -> Response:

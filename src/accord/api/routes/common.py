@@ -17,6 +17,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "no, unknown, revoked or deactivated bearer token"},
     403: {"model": ErrorOut, "description": "refused by the governance gate (reasons say why; audited)"},
     404: {"model": ErrorOut, "description": "no such resource (or not visible under this purpose)"},
+    413: {"model": ErrorOut, "description": "the request body is over the size limit (ACCORD_MAX_BODY_BYTES, "
+                                            "default 1 MiB)"},
     422: {"model": ErrorOut, "description": "the request does not match this route's schema"},
     503: {"model": ErrorOut, "description": "the store cannot be opened"},
 }
