@@ -80,8 +80,8 @@ def test_concurrent_reads_each_get_their_own_committed_event(kept: Any) -> None:
     assert [r[0] for r in accounted] == sorted(s for s, f in zip(seqs, found, strict=True) if f)
 
 
-def test_a_failed_commit_fails_the_read_and_writes_nothing(kept: Any,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_commit_fails_the_read_and_records_only_the_failure(
+        kept: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     db, agreement, ids = kept
     pid = ids[0]
     _view(db, pid, agreement)
@@ -97,9 +97,15 @@ def test_a_failed_commit_fails_the_read_and_writes_nothing(kept: Any,
     with pytest.raises(OSError, match="disk full"):
         _view(db, pid, agreement)
     monkeypatch.setattr(Store, "insert_rows", real)
-    assert _head(db) == before                         # the event was rolled back with the rows
+    with governed(db, today=TODAY) as gate:            # the event was rolled back with the rows;
+        after = gate.store.query(                      # the failure is recorded on its own
+            "SELECT seq, decision, outcome, records FROM audit_events WHERE seq > ?", [before])
+        accounted = gate.store.scalar("SELECT count(*) FROM disclosures WHERE audit_seq > ?", [before])
+    assert [(s, d, o.split(" (incident")[0], r) for s, d, o, r in after] == [
+        (before + 1, "allow", "failed: OSError", "[]")]
+    assert accounted == 0
     again = _view(db, pid, agreement)                  # the ledger reads its head again
-    assert again["audit_event"] == before + 1
+    assert again["audit_event"] == before + 2
     assert services.audit_verify(db, user="olive").ok
 
 
@@ -140,6 +146,7 @@ def test_an_allowed_read_that_fails_is_recorded_and_discloses_nothing(tmp_path: 
                       nature="person view")
         rows = gate.store.query("SELECT decision, outcome, persons FROM audit_events WHERE seq > ?", [before])
         disclosed = gate.store.scalar("SELECT count(*) FROM disclosures")
-    assert rows == [("allow", "failed: ValueError: the reader broke", '["P000000001"]')]
+    assert [(d, o.split(" (incident")[0], p) for d, o, p in rows] == [
+        ("allow", "failed: ValueError", '["P000000001"]')]
     assert disclosed == 0
     assert services.audit_verify(db, user="olive").ok

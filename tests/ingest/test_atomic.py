@@ -1,7 +1,9 @@
-"""Atomic ingest: a kill or an error mid-ingest leaves the store exactly as it was."""
+"""Atomic ingest: a kill or an error mid-ingest leaves the store exactly as it was; a governed
+ingest stores its batch and its audit event together or not at all."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -16,12 +18,14 @@ import pyarrow as pa
 import pytest
 
 from accord.errors import SourceFileError
+from accord.governance import audit
 from accord.governance.users import add_user
 from accord.ingest import IngestResult, ingest_file, pipeline
 from accord.store import Store
 from conftest import WriteExtract
 
 TABLES = ("accord_meta", "sources", "ingest_batches", "records", "quarantine")
+AUDIT_TABLES = ("audit_events", "audit_head")
 MAPPING = {"source": "shelter", "system": "hhs-shelter", "format": "csv", "record_id": "Case",
            "fields": {"full_name": {"column": "Name", "layout": "given family"},
                       "dob": {"column": "Born", "format": "%d/%m/%Y"}, "a_number": "A#"}}
@@ -30,13 +34,14 @@ V2 = ("Case,Name,Born,A#\n1,Ana Ruiz,01/02/1990,A012345679\n2,Bo Li,03/04/1985,\
       "4,Di Wu,05/06/2001,\n5,Ed Fox,,A1\n")
 
 
-def snapshot(db: Path | Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every ingest table, as text (so no row can hide behind a type)."""
+def snapshot(db: Path | Store, tables: tuple[str, ...] = TABLES) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every ingest table (or of ``tables``), as text (so no row can hide behind a
+    type)."""
     if isinstance(db, Store):
         return {t: db.query(f"SELECT CAST(COLUMNS(*) AS VARCHAR) FROM {t} ORDER BY ALL")
-                for t in TABLES}
+                for t in tables}
     with Store(db, read_only=True) as store:
-        return snapshot(store)
+        return snapshot(store, tables)
 
 
 @pytest.fixture
@@ -55,16 +60,10 @@ def _accord() -> str:
     return found
 
 
-@pytest.mark.slow
-def test_killed_ingest_leaves_the_store_as_it_was(loaded: tuple[Path, Path], tmp_path: Path) -> None:
-    db, changed = loaded
-    with Store(db) as store:
-        add_user(store, "dana", "Dana Engineer", ["data_engineer"], None, created_by="test")
-    before = snapshot(db)
-    pause = tmp_path / "paused"
-    env = {**os.environ, "ACCORD_PAUSE_AT": "ingest.before_commit", "ACCORD_PAUSE_FILE": str(pause),
-           "ACCORD_USER": "dana"}
-    proc = subprocess.Popen([_accord(), "ingest", str(changed), "--db", str(db), "--json"], env=env,
+def _killed_at(point: str, db: Path, mapping: Path, pause: Path) -> None:
+    """Run ``accord ingest`` (as dana) until it reaches the pause point ``point``, then kill -9 it."""
+    env = {**os.environ, "ACCORD_PAUSE_AT": point, "ACCORD_PAUSE_FILE": str(pause), "ACCORD_USER": "dana"}
+    proc = subprocess.Popen([_accord(), "ingest", str(mapping), "--db", str(db), "--json"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120  # a bound on waiting, not a timing assertion
@@ -72,21 +71,59 @@ def test_killed_ingest_leaves_the_store_as_it_was(loaded: tuple[Path, Path], tmp
             if proc.poll() is not None:
                 out, err = proc.communicate()
                 pytest.fail(f"ingest ended (exit {proc.returncode}) before pausing: {out!r} {err!r}")
-            assert time.monotonic() < deadline, "ingest never reached ingest.before_commit"
+            assert time.monotonic() < deadline, f"ingest never reached {point}"
             time.sleep(0.02)
         assert pause.read_text(encoding="utf-8") == str(proc.pid)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
-    assert snapshot(db) == before
+
+
+def _ingest_events(db: Path) -> list[dict[str, Any]]:
+    with Store(db, read_only=True) as store:
+        return [json.loads(d) for (d,) in store.query(
+            "SELECT details FROM audit_events WHERE action = 'ingest' ORDER BY seq")]
+
+
+def _chain_intact(db: Path) -> bool:
+    with Store(db, read_only=True) as store:
+        return audit.verify(store).ok
+
+
+# Before the ingest's statements commit; right after its transaction block ends (where an
+# ingest of its own commits: under the gate the action's transaction is still open); right
+# after the action (batch and audit event together) committed.
+KILL_POINTS = ["ingest.before_commit", "ingest.after_commit", "action.after_commit"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_killed_ingest_stores_its_batch_and_its_audit_event_together_or_not_at_all(
+        loaded: tuple[Path, Path], tmp_path: Path, point: str) -> None:
+    db, changed = loaded
+    with Store(db) as store:
+        add_user(store, "dana", "Dana Engineer", ["data_engineer"], None, created_by="test")
+    before = snapshot(db, TABLES + AUDIT_TABLES)
+    assert _ingest_events(db) == [] and _chain_intact(db)
+    _killed_at(point, db, changed, tmp_path / "paused")
+    after = snapshot(db, TABLES + AUDIT_TABLES)
+    assert _chain_intact(db)
+    events = _ingest_events(db)
+    new_batches = sorted(set(after["ingest_batches"]) - set(before["ingest_batches"]))
+    # Every stored batch has its ingest event, and every ingest event its batch.
+    assert [str(e["batch"]) for e in events] == [b[0] for b in new_batches]
+    if point == "action.after_commit":
+        assert len(new_batches) == 1 and len(after["records"]) == len(before["records"]) + 2
+        return
+    assert after == before
     # The store is usable and the same file now loads completely.
     with Store(db) as store:
         r = ingest_file(store, changed)
     assert (r.rows_read, r.new_records, r.new_versions, r.unchanged, r.quarantined) == (4, 1, 1, 1, 1)
-    after = snapshot(db)
-    assert len(after["ingest_batches"]) == 2
-    assert len(after["records"]) == len(before["records"]) + 2
+    again = snapshot(db)
+    assert len(again["ingest_batches"]) == 2
+    assert len(again["records"]) == len(before["records"]) + 2
 
 
 def _raise(exc: BaseException) -> Callable[..., Any]:

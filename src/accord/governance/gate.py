@@ -4,7 +4,8 @@ Every operation of the service layer runs through a :class:`Gate`:
 
 * ``gate.act(user, action)`` authorises an action that reads no person values (ingest,
   resolve, user administration, agreements, audit verification) and records it, with its
-  outcome, in the audit chain — refusals included.
+  outcome, in the audit chain — refusals included. The action's work and its event commit in
+  one transaction, or neither does.
 * ``gate.read(user, request, reader)`` decides a person-data request (purpose, agreement,
   policy), runs the reader with the scope the decision issued, and records the event and the
   accounting of disclosures before anything is returned. If the record cannot be written, the
@@ -15,13 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
+import duckdb
+
 from accord.errors import AccordError
+from accord.faults import checkpoint
 from accord.governance import audit
 from accord.governance.agreements import get_agreement
 from accord.governance.ledger import ledger
@@ -103,7 +108,8 @@ class Gate:
         return self._today or datetime.now(UTC).date()
 
     def record(self, **kw: Any) -> int:
-        """Append one event (audit.Event fields) in its own transaction; returns its seq."""
+        """Append one event (audit.Event fields) in its own transaction (within an action, in
+        the action's); returns its seq."""
         return self._event(**kw)
 
     def _event(self, **kw: Any) -> int:
@@ -141,22 +147,35 @@ class Gate:
             details: dict[str, Any] | None = None) -> Iterator[Activity]:
         """Authorise, run and record an action: one audit event with its outcome, also on failure.
 
-        The event is written after the action's own work; callers that change the store do so
-        inside ``store.transaction()`` within the block so a failure leaves no half state.
+        The block runs inside one store transaction, and its event is chained into that
+        transaction before it commits: the action's work and its event are stored together or
+        not at all (a kill at any moment leaves both or neither). ``store.transaction()``
+        blocks within it join it. On failure the work is rolled back and the failure is
+        recorded in a transaction of its own.
+
+        The audit chain lock is held from the start of the transaction to its commit: the
+        event is chained onto a head no other writer of this process may move meanwhile. A
+        long action (resolve) therefore holds back this process's other actions and governed
+        reads until it ends; other processes are held back by the store's single writer
+        anyway. No governed read runs inside an action.
         """
         actor = self.authorize(user_id, action, purpose=purpose, agreement=agreement, persons=persons,
                                justification=justification, details=details)
         activity = Activity(actor, details=dict(details or {}), persons=list(persons))
         common: dict[str, Any] = {"user_id": user_id, "action": action, "purpose": purpose,
                                   "agreement": agreement, "justification": justification}
-        try:
-            yield activity
-        except BaseException as e:
-            self._event(**common, decision="allow", outcome=f"failed: {e}"[:500], details=activity.details,
-                        persons=activity.persons, records=activity.records)
-            raise
-        self._event(**common, decision="allow", outcome=activity.outcome, details=activity.details,
-                    persons=activity.persons, records=activity.records)
+        with _CHAIN_LOCK:
+            try:
+                with _one_transaction(self.store):
+                    yield activity
+                    audit.append(self.store, audit.Event(
+                        **common, origin=self.origin, decision="allow", outcome=activity.outcome,
+                        details=activity.details, persons=activity.persons, records=activity.records))
+            except BaseException as e:
+                self._event(**common, decision="allow", outcome=failure(e), details=activity.details,
+                            persons=activity.persons, records=activity.records)
+                raise
+        checkpoint("action.after_commit")
 
     def decide(self, user_id: str, request: Request) -> Decision:
         actor = self.actor(user_id)
@@ -225,21 +244,25 @@ class Gate:
                 persons, records = value.touched()
                 statements = self.store.reuse(("statements", tuple(persons)),
                                               lambda: self._statements(persons))
-            except Exception as e:
-                # An allowed read that failed is recorded too (nothing was disclosed).
-                self._event(**common, decision="allow", reasons=decision.reasons,
-                            outcome=f"failed: {type(e).__name__}: {e}"[:500], persons=request.persons,
+                event = audit.Event(
+                    **common, origin=self.origin, decision="allow", reasons=decision.reasons,
+                    outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
+                    else "nothing disclosed", persons=persons, records=records,
+                    details={"nature": nature, "asked_about": list(request.persons)})
+                rows: list[list[Any]] = []
+                if persons and request.purpose != "subject_access":
+                    rows = self._disclosures(user_id, request, decision, nature, persons, records,
+                                             statements)
+                seq = books.append(self.store, event, rows, pending)
+            except BaseException as e:
+                # Whatever fails after the decision (the reader, the accounting, the commit, an
+                # interruption) is recorded too, and the caller gets nothing (nothing was
+                # disclosed). An interruption while another read's commit carried this event
+                # leaves both records: the log then says more, never less.
+                self._event(**common, decision="allow", reasons=decision.reasons, outcome=failure(e),
+                            persons=request.persons,
                             details={"nature": nature, "asked_about": list(request.persons)})
                 raise
-            event = audit.Event(
-                **common, origin=self.origin, decision="allow", reasons=decision.reasons,
-                outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
-                else "nothing disclosed", persons=persons, records=records,
-                details={"nature": nature, "asked_about": list(request.persons)})
-            rows: list[list[Any]] = []
-            if persons and request.purpose != "subject_access":
-                rows = self._disclosures(user_id, request, decision, nature, persons, records, statements)
-            seq = books.append(self.store, event, rows, pending)
         return Governed(value, decision, seq, statements)
 
     def _statements(self, persons: list[str]) -> dict[str, list[str]]:
@@ -277,3 +300,53 @@ class Gate:
         return [[now, pid, json.dumps(sorted(recs)), nature, request.purpose, request.agreement, user_id,
                  recipient, address, decision.law_enforcement, bool(statements.get(pid)), retain]
                 for pid, recs in by_person.items()]
+
+
+@contextlib.contextmanager
+def _one_transaction(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A transaction on ``store`` that every ``store.transaction()`` block run inside it joins
+    (a DuckDB connection holds one transaction at a time): the action's own all-or-nothing
+    blocks become part of the action's transaction, and an error in one of them rolls back
+    the whole action. The joining lasts while this block runs, on this store object only."""
+    with store.transaction() as con:
+        if "transaction" in vars(store):      # an action within an action: the outer one's
+            yield con
+            return
+
+        @contextlib.contextmanager
+        def joined() -> Iterator[duckdb.DuckDBPyConnection]:
+            yield con
+
+        vars(store)["transaction"] = joined
+        try:
+            yield con
+        finally:
+            del vars(store)["transaction"]
+
+
+def failure(e: BaseException) -> str:
+    """The outcome recorded for an action or a read that failed with ``e``.
+
+    Never the exception's text, which may hold what the caller supplied (an SSN, a name): the
+    exception's type, for Accord's own errors the description of their kind (their class's
+    docstring, fixed text), and for anything else an incident id, also added to the exception
+    as a note so that the server's log of it (with its traceback) carries the same id."""
+    kind = type(e).__name__
+    if isinstance(e, AccordError):
+        about = _described(type(e))
+        return f"failed: {kind}" + (f": {about}" if about else "")
+    incident = secrets.token_hex(6)
+    e.add_note(f"audit incident {incident}")
+    return f"failed: {kind} (incident {incident})"
+
+
+def _described(kind: type[AccordError]) -> str | None:
+    """The first paragraph of the docstring of the error class or of its nearest ancestor
+    below AccordError (whose own docstring describes every Accord error alike)."""
+    for cls in kind.__mro__:
+        if cls is AccordError or not issubclass(cls, AccordError):
+            return None
+        doc = vars(cls).get("__doc__")
+        if doc and doc.strip():
+            return " ".join(doc.strip().split("\n\n")[0].split()).replace("``", "")[:300]
+    return None

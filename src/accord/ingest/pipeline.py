@@ -7,7 +7,9 @@ Reconciliation: ``rows_read = accepted + unchanged + quarantined`` where
 - quarantined: rows that failed parsing or validation, or that share a record id with a
   different row of the same file (all rows of such a conflict are quarantined: which one
   is right cannot be decided here).
-The whole ingest is one transaction: any error or kill leaves the store as it was.
+The whole ingest is one transaction: any error or kill leaves the store as it was. Run as a
+governed action (``services.ingest``), that transaction is the action's, which commits the
+batch together with its audit event.
 """
 
 from __future__ import annotations
@@ -127,6 +129,9 @@ def _ingest(store: Store, mf: MappingFile, path: Path, user: str,
             [mf.spec.source, mf.spec.system, mf.spec.format, mf.text, mf.sha256, batch_id,
              batch_id])
         con.execute("DROP TABLE IF EXISTS _stage")
+    # Committed here, unless the ingest runs inside a governed action's transaction (which
+    # commits later, with the action's audit event).
+    checkpoint("ingest.after_commit")
     return IngestResult(
         batch=batch_id, source=mf.spec.source, system=mf.spec.system, file=str(path),
         file_sha256=sha, rows_read=rows_read,
