@@ -102,3 +102,113 @@ def test_cli_verify_exits_0_then_1_naming_the_event(db: Path, tmp_path: Path) ->
         )
     assert actions[-1] == ("ana", "audit.verify", "deny")
     assert ("olive", "audit.verify", "allow") in actions
+
+
+# --- every hashed column, and a re-chained rewrite -------------------------------------------
+
+
+def _event_columns(db: Path) -> list[tuple[str, bool]]:
+    """The audit_events table's columns (name, nullable), in table order."""
+    with Store(db) as store:
+        return [(str(n), bool(nullable)) for n, nullable in store.query(
+            "SELECT column_name, is_nullable FROM duckdb_columns() WHERE table_name = 'audit_events' "
+            "ORDER BY column_index")]
+
+
+CHAIN_LINKS = ("prev_hash", "hash")   # the chain itself; the hash covers every other column
+
+
+def test_the_hash_covers_every_column_of_an_event(db: Path) -> None:
+    # A column added to the table but left out of the hash could be changed unnoticed.
+    assert sorted(audit.COLUMNS) == sorted(n for n, _ in _event_columns(db) if n not in CHAIN_LINKS)
+    assert len(set(audit.COLUMNS)) == len(audit.COLUMNS)
+
+
+@pytest.fixture
+def full_event(db: Path) -> tuple[Path, int]:
+    """``db`` with an event that has a value in every column, followed by two more events."""
+    with Store(db) as store, store.transaction():
+        seq = audit.append(store, audit.Event(
+            user_id="casey", action="person.view", decision="allow",
+            outcome="disclosed 2 records of 1 persons", origin="api", purpose="removal_order_enforcement",
+            agreement="CMA-ENF-2026",
+            justification="case 12", persons=["P000000001"], records=[("court", "C1"), ("ice", "E7")],
+            reasons=["removal_order_enforcement (8 U.S.C. 1231)"], details={"nature": "person view"}))
+        audit.append(store, audit.Event(user_id="olive", action="audit.read"))
+        audit.append(store, audit.Event(user_id="olive", action="audit.read"))
+    assert _verify(db).ok
+    return db, seq
+
+
+def _tampers(db: Path) -> list[tuple[str, str]]:
+    """(column, SET expression): every column changed, and every nullable one erased."""
+    out = []
+    for name, nullable in _event_columns(db):
+        if name == "seq":
+            out.append((name, "seq + 1000"))
+            continue
+        out.append((name, f"coalesce({name}, '') || '~'"))
+        if nullable:
+            out.append((name, "NULL"))
+    return out
+
+
+def test_a_change_to_any_column_of_an_event_is_detected_naming_it(full_event: tuple[Path, int]) -> None:
+    db, seq = full_event
+    names = [n for n, _ in _event_columns(db)]
+    with Store(db) as store:
+        original = list(store.query(f"SELECT {', '.join(names)} FROM audit_events WHERE seq = ?", [seq])[0])
+    assert all(v is not None for v in original), "the event should have a value in every column"
+    tampers = _tampers(db)
+    assert {c for c, _ in tampers} == set(names) >= set(audit.COLUMNS)
+    missed = []
+    for column, value in tampers:
+        _sql(db, f"UPDATE audit_events SET {column} = {value} WHERE seq = {seq}")
+        v = _verify(db)
+        if v.ok or v.first_bad != seq:
+            missed.append((column, value, v))
+        with Store(db) as store, store.transaction():   # put the event back as it was
+            store.con.execute("DELETE FROM audit_events WHERE seq = ? OR seq = ?", [seq, seq + 1000])
+            store.con.execute(f"INSERT INTO audit_events ({', '.join(names)}) VALUES "
+                              f"({', '.join('?' * len(names))})", original)
+        assert _verify(db).ok
+    assert missed == []
+
+
+def _rechain_after_rewriting(store: Store, seq: int, outcome: str) -> None:
+    """What someone with write access to the store and the code would do: rewrite event
+    ``seq``, recompute every hash from it on and move the head row to the new last hash."""
+    cur = store.con.execute(f"SELECT {', '.join(audit.COLUMNS)}, prev_hash, hash FROM audit_events "
+                            "WHERE seq >= ? ORDER BY seq", [seq])
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    rows[0]["outcome"] = outcome
+    prev = rows[0]["prev_hash"]
+    for row in rows:
+        row["prev_hash"] = prev
+        row["hash"] = prev = audit._digest(prev, row)
+        store.con.execute("UPDATE audit_events SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                          [row["outcome"], row["prev_hash"], row["hash"], row["seq"]])
+    store.con.execute("UPDATE audit_head SET seq = ?, hash = ?", [rows[-1]["seq"], prev])
+
+
+@pytest.mark.parametrize("later_events", [0, 2])
+def test_a_rewrite_rechained_to_the_head_is_caught_by_an_exported_head(
+        db: Path, tmp_path: Path, later_events: int) -> None:
+    runner = CliRunner(env={"ACCORD_USER": "olive"})
+    exported = runner.invoke(app, ["audit", "head", "--db", str(db)])
+    assert exported.exit_code == 0
+    head_file = tmp_path / "head.json"
+    head_file.write_text(exported.stdout)
+    anchor = json.loads(exported.stdout)
+    for _ in range(later_events):          # the log goes on after the head was exported
+        services.agreements(db, user="olive")
+    with Store(db) as store:
+        _rechain_after_rewriting(store, 3, "ok, nothing to see")
+        assert store.scalar("SELECT outcome FROM audit_events WHERE seq = 3") == "ok, nothing to see"
+    assert _verify(db).ok                  # internally consistent again ...
+    v = _verify(db, anchor)                # ... but not with the head exported before
+    assert not v.ok and v.first_bad == anchor["seq"], v
+    bad = runner.invoke(app, ["audit", "verify", "--db", str(db), "--head", str(head_file), "--json"])
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout)["first_bad_event"] == anchor["seq"]

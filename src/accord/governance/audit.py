@@ -22,7 +22,8 @@ from accord.store import Store
 
 GENESIS = "0" * 64
 MAX_EVENTS = 1000   # the most events one browsing call returns
-_COLUMNS = ("seq", "at_utc", "user_id", "action", "purpose", "agreement", "justification", "persons",
+# Every column of an event but its chain links (prev_hash, hash); its hash covers all of them.
+COLUMNS = ("seq", "at_utc", "user_id", "action", "purpose", "agreement", "justification", "persons",
             "records", "decision", "reasons", "outcome", "origin", "details")
 
 
@@ -49,7 +50,7 @@ def _canon(value: Any) -> str:
 
 
 def _digest(prev_hash: str, row: dict[str, Any]) -> str:
-    body = _canon({k: row[k] for k in _COLUMNS})
+    body = _canon({k: row[k] for k in COLUMNS})
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
@@ -91,7 +92,7 @@ def append_after(store: Store, head: tuple[int, str],
         row["prev_hash"] = prev
         row["hash"] = prev = _digest(prev, row)
         rows.append(row)
-    names = (*_COLUMNS, "prev_hash", "hash")
+    names = (*COLUMNS, "prev_hash", "hash")
     store.insert_rows("audit_events", [[r[c] for c in names] for r in rows], names)
     # The head row exists once the first event is written; updating it is cheaper than an upsert.
     if head[0] == 0 or not store.query("UPDATE audit_head SET seq = ?, hash = ? WHERE one = 1",
@@ -118,7 +119,7 @@ def verify(store: Store, anchor: dict[str, Any] | None = None) -> Verification:
     """Recompute the whole chain. ``anchor`` ({seq, hash}, from :func:`head` earlier) must
     still be in the chain, so a rewrite or a removal since it was exported is caught too."""
     cur = store.con.execute(
-        f"SELECT {', '.join((*_COLUMNS, 'prev_hash', 'hash'))} FROM audit_events ORDER BY seq, at_utc")
+        f"SELECT {', '.join((*COLUMNS, 'prev_hash', 'hash'))} FROM audit_events ORDER BY seq, at_utc")
     names = [d[0] for d in cur.description]
     expected_seq, prev, count = 1, GENESIS, 0
     anchor_seen = anchor is None
@@ -185,7 +186,7 @@ def events(store: Store, *, user: str | None = None, action: str | None = None,
         where.append("list_contains(CAST(json(persons) AS VARCHAR[]), ?)")
         params.append(person)
     cur = store.con.execute(
-        f"SELECT {', '.join(_COLUMNS)}, hash FROM audit_events WHERE {' AND '.join(where)} "
+        f"SELECT {', '.join(COLUMNS)}, hash FROM audit_events WHERE {' AND '.join(where)} "
         f"ORDER BY seq DESC LIMIT ?", [*params, max(1, min(limit, MAX_EVENTS))])
     names = [d[0] for d in cur.description]
     out = []
