@@ -226,7 +226,8 @@ def test_worklist_refuses_other_roles_organisations_and_unknown_agreements(api: 
 def irs_row(api: Api) -> dict[str, Any]:
     with Store(api.db) as store:
         cur = store.con.execute(
-            "SELECT given_name, family_name, tin, street, city, state, zip FROM records_current "
+            "SELECT given_name, middle_name, family_name, tin, street, city, state, zip, tax_year "
+            "FROM records_current "
             "WHERE source = 'irs' AND street IS NOT NULL AND zip IS NOT NULL AND tin IS NOT NULL "
             "ORDER BY record_id LIMIT 1")
         names = [d[0] for d in cur.description]
@@ -234,9 +235,11 @@ def irs_row(api: Api) -> dict[str, Any]:
 
 
 def _tax_body(row: dict[str, Any], **change: str) -> dict[str, str]:
-    return {"full_name": f"{row['given_name']} {row['family_name']}", "tin": row["tin"],
+    # every name part on the record: 6103(i)(2) releases only on a full match
+    names = (row[k] for k in ("given_name", "middle_name", "family_name") if row[k])
+    return {"full_name": " ".join(names), "tin": row["tin"],
             "address": f"{row['street']}, {row['city']}, {row['state']} {row['zip']}",
-            "taxable_periods": "2023-2024", "statutory_authority": "26 U.S.C. 6103(i)(2)",
+            "taxable_periods": f"2022-{row['tax_year']}", "statutory_authority": "26 U.S.C. 6103(i)(2)",
             "reason": "named taxpayer in a non-tax criminal matter"} | change
 
 

@@ -25,7 +25,8 @@ def filer(world: World) -> dict[str, Any]:
     """One IRS record of the world, read directly from the store (test-only)."""
     with Store(world.db) as store:
         cur = store.con.execute(
-            "SELECT record_id, given_name, family_name, tin, street, city, state, zip, dob "
+            "SELECT record_id, given_name, middle_name, family_name, tin, street, city, state, zip, dob, "
+            "tax_year "
             "FROM records_current WHERE source = 'irs' AND street IS NOT NULL "
             "AND zip IS NOT NULL ORDER BY record_id LIMIT 1"
         )
@@ -38,7 +39,9 @@ def _request(world: World, filer: dict[str, Any], **change: Any) -> dict[str, An
         "user": "casey",
         "purpose": "removal_order_enforcement",
         "agreement": ENF,
-        "full_name": f"{filer['given_name']} {filer['family_name']}".title(),
+        # every name part on the record (a middle initial too): 6103(i)(2) needs a full match
+        "full_name": " ".join(filer[k] for k in ("given_name", "middle_name", "family_name")
+                              if filer[k]).title(),
         "tin": filer["tin"],
         "address": f"{filer['street'].lower()}, {filer['city']}, {filer['state']} {filer['zip']}",
         "taxable_periods": "2023-2025",

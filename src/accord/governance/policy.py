@@ -168,7 +168,13 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
 
 def _person_request(registry: Registry, purpose_name: str, agreement: Agreement | None,
                     request: Request) -> Decision:
-    """A per-person request under a request-only regime (tax return information)."""
+    """A per-person request under a request-only regime (tax return information). Allowed
+    only when every element the rule asks for is supplied and the taxable periods it states
+    name tax years; the reader then releases only on a full match of every element, for
+    those periods (``accord.governance.tax_request``)."""
+    # The reader's parser, so that the decision and the release read the periods alike.
+    from accord.governance.tax_request import periods_text, stated_periods
+
     purpose = registry.purposes[purpose_name]
     pr = request.person_request or {}
     for regime_name, rule in purpose.person_requests.items():
@@ -176,30 +182,41 @@ def _person_request(registry: Registry, purpose_name: str, agreement: Agreement 
                    and (agreement is None or s in agreement.sources)]
         if not systems:
             continue
-        missing = [k for k in (*rule.must_match, *rule.must_state) if not pr.get(k)]
+        missing = [k for k in (*rule.must_match, *rule.must_state) if not str(pr.get(k) or "").strip()]
         if missing:
             return deny(f"a request under {rule.authority} must supply {', '.join(missing)}")
+        stated: list[str] = []
+        if "taxable_periods" in rule.must_state:
+            periods = stated_periods(pr.get("taxable_periods"))
+            if not periods:
+                return deny(f"a request under {rule.authority} must state its taxable periods as tax years "
+                            "(such as 2024, 2022-2024 or 2021, 2023); the periods given name none")
+            stated.append(f"only return information of the taxable periods stated ({periods_text(periods)})")
         release = set(rule.release) & (set(agreement.data_elements) if agreement else set(rule.release))
         if not release:
             return deny(f"agreement {agreement.id if agreement else ''} names none of the fields "
                         f"{rule.authority} may release")
-        scope = issue(Scope(freeze({s: release | _match_fields(rule.must_match) for s in systems}),
+        scope = issue(Scope(freeze({s: release | _match_fields(rule.must_match, rule.must_state)
+                                    for s in systems}),
                             frozenset(registry.withheld_regimes(purpose_name))))
         return Decision(True, (f"per-person request under {rule.authority}",
-                               f"released only if {', '.join(rule.must_match)} all match one record",
+                               f"released only if {', '.join(rule.must_match)} all match one record in full",
+                               *stated,
                                "fields released: " + ", ".join(sorted(release))),
                         scope, {s: sorted(release) for s in systems}, {}, purpose.law_enforcement,
                         agreement, tuple(rule.must_match))
     return deny(f"{purpose_name} has no per-person request route to the requested information")
 
 
-def _match_fields(must_match: tuple[str, ...]) -> set[str]:
-    out = set()
+def _match_fields(must_match: tuple[str, ...], must_state: tuple[str, ...] = ()) -> set[str]:
+    """The fields the reader compares (never released): every name part a record may carry,
+    the address parts, and the tax year when the request states taxable periods."""
+    out = {"tax_year"} if "taxable_periods" in must_state else set()
     for m in must_match:
         if m == "address":
             out |= {"street", "city", "state", "zip"}
         elif m == "full_name":
-            out |= {"given_name", "middle_name", "family_name"}
+            out |= {"given_name", "middle_name", "family_name", "given_names", "full_name", "name_suffix"}
         else:
             out.add(m)
     return out

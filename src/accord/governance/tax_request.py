@@ -1,9 +1,22 @@
 """Per-person requests for tax return information (26 U.S.C. 6103(i)(2)).
 
 Released only when the name, the TIN and the address the requester supplies ALL match one
-IRS record, and then only the fields the authority allows. A name-and-TIN match with a
-different address releases nothing (the failure LEGAL.md describes: ~42,695 addresses
-released without the address check). The response never says which element failed.
+IRS record of a taxable period the request states, and then only the fields the authority
+allows. "Match" is full, after the project's standard normalisation and nothing looser:
+
+* name: every name part supplied and every name part on the record (given, middle, family,
+  suffix) agree, in any order, after ``standardise.names.fold`` (a leading title dropped,
+  generational suffixes standardised, professional ones dropped). A record name that is only
+  part of the supplied one, or the other way round, does not match;
+* TIN: nine digits (dashes or spaces between the groups allowed), equal to the record's;
+* address: street (house number, USPS-standardised street name and unit, by the same SQL the
+  linkage uses: ``standardise.addresses``), city, state and ZIP all supplied and all equal;
+  a ZIP+4 on both sides must agree in full;
+* period: only records whose ``tax_year`` is among the stated taxable periods are considered.
+
+A name-and-TIN match with a different address releases nothing (the failure LEGAL.md
+describes: ~42,695 addresses released without the address check). Whatever element fails,
+and whether or not a record exists, the answer is the same words.
 """
 
 from __future__ import annotations
@@ -11,35 +24,105 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accord.governance.policy import Decision
 from accord.governance.registry import Registry
 from accord.governance.scope import require_issued, scoped_records_sql
+from accord.sql_text import lit
+from accord.standardise.addresses import city_sql, street_parse_sql, terms_rows
+from accord.standardise.identifiers import state_sql
+from accord.standardise.names import fold
+from accord.standardise.reference import suffixes, titles
 from accord.store import Store
 
-_SUFFIXES = {"STREET": "ST", "AVENUE": "AVE", "ROAD": "RD", "DRIVE": "DR", "LANE": "LN", "COURT": "CT",
-             "BOULEVARD": "BLVD", "PLACE": "PL", "TERRACE": "TER", "CIRCLE": "CIR", "PARKWAY": "PKWY",
-             "HIGHWAY": "HWY", "APARTMENT": "APT", "SUITE": "STE", "NORTH": "N", "SOUTH": "S", "EAST": "E",
-             "WEST": "W"}
+if TYPE_CHECKING:   # the policy decides; this module only reads under its decision
+    from accord.governance.policy import Decision
+
+NOTHING = ("nothing released: the name, TIN and address supplied do not all match one IRS record of "
+           "the taxable periods stated (6103(i)(2) requires all three, for those periods)")
+FIRST_YEAR, LAST_YEAR = 1900, 2100      # canonical_fields.yaml: tax_year
+_SEPARATORS = re.compile(r"\s*(?:[,;&/]|\band\b)\s*", re.I)
+_PERIOD = re.compile(r"(?:TY\s*)?(\d{4})(?:\s*(?:-|–|—|\bto\b|\bthrough\b|\bthru\b)\s*(?:TY\s*)?(\d{4}))?",
+                     re.I)
+_LEAD = re.compile(r"^\s*(?:tax\s+years?|taxable\s+(?:years?|periods?)|years?)\s*:?\s*", re.I)
+_TIN = re.compile(r"(\d{3})[- ]?(\d{2})[- ]?(\d{4})")
+_ZIP = re.compile(r"(\d{5})(?:[- ]?(\d{4}))?")
 
 
-def _fold(text: str | None) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).upper()
-    return re.sub(r"\s+", " ", re.sub(r"[^A-Z0-9 ]", " ", text)).strip()
+def stated_periods(text: Any) -> frozenset[int]:
+    """The tax years a request's taxable periods name: years (2024), ranges (2021-2023, 2021
+    to 2023) and lists of them (2021, 2023; 2019 and 2020). Empty when any part is not one of
+    these, a range runs backwards or a year is outside 1900-2100: a request must state its
+    periods plainly, and one that does not is refused rather than guessed at."""
+    body = _LEAD.sub("", str(text or ""), count=1).strip()
+    if not body:
+        return frozenset()
+    years: set[int] = set()
+    for piece in _SEPARATORS.split(body):
+        m = _PERIOD.fullmatch(piece.strip())
+        if m is None:
+            return frozenset()
+        first = int(m.group(1))
+        last = int(m.group(2)) if m.group(2) else first
+        if not FIRST_YEAR <= first <= last <= LAST_YEAR:
+            return frozenset()
+        years.update(range(first, last + 1))
+    return frozenset(years)
 
 
-def _name_tokens(text: str | None) -> frozenset[str]:
-    return frozenset(t for t in _fold(text).split() if t not in {"JR", "SR", "II", "III", "IV"})
+def periods_text(years: frozenset[int]) -> str:
+    """2021, 2023-2025: runs of consecutive years as ranges."""
+    runs: list[list[int]] = []
+    for y in sorted(years):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
-def _street(text: str | None) -> str:
-    return " ".join(_SUFFIXES.get(t, t) for t in _fold(text).split())
+def name_parts(text: str | None) -> tuple[str, ...]:
+    """The parts of a name, sorted, after the standard folding: a leading title dropped (DR
+    JOHN -> JOHN), generational suffixes standardised (JUNIOR -> JR, 3RD -> III), professional
+    ones dropped (MD, ESQ)."""
+    folded = fold(text)
+    if not folded:
+        return ()
+    tokens = folded.split()
+    if len(tokens) > 1 and tokens[0] in titles():
+        tokens = tokens[1:]
+    known = suffixes()
+    out = [known.standard[t] if t in known.in_names else t for t in tokens]
+    return tuple(sorted(t for t in out if t))
 
 
-def _digits(text: str | None) -> str:
-    return re.sub(r"\D", "", text or "")
+def _record_name(row: dict[str, Any]) -> tuple[str, ...]:
+    given = row.get("given_name") or row.get("given_names")
+    parts = [given, row.get("middle_name"), row.get("family_name")]
+    if not given and not row.get("family_name"):
+        parts = [row.get("full_name")]
+    text = " ".join(str(p) for p in parts if p)
+    suffix = fold(row.get("name_suffix"))
+    extra = [s for s in [suffixes().standard.get(suffix or "", suffix)] if s]
+    return tuple(sorted((*name_parts(text), *extra)))
+
+
+def _tin(text: Any) -> str | None:
+    m = _TIN.fullmatch(str(text or "").strip())
+    return "".join(m.groups()) if m else None
+
+
+def _zip(text: Any) -> tuple[str, str | None] | None:
+    m = _ZIP.fullmatch(str(text or "").strip())
+    if m is None or m.group(1) == "00000":
+        return None
+    return m.group(1), m.group(2)
+
+
+def _same_zip(a: tuple[str, str | None] | None, b: tuple[str, str | None] | None) -> bool:
+    if a is None or b is None or a[0] != b[0]:
+        return False
+    return a[1] is None or b[1] is None or a[1] == b[1]
 
 
 @dataclass
@@ -62,46 +145,87 @@ class TaxRelease:
 
 
 def address_of(supplied: Any) -> dict[str, str]:
-    """The supplied address as {street, city, state, zip} (a dict, or one line 'street, city, ST zip')."""
+    """The supplied address as {street, city, state, zip}: a dict, or one line "street, city,
+    ST zip" (also "street, unit, city, ST zip" and "street, city ST zip"). A part that cannot be
+    told apart is left empty (and then nothing matches)."""
     if isinstance(supplied, dict):
-        return {k: str(supplied.get(k) or "") for k in ("street", "city", "state", "zip")}
+        return {k: str(supplied.get(k) or "").strip() for k in ("street", "city", "state", "zip")}
     parts = [p.strip() for p in str(supplied or "").split(",")]
-    street = parts[0] if parts else ""
-    city = parts[1] if len(parts) > 2 else ""
-    tail = parts[-1] if len(parts) > 1 else ""
-    m = re.match(r"([A-Za-z]{2})\s+(\d{5})", tail)
-    return {"street": street, "city": city, "state": m.group(1) if m else "", "zip": m.group(2) if m else ""}
+    if len(parts) < 2:
+        return {"street": "", "city": "", "state": "", "zip": ""}
+    tail = re.fullmatch(r"(?:(.*?)\s+)?([A-Za-z]{2})\s+(\S+)", parts[-1])
+    if tail is None:
+        return {"street": " ".join(parts[:-1]), "city": "", "state": "", "zip": ""}
+    city_in_tail, state, zip_ = tail.groups()
+    if city_in_tail:        # "street, city ST zip"
+        return {"street": " ".join(parts[:-1]), "city": city_in_tail, "state": state, "zip": zip_}
+    return {"street": " ".join(parts[:-2]), "city": parts[-2] if len(parts) > 2 else "", "state": state,
+            "zip": zip_}
+
+
+def _words(text: str) -> set[str]:
+    """Every word the street parser could compare with a term, and more (a superset)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.upper()) if not unicodedata.combining(c))
+    return set(re.split(r"[^A-Z0-9]+", plain.replace(".", ""))) | set(re.split(r"[^A-Z0-9]+", plain))
+
+
+def _terms_sql(lines: list[str]) -> str:
+    """The USPS terms (``standardise.addresses``) the parser could join to these lines, as an
+    inline relation: the parser joins terms by whole word, so the others cannot change its
+    answer, and a few rows keep the query small."""
+    words = set().union(*(_words(line) for line in lines)) if lines else set()
+    rows = [(k, v, t) for k, v, t in terms_rows() if v in words] or [("none", "", "")]
+    return ("(SELECT * FROM (VALUES " + ", ".join(f"({lit(k)}, {lit(v)}, {lit(t)})" for k, v, t in rows)
+            + ") t(kind, variant, standard))")
+
+
+def _standard_addresses(store: Store, addresses: list[dict[str, Any]]) -> list[tuple[Any, ...] | None]:
+    """Each address as (house number, street name, unit, city, state, ZIP) standardised the
+    way the linkage standardises records; None when any part is missing."""
+    rows = ", ".join(f"({i}, {lit(str(a.get('street') or ''))}, {lit(str(a.get('city') or ''))}, "
+                     f"{lit(str(a.get('state') or ''))})" for i, a in enumerate(addresses))
+    streets = street_parse_sql("(SELECT DISTINCT street_line FROM v WHERE street_line <> '')",
+                               _terms_sql([str(a.get("street") or "") for a in addresses]))
+    got = store.con.execute(
+        f"WITH v AS (SELECT * FROM (VALUES {rows}) t(k, street_line, city, state)) "
+        f"SELECT v.k, p.street_number, p.street_name, p.street_unit, {city_sql('v.city')}, "
+        f"{state_sql('v.state')} FROM v LEFT JOIN ({streets}) p USING (street_line) ORDER BY v.k").fetchall()
+    out: list[tuple[Any, ...] | None] = []
+    for (_, number, street, unit, city, state), a in zip(got, addresses, strict=True):
+        zip_ = _zip(a.get("zip"))
+        complete = street and city and state and zip_
+        out.append((number, street, unit, city, state, zip_) if complete else None)
+    return out
+
+
+def _same_address(a: tuple[Any, ...] | None, b: tuple[Any, ...] | None) -> bool:
+    return a is not None and b is not None and a[:5] == b[:5] and _same_zip(a[5], b[5])
 
 
 def release(store: Store, registry: Registry, decision: Decision, request: dict[str, Any]) -> TaxRelease:
     """Reader for a per-person request: compare every required element, release or refuse."""
     assert decision.scope is not None
     require_issued(decision.scope)
-    tin = _digits(request.get("tin"))
-    if len(tin) != 9:
-        return TaxRelease(False, "nothing released: the TIN supplied is not nine digits")
+    nothing = TaxRelease(False, NOTHING)
+    periods = stated_periods(request.get("taxable_periods"))
+    tin = _tin(request.get("tin"))
+    want_name = name_parts(request.get("full_name"))
+    if not periods or tin is None or not want_name:
+        return nothing
     sql = scoped_records_sql(registry, decision.scope)
     cur = store.con.execute(
-        f"SELECT * FROM ({sql}) WHERE regexp_replace(coalesce(tin, ssn, itin, ''), '[^0-9]', '', 'g') = ?",
-        [tin])
+        f"SELECT * FROM ({sql}) WHERE regexp_replace(coalesce(tin, ssn, itin, ''), '[^0-9]', '', 'g') = ? "
+        f"AND list_contains(?, tax_year)", [tin, sorted(periods)])
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    want_name = _name_tokens(request.get("full_name"))
-    want = address_of(request.get("address"))
+    # Every element is compared for every candidate, whichever fails first.
+    standard = _standard_addresses(store, [address_of(request.get("address")), *rows])
     allowed = set().union(*decision.fields_allowed.values()) if decision.fields_allowed else set()
-    for row in sorted(rows, key=lambda r: (-(r.get("tax_year") or 0), r["record_id"])):
-        have_name = _name_tokens(" ".join(str(row.get(k) or "") for k in ("given_name", "family_name")))
-        if not want_name or not have_name or not have_name <= want_name:
-            continue
-        if _street(row.get("street")) != _street(want["street"]) or not want["street"]:
-            continue
-        if _digits(row.get("zip"))[:5] != _digits(want["zip"])[:5]:
-            continue
-        if want["state"] and _fold(row.get("state")) != _fold(want["state"]):
-            continue
+    matched = [row for row, have in zip(rows, standard[1:], strict=True)
+               if (_record_name(row) == want_name) & _same_address(standard[0], have)]
+    for row in sorted(matched, key=lambda r: (-(r.get("tax_year") or 0), r["record_id"])):
         fields = {k: row[k] for k in sorted(allowed) if row.get(k) is not None}
-        return TaxRelease(True, "name, TIN and address match one IRS record; released: "
-                          + ", ".join(sorted(fields)), fields, (row["source"], row["record_id"]),
+        return TaxRelease(True, "name, TIN and address match one IRS record of the taxable periods stated; "
+                          "released: " + ", ".join(sorted(fields)), fields, (row["source"], row["record_id"]),
                           row.get("person_id"))
-    return TaxRelease(False, "nothing released: the name, TIN and address supplied do not all match "
-                      "one IRS record (6103 requires all three)")
+    return nothing
