@@ -77,3 +77,39 @@ def refused(r: Any, *words: str) -> list[str]:
     for w in words:
         assert any(w in reason for reason in reasons), (w, reasons)
     return reasons
+
+
+SECOND_ADMIN = "adam"
+
+
+def second_admin(api: Api) -> dict[str, str]:
+    """Authorization of a second administrator, added on first use: a grant of a role that
+    reads person data (or of oversight) takes effect only when an administrator other than the
+    one who asked for it approves it."""
+    if SECOND_ADMIN not in api.tokens:
+        r = api.client.post("/api/users", headers=api.h("admin"), json={
+            "user_id": SECOND_ADMIN, "name": "Adam Admin", "roles": ["admin"]})
+        assert r.status_code == 201 and r.json()["roles"] == ["admin"], r.text
+        t = api.client.post(f"/api/users/{SECOND_ADMIN}/tokens", headers=api.h("admin"))
+        assert t.status_code == 201, t.text
+        api.tokens[SECOND_ADMIN] = t.json()["token"]
+    return api.h(SECOND_ADMIN)
+
+
+def add_user(api: Api, body: dict[str, Any], *, token: bool = False) -> dict[str, Any]:
+    """Add a user as ``admin`` and approve each pending grant as the second administrator, as
+    an agency would; the user as listed then (with a token in ``api.tokens`` if asked)."""
+    r = api.client.post("/api/users", headers=api.h("admin"), json=body)
+    assert r.status_code == 201, r.text
+    for g in r.json()["pending_grants"]:
+        ok = api.client.post(f"/api/users/{body['user_id']}/grants/{g['grant_id']}/approval",
+                             headers=second_admin(api))
+        assert ok.status_code == 200 and ok.json()["state"] == "granted", ok.text
+    if token:
+        t = api.client.post(f"/api/users/{body['user_id']}/tokens", headers=api.h("admin"))
+        assert t.status_code == 201, t.text
+        api.tokens[body["user_id"]] = t.json()["token"]
+    everyone = api.client.get("/api/users", params={"limit": 100}, headers=api.h("admin")).json()["items"]
+    added: dict[str, Any] = next(u for u in everyone if u["user_id"] == body["user_id"])
+    assert sorted(added["roles"]) == sorted(set(body["roles"])) and not added["pending_grants"], added
+    return added

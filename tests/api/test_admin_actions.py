@@ -13,7 +13,7 @@ from accord.governance.gate import Gate
 from accord.governance.policy import Request
 from accord.store import Store
 
-from .helpers import ENFORCEMENT, Api, error, refused
+from .helpers import ENFORCEMENT, Api, add_user, error, refused
 
 
 def _last(api: Api, action: str) -> dict[str, Any]:
@@ -27,10 +27,8 @@ def _last(api: Api, action: str) -> dict[str, Any]:
 
 
 def _new_user(api: Api, user_id: str, role: str = "analyst") -> str:
-    r = api.client.post("/api/users", headers=api.h("admin"), json={
-        "user_id": user_id, "name": user_id.title(), "roles": [role],
-        "organisation": "State Benefits Agency"})
-    assert r.status_code == 201, r.text
+    add_user(api, {"user_id": user_id, "name": user_id.title(), "roles": [role],
+                   "organisation": "State Benefits Agency"})     # approved by a second admin
     t = api.client.post(f"/api/users/{user_id}/tokens", headers=api.h("admin"))
     assert t.status_code == 201, t.text
     token: str = t.json()["token"]

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from accord.api.app import create_app
 from accord.store import Store
 
-from .helpers import Api, error, refused
+from .helpers import Api, add_user, error, refused
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "accord"
 PUBLIC = {("GET", "/api/health")}
@@ -50,9 +50,8 @@ def test_every_route_but_health_refuses_anonymous_and_unknown_tokens(api: Api) -
 
 
 def test_a_deactivated_users_token_stops_working(api: Api) -> None:
-    r = api.client.post("/api/users", json={"user_id": "temp", "name": "Temp", "roles": ["analyst"],
-                                            "organisation": "State Benefits Agency"}, headers=api.h("admin"))
-    assert r.status_code == 201, r.text
+    add_user(api, {"user_id": "temp", "name": "Temp", "roles": ["analyst"],
+                   "organisation": "State Benefits Agency"})     # approved by a second admin
     token = api.client.post("/api/users/temp/tokens", headers=api.h("admin")).json()["token"]
     ok = api.client.get("/api/agreements", headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200
@@ -162,7 +161,8 @@ def test_responses_keep_internal_columns_out(api: Api) -> None:
     events = api.client.get("/api/audit/events?limit=5", headers=api.h("olive")).json()["items"]
     assert events and all("prev_hash" not in e for e in events)
     users = api.client.get("/api/users", headers=api.h("admin")).json()["items"]
-    assert users and all(set(u) == {"user_id", "name", "roles", "organisation", "active"} for u in users)
+    assert users and all(set(u) == {"user_id", "name", "roles", "organisation", "active", "pending_grants",
+                                    "conflicts"} for u in users)
     assert "token" not in str(users).lower()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import Api, error, refused
+from .helpers import Api, add_user, error, refused
 
 
 @pytest.fixture(scope="module")
@@ -130,11 +130,8 @@ def test_an_annotation_needs_two_approvers_other_than_the_requester(api: Api, en
     error(api.client.post(url, headers=api.h("pat")), 400, "bad_request")     # the requester
     one = api.client.post(url, headers=api.h("priya")).json()
     assert one["effective"] is False and [x["user"] for x in one["approvals"]] == ["priya"]
-    added = api.client.post("/api/users", headers=api.h("admin"), json={
-        "user_id": "paz", "name": "Paz Privacy", "roles": ["privacy_officer"],
-        "organisation": "Privacy Office"})
-    assert added.status_code == 201, added.text
-    api.tokens["paz"] = api.client.post("/api/users/paz/tokens", headers=api.h("admin")).json()["token"]
+    add_user(api, {"user_id": "paz", "name": "Paz Privacy", "roles": ["privacy_officer"],
+                   "organisation": "Privacy Office"}, token=True)     # approved by a second admin
     two = api.client.post(url, headers=api.h("paz")).json()
     assert two["effective"] is True and two["state"] == "effective"
 

@@ -36,6 +36,8 @@ def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
         "user_id": "someone",
         "name": "N",
         "roles": ["analyst"],
+        "role": "analyst",
+        "grant_id": "G-000001",
         "organisation": None,
         "agreement_id": "CMA-X",
         "purpose": "removal_order_enforcement",

@@ -623,12 +623,33 @@ class AgreementAddedOut(Out):
     state: str
 
 
+class GrantOut(Out):
+    """One grant of a role to a user."""
+
+    grant_id: str
+    user_id: str
+    role: str
+    state: str = Field(description="pending (a second administrator must approve it), granted, rejected "
+                                   "or removed")
+    requested_by: str
+    requested_at: str
+    decided_by: str | None = Field(description="who approved or rejected it; null when granted without a "
+                                               "second approver (a role that reads no person data)")
+    decided_at: str | None
+    note: str | None
+    ended_by: str | None = Field(description="who removed the role later")
+    ended_at: str | None
+
+
 class UserOut(Out):
     user_id: str
     name: str
-    roles: list[str]
+    roles: list[str] = Field(description="the roles in effect")
     organisation: str | None
     active: bool
+    pending_grants: list[GrantOut] = Field(description="roles waiting for a second administrator's approval")
+    conflicts: list[str] = Field(description="incompatible roles the user holds (from before the rules): "
+                                             "remove one")
 
 
 class UserIn(In):
@@ -636,6 +657,21 @@ class UserIn(In):
     name: str = Field(min_length=1, max_length=200)
     roles: list[str] = Field(min_length=1, max_length=10)
     organisation: str | None = Field(default=None, max_length=200)
+
+
+class GrantsOut(Out):
+    """The grants one request made: each pending a second administrator or granted at once."""
+
+    user_id: str
+    grants: list[GrantOut]
+
+
+class GrantIn(In):
+    roles: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=10)
+
+
+class GrantRejectionIn(In):
+    reason: Text
 
 
 class TokenOut(Out):

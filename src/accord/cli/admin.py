@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from accord import services
-from accord.cli.common import DbOption, JsonOption, UserOption, app, as_json_out, fail, out, table, who
+from accord.cli.common import (
+    DbOption,
+    JsonOption,
+    UserOption,
+    app,
+    as_json_out,
+    err,
+    fail,
+    out,
+    table,
+    who,
+)
 from accord.errors import AccordError
 
 users_app = typer.Typer(help="Users and API tokens (admin role).", no_args_is_help=True)
@@ -43,6 +54,16 @@ def init(
                   highlight=False)
 
 
+def _grants_said(grants: list[dict[str, Any]]) -> str:
+    now = [g["role"] for g in grants if g["state"] == "granted"]
+    waiting = [f"{g['role']} (grant {g['grant_id']})" for g in grants if g["state"] == "pending"]
+    said = [f"in effect: {', '.join(now)}"] if now else []
+    if waiting:
+        said.append(f"awaiting a second administrator's approval: {', '.join(waiting)} "
+                    "(`accord users approve-grant GRANT_ID`, by another administrator)")
+    return "; ".join(said)
+
+
 @users_app.command("add")
 def users_add(
     user_id: Annotated[str, typer.Argument(help="New user's id (lowercase).")],
@@ -53,18 +74,22 @@ def users_add(
     db: DbOption = Path("accord.duckdb"),
     user: UserOption = None,
 ) -> None:
-    """Register a user with one or more roles."""
+    """Register a user and ask for their roles: a role that reads person data (or oversight)
+    takes effect when another administrator approves it; incompatible roles are refused."""
     try:
         added = services.add_user(db, user_id, name, role, organisation, user=who(user))
     except AccordError as e:
         fail(e)
-    out.print(f"user {added['user_id']} added with roles {', '.join(added['roles'])}", highlight=False)
+    said = [f"in effect: {', '.join(added['roles'])}"] if added["roles"] else []
+    if added["pending_grants"]:
+        said.append(_grants_said(added["pending_grants"]))
+    out.print(f"user {added['user_id']} added; {'; '.join(said)}", highlight=False)
 
 
 @users_app.command("list")
 def users_list(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
                as_json: JsonOption = False) -> None:
-    """List users and their roles."""
+    """List users, their roles in effect and pending; users holding incompatible roles are marked."""
     try:
         rows = services.list_users(db, user=who(user))
     except AccordError as e:
@@ -72,9 +97,99 @@ def users_list(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
     if as_json:
         as_json_out(rows)
         return
-    table(["user", "name", "roles", "organisation", "active"],
-          [[r["user_id"], r["name"], ", ".join(r["roles"]), r["organisation"] or "", r["active"]]
-           for r in rows])
+    table(["user", "name", "roles", "pending", "organisation", "active", "incompatible roles"],
+          [[r["user_id"], r["name"], ", ".join(r["roles"]),
+            ", ".join(f"{g['role']} ({g['grant_id']})" for g in r["pending_grants"]), r["organisation"] or "",
+            r["active"], "; ".join(f"! {c}" for c in r["conflicts"])] for r in rows])
+    marked = [r["user_id"] for r in rows if r["conflicts"]]
+    if marked:
+        err.print(f"[red]{len(marked)} user(s) hold incompatible roles:[/red] {', '.join(marked)}; remove "
+                  "one role each (`accord users remove-role ID --role R`)", highlight=False)
+
+
+@users_app.command("grant")
+def users_grant(
+    user_id: Annotated[str, typer.Argument(help="User to give more roles.")],
+    role: Annotated[list[str], typer.Option("--role", help="Role (repeatable).")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Ask for more roles for a user (as `users add`: a second administrator approves roles
+    that read person data; incompatible roles are refused)."""
+    try:
+        grants = services.grant_roles(db, user_id, role, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(f"roles for {user_id}: {_grants_said(grants)}", highlight=False)
+
+
+@users_app.command("grants")
+def users_grants(
+    state: Annotated[str | None, typer.Option("--state", help="Only grants in this state: pending, "
+                                              "granted, rejected or removed.")] = None,
+    of: Annotated[str | None, typer.Option("--of", help="Only grants for this user.")] = None,
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List role grants, oldest first (--state pending: those waiting for a second administrator)."""
+    try:
+        rows = services.list_grants(db, user=who(user), state=state, user_id=of)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(rows)
+        return
+    table(["grant", "user", "role", "state", "asked by", "asked (UTC)", "decided by", "note"],
+          [[r["grant_id"], r["user_id"], r["role"], r["state"], r["requested_by"], r["requested_at"][:19],
+            r["decided_by"] or "", r["note"] or ""] for r in rows])
+
+
+@users_app.command("approve-grant")
+def users_approve_grant(
+    grant_id: Annotated[str, typer.Argument(help="The pending grant (`accord users grants --state "
+                                            "pending`).")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Approve a pending role grant as the second administrator: the role takes effect."""
+    try:
+        grant = services.approve_grant(db, grant_id, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(f"grant {grant['grant_id']} approved: {grant['user_id']} now holds {grant['role']}",
+              highlight=False)
+
+
+@users_app.command("reject-grant")
+def users_reject_grant(
+    grant_id: Annotated[str, typer.Argument(help="The pending grant.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is rejected (recorded).")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Reject a pending role grant (or withdraw your own request)."""
+    try:
+        grant = services.reject_grant(db, grant_id, reason, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(f"grant {grant['grant_id']} rejected ({grant['role']} for {grant['user_id']})", highlight=False)
+
+
+@users_app.command("remove-role")
+def users_remove_role(
+    user_id: Annotated[str, typer.Argument(help="User to take a role from.")],
+    role: Annotated[str, typer.Option("--role", help="The role to remove.")],
+    db: DbOption = Path("accord.duckdb"),
+    user: UserOption = None,
+) -> None:
+    """Take a role away from a user at once (e.g. one of two incompatible roles)."""
+    try:
+        changed = services.remove_role(db, user_id, role, user=who(user))
+    except AccordError as e:
+        fail(e)
+    out.print(f"{role} removed from {user_id}; roles now: {', '.join(changed['roles']) or 'none'}",
+              highlight=False)
 
 
 @users_app.command("token")

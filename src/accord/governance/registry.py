@@ -2,7 +2,9 @@
 
 The registry is data (``registry/*.yaml`` in the package). Loading it checks that no purpose
 or routine use opens a statutory floor of a regime; a registry that would is refused, so an
-agency can narrow the defaults but never widen them past the statute.
+agency can narrow the defaults but never widen them past the statute. The same holds for
+separation of duties: ``roles.yaml`` declares which roles one person may not hold together,
+and a registry that drops one of the :data:`DUTY_FLOORS` is refused.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -83,6 +86,58 @@ class Role(_Strict):
     title: str
     actions: tuple[str, ...]
     purposes: tuple[str, ...]
+    # A grant of the role takes effect only when a second administrator approves it. Always so
+    # for a role that reads person data (computed; ``False`` there is refused); ``True`` asks
+    # it of a role that reads none.
+    second_approver: bool | None = None
+
+
+class Incompatibility(_Strict):
+    """Roles one person may not hold together: each of ``roles`` with each of ``with`` (or,
+    without ``with``, the roles of ``roles`` with each other)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    rule: str = Field(min_length=1)
+    roles: tuple[str, ...] = Field(min_length=1)
+    with_: tuple[str, ...] = Field(default=(), alias="with")
+    reason: str = Field(min_length=1)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The incompatible pairs, each in name order."""
+        others = self.with_ or self.roles
+        return sorted({_pair(a, b) for a in self.roles for b in others if a != b})
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two roles one user holds (or would hold) that a rule says no one may hold together."""
+
+    roles: tuple[str, str]
+    rule: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.roles[0]} and {self.roles[1]} are incompatible (rule {self.rule}: {self.reason})"
+
+
+# Separation-of-duties floors: duties one person may never hold together, whatever roles.yaml
+# says. Each side is an action, or PERSON_DATA (a role with a purpose that reads person data).
+# roles.yaml must declare every pair of roles these imply as incompatible (an agency may add
+# incompatibilities, never remove these); a single role holding both sides is refused.
+PERSON_DATA = "person data"
+DUTY_FLOORS: tuple[tuple[str, str, str], ...] = (
+    ("users.manage", PERSON_DATA, "whoever manages users and tokens must not read person data"),
+    ("users.manage", "audit.read", "whoever manages users must not audit their own administration"),
+    ("person.view", "audit.read",
+     "whoever reads person data for a program must not review or audit those reads"),
+    ("annotation.approve", "audit.verify", "whoever approves corrections must not audit them"),
+)
+INCOMPATIBLE_KEY = "incompatible"   # the top-level list in roles.yaml (no role has this name)
 
 
 @dataclass(frozen=True)
@@ -92,6 +147,7 @@ class Registry:
     purposes: dict[str, Purpose]
     roles: dict[str, Role]
     version: str  # sha256 of the four files' canonical JSON
+    incompatible: tuple[Incompatibility, ...] = ()
 
     def regimes_of(self, system: str) -> set[str]:
         """Every regime a system's records can fall under (its own and its content marks)."""
@@ -132,6 +188,26 @@ class Registry:
     def role_purposes(self, roles: list[str]) -> set[str]:
         return {p for r in roles if r in self.roles for p in self.roles[r].purposes}
 
+    def reads_person_data(self, role: str) -> bool:
+        """Whether a role works under any purpose that reads person data."""
+        r = self.roles.get(role)
+        return r is not None and any(self.purposes[p].person_data for p in r.purposes if p in self.purposes)
+
+    def needs_second_approver(self, role: str) -> bool:
+        """Whether granting the role takes a second administrator's approval."""
+        return self.reads_person_data(role) or bool(role in self.roles and self.roles[role].second_approver)
+
+    def conflicts(self, roles: Iterable[str]) -> list[Conflict]:
+        """Every incompatible pair among ``roles``, once each, in name order (the first rule
+        declaring a pair names it)."""
+        held = set(roles)
+        out: dict[tuple[str, str], Conflict] = {}
+        for inc in self.incompatible:
+            for pair in inc.pairs():
+                if pair[0] in held and pair[1] in held and pair not in out:
+                    out[pair] = Conflict(pair, inc.rule, " ".join(inc.reason.split()))
+        return [out[k] for k in sorted(out)]
+
     def as_json(self) -> dict[str, Any]:
         return {
             "version": self.version,
@@ -139,6 +215,7 @@ class Registry:
             "systems": {k: v.model_dump() for k, v in self.systems.items()},
             "purposes": {k: v.model_dump() for k, v in self.purposes.items()},
             "roles": {k: v.model_dump() for k, v in self.roles.items()},
+            "incompatible": [i.model_dump(by_alias=True) for i in self.incompatible],
         }
 
 
@@ -155,10 +232,14 @@ def build_registry(raw: dict[str, Any]) -> Registry:
     models: dict[str, type[_Strict]] = {"regimes": Regime, "systems": System, "purposes": Purpose,
                                         "roles": Role}
     parsed: dict[str, dict[str, Any]] = {}
+    incompatible: tuple[Incompatibility, ...] = ()
     for name in _FILES:
         section = raw.get(name)
         if not isinstance(section, dict):
             raise RegistryError(f"registry/{name}.yaml: expected a mapping of entries")
+        if name == "roles":
+            section = dict(section)
+            incompatible = _incompatible(section.pop(INCOMPATIBLE_KEY, []))
         parsed[name] = {}
         for key, value in section.items():
             try:
@@ -168,9 +249,72 @@ def build_registry(raw: dict[str, Any]) -> Registry:
                 loc = ".".join(str(x) for x in first["loc"])
                 raise RegistryError(f"registry/{name}.yaml: {key}.{loc}: {first['msg']}") from None
     version = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
-    reg = Registry(parsed["regimes"], parsed["systems"], parsed["purposes"], parsed["roles"], version)
+    reg = Registry(parsed["regimes"], parsed["systems"], parsed["purposes"], parsed["roles"], version,
+                   incompatible)
     _check(reg)
+    _check_duties(reg)
     return reg
+
+
+def _incompatible(raw: Any) -> tuple[Incompatibility, ...]:
+    where = f"registry/roles.yaml: {INCOMPATIBLE_KEY}"
+    if not isinstance(raw, list):
+        raise RegistryError(f"{where}: expected a list of rules (rule, roles, with, reason)")
+    out = []
+    for i, entry in enumerate(raw):
+        try:
+            out.append(Incompatibility.model_validate(entry))
+        except ValidationError as e:
+            first = e.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            raise RegistryError(f"{where}[{i}].{loc}: {first['msg']}") from None
+    return tuple(out)
+
+
+def _roles_with(reg: Registry, duty: str) -> list[str]:
+    if duty == PERSON_DATA:
+        return [r for r in reg.roles if reg.reads_person_data(r)]
+    return [r for r, role in reg.roles.items() if duty in role.actions]
+
+
+def _check_duties(reg: Registry) -> None:
+    """Incompatibilities name known roles, each pair once; the duty floors all hold."""
+    where = f"registry/roles.yaml: {INCOMPATIBLE_KEY}"
+    declared: dict[tuple[str, str], str] = {}
+    rules: set[str] = set()
+    for i, inc in enumerate(reg.incompatible):
+        if inc.rule in rules:
+            raise RegistryError(f"{where}[{i}].rule: rule {inc.rule!r} is declared twice")
+        rules.add(inc.rule)
+        for key, names in (("roles", inc.roles), ("with", inc.with_)):
+            for role in names:
+                if role not in reg.roles:
+                    raise RegistryError(f"{where}[{i}].{key}: unknown role {role!r} (rule {inc.rule})")
+        if set(inc.roles) & set(inc.with_):
+            both = sorted(set(inc.roles) & set(inc.with_))
+            raise RegistryError(f"{where}[{i}]: rule {inc.rule} makes {', '.join(both)} incompatible "
+                                "with itself")
+        if not inc.with_ and len(set(inc.roles)) < 2:
+            raise RegistryError(f"{where}[{i}].roles: rule {inc.rule} needs two roles or a `with` list")
+        for pair in inc.pairs():
+            if pair in declared:
+                raise RegistryError(f"{where}[{i}]: {pair[0]} and {pair[1]} are already incompatible "
+                                    f"by rule {declared[pair]}")
+            declared[pair] = inc.rule
+    for name, spec in reg.roles.items():
+        if spec.second_approver is False and reg.reads_person_data(name):
+            raise RegistryError(f"registry/roles.yaml: {name}.second_approver: {name} reads person data; "
+                                "granting it always needs a second approver")
+    for left, right, why in DUTY_FLOORS:
+        for a in _roles_with(reg, left):
+            for b in _roles_with(reg, right):
+                if a == b:
+                    raise RegistryError(f"registry/roles.yaml: {a}: one role cannot hold both {left} and "
+                                        f"{right} ({why})")
+                if _pair(a, b) not in declared:
+                    raise RegistryError(f"{where}: {a} ({left}) and {b} ({right}) must be incompatible "
+                                        f"({why}); an agency may add incompatibilities, never remove "
+                                        "this one")
 
 
 def _check(reg: Registry) -> None:

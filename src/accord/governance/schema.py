@@ -1,5 +1,5 @@
-"""Tables owned by governance: registry versions, users and tokens, agreements, the audit
-chain, the accounting of disclosures, disputes, annotations and adverse-action findings."""
+"""Tables owned by governance: registry versions, users, role grants and tokens, agreements,
+the audit chain, the accounting of disclosures, disputes, annotations and adverse-action findings."""
 
 from __future__ import annotations
 
@@ -17,6 +17,23 @@ DDL: list[str] = [
   created_at TIMESTAMPTZ NOT NULL,
   created_by VARCHAR NOT NULL,
   active BOOLEAN NOT NULL
+)""",
+    # Every grant of a role to a user (accord.governance.users): pending until a second
+    # administrator approves it when the role needs one, else granted at once; rejected; or
+    # removed later (ended_by, ended_at). users.roles holds the roles in effect.
+    "CREATE SEQUENCE IF NOT EXISTS role_grant_seq START 1",
+    """CREATE TABLE IF NOT EXISTS role_grants (
+  grant_id VARCHAR PRIMARY KEY,
+  user_id VARCHAR NOT NULL,
+  role VARCHAR NOT NULL,
+  state VARCHAR NOT NULL,
+  requested_by VARCHAR NOT NULL,
+  requested_at TIMESTAMPTZ NOT NULL,
+  decided_by VARCHAR,
+  decided_at TIMESTAMPTZ,
+  note VARCHAR,
+  ended_by VARCHAR,
+  ended_at TIMESTAMPTZ
 )""",
     # Only a SHA-256 of each token is kept; the token itself is shown once when issued.
     """CREATE TABLE IF NOT EXISTS user_tokens (

@@ -1,9 +1,11 @@
-"""Administration: creating a store, users and tokens, matching agreements, the audit chain
-and the accounting of disclosures."""
+"""Administration: creating a store, users, role grants and tokens, matching agreements, the
+audit chain and the accounting of disclosures."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +18,8 @@ from accord.governance.agreements import add_agreement as store_agreement
 from accord.governance.agreements import get_agreement, list_agreements
 from accord.governance.samples import USERS, write_agreements
 from accord.services.context import governed
+
+INIT_NOTE = "at initialisation (accord init): held from creation, no second administrator yet"
 
 
 @dataclass
@@ -36,19 +40,28 @@ def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", s
          tokens: bool = False, today: date | None = None, origin: str = "cli") -> InitResult:
     """Create a store with its first administrator; with ``samples``, the sample users (one per
     role) and sample matching agreements in force from this month. ``tokens`` issues an API
-    token per user (shown once; only hashes are kept)."""
+    token per user (shown once; only hashes are kept).
+
+    Initialisation is the one place roles are held without a second approver: there is no
+    second administrator yet. Each sample user is still an audited ``users.manage`` action by
+    the administrator, and its grants are recorded as made at initialisation."""
     if Path(db).exists():
         raise StoreError(f"{db}: a store already exists here; `accord init` only creates new stores")
     with governed(db, origin=origin, create=True, today=today) as gate:
         store = gate.store
         with store.transaction():
-            user_store.add_user(store, admin, admin_name, ["admin"], None, created_by="accord init")
+            user_store.add_user(store, admin, admin_name, ["admin"], None, created_by="accord init",
+                                reg=gate.registry, note=INIT_NOTE)
             audit_log.append(store, audit_log.Event(user_id=admin, action="store.init", origin=origin,
                                                     details={"registry": gate.registry.version}))
         result = InitResult(Path(db), admin, [admin], roles={admin: ["admin"]})
         if samples:
             for uid, name, roles, org in USERS:
-                add_user(db, uid, name, list(roles), org, user=admin, origin=origin, _gate=gate)
+                with (gate.act(admin, "users.manage", details={"add": uid, "roles": list(roles),
+                                                               "organisation": org, "bootstrap": True}),
+                      store.transaction()):
+                    user_store.add_user(store, uid, name, list(roles), org, created_by=admin,
+                                        reg=gate.registry, note=INIT_NOTE)
                 result.users.append(uid)
                 result.roles[uid] = list(roles)
             folder = Path(db).with_name(Path(db).stem + "-agreements")
@@ -67,19 +80,118 @@ def _gate_or_open(db: Path, origin: str, gate: Any, today: date | None = None) -
     return nullcontext(gate) if gate is not None else governed(db, origin=origin, today=today)
 
 
+@contextlib.contextmanager
+def _conflicts_recorded(act: Any) -> Iterator[None]:
+    """A grant refused for incompatible roles: the pairs and rules go into the audit event."""
+    try:
+        yield
+    except user_store.RoleConflict as e:
+        act.details["refused_incompatible"] = [f"{c.roles[0]} + {c.roles[1]} ({c.rule})" for c in e.conflicts]
+        raise
+
+
+def _user_out(gate: Any, actor: user_store.Actor) -> dict[str, Any]:
+    """A user as the front ends show it: roles in effect, grants waiting for a second
+    administrator, and any incompatible roles held (stores from before the rules)."""
+    pending = user_store.list_grants(gate.store, state="pending", user_id=actor.user_id)
+    return actor.__dict__ | {"roles": list(actor.roles), "pending_grants": [g.to_dict() for g in pending],
+                             "conflicts": [str(c) for c in gate.registry.conflicts(actor.roles)]}
+
+
+def _grant_outcome(grants: list[user_store.Grant]) -> str:
+    now = [g.role for g in grants if g.state == "granted"]
+    waiting = [f"{g.role} ({g.grant_id})" for g in grants if g.state == "pending"]
+    parts = ([f"in effect: {', '.join(now)}"] if now else []) + (
+        [f"awaiting a second administrator: {', '.join(waiting)}"] if waiting else [])
+    return "; ".join(parts) or "no roles"
+
+
 def add_user(db: Path, user_id: str, name: str, roles: list[str], organisation: str | None, *,
              user: str, origin: str = "cli", _gate: Any = None) -> dict[str, Any]:
-    """Register a user (admin only)."""
-    with _gate_or_open(db, origin, _gate) as gate, gate.act(
-            user, "users.manage", details={"add": user_id, "roles": roles, "organisation": organisation}):
-        with gate.store.transaction():
-            actor = user_store.add_user(gate.store, user_id, name, roles, organisation, created_by=user)
-        return actor.__dict__ | {"roles": list(actor.roles)}
+    """Register a user and ask for their roles (admin). A role that needs a second approver
+    (one that reads person data, or oversight) waits as a pending grant until another
+    administrator approves it (:func:`approve_grant`); the others take effect at once. Roles
+    the registry declares incompatible are refused, naming both and the rule."""
+    details = {"add": user_id, "roles": roles, "organisation": organisation}
+    with _gate_or_open(db, origin, _gate) as gate, gate.act(user, "users.manage", details=details) as act:
+        with _conflicts_recorded(act), gate.store.transaction():
+            user_store.register_user(gate.store, user_id, name, organisation, created_by=user)
+            grants = user_store.request_grants(gate.store, user_id, roles, requested_by=user,
+                                               reg=gate.registry)
+            actor = user_store.get_actor(gate.store, user_id)
+        assert actor is not None
+        act.details["grants"] = {g.grant_id: f"{g.role}: {g.state}" for g in grants}
+        act.outcome = f"user {user_id} added; {_grant_outcome(grants)}"
+        return _user_out(gate, actor)
 
 
 def list_users(db: Path, *, user: str, origin: str = "cli") -> list[dict[str, Any]]:
+    """Users with their roles in effect, pending grants and any incompatible roles they hold."""
     with governed(db, origin=origin) as gate, gate.act(user, "users.read"):
-        return [a.__dict__ | {"roles": list(a.roles)} for a in user_store.list_users(gate.store)]
+        pending = user_store.pending_by_user(gate.store)
+        return [a.__dict__ | {"roles": list(a.roles),
+                              "pending_grants": [g.to_dict() for g in pending.get(a.user_id, [])],
+                              "conflicts": [str(c) for c in gate.registry.conflicts(a.roles)]}
+                for a in user_store.list_users(gate.store)]
+
+
+def grant_roles(db: Path, user_id: str, roles: list[str], *, user: str,
+                origin: str = "cli") -> list[dict[str, Any]]:
+    """Ask for more roles for an existing user (admin): as :func:`add_user`, a role that needs
+    a second approver waits for one; incompatible combinations are refused."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "users.manage", details={"grant_to": user_id, "roles": roles}) as act:
+        with _conflicts_recorded(act), gate.store.transaction():
+            grants = user_store.request_grants(gate.store, user_id, roles, requested_by=user,
+                                               reg=gate.registry)
+        act.details["grants"] = {g.grant_id: f"{g.role}: {g.state}" for g in grants}
+        act.outcome = f"roles for {user_id}: {_grant_outcome(grants)}"
+        return [g.to_dict() for g in grants]
+
+
+def list_grants(db: Path, *, user: str, state: str | None = None, user_id: str | None = None,
+                origin: str = "cli") -> list[dict[str, Any]]:
+    """Role grants, oldest first, by state (pending, granted, rejected, removed) and user (admin)."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "users.read", details={"grants": state or "all", "of": user_id}):
+        return [g.to_dict() for g in user_store.list_grants(gate.store, state=state, user_id=user_id)]
+
+
+def approve_grant(db: Path, grant_id: str, *, user: str, user_id: str | None = None,
+                  origin: str = "cli") -> dict[str, Any]:
+    """Approve a pending role grant as the second administrator: the role takes effect. The
+    administrator who asked for it cannot approve it, nor can the user it is for; a grant that
+    would now give incompatible roles is refused."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "users.manage", details={"approve_grant": grant_id}) as act:
+        with _conflicts_recorded(act), gate.store.transaction():
+            grant = user_store.approve_grant(gate.store, grant_id, user, user_id=user_id, reg=gate.registry)
+        act.details.update(user=grant.user_id, role=grant.role, requested_by=grant.requested_by)
+        act.outcome = f"grant {grant_id} approved: {grant.user_id} holds {grant.role}"
+        return grant.to_dict()
+
+
+def reject_grant(db: Path, grant_id: str, reason: str, *, user: str, user_id: str | None = None,
+                 origin: str = "cli") -> dict[str, Any]:
+    """Reject a pending role grant (or withdraw one's own request), with the reason."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "users.manage", details={"reject_grant": grant_id, "reason": reason}) as act:
+        with gate.store.transaction():
+            grant = user_store.reject_grant(gate.store, grant_id, user, reason, user_id=user_id)
+        act.details.update(user=grant.user_id, role=grant.role)
+        act.outcome = f"grant {grant_id} rejected ({grant.role} for {grant.user_id})"
+        return grant.to_dict()
+
+
+def remove_role(db: Path, user_id: str, role: str, *, user: str, origin: str = "cli") -> dict[str, Any]:
+    """Take a role away from a user (admin; at once, as it narrows access): how a user who
+    holds incompatible roles from before the rules is put right."""
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "users.manage", details={"remove_role": role, "of": user_id}) as act:
+        with gate.store.transaction():
+            actor = user_store.remove_role(gate.store, user_id, role, user)
+        act.outcome = f"{role} removed from {user_id}"
+        return _user_out(gate, actor)
 
 
 def issue_token(db: Path, user_id: str, *, user: str, origin: str = "cli", _gate: Any = None) -> str:
@@ -119,7 +231,7 @@ def deactivate_user(db: Path, user_id: str, *, user: str, origin: str = "cli") -
         with gate.store.transaction():
             actor = user_store.deactivate_user(gate.store, user_id)
         act.outcome = f"user {user_id} deactivated"
-        return actor.__dict__ | {"roles": list(actor.roles)}
+        return _user_out(gate, actor)
 
 
 def add_agreement(db: Path, path: Path, *, user: str, origin: str = "cli", today: date | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +22,10 @@ from accord.api.schemas import (
     AuditHeadOut,
     AuditVerificationOut,
     DisclosurePageOut,
+    GrantIn,
+    GrantOut,
+    GrantRejectionIn,
+    GrantsOut,
     Page,
     TokenInfoOut,
     TokenOut,
@@ -38,6 +42,9 @@ MAX_AGREEMENT_BYTES = 64 * 1024
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 Filter = Annotated[str | None, Query(max_length=128)]
 UserId = Annotated[str, Path(min_length=1, max_length=64)]
+GrantId = Annotated[str, Path(pattern=r"^G-[0-9]{6,12}$", description="the grant's id (from the grant list)")]
+GrantState = Annotated[Literal["pending", "granted", "rejected", "removed"] | None, Query(
+    description="only grants in this state (pending: waiting for a second administrator)")]
 
 
 # --- agreements -------------------------------------------------------------------------------------------
@@ -106,9 +113,54 @@ def users(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str,
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
 def add_user(body: UserIn, who: User, db: Db) -> dict[str, Any]:
-    """Register a user with one or more roles (admin)."""
+    """Register a user with one or more roles (admin). A role that reads person data (and
+    oversight) waits in ``pending_grants`` until another administrator approves it; the others
+    take effect at once. Incompatible roles are refused (400, naming both and the rule)."""
     return services.add_user(db, body.user_id, body.name, body.roles, body.organisation, user=who,
                              origin="api")
+
+
+@router.get("/users/grants", response_model=Page[GrantOut], tags=["users"])
+def grants(who: User, db: Db, state: GrantState = None,
+           user: Annotated[str | None, Query(max_length=64, description="only grants for this user")] = None,
+           limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Role grants, oldest first, by state and user (admin): ``state=pending`` lists those
+    waiting for a second administrator."""
+    return page(services.list_grants(db, user=who, state=state, user_id=user, origin="api"), limit, offset)
+
+
+@router.post("/users/{user_id}/grants", response_model=GrantsOut, status_code=201, tags=["users"])
+def grant_roles(user_id: UserId, body: GrantIn, who: User, db: Db) -> dict[str, Any]:
+    """Ask for more roles for a user (admin): as when adding a user, a role that reads person
+    data waits for a second administrator; incompatible roles are refused."""
+    with not_found("user", user_id):
+        return {"user_id": user_id, "grants": services.grant_roles(db, user_id, body.roles, user=who,
+                                                                   origin="api")}
+
+
+@router.post("/users/{user_id}/grants/{grant_id}/approval", response_model=GrantOut, tags=["users"])
+def approve_grant(user_id: UserId, grant_id: GrantId, who: User, db: Db) -> dict[str, Any]:
+    """Approve a pending grant as the second administrator (not the one who asked for it, not
+    the user it is for): the role takes effect."""
+    with not_found("grant", grant_id):
+        return services.approve_grant(db, grant_id, user=who, user_id=user_id, origin="api")
+
+
+@router.post("/users/{user_id}/grants/{grant_id}/rejection", response_model=GrantOut, tags=["users"])
+def reject_grant(user_id: UserId, grant_id: GrantId, body: GrantRejectionIn, who: User,
+                 db: Db) -> dict[str, Any]:
+    """Reject a pending grant, with the reason (admin; the administrator who asked may withdraw it)."""
+    with not_found("grant", grant_id):
+        return services.reject_grant(db, grant_id, body.reason, user=who, user_id=user_id, origin="api")
+
+
+@router.post("/users/{user_id}/roles/{role}/removal", response_model=UserOut, tags=["users"])
+def remove_role(user_id: UserId, role: Annotated[str, Path(min_length=1, max_length=64)], who: User,
+                db: Db) -> dict[str, Any]:
+    """Take a role away from a user (admin; at once): how a user holding incompatible roles
+    from before the rules is put right."""
+    with not_found("user", user_id):
+        return services.remove_role(db, user_id, role, user=who, origin="api")
 
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
