@@ -6,6 +6,12 @@ by more records than ``max_block_size`` (a very common name, an SSN used by many
 would explode the comparisons; such blocks are skipped for that rule and reported, and a
 rule set that would still exceed ``max_comparisons`` is refused with a clear message.
 Pure SQL builders; ``run_blocking`` executes them through the backend.
+
+With ``base`` (a boolean column: resolution passes ``in_base``) a block's size is the number
+of its records in the statistics base: whether a key value is skipped then never depends on
+a record some purpose may not see, so removing such records leaves every other pair found or
+skipped as it was. The records outside the base still join the blocks that are kept; the
+comparisons counted against ``max_comparisons`` are those of every record.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class RuleReport:
     skipped_records: int
     largest_block: int
     largest_kept_block: int
+    largest_counted_block: int = 0  # counting base records only: what the limit is held to
 
 
 @dataclass
@@ -55,22 +62,34 @@ def _keys_present(cols: list[str], alias: str = "") -> str:
     return " AND ".join(f"{p}{ident(c)} IS NOT NULL" for c in cols)
 
 
-def block_sizes_sql(cols: list[str], source: str = "features") -> str:
+def block_sizes_sql(cols: list[str], source: str = "features", base: str | None = None) -> str:
+    """Records per key value (``base``: only the records where that column is true)."""
     keys = ", ".join(ident(c) for c in cols)
-    return (f"SELECT {keys}, count(*) AS n FROM {source} WHERE {_keys_present(cols)} "
+    counted = f" AND {ident(base)}" if base else ""
+    return (f"SELECT {keys}, count(*) AS n FROM {source} WHERE {_keys_present(cols)}{counted} "
+            f"GROUP BY {keys}")
+
+
+def block_counts_sql(cols: list[str], source: str = "features", base: str | None = None) -> str:
+    """Per key value: ``n`` records, of which ``nb`` count against the block limit (those in
+    the base, or all of them without ``base``)."""
+    keys = ", ".join(ident(c) for c in cols)
+    nb = f"count(*) FILTER (WHERE {ident(base)})" if base else "count(*)"
+    return (f"SELECT {keys}, count(*) AS n, {nb} AS nb FROM {source} WHERE {_keys_present(cols)} "
             f"GROUP BY {keys}")
 
 
 def rule_pairs_sql(rule: BlockingRule, index: int, max_block: int,
-                   source: str = "features", oversize: bool = True) -> str:
+                   source: str = "features", oversize: bool = True, base: str | None = None) -> str:
     """Pairs (rid_l < rid_r) for one rule, skipping oversize blocks on either side.
-    ``oversize=False``: the analysis found none, so no block sizes are computed."""
+    ``oversize=False``: the analysis found none, so no block sizes are computed. ``base``:
+    block sizes count only the records where that column is true."""
     def side(cols: list[str]) -> str:
         keys = ", ".join(ident(c) for c in cols)
         if not oversize:
             return f"(SELECT * FROM {source} WHERE {_keys_present(cols)})"
         return (f"(SELECT * FROM {source} WHERE {_keys_present(cols)} AND ({keys}) NOT IN "
-                f"(SELECT ({keys}) FROM ({block_sizes_sql(cols, source)}) WHERE n > {max_block}))")
+                f"(SELECT ({keys}) FROM ({block_sizes_sql(cols, source, base)}) WHERE n > {max_block}))")
 
     cond = " AND ".join(f"l.{ident(a)} = r.{ident(b)}" for a, b in zip(rule.keys, rule.right,
                                                                         strict=True))
@@ -89,9 +108,9 @@ def merge_pairs_sql(found: str) -> str:
             f"FROM {found} GROUP BY rid_l, rid_r")
 
 
-def pairs_sql(blocking: Blocking, source: str = "features") -> str:
+def pairs_sql(blocking: Blocking, source: str = "features", base: str | None = None) -> str:
     """All rules, OR-ed, as one query (``run_blocking`` runs the same rule by rule)."""
-    parts = [rule_pairs_sql(r, i, blocking.max_block_size, source)
+    parts = [rule_pairs_sql(r, i, blocking.max_block_size, source, base=base)
              for i, r in enumerate(blocking.rules)]
     return merge_pairs_sql("(\n" + "\nUNION ALL\n".join(parts) + "\n)")
 
@@ -104,35 +123,39 @@ def _for_rule(source: Source, rule: BlockingRule) -> str:
     return source(rule) if callable(source) else source
 
 
-def analyse(db: DuckDBBackend, blocking: Blocking, source: Source = "features") -> BlockingReport:
-    """Comparisons per rule, the largest blocks, and what the block limit skips."""
+def analyse(db: DuckDBBackend, blocking: Blocking, source: Source = "features",
+            base: str | None = None) -> BlockingReport:
+    """Comparisons per rule, the largest blocks, and what the block limit skips (``base``:
+    the limit is held to the block's records in the base; see the module)."""
     report = BlockingReport()
     cap = blocking.max_block_size
     for rule in blocking.rules:
         src = _for_rule(source, rule)
         if rule.against is not None:
-            left = block_sizes_sql(rule.keys, src)
+            left = block_counts_sql(rule.keys, src, base)
             keys = " AND ".join(f"l.{ident(a)} = r.{ident(b)}"
                                 for a, b in zip(rule.keys, rule.right, strict=True))
+            kept = f"l.nb <= {cap} AND r.nb <= {cap}"
             row = db.rows(
-                f"WITH l AS ({left}), r AS ({block_sizes_sql(rule.right, src)}) "
-                f"SELECT count(*), coalesce(sum(l.n * r.n) FILTER (WHERE l.n <= {cap} AND "
-                f"r.n <= {cap}), 0), coalesce(max(greatest(l.n, r.n)), 0), 0, 0, "
-                f"coalesce(max(greatest(l.n, r.n)) FILTER (WHERE l.n <= {cap} AND r.n <= {cap}), 0), "
-                f"(SELECT coalesce(sum(n), 0) FROM l) "
+                f"WITH l AS ({left}), r AS ({block_counts_sql(rule.right, src, base)}) "
+                f"SELECT count(*), coalesce(sum(l.n * r.n) FILTER (WHERE {kept}), 0), "
+                f"coalesce(max(greatest(l.n, r.n)), 0), 0, 0, "
+                f"coalesce(max(greatest(l.n, r.n)) FILTER (WHERE {kept}), 0), "
+                f"(SELECT coalesce(sum(n), 0) FROM l), coalesce(max(greatest(l.nb, r.nb)), 0) "
                 f"FROM l JOIN r ON {keys}")[0]
-            blocks, comparisons, largest, skipped, skipped_recs, kept, keyed = row
+            blocks, comparisons, largest, skipped, skipped_recs, kept_n, keyed, counted = row
         else:
             row = db.rows(
                 f"SELECT coalesce(sum(n), 0), count(*), "
-                f"coalesce(sum(n * (n - 1) / 2) FILTER (WHERE n <= {cap}), 0), "
-                f"coalesce(max(n), 0), count(*) FILTER (WHERE n > {cap}), "
-                f"coalesce(sum(n) FILTER (WHERE n > {cap}), 0), "
-                f"coalesce(max(n) FILTER (WHERE n <= {cap}), 0) "
-                f"FROM ({block_sizes_sql(rule.keys, src)})")[0]
-            keyed, blocks, comparisons, largest, skipped, skipped_recs, kept = row
+                f"coalesce(sum(n * (n - 1) / 2) FILTER (WHERE nb <= {cap}), 0), "
+                f"coalesce(max(n), 0), count(*) FILTER (WHERE nb > {cap}), "
+                f"coalesce(sum(n) FILTER (WHERE nb > {cap}), 0), "
+                f"coalesce(max(n) FILTER (WHERE nb <= {cap}), 0), coalesce(max(nb), 0) "
+                f"FROM ({block_counts_sql(rule.keys, src, base)})")[0]
+            keyed, blocks, comparisons, largest, skipped, skipped_recs, kept_n, counted = row
         report.rules.append(RuleReport(rule.name, int(keyed), int(blocks), int(comparisons),
-                                       int(skipped), int(skipped_recs), int(largest), int(kept)))
+                                       int(skipped), int(skipped_recs), int(largest), int(kept_n),
+                                       int(counted)))
     total = sum(r.comparisons for r in report.rules)
     if total > blocking.max_comparisons:
         worst = max(report.rules, key=lambda r: r.comparisons)
@@ -144,19 +167,19 @@ def analyse(db: DuckDBBackend, blocking: Blocking, source: Source = "features") 
 
 
 def run_blocking(db: DuckDBBackend, blocking: Blocking, source: Source = "features",
-                 output: str = "pairs") -> BlockingReport:
+                 output: str = "pairs", base: str | None = None) -> BlockingReport:
     """Pairs of every rule into ``output``. ``source``: the features (a name, or a function
-    naming them per rule)."""
-    report = analyse(db, blocking, source)
+    naming them per rule); ``base``: the column of the records block sizes count."""
+    report = analyse(db, blocking, source, base)
     # Rule by rule into one narrow table, then merged: one rule's join tables at a time, so
     # memory stays bounded (and spills) however many rules there are.
     found = f"{output}_found"
     db.run(f"CREATE OR REPLACE TEMP TABLE {found} (rid_l BIGINT, rid_r BIGINT, rule INTEGER)")
     for i, (rule, rr) in enumerate(zip(blocking.rules, report.rules, strict=True)):
         # The analysis saw every block joined (a swap rule: every joined pair of blocks).
-        oversize = rr.largest_block > blocking.max_block_size
+        oversize = rr.largest_counted_block > blocking.max_block_size
         sql = rule_pairs_sql(rule, i, blocking.max_block_size, _for_rule(source, rule),
-                             oversize=oversize)
+                             oversize=oversize, base=base)
         db.run(f"INSERT INTO {found} {sql}")
     db.create_table(output, merge_pairs_sql(found), temp=True)
     db.run(f"DROP TABLE {found}")

@@ -63,9 +63,14 @@ class _Groups:
 def connected_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Component label of each of ``n`` nodes given edges (a[i], b[i]): components numbered
     0, 1, ... in the order of their smallest node (as SciPy's ``connected_components``
-    numbers them), in NumPy alone. Each round hooks the larger of two joined roots under the
-    smaller, then jumps pointers until every node points at its root (the smallest node of
-    its tree); a few rounds suffice."""
+    numbers them), in NumPy alone (:func:`component_roots`, renumbered)."""
+    return np.unique(component_roots(n, a, b), return_inverse=True)[1].astype(np.int64)
+
+
+def component_roots(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest node of each node's component, given edges (a[i], b[i]). Each round hooks
+    the larger of two joined roots under the smaller, then jumps pointers until every node
+    points at its root (the smallest node of its tree); a few rounds suffice."""
     parent = np.arange(n, dtype=np.int64)
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     while True:
@@ -80,7 +85,7 @@ def connected_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             if np.array_equal(up, parent):
                 break
             parent = up
-    return np.unique(parent, return_inverse=True)[1].astype(np.int64)
+    return parent
 
 
 def codes(values: list[str | None]) -> np.ndarray:

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from accord import charts
 from accord.errors import AccordError
+from accord.resolve.base import withheld_sql
 from accord.resolve.comparisons import COMPARISONS, gammas_sql, pair_frame_sql
 from accord.resolve.model import FSModel
+from accord.resolve.settings import ModelSettings
+from accord.resolve.views import links_sql, members_sql
+from accord.resolve.working import IN_BASE
 from accord.sql.backend import DuckDBBackend
 from accord.store import Store
 
@@ -80,13 +85,13 @@ def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
     row = db.rows(f"SELECT {cols}, given_std_l, family_std_l FROM ({gammas_sql('_xf')})")[0]
     tf = {"given_std": _tf(db, "given_std", row[-2]), "family_std": _tf(db, "family_std", row[-1])}
     out = PairExplanation(a, b, model.prior_weight)
+    floor = _tf_min_u(store)
     for c, gamma in zip(COMPARISONS, row[: len(COMPARISONS)], strict=False):
         bf = model.bayes_factor_log2(c.name, gamma)
         top = gamma == len(c.levels) - 1
-        if top and c.tf_column is not None and tf[c.tf_column] is not None:
-            import math
-
-            bf = math.log2(model.m[c.name][gamma] / max(tf[c.tf_column] or 0.0, 1e-5))
+        if top and c.tf_column is not None:
+            # As scoring: a name no base record holds counts as the rarest (tf_min_u).
+            bf = math.log2(model.m[c.name][gamma] / max(tf[c.tf_column] or floor, floor))
         out.contributions.append(Contribution(c.name, c.label(gamma), int(gamma), bf))
     for t in ("_xp", "_xf"):
         db.run(f"DROP TABLE IF EXISTS {t}")
@@ -94,11 +99,22 @@ def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
 
 
 def _tf(db: DuckDBBackend, column: str, value: str | None) -> float | None:
+    """The value's term frequency as the run counted it: among the base records."""
     if value is None:
         return None
-    v = db.scalar(f"SELECT count(*) / (SELECT count(*) FROM resolve_features WHERE {column} "
-                  f"IS NOT NULL) FROM resolve_features WHERE {column} = ?", [value])
+    v = db.scalar(f"SELECT count(*) / nullif((SELECT count(*) FROM resolve_features WHERE {column} "
+                  f"IS NOT NULL AND {IN_BASE}), 0) FROM resolve_features WHERE {column} = ? "
+                  f"AND {IN_BASE}", [value])
     return float(v) if v else None
+
+
+def _tf_min_u(store: Store) -> float:
+    """The latest run's floor for term-frequency u."""
+    rows = store.query("SELECT settings FROM resolution_runs ORDER BY run_id DESC LIMIT 1")
+    try:
+        return float(json.loads(rows[0][0])["model"]["tf_min_u"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return float(ModelSettings().tf_min_u)
 
 
 @dataclass
@@ -109,22 +125,30 @@ class LinkStep:
     match_probability: float
 
 
-def entity_path(store: Store, a: RecordKey, b: RecordKey) -> list[LinkStep]:
+def entity_path(store: Store, a: RecordKey, b: RecordKey, view: str = "") -> list[LinkStep]:
     """Why two records are in one entity: the chain of links joining them, choosing at each
-    step the strongest available (a maximum-bottleneck path)."""
-    ea = store.scalar("SELECT entity_id FROM entity_members WHERE source = ? AND record_id = ?",
+    step the strongest available (a maximum-bottleneck path). ``view``: in that view's
+    partition, through its links (accord.resolve.views)."""
+    members = members_sql(view)
+    ea = store.scalar(f"SELECT entity_id FROM ({members}) WHERE source = ? AND record_id = ?",
                       list(a))
-    eb = store.scalar("SELECT entity_id FROM entity_members WHERE source = ? AND record_id = ?",
+    eb = store.scalar(f"SELECT entity_id FROM ({members}) WHERE source = ? AND record_id = ?",
                       list(b))
     if ea is None or eb is None:
         raise AccordError("both records must belong to resolved entities")
     if ea != eb:
         return []
-    rows = store.query("""
+    # In a view, the records it withholds keep their full-run ids but are absent: no step
+    # goes through them.
+    hidden = (f"JOIN records_current r USING (source, record_id) WHERE NOT ({withheld_sql(view)}) AND"
+              if view else "WHERE")
+    rows = store.query(f"""
+        WITH m AS (SELECT m.source, m.record_id FROM ({members}) m {hidden} m.entity_id = ?)
         SELECT l.source_l, l.record_id_l, l.source_r, l.record_id_r, l.match_weight,
-               l.match_probability FROM links l
-        JOIN entity_members m ON m.source = l.source_l AND m.record_id = l.record_id_l
-        WHERE l.status = 'linked' AND m.entity_id = ?""", [ea])
+               l.match_probability FROM ({links_sql(view)}) l
+        JOIN m ml ON ml.source = l.source_l AND ml.record_id = l.record_id_l
+        JOIN m mr ON mr.source = l.source_r AND mr.record_id = l.record_id_r
+        WHERE l.status = 'linked'""", [ea])
     graph: dict[RecordKey, list[tuple[RecordKey, float, float]]] = {}
     for sl, il, sr, ir, w, p in rows:
         graph.setdefault((sl, il), []).append(((sr, ir), w, p))

@@ -1,10 +1,15 @@
 """The resolution stage: features -> blocking -> comparisons -> model -> links -> entities.
 
 ``resolve`` reads ``records_current`` (through the standardise stage's ``features``), and
-writes ``links``, ``entity_members``, ``entity_events`` and ``resolution_runs``. Working
-tables are rebuilt on every run; the outputs are replaced in one transaction, so a failed
-run leaves the previous entities in place. Running it twice on the same input changes
-nothing but the run log.
+writes ``links``, ``entity_members``, ``entity_events``, the per-view partitions
+(``view_members``, ``view_links``: ``views.py``) and ``resolution_runs``. Working tables are
+rebuilt on every run; the outputs are replaced in one transaction, so a failed run leaves the
+previous entities in place. Running it twice on the same input changes nothing but the run
+log.
+
+Every statistic the run computes from the store is counted over the statistics base (records
+under no floor regime: ``base.py``); the records outside it are blocked, compared, scored,
+linked and clustered like any other.
 """
 
 from __future__ import annotations
@@ -19,7 +24,11 @@ from typing import Any
 import numpy as np
 
 from accord.errors import AccordError
+from accord.governance.registry import Registry
+from accord.governance.visibility import views
 from accord.resolve import blocking as blk
+from accord.resolve import views as vw
+from accord.resolve.base import feature_columns, withheld_by_view
 from accord.resolve.cluster import cluster
 from accord.resolve.comparisons import COMPARISONS
 from accord.resolve.ids import assign_ids
@@ -29,7 +38,9 @@ from accord.resolve.training import train, train_with_labels
 from accord.resolve.working import (
     COMPARE,
     FEATURES,
+    IN_BASE,
     VIEW,
+    base_of,
     compare,
     compare_blocking_source,
     engine_resources,
@@ -58,6 +69,9 @@ class ResolveSummary:
     splits: int
     shared_identifiers: int
     seconds: float
+    base_records: int = 0  # records the statistics are counted over (base.py)
+    # view -> clusters made again, view_members and view_links rows (views.py)
+    views: dict[str, dict[str, int]] = field(default_factory=dict)
     blocking_messages: list[str] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
@@ -102,18 +116,24 @@ def _guard_columns(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndar
 
 def resolve(store: Store, settings: Settings | None = None, *, user: str = "system",
             model_path: Path | None = None, model_in: Path | None = None,
-            step: Step | None = None, labels: Path | None = None) -> ResolveSummary:
+            step: Step | None = None, labels: Path | None = None,
+            registry: Registry | None = None) -> ResolveSummary:
+    """``registry``: the authority registry whose floors decide the statistics base and the
+    views (by default the package's)."""
+    from accord.governance.registry import registry as package_registry
+
     settings = settings or default_settings()
     db = DuckDBBackend(store.con)
     budget = memory_budget(settings.resources, lambda: int(db.scalar(
         "SELECT count(*) FROM records_current")))
     with engine_resources(db, budget, settings.resources.threads):
-        return _resolve(store, db, settings, user, model_path, model_in, step, labels)
+        return _resolve(store, db, settings, user, model_path, model_in, step, labels,
+                        registry or package_registry())
 
 
 def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
              model_path: Path | None, model_in: Path | None, step: Step | None,
-             labels: Path | None = None) -> ResolveSummary:
+             labels: Path | None, registry: Registry) -> ResolveSummary:
     started = datetime.now(UTC)
     tell = step or (lambda label, frac: None)
 
@@ -122,9 +142,10 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
         tell(label, frac)
 
     say("standardise", 0.05)
-    records, shared = prepare(db, settings)
+    records, shared, base = prepare(db, settings, feature_columns(registry))
     say("block", 0.2)
-    report = blk.run_blocking(db, settings.blocking, compare_blocking_source(db), "pairs")
+    report = blk.run_blocking(db, settings.blocking, compare_blocking_source(db), "pairs",
+                              base=IN_BASE)
     say("compare", 0.35)
     compare(db, "pairs", "gammas", COMPARE)
     db.run("DROP TABLE IF EXISTS pairs")
@@ -134,14 +155,14 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     if model_in is not None:
         model = FSModel.from_json(json.loads(model_in.read_text(encoding="utf-8")))
     elif labels is not None:
-        model = train_with_labels(db, settings, records, "gammas", VIEW, labels)
+        model = train_with_labels(db, settings, base, "gammas", VIEW, labels, base=True)
     else:
-        model = train(db, settings, records, "gammas", COMPARE)
+        model = train(db, settings, base, "gammas", COMPARE, base=True)
     if model_path is not None:
         model.save(model_path)
     db.run(f"DROP TABLE IF EXISTS {COMPARE}")
     say("score", 0.7)
-    tf_tables(db, FEATURES)  # names: masking does not touch them
+    tf_tables(db, FEATURES, base_of(FEATURES))  # names: masking does not touch them
     # Every compared pair keeps its weight (the match-weight chart reads them); links and
     # entities read the pairs above their thresholds.
     db.create_table("scored", f"""
@@ -155,10 +176,15 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     say("cluster", 0.8)
     edges = db.arrow(f"SELECT rid_l, rid_r, match_weight FROM scored "
                      f"WHERE {prob} >= {c.link_probability} AND corroborated")
-    result = cluster(records, edges.column("rid_l").to_numpy(), edges.column("rid_r").to_numpy(),
-                     edges.column("match_weight").to_numpy(), *_guard_columns(db, records),
-                     c.max_dob_year_gap)
+    rid_l, rid_r = edges.column("rid_l").to_numpy(), edges.column("rid_r").to_numpy()
+    weight = edges.column("match_weight").to_numpy()
     del edges
+    guards = _guard_columns(db, records)
+    result = cluster(records, rid_l, rid_r, weight, *guards, c.max_dob_year_gap)
+    # Each view's clustering without its withheld records, where it may differ.
+    parts = vw.partitions(records, rid_l, rid_r, weight, *guards, c.max_dob_year_gap, result,
+                          withheld_by_view(db, records, registry))
+    del rid_l, rid_r, weight, guards
     say("assign person ids", 0.9)
     import pyarrow as pa
 
@@ -170,6 +196,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     try:
         with store.transaction():
             run_id = int(db.scalar("SELECT nextval('resolution_run_seq')"))
+            vw.remember_previous(db, parts, FEATURES)
             db.create_table("new_clusters", f"""
                 SELECT f.source, f.record_id, l.label FROM {FEATURES} f
                 JOIN _labels_arrow l USING (rid)""", temp=True)
@@ -192,6 +219,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
                 JOIN {FEATURES} fr ON fr.rid = s.rid_r
                 LEFT JOIN _rejected_arrow x ON x.rid_l = s.rid_l AND x.rid_r = s.rid_r""")
             db.run("DROP TABLE IF EXISTS _to_link")
+            view_counts = vw.write(db, parts, FEATURES, list(views(registry)))
             counts = dict(db.rows("SELECT status, count(*) FROM links GROUP BY status"))
             finished = datetime.now(UTC)
             summary = ResolveSummary(
@@ -200,7 +228,8 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
                 rejected_links=len(result.rejected_links), entities=ids["entities"],
                 kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
                 shared_identifiers=shared, seconds=(finished - started).total_seconds(),
-                blocking_messages=report.messages(), model=model.to_json())
+                base_records=base, views=view_counts, blocking_messages=report.messages(),
+                model=model.to_json())
             db.run("INSERT INTO resolution_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 run_id, user, started, finished, records, report.pairs, summary.links,
                 summary.review, summary.entities, summary.rejected_links,

@@ -1,4 +1,5 @@
-"""Tables owned by resolution: runs, links, review queue, entities and their history."""
+"""Tables owned by resolution: runs, links, review queue, entities and their history, and the
+per-view partitions (``views.py``)."""
 
 from __future__ import annotations
 
@@ -43,5 +44,18 @@ DDL: list[str] = [
   related_ids VARCHAR[] NOT NULL,
   records BIGINT NOT NULL,
   reason VARCHAR NOT NULL
+)""",
+    # Per-view partitions (accord.resolve.views): only where a view differs from the full run.
+    """CREATE TABLE IF NOT EXISTS view_members (
+  view VARCHAR NOT NULL,
+  source VARCHAR NOT NULL,
+  record_id VARCHAR NOT NULL,
+  entity_id VARCHAR NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS view_links (
+  view VARCHAR NOT NULL,
+  source_l VARCHAR NOT NULL, record_id_l VARCHAR NOT NULL,
+  source_r VARCHAR NOT NULL, record_id_r VARCHAR NOT NULL,
+  status VARCHAR NOT NULL  -- linked | rejected_by_guard
 )""",
 ]

@@ -12,6 +12,12 @@ Identifiers (SSN, A-number, passport, ITIN) are not given a closed form: their v
 mostly count records of one person (a person's records share the identifier) — a match rate,
 not u. Instead, after a first fit, the sampled pairs are weighted by their chance of being a
 non-match and those identifiers' u estimated again (docs/resolve.md).
+
+With ``base=True`` (as the pipeline trains) every figure comes from the statistics base alone
+(``features.in_base``, accord.resolve.base): the random pairs are drawn by rank among the base
+records (the k-th base record, in rid order), so a record outside the base, removed or added,
+shifts no sampled pair; value counts count base records; EM and the prior see only the blocked
+pairs of two base records, and ``records`` is the number of base records.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from accord.resolve.model import (
     train_em,
 )
 from accord.resolve.settings import Settings
-from accord.resolve.working import FEATURES, compare, patterns
+from accord.resolve.working import FEATURES, IN_BASE, base_of, base_pairs_sql, compare, patterns
 from accord.sql.backend import DuckDBBackend
 from accord.sql_text import ident, lit
 
@@ -82,14 +88,29 @@ KNOWN_LEVELS: dict[tuple[str, str], Callable[[str], str]] = {
 }
 
 
-def sample_pairs_sql(records: int, n_pairs: int, seed: int) -> str:
-    """``n_pairs`` random record pairs (deterministic for a seed; self-pairs dropped)."""
-    return f"""
+def sample_pairs_sql(records: int, n_pairs: int, seed: int, ranks: str | None = None) -> str:
+    """``n_pairs`` random record pairs (deterministic for a seed; self-pairs dropped).
+    ``ranks``: a table of (k, rid), the k-th of ``records`` records to draw from (without it
+    record k is rid k): the draw is of ranks, so it depends on the number of records drawn
+    from and nothing else."""
+    n = max(int(records), 1)
+    draw = (f"SELECT CAST(hash(i, 'l', {int(seed)}) % {n} AS BIGINT) AS a, "
+            f"CAST(hash(i, 'r', {int(seed)}) % {n} AS BIGINT) AS b FROM range({int(n_pairs)}) t(i)")
+    if ranks is None:
+        return f"""
         SELECT least(a, b) AS rid_l, greatest(a, b) AS rid_r, -1 AS rule, CAST(0 AS BIGINT) AS rules
-        FROM (SELECT CAST(hash(i, 'l', {int(seed)}) % {int(records)} AS BIGINT) AS a,
-                     CAST(hash(i, 'r', {int(seed)}) % {int(records)} AS BIGINT) AS b
-              FROM range({int(n_pairs)}) t(i))
+        FROM ({draw})
         WHERE a <> b"""
+    return f"""
+        SELECT least(l.rid, r.rid) AS rid_l, greatest(l.rid, r.rid) AS rid_r, -1 AS rule,
+               CAST(0 AS BIGINT) AS rules
+        FROM ({draw}) s JOIN {ranks} l ON l.k = s.a JOIN {ranks} r ON r.k = s.b
+        WHERE s.a <> s.b"""
+
+
+def ranks_sql(features: str) -> str:
+    """(k, rid) of the base records of ``features``, k = 0, 1, ... in rid order."""
+    return f"SELECT row_number() OVER (ORDER BY rid) - 1 AS k, rid FROM {features} WHERE {IN_BASE}"
 
 
 def with_known(u: dict[str, list[float]], known: dict[str, dict[int, float]],
@@ -114,14 +135,20 @@ def with_known(u: dict[str, list[float]], known: dict[str, dict[int, float]],
 
 
 def sample_patterns(db: DuckDBBackend, settings: Settings, records: int,
-                    features: str) -> tuple[np.ndarray, np.ndarray]:
-    """Gamma patterns (with counts) of ``u_sample_pairs`` random record pairs."""
+                    features: str, base: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Gamma patterns (with counts) of ``u_sample_pairs`` random record pairs (``base``: of
+    the ``records`` base records, drawn by rank)."""
     ms = settings.model
-    db.create_table("u_pairs", sample_pairs_sql(records, ms.u_sample_pairs, ms.u_seed), temp=True)
+    ranks = None
+    if base:
+        ranks = "u_ranks"
+        db.create_table(ranks, ranks_sql(features), temp=True)
+    db.create_table("u_pairs", sample_pairs_sql(records, ms.u_sample_pairs, ms.u_seed, ranks),
+                    temp=True)
     compare(db, "u_pairs", "u_gammas", features)
     pats, counts, _ = patterns(db, "u_gammas")
-    db.run("DROP TABLE IF EXISTS u_pairs")
-    db.run("DROP TABLE IF EXISTS u_gammas")
+    for t in ("u_pairs", "u_gammas", "u_ranks"):
+        db.run(f"DROP TABLE IF EXISTS {t}")
     return pats, counts
 
 
@@ -161,12 +188,16 @@ def sessions(pats: np.ndarray, counts: np.ndarray, masks: np.ndarray,
 
 
 def train(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
-          features: str) -> FSModel:
-    u_pats, u_counts = sample_patterns(db, settings, records, features)
-    known = known_levels(db, FEATURES)  # names, dates, addresses: masking does not touch them
+          features: str, base: bool = False) -> FSModel:
+    """The model from the store: ``records`` records (``base``: the base records, see the
+    module), their blocked pairs ``gammas`` and ``features`` (what the comparisons read)."""
+    u_pats, u_counts = sample_patterns(db, settings, records, features, base)
+    # Names, dates, addresses: masking does not touch them.
+    known = known_levels(db, base_of(FEATURES) if base else FEATURES)
     u = with_known(estimate_u(u_pats, u_counts), known)
     rules = settings.blocking.rules
-    pats, counts, rule_of = sessions(*patterns(db, gammas, by_rules=True), len(rules))
+    blocked = base_pairs_sql(gammas, features) if base else gammas
+    pats, counts, rule_of = sessions(*patterns(db, blocked, by_rules=True), len(rules))
     # A rule with different right-hand keys (a swap rule) also decides name order.
     blocked_on = {i: comparisons_for_keys(r.keys) | comparisons_for_keys(r.right)
                   | ({"name_order"} if r.against else set())
@@ -191,16 +222,19 @@ MIN_LABELLED_MATCHES = 50
 
 
 def train_with_labels(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
-                      features: str, labels: Path) -> FSModel:
+                      features: str, labels: Path, base: bool = False) -> FSModel:
     """m from labelled pairs instead of EM: among the blocked pairs whose two records are both
     in ``labels`` (a truth file: source,record_id,person_id), the share of each level among
     the pairs of one person. u is estimated as for EM (random pairs), the prior fitted the
     same way, and levels kept in order of strength. Labels cover part of the data as a rule;
-    the model then scores every pair."""
+    the model then scores every pair. ``base``: as for :func:`train` (labelled pairs of two
+    base records only)."""
     if not labels.is_file():
         raise AccordError(f"{labels}: no such labels file")
-    u_pats, u_counts = sample_patterns(db, settings, records, features)
-    u = with_known(estimate_u(u_pats, u_counts), known_levels(db, FEATURES))
+    u_pats, u_counts = sample_patterns(db, settings, records, features, base)
+    u = with_known(estimate_u(u_pats, u_counts),
+                   known_levels(db, base_of(FEATURES) if base else FEATURES))
+    blocked = base_pairs_sql(gammas, features) if base else gammas
     try:
         db.run(f"""CREATE OR REPLACE TEMP TABLE _labels AS
                    SELECT DISTINCT CAST(source AS VARCHAR) AS source, CAST(record_id AS VARCHAR) AS record_id,
@@ -210,7 +244,7 @@ def train_with_labels(db: DuckDBBackend, settings: Settings, records: int, gamma
         raise AccordError(f"{labels}: not a labels file with columns source,record_id,person_id "
                           f"({e})") from None
     db.run(f"""CREATE OR REPLACE TEMP TABLE _labelled_matches AS
-               SELECT g.* FROM {gammas} g
+               SELECT g.* FROM {blocked} g
                JOIN {features} fl ON fl.rid = g.rid_l JOIN {features} fr ON fr.rid = g.rid_r
                JOIN _labels a ON a.source = fl.source AND a.record_id = fl.record_id
                JOIN _labels b ON b.source = fr.source AND b.record_id = fr.record_id
@@ -225,7 +259,7 @@ def train_with_labels(db: DuckDBBackend, settings: Settings, records: int, gamma
     for i, c in enumerate(COMPARISONS):
         shares = level_shares(counts, pats[:, i], c, M_FLOOR)
         m[c.name] = shares if c.name in UNORDERED else monotone_m(shares, u[c.name])
-    all_pats, all_counts, _ = patterns(db, gammas)
+    all_pats, all_counts, _ = patterns(db, blocked)
     prior = fit_prior(all_pats, all_counts, m, u, records * (records - 1) // 2)
     return FSModel(m=m, u=u, prior=prior, iterations=0, pairs_trained=int(counts.sum()),
                    trained_from="labels")

@@ -6,6 +6,12 @@ identifiers masked (an identifier seen with several dates of birth stops countin
 evidence): nothing is copied, and the engine reads the compressed ``features`` table, whose
 pages it can drop and re-read under a memory limit. The identifiers masked are the table
 ``resolve_shared_identifiers`` (kind, value), rewritten each run.
+
+Every statistic resolution computes from the store (the identifiers it masks, term
+frequencies, the model's training, block sizes) counts only the records of its **statistics
+base** (``features.in_base``: records under no regime with a statutory floor,
+``accord.governance.visibility.floor_regimes``), so that removing any record a purpose may not
+see changes no weight between the records it may (docs/resolve.md).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,6 +30,7 @@ from accord.resolve.settings import BlockingRule, Resources, Settings
 from accord.sql.backend import DuckDBBackend
 from accord.sql.resources import MIB, auto_budget, engine_resources, machine_memory, parse_size
 from accord.sql_text import ident, lit
+from accord.standardise.features import Extra
 
 IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
 FEATURES = "features"
@@ -31,7 +38,25 @@ VIEW = "resolve_features"
 SHARED = "resolve_shared_identifiers"
 COMPARE = "resolve_compare"
 AUTO_FLOOR = 128 * MIB  # the smallest automatic memory limit
+# Columns resolution adds to ``features`` (accord.resolve.base): is the record in the
+# statistics base; the floor regimes it falls under, as bits (0 in the base).
+IN_BASE = "in_base"
+MARKS = "floor_marks"
 __all__ = ["MIB", "engine_resources", "machine_memory", "memory_budget", "parse_size"]
+
+
+def base_of(source: str) -> str:
+    """The rows of ``source`` (features, or a table or view over them) in the statistics
+    base, as a subquery that the SQL builders taking a ``features`` source accept."""
+    return f"(SELECT * FROM {source} WHERE {IN_BASE})"
+
+
+def base_pairs_sql(pairs: str, features: str = FEATURES) -> str:
+    """The pairs of ``pairs`` (rid_l, rid_r, ...) whose two records are both in the base, as a
+    subquery: anti joins with the records outside it (the smaller side)."""
+    outside = f"(SELECT rid FROM {features} WHERE NOT {IN_BASE})"
+    return (f"(SELECT p.* FROM {pairs} p ANTI JOIN {outside} ol ON ol.rid = p.rid_l "
+            f"ANTI JOIN {outside} orr ON orr.rid = p.rid_r)")
 
 
 def blocking_source(rule: BlockingRule) -> str:
@@ -89,16 +114,29 @@ def replace_view(db: DuckDBBackend, name: str, sql: str) -> None:
     db.run(f"CREATE OR REPLACE VIEW {ident(name)} AS {sql}")
 
 
-def prepare(db: DuckDBBackend, settings: Settings) -> tuple[int, int]:
-    """Standardise, mask shared identifiers; returns (records, shared identifiers)."""
+class Prepared(NamedTuple):
+    records: int  # current records (rids 0..records-1)
+    shared: int   # identifier values masked
+    base: int     # records in the statistics base
+
+
+def prepare(db: DuckDBBackend, settings: Settings, extra: Extra | None = None) -> Prepared:
+    """Standardise, with the columns ``in_base`` and ``floor_marks`` (``extra``: their SQL,
+    by default from the package's registry, ``accord.resolve.base.feature_columns``); mask
+    the identifiers shared by several people in the base."""
     from accord.standardise.features import build_features
 
-    records = build_features(db.con, "records_current", counts=False)["records"]
+    if extra is None:
+        from accord.resolve.base import feature_columns
+
+        extra = feature_columns()
+    records = build_features(db.con, "records_current", counts=False, extra=extra)["records"]
     k = settings.clustering.shared_identifier_people
-    db.create_table(SHARED, shared_identifiers_sql(k))
+    db.create_table(SHARED, shared_identifiers_sql(k, base_of(FEATURES)))
     replace_view(db, VIEW, masked_view_sql())
     build_compare_table(db)
-    return int(records), int(db.scalar(f"SELECT count(*) FROM {SHARED}"))
+    base = int(db.scalar(f"SELECT count(*) FROM {FEATURES} WHERE {IN_BASE}"))
+    return Prepared(int(records), int(db.scalar(f"SELECT count(*) FROM {SHARED}")), base)
 
 
 def _base(name: str) -> str | None:
@@ -230,12 +268,13 @@ def collision_free_sql(groups: Iterable[frozenset[str]], features: str = FEATURE
             f"WHERE v IS NOT NULL) GROUP BY g, {hash_fn}(v) HAVING count(*) > 1")
 
 
-def compare_table_sql(hashed: Iterable[str], source: str = VIEW) -> str:
-    """The pair columns of ``source`` with ``hashed`` text columns as 64-bit hashes."""
+def compare_table_sql(hashed: Iterable[str], source: str = VIEW, extra: Iterable[str] = ()) -> str:
+    """The pair columns of ``source`` with ``hashed`` text columns as 64-bit hashes (and the
+    ``extra`` columns as they are: ``in_base``, which block sizes count)."""
     h = set(hashed)
     cols = [f"CASE WHEN {ident(c)} IS NOT NULL THEN hash({ident(c)}) END AS {ident(c)}" if c in h
             else ident(c) for c in PAIR_COLUMNS]
-    return f"SELECT rid, {', '.join(cols)} FROM {source}"
+    return f"SELECT rid, {', '.join([*cols, *(ident(c) for c in extra)])} FROM {source}"
 
 
 def build_compare_table(db: DuckDBBackend, source: str = VIEW) -> set[str]:
@@ -251,7 +290,8 @@ def build_compare_table(db: DuckDBBackend, source: str = VIEW) -> set[str]:
         collide = {int(r[0]) for r in db.rows(collision_free_sql(groups))}
         groups = [g for i, g in enumerate(groups) if i not in collide]
     hashed = {c for g in groups for c in g}
-    db.create_table(COMPARE, compare_table_sql(hashed, source), temp=True)
+    extra = [IN_BASE] if IN_BASE in types else []
+    db.create_table(COMPARE, compare_table_sql(hashed, source, extra), temp=True)
     return hashed
 
 
@@ -265,12 +305,16 @@ def memory_budget(resources: Resources, records: Callable[[], int]) -> int | Non
     return auto_budget(records() * resources.memory_per_record, floor=AUTO_FLOOR)
 
 
-def tf_tables(db: DuckDBBackend, features: str = VIEW) -> None:
+def tf_tables(db: DuckDBBackend, features: str = VIEW, counted: str | None = None) -> None:
     """Term frequencies of given and family names (``tf_given``, ``tf_family``: value, tf),
     and ``tf_rid``: each record's two (rid, tf_given, tf_family), which scoring joins by the
-    pair's left record instead of carrying the names through every compared pair."""
-    db.create_table("tf_given", tf_sql("given_std", features), temp=True)
-    db.create_table("tf_family", tf_sql("family_std", features), temp=True)
+    pair's left record instead of carrying the names through every compared pair.
+    ``counted``: the records the frequencies are counted over (by default ``features``; the
+    pipeline counts the base, ``base_of(features)``); a name no counted record holds has no
+    frequency (scoring then uses ``tf_min_u``)."""
+    counted = counted or features
+    db.create_table("tf_given", tf_sql("given_std", counted), temp=True)
+    db.create_table("tf_family", tf_sql("family_std", counted), temp=True)
     db.create_table("tf_rid", f"""
         SELECT f.rid, tg.tf AS tf_given, tf.tf AS tf_family FROM {features} f
         LEFT JOIN tf_given tg ON tg.value = f.given_std

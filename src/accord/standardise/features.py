@@ -14,6 +14,7 @@ Work tables are temporary (``__std_*``) and dropped at the end.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -24,6 +25,9 @@ from accord.sql_text import ident
 from accord.standardise import addresses, identifiers, names, phonetic, variants
 
 FEATURES = "features"
+# Columns a caller adds after FEATURE_COLUMNS: name -> (SQL over a row of the source table,
+# SQL type). Resolution adds whether a record is in its statistics base (docs/resolve.md).
+Extra = Mapping[str, tuple[str, str]]
 
 # (name, type, meaning) in table order.
 FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -79,12 +83,14 @@ T = "__std_"  # prefix of this stage's temporary tables
 _UNREAD = ("street", "city", "state", "zip", "full_address", "other_id")
 
 
-def _base_sql(con: duckdb.DuckDBPyConnection, source_table: str) -> str:
+def _base_sql(con: duckdb.DuckDBPyConnection, source_table: str, extra: Extra | None = None) -> str:
     """The columns this stage reads, one row per record. ``source_table`` holds one row per
-    (source, record_id), as ``records_current`` does; canonical columns it lacks read as NULL."""
+    (source, record_id), as ``records_current`` does; canonical columns it lacks read as NULL.
+    The ``extra`` columns are computed here, from the source row."""
     present = {r[0] for r in con.execute(f"DESCRIBE {source_table}").fetchall()}
     cols = [ident(c) if c in present else f"CAST(NULL AS {t}) AS {ident(c)}"
             for c, t in {**_KEYS, **INPUT_COLUMNS}.items()]
+    cols += [f"CAST(({sql}) AS {t}) AS {ident(c)}" for c, (sql, t) in (extra or {}).items()]
     return f"SELECT {', '.join(cols)} FROM {source_table}"
 
 
@@ -129,19 +135,21 @@ def _phonetic(con: duckdb.DuckDBPyConnection, tokens_sql: str) -> int:
     return len(tokens)
 
 
-def _records_sql() -> str:
+def _records_sql(extra: Extra | None = None) -> str:
     """Step 1 of 2 of the final table: per record, its identifiers, dates and address lines
-    (projections of the base row: no self-joins), its rid and its standardised name parts."""
+    (projections of the base row: no self-joins), its rid and its standardised name parts
+    (and the ``extra`` columns of the base row)."""
+    more = "".join(f", {ident(c)}" for c in extra or {})
     raw_ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.raw_identifier_sql().items())
     lines = ", ".join(addresses.address_lines_sql())  # computed once, in the base table
     valid = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.validity_sql().items())
     ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.identifier_sql().items())
     dob = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.dob_sql("__dob_in").items())
     return f"""WITH b0 AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country,
-    dob AS __dob_in, sex AS __sex_in, {raw_ids}, {lines} FROM {_BASE}),
+    dob AS __dob_in, sex AS __sex_in, {raw_ids}, {lines}{more} FROM {_BASE}),
 b1 AS (SELECT *, {valid} FROM b0),
 b AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country, street_line, city_line,
-    state_line, zip_line, {ids}, {dob}, {identifiers.sex_sql('__sex_in')} AS sex FROM b1)
+    state_line, zip_line, {ids}, {dob}, {identifiers.sex_sql('__sex_in')} AS sex{more} FROM b1)
 SELECT b.* EXCLUDE (rid), r.rid, n.given, n.middle, n.family, n.suffix, n.given_placeholder,
     n.middle_placeholder, n.family_placeholder
 FROM b
@@ -149,9 +157,9 @@ JOIN {T}rid r ON r.iid = b.rid
 JOIN {T}names n ON n.rid = b.rid"""
 
 
-def _final_sql() -> str:
+def _final_sql(extra: Extra | None = None) -> str:
     """Step 2 of 2: the records of step 1 (``{T}rec``) with their per-value parts (names,
-    streets, cities, countries), in table order."""
+    streets, cities, countries), in table order (the ``extra`` columns last)."""
     place = addresses.city_state_zip_sql()
     flags = ("list_filter(list_concat(b.__id_flags, [b.__dob_flag, "
              "CASE WHEN b.given_placeholder THEN 'given_placeholder' END, "
@@ -174,7 +182,9 @@ def _final_sql() -> str:
     for c in ("dob", "dob_y", "dob_m", "dob_d", "sex", "ssn", "ssn_last4", "itin", "a_number", "passport",
               "email"):
         values[c] = f"b.{c}"
-    select = ",\n  ".join(f"CAST({values[c]} AS {t}) AS {ident(c)}" for c, t, _ in FEATURE_COLUMNS)
+    columns = [(c, t) for c, t, _ in FEATURE_COLUMNS] + [(c, t) for c, (_, t) in (extra or {}).items()]
+    values |= {c: f"b.{ident(c)}" for c in extra or {}}
+    select = ",\n  ".join(f"CAST({values[c]} AS {t}) AS {ident(c)}" for c, t in columns)
     return f"""SELECT {select}
 FROM {T}rec b
 LEFT JOIN {T}given_dim gd ON gd.given_std = b.given
@@ -190,8 +200,12 @@ _TEMP = ("base", "rid", "rec", "parts", "fold_raw", "fold", "names", "family_for
 
 
 def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_current", *,
-                   counts: bool = True) -> dict[str, int]:
+                   counts: bool = True, extra: Extra | None = None) -> dict[str, int]:
     """Create or replace table ``features`` from ``source_table`` (one row per record).
+
+    ``extra``: columns the caller adds after ``FEATURE_COLUMNS`` (name -> (SQL over a row of
+    ``source_table``, SQL type)); resolution adds ``in_base`` and ``floor_marks``
+    (``accord.resolve.base``). Without it the table has ``FEATURE_COLUMNS`` alone.
 
     Returns counts: records, distinct raw name values folded, distinct given and family names,
     name tokens given a phonetic code, values transliterated, distinct street lines, variant
@@ -206,7 +220,7 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
         unread = [ident(c) for c in _UNREAD if c in INPUT_COLUMNS]
         keep = f"* EXCLUDE ({', '.join(unread)})" if unread else "*"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}base AS SELECT {keep}, {address} "
-                    f"FROM ({_base_sql(con, source_table)})")
+                    f"FROM ({_base_sql(con, source_table, extra)})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}rid AS {_RID_SQL}")
         n_variants = variants.register(con, f"{T}variants")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {T}street_terms AS {addresses.terms_values_sql()}")
@@ -248,9 +262,9 @@ def build_features(con: duckdb.DuckDBPyConnection, source_table: str = "records_
         # Two steps, so that no statement holds the per-record joins and the per-value joins
         # and the table being written at once: under a memory limit each can spill.
         n_records = int(con.execute(f"SELECT count(*) FROM {T}base").fetchall()[0][0])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}rec AS {_records_sql()}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {T}rec AS {_records_sql(extra)}")
         _drop(con, "base", "rid", "names")
-        con.execute(f"CREATE OR REPLACE TABLE {ident(FEATURES)} AS {_final_sql()}")
+        con.execute(f"CREATE OR REPLACE TABLE {ident(FEATURES)} AS {_final_sql(extra)}")
         out = (_counts(con, n_records, n_name_values, n_variants, n_tokens, n_translit) if counts
                else {"records": n_records})
     finally:
