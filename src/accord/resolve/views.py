@@ -257,9 +257,12 @@ def write(db: DuckDBBackend, parts: list[ViewPartition], features: str,
              db.rows(f"SELECT view, label, min(rid) FROM {NODES} GROUP BY ALL")}
     kept: dict[tuple[str, int], str] = {}
     used: dict[str, set[str]] = {}
-    _take(db.rows(f"""SELECT n.view, n.label, m.entity_id, count(*) FROM {NODES} n
-                      JOIN entity_members m ON m.source = n.source AND m.record_id = n.record_id
-                      GROUP BY ALL"""), first, kept, used)
+    db.create_table("_view_full", f"""SELECT n.view, n.label, n.source, n.record_id, m.entity_id
+                                      FROM {NODES} n JOIN entity_members m
+                                      ON m.source = n.source AND m.record_id = n.record_id""",
+                    temp=True)
+    _take(db.rows("SELECT view, label, entity_id, count(*) FROM _view_full GROUP BY ALL"),
+          first, kept, used)
     _take(db.rows(f"""SELECT view, label, entity_id, count(*) FROM {PREVIOUS}
                       WHERE entity_id NOT IN (SELECT entity_id FROM entity_members)
                       GROUP BY ALL"""), first, kept, used)
@@ -278,10 +281,9 @@ def write(db: DuckDBBackend, parts: list[ViewPartition], features: str,
     finally:
         db.con.unregister("_view_ids_arrow")
     db.run(f"""INSERT INTO {MEMBERS} (view, source, record_id, entity_id)
-               SELECT n.view, n.source, n.record_id, i.entity_id FROM {NODES} n
+               SELECT n.view, n.source, n.record_id, i.entity_id FROM _view_full n
                JOIN _view_ids i ON i.view = n.view AND i.label = n.label
-               JOIN entity_members m ON m.source = n.source AND m.record_id = n.record_id
-               WHERE i.entity_id <> m.entity_id""")
+               WHERE i.entity_id <> n.entity_id""")
     flips = pa.table({
         "view": pa.array([p.view for p in parts for _ in range(len(p.flipped_l))], pa.string()),
         "rid_l": pa.array(np.concatenate([p.flipped_l for p in parts]), pa.int64()),
@@ -301,6 +303,6 @@ def write(db: DuckDBBackend, parts: list[ViewPartition], features: str,
         out.setdefault(view, {"clusters": 0, "members": 0, "links": 0})["links"] = int(n)
     for view, n in db.rows("SELECT view, count(*) FROM _view_ids GROUP BY view"):
         out.setdefault(view, {"clusters": 0, "members": 0, "links": 0})["clusters"] = int(n)
-    for t in (NODES, PREVIOUS, "_view_ids"):
+    for t in (NODES, PREVIOUS, "_view_ids", "_view_full"):
         db.run(f"DROP TABLE IF EXISTS {t}")
     return out
