@@ -110,7 +110,7 @@ def test_subject_access_covers_exactly_one_person() -> None:
     _refused(_d(PAT, "subject_access", None, action="subject.report", persons=("E1", "E2")), "exactly one")
     d = _d(PAT, "subject_access", None, action="subject.report", persons=("E1",))
     assert d.allow and d.scope is not None and d.scope.persons == frozenset({"E1"})
-    assert d.scope.withheld_regimes == frozenset()
+    assert d.scope.withheld_regimes == frozenset({"unregistered"})
 
 
 def test_tax_information_leaves_tax_administration_only_on_a_complete_request(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from accord.governance.registry import registry
+from accord.governance.scope import Scope, freeze, issue
 from accord.master.links import person_links
 from accord.master.view import _links
 from accord.store import Store
@@ -53,6 +55,12 @@ def two_runs(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield store
 
 
+def _everything() -> Scope:
+    """A scope that withholds nothing (every system, the full partition): the store-wide SQL's."""
+    reg = registry()
+    return issue(Scope(freeze({s: set() for s in reg.systems}), frozenset()))
+
+
 def _persons(store: Store) -> list[str]:
     return [p for (p,) in store.query("""SELECT entity_id FROM entity_members GROUP BY ALL
                                          HAVING count(*) > 1 ORDER BY entity_id LIMIT 40""")]
@@ -64,14 +72,14 @@ def test_confidences_and_links_equal_the_store_wide_sql(world: World, two_runs: 
     persons = _persons(store)
     assert len(persons) == 40
     for pid in persons:
-        confidence, sizes = _link_confidence(store, [pid])
+        confidence, sizes = _link_confidence(store, registry(), _everything(), [pid])
         expected = {(s, r): float(c) for s, r, c in store.query(CONFIDENCE_SQL, [[pid]])}
         assert confidence == expected
         members = store.query("SELECT source, record_id FROM entity_members WHERE entity_id = ?", [pid])
         assert sizes == {pid: len(members)}
         keys = {(s, r) for s, r in members}
         got = [(v.source_l, v.record_id_l, v.source_r, v.record_id_r, v.match_probability, v.match_weight,
-                v.status) for v in _links(store, pid, keys)]
+                v.status) for v in _links(store, "", pid, keys)]
         flat = [f"{s}\x1f{r}" for s, r in keys]
         want = store.query(LINKS_SQL, [flat, flat])
         assert sorted(got) == sorted(want)
@@ -83,4 +91,4 @@ def test_confidences_and_links_equal_the_store_wide_sql(world: World, two_runs: 
 def test_a_person_with_no_records_has_no_links(world: World, tmp_path: Path) -> None:
     around = person_links(world.store, ["P-NO-SUCH"])
     assert around.members == {} and around.links == ()
-    assert _link_confidence(world.store, ["P-NO-SUCH"]) == ({}, {})
+    assert _link_confidence(world.store, registry(), _everything(), ["P-NO-SUCH"]) == ({}, {})

@@ -26,8 +26,9 @@ from typing import Any
 
 from accord.errors import AccordError
 from accord.governance.agreements import Agreement, get_agreement
-from accord.governance.disputes import DisputeError, record_of
 from accord.governance.gate import Activity, Gate
+from accord.governance.policy import Request
+from accord.governance.scope import person_records
 from accord.governance.users import get_actor
 from accord.store import Store
 
@@ -209,16 +210,17 @@ def open_finding(gate: Gate, user_id: str, person_id: str, *, agreement: str, re
         _required(basis=basis)
         if not records:
             raise FindingError("name the records of the match result the finding rests on")
+        # The records are looked up as the finding's purpose sees the person, and a record
+        # that is not there gets one answer, whether it does not exist, is another person's,
+        # is withheld from the purpose or is outside the agreement's sources.
+        decision = gate.decide(user_id, Request("finding.open", a.purpose, agreement, persons=(person_id,)))
+        shown = ({(r["source"], r["record_id"]) for r in
+                  person_records(store, gate.registry, decision.scope, [person_id])}
+                 if decision.allow and decision.scope is not None else set())
         for source, record_id in records:
-            try:
-                system, linked, _ = record_of(store, source, record_id)
-            except DisputeError as e:
-                raise FindingError(str(e)) from None
-            if linked != person_id:
-                raise FindingError(f"record {source}/{record_id} is not a record of person {person_id}")
-            if system not in a.sources:
-                raise FindingError(f"record {source}/{record_id} is from {system}, not a source of "
-                                   f"agreement {a.id}")
+            if (source, record_id) not in shown:
+                raise FindingError(f"record {source}/{record_id} is not among the records of person "
+                                   f"{person_id} that this purpose may see")
         with store.transaction():
             finding_id = f"F-{int(store.scalar('SELECT nextval(?)', ['casework_seq'])):06d}"
             store.con.execute("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

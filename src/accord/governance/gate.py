@@ -290,7 +290,7 @@ class Gate:
         by_person: dict[str, list[tuple[str, str]]] = {p: [] for p in persons}
         # Which disclosed record is whose: the persons' memberships (read once per person and
         # shared with the readers that read them).
-        person_of = memberships(self.store, persons)
+        person_of = memberships(self.store, persons, decision.scope.view if decision.scope else "")
         for rec in records:
             pid = person_of.get(rec)
             if pid in by_person:

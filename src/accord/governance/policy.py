@@ -16,13 +16,22 @@ from accord.governance.agreements import Agreement
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, freeze, issue
 from accord.governance.users import Actor
+from accord.governance.visibility import purpose_view, withheld_regimes
 from accord.sources.fields import catalogue
+from accord.status.eligibility import ELIGIBILITY_PURPOSES
 
 # Actions that read person data: they need a purpose (and the purpose's agreement).
 PERSON_ACTIONS = frozenset({
     "person.search", "person.view", "person.explain", "verify.query", "tax.request",
     "worklist.read", "subject.report", "finding.read", "finding.open", "finding.verify",
 })
+
+
+# Actions done only under some purposes. Verification (SAVE) answers a benefit-granting or
+# identity question about a person who asked for something; it is no enforcement tool.
+ACTION_PURPOSES: dict[str, frozenset[str]] = {
+    "verify.query": frozenset({"benefit_eligibility_verification", "identity_verification"}),
+}
 
 
 # Actions whose answer includes a status determination (issued a determination scope).
@@ -106,6 +115,10 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
         return deny(f"{actor.user_id}'s roles ({', '.join(actor.roles)}) do not work under {purpose_name}")
     if not purpose.person_data:
         return deny(f"{purpose_name} does not read person data")
+    only = ACTION_PURPOSES.get(request.action)
+    if only is not None and purpose_name not in only:
+        return deny(f"{request.action} is not done under {purpose_name} (only under "
+                    f"{', '.join(sorted(only))})")
 
     if purpose.needs_agreement:
         if not request.agreement:
@@ -149,15 +162,22 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
         return deny(f"no record system may be read for {purpose_name}"
                     + (f" under agreement {agreement.id}" if agreement else ""))
     persons = frozenset(request.persons) if purpose.own_records_only else None
-    scope = issue(Scope(freeze(systems), frozenset(registry.withheld_regimes(purpose_name)), persons))
+    withheld = withheld_regimes(registry, purpose_name)
+    view = purpose_view(registry, purpose_name)
+    scope = issue(Scope(freeze(systems), withheld, persons, view))
     determination = None
     if request.action in DETERMINING_ACTIONS:
-        # facts; the A-number that ties unlinked records of one person together; the date of
-        # birth that independent verification needs
+        # The status rests on the records the purpose may see, never on withheld ones (their
+        # absence must be indistinguishable from their presence). A purpose with an
+        # eligibility rule may also use the facts (and the A-number and date of birth that tie
+        # records together) of shown records whose fields it may not see, when the record's
+        # regime allows protective use: only to keep a person out, and the answer then says
+        # no more than "not eligible for this purpose".
         facts = {n for n, f in everything.items() if f.kind == "fact"} | {"a_number", "dob"}
-        unusable = {n for n, r in registry.regimes.items() if not r.protective_use}
-        determination = issue(Scope(freeze({s: facts for s in registry.protective_systems()}),
-                                    frozenset(unusable & registry.withheld_regimes(purpose_name)), persons))
+        protective = set(registry.protective_systems()) if purpose_name in ELIGIBILITY_PURPOSES else set()
+        determination = issue(Scope(
+            freeze({s: fields | (facts if s in protective else set()) for s, fields in systems.items()}),
+            withheld, persons, view))
     reasons = [f"{purpose_name} ({purpose.authority})"]
     if agreement is not None:
         reasons.append(f"under agreement {agreement.id} ({agreement.start} to {agreement.ends_on})")

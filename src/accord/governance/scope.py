@@ -17,9 +17,12 @@ from types import MappingProxyType
 from typing import Any
 
 from accord.governance.registry import Registry
+from accord.resolve.views import members_sql, view_memberships
 from accord.sources.fields import catalogue
 from accord.sql_text import ident, lit, str_list
 from accord.store import Store
+
+Key = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Scope:
     systems: Mapping[str, frozenset[str]]
     withheld_regimes: frozenset[str] = frozenset()
     persons: frozenset[str] | None = None
+    # The partition of records into persons this scope reads (accord.resolve.views): the one
+    # resolution keeps for the purpose's withheld regimes ("" is the full one).
+    view: str = ""
     # Set only by issue(); not an init field, so dataclasses.replace() of an issued scope
     # (e.g. to widen its systems) yields an unsealed scope that reads nothing.
     _sealed: object = field(default=None, init=False, repr=False, compare=False)
@@ -82,8 +88,21 @@ def scoped_records_sql(registry: Registry, scope: Scope, table: str = "records_c
     return f"""SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number, r.regimes,
        m.entity_id AS person_id, {', '.join(cols)}
 FROM (SELECT *, {regimes_sql(registry)} AS regimes FROM {ident(table)}) r
-LEFT JOIN entity_members m USING (source, record_id)
+LEFT JOIN ({members_sql(scope.view)}) m USING (source, record_id)
 WHERE {' AND '.join(where)}"""
+
+
+def unwithheld_sql(registry: Registry, scope: Scope) -> str:
+    """(source, record_id, person_id) of every current record the scope does not withhold,
+    shown or not, in the scope's partition: what linkage counts for the purpose (a store
+    without the withheld records would hold exactly these). No values."""
+    withheld = str_list(sorted(scope.withheld_regimes) or ["<none>"])
+    persons = ("" if scope.persons is None else
+               f" AND list_contains({str_list(sorted(scope.persons) or ['<none>'])}, m.entity_id)")
+    return f"""SELECT r.source, r.record_id, m.entity_id AS person_id
+FROM (SELECT source, record_id, {regimes_sql(registry)} AS regimes FROM records_current) r
+JOIN ({members_sql(scope.view)}) m USING (source, record_id)
+WHERE NOT list_has_any(r.regimes, {withheld}){persons}"""
 
 
 def record_regimes(registry: Registry, system: str, row: Mapping[str, Any]) -> list[str]:
@@ -107,41 +126,17 @@ def person_records(store: Store, registry: Registry, scope: Scope, persons: list
     require_issued(scope)
     if table not in ("records", "records_current"):
         raise ValueError(f"scoped reads are of records or records_current, not {table!r}")
-    allowed = list(scope.systems)
-    if not persons or not allowed:
+    if not persons or not scope.systems:
         return []
     fields = list(catalogue())
-    key = ("person_records", table, tuple(persons))
-    memo = store.memo
-    if memo is not None and key in memo:
-        names, found = memo[key]
-    else:
-        # records_current: the version no later version of the record supersedes (the view's
-        # rule, applied to the person's records only).
-        current = ("ANTI JOIN (SELECT source, record_id, version FROM records WHERE version > 1) n "
-                   "ON n.source = r.source AND n.record_id = r.record_id AND n.version > r.version"
-                   if table == "records_current" else "")
-        cur = store.con.execute(f"""
-            WITH m AS (SELECT source, record_id, entity_id FROM entity_members
-                       WHERE list_contains(?, entity_id))
-            SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number,
-                   m.entity_id AS person_id, {', '.join('r.' + ident(f) for f in fields)}
-            FROM records r JOIN m ON m.source = r.source AND m.record_id = r.record_id
-            {current}
-            ORDER BY person_id, r.source, r.record_id, r.version""", [persons])
-        names, found = [d[0] for d in cur.description], cur.fetchall()
-        if memo is not None:
-            memo[key] = (names, found)
-    withheld = scope.withheld_regimes
     out = []
-    for values in found:
-        row = dict(zip(names, values, strict=True))
+    for row in _member_rows(store, scope, persons, table):
         if row["system"] not in scope.systems:
             continue
         if scope.persons is not None and row["person_id"] not in scope.persons:
             continue
         regimes = record_regimes(registry, row["system"], row)
-        if withheld and any(r in withheld for r in regimes):
+        if any(r in scope.withheld_regimes for r in regimes):
             continue
         shown = scope.fields_for(row["system"])
         rec = {k: row[k] for k in ("source", "record_id", "version", "system", "batch_id", "row_number")}
@@ -152,12 +147,63 @@ def person_records(store: Store, registry: Registry, scope: Scope, persons: list
     return out
 
 
+def person_members(store: Store, registry: Registry, scope: Scope, persons: list[str]) -> dict[Key, str]:
+    """Every current record of the persons that the scope does not withhold, shown or not
+    (a record of a system without a routine use for the purpose still links, as it would in a
+    store without the withheld records), with its person. No values: for link confidence and
+    record counts that must not count withheld records."""
+    require_issued(scope)
+    if not persons:
+        return {}
+    out = {}
+    for row in _member_rows(store, scope, persons, "records_current"):
+        if scope.persons is not None and row["person_id"] not in scope.persons:
+            continue
+        if not any(r in scope.withheld_regimes for r in record_regimes(registry, row["system"], row)):
+            out[(row["source"], row["record_id"])] = row["person_id"]
+    return out
+
+
+def _member_rows(store: Store, scope: Scope, persons: list[str], table: str) -> list[dict[str, Any]]:
+    """Every stored row (all systems, every field) of the persons' records in the scope's
+    partition; shared by the readers of one request (``store.memo``)."""
+    key = ("person_records", table, scope.view, tuple(persons))
+    memo = store.memo
+    if memo is not None and key in memo:
+        rows: list[dict[str, Any]] = memo[key]
+        return rows
+    fields = list(catalogue())
+    # records_current: the version no later version of the record supersedes (the view's
+    # rule, applied to the person's records only).
+    current = ("ANTI JOIN (SELECT source, record_id, version FROM records WHERE version > 1) n "
+               "ON n.source = r.source AND n.record_id = r.record_id AND n.version > r.version"
+               if table == "records_current" else "")
+    members = view_memberships(store, scope.view, list(persons))
+    rows = []
+    if members:
+        keys = sorted(members)
+        cur = store.con.execute(f"""
+            WITH m AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS record_id,
+                              unnest(?::VARCHAR[]) AS entity_id)
+            SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number,
+                   m.entity_id AS person_id, {', '.join('r.' + ident(f) for f in fields)}
+            FROM records r JOIN m ON m.source = r.source AND m.record_id = r.record_id
+            {current}
+            ORDER BY person_id, r.source, r.record_id, r.version""",
+            [[k[0] for k in keys], [k[1] for k in keys], [members[k] for k in keys]])
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+    if memo is not None:
+        memo[key] = rows
+    return rows
+
+
 _SEAL = object()
 
 
 def issue(scope: Scope) -> Scope:
     """Seal a scope; called by the gate only (tests walk every service to keep it so)."""
-    sealed = Scope(scope.systems, scope.withheld_regimes, scope.persons)
+    sealed = Scope(scope.systems, scope.withheld_regimes, scope.persons, scope.view)
     object.__setattr__(sealed, "_sealed", _SEAL)
     return sealed
 

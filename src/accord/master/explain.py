@@ -18,6 +18,7 @@ from accord.governance.registry import Registry
 from accord.governance.scope import Scope, person_records, require_issued
 from accord.master.view import NOT_FOUND
 from accord.resolve.explain import RecordKey, explain_pair
+from accord.resolve.views import links_sql
 from accord.store import Store
 
 # The canonical fields each comparison reads; a comparison is shown only when the purpose
@@ -101,9 +102,9 @@ def explain_person(store: Store, registry: Registry, scope: Scope, person_id: st
             raise AccordError(f"record {key[0]}:{key[1]} is not among this person's records "
                               "visible to the purpose")
     keys = [f"{s}\x1f{r}" for s, r in system_of]
-    links = store.query("""
+    links = store.query(f"""
         SELECT source_l, record_id_l, source_r, record_id_r, status, match_weight, match_probability
-        FROM links
+        FROM ({links_sql(scope.view)})
         WHERE list_contains(?, source_l || chr(31) || record_id_l)
           AND list_contains(?, source_r || chr(31) || record_id_r)
         ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r""", [keys, keys])
@@ -161,7 +162,7 @@ def _path(store: Store, scope: Scope, system_of: dict[RecordKey, str], links: li
                     frontier.append(nxt)
     if b not in prev:
         return [], ("the two records are not joined by links between records this purpose may see "
-                    "(they are in one entity through other records, or a link held for review)")
+                    "(they are joined through records it is not shown, or by a link held for review)")
     steps: list[LinkExplanation] = []
     node = b
     while node != a:

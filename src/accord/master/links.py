@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accord.resolve.views import links_sql, view_memberships
 from accord.store import Store
 
 Key = tuple[str, str]
@@ -34,20 +35,20 @@ class PersonLinks:
         return {k for keys in self.members.values() for k in keys}
 
 
-def person_links(store: Store, persons: list[str]) -> PersonLinks:
-    """The memberships of ``persons`` and every link touching one of their records."""
-    return store.reuse(("person_links", tuple(persons)), lambda: _read(store, persons))
+def person_links(store: Store, persons: list[str], view: str = "") -> PersonLinks:
+    """The memberships of ``persons`` in a partition (``view``: accord.resolve.views; "" the
+    full one) and every link touching one of their records, with the partition's statuses.
+    Withheld records are still among them: readers keep only what their scope shows."""
+    return store.reuse(("person_links", view, tuple(persons)), lambda: _read(store, persons, view))
 
 
-def memberships(store: Store, persons: list[str]) -> dict[Key, str]:
-    """Whose each record of ``persons`` is. For one person, from :func:`person_links` (read
-    once and shared); for many (a work list), one query of the memberships alone."""
+def memberships(store: Store, persons: list[str], view: str = "") -> dict[Key, str]:
+    """Whose each record of ``persons`` is in a partition. For one person, from
+    :func:`person_links` (read once and shared); for many (a work list), the memberships alone."""
     if len(persons) == 1:
-        return {key: pid for pid, keys in person_links(store, persons).members.items() for key in keys}
-    rows = store.query(
-        "SELECT source, record_id, entity_id FROM entity_members WHERE list_contains(?, entity_id)",
-        [persons])
-    return {(s, r): e for s, r, e in rows}
+        return {key: pid for pid, keys in person_links(store, persons, view).members.items()
+                for key in keys}
+    return view_memberships(store, view, persons)
 
 
 def latest_run(store: Store) -> int | None:
@@ -56,20 +57,18 @@ def latest_run(store: Store) -> int | None:
     return None if run is None else int(run)
 
 
-def _read(store: Store, persons: list[str]) -> PersonLinks:
+def _read(store: Store, persons: list[str], view: str) -> PersonLinks:
     members: dict[str, list[Key]] = {}
-    for source, record_id, entity in store.query(
-            "SELECT source, record_id, entity_id FROM entity_members WHERE list_contains(?, entity_id) "
-            "ORDER BY entity_id, source, record_id", [persons]):
-        members.setdefault(entity, []).append((source, record_id))
+    for key, entity in sorted(view_memberships(store, view, persons).items(), key=lambda kv: (kv[1], kv[0])):
+        members.setdefault(entity, []).append(key)
     keys = [k for ks in members.values() for k in ks]
     links: list[Link] = []
     if keys:
         sources, ids = [s for s, _ in keys], [r for _, r in keys]
-        rows = store.query("""
+        rows = store.query(f"""
                 SELECT run_id, source_l, record_id_l, source_r, record_id_r, match_weight, match_probability,
                        status
-                FROM links
+                FROM ({links_sql(view)})
                 WHERE (source_l, record_id_l) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))
                    OR (source_r, record_id_r) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))
                 ORDER BY run_id, source_l, record_id_l, source_r, record_id_r""",

@@ -189,7 +189,7 @@ def person_view(store: Store, registry: Registry, scope: Scope,
         marks=sorted({m for r in regimes if r in registry.regimes for m in registry.regimes[r].marks}),
         sources=[SourceGroup(s, g[0].provenance.system, g) for s, g in sorted(groups.items())],
         attributes=_attributes(store, records, rows),
-        links=_links(store, person_id, keys),
+        links=_links(store, scope.view, person_id, keys),
         history=_history(store, registry, scope, person_id),
     )
 
@@ -255,9 +255,10 @@ def _attributes(store: Store, records: list[RecordView], rows: list[dict[str, An
     return out
 
 
-def _links(store: Store, person_id: str, keys: set[tuple[str, str]]) -> list[LinkView]:
-    """The links (every run) between two of the person's visible records, strongest first."""
-    between = [link for link in person_links(store, [person_id]).links
+def _links(store: Store, view: str, person_id: str, keys: set[tuple[str, str]]) -> list[LinkView]:
+    """The links (every run) between two of the person's visible records, strongest first,
+    with their statuses in the scope's partition."""
+    between = [link for link in person_links(store, [person_id], view).links
                if link.left in keys and link.right in keys]
     between.sort(key=lambda k: (-k.match_probability, *k.left, *k.right))
     return [LinkView(*k.left, *k.right, k.match_probability, k.match_weight, k.status) for k in between]
@@ -267,7 +268,13 @@ def _history(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
     """Merges and splits naming this person; other ids only when they have visible records
     (an id whose records are all withheld or out of scope, or that was retired, is not named,
     and an event left naming nothing else is dropped). Record counts are not shown: they count
-    records the scope may not see."""
+    records the scope may not see.
+
+    Under a partition other than the full one (a purpose with withheld records) there is no
+    history: the runs' merges and splits are of the full partition, and whether one of them
+    involved a withheld record is not for the purpose to learn."""
+    if scope.view:
+        return []
     rows = store.query("""
         SELECT run_id, event_at, event, entity_id, related_ids, reason FROM entity_events
         WHERE event IN ('merge', 'split') AND (entity_id = ? OR list_contains(related_ids, ?))

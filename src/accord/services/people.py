@@ -91,8 +91,12 @@ class StatusRead:
     def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
         if not self.found:
             return [], []
-        records = sorted({(str(e["source"]), str(e["record_id"])) for e in self.status.evidence})
-        return [self.person_id], records
+        records = {(str(e["source"]), str(e["record_id"])) for e in self.status.evidence}
+        if self.status.status == "not_eligible":
+            # the neutral answer rests on the person's records it does not show: the
+            # accounting names them all (it is what the answer was derived from)
+            records |= {(str(s), str(r)) for s, r in self.status.records}
+        return [self.person_id], sorted(records)
 
     def to_dict(self) -> dict[str, Any]:
         if self._plain is None:

@@ -38,6 +38,9 @@ EXCLUSIONS: dict[str, str] = {
     "no_final_order": "there is no final order of removal",
 }
 
+#: Purposes with an eligibility rule (:func:`eligibility`).
+ELIGIBILITY_PURPOSES = frozenset({"removal_order_enforcement"})
+
 #: What an enforcement user is shown for ``protected`` (and may be shown for any exclusion):
 #: it does not reveal that, or which, protected application exists.
 GENERIC_REASON = "not eligible for this purpose"

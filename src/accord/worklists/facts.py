@@ -10,25 +10,43 @@ from collections import defaultdict
 from typing import Any
 
 from accord.governance.registry import Registry
-from accord.governance.scope import Scope, person_records, require_issued, scoped_records_sql
+from accord.governance.scope import (
+    Scope,
+    person_members,
+    person_records,
+    require_issued,
+    scoped_records_sql,
+    unwithheld_sql,
+)
 from accord.master.links import latest_run, memberships, person_links
+from accord.resolve.views import links_sql
 from accord.status import Annotation, Fact
 from accord.store import Store
 
-_CONFIDENCE = """
-SELECT source, record_id, max(match_probability) AS confidence FROM (
-  SELECT source_l AS source, record_id_l AS record_id, match_probability FROM links
-  WHERE status = 'linked' AND run_id = (SELECT max(run_id) FROM resolution_runs)
-  UNION ALL
-  SELECT source_r, record_id_r, match_probability FROM links
-  WHERE status = 'linked' AND run_id = (SELECT max(run_id) FROM resolution_runs))
-GROUP BY ALL"""
+
+def _confidence_sql(registry: Registry, scope: Scope) -> str:
+    """Per record not withheld by the scope: its strongest 'linked' link to another such
+    record in the scope's partition, and its person's count of such records."""
+    return f"""
+WITH u AS ({unwithheld_sql(registry, scope)}),
+     l AS (SELECT l.source_l, l.record_id_l, l.source_r, l.record_id_r, l.match_probability
+           FROM ({links_sql(scope.view)}) l
+           JOIN u a ON a.source = l.source_l AND a.record_id = l.record_id_l
+           JOIN u b ON b.source = l.source_r AND b.record_id = l.record_id_r
+           WHERE l.status = 'linked' AND l.run_id = (SELECT max(run_id) FROM resolution_runs)),
+     c AS (SELECT source, record_id, max(match_probability) AS confidence FROM (
+             SELECT source_l AS source, record_id_l AS record_id, match_probability FROM l
+             UNION ALL SELECT source_r, record_id_r, match_probability FROM l) GROUP BY ALL),
+     n AS (SELECT person_id, count(*) AS records FROM u GROUP BY ALL)
+SELECT u.source, u.record_id, coalesce(c.confidence, CASE WHEN n.records = 1 THEN 1.0 ELSE 0.0 END)
+       AS link_confidence
+FROM u JOIN n USING (person_id) LEFT JOIN c USING (source, record_id)"""
 
 
 def fact_rows(store: Store, registry: Registry, scope: Scope, persons: list[str] | None = None,
               where: str | None = None) -> list[dict[str, Any]]:
     """Scoped record rows of the given persons (or of persons having a row matching ``where``),
-    each with ``link_confidence``."""
+    each with ``link_confidence`` (counting no withheld record and no link to one)."""
     require_issued(scope)
     if persons is not None and where is None:
         return _person_rows(store, registry, scope, persons)
@@ -41,12 +59,9 @@ def fact_rows(store: Store, registry: Registry, scope: Scope, persons: list[str]
     if where is not None:
         filters.append(f"r.person_id IN (SELECT person_id FROM ({sql}) WHERE {where})")
     cur = store.con.execute(
-        f"""SELECT r.*,
-                   coalesce(c.confidence, CASE WHEN n.records = 1 THEN 1.0 ELSE 0.0 END) AS link_confidence
+        f"""SELECT r.*, coalesce(c.link_confidence, 0.0) AS link_confidence
             FROM ({sql}) r
-            LEFT JOIN ({_CONFIDENCE}) c USING (source, record_id)
-            LEFT JOIN (SELECT entity_id AS person_id, count(*) AS records FROM entity_members GROUP BY ALL) n
-              USING (person_id)
+            LEFT JOIN ({_confidence_sql(registry, scope)}) c USING (source, record_id)
             WHERE {' AND '.join(filters)} ORDER BY r.person_id, r.source, r.record_id""", params)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
@@ -57,27 +72,32 @@ def _person_rows(store: Store, registry: Registry, scope: Scope, persons: list[s
     rows = person_records(store, registry, scope, persons)
     if not rows:
         return []
-    confidence, sizes = _link_confidence(store, persons)
+    confidence, sizes = _link_confidence(store, registry, scope, persons)
     for r in rows:
         c = confidence.get((r["source"], r["record_id"]))
         r["link_confidence"] = c if c is not None else (1.0 if sizes.get(r["person_id"]) == 1 else 0.0)
     return rows
 
 
-def _link_confidence(store: Store, persons: list[str]) -> tuple[dict[tuple[str, str], float], dict[str, int]]:
-    """For every record of the persons: its strongest link in the latest run; and each
-    person's record count (from the links around the persons, read once: ``person_links``)."""
-    around = person_links(store, persons)
+def _link_confidence(store: Store, registry: Registry, scope: Scope,
+                     persons: list[str]) -> tuple[dict[tuple[str, str], float], dict[str, int]]:
+    """For every record of the persons that the scope does not withhold: its strongest link
+    in the latest run to another such record; and each person's count of such records."""
+    members = person_members(store, registry, scope, persons)
+    around = person_links(store, persons, scope.view)
     run = latest_run(store)
-    mine = around.member_keys()
     confidence: dict[tuple[str, str], float] = {}
     for link in around.links:
         if link.status != "linked" or link.run_id != run:
             continue
+        if link.left not in members or link.right not in members:
+            continue
         for key in (link.left, link.right):
-            if key in mine and link.match_probability > confidence.get(key, -1.0):
+            if link.match_probability > confidence.get(key, -1.0):
                 confidence[key] = link.match_probability
-    sizes = {p: len(keys) for p, keys in around.members.items()}
+    sizes: dict[str, int] = {}
+    for pid in members.values():
+        sizes[pid] = sizes.get(pid, 0) + 1
     return confidence, sizes
 
 
@@ -90,11 +110,12 @@ def facts_by_person(rows: list[dict[str, Any]]) -> dict[str, list[Fact]]:
     return dict(out)
 
 
-def annotations_for(store: Store, persons: list[str]) -> dict[str, list[Annotation]]:
-    """Effective two-person-approved annotations on the persons' records."""
+def annotations_for(store: Store, persons: list[str], view: str = "") -> dict[str, list[Annotation]]:
+    """Effective two-person-approved annotations on the persons' records (in the partition
+    ``view``)."""
     from accord.governance.annotations import effective_annotations
 
-    members = memberships(store, persons)
+    members = memberships(store, persons, view)
     in_force = store.reuse(("effective_annotations",), lambda: tuple(
         ((a.source, a.record_id), a.kind) for a in effective_annotations(store)))
     out: dict[str, list[Annotation]] = defaultdict(list)

@@ -1,10 +1,10 @@
 """A person's status as a purpose may see it.
 
-The rules run over every fact the decision's determination scope allows (protected
-applications and citizenship codes included, so they can keep a person out of an adverse
-purpose); what is shown is only evidence from records the disclosure scope shows. For an
-enforcement purpose, an exclusion resting on protected information reads "not eligible for
-this purpose" and nothing more.
+The rules run over the facts of the records the purpose may see (the decision's
+determination scope: withheld records are never among them, so a person with a protected
+application and one without get the same answer); what is shown is only evidence from fields
+the disclosure scope shows. For a purpose with an eligibility rule, an exclusion resting on a
+field it is not shown reads "not eligible for this purpose" and nothing more.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import yaml
 
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
-from accord.status import FAVOURABLE_ONLY, GENERIC_REASON, Determination, determine, eligibility
+from accord.status import FAVOURABLE_ONLY, GENERIC_REASON, DeathInfo, Determination, determine, eligibility
+from accord.status.eligibility import ELIGIBILITY_PURPOSES
 from accord.store import Store
 from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
 
@@ -82,8 +83,13 @@ def _can_show(visible: Visible, source: str, record_id: str, field_name: str) ->
 
 
 def shown(d: Determination, purpose: str, visible: Visible, person_id: str) -> StatusView:
-    """What of a determination the purpose may see: evidence only from visible records and
-    fields; for enforcement, a generic reason when the exclusion rests on anything hidden."""
+    """What of a determination the purpose may see.
+
+    The determination rests only on records the purpose may see (withheld records are not
+    among its facts). For a purpose with an eligibility rule it may also rest on fields of
+    those records the purpose is not shown (protective use): an exclusion resting on any of
+    them, or on a protected application, is the neutral answer — status ``not_eligible``,
+    the generic reason, and no evidence, confidence, review reasons or death details."""
     evidence = [asdict(e) | {"date": e.date.isoformat() if isinstance(e.date, date) else e.date}
                 for e in d.evidence if _can_show(visible, e.source, e.record_id, e.field)]
     for e in evidence:
@@ -91,20 +97,34 @@ def shown(d: Determination, purpose: str, visible: Visible, person_id: str) -> S
             e["value"] = e["value"].isoformat()
         e.pop("regimes", None)
     view = StatusView(person_id, d.status, d.confidence, evidence, list(d.needs_review_reasons),
-                      d.death.to_dict(), records=sorted(visible))
-    view.death["records"] = [r for r in view.death["records"] if tuple(r) in visible]
-    view.death["contradicted_by"] = [r for r in view.death["contradicted_by"] if (r[0], r[1]) in visible]
-    if purpose == "removal_order_enforcement":
+                      _death_shown(d, visible), records=sorted(visible))
+    if purpose in ELIGIBILITY_PURPOSES:
         el = eligibility(d, purpose)
         view.eligible, view.exclusion, view.reason = el.eligible, el.exclusion, el.reason
-        rests_on_hidden = any(not _can_show(visible, e.source, e.record_id, e.field) for e in d.evidence)
-        if el.exclusion in HIDDEN_EXCLUSIONS or (not el.eligible and rests_on_hidden):
-            view.status, view.exclusion, view.reason = "not_eligible", None, GENERIC_REASON
-            view.evidence, view.needs_review = [], []
-    elif any(not _can_show(visible, e.source, e.record_id, e.field) for e in d.evidence):
-        # the status rests partly on records this purpose may not see: say so, show no more
-        view.needs_review.append("part of the evidence is outside this purpose's view")
+        rests_on_unshown = any(not _can_show(visible, e.source, e.record_id, e.field) for e in d.evidence)
+        if el.exclusion in HIDDEN_EXCLUSIONS or (not el.eligible and rests_on_unshown):
+            neutral(view)
     return view
+
+
+def neutral(view: StatusView) -> None:
+    """The answer that says no more than "not eligible for this purpose"."""
+    view.status, view.exclusion, view.reason, view.eligible = "not_eligible", None, GENERIC_REASON, False
+    view.confidence, view.evidence, view.needs_review = 0.0, [], []
+    view.death = DeathInfo().to_dict()
+
+
+def _death_shown(d: Determination, visible: Visible) -> dict[str, Any]:
+    """The death part of a determination as far as it rests on shown death dates; a death
+    known only from fields the purpose is not shown reads as no death recorded (the status
+    is then the neutral answer)."""
+    info = d.death.to_dict()
+    records = [r for r in info["records"] if _can_show(visible, r[0], r[1], "death_date")]
+    if not records:
+        return DeathInfo().to_dict()
+    info["records"] = records
+    info["contradicted_by"] = [r for r in info["contradicted_by"] if _can_show(visible, r[0], r[1], r[2])]
+    return info
 
 
 def person_status(store: Store, registry: Registry, decision: Decision, person_id: str, purpose: str,
@@ -114,7 +134,7 @@ def person_status(store: Store, registry: Registry, decision: Decision, person_i
     visible = visible_records(store, registry, decision, [person_id])
     if not visible:
         return StatusView(person_id, "not_found_in_scope", 0.0, [], [], {})
-    notes = annotations_for(store, [person_id]).get(person_id, [])
+    notes = annotations_for(store, [person_id], decision.determination_scope.view).get(person_id, [])
     removals = removal_sources(store)
     d = determine(facts.get(person_id, []), as_of, annotations=notes,
                   favourable_only=FAVOURABLE_ONLY.get(purpose, ()), removals_recorded_by=removals)

@@ -56,9 +56,12 @@ def verify(store: Store, registry: Registry, decision: Decision, name: str, dob:
     if len(strong) > 1:
         return Verification(ADDITIONAL, None, "more than one person matches; a person must resolve it")
     pid = strong[0].person_id
-    facts = facts_by_person(fact_rows(store, registry, decision.determination_scope, [pid])).get(pid, [])
-    d = determine(facts, as_of, annotations=annotations_for(store, [pid]).get(pid, []))
-    records = tuple((r.source, r.record_id) for r in strong[0].summary.records)
+    scope = decision.determination_scope
+    facts = facts_by_person(fact_rows(store, registry, scope, [pid])).get(pid, [])
+    d = determine(facts, as_of, annotations=annotations_for(store, [pid], scope.view).get(pid, []))
+    # The answer rests on these records and no others (withheld ones are never among them).
+    records = tuple(sorted({(f.source, f.record_id) for f in facts}
+                           | {(r.source, r.record_id) for r in strong[0].summary.records}))
     if d.status in VERIFIABLE and not d.needs_review_reasons:
         return Verification("verified", d.status, f"confidence {d.confidence:.3f}", pid, records)
     why = "; ".join(d.needs_review_reasons) or "the records do not establish a verifiable status"

@@ -30,11 +30,12 @@ from typing import Any
 
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
-from accord.governance.scope import Scope, require_issued, scoped_records_sql
+from accord.governance.scope import Scope, require_issued, scoped_records_sql, unwithheld_sql
+from accord.resolve.views import links_sql
 from accord.status import FAVOURABLE_ONLY, Fact, default_rules, determine, eligibility
 from accord.store import Store
 from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
-from accord.worklists.status_view import removal_sources, shown, visible_records
+from accord.worklists.status_view import HIDDEN_EXCLUSIONS, removal_sources, shown, visible_records
 
 Progress = Callable[[str, float], None]
 
@@ -80,10 +81,11 @@ def eligible_persons(store: Store, registry: Registry, decision: Decision, as_of
     assert scope is not None
     rows = fact_rows(store, registry, scope, where="case_status = 'final_order'")
     facts = facts_by_person(rows)
-    notes = annotations_for(store, list(facts))
+    notes = annotations_for(store, list(facts), scope.view)
     purpose = decision.agreement.purpose if decision.agreement else "removal_order_enforcement"
     barred = FAVOURABLE_ONLY.get(purpose, ())
     removals = removal_sources(store)
+    assert decision.scope is not None
     eligible: dict[str, Any] = {}
     excluded: Counter[str] = Counter()
     for i, (pid, person_facts) in enumerate(sorted(facts.items())):
@@ -95,19 +97,37 @@ def eligible_persons(store: Store, registry: Registry, decision: Decision, as_of
         if el.eligible:
             eligible[pid] = d
         else:
-            excluded[el.exclusion or "no_final_order"] += 1
+            excluded[_bucket(d, el.exclusion or "no_final_order", decision.scope, person_facts)] += 1
     # Precision first: a person whose identity is not settled is not listed until a person
     # resolves it; a person with possible matches is listed only when they change nothing.
     for pid in unsettled_identities(store, registry, scope, sorted(eligible)):
         del eligible[pid]
         excluded["needs_review"] += 1
     for pid, near in possible_matches(store, registry, scope, sorted(eligible)).items():
-        el = eligibility(determine(facts[pid] + near, as_of, annotations=notes.get(pid, []),
-                                   favourable_only=barred, removals_recorded_by=removals), purpose)
+        d = determine(facts[pid] + near, as_of, annotations=notes.get(pid, []),
+                      favourable_only=barred, removals_recorded_by=removals)
+        el = eligibility(d, purpose)
         if not el.eligible:
             del eligible[pid]
-            excluded[el.exclusion or "needs_review"] += 1
+            excluded[_bucket(d, el.exclusion or "needs_review", decision.scope, facts[pid] + near)] += 1
     return eligible, excluded, len(facts)
+
+
+#: The exclusion count of persons whose exclusion rests on something the purpose is not shown
+#: (a protected application, a field of a record it may see only in part): one bucket that
+#: names nothing, so counts taken before and after a change tell nothing about what changed.
+NEUTRAL_BUCKET = "not_eligible_for_this_purpose"
+
+
+def _bucket(d: Any, exclusion: str, shown: Scope, facts: list[Fact]) -> str:
+    """The exclusion count a person falls under (never one that separates unshown evidence)."""
+    if exclusion in HIDDEN_EXCLUSIONS:
+        return NEUTRAL_BUCKET
+    system = {(f.source, f.record_id): f.system for f in facts}
+    if any(e.field != "record" and e.field not in shown.fields_for(system.get((e.source, e.record_id), ""))
+           for e in d.evidence):
+        return NEUTRAL_BUCKET
+    return exclusion
 
 
 def unsettled_identities(store: Store, registry: Registry, scope: Scope, persons: list[str]) -> set[str]:
@@ -149,18 +169,20 @@ def possible_matches(store: Store, registry: Registry, scope: Scope,
         return {}
     sql = scoped_records_sql(registry, scope)
     cur = store.con.execute(f"""
-        WITH l AS (SELECT source_l AS s1, record_id_l AS r1, source_r AS s2, record_id_r AS r2,
+        WITH u AS ({unwithheld_sql(registry, scope)}),
+             l AS (SELECT source_l AS s1, record_id_l AS r1, source_r AS s2, record_id_r AS r2,
                           CASE WHEN status = 'review' THEN match_probability
                                ELSE {_REJECTED_CONFIDENCE} END AS p
-                   FROM links WHERE status IN ('review', 'rejected_by_guard')
+                   FROM ({links_sql(scope.view)})
+                   WHERE status IN ('review', 'rejected_by_guard')
                    AND run_id = (SELECT max(run_id) FROM resolution_runs)),
              ends AS (SELECT s1 AS src, r1 AS rid, s2 AS osrc, r2 AS orid, p FROM l
                       UNION ALL SELECT s2, r2, s1, r1, p FROM l),
-             near AS (SELECT mine.entity_id AS for_person, o.entity_id AS other, max(ends.p) AS p
-                      FROM entity_members mine
+             near AS (SELECT mine.person_id AS for_person, o.person_id AS other, max(ends.p) AS p
+                      FROM u mine
                       JOIN ends ON ends.src = mine.source AND ends.rid = mine.record_id
-                      JOIN entity_members o ON o.source = ends.osrc AND o.record_id = ends.orid
-                      WHERE list_contains(?, mine.entity_id) AND o.entity_id <> mine.entity_id
+                      JOIN u o ON o.source = ends.osrc AND o.record_id = ends.orid
+                      WHERE list_contains(?, mine.person_id) AND o.person_id <> mine.person_id
                       GROUP BY ALL)
         SELECT near.for_person, near.p AS possible_confidence, r.*
         FROM near JOIN ({sql}) r ON r.person_id = near.other
