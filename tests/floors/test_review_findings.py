@@ -116,23 +116,36 @@ def test_exclusion_counts_name_no_protected_bucket(world: World, applicant: tupl
     assert all("protect" not in k and "asylum" not in k for k in excluded)
 
 
-def test_a_neutral_answer_shows_no_confidence(world: World) -> None:
-    """Finding 12: beside the neutral "not eligible for this purpose" no confidence, evidence
-    or review reason is shown (any of them could come from a record linked to the person)."""
+def test_a_neutral_answer_shows_no_confidence(world: World, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Finding 12: beside the neutral "not eligible for this purpose" no confidence, evidence,
+    review reason or death detail is shown (any of them could come from a record linked to the
+    person). Set up: a listed person's SSA record gains a citizenship code (a field enforcement
+    is not shown) through a second SSA extract."""
     enf = _agreement(world, ENFORCEMENT)
+    entry = _worklist(world)["entries"][-1]
+    given, family = entry["name"].split(" ", 1)
+    folder = tmp_path_factory.mktemp("ssa-update")
+    (folder / "ssa2.csv").write_text(
+        f"KEY,ANUM,FIRST,LAST,DOB,CIT\n1,{entry['a_number']},{given},{family},{entry['dob']},A\n")
+    mapping = folder / "ssa2.yaml"
+    mapping.write_text(yaml.safe_dump({
+        "source": "ssa_update", "system": "ssa-numident", "format": "csv", "file": "ssa2.csv",
+        "record_id": "KEY", "fields": {
+            "a_number": "ANUM", "given_name": "FIRST", "family_name": "LAST",
+            "dob": {"column": "DOB", "format": "%Y-%m-%d"},
+            "citizenship_code": {"column": "CIT", "values": {"A": "us_citizen"}}}}))
+    services.ingest(world.db, mapping, user=ENGINEER)
+    services.resolve(world.db, user=ENGINEER)
     with Store(world.db, read_only=True) as store:
-        candidates = [p for (p,) in store.query("""
-            SELECT DISTINCT m.entity_id FROM records_current r JOIN entity_members m USING (source, record_id)
-            WHERE r.case_status = 'final_order' ORDER BY 1""")]
-    neutral = 0
-    for pid in candidates:
-        status = services.status(world.db, pid, user="casey", purpose=ENFORCEMENT, agreement=enf,
-                                 today=TODAY)["status"]
-        if status["status"] == "not_eligible":
-            neutral += 1
-            assert status["confidence"] == 0.0 and status["evidence"] == [] and status["needs_review"] == []
-            assert status["death"]["state"] == "none"
-    assert neutral, "the world has persons excluded on fields enforcement is not shown"
+        pid = store.scalar("SELECT entity_id FROM entity_members WHERE source = 'ssa_update'")
+    assert pid == entry["person_id"], "the SSA record links to the listed person"
+    status = services.status(world.db, pid, user="casey", purpose=ENFORCEMENT, agreement=enf,
+                             today=TODAY)["status"]
+    assert status["status"] == "not_eligible", status
+    assert status["confidence"] == 0.0 and status["evidence"] == [] and status["needs_review"] == []
+    assert status["death"]["state"] == "none"
+    excluded = _worklist(world)["excluded"]
+    assert excluded.get("not_eligible_for_this_purpose", 0) >= 1 and "citizenship_evidence" not in excluded
 
 
 def test_the_applicant_stays_exactly_where_they_were(world: World, applicant: tuple[str, str]) -> None:
