@@ -12,7 +12,7 @@ from accord.governance.visibility import floor_regimes
 from accord.resolve.base import feature_columns
 from accord.resolve.blocking import run_blocking
 from accord.resolve.settings import Blocking, BlockingRule
-from accord.resolve.training import ranks_sql, sample_pairs_sql
+from accord.resolve.training import rank_table, sample_pairs_sql
 from accord.sql.backend import DuckDBBackend
 
 
@@ -71,7 +71,7 @@ def test_the_u_sample_draws_the_same_base_pairs_whatever_lies_outside_the_base()
         con.execute("CREATE TABLE f (rid BIGINT, key VARCHAR, in_base BOOLEAN)")
         con.executemany("INSERT INTO f VALUES (?, ?, ?)", [(i, k, b) for i, (k, b) in enumerate(keys)])
         db = DuckDBBackend(con)
-        db.create_table("ranks", ranks_sql("f"))
+        assert rank_table(db, "f", "ranks") == len(base)
         sql = sample_pairs_sql(len(base), 200, 1, "ranks")
         return db.rows(f"""SELECT l.key, r.key FROM ({sql}) p JOIN f l ON l.rid = p.rid_l
                            JOIN f r ON r.rid = p.rid_r ORDER BY ALL""")

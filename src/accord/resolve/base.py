@@ -39,7 +39,7 @@ def feature_columns(reg: Registry | None = None) -> dict[str, tuple[str, str]]:
         IN_BASE: (f"NOT list_has_any({regimes}, {str_list(list(bits))})", "BOOLEAN"),
         # The regimes are distinct: their bits add up to their union.
         MARKS: (f"coalesce(list_sum(list_transform({regimes}, lambda x: CASE x {when} ELSE 0 END)), 0)",
-                "BIGINT"),
+                "INTEGER"),
     }
 
 

@@ -108,9 +108,20 @@ def sample_pairs_sql(records: int, n_pairs: int, seed: int, ranks: str | None = 
         WHERE s.a <> s.b"""
 
 
-def ranks_sql(features: str) -> str:
-    """(k, rid) of the base records of ``features``, k = 0, 1, ... in rid order."""
-    return f"SELECT row_number() OVER (ORDER BY rid) - 1 AS k, rid FROM {features} WHERE {IN_BASE}"
+def rank_table(db: DuckDBBackend, features: str, name: str) -> int:
+    """Temp table ``name`` (k, rid) of the base records of ``features``, k = 0, 1, ... in rid
+    order (sorted in NumPy: the engine would sort every column it carries); returns their
+    number."""
+    import pyarrow as pa
+
+    rid = np.sort(db.arrow(f"SELECT rid FROM {features} WHERE {IN_BASE}").column("rid").to_numpy())
+    db.con.register(f"{name}_arrow", pa.table({"k": np.arange(len(rid), dtype=np.int64),
+                                               "rid": rid.astype(np.int64)}))
+    try:
+        db.create_table(name, f"SELECT * FROM {name}_arrow", temp=True)
+    finally:
+        db.con.unregister(f"{name}_arrow")
+    return len(rid)
 
 
 def with_known(u: dict[str, list[float]], known: dict[str, dict[int, float]],
@@ -142,7 +153,7 @@ def sample_patterns(db: DuckDBBackend, settings: Settings, records: int,
     ranks = None
     if base:
         ranks = "u_ranks"
-        db.create_table(ranks, ranks_sql(features), temp=True)
+        rank_table(db, features, ranks)
     db.create_table("u_pairs", sample_pairs_sql(records, ms.u_sample_pairs, ms.u_seed, ranks),
                     temp=True)
     compare(db, "u_pairs", "u_gammas", features)
