@@ -64,7 +64,7 @@ def test_verification_is_no_enforcement_tool(world: World) -> None:
     """Finding 1: verify.query under removal enforcement is refused, whoever asks."""
     with pytest.raises(PolicyDenied, match=r"verify\.query is not done under removal_order_enforcement"):
         services.verify(world.db, user="casey", purpose=ENFORCEMENT, agreement=_agreement(world, ENFORCEMENT),
-                        name="Ann Doe", dob="1980-01-01", a_number="A123456789", ssn=None, today=TODAY)
+                        name="Ann Doe", dob="1980-01-01", a_number="A204518837", ssn=None, today=TODAY)
 
 
 def _asylum_grantees(world: World) -> list[str]:
