@@ -28,7 +28,7 @@ from accord.governance.registry import registry
 from accord.governance.scope import regimes_sql
 from accord.governance.visibility import purpose_view, withheld_regimes
 from accord.resolve.views import members_sql
-from worlds import ENGINEER, governed_store
+from worlds import ENGINEER, TODAY, governed_store
 
 PERSON_ID = re.compile(r"^P\d{9}$")
 # A refusal's message names its audit event: a count of every event in the store.
@@ -54,7 +54,29 @@ PURPOSES = (
     Who("benefit_eligibility_verification", "bea", "benefit_eligibility_verification"),
     Who("identity_verification", "ana", "identity_verification"),
     Who("tax_administration", "tess", None),
+    Who("improper_payment_detection", "ana", "improper_payment_detection"),
 )
+
+# The samples have no agreement for improper payment detection: the harness adds one.
+IMPROPER_PAYMENTS = """id: CMA-IPD-2026
+title: Improper payment detection matching program
+purpose: improper_payment_detection
+authority: 31 U.S.C. 3354 (Do Not Pay)
+parties:
+  - {name: State Benefits Agency, role: recipient, address: "1 Capitol Mall, Sacramento, CA 95814"}
+  - {name: Social Security Administration, role: source}
+  - {name: State Medicaid Agency, role: source}
+sources: [ssa-numident, state-medicaid-mmis]
+data_elements: [given_name, middle_name, family_name, dob, ssn, street, city, state, zip, death_date,
+                benefit_type, benefit_status, benefit_date, program, event_date]
+start: "2026-01-01"
+end: "2027-06-30"
+approved_by: State Data Integrity Board
+verification: A caseworker confirms every match with the source agency before any action.
+notice_days: 30
+justification: Find payments to deceased or duplicate beneficiaries.
+no_redisclosure: true
+"""
 
 
 @dataclass
@@ -71,6 +93,9 @@ class Base:
 def build_base(folder: Path, persons: int, seed: int) -> Base:
     world = services.synth(persons, seed, folder / "world")
     ingested = governed_store(folder, "ingested.duckdb")
+    agreement = folder / "improper-payments.yaml"
+    agreement.write_text(IMPROPER_PAYMENTS, "utf-8")
+    services.add_agreement(ingested, agreement, user="pat", today=TODAY)
     for ex in world.extracts:
         services.ingest(ingested, ex.mapping_path, user=ENGINEER)
     full = folder / "full.duckdb"
