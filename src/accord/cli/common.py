@@ -26,14 +26,29 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from accord import __version__
 from accord.errors import AccordError
 from accord.services.context import cli_origin
 from accord.services.sessions import LoginRefused, token_user
 
+
+class _Commands(TyperGroup):
+    """The command line's error boundary: an Accord error that a command does not report
+    itself (a busy or unreadable store met on the way in, say) is reported as every other is,
+    by :func:`fail`, instead of as a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AccordError as e:
+            fail(e)
+
+
 app = typer.Typer(
     name="accord",
+    cls=_Commands,
     help="Accord links what separate agency record systems hold about the same person, "
     "for declared, lawful purposes only, with evidence, confidence and audit.",
     no_args_is_help=True,
@@ -99,6 +114,7 @@ def rows_callback(progress: Progress, label: str) -> Callable[[int], None]:
 
 
 def fail(e: AccordError) -> NoReturn:
+    """Report ``e`` as one paragraph on stderr (``error: ...``, never wrapped), exit 2."""
     err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 

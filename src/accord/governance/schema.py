@@ -3,6 +3,8 @@ the audit chain, the accounting of disclosures, disputes, annotations and advers
 
 from __future__ import annotations
 
+import duckdb
+
 DDL: list[str] = [
     """CREATE TABLE IF NOT EXISTS registry_versions (
   version VARCHAR PRIMARY KEY,
@@ -119,3 +121,23 @@ DDL.append("""CREATE TABLE IF NOT EXISTS web_sessions (
   ended_at TIMESTAMPTZ,
   end_reason VARCHAR
 )""")
+
+# --- version bookkeeping (accord.migrations) ---------------------------------------------------
+
+# Schema version 2 began keeping role grants. The roles users held before are recorded as
+# granted when the user was created, by whoever created them, with no second approver on record.
+HELD_ROLES_NOTE = "held before schema version 2 (no second approver on record)"
+_RECORD_HELD_ROLES = """INSERT INTO role_grants (grant_id, user_id, role, state, requested_by, requested_at,
+    decided_by, decided_at, note, ended_by, ended_at)
+SELECT printf('G-%06d', nextval('role_grant_seq')), h.user_id, h.role, 'granted', h.created_by,
+       h.created_at, NULL, h.created_at, ?, NULL, NULL
+FROM (SELECT user_id, created_by, created_at, unnest(roles) AS role FROM users
+      ORDER BY created_at, user_id, role) h
+WHERE NOT EXISTS (SELECT 1 FROM role_grants g
+                  WHERE g.user_id = h.user_id AND g.role = h.role AND g.state = 'granted')"""
+
+
+def record_held_roles(con: duckdb.DuckDBPyConnection) -> int:
+    """A granted ``role_grants`` row for every role a user holds without one; how many."""
+    rows = con.execute(_RECORD_HELD_ROLES, [HELD_ROLES_NOTE]).fetchall()
+    return int(rows[0][0]) if rows else 0

@@ -3,6 +3,8 @@ per-view partitions (``views.py``)."""
 
 from __future__ import annotations
 
+import duckdb
+
 DDL: list[str] = [
     "CREATE SEQUENCE IF NOT EXISTS resolution_run_seq START 1",
     "CREATE SEQUENCE IF NOT EXISTS entity_id_seq START 1",
@@ -59,3 +61,22 @@ DDL: list[str] = [
   status VARCHAR NOT NULL  -- linked | rejected_by_guard
 )""",
 ]
+
+
+# --- version bookkeeping (accord.migrations) ---------------------------------------------------
+
+def latest_run(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The latest resolution run (None before the first)."""
+    run = con.execute("SELECT max(run_id) FROM resolution_runs").fetchall()[0][0]
+    return None if run is None else int(run)
+
+
+def outdated_run(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The latest resolution run if it was made before schema version 2 (per-view partitions,
+    and statistics over the statistics base: a run since then leaves ``features.in_base``)."""
+    run = latest_run(con)
+    if run is None:
+        return None
+    since = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                        "current_schema() AND table_name = 'features' AND column_name = 'in_base'")
+    return None if since.fetchall()[0][0] else run
