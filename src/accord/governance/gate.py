@@ -221,6 +221,13 @@ class Gate:
         decision = self.decide(user_id, request)
         common: dict[str, Any] = {"user_id": user_id, "action": request.action, "purpose": request.purpose,
                   "agreement": request.agreement, "justification": request.justification}
+        if decision.allow and decision.scope is not None and decision.scope.view:
+            # A purpose with withheld records reads persons only from a resolution run that
+            # kept its partition (an upgraded store's older run did not).
+            stale = self.store.reuse(("resolve_notices",), lambda: tuple(self.store.notices()))
+            if stale:
+                decision = Decision(False, ("persons cannot be read under a purpose with withheld records "
+                                            "until the store is resolved again: " + stale[0],))
         if not decision.allow:
             seq = self._event(**common, decision="deny", reasons=decision.reasons, outcome="refused",
                               persons=request.persons)
