@@ -112,9 +112,9 @@ def _os_user() -> str:
 
 
 def holder_command(pid: int) -> str | None:
-    """The command line of process ``pid`` (``/proc/<pid>/cmdline``) on one line, with any
+    """The whole command line of process ``pid`` (``/proc/<pid>/cmdline``) on one line, with any
     ``--token`` value hidden; None when it cannot be read (another system, another user's
-    process, gone)."""
+    process, gone). ``busy_message`` shortens it for display after deciding what it is."""
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
@@ -122,8 +122,11 @@ def holder_command(pid: int) -> str | None:
     text = " ".join(" ".join(w.decode(errors="replace") for w in raw.split(b"\0")).split())
     if not text:
         return None
-    text = _SECRET_OPTION.sub(r"\1…", text)
-    return text if len(text) <= 300 else text[:299] + "…"
+    return _SECRET_OPTION.sub(r"\1…", text)
+
+
+def _shortened(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def busy_message(path: Path, error: str) -> str | None:
@@ -139,8 +142,8 @@ def busy_message(path: Path, error: str) -> str | None:
     else:
         pid = int(held["pid"])
         command = holder_command(pid)
-        who = f"process {pid} ({command or _one_line(held['program'])})"
-    server = bool(command and re.search(r"\baccord\b.*\bserve\b", command))
+        who = f"process {pid} ({_shortened(command) if command else _one_line(held['program'])})"
+    server = bool(command and re.search(r"\baccord\b.*\bserve\b", command))   # on the whole line
     *first, last = [f"{route} ({said})" for route, said in SERVER_ROUTES]
     routes = f"{', '.join(first)} and {last}"
     what = ("That process is `accord serve`: stop it and run the command again, or ask it" if server
