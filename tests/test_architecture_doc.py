@@ -135,7 +135,7 @@ DDL_NAME = re.compile(r"CREATE (?:TABLE IF NOT EXISTS|OR REPLACE VIEW) (\w+)")
 
 def schema_tables() -> set[str]:
     """Every table and view the schema modules (and the store's own DDL) declare."""
-    from accord import store
+    from accord.store import duckdb_store as store
 
     ddl = [*store._META_DDL]
     for module in SCHEMA_MODULES:

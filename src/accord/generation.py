@@ -21,12 +21,12 @@ open a store file for writing.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    from accord.store.base import Shared
 
 # Tables no cached read depends on: appending to them leaves the generation where it is.
 LEDGER_TABLES = frozenset({"audit_events", "audit_head", "disclosures"})
@@ -79,58 +79,6 @@ def _classify(sql: str) -> str:
     return WRITE
 
 
-class Generation:
-    """The shared counter of one open store and the caches that are valid for one value of it."""
-
-    def __init__(self) -> None:
-        self.value = 0
-        self._lock = threading.Lock()
-        self.cache = ReadCache(self)
-        # The group committer of the store's audit ledger (accord.governance.ledger), shared
-        # by its connections like the generation.
-        self.ledger: object | None = None
-        # The audit chain's head (seq, hash) as the ledger last committed it; None when an
-        # append outside the ledger may have moved it (the ledger then reads it again).
-        self.audit_head: tuple[int, str] | None = None
-
-    def move(self) -> None:
-        with self._lock:
-            self.value += 1
-
-
-class ReadCache:
-    """Values read from the store, each kept for the generation it was read at (least recently
-    used first out). ``get`` returns ``None`` for a value read at an older generation."""
-
-    def __init__(self, generation: Generation, size: int = 32_768) -> None:
-        self._generation = generation
-        self._size = size
-        self._items: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            held = self._items.get(key)
-            if held is None or held[0] != self._generation.value:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return held[1]
-
-    def put(self, key: Hashable, at: int, value: Any) -> None:
-        """Keep ``value`` read while the generation was ``at`` (read before the read began)."""
-        with self._lock:
-            if at != self._generation.value:
-                return                       # the data changed while it was being read
-            self._items[key] = (at, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
 class TrackedConnection:
     """A DuckDB connection that moves its store's generation when its statements change data.
 
@@ -143,7 +91,7 @@ class TrackedConnection:
                         "rowcount", "close", "interrupt", "table", "view", "values", "from_query",
                         "query_progress"})
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, generation: Generation) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, generation: Shared) -> None:
         self._con = con
         self._generation = generation
         self._dirty = False

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from accord.store import Store
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 OLDEST_UPGRADABLE = 1
 VERSION_KEY = "format"              # accord_meta: the store's schema version
 RESOLVED_BEFORE_KEY = "resolve_again_after_run"   # accord_meta: see resolve_notices()
@@ -83,11 +83,21 @@ def _role_grants_and_view_partitions(store: Store) -> Upgrade:
     return Upgrade(notices, meta)
 
 
+def _data_version(store: Store) -> Upgrade:
+    # The counter table and its row are created with the store's own tables (accord.store);
+    # the step records that this store now moves it, so that an accord that does not is refused.
+    return Upgrade()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "role-grants-and-view-partitions",
               "role grants (role_grants) with the roles users already held; per-view partitions "
               "(view_members, view_links) and the statistics base, which need a new resolution run",
               _role_grants_and_view_partitions),
+    Migration(3, "data-version",
+              "the data version (accord_data_version): a counter every transaction that changes data "
+              "moves, so that any process can tell that data changed",
+              _data_version),
 )
 
 
@@ -140,9 +150,9 @@ def main(argv: list[str]) -> int:
         return 2
     import tempfile
 
-    from accord.store import Store
+    from accord.store import open_store
 
-    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "fresh.duckdb") as store:
+    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "fresh.duckdb") as store:
         print(f"# schema version {SCHEMA_VERSION}", end="\n")
         print(describe(store), end="")
     return 0

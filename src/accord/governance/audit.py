@@ -73,7 +73,7 @@ def append(store: Store, event: Event) -> int:
 def append_many(store: Store, events: list[Event]) -> list[int]:
     """Chain several events in order (one head read, one bulk insert), in the caller's
     transaction."""
-    store.generation.audit_head = None      # the ledger reads the head again after this
+    store.shared.audit_head = None      # the ledger reads the head again after this
     head = store.query("SELECT seq, hash FROM audit_head")
     seqs, _ = append_after(store, (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS), events)
     return seqs
@@ -93,7 +93,7 @@ def append_after(store: Store, head: tuple[int, str],
         row["hash"] = prev = _digest(prev, row)
         rows.append(row)
     names = (*COLUMNS, "prev_hash", "hash")
-    store.insert_rows("audit_events", [[r[c] for c in names] for r in rows], names)
+    store.insert_rows("audit_events", names, [[r[c] for c in names] for r in rows], ledger=True)
     # The head row exists once the first event is written; updating it is cheaper than an upsert.
     if head[0] == 0 or not store.query("UPDATE audit_head SET seq = ?, hash = ? WHERE one = 1",
                                        [seq, prev])[0][0]:

@@ -46,6 +46,11 @@ class Pending:
     arrived: bool = False
 
 
+# The accounting of disclosures, in the order the gate builds its rows (after the event's seq).
+DISCLOSURE_COLUMNS = ("audit_seq", "disclosed_at", "person_id", "records", "nature", "purpose", "agreement",
+                      "recipient_user", "recipient", "recipient_address", "law_enforcement",
+                      "statement_attached", "retain_until")
+
 class Ledger:
     """The group committer of one open store (shared by its connections)."""
 
@@ -117,7 +122,7 @@ class Ledger:
     def _commit(self, store: Store, group: list[_Entry]) -> None:
         try:
             with self._chain_lock:
-                shared = store.generation
+                shared = store.shared
                 try:
                     with store.transaction():
                         head = shared.audit_head
@@ -128,7 +133,7 @@ class Ledger:
                         rows = [[seq, *row] for e, seq in zip(group, seqs, strict=True)
                                 for row in e.disclosures]
                         if rows:
-                            store.insert_rows("disclosures", rows)
+                            store.insert_rows("disclosures", DISCLOSURE_COLUMNS, rows, ledger=True)
                 except BaseException:
                     shared.audit_head = None
                     raise
@@ -145,7 +150,7 @@ class Ledger:
 
 def ledger(store: Store, chain_lock: threading.RLock) -> Ledger:
     """The ledger of the open store ``store`` belongs to (its connections share one)."""
-    shared = store.generation
+    shared = store.shared
     with _LEDGERS_LOCK:
         if not isinstance(shared.ledger, Ledger):
             shared.ledger = Ledger(chain_lock)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from accord.errors import StoreError
 from accord.governance.gate import Gate
-from accord.store import Store
+from accord.store import Store, open_store
 
 T = TypeVar("T")
 _KEPT: dict[Path, Store] = {}
@@ -33,7 +33,7 @@ def keep_open(db: Path) -> None:
             if not key.exists():
                 raise StoreError(f"{db}: no such store (create one with `accord init --db {db}` "
                                  "or run `accord demo`)")
-            _KEPT[key] = Store(key)
+            _KEPT[key] = open_store(key)
 
 
 def release(db: Path) -> None:
@@ -55,7 +55,7 @@ def reuse(db: Path, key: Hashable, read: Callable[[], T]) -> T:
 def kept(db: Path, key: Hashable) -> Any:
     """What :func:`reuse` keeps under ``key`` for the store at ``db`` now; None if nothing."""
     root = _KEPT.get(_resolved(db)) if _KEPT else None
-    return None if root is None else root.generation.cache.get(key)
+    return None if root is None else root.shared.cache.get(key, root.data_version())
 
 
 # What the command line says about who is acting (``cli_origin``): its operations ask for the
@@ -112,5 +112,5 @@ def governed(db: Path, *, origin: str = "cli", today: date | None = None,
     if not create and not Path(db).exists():
         raise StoreError(f"{db}: no such store (create one with `accord init --db {db}` "
                          "or run `accord demo`)")
-    with Store(db) as store:
+    with open_store(db) as store:
         yield Gate(store, origin=origin, today=today)

@@ -1,4 +1,5 @@
-"""The embedded store: one DuckDB file holding every stage's tables.
+"""The embedded store: one DuckDB file holding every stage's tables (:class:`DuckDBStore`, the
+first implementation of :class:`accord.store.base.Store`).
 
 Each stage owns its tables and declares them in its own ``schema`` module; the store
 applies them in data-flow order. The store records its schema version (``accord_meta``,
@@ -23,23 +24,27 @@ import contextlib
 import json
 import logging
 import os
-import re
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import duckdb
 
 from accord import __version__
 from accord import migrations as mig
 from accord.errors import StoreError
-from accord.generation import Generation, TrackedConnection
+from accord.generation import TrackedConnection
+from accord.store.base import DATA_VERSION_TABLE, Shared, Store
+from accord.store.busy import _one_line, busy_message
+from accord.store.dialect import DUCKDB
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # accord_meta ``format``: the store's schema version (accord.migrations).
 STORE_FORMAT = mig.SCHEMA_VERSION
 log = logging.getLogger("accord.store")
-T = TypeVar("T")
 
 # Several threads (the API's) may open the same store; its schema is applied once per process.
 _MIGRATE_LOCK = threading.Lock()
@@ -81,25 +86,18 @@ _META_DDL = [
   program VARCHAR NOT NULL,         -- the accord release that applied it
   notices JSON NOT NULL             -- what it told the operator
 )""",
+    # The data version (accord.store.base): moved inside every transaction that changed data.
+    f"""CREATE TABLE IF NOT EXISTS {DATA_VERSION_TABLE} (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  version BIGINT NOT NULL
+)""",
+    f"INSERT INTO {DATA_VERSION_TABLE} (one, version) VALUES (1, 0) ON CONFLICT DO NOTHING",
 ]
 
 
 # The user id of a store upgrade's audit event: no Accord user asks for it; the store does,
 # when a newer accord opens it (the event's origin names the program and the OS user).
 UPGRADE_USER = "(accord)"
-
-# The read-only oversight and data commands a running server answers (accord.api.routes).
-SERVER_ROUTES = (("GET /api/audit/verification", "`accord audit verify`"),
-                 ("GET /api/audit/events", "`accord audit events`"),
-                 ("GET /api/batches", "`accord batches`"),
-                 ("GET /api/quarantine", "`accord quarantine`"),
-                 ("GET /api/quality", "the linkage-quality report"))
-_LOCK_HELD = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
-_SECRET_OPTION = re.compile(r"(--token[= ])\S+")
-
-
-def _one_line(e: BaseException | str) -> str:
-    return " ".join(str(e).split())
 
 
 def _os_user() -> str:
@@ -109,50 +107,6 @@ def _os_user() -> str:
         return pwd.getpwuid(os.geteuid()).pw_name
     except (ImportError, KeyError, AttributeError):
         return "unknown"
-
-
-def holder_command(pid: int) -> str | None:
-    """The whole command line of process ``pid`` (``/proc/<pid>/cmdline``) on one line, with any
-    ``--token`` value hidden; None when it cannot be read (another system, another user's
-    process, gone). ``busy_message`` shortens it for display after deciding what it is."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return None
-    text = " ".join(" ".join(w.decode(errors="replace") for w in raw.split(b"\0")).split())
-    if not text:
-        return None
-    return _SECRET_OPTION.sub(r"\1…", text)
-
-
-def _shortened(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def busy_message(path: Path, error: str) -> str | None:
-    """The answer to opening a store another process holds (DuckDB's "Could not set lock on
-    file ... Conflicting lock is held in ... (PID N)"), in one paragraph: which process holds it
-    and what to do; None when ``error`` is not that."""
-    held = _LOCK_HELD.search(error)
-    if held is None and "Could not set lock" not in error:
-        return None
-    command = None
-    if held is None:
-        who = "another process"
-    else:
-        pid = int(held["pid"])
-        command = holder_command(pid)
-        who = f"process {pid} ({_shortened(command) if command else _one_line(held['program'])})"
-    server = bool(command and re.search(r"\baccord\b.*\bserve\b", command))   # on the whole line
-    *first, last = [f"{route} ({said})" for route, said in SERVER_ROUTES]
-    routes = f"{', '.join(first)} and {last}"
-    what = ("That process is `accord serve`: stop it and run the command again, or ask it" if server
-            else "Stop that process and run the command again, or, if it is `accord serve`, ask the "
-                 "running server")
-    return (f"{path}: the store is in use by {who}, and only one process at a time may open an embedded "
-            f"store. {what} over HTTP with one of your API tokens (Authorization: Bearer <token>): it "
-            f"answers the read-only oversight and data commands at {routes}; docs/api.md has the details")
-
 
 def _stage_schemas() -> list[list[str]]:
     # Imported here so each stage's module owns its DDL; order follows the data flow.
@@ -164,14 +118,28 @@ def _stage_schemas() -> list[list[str]]:
     return [ingest_schema.DDL, resolve_schema.DDL, governance_schema.DDL, casework_schema.DDL]
 
 
-class Store:
-    """A DuckDB connection to an Accord store file, with its schema applied."""
+class DuckDBStore(Store):
+    """A DuckDB connection to an Accord store file, with its schema applied.
+
+    ``con`` is the engine's own connection, for the stages that compute in DuckDB (ingest's
+    validation, standardisation, resolution): what they write through it they declare with
+    :meth:`changed`, inside :meth:`transaction`. Everything else reads and writes through the
+    :class:`~accord.store.base.Store` methods.
+
+    The data version: DuckDB lets one process at a time open a store file for writing, so the
+    counter this process last committed is the store's; :meth:`data_version` answers from
+    memory and the stored row moves with it, for the next process that opens the file.
+    """
+
+    dialect = DUCKDB
+    con: duckdb.DuckDBPyConnection
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        # Rows a read may reuse within one governed read (set by the gate around a reader).
-        self.memo: dict[Any, Any] | None = None
+        self.memo = None
+        self._depth = 0                     # transactions begun on this object and not ended
+        self._changed = False               # the open transaction declared a write to data
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store (run `accord ingest` or `accord demo` first)")
         self._private = not read_only      # holds the private umask until closed
@@ -189,13 +157,11 @@ class Store:
         if created:
             with _MIGRATE_LOCK:
                 _MIGRATED.discard(str(self.path.resolve()))   # a new file at a known path
-        # Every connection moves the store's generation when it changes data (accord.generation);
-        # it is typed as DuckDB's connection, which it forwards to.
-        self.generation = Generation()
+        self.shared = Shared()
         try:
             self.con = cast(duckdb.DuckDBPyConnection,
                             TrackedConnection(duckdb.connect(str(self.path), read_only=self.read_only),
-                                              self.generation))
+                                              self.shared))
         except duckdb.IOException as e:
             busy = busy_message(self.path, str(e))
             raise StoreError(busy or f"{self.path}: cannot open store: {_one_line(e)}") from None
@@ -206,6 +172,7 @@ class Store:
                 os.chmod(self.path, 0o600)
             self._session()
             self._prepare()
+            self.shared.seen(self._stored_data_version())
         except BaseException:
             self.con.close()
             raise
@@ -221,13 +188,14 @@ class Store:
         # Bulk inserts may write in parallel; nothing relies on physical row order.
         self.con.execute("SET preserve_insertion_order = false")
 
-    def cursor(self) -> Store:
+    def cursor(self) -> DuckDBStore:
         """Another connection to this open store, for another thread (DuckDB connections are
         not shared between threads); closing it leaves this one open."""
-        other = object.__new__(Store)
+        other = object.__new__(DuckDBStore)
         other.path, other.read_only, other.memo = self.path, self.read_only, None
+        other._depth, other._changed = 0, False
         other._private = False          # the store it came from holds the umask
-        other.generation = self.generation
+        other.shared = self.shared
         other.con = self.con.cursor()
         other._session()
         return other
@@ -340,45 +308,101 @@ class Store:
         """What an operator must still do after an upgrade (resolve again); empty when nothing."""
         return mig.resolve_notices(self)
 
+    # --- the Store interface -----------------------------------------------------------------
+
+    @property
+    def generation(self) -> Shared:
+        """What this store's connections share (the data version, kept values, the ledger)."""
+        return self.shared
+
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All-or-nothing: commit on success, roll back on any exception."""
+    def transaction(self, *, ledger: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._depth:                          # joins the transaction already open
+            self._depth += 1
+            try:
+                yield self.con
+            finally:
+                self._depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._depth, self._changed = 1, False
         try:
             yield self.con
+            moved = self._changed
+            if moved:
+                self.con.execute(f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1 WHERE one = 1")
+            self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._depth = 0
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        finally:
+            self._depth = 0
+        if moved:
+            self.shared.move()
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def changed(self) -> None:
+        if not self._depth:
+            raise RuntimeError("Store.changed() declares a write of the open transaction: open one first")
+        self._changed = True
+
+    def _declared(self, ledger: bool) -> contextlib.AbstractContextManager[Any]:
+        if self._depth:
+            if not ledger:
+                self._changed = True
+            return contextlib.nullcontext()
+        return self._own(ledger)
+
+    @contextlib.contextmanager
+    def _own(self, ledger: bool) -> Iterator[None]:
+        with self.transaction(ledger=ledger):
+            if not ledger:
+                self._changed = True
+            yield
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
 
-    def reuse(self, key: Hashable, read: Callable[[], T]) -> T:
-        """``read()``, kept until the store's data changes (``accord.generation``): for values
-        many operations of a long-running server read alike. ``None`` is not kept."""
-        cache = self.generation.cache
-        value: T | None = cache.get(key)
-        if value is None:
-            at = self.generation.value
-            value = read()
-            if value is not None:
-                cache.put(key, at, value)
-        return value
+    def read_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        return self.con.execute(sql, params or []).to_arrow_table()
 
-    def insert_rows(self, table: str, rows: list[list[Any]], columns: tuple[str, ...] = (),
-                    chunk: int = 200) -> None:
-        """Insert rows, one statement per ``chunk`` rows (values bound as parameters)."""
-        names = f" ({', '.join(columns)})" if columns else ""
-        for i in range(0, len(rows), chunk):
-            part = rows[i:i + chunk]
-            one = "(" + ", ".join("?" * len(part[0])) + ")"
-            self.con.execute(f"INSERT INTO {table}{names} VALUES " + ", ".join([one] * len(part)),
-                             [v for row in part for v in row])
+    def write(self, sql: str, params: Sequence[Any] | None = None, *,
+              ledger: bool = False) -> list[tuple[Any, ...]]:
+        with self._declared(ledger):
+            return self.con.execute(sql, params or []).fetchall()
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        rows = self.con.execute(sql, params or []).fetchall()
-        return rows[0][0] if rows else None
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]], *, ledger: bool = False) -> None:
+        if not rows:
+            return
+        with self._declared(ledger):
+            self.con.executemany(sql, [list(r) for r in rows])
+
+    def bulk_load(self, table: str, data: pa.Table, columns: Sequence[str] | None = None) -> int:
+        names = list(columns) if columns is not None else list(data.column_names)
+        view = f"_bulk_load_{id(data):x}"
+        with self._declared(False):
+            self.con.register(view, data)
+            try:
+                self.con.execute(f"INSERT INTO {table} ({', '.join(names)}) "
+                                 f"SELECT {', '.join(names)} FROM {view}")
+            finally:
+                self.con.unregister(view)
+        return int(data.num_rows)
+
+    def data_version(self) -> int:
+        return self.shared.version
+
+    def stored_data_version(self) -> int:
+        """The data version as the file holds it (what the next process to open it starts at)."""
+        return self._stored_data_version()
+
+    def _stored_data_version(self) -> int:
+        try:
+            rows = self.con.execute(f"SELECT version FROM {DATA_VERSION_TABLE} WHERE one = 1").fetchall()
+        except duckdb.CatalogException:      # an older store opened read-only: refused before this
+            return 0
+        return int(rows[0][0]) if rows else 0
 
     def close(self) -> None:
         try:
@@ -386,8 +410,6 @@ class Store:
         finally:
             self._release()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> DuckDBStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()

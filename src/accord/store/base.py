@@ -1,0 +1,236 @@
+"""The store interface: what every Accord store offers, whatever engine holds the tables.
+
+Code outside ``accord.store`` talks to a store only through these methods:
+
+* **reads**: :meth:`Store.query` (rows as tuples), :meth:`Store.scalar` (one value),
+  :meth:`Store.read_arrow` (bulk, as an Arrow table);
+* **writes, declared by the caller**: :meth:`Store.write` (one statement),
+  :meth:`Store.write_many` (one statement, many parameter rows), :meth:`Store.insert`
+  (named columns), :meth:`Store.bulk_load` (an Arrow table into named columns), and
+  :meth:`Store.changed` for work that writes through the engine's own connection (ingest's
+  validation, resolution); each runs in the current :meth:`Store.transaction` or in one of
+  its own. Nothing is guessed from SQL text: a statement run through ``query`` is a read;
+* **the data version**: :meth:`Store.data_version`, a counter stored in the database and
+  moved inside every transaction that declared a write to data, so that any process can
+  tell that data changed. Appends to the audit ledger (``ledger=True``) leave it where it is:
+  no kept value depends on them, and every governed read appends to them. Values kept across
+  requests (:meth:`Store.reuse`) are kept for one data version;
+* **the dialect**: :attr:`Store.dialect`, the few SQL differences between engines.
+
+``Store(target)`` opens the store at ``target`` with the implementation for it: a path is the
+embedded DuckDB store (:class:`accord.store.duckdb_store.DuckDBStore`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from accord.store.dialect import Dialect
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+T = TypeVar("T")
+
+# The one-row table that holds the data version (created by the store's own schema).
+DATA_VERSION_TABLE = "accord_data_version"
+
+
+class Shared:
+    """What the connections of one open store share within a process: the data version last
+    seen, the values kept for it, and the audit ledger's group committer and chain head."""
+
+    def __init__(self, version: int = 0) -> None:
+        self.version = version
+        self._lock = threading.Lock()
+        self.cache = ReadCache(self)
+        # The group committer of the store's audit ledger (accord.governance.ledger).
+        self.ledger: object | None = None
+        # The audit chain's head (seq, hash) as the ledger last committed it; None when an
+        # append outside the ledger may have moved it (the ledger then reads it again).
+        self.audit_head: tuple[int, str] | None = None
+
+    @property
+    def value(self) -> int:
+        """TRANSITIONAL name of :attr:`version` (goes with accord.generation's tracker)."""
+        return self.version
+
+    def move(self) -> None:
+        """Data changed: values kept for the version before are stale."""
+        with self._lock:
+            self.version += 1
+
+    def seen(self, version: int) -> None:
+        """The data version is now ``version`` (never moves back)."""
+        with self._lock:
+            if version > self.version:
+                self.version = version
+
+
+class ReadCache:
+    """Values read from the store, each kept for the data version it was read at (least
+    recently used first out). ``get`` returns ``None`` for a value read at another version."""
+
+    def __init__(self, shared: Shared, size: int = 32_768) -> None:
+        self._shared = shared
+        self._size = size
+        self._items: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, version: int | None = None) -> Any:
+        at = self._shared.version if version is None else version
+        with self._lock:
+            held = self._items.get(key)
+            if held is None or held[0] != at:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return held[1]
+
+    def put(self, key: Hashable, at: int, value: Any) -> None:
+        """Keep ``value`` read at data version ``at`` (taken before the read began)."""
+        with self._lock:
+            if at != self._shared.version:
+                return                       # the data changed while it was being read
+            self._items[key] = (at, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class Store(ABC):
+    """An open Accord store (see the module's description)."""
+
+    path: Path
+    read_only: bool
+    dialect: Dialect
+    shared: Shared
+    # Rows a read may reuse within one governed read (set by the gate around a reader).
+    memo: dict[Any, Any] | None
+    # TRANSITIONAL: the engine's own connection, still used directly by modules not yet moved to
+    # the methods below; goes once they are (the embedded store keeps it as DuckDBStore.con).
+    con: Any
+
+    def __new__(cls, target: str | Path | None = None, *args: Any, **kwargs: Any) -> Store:
+        if cls is Store:
+            from accord.store.duckdb_store import DuckDBStore
+
+            return super().__new__(DuckDBStore)
+        return super().__new__(cls)
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of a read."""
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """The first column of the first row of a read; None when it has no rows."""
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    @abstractmethod
+    def read_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """A read, in bulk, as an Arrow table."""
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def transaction(self, *, ledger: bool = False) -> contextlib.AbstractContextManager[Any]:
+        """All or nothing: commit on success, roll back on any exception. A transaction begun
+        inside another on the same store object joins it. The data version moves at commit
+        when a write to data was declared in it; ``ledger=True`` declares that the block only
+        appends to the audit ledger."""
+
+    @abstractmethod
+    def write(self, sql: str, params: Sequence[Any] | None = None, *,
+              ledger: bool = False) -> list[tuple[Any, ...]]:
+        """Run one statement that changes data (in the current transaction, else in its own);
+        the rows it returns (``RETURNING ...``), else one row with the number of rows changed."""
+
+    @abstractmethod
+    def write_many(self, sql: str, rows: Sequence[Sequence[Any]], *, ledger: bool = False) -> None:
+        """One statement that changes data, run once for each parameter row."""
+
+    @abstractmethod
+    def bulk_load(self, table: str, data: pa.Table, columns: Sequence[str] | None = None) -> int:
+        """Append an Arrow table to ``table`` (its columns by name, or the named ``columns``
+        in the table's order); the number of rows appended."""
+
+    @abstractmethod
+    def changed(self) -> None:
+        """Declare that the current transaction changed data through the engine's own
+        connection (bulk work such as ingest or resolution)."""
+
+    def insert(self, table: str, row: Mapping[str, Any], *, ledger: bool = False,
+               on_conflict: str = "") -> list[tuple[Any, ...]]:
+        """Insert one row by column name; ``on_conflict`` is an ``ON CONFLICT ...`` clause."""
+        columns = list(row)
+        marks = ", ".join("?" * len(columns))
+        tail = f" {on_conflict}" if on_conflict else ""
+        return self.write(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){tail}",
+                          list(row.values()), ledger=ledger)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                    chunk: int = 200, *, ledger: bool = False) -> None:
+        """Insert rows into named columns, one statement per ``chunk`` rows."""
+        if not columns:
+            raise ValueError("insert_rows needs the column names")
+        one = "(" + ", ".join("?" * len(columns)) + ")"
+        for i in range(0, len(rows), chunk):
+            part = rows[i:i + chunk]
+            self.write(f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * len(part)),
+                       [v for row in part for v in row], ledger=ledger)
+
+    # --- the data version and kept values ------------------------------------------------------------
+
+    @abstractmethod
+    def data_version(self) -> int:
+        """The store's data version: moves whenever a committed transaction changed data, in
+        any process."""
+
+    def reuse(self, key: Hashable, read: Callable[[], T]) -> T:
+        """``read()``, kept for the store's current data version: for values many operations of
+        a long-running server read alike. ``None`` is not kept."""
+        at = self.data_version()
+        cache = self.shared.cache
+        value: T | None = cache.get(key, at)
+        if value is None:
+            value = read()
+            if value is not None:
+                cache.put(key, at, value)
+        return value
+
+    # --- the rest ------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def cursor(self) -> Store:
+        """Another connection to this open store, for another thread; closing it leaves this
+        one open."""
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The store's schema version (accord.migrations)."""
+
+    @abstractmethod
+    def notices(self) -> list[str]:
+        """What an operator must still do after an upgrade; empty when nothing."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

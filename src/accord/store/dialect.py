@@ -1,0 +1,69 @@
+"""The few SQL differences between the engines a store can run on, in one object.
+
+Everything else Accord writes is SQL both DuckDB and PostgreSQL accept: named-column inserts,
+``ON CONFLICT (...) DO UPDATE SET c = excluded.c`` and ``DO NOTHING`` for upserts, ``NOT
+EXISTS`` for anti-joins, ``now()``. What differs goes through the store's :class:`Dialect`, so
+a second engine is one new subclass (as splink's ``SplinkDialect`` does for its backends).
+"""
+
+from __future__ import annotations
+
+
+class Dialect:
+    """SQL fragments that differ between engines. Column and table names passed in come from
+    code, never from input."""
+
+    name = "generic"
+
+    def in_list(self, column: str) -> str:
+        """A condition true when ``column`` is one of the values of one list parameter (``?``)."""
+        raise NotImplementedError
+
+    def first_by(self, value: str, order: str) -> str:
+        """The aggregate: ``value`` of the row with the smallest ``order`` in the group."""
+        raise NotImplementedError
+
+    def lock_rows(self) -> str:
+        """The suffix of a SELECT that locks the rows it reads until the transaction ends
+        (empty where the engine admits one writer at a time)."""
+        raise NotImplementedError
+
+    def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
+        """An insert of one row into named ``columns`` that replaces the other columns of the
+        row with the same ``key``."""
+        marks = ", ".join("?" * len(columns))
+        rest = [c for c in columns if c not in key]
+        update = ", ".join(f"{c} = excluded.{c}" for c in rest)
+        action = f"DO UPDATE SET {update}" if rest else "DO NOTHING"
+        return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+                f"ON CONFLICT ({', '.join(key)}) {action}")
+
+
+class DuckDBDialect(Dialect):
+    name = "duckdb"
+
+    def in_list(self, column: str) -> str:
+        return f"list_contains(?, {column})"
+
+    def first_by(self, value: str, order: str) -> str:
+        return f"arg_min({value}, {order})"
+
+    def lock_rows(self) -> str:
+        return ""          # one process writes a DuckDB file; its transactions conflict, not wait
+
+
+class PostgresDialect(Dialect):
+    name = "postgresql"
+
+    def in_list(self, column: str) -> str:
+        return f"{column} = ANY(?)"
+
+    def first_by(self, value: str, order: str) -> str:
+        return f"(array_agg({value} ORDER BY {order}))[1]"
+
+    def lock_rows(self) -> str:
+        return " FOR UPDATE"
+
+
+DUCKDB = DuckDBDialect()
+POSTGRES = PostgresDialect()
