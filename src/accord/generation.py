@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 if TYPE_CHECKING:
-    from accord.store.base import Shared
+    from accord.store.duckdb_store import DuckDBStore
 
 # Tables no cached read depends on: appending to them leaves the generation where it is.
 LEDGER_TABLES = frozenset({"audit_events", "audit_head", "disclosures"})
@@ -80,53 +80,46 @@ def _classify(sql: str) -> str:
 
 
 class TrackedConnection:
-    """A DuckDB connection that moves its store's generation when its statements change data.
+    """TRANSITIONAL: a DuckDB connection that reports to its store the writes that modules not
+    yet moved to the store's declared writes run through it (``store.con``).
 
-    It forwards everything to the connection it wraps; ``execute``, ``executemany`` and ``sql``
-    are classified first, and any other method that is not a plain fetch counts as a change.
+    A write inside the store's transaction counts as declared in it; a write outside one moves
+    the data version at once, or, inside a transaction begun through this connection, when it
+    ends. It forwards everything to the connection it wraps; any other method that is not a
+    plain fetch counts as a write.
     """
 
     _PLAIN = frozenset({"fetchall", "fetchone", "fetchmany", "fetchnumpy", "fetchdf", "fetch_df",
                         "fetch_arrow_table", "fetch_record_batch", "arrow", "df", "pl", "description",
                         "rowcount", "close", "interrupt", "table", "view", "values", "from_query",
-                        "query_progress"})
+                        "query_progress", "to_arrow_table"})
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, generation: Shared) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, store: DuckDBStore) -> None:
         self._con = con
-        self._generation = generation
+        self._store = store
         self._dirty = False
         self._in_transaction = False
 
-    def _before(self, sql: object) -> str:
-        kind = statement_kind(sql) if isinstance(sql, str) else WRITE
-        if kind == WRITE:
+    def _wrote(self) -> None:
+        if self._store._depth:
+            self._store._changed = True
+        elif self._in_transaction:
             self._dirty = True
-        return kind
+        else:
+            self._store._undeclared_write()
 
-    def _after(self, kind: str) -> None:
+    def _run(self, method: str, sql: object, *args: Any, **kwargs: Any) -> Any:
+        kind = statement_kind(sql) if isinstance(sql, str) else WRITE
+        result = getattr(self._con, method)(sql, *args, **kwargs)
         if kind == BEGIN:
             self._in_transaction = True
         elif kind == END:
             self._in_transaction = False
             if self._dirty:
                 self._dirty = False
-                self._generation.move()
+                self._store._undeclared_write()
         elif kind == WRITE:
-            self._generation.move()           # visible to this connection already
-            if not self._in_transaction:
-                self._dirty = False
-
-    def _run(self, method: str, sql: object, *args: Any, **kwargs: Any) -> Any:
-        kind = self._before(sql)
-        try:
-            result = getattr(self._con, method)(sql, *args, **kwargs)
-        except BaseException:
-            if kind in (WRITE, END):
-                self._generation.move()
-            if kind == END:
-                self._in_transaction = self._dirty = False
-            raise
-        self._after(kind)
+            self._wrote()
         return result
 
     def execute(self, query: object, parameters: object = None) -> Any:
@@ -141,35 +134,18 @@ class TrackedConnection:
     def query(self, query: object, *args: Any, **kwargs: Any) -> Any:
         return self._run("query", query, *args, **kwargs)
 
-    def begin(self) -> Any:
-        self._after(BEGIN)
-        return self._con.begin()
-
-    def commit(self) -> Any:
-        try:
-            return self._con.commit()
-        finally:
-            self._after(END)
-
-    def rollback(self) -> Any:
-        try:
-            return self._con.rollback()
-        finally:
-            self._after(END)
-
     def cursor(self) -> TrackedConnection:
-        return TrackedConnection(self._con.cursor(), self._generation)
+        return TrackedConnection(self._con.cursor(), self._store)
 
     @property
     def raw(self) -> duckdb.DuckDBPyConnection:
-        """The wrapped connection, for an API that needs DuckDB's own type; a caller that
-        changes data through it moves the generation itself."""
-        self._generation.move()
+        """The wrapped connection, for an API that needs DuckDB's own type."""
+        self._wrote()
         return self._con
 
     def __getattr__(self, name: str) -> Any:
         if name not in self._PLAIN:
-            self._generation.move()           # register, append, read_csv ...: count as a change
+            self._wrote()                     # register, append, read_csv ...: count as a write
         return getattr(self._con, name)
 
     def __enter__(self) -> TrackedConnection:

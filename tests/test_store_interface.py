@@ -1,0 +1,115 @@
+"""The store interface: declared writes move the data version (and only they), transactions
+are all or nothing and join when nested, bulk Arrow goes in and out by column name, and every
+store object open on a file sees the same data version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import sqlglot
+
+from accord.store import Store, open_store
+from accord.store.dialect import DUCKDB, POSTGRES
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with open_store(tmp_path / "s.duckdb") as s:
+        s.write("CREATE TABLE t (k INTEGER PRIMARY KEY, v VARCHAR)")
+        yield s
+
+
+def test_a_declared_write_moves_the_data_version_once_per_transaction(store: Store) -> None:
+    before = store.data_version()
+    store.write("INSERT INTO t (k, v) VALUES (1, 'a')")
+    assert store.data_version() == before + 1
+    with store.transaction():
+        store.insert("t", {"k": 2, "v": "b"})
+        store.insert_rows("t", ("k", "v"), [[3, "c"], [4, "d"]])
+        assert store.data_version() == before + 1      # not until the commit
+    assert store.data_version() == before + 2
+    assert store.query("SELECT count(*) FROM t") == [(4,)]
+
+
+def test_reads_and_ledger_appends_leave_the_data_version(store: Store) -> None:
+    before = store.data_version()
+    store.query("SELECT * FROM t")
+    store.read_arrow("SELECT * FROM t")
+    store.write("INSERT INTO t (k, v) VALUES (9, 'ledger')", ledger=True)
+    with store.transaction(ledger=True):
+        store.insert("t", {"k": 10, "v": "ledger"}, ledger=True)
+    with store.transaction():
+        pass                                              # nothing declared
+    assert store.data_version() == before
+
+
+def test_a_failed_transaction_changes_nothing_and_keeps_the_version(store: Store) -> None:
+    before = store.data_version()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.insert("t", {"k": 1, "v": "a"})
+        raise RuntimeError("boom")
+    assert store.query("SELECT count(*) FROM t") == [(0,)]
+    assert store.data_version() == before
+
+
+def test_a_transaction_inside_another_joins_it(store: Store) -> None:
+    before = store.data_version()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.insert("t", {"k": 1, "v": "a"})
+        with store.transaction():
+            store.insert("t", {"k": 2, "v": "b"})
+        raise RuntimeError("the outer one fails")
+    assert store.query("SELECT count(*) FROM t") == [(0,)]      # the inner block went with it
+    with store.transaction():
+        store.insert("t", {"k": 1, "v": "a"})
+        with store.transaction():
+            store.insert("t", {"k": 2, "v": "b"})
+    assert store.data_version() == before + 1
+
+
+def test_changed_declares_work_done_through_the_engine(store: Store) -> None:
+    before = store.data_version()
+    with pytest.raises(RuntimeError):
+        store.changed()                                   # only inside a transaction
+    with store.transaction():
+        store.con.execute("INSERT INTO t VALUES (5, 'e')")
+        store.changed()
+    assert store.data_version() == before + 1
+
+
+def test_bulk_load_and_read_arrow_go_by_column_name(store: Store) -> None:
+    loaded = store.bulk_load("t", pa.table({"v": ["x", "y"], "k": [7, 8]}))
+    assert loaded == 2
+    back = store.read_arrow("SELECT k, v FROM t ORDER BY k")
+    assert back.to_pylist() == [{"k": 7, "v": "x"}, {"k": 8, "v": "y"}]
+    with pytest.raises(ValueError):
+        store.insert_rows("t", (), [[1, "a"]])
+
+
+def test_the_data_version_is_stored_and_shared_by_every_store_on_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as a:
+        a.write("CREATE TABLE t (k INTEGER)")
+        with open_store(db) as b:                         # another store object, same file
+            kept = b.reuse(("count",), lambda: b.scalar("SELECT count(*) FROM t"))
+            assert kept == 0
+            a.write("INSERT INTO t VALUES (1)")
+            assert b.data_version() == a.data_version()
+            assert b.reuse(("count",), lambda: b.scalar("SELECT count(*) FROM t")) == 1
+        version = a.data_version()
+    with open_store(db) as again:                          # the next opening starts from the file
+        assert again.data_version() == version
+        assert again.shared.cache.get(("count",), version) is None      # nothing kept across openings
+
+
+def test_the_dialects_write_sql_each_engine_parses() -> None:
+    for dialect, engine in ((DUCKDB, "duckdb"), (POSTGRES, "postgres")):
+        sql = (f"SELECT {dialect.first_by('v', 'k')} FROM t WHERE {dialect.in_list('v')} "
+               f"GROUP BY k{dialect.lock_rows() if engine == 'duckdb' else ''}")
+        assert sqlglot.parse_one(sql.replace("?", "'x'"), read=engine) is not None
+        upsert = dialect.upsert("t", ["k", "v"], ["k"])
+        assert "ON CONFLICT (k) DO UPDATE SET v = excluded.v" in upsert
+    assert POSTGRES.lock_rows() == " FOR UPDATE" and DUCKDB.lock_rows() == ""
+    assert "DO NOTHING" in DUCKDB.upsert("t", ["k"], ["k"])
