@@ -27,7 +27,7 @@ import contextlib
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -144,32 +144,97 @@ class Store(ABC):
 
     # --- writes ----------------------------------------------------------------------------------
 
-    @abstractmethod
-    def transaction(self, *, ledger: bool = False) -> contextlib.AbstractContextManager[Any]:
+    _depth: int = 0           # transactions begun on this store object and not yet ended
+    _changed: bool = False    # the open transaction declared a write to data
+    _MOVE_VERSION = f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1 WHERE one = 1"
+
+    @contextlib.contextmanager
+    def transaction(self, *, ledger: bool = False) -> Iterator[Any]:
         """All or nothing: commit on success, roll back on any exception. A transaction begun
         inside another on the same store object joins it. The data version moves at commit
-        when a write to data was declared in it; ``ledger=True`` declares that the block only
-        appends to the audit ledger."""
+        when a write to data was declared in it (``ledger=True`` says the block only appends to
+        the audit ledger). Yields the engine's connection (TRANSITIONAL)."""
+        if self._depth:                          # joins the transaction already open
+            self._depth += 1
+            try:
+                yield self._in_transaction()
+            finally:
+                self._depth -= 1
+            return
+        self._begin()
+        self._depth, self._changed = 1, False
+        try:
+            yield self._in_transaction()
+            moved = self._changed
+            if moved:
+                self._execute(self._MOVE_VERSION, None)
+            self._commit()
+        except BaseException:
+            self._depth = 0
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+        if moved:
+            self.shared.move()
 
-    @abstractmethod
+    def changed(self) -> None:
+        """Declare that the current transaction changed data through the engine's own
+        connection (bulk work such as ingest or resolution)."""
+        if not self._depth:
+            raise RuntimeError("Store.changed() declares a write of the open transaction: open one first")
+        self._changed = True
+
     def write(self, sql: str, params: Sequence[Any] | None = None, *,
               ledger: bool = False) -> list[tuple[Any, ...]]:
         """Run one statement that changes data (in the current transaction, else in its own);
-        the rows it returns (``RETURNING ...``), else one row with the number of rows changed."""
+        the rows it returns (``RETURNING ...``), else one row: the number of rows it changed."""
+        with self._declared(ledger):
+            return self._execute(sql, params)
 
-    @abstractmethod
     def write_many(self, sql: str, rows: Sequence[Sequence[Any]], *, ledger: bool = False) -> None:
         """One statement that changes data, run once for each parameter row."""
+        if rows:
+            with self._declared(ledger):
+                self._execute_many(sql, rows)
+
+    def _declared(self, ledger: bool) -> contextlib.AbstractContextManager[Any]:
+        if self._depth:
+            if not ledger:
+                self._changed = True
+            return contextlib.nullcontext()
+        return self._own(ledger)
+
+    @contextlib.contextmanager
+    def _own(self, ledger: bool) -> Iterator[None]:
+        with self.transaction(ledger=ledger):
+            if not ledger:
+                self._changed = True
+            yield
+
+    # What each engine provides for the above.
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    @abstractmethod
+    def _in_transaction(self) -> Any: ...
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] | None) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     @abstractmethod
     def bulk_load(self, table: str, data: pa.Table, columns: Sequence[str] | None = None) -> int:
         """Append an Arrow table to ``table`` (its columns by name, or the named ``columns``
         in the table's order); the number of rows appended."""
-
-    @abstractmethod
-    def changed(self) -> None:
-        """Declare that the current transaction changed data through the engine's own
-        connection (bulk work such as ingest or resolution)."""
 
     def insert(self, table: str, row: Mapping[str, Any], *, ledger: bool = False,
                on_conflict: str = "") -> list[tuple[Any, ...]]:

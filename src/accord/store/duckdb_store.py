@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -348,59 +348,26 @@ class DuckDBStore(Store):
         """What this store's connections share (the data version, kept values, the ledger)."""
         return self.shared
 
-    @contextlib.contextmanager
-    def transaction(self, *, ledger: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        if self._depth:                          # joins the transaction already open
-            self._depth += 1
-            try:
-                yield self.con
-            finally:
-                self._depth -= 1
-            return
+    def _begin(self) -> None:
         self._raw.execute("BEGIN TRANSACTION")
-        self._depth, self._changed = 1, False
-        try:
-            yield self.con
-            moved = self._changed
-            if moved:
-                self._raw.execute(f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1 WHERE one = 1")
-            self._raw.execute("COMMIT")
-        except BaseException:
-            self._depth = 0
-            with contextlib.suppress(duckdb.Error):
-                self._raw.execute("ROLLBACK")
-            raise
-        finally:
-            self._depth = 0
-        if moved:
-            self.shared.move()
+
+    def _commit(self) -> None:
+        self._raw.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(duckdb.Error):
+            self._raw.execute("ROLLBACK")
+
+    def _in_transaction(self) -> Any:
+        return self.con
 
     def _undeclared_write(self) -> None:
         """TRANSITIONAL (accord.generation): a write through ``con`` that no one declared."""
         if self._depth:
             self._changed = True
         else:
-            self._raw.execute(f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1 WHERE one = 1")
+            self._raw.execute(self._MOVE_VERSION)
             self.shared.move()
-
-    def changed(self) -> None:
-        if not self._depth:
-            raise RuntimeError("Store.changed() declares a write of the open transaction: open one first")
-        self._changed = True
-
-    def _declared(self, ledger: bool) -> contextlib.AbstractContextManager[Any]:
-        if self._depth:
-            if not ledger:
-                self._changed = True
-            return contextlib.nullcontext()
-        return self._own(ledger)
-
-    @contextlib.contextmanager
-    def _own(self, ledger: bool) -> Iterator[None]:
-        with self.transaction(ledger=ledger):
-            if not ledger:
-                self._changed = True
-            yield
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._raw.execute(sql, params or []).fetchall()
@@ -408,16 +375,11 @@ class DuckDBStore(Store):
     def read_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         return self._raw.sql(sql, params=list(params) if params else None).to_arrow_table()
 
-    def write(self, sql: str, params: Sequence[Any] | None = None, *,
-              ledger: bool = False) -> list[tuple[Any, ...]]:
-        with self._declared(ledger):
-            return self._raw.execute(sql, params or []).fetchall()
+    def _execute(self, sql: str, params: Sequence[Any] | None) -> list[tuple[Any, ...]]:
+        return self._raw.execute(sql, params or []).fetchall()
 
-    def write_many(self, sql: str, rows: Sequence[Sequence[Any]], *, ledger: bool = False) -> None:
-        if not rows:
-            return
-        with self._declared(ledger):
-            self._raw.executemany(sql, [list(r) for r in rows])
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._raw.executemany(sql, [list(r) for r in rows])
 
     def bulk_load(self, table: str, data: pa.Table, columns: Sequence[str] | None = None) -> int:
         names = list(columns) if columns is not None else list(data.column_names)
