@@ -122,6 +122,12 @@ class Store(ABC):
 
     def __new__(cls, target: str | Path | None = None, *args: Any, **kwargs: Any) -> Store:
         if cls is Store:
+            from accord.store.dialect import is_postgres
+
+            if is_postgres(target):
+                from accord.store.postgres_store import PostgresStore
+
+                return super().__new__(PostgresStore)
             from accord.store.duckdb_store import DuckDBStore
 
             return super().__new__(DuckDBStore)

@@ -8,6 +8,13 @@ a second engine is one new subclass (as splink's ``SplinkDialect`` does for its 
 
 from __future__ import annotations
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres(target: object) -> bool:
+    """Whether a store target names a PostgreSQL database (else it is an embedded store's path)."""
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
 
 class Dialect:
     """SQL fragments that differ between engines. Column and table names passed in come from

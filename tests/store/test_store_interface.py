@@ -1,9 +1,13 @@
-"""The store interface: declared writes move the data version (and only they), transactions
-are all or nothing and join when nested, bulk Arrow goes in and out by column name, and every
-store object open on a file sees the same data version."""
+"""The store interface, on every engine (the embedded DuckDB store and PostgreSQL): declared
+writes move the data version (and only they), transactions are all or nothing and join when
+nested, bulk Arrow goes in and out by column name, and every store object open on a store sees
+the same data version."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,9 +18,16 @@ from accord.store import Store, open_store
 from accord.store.dialect import DUCKDB, POSTGRES
 
 
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    if request.param == "duckdb":
+        return tmp_path / "s.duckdb"
+    return str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
-def store(tmp_path: Path):
-    with open_store(tmp_path / "s.duckdb") as s:
+def store(target: str | Path) -> Iterator[Store]:
+    with open_store(target) as s:
         s.write("CREATE TABLE t (k INTEGER PRIMARY KEY, v VARCHAR)")
         yield s
 
@@ -69,14 +80,27 @@ def test_a_transaction_inside_another_joins_it(store: Store) -> None:
     assert store.data_version() == before + 1
 
 
-def test_changed_declares_work_done_through_the_engine(store: Store) -> None:
-    before = store.data_version()
-    with pytest.raises(RuntimeError):
-        store.changed()                                   # only inside a transaction
-    with store.transaction():
-        store.con.execute("INSERT INTO t VALUES (5, 'e')")
-        store.changed()
-    assert store.data_version() == before + 1
+def test_changed_declares_work_done_through_the_engine(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.duckdb") as store:
+        store.write("CREATE TABLE t (k INTEGER PRIMARY KEY, v VARCHAR)")
+        before = store.data_version()
+        with pytest.raises(RuntimeError):
+            store.changed()                                   # only inside a transaction
+        with store.transaction():
+            store.con.execute("INSERT INTO t VALUES (5, 'e')")
+            store.changed()
+        assert store.data_version() == before + 1
+
+
+def test_a_write_answers_with_its_row_count_or_its_returned_rows(store: Store) -> None:
+    assert store.write("INSERT INTO t (k, v) VALUES (1, 'a'), (2, 'b')") == [(2,)]
+    assert store.write("UPDATE t SET v = 'z' WHERE k > ?", [0]) == [(2,)]
+    assert store.write("DELETE FROM t WHERE k = ? RETURNING v", [1]) == [("z",)]
+    # A literal percent sign and a question mark inside quotes are text, not parameters.
+    store.insert("t", {"k": 3, "v": "100% sure?"})
+    assert store.query("SELECT k FROM t WHERE v = '100% sure?' AND k = ?", [3]) == [(3,)]
+    listed = f"SELECT k FROM t WHERE {store.dialect.in_list('k')} ORDER BY k"
+    assert store.query(listed, [[2, 3]]) == [(2,), (3,)]
 
 
 def test_bulk_load_and_read_arrow_go_by_column_name(store: Store) -> None:
@@ -88,8 +112,8 @@ def test_bulk_load_and_read_arrow_go_by_column_name(store: Store) -> None:
         store.insert_rows("t", (), [[1, "a"]])
 
 
-def test_the_data_version_is_stored_and_shared_by_every_store_on_the_file(tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
+def test_the_data_version_is_stored_and_shared_by_every_store_on_the_file(target: str | Path) -> None:
+    db = target
     with open_store(db) as a:
         a.write("CREATE TABLE t (k INTEGER)")
         with open_store(db) as b:                         # another store object, same file
@@ -102,6 +126,31 @@ def test_the_data_version_is_stored_and_shared_by_every_store_on_the_file(tmp_pa
     with open_store(db) as again:                          # the next opening starts from the file
         assert again.data_version() == version
         assert again.shared.cache.get(("count",), version) is None      # nothing kept across openings
+
+
+WRITER = """
+import sys
+from accord.store import open_store
+with open_store(sys.argv[1]) as s:
+    s.write("INSERT INTO t (k) VALUES (?)", [int(sys.argv[2])])
+"""
+
+
+@pytest.mark.postgres
+def test_a_change_another_process_commits_is_seen_on_the_next_read(pg_url: str) -> None:
+    """On PostgreSQL several processes use the store at once: a value this process keeps is
+    not served once another process has changed the data."""
+    with open_store(pg_url) as store:
+        store.write("CREATE TABLE t (k INTEGER)")
+
+        def count() -> int:
+            return int(store.reuse(("count",), lambda: store.scalar("SELECT count(*) FROM t")))
+
+        assert count() == 0
+        subprocess.run([sys.executable, "-c", WRITER, pg_url, "1"], check=True)
+        assert count() == 1
+        subprocess.run([sys.executable, "-c", WRITER, pg_url, "2"], check=True)
+        assert count() == 2
 
 
 def test_the_dialects_write_sql_each_engine_parses() -> None:

@@ -1,0 +1,286 @@
+"""The PostgreSQL store: the same tables in a PostgreSQL database, for a shared service.
+
+``Store("postgresql://user@host/db")`` (or ``open_store``) opens it. It implements the store
+interface (:mod:`accord.store.base`) over psycopg 3:
+
+* **the schema** is every stage's DDL, written once in DuckDB's SQL and translated with sqlglot;
+  a new database gets it at this schema version under an advisory lock (several workers may
+  start at once); a database of another version is refused, as the embedded store does;
+* **statements** keep DuckDB's ``?`` placeholders in the code; they become psycopg's ``%s``
+  here (and a literal ``%`` becomes ``%%``), outside quoted text;
+* **the data version** is read from its row on every call, so a change committed by any process
+  is seen on the next request; every transaction that declared a write moves it before commit;
+* **JSON** columns come back as text, as DuckDB returns them, so readers decode them alike;
+* **bulk loads** go through ``COPY ... FROM STDIN``; **bulk reads** build an Arrow table from the
+  rows (a shortcut: the ADBC driver would stream Arrow without the Python rows).
+
+What is not here yet: stages that still run SQL on the engine's own connection (``con``) —
+ingest's validation, standardisation, resolution — refuse with a clear error on this store
+until they read and write through the interface (their compute then runs in an in-process
+DuckDB over Arrow read from here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlglot
+
+from accord import __version__
+from accord import migrations as mig
+from accord.errors import StoreError
+from accord.store.base import DATA_VERSION_TABLE, Shared, Store
+from accord.store.dialect import POSTGRES
+
+if TYPE_CHECKING:
+    import psycopg
+    import pyarrow as pa
+
+_SCHEMA_LOCK_KEY = 0x6163636f7264      # pg_advisory_xact_lock: one schema creation at a time
+
+_SHARED_LOCK = threading.Lock()
+_SHARED: dict[str, tuple[Shared, int]] = {}
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@lru_cache(maxsize=4096)
+def to_psycopg(sql: str) -> str:
+    """``?`` placeholders to ``%s`` and ``%`` to ``%%``, outside quoted text and comments."""
+    out: list[str] = []
+    quote: str | None = None
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if quote:
+            out.append("%%" if c == "%" else c)
+            if c == quote:
+                quote = None
+        elif c in ("'", '"'):
+            quote = c
+            out.append(c)
+        elif c == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+            continue
+        elif c == "?":
+            out.append("%s")
+        elif c == "%":
+            out.append("%%")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def ddl_for_postgres(ddl: str) -> tuple[str, ...]:
+    """One of the stages' DDL statements (DuckDB SQL) in PostgreSQL's SQL."""
+    return tuple(sqlglot.transpile(ddl, read="duckdb", write="postgres"))
+
+
+def _attach(key: str) -> Shared:
+    with _SHARED_LOCK:
+        shared, count = _SHARED.get(key, (None, 0))
+        _SHARED[key] = (shared or Shared(), count + 1)
+        return _SHARED[key][0]
+
+
+def _detach(key: str) -> None:
+    with _SHARED_LOCK:
+        shared, count = _SHARED[key]
+        if count <= 1:
+            del _SHARED[key]
+        else:
+            _SHARED[key] = (shared, count - 1)
+
+
+class PostgresStore(Store):
+    """An Accord store in a PostgreSQL database (see the module's description)."""
+
+    dialect = POSTGRES
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        self.url = url
+        self.location = redacted(url)
+        self.path = Path(self.location)
+        self.read_only = read_only
+        self.memo = None
+        self._depth, self._changed = 0, False
+        self._conn = self._connect()
+        self._key: str | None = self.location
+        self.shared = _attach(self.location)
+        try:
+            self._prepare()
+            self.data_version()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+        from psycopg.types.json import set_json_loads
+
+        try:
+            conn = psycopg.connect(self.url, autocommit=True)
+        except psycopg.Error as e:
+            raise StoreError(f"{self.location}: cannot connect to the PostgreSQL store: "
+                             f"{' '.join(str(e).split())}") from None
+        set_json_loads(_json_as_text, conn)             # JSON as text, as the embedded store gives it
+        conn.execute("SET TIME ZONE 'UTC'")
+        if self.read_only:
+            conn.execute("SET default_transaction_read_only = on")
+        return conn
+
+    @property
+    def con(self) -> Any:
+        raise StoreError(f"{self.location}: this operation still runs DuckDB SQL on the store's own "
+                         "connection, which a PostgreSQL store does not have yet; run it on an embedded "
+                         "store (a file path for --db)")
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        from accord.store.duckdb_store import _META_DDL, _stage_schemas
+
+        found = self._stored_version()
+        if found is not None:
+            self._refuse_version(found)
+        if self.read_only:
+            if found is None:
+                raise StoreError(f"{self.location}: not an Accord store (no accord_meta table); "
+                                 "open it for writing once (`accord init`) to create the schema")
+            return
+        with self.transaction():
+            self._execute("SELECT pg_advisory_xact_lock(?)", [_SCHEMA_LOCK_KEY])
+            found = self._stored_version()              # another worker may have made it meanwhile
+            for stage in [_META_DDL, *_stage_schemas()]:
+                for ddl in stage:
+                    for statement in ddl_for_postgres(ddl):
+                        self._conn.execute(statement)    # DDL: no parameters
+            if found is None:
+                self._execute("INSERT INTO accord_meta (key, value) VALUES (?, ?), ('created_by', ?)",
+                              [mig.VERSION_KEY, str(mig.SCHEMA_VERSION), f"accord {__version__}"])
+
+    def _stored_version(self) -> int | None:
+        if self.scalar("SELECT to_regclass('accord_meta') IS NOT NULL") is not True:
+            return None
+        value = self.scalar("SELECT value FROM accord_meta WHERE key = ?", [mig.VERSION_KEY])
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise StoreError(f"{self.location}: not an Accord store (accord_meta holds no schema version: "
+                             f"format {value!r})") from None
+
+    def _refuse_version(self, found: int) -> None:
+        ours = mig.SCHEMA_VERSION
+        if found > ours:
+            raise StoreError(
+                f"{self.location}: this store has schema version {found}, written by a newer accord; this "
+                f"accord ({__version__}) supports schema version {ours} at most. Upgrade accord to a "
+                f"release that supports schema version {found} to open it; nothing was changed")
+        if found < ours:
+            raise StoreError(
+                f"{self.location}: this PostgreSQL store has schema version {found}; this accord "
+                f"({__version__}) has no upgrade step for PostgreSQL stores before version {ours}. "
+                "Nothing was changed")
+
+    def schema_version(self) -> int:
+        return int(self.scalar("SELECT value FROM accord_meta WHERE key = ?", [mig.VERSION_KEY]))
+
+    def notices(self) -> list[str]:
+        return []          # the only notice comes from the upgrade to version 2, before these stores
+
+    # --- the engine --------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        self._conn.execute("BEGIN")
+
+    def _commit(self) -> None:
+        self._conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        import psycopg
+
+        with contextlib.suppress(psycopg.Error):
+            self._conn.execute("ROLLBACK")
+
+    def _in_transaction(self) -> Any:
+        return None
+
+    def _execute(self, sql: str, params: Sequence[Any] | None) -> list[tuple[Any, ...]]:
+        with self._conn.cursor() as cur:
+            cur.execute(to_psycopg(sql), list(params or []))
+            if cur.description is None:
+                return [(cur.rowcount,)]
+            return [tuple(r) for r in cur.fetchall()]
+
+    def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._conn.cursor() as cur:
+            cur.executemany(to_psycopg(sql), [list(r) for r in rows])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._execute(sql, params)
+
+    def read_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        import pyarrow as pa
+
+        with self._conn.cursor() as cur:
+            cur.execute(to_psycopg(sql), list(params or []))
+            names = [d.name for d in cur.description or []]
+            rows = cur.fetchall()
+        return pa.table({name: [r[i] for r in rows] for i, name in enumerate(names)})
+
+    def bulk_load(self, table: str, data: pa.Table, columns: Sequence[str] | None = None) -> int:
+        names = list(columns) if columns is not None else list(data.column_names)
+        values = [data.column(name).to_pylist() for name in names]
+        with self._declared(False), self._conn.cursor() as cur, \
+                cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in zip(*values, strict=True):
+                copy.write_row(row)
+        return int(data.num_rows)
+
+    def data_version(self) -> int:
+        version = int(self.scalar(f"SELECT version FROM {DATA_VERSION_TABLE} WHERE one = 1") or 0)
+        self.shared.seen(version)
+        return version
+
+    def cursor(self) -> PostgresStore:
+        other = object.__new__(PostgresStore)
+        other.url, other.location, other.path = self.url, self.location, self.path
+        other.read_only, other.memo = self.read_only, None
+        other._depth, other._changed = 0, False
+        other._conn = other._connect()
+        other._key, other.shared = None, self.shared
+        return other
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            if self._key is not None:
+                key, self._key = self._key, None
+                _detach(key)
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+
+def _json_as_text(data: bytes | str) -> str:
+    return data.decode() if isinstance(data, bytes) else data
