@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from casework_helpers import ENF, casework_fixture
 
-from accord.governance.disputes import (
+from accord.casework.disputes import (
     STATES as DISPUTE_STATES,
 )
-from accord.governance.disputes import (
+from accord.casework.disputes import (
     DisputeError,
     acknowledge_dispute,
     deny_dispute,
@@ -21,10 +21,10 @@ from accord.governance.disputes import (
     get_dispute,
     list_disputes,
 )
-from accord.governance.findings import (
+from accord.casework.findings import (
     STATES as FINDING_STATES,
 )
-from accord.governance.findings import (
+from accord.casework.findings import (
     FindingError,
     contest_finding,
     finding_state,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from casework_helpers import BEN, ENF, IDV, casework_fixture
 
-from accord.governance.disputes import (
+from accord.casework.disputes import (
     DisputeError,
     acknowledge_dispute,
     correct_dispute,
@@ -209,7 +209,8 @@ def test_denial_then_statement_of_disagreement_travels_with_later_disclosures(ca
 
 
 def test_casework_code_never_updates_or_deletes() -> None:
-    for name in ("disputes.py", "annotations.py", "findings.py", "subject_report.py", "casework_schema.py"):
+    for name in ("../casework/disputes.py", "../casework/annotations.py", "../casework/findings.py",
+                 "subject_report.py", "../casework/schema.py"):
         text = (SRC / name).read_text(encoding="utf-8")
         assert not re.search(r"\b(UPDATE|DELETE|TRUNCATE|DROP)\b", text), name
         assert "ON CONFLICT" not in text and "INSERT OR REPLACE" not in text, name

@@ -11,7 +11,7 @@ import pytest
 from casework_helpers import ENF, casework_fixture
 
 from accord.governance.agreements import get_agreement
-from accord.governance.findings import (
+from accord.casework.findings import (
     FindingError,
     contest_finding,
     decide_contest,

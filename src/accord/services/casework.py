@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
-from accord.governance import annotations as notes
-from accord.governance import disputes
-from accord.governance import findings as adverse
+from accord.casework import annotations as notes
+from accord.casework import disputes
+from accord.casework import findings as adverse
 from accord.governance.agreements import get_agreement
 from accord.governance.gate import Gate
 from accord.governance.policy import Request

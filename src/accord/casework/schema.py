@@ -3,7 +3,7 @@ status-changing annotations with two approvers, and adverse-action findings (552
 
 Every table is append-only: a filing, request or finding is one row that never changes, and
 what happens to it afterwards is a new event row. Current state is derived from the events
-(``accord.governance.disputes``, ``annotations``, ``findings``). Statements of disagreement
+(``accord.casework.disputes``, ``annotations``, ``findings``). Statements of disagreement
 live in ``dispute_statements`` (governance schema) because the gate attaches them to every
 later disclosure.
 """

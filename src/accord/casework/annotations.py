@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accord.errors import AccordError
-from accord.governance.disputes import DisputeError, reason_codes, record_of
+from accord.casework.disputes import DisputeError, reason_codes, record_of
 from accord.governance.gate import Gate
 from accord.store import Store
 

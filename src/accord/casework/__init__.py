@@ -1,0 +1,1 @@
+"""Casework: disputes and corrections, two-approver annotations, adverse-action findings."""
