@@ -15,12 +15,10 @@ from accord.casework.disputes import (
 )
 from accord.casework.disputes import (
     DisputeError,
-    acknowledge_dispute,
-    deny_dispute,
-    file_dispute,
     get_dispute,
     list_disputes,
 )
+from accord.casework.filing import file_dispute
 from accord.casework.findings import (
     STATES as FINDING_STATES,
 )
@@ -32,6 +30,7 @@ from accord.casework.findings import (
     open_finding,
     verify_finding,
 )
+from accord.casework.handling import acknowledge_dispute, deny_dispute
 from worlds import TODAY
 
 SSA = "ssa-numident"
