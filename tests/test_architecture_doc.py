@@ -24,7 +24,7 @@ DOC_PATH = ROOT / "docs" / "architecture.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")
 NAME = "docs/architecture.md"
 SCHEMA_MODULES = ("accord.ingest.schema", "accord.resolve.schema", "accord.governance.schema",
-                  "accord.governance.casework_schema")
+                  "accord.casework.schema")
 TABLES_SECTION = "Tables and their owners"
 GATE_SECTION = "The governance gate"
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from casework_helpers import casework_fixture
 
-from accord.governance.annotations import (
+from accord.casework.annotations import (
     AnnotationError,
     annotation_kinds,
     annotations_of,

@@ -10,21 +10,19 @@ from typing import Any
 import pytest
 from casework_helpers import ENF, casework_fixture
 
-from accord.governance.disputes import (
+from accord.casework.disputes import (
     STATES as DISPUTE_STATES,
 )
-from accord.governance.disputes import (
+from accord.casework.disputes import (
     DisputeError,
-    acknowledge_dispute,
-    deny_dispute,
-    file_dispute,
     get_dispute,
     list_disputes,
 )
-from accord.governance.findings import (
+from accord.casework.filing import file_dispute
+from accord.casework.findings import (
     STATES as FINDING_STATES,
 )
-from accord.governance.findings import (
+from accord.casework.findings import (
     FindingError,
     contest_finding,
     finding_state,
@@ -32,6 +30,7 @@ from accord.governance.findings import (
     open_finding,
     verify_finding,
 )
+from accord.casework.handling import acknowledge_dispute, deny_dispute
 from worlds import TODAY
 
 SSA = "ssa-numident"

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from casework_helpers import ENF, casework_fixture
 
-from accord.governance.agreements import get_agreement
-from accord.governance.findings import (
+from accord.casework.findings import (
     FindingError,
     contest_finding,
     decide_contest,
@@ -21,6 +20,7 @@ from accord.governance.findings import (
     record_notice,
     verify_finding,
 )
+from accord.governance.agreements import get_agreement
 from accord.governance.gate import PolicyDenied
 from worlds import TODAY
 
@@ -103,8 +103,11 @@ def test_no_notice_no_action(casework: Any) -> None:
         record_notice(casework.at(TODAY + DAY), "casey", finding, sent_on=TODAY + 5 * DAY, method="mail")
     with pytest.raises(FindingError, match="notice method"):
         record_notice(casework.at(TODAY + DAY), "casey", finding, sent_on=TODAY + DAY, method=" ")
-    with pytest.raises(FindingError, match="recipient party"):
+    # who may send notice is the policy's: refused at the gate, audited as a refusal
+    with pytest.raises(PolicyDenied, match="not with a recipient party"):
         record_notice(casework.at(TODAY + DAY), "bea", finding, sent_on=TODAY + DAY, method="mail")
+    refusal = casework.last_event()
+    assert (refusal["action"], refusal["outcome"]) == ("finding.notice", "refused")
     assert finding_state(casework.store, finding, TODAY + 90 * DAY).notice_on is None
 
 
@@ -120,7 +123,7 @@ def test_an_open_contest_blocks_action_and_a_rejected_one_lets_the_period_run(ca
     _refused(casework, finding, after_period, "open contest")
     with pytest.raises(FindingError, match="no open contest"):
         decide_contest(casework.gate, "carl", finding, contest + 1000, upheld=False, reasons="x")
-    with pytest.raises(FindingError, match="recipient party"):
+    with pytest.raises(PolicyDenied, match="not with a recipient party"):
         decide_contest(casework.gate, "bea", finding, contest, upheld=False, reasons="x")
     rejected = decide_contest(casework.at(TODAY + 10 * DAY), "carl", finding, contest, upheld=False,
                               reasons="The vacatur concerns a different A-number.")

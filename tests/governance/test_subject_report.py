@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from casework_helpers import BEN, ENF, IDV, casework_fixture
 
+from accord.casework.annotations import request_annotation
+from accord.casework.corrections import correct_dispute
+from accord.casework.filing import file_dispute
+from accord.casework.findings import open_finding, record_notice, verify_finding
 from accord.governance import audit
-from accord.governance.annotations import request_annotation
-from accord.governance.disputes import correct_dispute, file_dispute
-from accord.governance.findings import open_finding, record_notice, verify_finding
 from accord.governance.gate import PolicyDenied
 from accord.governance.subject_report import LAW_ENFORCEMENT_NOTE, subject_report
 

@@ -1,15 +1,24 @@
 """The governance gate: the one way to person data, and the one way to act on the store.
 
-Every operation of the service layer runs through a :class:`Gate`:
+Every operation of the service layer runs through a :class:`Gate`, by one of two ways in:
 
-* ``gate.act(user, action)`` authorises an action that reads no person values (ingest,
-  resolve, user administration, agreements, audit verification) and records it, with its
-  outcome, in the audit chain — refusals included. The action's work and its event commit in
-  one transaction, or neither does.
+* ``gate.act(user, action)`` authorises an action that shows no person values (ingest,
+  resolve, user administration, agreements, audit verification, casework steps) and records
+  it, with its outcome, in the audit chain — refusals included. The action's work and its
+  event commit in one transaction, or neither does. An action that must read records under a
+  purpose asks the activity for a scope (:meth:`Activity.scope_for`); the gate decides it and
+  the action's event records it.
 * ``gate.read(user, request, reader)`` decides a person-data request (purpose, agreement,
   policy), runs the reader with the scope the decision issued, and records the event and the
   accounting of disclosures before anything is returned. If the record cannot be written, the
   caller gets nothing (fail closed).
+
+Both take a :class:`Lookup` for a case the caller names only by its id (a dispute, a
+finding, an annotation): the gate refuses, audited, a user who may not attempt the action at
+all before the case is looked up, so that a refusal says nothing of whether the case exists,
+and then decides with the purpose, agreement and persons of the case.
+
+The decisions themselves are made in ``accord.governance.policy`` only.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import json
 import secrets
 import threading
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -32,6 +41,7 @@ from accord.governance.agreements import get_agreement
 from accord.governance.ledger import ledger
 from accord.governance.policy import Decision, Request, decide, may_attempt
 from accord.governance.registry import Registry, registry
+from accord.governance.scope import Scope
 from accord.governance.users import Actor, get_actor
 from accord.master.links import memberships
 from accord.store import Store
@@ -61,6 +71,40 @@ class Touches(Protocol):
 
 R = TypeVar("R", bound=Touches)
 T = TypeVar("T")
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class Case(Generic[C]):
+    """A case as looked up for an action or a read on it: the case itself, and the purpose,
+    agreement and persons the action or read then concerns."""
+
+    value: C
+    purpose: str | None = None
+    agreement: str | None = None
+    persons: tuple[str, ...] = ()
+
+
+class Lookup(Generic[C]):
+    """A case named only by its id, looked up by the gate once the user may attempt the action
+    at all. ``about`` is what the caller named (recorded with a refusal before the lookup);
+    ``find`` looks the case up, raising the case's own error when there is none (as any
+    lookup, unrecorded). After the gate ran it, ``value`` is the case."""
+
+    def __init__(self, find: Callable[[], Case[C]], **about: Any) -> None:
+        self._find = find
+        self.about = about
+        self._case: Case[C] | None = None
+
+    def _run(self) -> Case[C]:
+        self._case = self._find()
+        return self._case
+
+    @property
+    def value(self) -> C:
+        if self._case is None:
+            raise RuntimeError("a case is looked up by the gate (gate.act or gate.read with lookup=)")
+        return self._case.value
 
 
 @dataclass
@@ -75,13 +119,43 @@ class Governed(Generic[R]):
 
 @dataclass
 class Activity:
-    """An authorised action in progress; set ``outcome``/``details`` before it ends."""
+    """An authorised action in progress; set ``outcome``/``details`` before it ends.
+
+    ``decision`` is the decision that authorised it (with a scope when the action reads
+    person data under its purpose)."""
 
     actor: Actor
     outcome: str = "ok"
     details: dict[str, Any] = field(default_factory=dict)
     persons: list[str] = field(default_factory=list)
     records: list[tuple[str, str]] = field(default_factory=list)
+    decision: Decision | None = None
+    _gate: Gate | None = field(default=None, repr=False)
+
+    def scope_for(self, action: str, purpose: str, *, agreement: str | None = None) -> Scope:
+        """The scope under which this action may read its persons' records for ``purpose`` (as
+        a read ``action`` under it would), decided by the gate and recorded in this action's
+        event (``details["read_under"]``). A refusal ends the action: its event records it as
+        refused, and it is raised as PolicyDenied."""
+        if self._gate is None:
+            raise RuntimeError("an activity that asks for a scope is made by Gate.act")
+        request = Request(action, purpose, agreement, persons=tuple(self.persons))
+        d = self._gate._decide(self.actor.user_id, request)
+        self.details.setdefault("read_under", []).append(
+            {"action": action, "purpose": purpose, "agreement": agreement,
+             "decision": "allow" if d.allow else "deny", "reasons": list(d.reasons)})
+        if not d.allow or d.scope is None:
+            raise _ScopeRefused(action, d.reasons)   # recorded as the action's refusal by Gate.act
+        return d.scope
+
+
+class _ScopeRefused(Exception):
+    """A scope an action asked for was refused; ``Gate.act`` records the action as refused."""
+
+    def __init__(self, action: str, reasons: tuple[str, ...]) -> None:
+        super().__init__(action)
+        self.action = action
+        self.reasons = reasons
 
 
 class Gate:
@@ -109,7 +183,8 @@ class Gate:
 
     def record(self, **kw: Any) -> int:
         """Append one event (audit.Event fields) in its own transaction (within an action, in
-        the action's); returns its seq."""
+        the action's); returns its seq. Kept for the session events (sign-in, sign-out, token
+        checks) and audit verification; everything else is recorded by ``act`` or ``read``."""
         return self._event(**kw)
 
     def _event(self, **kw: Any) -> int:
@@ -119,33 +194,45 @@ class Gate:
     def authorize(self, user_id: str, action: str, *, purpose: str | None = None,
                   agreement: str | None = None, persons: tuple[str, ...] = (),
                   justification: str | None = None, details: dict[str, Any] | None = None) -> Actor:
-        """Check an action (with its purpose and agreement when it concerns persons); a refusal
-        is audited and raised as PolicyDenied."""
-        actor = self.actor(user_id)
-        d = self.decide(user_id, Request(action, purpose, agreement, justification, persons))
-        if not d.allow or actor is None:
-            seq = self._event(user_id=user_id, action=action, purpose=purpose, agreement=agreement,
-                              decision="deny", reasons=d.reasons, outcome="refused", persons=persons,
-                              justification=justification, details=details or {})
-            raise PolicyDenied(action, d.reasons, seq)
-        return actor
+        """The check ``act`` starts with, alone: kept for audit verification, which records its
+        own outcome. A refusal is audited and raised as PolicyDenied."""
+        return self._authorize(user_id, Request(action, purpose, agreement, justification, persons),
+                               details)[0]
 
-    def may_attempt(self, user_id: str, action: str, *, details: dict[str, Any] | None = None) -> Actor:
-        """Refuse (audited) a user who may not try ``action`` at all, before a case is looked
-        up; the case's own step then decides with its purpose and agreement."""
+    def _authorize(self, user_id: str, request: Request,
+                   details: dict[str, Any] | None) -> tuple[Actor, Decision]:
+        actor = self.actor(user_id)
+        d = self._decide(user_id, request)
+        if not d.allow or actor is None:
+            seq = self._event(user_id=user_id, action=request.action, purpose=request.purpose,
+                              agreement=request.agreement, decision="deny", reasons=d.reasons,
+                              outcome="refused", persons=request.persons,
+                              justification=request.justification, details=details or {})
+            raise PolicyDenied(request.action, d.reasons, seq)
+        return actor, d
+
+    def _before_lookup(self, user_id: str, action: str, lookup: Lookup[Any]) -> Case[Any]:
+        """Refuse (audited) a user who may not try ``action`` at all, before the case is looked
+        up; then look it up. The case's own step decides with its purpose and agreement."""
         actor = self.actor(user_id)
         d = may_attempt(self.registry, actor, action)
         if not d.allow or actor is None:
             seq = self._event(user_id=user_id, action=action, decision="deny", reasons=d.reasons,
-                              outcome="refused", details=details or {})
+                              outcome="refused", details=dict(lookup.about))
             raise PolicyDenied(action, d.reasons, seq)
-        return actor
+        return lookup._run()
 
     @contextlib.contextmanager
     def act(self, user_id: str, action: str, *, purpose: str | None = None, agreement: str | None = None,
             persons: tuple[str, ...] = (), justification: str | None = None,
-            details: dict[str, Any] | None = None) -> Iterator[Activity]:
+            details: dict[str, Any] | None = None,
+            lookup: Lookup[Any] | None = None) -> Iterator[Activity]:
         """Authorise, run and record an action: one audit event with its outcome, also on failure.
+
+        With ``lookup``, the action is on a case named by its id: a user who may not attempt
+        the action is refused (audited) before the case is looked up, and the case then gives
+        the purpose, agreement and persons the action is decided and recorded with (instead of
+        the keywords).
 
         The block runs inside one store transaction, and its event is chained into that
         transaction before it commits: the action's work and its event are stored together or
@@ -159,9 +246,13 @@ class Gate:
         reads until it ends; other processes are held back by the store's single writer
         anyway. No governed read runs inside an action.
         """
-        actor = self.authorize(user_id, action, purpose=purpose, agreement=agreement, persons=persons,
-                               justification=justification, details=details)
-        activity = Activity(actor, details=dict(details or {}), persons=list(persons))
+        if lookup is not None:
+            case = self._before_lookup(user_id, action, lookup)
+            purpose, agreement, persons = case.purpose, case.agreement, case.persons
+        request = Request(action, purpose, agreement, justification, persons)
+        actor, decision = self._authorize(user_id, request, details)
+        activity = Activity(actor, details=dict(details or {}), persons=list(persons), decision=decision,
+                            _gate=self)
         common: dict[str, Any] = {"user_id": user_id, "action": action, "purpose": purpose,
                                   "agreement": agreement, "justification": justification}
         with _CHAIN_LOCK:
@@ -171,6 +262,11 @@ class Gate:
                     audit.append(self.store, audit.Event(
                         **common, origin=self.origin, decision="allow", outcome=activity.outcome,
                         details=activity.details, persons=activity.persons, records=activity.records))
+            except _ScopeRefused as e:
+                seq = self._event(**common, decision="deny", reasons=e.reasons, outcome="refused",
+                                  details=activity.details, persons=activity.persons,
+                                  records=activity.records)
+                raise PolicyDenied(e.action, e.reasons, seq) from None
             except BaseException as e:
                 self._event(**common, decision="allow", outcome=failure(e), details=activity.details,
                             persons=activity.persons, records=activity.records)
@@ -178,6 +274,11 @@ class Gate:
         checkpoint("action.after_commit")
 
     def decide(self, user_id: str, request: Request) -> Decision:
+        """The decision on a request, recording nothing: what a check of the policy sees
+        (tests). Code that acts or reads goes through ``act`` or ``read``."""
+        return self._decide(user_id, request)
+
+    def _decide(self, user_id: str, request: Request) -> Decision:
         actor = self.actor(user_id)
         name = request.agreement
         agreement = (self.store.reuse(("agreement", name), lambda: get_agreement(self.store, name))
@@ -188,10 +289,8 @@ class Gate:
         """The decision a recipient of an agreement would get for its work list, issued to a
         user who may evaluate, for figures that carry no person values (harm measurement).
         Audited as an evaluation under the agreement."""
-        from dataclasses import replace
-
-        actor = self.authorize(user_id, "evaluate", agreement=agreement_id,
-                               details={"aggregate_over": agreement_id})
+        actor, _ = self._authorize(user_id, Request("evaluate", agreement=agreement_id),
+                                   {"aggregate_over": agreement_id})
         agreement = get_agreement(self.store, agreement_id)
         if agreement is None:
             raise PolicyDenied("evaluate", (f"no matching agreement {agreement_id!r} is on record",),
@@ -210,15 +309,22 @@ class Gate:
         return d
 
     def read(self, user_id: str, request: Request, reader: Callable[[Decision], R], *,
-             nature: str, reuse: Hashable | None = None) -> Governed[R]:
+             nature: str, reuse: Hashable | None = None, lookup: Lookup[Any] | None = None) -> Governed[R]:
         """Decide, read, record. ``nature`` describes the disclosure for the accounting.
+
+        With ``lookup``, the read is of a case named by its id: a user who may not attempt
+        ``request.action`` is refused (audited) before the case is looked up, and the case
+        then gives the request's purpose, agreement and persons.
 
         ``reuse`` names what the reader reads (a person id, say) when its result depends on
         nothing but that, the decision and the store's data: the result is then kept for the
         same request until the store's data changes (``accord.generation``). The decision and
         the audit event and accounting are made afresh for every read, kept result or not.
         """
-        decision = self.decide(user_id, request)
+        if lookup is not None:
+            case = self._before_lookup(user_id, request.action, lookup)
+            request = replace(request, purpose=case.purpose, agreement=case.agreement, persons=case.persons)
+        decision = self._decide(user_id, request)
         common: dict[str, Any] = {"user_id": user_id, "action": request.action, "purpose": request.purpose,
                   "agreement": request.agreement, "justification": request.justification}
         if decision.allow and decision.scope is not None and decision.scope.view:

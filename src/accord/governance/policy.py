@@ -34,6 +34,11 @@ ACTION_PURPOSES: dict[str, frozenset[str]] = {
 }
 
 
+# Steps on a finding taken under its agreement that read no person values but are the
+# recipient agency's to take (552a(p)): only a user of a recipient party of the agreement.
+RECIPIENT_ACTIONS = frozenset({"finding.notice", "finding.decide"})
+
+
 # Actions whose answer includes a status determination (issued a determination scope).
 DETERMINING_ACTIONS = frozenset({"person.view", "worklist.read", "verify.query", "finding.open",
                                  "subject.report"})
@@ -104,6 +109,12 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
         return deny(f"{request.action} is not among the actions of {actor.user_id}'s roles "
                     f"({', '.join(actor.roles)})")
     if request.action not in PERSON_ACTIONS:
+        if request.action in RECIPIENT_ACTIONS:
+            if agreement is None:
+                return deny(f"no matching agreement {request.agreement!r} is on record")
+            refused = _not_recipient(actor, agreement)
+            if refused is not None:
+                return refused
         return Decision(True, (f"{request.action} is an action of role(s) {', '.join(actor.roles)}",))
 
     if not purpose_name:
@@ -130,10 +141,9 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
         if not agreement.in_force(today):
             return deny(f"agreement {agreement.id} is {agreement.state(today)} "
                         f"({agreement.start} to {agreement.ends_on}); it authorises nothing today")
-        recipients = {p.name for p in agreement.recipients()}
-        if actor.organisation not in recipients:
-            return deny(f"{actor.user_id} ({actor.organisation or 'no organisation'}) is not with a "
-                        f"recipient party of agreement {agreement.id} ({', '.join(sorted(recipients))})")
+        refused = _not_recipient(actor, agreement)
+        if refused is not None:
+            return refused
     elif request.agreement and agreement is None:
         return deny(f"no matching agreement {request.agreement!r} is on record")
 
@@ -184,6 +194,15 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
     reasons.append("systems: " + ", ".join(sorted(systems)))
     return Decision(True, tuple(reasons), scope, {k: sorted(v) for k, v in systems.items()}, masked,
                     purpose.law_enforcement, agreement, determination_scope=determination)
+
+
+def _not_recipient(actor: Actor, agreement: Agreement) -> Decision | None:
+    """A refusal when the actor is not with a recipient party of the agreement."""
+    recipients = {p.name for p in agreement.recipients()}
+    if actor.organisation in recipients:
+        return None
+    return deny(f"{actor.user_id} ({actor.organisation or 'no organisation'}) is not with a "
+                f"recipient party of agreement {agreement.id} ({', '.join(sorted(recipients))})")
 
 
 def _person_request(registry: Registry, purpose_name: str, agreement: Agreement | None,

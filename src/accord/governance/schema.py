@@ -101,14 +101,6 @@ DDL: list[str] = [
 )""",
 ]
 
-# Statements of disagreement (552a(d)(3)): they travel with every later disclosure of the person.
-DDL.append("""CREATE TABLE IF NOT EXISTS dispute_statements (
-  person_id VARCHAR NOT NULL,
-  dispute_id VARCHAR NOT NULL,
-  statement VARCHAR NOT NULL,
-  filed_at TIMESTAMPTZ NOT NULL
-)""")
-
 # Web UI sessions (accord.governance.sessions): only a SHA-256 of each session id is kept; the
 # id itself lives in the browser's cookie. A session ends at logout, after its idle or maximum
 # time, or when its user or the token it was opened with stops being valid; nothing deletes rows.

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from accord.governance.annotations import annotations_of
-from accord.governance.disputes import disputes_of, notifications_of
-from accord.governance.findings import finding_state, findings_of
+from accord.casework.annotations import annotations_of
+from accord.casework.disputes import disputes_of
+from accord.casework.findings import finding_state, findings_of
+from accord.casework.notifications import notifications_of
 from accord.governance.gate import Gate
 from accord.governance.policy import Decision, Request
 from accord.governance.scope import require_issued, scoped_records_sql

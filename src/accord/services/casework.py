@@ -1,6 +1,8 @@
 """Casework: subject access, disputes and corrections, annotations that need two approvers,
 and the adverse-action workflow for match findings. Each runs as a named user through the
-gate (``accord.governance``); these wrappers open the store and return plain data."""
+gate (``accord.casework``, ``accord.governance.gate``); these wrappers open the store and
+return plain data. A case named by its id is looked up by the gate, after it has refused a
+user who may not attempt the action at all (``gate.act``/``gate.read`` with ``lookup=``)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from accord.casework import annotations as notes
+from accord.casework import corrections, disputes, filing, handling, statements
+from accord.casework import findings as adverse
 from accord.errors import AccordError
-from accord.governance import annotations as notes
-from accord.governance import disputes
-from accord.governance import findings as adverse
 from accord.governance.agreements import get_agreement
 from accord.governance.gate import Gate
 from accord.governance.policy import Request
@@ -20,9 +22,6 @@ from accord.governance.subject_report import subject_report as report
 from accord.services.context import governed
 
 MAX_PAGE = 100
-# Disputes are handled for the person, on their request: read under subject access (no
-# accounting of disclosures is kept for the agency's own handling of a person's request).
-DISPUTE_PURPOSE = "subject_access"
 # Reading findings, one or a page, is a person-data read under the finding's agreement: the
 # same purpose, agreement, recipient and term checks as the work list the findings came from.
 FINDING_READ = "finding.read"
@@ -67,7 +66,7 @@ def file_dispute(db: Path, person_id: str, *, user: str, source: str, record_id:
                  claimed_value: str | None, statement: str, origin: str = "cli",
                  today: date | None = None) -> dict[str, Any]:
     with governed(db, origin=origin, today=today) as gate:
-        return disputes.file_dispute(gate, user, person_id, source=source, record_id=record_id, field=field,
+        return filing.file_dispute(gate, user, person_id, source=source, record_id=record_id, field=field,
                                      claimed_value=claimed_value, statement=statement).to_dict()
 
 
@@ -75,16 +74,16 @@ def handle_dispute(db: Path, dispute_id: str, *, user: str, action: str, reasons
                    statement: str | None = None, origin: str = "cli",
                    today: date | None = None) -> dict[str, Any]:
     """action: acknowledge | correct | deny (with reasons) | statement (of disagreement)."""
+    # Each step refuses a user who may not take it before the dispute is looked up.
     with governed(db, origin=origin, today=today) as gate:
-        gate.authorize(user, "dispute.handle", details={"dispute": dispute_id})  # before any lookup
         if action == "acknowledge":
-            return disputes.acknowledge_dispute(gate, user, dispute_id).to_dict()
+            return handling.acknowledge_dispute(gate, user, dispute_id).to_dict()
         if action == "correct":
-            return disputes.correct_dispute(gate, user, dispute_id).to_dict()
+            return corrections.correct_dispute(gate, user, dispute_id).to_dict()
         if action == "deny":
-            return disputes.deny_dispute(gate, user, dispute_id, reasons=reasons or "").to_dict()
+            return handling.deny_dispute(gate, user, dispute_id, reasons=reasons or "").to_dict()
         if action == "statement":
-            return disputes.file_statement(gate, user, dispute_id, statement or "").to_dict()
+            return statements.file_statement(gate, user, dispute_id, statement or "").to_dict()
         raise disputes.DisputeError(f"unknown dispute action {action!r} "
                                     "(acknowledge, correct, deny, statement)")
 
@@ -99,7 +98,6 @@ def request_annotation(db: Path, *, user: str, source: str, record_id: str, kind
 def approve_annotation(db: Path, annotation_id: str, *, user: str, origin: str = "cli",
                        today: date | None = None) -> dict[str, Any]:
     with governed(db, origin=origin, today=today) as gate:
-        gate.authorize(user, "annotation.approve", details={"annotation": annotation_id})
         return notes.approve_annotation(gate, user, annotation_id).to_dict()
 
 
@@ -108,7 +106,6 @@ def reject_annotation(db: Path, annotation_id: str, *, user: str, reasons: str, 
     """Refuse an annotation (never the requester; the reasons are required). One rejection
     stops it for good: it can no longer take effect."""
     with governed(db, origin=origin, today=today) as gate:
-        gate.authorize(user, "annotation.approve", details={"annotation": annotation_id, "reject": True})
         return notes.reject_annotation(gate, user, annotation_id, reason=reasons).to_dict()
 
 
@@ -119,19 +116,14 @@ def open_finding(db: Path, person_id: str, *, user: str, agreement: str, records
                                     basis=basis).to_dict()
 
 
-_STEP_ACTIONS = {"verify": "finding.verify", "notice": "finding.notice", "contest": "finding.contest",
-                 "decide-contest": "finding.decide", "actionable": "finding.decide",
-                 "state": FINDING_READ}
-
-
 def finding_step(db: Path, finding_id: str, *, user: str, step: str, method: str | None = None,
                  evidence: str | None = None, sent_on: date | None = None, contest: str | None = None,
                  contest_id: int | None = None, upheld: bool | None = None, reasons: str | None = None,
                  origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """step: verify | notice | contest | decide-contest | actionable | state. None can be skipped."""
+    # Each step refuses a user who may not take it before the finding is looked up, then
+    # decides with the finding's purpose and agreement.
     with governed(db, origin=origin, today=today) as gate:
-        # Before the finding is looked up; each step then decides with the finding's purpose.
-        gate.may_attempt(user, _STEP_ACTIONS.get(step, "finding.decide"), details={"finding": finding_id})
         if step == "verify":
             s = adverse.verify_finding(gate, user, finding_id, method=method or "", evidence=evidence or "")
         elif step == "notice":
@@ -156,11 +148,17 @@ def finding_step(db: Path, finding_id: str, *, user: str, step: str, method: str
 
 
 def _read_finding(gate: Gate, user: str, finding_id: str, justification: str | None) -> dict[str, Any]:
-    f = adverse.get_finding(gate.store, finding_id)
-    g = gate.read(user, Request(FINDING_READ, f.purpose, f.agreement_id, justification, (f.person_id,)),
-                  lambda _: Cases([adverse.finding_state(gate.store, finding_id, gate.today).to_dict()],
-                                  persons=[f.person_id], records=f.records),
-                  nature="adverse-action finding")
+    """One finding, read under its agreement; a user who may not read findings at all is
+    refused before the finding is looked up."""
+    found = adverse.finding_lookup(gate.store, finding_id)
+
+    def reader(_: object) -> Cases:
+        f = found.value
+        return Cases([adverse.finding_state(gate.store, finding_id, gate.today).to_dict()],
+                     persons=[f.person_id], records=f.records)
+
+    g = gate.read(user, Request(FINDING_READ, justification=justification), reader,
+                  nature="adverse-action finding", lookup=found)
     return g.value.items[0] | {"audit_event": g.audit_seq}
 
 
@@ -168,7 +166,6 @@ def show_finding(db: Path, finding_id: str, *, user: str, justification: str | N
                  origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """One finding and what it still needs, read under its agreement (a recipient's caseworker)."""
     with governed(db, origin=origin, today=today) as gate:
-        gate.may_attempt(user, FINDING_READ, details={"finding": finding_id})   # before the lookup
         return _read_finding(gate, user, finding_id, justification)
 
 
@@ -203,12 +200,14 @@ def show_dispute(db: Path, dispute_id: str, *, user: str, origin: str = "cli",
                  today: date | None = None) -> dict[str, Any]:
     """One dispute with its events (privacy officer)."""
     with governed(db, origin=origin, today=today) as gate:
-        gate.may_attempt(user, DISPUTE_READ, details={"dispute": dispute_id})   # before the lookup
-        d = disputes.get_dispute(gate.store, dispute_id)
-        g = gate.read(user, Request(DISPUTE_READ, DISPUTE_PURPOSE, persons=(d.person_id,)),
-                      lambda _: Cases([d.to_dict() | {"overdue": d.overdue(gate.today)}],
-                                      persons=[d.person_id], records=[(d.source, d.record_id)]),
-                      nature="dispute")
+        found = disputes.dispute_lookup(gate.store, dispute_id)   # looked up once the user may read disputes
+
+        def reader(_: object) -> Cases:
+            d = found.value
+            return Cases([d.to_dict() | {"overdue": d.overdue(gate.today)}], persons=[d.person_id],
+                         records=[(d.source, d.record_id)])
+
+        g = gate.read(user, Request(DISPUTE_READ), reader, nature="dispute", lookup=found)
         return g.value.items[0] | {"audit_event": g.audit_seq}
 
 
@@ -228,6 +227,6 @@ def list_disputes(db: Path, *, user: str, person: str | None = None, state: str 
             return Cases([d.to_dict() | {"overdue": d.overdue(gate.today)} for d in found], more,
                          [d.person_id for d in found], [(d.source, d.record_id) for d in found])
 
-        g = gate.read(user, Request(DISPUTE_READ, DISPUTE_PURPOSE, persons=(person,) if person else ()),
-                      reader, nature="disputes")
+        request = Request(DISPUTE_READ, disputes.DISPUTE_PURPOSE, persons=(person,) if person else ())
+        g = gate.read(user, request, reader, nature="disputes")
         return _paged(g.value, limit, offset, g.audit_seq) | {"as_of": gate.today.isoformat()}

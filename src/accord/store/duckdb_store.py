@@ -134,7 +134,7 @@ def _os_user() -> str:
 
 def _stage_schemas() -> list[list[str]]:
     # Imported here so each stage's module owns its DDL; order follows the data flow.
-    from accord.governance import casework_schema
+    from accord.casework import schema as casework_schema
     from accord.governance import schema as governance_schema
     from accord.ingest import schema as ingest_schema
     from accord.resolve import schema as resolve_schema

@@ -113,7 +113,7 @@ def facts_by_person(rows: list[dict[str, Any]]) -> dict[str, list[Fact]]:
 def annotations_for(store: Store, persons: list[str], view: str = "") -> dict[str, list[Annotation]]:
     """Effective two-person-approved annotations on the persons' records (in the partition
     ``view``)."""
-    from accord.governance.annotations import effective_annotations
+    from accord.casework.annotations import effective_annotations
 
     members = memberships(store, persons, view)
     in_force = store.reuse(("effective_annotations",), lambda: tuple(

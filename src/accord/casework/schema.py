@@ -3,9 +3,9 @@ status-changing annotations with two approvers, and adverse-action findings (552
 
 Every table is append-only: a filing, request or finding is one row that never changes, and
 what happens to it afterwards is a new event row. Current state is derived from the events
-(``accord.governance.disputes``, ``annotations``, ``findings``). Statements of disagreement
-live in ``dispute_statements`` (governance schema) because the gate attaches them to every
-later disclosure.
+(``accord.casework.disputes``, ``annotations``, ``findings``). Statements of disagreement
+(``dispute_statements``) are kept with the person: the gate attaches them to every later
+disclosure.
 """
 
 from __future__ import annotations
@@ -100,5 +100,14 @@ DDL: list[str] = [
   method VARCHAR,                   -- verification or notice method
   text VARCHAR,                     -- evidence, the person's contest, or the decision's reasons
   contest_seq BIGINT                -- contest_upheld / contest_rejected: the contest decided
+)""",
+    # Statements of disagreement (552a(d)(3)): they travel with every later disclosure of the
+    # person. (Declared in the governance schema before casework had its own package: the
+    # definition is unchanged, so stores made then are unaffected.)
+    """CREATE TABLE IF NOT EXISTS dispute_statements (
+  person_id VARCHAR NOT NULL,
+  dispute_id VARCHAR NOT NULL,
+  statement VARCHAR NOT NULL,
+  filed_at TIMESTAMPTZ NOT NULL
 )""",
 ]

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from accord.casework.disputes import DisputeError, record_of
+from accord.casework.filters import Filters
+from accord.casework.reasons import annotation_kinds
 from accord.errors import AccordError
-from accord.governance.disputes import DisputeError, reason_codes, record_of
-from accord.governance.gate import Gate
+from accord.governance.gate import Case, Gate, Lookup
 from accord.store import Store
 
 APPROVALS_NEEDED = 2
@@ -24,12 +26,6 @@ APPROVALS_NEEDED = 2
 
 class AnnotationError(AccordError):
     """An annotation operation that cannot be done as asked; the message says why."""
-
-
-def annotation_kinds() -> dict[str, dict[str, Any]]:
-    """Kind -> {title, effect, reasons: {code: meaning}}."""
-    kinds: dict[str, dict[str, Any]] = reason_codes()["annotation_kinds"]
-    return kinds
 
 
 @dataclass
@@ -75,11 +71,22 @@ class Annotation:
                                for u, at, why in self.rejections]}
 
 
-def _load(store: Store, where: str, params: list[Any]) -> list[Annotation]:
-    rows = store.query(
-        "SELECT annotation_id, source, record_id, person_id, kind, reason_code, evidence, note, "
-        f"requested_by, requested_at FROM annotations WHERE {where} ORDER BY requested_at, annotation_id",
-        params)
+_COLS = ("annotation_id", "source", "record_id", "person_id", "kind", "reason_code", "evidence", "note",
+         "requested_by", "requested_at")
+_INSERT = f"INSERT INTO annotations ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))})"
+_EVENT_INSERT = ("INSERT INTO annotation_events (seq, annotation_id, event, user_id, recorded_at, note) "
+                 "VALUES (nextval('casework_seq'), ?, ?, ?, ?, ?)")
+_FILTERS = Filters("annotation_id", conditions={
+    # a person's: linked to them when requested, or a record of theirs now
+    "person_id": "person_id = ? OR (source, record_id) IN "
+                 "(SELECT (source, record_id) FROM entity_members WHERE entity_id = ?)",
+    "record_keys": "list_contains(?, source || chr(31) || record_id)"})
+
+
+def _load(store: Store, **filters: Any) -> list[Annotation]:
+    where, params = _FILTERS.where(**filters)
+    rows = store.query(f"SELECT {', '.join(_COLS)} FROM annotations {where} "
+                       "ORDER BY requested_at, annotation_id", params)
     out = [Annotation(*r) for r in rows]
     if out:
         by_id = {a.annotation_id: a for a in out}
@@ -94,7 +101,7 @@ def _load(store: Store, where: str, params: list[Any]) -> list[Annotation]:
 
 
 def get_annotation(store: Store, annotation_id: str) -> Annotation:
-    found = _load(store, "annotation_id = ?", [annotation_id])
+    found = _load(store, annotation_id=annotation_id)
     if not found:
         raise AnnotationError(f"no annotation {annotation_id!r}")
     return found[0]
@@ -103,16 +110,8 @@ def get_annotation(store: Store, annotation_id: str) -> Annotation:
 def annotations_of(store: Store, *, person_id: str | None = None,
                    records: list[tuple[str, str]] | None = None) -> list[Annotation]:
     """Annotations (in force or not) on a person's records or on the given records."""
-    where: list[str] = ["TRUE"]
-    params: list[Any] = []
-    if person_id is not None:
-        where.append("(person_id = ? OR (source, record_id) IN "
-                     "(SELECT (source, record_id) FROM entity_members WHERE entity_id = ?))")
-        params += [person_id, person_id]
-    if records is not None:
-        where.append("list_contains(?, source || chr(31) || record_id)")
-        params.append([f"{s}\x1f{r}" for s, r in records])
-    return _load(store, " AND ".join(where), params)
+    keys = None if records is None else [f"{s}\x1f{r}" for s, r in records]
+    return _load(store, person_id=person_id, record_keys=keys)
 
 
 def effective_annotations(store: Store, records: list[tuple[str, str]] | None = None) -> list[Annotation]:
@@ -148,19 +147,29 @@ def request_annotation(gate: Gate, user_id: str, *, source: str, record_id: str,
             raise AnnotationError(f"{kind}: give the evidence the annotation rests on")
         with store.transaction():
             annotation_id = f"N-{int(store.scalar('SELECT nextval(?)', ['casework_seq'])):06d}"
-            store.con.execute("INSERT INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              [annotation_id, source, record_id, person, kind, reason_code, evidence.strip(),
-                               note, user_id, datetime.now(UTC)])
+            store.con.execute(_INSERT, [annotation_id, source, record_id, person, kind, reason_code,
+                                        evidence.strip(), note, user_id, datetime.now(UTC)])
         act.details["annotation"] = annotation_id
         act.outcome = f"annotation {annotation_id} requested ({kind}); needs {APPROVALS_NEEDED} approvals"
     return get_annotation(store, annotation_id)
 
 
+def annotation_lookup(store: Store, annotation_id: str, **about: Any) -> Lookup[Annotation]:
+    """An annotation named by its id, for the gate to look up once the user may attempt the
+    action (``gate.act`` with ``lookup=``): about the person its record was linked to."""
+    def find() -> Case[Annotation]:
+        a = get_annotation(store, annotation_id)
+        return Case(a, persons=(a.person_id,) if a.person_id else ())
+
+    return Lookup(find, annotation=annotation_id, **about)
+
+
 def _decide(gate: Gate, user_id: str, annotation_id: str, event: str, note: str | None) -> Annotation:
     store = gate.store
-    a = get_annotation(store, annotation_id)
-    with gate.act(user_id, "annotation.approve", persons=(a.person_id,) if a.person_id else (),
-                  details={"annotation": annotation_id, "decision": event}) as act:
+    found = annotation_lookup(store, annotation_id, **({"reject": True} if event == "rejected" else {}))
+    with gate.act(user_id, "annotation.approve", details={"annotation": annotation_id, "decision": event},
+                  lookup=found) as act:
+        a = found.value
         act.records = [a.record]
         if a.rejections:
             raise AnnotationError(f"annotation {annotation_id} was rejected by {a.rejections[0][0]}")
@@ -175,8 +184,7 @@ def _decide(gate: Gate, user_id: str, annotation_id: str, event: str, note: str 
         if event == "rejected" and not (note and note.strip()):
             raise AnnotationError("a rejection needs its reason")
         with store.transaction():
-            store.con.execute("INSERT INTO annotation_events VALUES (nextval('casework_seq'), ?, ?, ?, ?, ?)",
-                              [annotation_id, event, user_id, datetime.now(UTC), note])
+            store.con.execute(_EVENT_INSERT, [annotation_id, event, user_id, datetime.now(UTC), note])
         a = get_annotation(store, annotation_id)
         act.outcome = f"annotation {annotation_id} {event}: {a.state}"
     return a

@@ -7,6 +7,8 @@ step as an event; :func:`mark_actionable` refuses unless every step is on record
 
 * opened (``finding.open``) by a user of a recipient party, under the agreement in force, on
   records of the person from the agreement's sources;
+* who may take each step is the policy's (``accord.governance.policy``): notice and decisions
+  (``finding.notice``, ``finding.decide``) only a user of a recipient party of the agreement;
 * verified (``finding.verify``) by a *different* user, with the method and the evidence;
 * notice recorded (``finding.notice``): the day it was sent and how; only after verification;
 * the period runs from the (latest) notice: action is possible from ``sent_on + notice_days + 1``
@@ -24,12 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from accord.casework.filters import Filters
 from accord.errors import AccordError
 from accord.governance.agreements import Agreement, get_agreement
-from accord.governance.gate import Activity, Gate
-from accord.governance.policy import Request
+from accord.governance.gate import Activity, Case, Gate, Lookup
 from accord.governance.scope import person_records
-from accord.governance.users import get_actor
 from accord.store import Store
 
 
@@ -80,11 +81,18 @@ class FindingState:
 
 
 _EVENT_COLS = ("seq", "finding_id", "event", "user_id", "on_date", "method", "text", "contest_seq")
+_EVENT_INSERT = (f"INSERT INTO finding_events ({', '.join(_EVENT_COLS)}, recorded_at) "
+                 f"VALUES ({', '.join('?' * (len(_EVENT_COLS) + 1))})")
+_INSERT = ("INSERT INTO findings (finding_id, person_id, agreement_id, purpose, records, basis, opened_by, "
+           "opened_on, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_FILTERS = Filters("finding_id", "person_id", "agreement_id",
+                   conditions={"finding_ids": "list_contains(?, finding_id)"})
 
 
-def _load(store: Store, where: str, params: list[Any]) -> list[Finding]:
+def _load(store: Store, **filters: Any) -> list[Finding]:
+    where, params = _FILTERS.where(**filters)
     rows = store.query("SELECT finding_id, person_id, agreement_id, purpose, records, basis, opened_by, "
-                       f"opened_on FROM findings WHERE {where} ORDER BY opened_at, finding_id", params)
+                       f"opened_on FROM findings {where} ORDER BY opened_at, finding_id", params)
     out = [Finding(r[0], r[1], r[2], r[3], [(s, i) for s, i in json.loads(r[4])], *r[5:]) for r in rows]
     if out:
         by_id = {f.finding_id: f for f in out}
@@ -95,14 +103,14 @@ def _load(store: Store, where: str, params: list[Any]) -> list[Finding]:
 
 
 def get_finding(store: Store, finding_id: str) -> Finding:
-    found = _load(store, "finding_id = ?", [finding_id])
+    found = _load(store, finding_id=finding_id)
     if not found:
         raise FindingError(f"no finding {finding_id!r}")
     return found[0]
 
 
 def findings_of(store: Store, person_id: str) -> list[Finding]:
-    return _load(store, "person_id = ?", [person_id])
+    return _load(store, person_id=person_id)
 
 
 STATES = ("pending", "ready", "actionable", "suspended", "contested", "closed")
@@ -116,16 +124,16 @@ def list_findings(store: Store, agreement_id: str, today: date, *, person_id: st
     if state is not None and state not in STATES:
         raise FindingError(f"unknown finding state {state!r} ({', '.join(STATES)})")
     agreement = get_agreement(store, agreement_id)
-    where = "agreement_id = ? AND (CAST(? AS VARCHAR) IS NULL OR person_id = ?)"
-    params: list[Any] = [agreement_id, person_id, person_id]
     if state is None:   # the page is cut in SQL; one more row says whether another page follows
-        ids = [r[0] for r in store.query(f"SELECT finding_id FROM findings WHERE {where} "
+        where, params = _FILTERS.where(agreement_id=agreement_id, person_id=person_id)
+        ids = [r[0] for r in store.query(f"SELECT finding_id FROM findings {where} "
                                          "ORDER BY opened_at, finding_id LIMIT ? OFFSET ?",
                                          [*params, limit + 1, offset])]
-        found = _load(store, "list_contains(?, finding_id)", [ids[:limit]]) if ids else []
+        found = _load(store, finding_ids=ids[:limit]) if ids else []
         return [_state(f, agreement, today) for f in found], len(ids) > limit
     # A state is derived from the events, the agreement and the day: worked out for each finding.
-    states = [s for s in (_state(f, agreement, today) for f in _load(store, where, params))
+    states = [s for s in (_state(f, agreement, today)
+                          for f in _load(store, agreement_id=agreement_id, person_id=person_id))
               if s.state == state]
     return states[offset:offset + limit], len(states) > offset + limit
 
@@ -177,8 +185,8 @@ def finding_state(store: Store, finding_id: str, today: date) -> FindingState:
 def _event(store: Store, finding_id: str, event: str, user_id: str, on: date, method: str | None = None,
            text: str | None = None, contest_seq: int | None = None) -> int:
     seq = int(store.scalar("SELECT nextval('casework_seq')"))
-    store.con.execute("INSERT INTO finding_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      [seq, finding_id, event, user_id, on, datetime.now(UTC), method, text, contest_seq])
+    store.con.execute(_EVENT_INSERT, [seq, finding_id, event, user_id, on, method, text, contest_seq,
+                                      datetime.now(UTC)])
     return seq
 
 
@@ -186,14 +194,6 @@ def _required(**values: str | None) -> None:
     for name, v in values.items():
         if not v or not v.strip():
             raise FindingError(f"give the {name.replace('_', ' ')}")
-
-
-def _recipient(gate: Gate, user_id: str, agreement: Agreement | None) -> None:
-    actor = get_actor(gate.store, user_id)
-    parties = {p.name for p in agreement.recipients()} if agreement else set()
-    if actor is None or actor.organisation not in parties:
-        raise FindingError(f"{user_id} is not with a recipient party of agreement "
-                           f"{agreement.id if agreement else '?'} ({', '.join(sorted(parties))})")
 
 
 def open_finding(gate: Gate, user_id: str, person_id: str, *, agreement: str, records: list[tuple[str, str]],
@@ -210,32 +210,42 @@ def open_finding(gate: Gate, user_id: str, person_id: str, *, agreement: str, re
         _required(basis=basis)
         if not records:
             raise FindingError("name the records of the match result the finding rests on")
-        # The records are looked up as the finding's purpose sees the person, and a record
-        # that is not there gets one answer, whether it does not exist, is another person's,
-        # is withheld from the purpose or is outside the agreement's sources.
-        decision = gate.decide(user_id, Request("finding.open", a.purpose, agreement, persons=(person_id,)))
-        shown = ({(r["source"], r["record_id"]) for r in
-                  person_records(store, gate.registry, decision.scope, [person_id])}
-                 if decision.allow and decision.scope is not None else set())
+        # The records are looked up as the finding's purpose sees the person (the scope the
+        # gate issued this action), and a record that is not there gets one answer, whether it
+        # does not exist, is another person's, is withheld from the purpose or is outside the
+        # agreement's sources.
+        scope = act.decision.scope if act.decision is not None else None
+        shown = ({(r["source"], r["record_id"])
+                  for r in person_records(store, gate.registry, scope, [person_id])}
+                 if scope is not None else set())
         for source, record_id in records:
             if (source, record_id) not in shown:
                 raise FindingError(f"record {source}/{record_id} is not among the records of person "
                                    f"{person_id} that this purpose may see")
         with store.transaction():
             finding_id = f"F-{int(store.scalar('SELECT nextval(?)', ['casework_seq'])):06d}"
-            store.con.execute("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              [finding_id, person_id, a.id, a.purpose, json.dumps(sorted(map(list, records))),
-                               basis.strip(), user_id, today, datetime.now(UTC)])
+            store.con.execute(_INSERT, [finding_id, person_id, a.id, a.purpose,
+                                        json.dumps(sorted(map(list, records))), basis.strip(), user_id, today,
+                                        datetime.now(UTC)])
         act.details["finding"] = finding_id
         act.outcome = f"finding {finding_id} opened; unverified"
     return finding_state(store, finding_id, today)
 
 
+def finding_lookup(store: Store, finding_id: str) -> Lookup[Finding]:
+    """A finding named by its id, for the gate to look up once the user may attempt the step
+    (``gate.act``/``gate.read`` with ``lookup=``): under the finding's purpose and agreement."""
+    def find() -> Case[Finding]:
+        f = get_finding(store, finding_id)
+        return Case(f, f.purpose, f.agreement_id, (f.person_id,))
+
+    return Lookup(find, finding=finding_id)
+
+
 def _step(gate: Gate, user_id: str, finding_id: str, action: str,
-          step: str) -> tuple[Finding, AbstractContextManager[Activity]]:
-    f = get_finding(gate.store, finding_id)
-    return f, gate.act(user_id, action, purpose=f.purpose, agreement=f.agreement_id, persons=(f.person_id,),
-                       details={"finding": finding_id, "step": step})
+          step: str) -> tuple[Lookup[Finding], AbstractContextManager[Activity]]:
+    found = finding_lookup(gate.store, finding_id)
+    return found, gate.act(user_id, action, details={"finding": finding_id, "step": step}, lookup=found)
 
 
 def _not_closed(s: FindingState) -> None:
@@ -247,8 +257,9 @@ def verify_finding(gate: Gate, user_id: str, finding_id: str, *, method: str, ev
                    today: date | None = None) -> FindingState:
     """Independent verification (552a(p)(1)(A)): never by the user who opened the finding."""
     today = today or gate.today
-    f, act_cm = _step(gate, user_id, finding_id, "finding.verify", "verify")
+    found, act_cm = _step(gate, user_id, finding_id, "finding.verify", "verify")
     with act_cm as act:
+        f = found.value
         _not_closed(finding_state(gate.store, finding_id, today))
         if user_id == f.opened_by:
             raise FindingError(f"{user_id} opened finding {finding_id}; verification must be independent "
@@ -264,11 +275,11 @@ def record_notice(gate: Gate, user_id: str, finding_id: str, *, sent_on: date, m
                   today: date | None = None) -> FindingState:
     """The notice of the findings sent to the person (552a(p)(1)(B)); only after verification."""
     today = today or gate.today
-    f, act_cm = _step(gate, user_id, finding_id, "finding.notice", "notice")
+    found, act_cm = _step(gate, user_id, finding_id, "finding.notice", "notice")
     with act_cm as act:
+        f = found.value
         s = finding_state(gate.store, finding_id, today)
         _not_closed(s)
-        _recipient(gate, user_id, get_agreement(gate.store, f.agreement_id))
         _required(notice_method=method)
         if not s.verified_by:
             raise FindingError(f"finding {finding_id} is not independently verified; "
@@ -305,13 +316,12 @@ def decide_contest(gate: Gate, user_id: str, finding_id: str, contest_id: int, *
                    today: date | None = None) -> FindingState:
     """Upheld closes the finding; rejected lets the notice period run on."""
     today = today or gate.today
-    f, act_cm = _step(gate, user_id, finding_id, "finding.decide", "decide contest")
+    _, act_cm = _step(gate, user_id, finding_id, "finding.decide", "decide contest")
     with act_cm as act:
         act.details.update(contest=contest_id, upheld=upheld)
         s = finding_state(gate.store, finding_id, today)
         if contest_id not in s.open_contests:
             raise FindingError(f"finding {finding_id} has no open contest #{contest_id}")
-        _recipient(gate, user_id, get_agreement(gate.store, f.agreement_id))
         _required(reasons=reasons)
         event = "contest_upheld" if upheld else "contest_rejected"
         with gate.store.transaction():
@@ -323,7 +333,7 @@ def decide_contest(gate: Gate, user_id: str, finding_id: str, contest_id: int, *
 def mark_actionable(gate: Gate, user_id: str, finding_id: str, *, today: date | None = None) -> FindingState:
     """Record that adverse action may now be taken; refused unless every requirement is met."""
     today = today or gate.today
-    f, act_cm = _step(gate, user_id, finding_id, "finding.decide", "mark actionable")
+    _, act_cm = _step(gate, user_id, finding_id, "finding.decide", "mark actionable")
     with act_cm as act:
         s = finding_state(gate.store, finding_id, today)
         _not_closed(s)
@@ -331,7 +341,6 @@ def mark_actionable(gate: Gate, user_id: str, finding_id: str, *, today: date | 
             raise FindingError(f"finding {finding_id} is already actionable")
         if s.needs:
             raise FindingError(f"finding {finding_id} may not be acted on yet: " + "; ".join(s.needs))
-        _recipient(gate, user_id, get_agreement(gate.store, f.agreement_id))
         with gate.store.transaction():
             _event(gate.store, finding_id, "actionable", user_id, today)
         act.outcome = f"finding {finding_id} actionable (verified by {', '.join(s.verified_by)}; " \
