@@ -18,7 +18,7 @@ from accord.casework.annotations import (
     request_annotation,
 )
 from accord.governance.gate import PolicyDenied
-from accord.worklists.facts import annotations_for
+from accord.person_status.facts import annotations_for
 
 SSA = "ssa-numident"
 casework = pytest.fixture(scope="module")(casework_fixture)

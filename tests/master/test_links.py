@@ -13,8 +13,8 @@ from accord.governance.registry import registry
 from accord.governance.scope import Scope, freeze, issue
 from accord.master.links import person_links
 from accord.master.view import _links
+from accord.person_status.facts import _link_confidence
 from accord.store import Store
-from accord.worklists.facts import _link_confidence
 
 from .master_helpers import World, build_world
 

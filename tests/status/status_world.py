@@ -18,11 +18,11 @@ from typing import Any
 from accord.governance.registry import registry
 from accord.governance.scope import regimes_sql
 from accord.ingest import ingest_file
+from accord.person_status.facts import removal_sources
 from accord.resolve.pipeline import resolve
 from accord.status import FAVOURABLE_ONLY, Determination, Fact, determine, eligibility
 from accord.store import Store
 from accord.synth import generate
-from accord.worklists.status_view import removal_sources
 
 AS_OF = date(2026, 6, 30)  # the synthetic world's default "today"
 PURPOSE = "removal_order_enforcement"

@@ -139,7 +139,7 @@ def test_a_shared_a_number_or_no_date_of_birth_sends_the_person_to_review(db: Pa
 def test_an_encounter_after_the_order_excludes_only_where_removals_are_not_recorded(db: Path) -> None:
     """Status rule 9 is off for encounters of a source whose mapping records the departure
     date of a removal (the synthetic ICE extract): a blank one is no removal."""
-    from accord.worklists.status_view import removal_sources
+    from accord.person_status.facts import removal_sources
 
     with Store(db) as store:
         assert removal_sources(store) == {"ice"}   # cbp maps exit_date, but no encounters

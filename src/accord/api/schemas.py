@@ -1,10 +1,13 @@
 """Request and public response models of the HTTP API.
 
 Three kinds of schema are kept apart: what the store holds (tables, owned by each stage), what
-a service returns (plain dicts, shared with the CLI) and what the API publishes (the models
-below). Every route declares its response model, so a column a service adds later, or an
-internal one (sequence numbers, token hashes, raw quarantined values), never reaches a caller
-unless it is added here on purpose; and the OpenAPI description names every field.
+a service returns and what the API publishes. Where a service returns a typed result
+(``accord.services.results``), the API publishes that result as it is: the shape is declared
+once, there, and re-exported here. The models below are the request bodies, pages, and the
+shapes that only the API builds or that services still return as plain data. Every route
+declares its response model, so a column a service adds later, or an internal one (sequence
+numbers, token hashes, raw quarantined values), never reaches a caller unless it is added on
+purpose; and the OpenAPI description names every field.
 
 Request models forbid unknown keys: a misspelt field is an error, not silently ignored.
 """
@@ -15,6 +18,8 @@ import datetime as dt
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from accord.services.results import AuditEventOut, DisclosureOut, GrantOut
 
 T = TypeVar("T")
 
@@ -569,89 +574,6 @@ class ContestDecisionIn(In):
 # --- administration --------------------------------------------------------------------------------------
 
 
-class AgreementSummaryOut(Out):
-    id: str
-    version: int
-    title: str
-    purpose: str
-    start: str
-    end: str
-    state: str
-    sources: list[str]
-
-
-class PartyOut(Out):
-    name: str
-    role: str
-    address: str | None
-
-
-class RenewalOut(Out):
-    start: str
-    end: str
-    approved_by: str
-
-
-class AgreementOut(Out):
-    id: str
-    title: str
-    purpose: str
-    authority: str
-    parties: list[PartyOut]
-    sources: list[str]
-    data_elements: list[str]
-    start: str
-    end: str
-    approved_by: str
-    verification: str
-    notice_days: int
-    justification: str | None
-    expected_results: str | None
-    approximate_records: int | None
-    notice_to_individuals: str | None
-    retention: str | None
-    no_redisclosure: bool
-    accuracy_assessment: str | None
-    renewal: RenewalOut | None
-    state: str
-    ends_on: str
-
-
-class AgreementAddedOut(Out):
-    id: str
-    version: int
-    state: str
-
-
-class GrantOut(Out):
-    """One grant of a role to a user."""
-
-    grant_id: str
-    user_id: str
-    role: str
-    state: str = Field(description="pending (a second administrator must approve it), granted, rejected "
-                                   "or removed")
-    requested_by: str
-    requested_at: str
-    decided_by: str | None = Field(description="who approved or rejected it; null when granted without a "
-                                               "second approver (a role that reads no person data)")
-    decided_at: str | None
-    note: str | None
-    ended_by: str | None = Field(description="who removed the role later")
-    ended_at: str | None
-
-
-class UserOut(Out):
-    user_id: str
-    name: str
-    roles: list[str] = Field(description="the roles in effect")
-    organisation: str | None
-    active: bool
-    pending_grants: list[GrantOut] = Field(description="roles waiting for a second administrator's approval")
-    conflicts: list[str] = Field(description="incompatible roles the user holds (from before the rules): "
-                                             "remove one")
-
-
 class UserIn(In):
     user_id: str = Field(pattern=r"^[a-z][a-z0-9._-]{0,63}$")
     name: str = Field(min_length=1, max_length=200)
@@ -680,74 +602,8 @@ class TokenOut(Out):
     token_id: str = Field(description="the token's public id (the start of its SHA-256), to revoke it by")
 
 
-class TokenInfoOut(Out):
-    """A token as listed: its id, never the token."""
-
-    token_id: str
-    user_id: str
-    issued_at: str
-    issued_by: str
-    revoked_at: str | None
-
-
-class TokenRevokedOut(Out):
-    user_id: str
-    token_id: str
-    revoked: bool
-
-
-class ChainHeadOut(Out):
-    seq: int
-    hash: str
-
-
-class AuditHeadOut(ChainHeadOut):
-    exported_at: str
-
-
-class AuditVerificationOut(Out):
-    ok: bool
-    events: int
-    head: ChainHeadOut
-    first_bad_event: int | None
-    problem: str | None
-
-
-class AuditEventOut(Out):
-    seq: int
-    at_utc: str
-    user_id: str
-    action: str
-    purpose: str | None
-    agreement: str | None
-    justification: str | None
-    persons: list[str]
-    records: list[list[str]]
-    decision: str
-    reasons: list[str]
-    outcome: str | None
-    origin: str | None
-    details: dict[str, Any]
-    hash: str
-
-
 class AuditEventPageOut(Page[AuditEventOut]):
     next_before: int | None = Field(description="the seq to pass as before for the next (older) page")
-
-
-class DisclosureOut(Out):
-    audit_seq: int
-    disclosed_at: str
-    person_id: str
-    nature: str
-    purpose: str | None
-    agreement: str | None
-    recipient_user: str
-    recipient: str | None
-    recipient_address: str | None
-    law_enforcement: bool
-    statement_attached: bool
-    retain_until: str
 
 
 class DisclosurePageOut(Page[DisclosureOut]):
@@ -757,144 +613,4 @@ class DisclosurePageOut(Page[DisclosureOut]):
 
 # --- data ------------------------------------------------------------------------------------------------
 
-
-class SourceOut(Out):
-    source: str
-    system: str
-    records: int
-    versions: int
-    quarantined_last_batch: int
-    last_batch: int
-
-
-class BatchOut(Out):
-    batch: int
-    source: str
-    system: str
-    file_name: str
-    file_sha256: str
-    user_id: str
-    finished_at: str
-    rows_read: int
-    accepted: int
-    new_records: int
-    new_versions: int
-    unchanged: int
-    quarantined: int
-
-
-class QuarantineOut(Out):
-    """Quarantined rows grouped by reason; raw values are person data and never shown."""
-
-    batch: int
-    source: str
-    field: str
-    reason: str
-    rows: int
-    example_rows: list[int]
-
-
-class RecordCountsOut(Out):
-    current: int
-    by_source: dict[str, int]
-
-
-class SizeBucketOut(Out):
-    size: str
-    persons: int
-
-
-class EntityCountsOut(Out):
-    persons: int
-    records: int
-    singletons: int
-    largest: int
-    mean_records: float
-    size_distribution: list[SizeBucketOut]
-
-
-class ReviewQueueOut(Out):
-    links: int
-    persons: int
-
-
-class LinkCountsOut(Out):
-    by_status: dict[str, int]
-    review_queue: ReviewQueueOut
-
-
-class SharedIdentifiersOut(Out):
-    total: int
-    by_kind: dict[str, int]
-
-
-class ModelLevelOut(Out):
-    label: str | None
-    m: float | None
-    u: float | None
-    log2_bayes_factor: float | None
-
-
-class ModelComparisonOut(Out):
-    term_frequency: str | None
-    levels: list[ModelLevelOut]
-
-
-class ModelSummaryOut(Out):
-    kind: str | None
-    created: str | None
-    prior: float | None
-    em_iterations: int | None
-    pairs_trained: int | None
-    comparisons: dict[str, ModelComparisonOut]
-
-
-class BlockingRuleOut(Out):
-    name: str
-    comparisons: int | None
-    blocks: int | None
-    largest_block: int | None
-    skipped_blocks: int | None
-    skipped_records: int | None
-
-
-class RunOut(Out):
-    run_id: int
-    user_id: str
-    started_at: str
-    finished_at: str
-    records: int
-    pairs: int
-    links: int
-    review: int
-    entities: int
-    rejected_links: int
-    id_events: dict[str, int]
-    settings: dict[str, Any]
-    model: ModelSummaryOut
-    blocking: list[BlockingRuleOut]
-
-
-class QuarantineReasonOut(Out):
-    source: str
-    field: str
-    reason: str
-    rows: int
-
-
-class QuarantineCountsOut(Out):
-    rows: int
-    by_reason: list[QuarantineReasonOut]
-
-
-class QualityOut(Out):
-    """Linkage quality without a truth file: aggregate counts only."""
-
-    as_of: str
-    records: RecordCountsOut
-    entities: EntityCountsOut
-    links: LinkCountsOut
-    shared_identifiers: SharedIdentifiersOut
-    latest_run: RunOut | None
-    quarantine: QuarantineCountsOut
 

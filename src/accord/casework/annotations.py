@@ -5,7 +5,7 @@ record that belongs to someone else, a victim of identity theft), with a reason 
 ``registry/reason_codes.yaml`` and the evidence (required). It is in force only once two
 approvers have approved it, each different from the requester and from each other; one
 rejection stops it. The record itself is never edited: readers that determine status take
-:func:`effective_annotations` as input (``accord.worklists.facts.annotations_for``).
+:func:`effective_annotations` as input (``accord.person_status.facts.annotations_for``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -22,6 +22,7 @@ from accord.cli.common import (
     who,
 )
 from accord.errors import AccordError
+from accord.services.results import GrantOut
 
 users_app = typer.Typer(help="Users and API tokens (admin role).", no_args_is_help=True)
 agreements_app = typer.Typer(help="Computer matching agreements (552a(o)).", no_args_is_help=True)
@@ -54,9 +55,9 @@ def init(
                   highlight=False)
 
 
-def _grants_said(grants: list[dict[str, Any]]) -> str:
-    now = [g["role"] for g in grants if g["state"] == "granted"]
-    waiting = [f"{g['role']} (grant {g['grant_id']})" for g in grants if g["state"] == "pending"]
+def _grants_said(grants: list[GrantOut]) -> str:
+    now = [g.role for g in grants if g.state == "granted"]
+    waiting = [f"{g.role} (grant {g.grant_id})" for g in grants if g.state == "pending"]
     said = [f"in effect: {', '.join(now)}"] if now else []
     if waiting:
         said.append(f"awaiting a second administrator's approval: {', '.join(waiting)} "
@@ -80,10 +81,10 @@ def users_add(
         added = services.add_user(db, user_id, name, role, organisation, user=who(user))
     except AccordError as e:
         fail(e)
-    said = [f"in effect: {', '.join(added['roles'])}"] if added["roles"] else []
-    if added["pending_grants"]:
-        said.append(_grants_said(added["pending_grants"]))
-    out.print(f"user {added['user_id']} added; {'; '.join(said)}", highlight=False)
+    said = [f"in effect: {', '.join(added.roles)}"] if added.roles else []
+    if added.pending_grants:
+        said.append(_grants_said(added.pending_grants))
+    out.print(f"user {added.user_id} added; {'; '.join(said)}", highlight=False)
 
 
 @users_app.command("list")
@@ -98,10 +99,10 @@ def users_list(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
         as_json_out(rows)
         return
     table(["user", "name", "roles", "pending", "organisation", "active", "incompatible roles"],
-          [[r["user_id"], r["name"], ", ".join(r["roles"]),
-            ", ".join(f"{g['role']} ({g['grant_id']})" for g in r["pending_grants"]), r["organisation"] or "",
-            r["active"], "; ".join(f"! {c}" for c in r["conflicts"])] for r in rows])
-    marked = [r["user_id"] for r in rows if r["conflicts"]]
+          [[r.user_id, r.name, ", ".join(r.roles),
+            ", ".join(f"{g.role} ({g.grant_id})" for g in r.pending_grants), r.organisation or "",
+            r.active, "; ".join(f"! {c}" for c in r.conflicts)] for r in rows])
+    marked = [r.user_id for r in rows if r.conflicts]
     if marked:
         err.print(f"[red]{len(marked)} user(s) hold incompatible roles:[/red] {', '.join(marked)}; remove "
                   "one role each (`accord users remove-role ID --role R`)", highlight=False)
@@ -141,8 +142,8 @@ def users_grants(
         as_json_out(rows)
         return
     table(["grant", "user", "role", "state", "asked by", "asked (UTC)", "decided by", "note"],
-          [[r["grant_id"], r["user_id"], r["role"], r["state"], r["requested_by"], r["requested_at"][:19],
-            r["decided_by"] or "", r["note"] or ""] for r in rows])
+          [[r.grant_id, r.user_id, r.role, r.state, r.requested_by, r.requested_at[:19],
+            r.decided_by or "", r.note or ""] for r in rows])
 
 
 @users_app.command("approve-grant")
@@ -157,7 +158,7 @@ def users_approve_grant(
         grant = services.approve_grant(db, grant_id, user=who(user))
     except AccordError as e:
         fail(e)
-    out.print(f"grant {grant['grant_id']} approved: {grant['user_id']} now holds {grant['role']}",
+    out.print(f"grant {grant.grant_id} approved: {grant.user_id} now holds {grant.role}",
               highlight=False)
 
 
@@ -173,7 +174,7 @@ def users_reject_grant(
         grant = services.reject_grant(db, grant_id, reason, user=who(user))
     except AccordError as e:
         fail(e)
-    out.print(f"grant {grant['grant_id']} rejected ({grant['role']} for {grant['user_id']})", highlight=False)
+    out.print(f"grant {grant.grant_id} rejected ({grant.role} for {grant.user_id})", highlight=False)
 
 
 @users_app.command("remove-role")
@@ -188,7 +189,7 @@ def users_remove_role(
         changed = services.remove_role(db, user_id, role, user=who(user))
     except AccordError as e:
         fail(e)
-    out.print(f"{role} removed from {user_id}; roles now: {', '.join(changed['roles']) or 'none'}",
+    out.print(f"{role} removed from {user_id}; roles now: {', '.join(changed.roles) or 'none'}",
               highlight=False)
 
 
@@ -222,7 +223,7 @@ def users_tokens(
         as_json_out(rows)
         return
     table(["token id", "issued (UTC)", "issued by", "revoked"],
-          [[r["token_id"], r["issued_at"][:19], r["issued_by"], (r["revoked_at"] or "")[:19]] for r in rows])
+          [[r.token_id, r.issued_at[:19], r.issued_by, (r.revoked_at or "")[:19]] for r in rows])
 
 
 @users_app.command("revoke-token")
@@ -237,7 +238,7 @@ def users_revoke_token(
         result = services.revoke_token(db, user_id, token, user=who(user))
     except AccordError as e:
         fail(e)
-    out.print(f"token {result['token_id']} of {user_id} revoked", highlight=False)
+    out.print(f"token {result.token_id} of {user_id} revoked", highlight=False)
 
 
 @users_app.command("deactivate")
@@ -265,7 +266,7 @@ def agreements_add(
         added = services.add_agreement(db, file, user=who(user))
     except AccordError as e:
         fail(e)
-    out.print(f"agreement {added['id']} version {added['version']} recorded ({added['state']})",
+    out.print(f"agreement {added.id} version {added.version} recorded ({added.state})",
               highlight=False)
 
 
@@ -281,7 +282,7 @@ def agreements_list(db: DbOption = Path("accord.duckdb"), user: UserOption = Non
         as_json_out(rows)
         return
     table(["id", "version", "purpose", "start", "end", "state", "title"],
-          [[r["id"], r["version"], r["purpose"], r["start"], r["end"], r["state"], r["title"]] for r in rows])
+          [[r.id, r.version, r.purpose, r.start, r.end, r.state, r.title] for r in rows])
 
 
 @agreements_app.command("show")
@@ -326,7 +327,7 @@ def audit_verify(
 def audit_head(db: DbOption = Path("accord.duckdb"), user: UserOption = None) -> None:
     """Print the chain head as JSON, to keep outside the store and check later with --head."""
     try:
-        out.print(json.dumps(services.audit_head(db, user=who(user))), highlight=False)
+        out.print(json.dumps(services.audit_head(db, user=who(user)).plain()), highlight=False)
     except AccordError as e:
         fail(e)
 
@@ -353,8 +354,8 @@ def audit_events(
         as_json_out(rows)
         return
     table(["seq", "at (UTC)", "user", "action", "purpose", "decision", "outcome"],
-          [[r["seq"], r["at_utc"][:19], r["user_id"], r["action"], r["purpose"] or "", r["decision"],
-            r["outcome"]] for r in rows])
+          [[r.seq, r.at_utc[:19], r.user_id, r.action, r.purpose or "", r.decision,
+            r.outcome] for r in rows])
 
 
 @app.command()
@@ -379,8 +380,8 @@ def disclosures(
         as_json_out(rows)
         return
     table(["event", "at (UTC)", "person", "nature", "purpose", "agreement", "recipient"],
-          [[r["audit_seq"], r["disclosed_at"][:19], r["person_id"], r["nature"], r["purpose"],
-            r["agreement"] or "", r["recipient"]] for r in rows])
+          [[r.audit_seq, r.disclosed_at[:19], r.person_id, r.nature, r.purpose,
+            r.agreement or "", r.recipient] for r in rows])
 
 
 @app.command()

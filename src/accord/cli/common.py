@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -206,5 +207,10 @@ def add_token_option(cli: typer.Typer) -> None:
             add_token_option(group.typer_instance)
 
 
+def _plain(value: Any) -> Any:
+    """A service's typed result as JSON data (``Result.plain``); anything else as text."""
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
+
+
 def as_json_out(value: Any) -> None:
-    out.print_json(json.dumps(value, default=str))
+    out.print_json(json.dumps(value, default=_plain))

@@ -15,6 +15,7 @@ from accord.cli.common import (
     JsonOption,
     UserOption,
     app,
+    as_json_out,
     err,
     fail,
     out,
@@ -91,10 +92,10 @@ def sources(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
     except AccordError as e:
         fail(e)
     if as_json:
-        out.print_json(json.dumps([r.__dict__ for r in rows]))
+        as_json_out(rows)
         return
     table(["source", "system", "records", "versions", "quarantined (last batch)", "last batch"],
-           [list(r.__dict__.values()) for r in rows])
+           [list(r.plain().values()) for r in rows])
 
 
 @app.command()
@@ -107,11 +108,11 @@ def batches(db: DbOption = Path("accord.duckdb"),
     except AccordError as e:
         fail(e)
     if as_json:
-        out.print_json(json.dumps(rows, default=str))
+        as_json_out(rows)
         return
     keys = ["batch", "source", "file_name", "user_id", "rows_read", "accepted", "unchanged",
             "quarantined"]
-    table(keys, [[r[k] for k in keys] for r in rows])
+    table(keys, [[getattr(r, k) for k in keys] for r in rows])
 
 
 @app.command()
@@ -129,10 +130,10 @@ def quarantine(
     except AccordError as e:
         fail(e)
     if as_json:
-        out.print_json(json.dumps(rows, default=str))
+        as_json_out(rows)
         return
     table(["batch", "source", "field", "reason", "rows", "example rows"],
-           [list(r.values()) for r in rows])
+           [list(r.plain().values()) for r in rows])
 
 
 @app.command()

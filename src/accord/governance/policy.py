@@ -15,6 +15,7 @@ from typing import Any
 from accord.governance.agreements import Agreement
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, freeze, issue
+from accord.governance.tax_periods import periods_text, stated_periods  # read alike by the release
 from accord.governance.users import Actor
 from accord.governance.visibility import purpose_view, withheld_regimes
 from accord.sources.fields import catalogue
@@ -211,9 +212,6 @@ def _person_request(registry: Registry, purpose_name: str, agreement: Agreement 
     only when every element the rule asks for is supplied and the taxable periods it states
     name tax years; the reader then releases only on a full match of every element, for
     those periods (``accord.governance.tax_request``)."""
-    # The reader's parser, so that the decision and the release read the periods alike.
-    from accord.governance.tax_request import periods_text, stated_periods
-
     purpose = registry.purposes[purpose_name]
     pr = request.person_request or {}
     for regime_name, rule in purpose.person_requests.items():

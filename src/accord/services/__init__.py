@@ -1,7 +1,8 @@
 """The operations the CLI, the HTTP API and the UI share.
 
-Nothing here prints: each operation returns plain data (dataclasses / dicts) and reports
-progress through an optional callback. Front ends decide how to show it. Every operation on a
+Nothing here prints: each operation returns typed data (the results in
+``accord.services.results``, or a stage's dataclasses) and reports progress through an optional
+callback. Front ends decide how to show it. Every operation on a
 store runs as a named user through the governance gate (``accord.governance.gate``).
 """
 

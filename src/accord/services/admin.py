@@ -18,6 +18,20 @@ from accord.governance.agreements import add_agreement as store_agreement
 from accord.governance.agreements import get_agreement, list_agreements
 from accord.governance.samples import USERS, write_agreements
 from accord.services.context import governed
+from accord.services.results import (
+    AgreementAddedOut,
+    AgreementDisclosuresOut,
+    AgreementOut,
+    AgreementSummaryOut,
+    AuditEventOut,
+    AuditHeadOut,
+    DisclosureOut,
+    DisclosureSummaryOut,
+    GrantOut,
+    TokenInfoOut,
+    TokenRevokedOut,
+    UserOut,
+)
 
 INIT_NOTE = "at initialisation (accord init): held from creation, no second administrator yet"
 
@@ -67,7 +81,7 @@ def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", s
             folder = Path(db).with_name(Path(db).stem + "-agreements")
             for path in write_agreements(folder, gate.today):
                 a = add_agreement(db, path, user="pat", origin=origin, _gate=gate)
-                result.agreements.append(a["id"])
+                result.agreements.append(a.id)
         if tokens:
             for uid in result.users:
                 result.tokens[uid] = issue_token(db, uid, user=admin, origin=origin, _gate=gate)
@@ -90,12 +104,20 @@ def _conflicts_recorded(act: Any) -> Iterator[None]:
         raise
 
 
-def _user_out(gate: Any, actor: user_store.Actor) -> dict[str, Any]:
+def _user_out(gate: Any, actor: user_store.Actor,
+              pending: list[user_store.Grant] | None = None) -> UserOut:
     """A user as the front ends show it: roles in effect, grants waiting for a second
     administrator, and any incompatible roles held (stores from before the rules)."""
-    pending = user_store.list_grants(gate.store, state="pending", user_id=actor.user_id)
-    return actor.__dict__ | {"roles": list(actor.roles), "pending_grants": [g.to_dict() for g in pending],
-                             "conflicts": [str(c) for c in gate.registry.conflicts(actor.roles)]}
+    if pending is None:
+        pending = user_store.list_grants(gate.store, state="pending", user_id=actor.user_id)
+    return UserOut(user_id=actor.user_id, name=actor.name, roles=list(actor.roles),
+                   organisation=actor.organisation, active=actor.active,
+                   pending_grants=[_grant(g) for g in pending],
+                   conflicts=[str(c) for c in gate.registry.conflicts(actor.roles)])
+
+
+def _grant(grant: user_store.Grant) -> GrantOut:
+    return GrantOut.model_validate(grant.to_dict())
 
 
 def _grant_outcome(grants: list[user_store.Grant]) -> str:
@@ -107,7 +129,7 @@ def _grant_outcome(grants: list[user_store.Grant]) -> str:
 
 
 def add_user(db: Path, user_id: str, name: str, roles: list[str], organisation: str | None, *,
-             user: str, origin: str = "cli", _gate: Any = None) -> dict[str, Any]:
+             user: str, origin: str = "cli", _gate: Any = None) -> UserOut:
     """Register a user and ask for their roles (admin). A role that needs a second approver
     (one that reads person data, or oversight) waits as a pending grant until another
     administrator approves it (:func:`approve_grant`); the others take effect at once. Roles
@@ -125,18 +147,15 @@ def add_user(db: Path, user_id: str, name: str, roles: list[str], organisation: 
         return _user_out(gate, actor)
 
 
-def list_users(db: Path, *, user: str, origin: str = "cli") -> list[dict[str, Any]]:
+def list_users(db: Path, *, user: str, origin: str = "cli") -> list[UserOut]:
     """Users with their roles in effect, pending grants and any incompatible roles they hold."""
     with governed(db, origin=origin) as gate, gate.act(user, "users.read"):
         pending = user_store.pending_by_user(gate.store)
-        return [a.__dict__ | {"roles": list(a.roles),
-                              "pending_grants": [g.to_dict() for g in pending.get(a.user_id, [])],
-                              "conflicts": [str(c) for c in gate.registry.conflicts(a.roles)]}
-                for a in user_store.list_users(gate.store)]
+        return [_user_out(gate, a, pending.get(a.user_id, [])) for a in user_store.list_users(gate.store)]
 
 
 def grant_roles(db: Path, user_id: str, roles: list[str], *, user: str,
-                origin: str = "cli") -> list[dict[str, Any]]:
+                origin: str = "cli") -> list[GrantOut]:
     """Ask for more roles for an existing user (admin): as :func:`add_user`, a role that needs
     a second approver waits for one; incompatible combinations are refused."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -146,19 +165,19 @@ def grant_roles(db: Path, user_id: str, roles: list[str], *, user: str,
                                                reg=gate.registry)
         act.details["grants"] = {g.grant_id: f"{g.role}: {g.state}" for g in grants}
         act.outcome = f"roles for {user_id}: {_grant_outcome(grants)}"
-        return [g.to_dict() for g in grants]
+        return [_grant(g) for g in grants]
 
 
 def list_grants(db: Path, *, user: str, state: str | None = None, user_id: str | None = None,
-                origin: str = "cli") -> list[dict[str, Any]]:
+                origin: str = "cli") -> list[GrantOut]:
     """Role grants, oldest first, by state (pending, granted, rejected, removed) and user (admin)."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "users.read", details={"grants": state or "all", "of": user_id}):
-        return [g.to_dict() for g in user_store.list_grants(gate.store, state=state, user_id=user_id)]
+        return [_grant(g) for g in user_store.list_grants(gate.store, state=state, user_id=user_id)]
 
 
 def approve_grant(db: Path, grant_id: str, *, user: str, user_id: str | None = None,
-                  origin: str = "cli") -> dict[str, Any]:
+                  origin: str = "cli") -> GrantOut:
     """Approve a pending role grant as the second administrator: the role takes effect. The
     administrator who asked for it cannot approve it, nor can the user it is for; a grant that
     would now give incompatible roles is refused."""
@@ -168,11 +187,11 @@ def approve_grant(db: Path, grant_id: str, *, user: str, user_id: str | None = N
             grant = user_store.approve_grant(gate.store, grant_id, user, user_id=user_id, reg=gate.registry)
         act.details.update(user=grant.user_id, role=grant.role, requested_by=grant.requested_by)
         act.outcome = f"grant {grant_id} approved: {grant.user_id} holds {grant.role}"
-        return grant.to_dict()
+        return _grant(grant)
 
 
 def reject_grant(db: Path, grant_id: str, reason: str, *, user: str, user_id: str | None = None,
-                 origin: str = "cli") -> dict[str, Any]:
+                 origin: str = "cli") -> GrantOut:
     """Reject a pending role grant (or withdraw one's own request), with the reason."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "users.manage", details={"reject_grant": grant_id, "reason": reason}) as act:
@@ -180,10 +199,10 @@ def reject_grant(db: Path, grant_id: str, reason: str, *, user: str, user_id: st
             grant = user_store.reject_grant(gate.store, grant_id, user, reason, user_id=user_id)
         act.details.update(user=grant.user_id, role=grant.role)
         act.outcome = f"grant {grant_id} rejected ({grant.role} for {grant.user_id})"
-        return grant.to_dict()
+        return _grant(grant)
 
 
-def remove_role(db: Path, user_id: str, role: str, *, user: str, origin: str = "cli") -> dict[str, Any]:
+def remove_role(db: Path, user_id: str, role: str, *, user: str, origin: str = "cli") -> UserOut:
     """Take a role away from a user (admin; at once, as it narrows access): how a user who
     holds incompatible roles from before the rules is put right."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -202,14 +221,14 @@ def issue_token(db: Path, user_id: str, *, user: str, origin: str = "cli", _gate
         return user_store.issue_token(gate.store, user_id, issued_by=user)
 
 
-def list_tokens(db: Path, user_id: str, *, user: str, origin: str = "cli") -> list[dict[str, Any]]:
+def list_tokens(db: Path, user_id: str, *, user: str, origin: str = "cli") -> list[TokenInfoOut]:
     """A user's API tokens by id, with who issued them and when, and whether revoked (admin).
     Never the tokens themselves (only their hashes are kept)."""
     with governed(db, origin=origin) as gate, gate.act(user, "users.read", details={"tokens_of": user_id}):
-        return user_store.list_tokens(gate.store, user_id)
+        return [TokenInfoOut.model_validate(t) for t in user_store.list_tokens(gate.store, user_id)]
 
 
-def revoke_token(db: Path, user_id: str, token: str, *, user: str, origin: str = "cli") -> dict[str, Any]:
+def revoke_token(db: Path, user_id: str, token: str, *, user: str, origin: str = "cli") -> TokenRevokedOut:
     """Revoke one of a user's tokens, named by its id (or the token itself) (admin). It stops
     authenticating at once, and the web sessions signed in with it end."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -218,10 +237,10 @@ def revoke_token(db: Path, user_id: str, token: str, *, user: str, origin: str =
             revoked = user_store.revoke_token(gate.store, user_id, token)
         act.details["token"] = revoked
         act.outcome = f"token {revoked} of {user_id} revoked"
-        return {"user_id": user_id, "token_id": revoked, "revoked": True}
+        return TokenRevokedOut(user_id=user_id, token_id=revoked, revoked=True)
 
 
-def deactivate_user(db: Path, user_id: str, *, user: str, origin: str = "cli") -> dict[str, Any]:
+def deactivate_user(db: Path, user_id: str, *, user: str, origin: str = "cli") -> UserOut:
     """Deactivate a user (admin): none of their tokens authenticates any more and their web
     sessions end; their audit history stays. An administrator cannot deactivate themselves."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -235,7 +254,7 @@ def deactivate_user(db: Path, user_id: str, *, user: str, origin: str = "cli") -
 
 
 def add_agreement(db: Path, path: Path, *, user: str, origin: str = "cli", today: date | None = None,
-                  _gate: Any = None) -> dict[str, Any]:
+                  _gate: Any = None) -> AgreementAddedOut:
     """Validate and record a matching agreement (a new version if its id exists)."""
     with _gate_or_open(db, origin, _gate, today) as gate, gate.act(
             user, "agreements.manage", details={"file": str(path)}) as act:
@@ -243,23 +262,26 @@ def add_agreement(db: Path, path: Path, *, user: str, origin: str = "cli", today
             a, version = store_agreement(gate.store, path, gate.registry, added_by=user)
         act.outcome = f"agreement {a.id} version {version} ({a.state(gate.today)})"
         act.details.update(agreement=a.id, version=version)
-        return {"id": a.id, "version": version, "state": a.state(gate.today)}
+        return AgreementAddedOut(id=a.id, version=version, state=a.state(gate.today))
 
 
 def agreements(db: Path, *, user: str, origin: str = "cli",
-               today: date | None = None) -> list[dict[str, Any]]:
+               today: date | None = None) -> list[AgreementSummaryOut]:
+    """Matching agreements (their newest versions) with their term and state today."""
     with governed(db, origin=origin, today=today) as gate, gate.act(user, "agreements.read"):
-        return list_agreements(gate.store, gate.today)
+        return [AgreementSummaryOut.model_validate(a) for a in list_agreements(gate.store, gate.today)]
 
 
 def show_agreement(db: Path, agreement_id: str, *, user: str, origin: str = "cli",
-                   today: date | None = None) -> dict[str, Any]:
+                   today: date | None = None) -> AgreementOut:
+    """One agreement in full (its newest version), with its state today."""
     with governed(db, origin=origin, today=today) as gate, gate.act(
             user, "agreements.read", details={"agreement": agreement_id}):
         a = get_agreement(gate.store, agreement_id)
         if a is None:
             raise AccordError(f"no agreement {agreement_id!r} (see `accord agreements list`)")
-        return a.model_dump(mode="json") | {"state": a.state(gate.today), "ends_on": a.ends_on.isoformat()}
+        return AgreementOut.model_validate(a.model_dump(mode="json") | {"state": a.state(gate.today),
+                                                                        "ends_on": a.ends_on.isoformat()})
 
 
 def audit_verify(db: Path, *, user: str, anchor: Path | None = None,
@@ -282,9 +304,10 @@ def audit_verify(db: Path, *, user: str, anchor: Path | None = None,
         return result
 
 
-def audit_head(db: Path, *, user: str, origin: str = "cli") -> dict[str, Any]:
+def audit_head(db: Path, *, user: str, origin: str = "cli") -> AuditHeadOut:
+    """The chain head (seq, hash) to keep outside the store, with when it was exported."""
     with governed(db, origin=origin) as gate, gate.act(user, "audit.verify", details={"export": "head"}):
-        return audit_log.head(gate.store)
+        return AuditHeadOut.model_validate(audit_log.head(gate.store))
 
 
 MAX_EVENTS = audit_log.MAX_EVENTS
@@ -292,15 +315,15 @@ MAX_EVENTS = audit_log.MAX_EVENTS
 
 def audit_events(db: Path, *, user: str, filter_user: str | None = None, action: str | None = None,
                  person: str | None = None, limit: int = 50, before: int | None = None,
-                 origin: str = "cli") -> list[dict[str, Any]]:
+                 origin: str = "cli") -> list[AuditEventOut]:
     """Audit events, newest first, filtered; ``before`` (a seq) pages back through the whole
     log: pass the last seq of one page to get the next (browsing is itself audited, so a seq
     cursor is stable where an offset is not). At most 1000 a call."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "audit.read", details={"user": filter_user, "action": action, "person": person,
                                          "before": before}):
-        return audit_log.events(gate.store, user=filter_user, action=action, person=person, before=before,
-                                limit=limit)
+        return [AuditEventOut.model_validate(e) for e in audit_log.events(
+            gate.store, user=filter_user, action=action, person=person, before=before, limit=limit)]
 
 
 def _disclosure_filter(person: str | None, agreement: str | None,
@@ -321,7 +344,7 @@ def _disclosure_filter(person: str | None, agreement: str | None,
 
 def disclosures(db: Path, *, user: str, person: str | None = None, agreement: str | None = None,
                 limit: int = 100, offset: int = 0, as_of: int | None = None,
-                origin: str = "cli") -> list[dict[str, Any]]:
+                origin: str = "cli") -> list[DisclosureOut]:
     """The accounting of disclosures (552a(c)), newest first, a page of at most 1000 from
     ``offset``. ``as_of`` (an audit seq, e.g. the newest of the first page) pins the listing so
     that disclosures made while paging do not shift the pages."""
@@ -336,11 +359,11 @@ def disclosures(db: Path, *, user: str, person: str | None = None, agreement: st
             f"ORDER BY audit_seq DESC, person_id LIMIT ? OFFSET ?",
             [*params, max(1, min(limit, MAX_EVENTS)), max(0, offset)])
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return [DisclosureOut.model_validate(dict(zip(names, r, strict=True))) for r in cur.fetchall()]
 
 
 def disclosure_summary(db: Path, *, user: str, agreement: str | None = None,
-                       origin: str = "cli") -> dict[str, Any]:
+                       origin: str = "cli") -> DisclosureSummaryOut:
     """The whole accounting of disclosures counted by agreement: disclosures, distinct persons,
     (b)(7) law-enforcement ones and those that carried a statement of disagreement, with the
     purposes (most frequent first) and the newest audit seq (to page the rows ``as_of``)."""
@@ -354,11 +377,12 @@ def disclosure_summary(db: Path, *, user: str, agreement: str | None = None,
             f"coalesce(agreement, ''), purpose) AS n FROM disclosures WHERE {where}) GROUP BY a ORDER BY a",
             params)
         newest = gate.store.scalar(f"SELECT max(audit_seq) FROM disclosures WHERE {where}", params)
-        return {"as_of": int(newest) if newest is not None else None,
-                "by_agreement": [{"agreement": a, "disclosures": int(n), "persons": int(p),
-                                  "law_enforcement": int(le), "with_statement": int(st),
-                                  "purposes": ", ".join(dict.fromkeys(x for x in purposes if x))}
-                                 for a, n, p, le, st, purposes in rows]}
+        return DisclosureSummaryOut(
+            as_of=int(newest) if newest is not None else None,
+            by_agreement=[AgreementDisclosuresOut(agreement=a, disclosures=int(n), persons=int(p),
+                                                  law_enforcement=int(le), with_statement=int(st),
+                                                  purposes=", ".join(dict.fromkeys(x for x in purposes if x)))
+                          for a, n, p, le, st, purposes in rows])
 
 
 def authenticate(db: Path, token: str) -> str | None:

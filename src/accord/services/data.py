@@ -15,8 +15,8 @@ from typing import Any
 
 from accord.errors import AccordError
 from accord.ingest import IngestResult, ingest_file, summary
-from accord.ingest.summary import SourceSummary
 from accord.services.context import governed
+from accord.services.results import BatchOut, QuarantineOut, SourceOut
 from accord.sources.mapping import load_mapping
 
 DEMO_ENGINEER = "dana"  # the sample data engineer (accord.governance.samples.USERS)
@@ -47,25 +47,25 @@ def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str,
         return result
 
 
-def sources(db: Path, *, user: str, origin: str = "cli") -> list[SourceSummary]:
+def sources(db: Path, *, user: str, origin: str = "cli") -> list[SourceOut]:
     """Per source: current records, stored versions and the last batch's quarantine count."""
     with governed(db, origin=origin) as gate, gate.act(user, "sources.read"):
-        return summary.sources(gate.store)
+        return [SourceOut.model_validate(s, from_attributes=True) for s in summary.sources(gate.store)]
 
 
-def batches(db: Path, limit: int = 50, *, user: str, origin: str = "cli") -> list[dict[str, Any]]:
+def batches(db: Path, limit: int = 50, *, user: str, origin: str = "cli") -> list[BatchOut]:
     """Ingest batches, newest first, with their reconciliation counts."""
     with governed(db, origin=origin) as gate, gate.act(user, "sources.read", details={"batches": limit}):
-        return summary.batches(gate.store, limit)
+        return [BatchOut.model_validate(b) for b in summary.batches(gate.store, limit)]
 
 
 def quarantine_summary(db: Path, batch: int | None = None, source: str | None = None, *,
-                       user: str, origin: str = "cli") -> list[dict[str, Any]]:
+                       user: str, origin: str = "cli") -> list[QuarantineOut]:
     """Quarantined rows grouped by source, field and reason, with example row numbers (no
     raw values: they are person data)."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "quarantine.read", details={"batch": batch, "source": source}):
-        return summary.quarantine(gate.store, batch, source)
+        return [QuarantineOut.model_validate(q) for q in summary.quarantine(gate.store, batch, source)]
 
 
 @dataclass

@@ -59,7 +59,7 @@ def person(db: Path, person_id: str, *, user: str, purpose: str, agreement: str 
            today: date | None = None) -> dict[str, Any]:
     """One person's linked records with provenance, conflicts, links, history and status."""
     from accord.master import PersonNotFound, person_view
-    from accord.worklists.status_view import person_status
+    from accord.person_status.view import person_status
 
     with governed(db, origin=origin, today=today) as gate:
         def reader(d: Decision) -> PersonRead:
@@ -109,7 +109,7 @@ def status(db: Path, person_id: str, *, user: str, purpose: str, agreement: str 
            today: date | None = None) -> dict[str, Any]:
     """One person's status with its evidence, without the rest of the person view: the
     accounting names the evidence records, the only records it discloses."""
-    from accord.worklists.status_view import person_status
+    from accord.person_status.view import person_status
 
     with governed(db, origin=origin, today=today) as gate:
         def reader(d: Decision) -> StatusRead:
@@ -145,7 +145,7 @@ def verify(db: Path, *, user: str, purpose: str, agreement: str | None, name: st
            a_number: str | None = None, ssn: str | None = None, justification: str | None = None,
            origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """SAVE-like verification: 'verified: <status>' or 'institute additional verification'."""
-    from accord.worklists.verify import verify as run
+    from accord.verification import verify as run
 
     with governed(db, origin=origin, today=today) as gate:
         g = gate.read(user, Request("verify.query", purpose, agreement, justification),

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from accord.resolve.quality import report
 from accord.services.context import governed
+from accord.services.results import QualityOut
 
 
-def quality(db: Path, *, user: str, origin: str = "cli", today: date | None = None) -> dict[str, Any]:
+def quality(db: Path, *, user: str, origin: str = "cli", today: date | None = None) -> QualityOut:
     """Records, persons and their size distribution, links by status (with the review queue),
     identifiers switched off as shared, the latest run's settings and model, and quarantined
     rows by reason. No person values, ids or identifiers."""
@@ -24,4 +24,4 @@ def quality(db: Path, *, user: str, origin: str = "cli", today: date | None = No
         links = out["links"]["by_status"]
         act.outcome = (f"{out['records']['current']} records, {out['entities']['persons']} persons, "
                        f"{links.get('review', 0)} links in review")
-        return {"as_of": gate.today.isoformat()} | out
+        return QualityOut.model_validate({"as_of": gate.today.isoformat()} | out)

@@ -240,8 +240,9 @@ def agreements_for(request: Request, user: WebUser) -> list[dict[str, Any]]:
         return cached[1]
     # A user who may not list agreements simply gets none to choose from.
     rows, _ = attempt(lambda: services.agreements(cfg.db, user=user.user_id, origin=ORIGIN))
-    cfg._agreements[user.user_id] = (now, rows or [])
-    return rows or []
+    listed = [a.plain() for a in rows or []]   # the pages' form of the agreement list
+    cfg._agreements[user.user_id] = (now, listed)
+    return listed
 
 
 _ENV = Environment(loader=PackageLoader("accord.web", "templates"),

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from accord import services
+from accord.services.results import DisclosureOut, QualityOut
 from accord.web import svg
 from accord.web.core import ORIGIN, WebUser, attempt, config, current_user, render, whole_number
 
@@ -22,19 +23,18 @@ router = APIRouter(include_in_schema=False)
 User = Annotated[WebUser, Depends(current_user)]
 
 
-def quality_charts(q: dict[str, Any]) -> list[Markup]:
+def quality_charts(q: QualityOut) -> list[Markup]:
     charts: list[str] = []
-    by_source = (q.get("records") or {}).get("by_source") or {}
-    if by_source:
-        charts.append(svg.bars("Current records by source", [(k, float(v)) for k, v in by_source.items()]))
-    sizes = (q.get("entities") or {}).get("size_distribution") or []
-    if sizes:
+    if q.records.by_source:
+        charts.append(svg.bars("Current records by source",
+                               [(k, float(v)) for k, v in q.records.by_source.items()]))
+    if q.entities.size_distribution:
+        sizes = q.entities.size_distribution
         charts.append(svg.bars("Persons by number of records",
-                               [(f"{s['size']} records", float(s["persons"])) for s in sizes]))
-    links = (q.get("links") or {}).get("by_status") or {}
-    if links:
+                               [(f"{s.size} records", float(s.persons)) for s in sizes]))
+    if q.links.by_status:
         charts.append(svg.bars("Links by status",
-                               [(k.replace("_", " "), float(v)) for k, v in links.items()]))
+                               [(k.replace("_", " "), float(v)) for k, v in q.links.by_status.items()]))
     return [Markup(c) for c in charts]
 
 
@@ -58,16 +58,16 @@ def oversight(request: Request, user: User, by: str = "", action: str = "", pers
         person=filters["person"] or None, limit=shown + 1, before=older_than, origin=ORIGIN))
     summary, disclosures_problem = attempt(lambda: services.disclosure_summary(
         db, user=user.user_id, agreement=filters["agreement"] or None, origin=ORIGIN))
-    disclosed: list[dict[str, Any]] | None = None
+    disclosed: list[DisclosureOut] | None = None
     if summary is not None:
-        pinned = pinned or summary["as_of"]
+        pinned = pinned or summary.as_of
         disclosed, disclosures_problem = attempt(lambda: services.disclosures(
             db, user=user.user_id, agreement=filters["agreement"] or None, limit=DISCLOSURES_PAGE + 1,
             offset=d_start, as_of=pinned, origin=ORIGIN))
     quality, quality_problem = attempt(lambda: services.quality(db, user=user.user_id, origin=ORIGIN))
-    by_agreement = (summary or {}).get("by_agreement", [])
+    by_agreement = summary.by_agreement if summary is not None else []
     disclosure_chart = (Markup(svg.bars("Disclosures by agreement",
-                                        [(s["agreement"], float(s["disclosures"])) for s in by_agreement]))
+                                        [(s.agreement, float(s.disclosures)) for s in by_agreement]))
                         if by_agreement else None)
     more_events = events is not None and len(events) > shown
     rows = (events or [])[:shown]
@@ -75,7 +75,7 @@ def oversight(request: Request, user: User, by: str = "", action: str = "", pers
     return render(request, "oversight.html", user, filters=filters,
                   chain=chain.to_dict() if chain is not None else None, chain_problem=chain_problem,
                   events=rows if events is not None else None, events_problem=events_problem,
-                  events_before=older_than, next_before=rows[-1]["seq"] if more_events and rows else None,
+                  events_before=older_than, next_before=rows[-1].seq if more_events and rows else None,
                   disclosures=(disclosed or [])[:DISCLOSURES_PAGE], disclosure_summary=by_agreement,
                   disclosures_offset=d_start, disclosures_page=DISCLOSURES_PAGE, as_of=pinned,
                   more_disclosures=more_disclosures, disclosure_chart=disclosure_chart,

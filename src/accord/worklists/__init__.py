@@ -1,2 +1,3 @@
-"""Status reads, verification queries and work lists: the status rules applied to linked
-records under a gate decision, showing only what the decision's disclosure scope allows."""
+"""Work lists: for an agreement's purpose, the persons whose status fits, each with the evidence
+the purpose may see, all unverified; everyone else counted by reason
+(``accord.worklists.worklist``)."""

@@ -15,26 +15,29 @@ from accord import services
 from accord.api.deps import ApiError, Db, Limit, Offset, User, WindowOffset, page, window
 from accord.api.routes.common import ERRORS, not_found
 from accord.api.schemas import (
-    AgreementAddedOut,
-    AgreementOut,
-    AgreementSummaryOut,
     AuditEventPageOut,
-    AuditHeadOut,
-    AuditVerificationOut,
     DisclosurePageOut,
     GrantIn,
-    GrantOut,
     GrantRejectionIn,
     GrantsOut,
     Page,
-    TokenInfoOut,
     TokenOut,
-    TokenRevokedOut,
     UserIn,
-    UserOut,
 )
 from accord.errors import AccordError
 from accord.governance.users import token_id
+from accord.services.results import (
+    AgreementAddedOut,
+    AgreementOut,
+    AgreementSummaryOut,
+    AuditEventOut,
+    AuditHeadOut,
+    AuditVerificationOut,
+    GrantOut,
+    TokenInfoOut,
+    TokenRevokedOut,
+    UserOut,
+)
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 
@@ -58,7 +61,7 @@ def agreements(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementOut, tags=["agreements"])
 def agreement(agreement_id: Annotated[str, Path(min_length=1, max_length=128)], who: User,
-              db: Db) -> dict[str, Any]:
+              db: Db) -> AgreementOut:
     """One agreement in full (its newest version)."""
     with not_found("agreement", agreement_id):
         return services.show_agreement(db, agreement_id, user=who, origin="api")
@@ -71,7 +74,7 @@ def agreement(agreement_id: Annotated[str, Path(min_length=1, max_length=128)], 
                                 "`accord agreements add` takes",
                  "content": {"application/yaml": {"schema": {"type": "string",
                                                              "maxLength": MAX_AGREEMENT_BYTES}}}}})
-async def add_agreement(request: Request, who: User, db: Db) -> dict[str, Any]:
+async def add_agreement(request: Request, who: User, db: Db) -> AgreementAddedOut:
     """Validate and record a matching agreement (a new version if its id exists; privacy
     officer). Refused, with the rule, when it breaks one (term, renewal, sources, elements,
     floors, redisclosure)."""
@@ -89,7 +92,7 @@ async def add_agreement(request: Request, who: User, db: Db) -> dict[str, Any]:
     return await run_in_threadpool(_add_agreement, db, text, who)
 
 
-def _add_agreement(db: FilePath, text: str, who: str) -> dict[str, Any]:
+def _add_agreement(db: FilePath, text: str, who: str) -> AgreementAddedOut:
     # The service validates a file (as `accord agreements add` does); the upload is written to a
     # private temporary folder for it, and its path is kept out of what the caller sees.
     with tempfile.TemporaryDirectory(prefix="accord-agreement-") as folder:
@@ -112,7 +115,7 @@ def users(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str,
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
-def add_user(body: UserIn, who: User, db: Db) -> dict[str, Any]:
+def add_user(body: UserIn, who: User, db: Db) -> UserOut:
     """Register a user with one or more roles (admin). A role that reads person data (and
     oversight) waits in ``pending_grants`` until another administrator approves it; the others
     take effect at once. Incompatible roles are refused (400, naming both and the rule)."""
@@ -139,7 +142,7 @@ def grant_roles(user_id: UserId, body: GrantIn, who: User, db: Db) -> dict[str, 
 
 
 @router.post("/users/{user_id}/grants/{grant_id}/approval", response_model=GrantOut, tags=["users"])
-def approve_grant(user_id: UserId, grant_id: GrantId, who: User, db: Db) -> dict[str, Any]:
+def approve_grant(user_id: UserId, grant_id: GrantId, who: User, db: Db) -> GrantOut:
     """Approve a pending grant as the second administrator (not the one who asked for it, not
     the user it is for): the role takes effect."""
     with not_found("grant", grant_id):
@@ -148,7 +151,7 @@ def approve_grant(user_id: UserId, grant_id: GrantId, who: User, db: Db) -> dict
 
 @router.post("/users/{user_id}/grants/{grant_id}/rejection", response_model=GrantOut, tags=["users"])
 def reject_grant(user_id: UserId, grant_id: GrantId, body: GrantRejectionIn, who: User,
-                 db: Db) -> dict[str, Any]:
+                 db: Db) -> GrantOut:
     """Reject a pending grant, with the reason (admin; the administrator who asked may withdraw it)."""
     with not_found("grant", grant_id):
         return services.reject_grant(db, grant_id, body.reason, user=who, user_id=user_id, origin="api")
@@ -156,7 +159,7 @@ def reject_grant(user_id: UserId, grant_id: GrantId, body: GrantRejectionIn, who
 
 @router.post("/users/{user_id}/roles/{role}/removal", response_model=UserOut, tags=["users"])
 def remove_role(user_id: UserId, role: Annotated[str, Path(min_length=1, max_length=64)], who: User,
-                db: Db) -> dict[str, Any]:
+                db: Db) -> UserOut:
     """Take a role away from a user (admin; at once): how a user holding incompatible roles
     from before the rules is put right."""
     with not_found("user", user_id):
@@ -182,7 +185,7 @@ def tokens(user_id: UserId, who: User, db: Db, limit: Limit = 50, offset: Offset
              tags=["users"])
 def revoke_token(user_id: UserId, token_id: Annotated[str, Path(
                      pattern=r"^[0-9a-f]{12,64}$", description="the token's id (from the token list)")],
-                 who: User, db: Db) -> dict[str, Any]:
+                 who: User, db: Db) -> TokenRevokedOut:
     """Revoke a token (admin): it stops authenticating at once and the web sessions signed in
     with it end."""
     with not_found("user", user_id), not_found("token", token_id):
@@ -190,7 +193,7 @@ def revoke_token(user_id: UserId, token_id: Annotated[str, Path(
 
 
 @router.post("/users/{user_id}/deactivation", response_model=UserOut, tags=["users"])
-def deactivate_user(user_id: UserId, who: User, db: Db) -> dict[str, Any]:
+def deactivate_user(user_id: UserId, who: User, db: Db) -> UserOut:
     """Deactivate a user (admin; not oneself): none of their tokens authenticates any more and
     their web sessions end. Their audit history stays."""
     with not_found("user", user_id):
@@ -201,7 +204,7 @@ def deactivate_user(user_id: UserId, who: User, db: Db) -> dict[str, Any]:
 
 
 @router.get("/audit/head", response_model=AuditHeadOut, tags=["audit"])
-def audit_head(who: User, db: Db) -> dict[str, Any]:
+def audit_head(who: User, db: Db) -> AuditHeadOut:
     """The chain head (seq, hash), to keep outside the store and check later."""
     return services.audit_head(db, user=who, origin="api")
 
@@ -232,13 +235,13 @@ def audit_events(who: User, db: Db, by: Filter = None,
                  limit: Limit = 50, offset: WindowOffset = 0) -> dict[str, Any]:
     """Audit events, newest first, filtered by user, action or person (oversight); pages back
     through the whole log with ``before``."""
-    def fetch(n: int) -> list[dict[str, Any]]:
+    def fetch(n: int) -> list[AuditEventOut]:
         return services.audit_events(db, user=who, filter_user=by, action=action, person=person, limit=n,
                                      before=before, origin="api")
 
     result = window(fetch, limit, offset)
     items = result["items"]
-    return result | {"next_before": items[-1]["seq"] if items and result["next_offset"] is not None else None}
+    return result | {"next_before": items[-1].seq if items and result["next_offset"] is not None else None}
 
 
 @router.get("/disclosures", response_model=DisclosurePageOut, tags=["audit"])
@@ -251,6 +254,6 @@ def disclosures(who: User, db: Db, person: Filter = None, agreement: Filter = No
     rows = services.disclosures(db, user=who, person=person, agreement=agreement, limit=limit + 1,
                                 offset=offset, as_of=as_of, origin="api")
     more = len(rows) > limit
-    pinned = as_of if as_of is not None else (rows[0]["audit_seq"] if rows and offset == 0 else None)
+    pinned = as_of if as_of is not None else (rows[0].audit_seq if rows and offset == 0 else None)
     return {"items": rows[:limit], "limit": limit, "offset": offset,
             "next_offset": offset + limit if more else None, "as_of": pinned}

@@ -3,7 +3,6 @@ report. Counts and reasons only; no person values."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -11,7 +10,8 @@ from fastapi import APIRouter, Query
 from accord import services
 from accord.api.deps import Db, Limit, Offset, User, page, window
 from accord.api.routes.common import ERRORS
-from accord.api.schemas import BatchOut, Page, QualityOut, QuarantineOut, SourceOut
+from accord.api.schemas import Page
+from accord.services.results import BatchOut, QualityOut, QuarantineOut, SourceOut
 
 router = APIRouter(prefix="/api", tags=["data"], responses=ERRORS)
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["data"], responses=ERRORS)
 @router.get("/sources", response_model=Page[SourceOut])
 def sources(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """Per source: current records, stored versions and the last batch's quarantine count."""
-    return page([asdict(s) for s in services.sources(db, user=who, origin="api")], limit, offset)
+    return page(services.sources(db, user=who, origin="api"), limit, offset)
 
 
 @router.get("/batches", response_model=Page[BatchOut])
@@ -41,7 +41,7 @@ def quarantine(who: User, db: Db,
 
 
 @router.get("/quality", response_model=QualityOut)
-def quality(who: User, db: Db) -> dict[str, Any]:
+def quality(who: User, db: Db) -> QualityOut:
     """Linkage quality without a truth file: records, persons and their sizes, links by status
     with the review queue, identifiers switched off as shared, the latest run's settings and
     model, quarantine by reason. Aggregate counts only (data engineer, privacy officer,

@@ -6,8 +6,11 @@ the rest of its entity in the latest resolution run (1.0 for a person with one r
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Any
+
+import yaml
 
 from accord.governance.registry import Registry
 from accord.governance.scope import (
@@ -123,3 +126,24 @@ def annotations_for(store: Store, persons: list[str], view: str = "") -> dict[st
         if record in members:
             out[members[record]].append(Annotation(record, kind))
     return dict(out)
+
+
+def removal_sources(store: Store) -> frozenset[str]:
+    """Sources whose encounter records carry the departure date when the encounter ended in
+    a removal: their current mapping maps both ``encounter_date`` and ``exit_date`` (an ICE
+    extract with the removals' departed dates). For status rule 9 (``removals_recorded_by``):
+    a blank departure date on such a record means the encounter did not end in a removal."""
+    return store.reuse(("removal_sources",), lambda: frozenset(
+        source for source, text in store.query("SELECT source, mapping_yaml FROM sources")
+        if {"encounter_date", "exit_date"} <= _mapped_fields(text or "")))
+
+
+@functools.lru_cache(maxsize=512)
+def _mapped_fields(mapping_yaml: str) -> frozenset[str]:
+    """The canonical fields a mapping maps (parsed once per distinct mapping text)."""
+    try:
+        spec = yaml.safe_load(mapping_yaml)
+    except yaml.YAMLError:
+        return frozenset()
+    fields = spec.get("fields") if isinstance(spec, dict) else None
+    return frozenset(fields) if isinstance(fields, dict) else frozenset()

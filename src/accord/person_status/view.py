@@ -9,42 +9,19 @@ field it is not shown reads "not eligible for this purpose" and nothing more.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-import yaml
-
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
+from accord.person_status.facts import annotations_for, fact_rows, facts_by_person, removal_sources
+from accord.person_status.identity import possible_matches, unsettled_identities
 from accord.status import FAVOURABLE_ONLY, GENERIC_REASON, DeathInfo, Determination, determine, eligibility
 from accord.status.eligibility import ELIGIBILITY_PURPOSES
 from accord.store import Store
-from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
 
 HIDDEN_EXCLUSIONS = frozenset({"protected"})
-
-
-def removal_sources(store: Store) -> frozenset[str]:
-    """Sources whose encounter records carry the departure date when the encounter ended in
-    a removal: their current mapping maps both ``encounter_date`` and ``exit_date`` (an ICE
-    extract with the removals' departed dates). For status rule 9 (``removals_recorded_by``):
-    a blank departure date on such a record means the encounter did not end in a removal."""
-    return store.reuse(("removal_sources",), lambda: frozenset(
-        source for source, text in store.query("SELECT source, mapping_yaml FROM sources")
-        if {"encounter_date", "exit_date"} <= _mapped_fields(text or "")))
-
-
-@functools.lru_cache(maxsize=512)
-def _mapped_fields(mapping_yaml: str) -> frozenset[str]:
-    """The canonical fields a mapping maps (parsed once per distinct mapping text)."""
-    try:
-        spec = yaml.safe_load(mapping_yaml)
-    except yaml.YAMLError:
-        return frozenset()
-    fields = spec.get("fields") if isinstance(spec, dict) else None
-    return frozenset(fields) if isinstance(fields, dict) else frozenset()
 
 
 @dataclass
@@ -155,8 +132,6 @@ def _identity_needs_review(store: Store, registry: Registry, decision: Decision,
     """The work list's identity checks for one person, so that the person view never calls
     eligible someone the work list would hold for review (details are not shown: they may
     rest on another person's records)."""
-    from accord.worklists.worklist import possible_matches, unsettled_identities
-
     scope = decision.determination_scope
     assert scope is not None
     if person_id in unsettled_identities(store, registry, scope, [person_id]):

@@ -11,9 +11,9 @@ from typing import Any
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
 from accord.master import search_persons
+from accord.person_status.facts import annotations_for, fact_rows, facts_by_person
 from accord.status import determine
 from accord.store import Store
-from accord.worklists.facts import annotations_for, fact_rows, facts_by_person
 
 VERIFIABLE = frozenset({"us_citizen", "lpr", "valid_admission", "protected_pending", "relief_granted"})
 ADDITIONAL = "institute additional verification"

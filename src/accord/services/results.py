@@ -1,0 +1,355 @@
+"""What the services return: typed, frozen results that the CLI prints, the web UI renders and
+the HTTP API publishes as they are.
+
+Each shape is declared once, here. A result forbids keys it does not declare, so a column a
+stage adds later (or an internal one: sequence hashes, token hashes, raw quarantined values)
+never reaches a front end unless it is added to its result on purpose; the API's OpenAPI
+description names every field. Their names end in ``Out`` because they are the public shapes
+(`accord.api.schemas` adds the request bodies, pages and the few shapes only the API builds).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _as_published(schema: dict[str, Any]) -> None:
+    # Keys beyond the fields are refused when a result is made, not promised to API clients.
+    schema.pop("additionalProperties", None)
+
+
+class Result(BaseModel):
+    """A service's result: frozen, and no keys beyond the declared fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_as_published)
+
+    def plain(self) -> dict[str, Any]:
+        """The result as JSON-ready data (dates as ISO text), as the CLI prints it."""
+        return self.model_dump(mode="json")
+
+    def __getitem__(self, key: str) -> Any:
+        """Read a field by name, as callers of the earlier plain-dict results did (tests,
+        scripts); new code reads attributes."""
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in type(self).model_fields else default
+
+
+# --- administration --------------------------------------------------------------------------------------
+
+
+class AgreementSummaryOut(Result):
+    id: str
+    version: int
+    title: str
+    purpose: str
+    start: str
+    end: str
+    state: str
+    sources: list[str]
+
+
+class PartyOut(Result):
+    name: str
+    role: str
+    address: str | None
+
+
+class RenewalOut(Result):
+    start: str
+    end: str
+    approved_by: str
+
+
+class AgreementOut(Result):
+    id: str
+    title: str
+    purpose: str
+    authority: str
+    parties: list[PartyOut]
+    sources: list[str]
+    data_elements: list[str]
+    start: str
+    end: str
+    approved_by: str
+    verification: str
+    notice_days: int
+    justification: str | None
+    expected_results: str | None
+    approximate_records: int | None
+    notice_to_individuals: str | None
+    retention: str | None
+    no_redisclosure: bool
+    accuracy_assessment: str | None
+    renewal: RenewalOut | None
+    state: str
+    ends_on: str
+
+
+class AgreementAddedOut(Result):
+    id: str
+    version: int
+    state: str
+
+
+class GrantOut(Result):
+    """One grant of a role to a user."""
+
+    grant_id: str
+    user_id: str
+    role: str
+    state: str = Field(description="pending (a second administrator must approve it), granted, rejected "
+                                   "or removed")
+    requested_by: str
+    requested_at: str
+    decided_by: str | None = Field(description="who approved or rejected it; null when granted without a "
+                                               "second approver (a role that reads no person data)")
+    decided_at: str | None
+    note: str | None
+    ended_by: str | None = Field(description="who removed the role later")
+    ended_at: str | None
+
+
+class UserOut(Result):
+    user_id: str
+    name: str
+    roles: list[str] = Field(description="the roles in effect")
+    organisation: str | None
+    active: bool
+    pending_grants: list[GrantOut] = Field(description="roles waiting for a second administrator's approval")
+    conflicts: list[str] = Field(description="incompatible roles the user holds (from before the rules): "
+                                             "remove one")
+
+
+class TokenInfoOut(Result):
+    """A token as listed: its id, never the token."""
+
+    token_id: str
+    user_id: str
+    issued_at: str
+    issued_by: str
+    revoked_at: str | None
+
+
+class TokenRevokedOut(Result):
+    user_id: str
+    token_id: str
+    revoked: bool
+
+
+class ChainHeadOut(Result):
+    seq: int
+    hash: str
+
+
+class AuditHeadOut(ChainHeadOut):
+    exported_at: str
+
+
+class AuditVerificationOut(Result):
+    ok: bool
+    events: int
+    head: ChainHeadOut
+    first_bad_event: int | None
+    problem: str | None
+
+
+class AuditEventOut(Result):
+    seq: int
+    at_utc: str
+    user_id: str
+    action: str
+    purpose: str | None
+    agreement: str | None
+    justification: str | None
+    persons: list[str]
+    records: list[list[str]]
+    decision: str
+    reasons: list[str]
+    outcome: str | None
+    origin: str | None
+    details: dict[str, Any]
+    hash: str
+
+
+class DisclosureOut(Result):
+    audit_seq: int
+    disclosed_at: str
+    person_id: str
+    nature: str
+    purpose: str | None
+    agreement: str | None
+    recipient_user: str
+    recipient: str | None
+    recipient_address: str | None
+    law_enforcement: bool
+    statement_attached: bool
+    retain_until: str
+
+
+class AgreementDisclosuresOut(Result):
+    """The accounting of disclosures of one agreement, counted."""
+
+    agreement: str
+    disclosures: int
+    persons: int
+    law_enforcement: int
+    with_statement: int
+    purposes: str
+
+
+class DisclosureSummaryOut(Result):
+    """The whole accounting of disclosures counted by agreement."""
+
+    as_of: int | None = Field(description="the newest audit seq counted")
+    by_agreement: list[AgreementDisclosuresOut]
+
+
+# --- data ------------------------------------------------------------------------------------------------
+
+
+class SourceOut(Result):
+    source: str
+    system: str
+    records: int
+    versions: int
+    quarantined_last_batch: int
+    last_batch: int
+
+
+class BatchOut(Result):
+    batch: int
+    source: str
+    system: str
+    file_name: str
+    file_sha256: str
+    user_id: str
+    finished_at: str
+    rows_read: int
+    accepted: int
+    new_records: int
+    new_versions: int
+    unchanged: int
+    quarantined: int
+
+
+class QuarantineOut(Result):
+    """Quarantined rows grouped by reason; raw values are person data and never shown."""
+
+    batch: int
+    source: str
+    field: str
+    reason: str
+    rows: int
+    example_rows: list[int]
+
+
+class RecordCountsOut(Result):
+    current: int
+    by_source: dict[str, int]
+
+
+class SizeBucketOut(Result):
+    size: str
+    persons: int
+
+
+class EntityCountsOut(Result):
+    persons: int
+    records: int
+    singletons: int
+    largest: int
+    mean_records: float
+    size_distribution: list[SizeBucketOut]
+
+
+class ReviewQueueOut(Result):
+    links: int
+    persons: int
+
+
+class LinkCountsOut(Result):
+    by_status: dict[str, int]
+    review_queue: ReviewQueueOut
+
+
+class SharedIdentifiersOut(Result):
+    total: int
+    by_kind: dict[str, int]
+
+
+class ModelLevelOut(Result):
+    label: str | None
+    m: float | None
+    u: float | None
+    log2_bayes_factor: float | None
+
+
+class ModelComparisonOut(Result):
+    term_frequency: str | None
+    levels: list[ModelLevelOut]
+
+
+class ModelSummaryOut(Result):
+    kind: str | None
+    created: str | None
+    prior: float | None
+    em_iterations: int | None
+    pairs_trained: int | None
+    comparisons: dict[str, ModelComparisonOut]
+
+
+class BlockingRuleOut(Result):
+    name: str
+    comparisons: int | None
+    blocks: int | None
+    largest_block: int | None
+    skipped_blocks: int | None
+    skipped_records: int | None
+
+
+class RunOut(Result):
+    run_id: int
+    user_id: str
+    started_at: str
+    finished_at: str
+    records: int
+    pairs: int
+    links: int
+    review: int
+    entities: int
+    rejected_links: int
+    id_events: dict[str, int]
+    settings: dict[str, Any]
+    model: ModelSummaryOut
+    blocking: list[BlockingRuleOut]
+
+
+class QuarantineReasonOut(Result):
+    source: str
+    field: str
+    reason: str
+    rows: int
+
+
+class QuarantineCountsOut(Result):
+    rows: int
+    by_reason: list[QuarantineReasonOut]
+
+
+class QualityOut(Result):
+    """Linkage quality without a truth file: aggregate counts only."""
+
+    as_of: str
+    records: RecordCountsOut
+    entities: EntityCountsOut
+    links: LinkCountsOut
+    shared_identifiers: SharedIdentifiersOut
+    latest_run: RunOut | None
+    quarantine: QuarantineCountsOut
+
