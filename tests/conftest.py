@@ -14,6 +14,9 @@ import yaml
 from accord.ingest import IngestResult, ingest_file
 from accord.store import Store
 
+# The private PostgreSQL cluster and a database per test (tests/pgcluster.py).
+pytest_plugins = ("pgcluster",)
+
 Data = str | bytes | pa.Table
 WriteExtract = Callable[..., Path]
 

@@ -80,7 +80,7 @@ _FILTERS = Filters("annotation_id", conditions={
     # a person's: linked to them when requested, or a record of theirs now
     "person_id": "person_id = ? OR (source, record_id) IN "
                  "(SELECT (source, record_id) FROM entity_members WHERE entity_id = ?)",
-    "record_keys": "list_contains(?, source || chr(31) || record_id)"})
+    "record_keys": "source || chr(31) || record_id = ANY(?)"})
 
 
 def _load(store: Store, **filters: Any) -> list[Annotation]:
@@ -92,7 +92,7 @@ def _load(store: Store, **filters: Any) -> list[Annotation]:
         by_id = {a.annotation_id: a for a in out}
         for aid, event, user, at, note in store.query(
                 "SELECT annotation_id, event, user_id, recorded_at, note FROM annotation_events "
-                "WHERE list_contains(?, annotation_id) ORDER BY seq", [list(by_id)]):
+                "WHERE annotation_id = ANY(?) ORDER BY seq", [list(by_id)]):
             if event == "approved":
                 by_id[aid].approvals.append((user, at))
             else:
@@ -147,7 +147,7 @@ def request_annotation(gate: Gate, user_id: str, *, source: str, record_id: str,
             raise AnnotationError(f"{kind}: give the evidence the annotation rests on")
         with store.transaction():
             annotation_id = f"N-{int(store.scalar('SELECT nextval(?)', ['casework_seq'])):06d}"
-            store.con.execute(_INSERT, [annotation_id, source, record_id, person, kind, reason_code,
+            store.write(_INSERT, [annotation_id, source, record_id, person, kind, reason_code,
                                         evidence.strip(), note, user_id, datetime.now(UTC)])
         act.details["annotation"] = annotation_id
         act.outcome = f"annotation {annotation_id} requested ({kind}); needs {APPROVALS_NEEDED} approvals"
@@ -184,7 +184,7 @@ def _decide(gate: Gate, user_id: str, annotation_id: str, event: str, note: str 
         if event == "rejected" and not (note and note.strip()):
             raise AnnotationError("a rejection needs its reason")
         with store.transaction():
-            store.con.execute(_EVENT_INSERT, [annotation_id, event, user_id, datetime.now(UTC), note])
+            store.write(_EVENT_INSERT, [annotation_id, event, user_id, datetime.now(UTC), note])
         a = get_annotation(store, annotation_id)
         act.outcome = f"annotation {annotation_id} {event}: {a.state}"
     return a

@@ -94,7 +94,7 @@ _DISPUTE_COLS = ("dispute_id, person_id, source, record_id, field, claimed_value
 _EVENT_COLS = ("seq", "dispute_id", "event", "on_date", "recorded_at", "user_id", "text", "appeal_rights",
                "batch_id", "version")
 _FILTERS = Filters("dispute_id", "person_id", conditions={
-    "dispute_ids": "list_contains(?, dispute_id)", "due_before": "acknowledge_by < ?"})
+    "dispute_ids": "dispute_id = ANY(?)", "due_before": "acknowledge_by < ?"})
 
 
 def _load(store: Store, **filters: Any) -> list[Dispute]:
@@ -103,7 +103,8 @@ def _load(store: Store, **filters: Any) -> list[Dispute]:
     out = [Dispute(*row) for row in rows]
     if out:
         events = store.query(f"SELECT {', '.join(_EVENT_COLS)} FROM dispute_events "
-                             "WHERE list_contains(?, dispute_id) ORDER BY seq", [[d.dispute_id for d in out]])
+                             "WHERE dispute_id = ANY(?) ORDER BY seq",
+                             [[d.dispute_id for d in out]])
         by_id = {d.dispute_id: d for d in out}
         for e in events:
             by_id[e[1]].events.append(dict(zip(_EVENT_COLS, e, strict=True)))
@@ -198,7 +199,7 @@ def add_event(store: Store, dispute_id: str, event: str, on: date, user_id: str,
               appeal_rights: str | None = None, *, batch_id: int | None = None,
               version: int | None = None) -> None:
     """Append what happened to a dispute (its state is derived from these)."""
-    store.con.execute(_EVENT_INSERT, [next_seq(store), dispute_id, event, on, datetime.now(UTC), user_id,
+    store.write(_EVENT_INSERT, [next_seq(store), dispute_id, event, on, datetime.now(UTC), user_id,
                                       text, appeal_rights, batch_id, version])
 
 

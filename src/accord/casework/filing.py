@@ -80,7 +80,7 @@ def file_dispute(gate: Gate, user_id: str, person_id: str, *, source: str, recor
         due = working_days_after(today, ACKNOWLEDGE_WORKING_DAYS)
         with store.transaction():
             dispute_id = f"D-{next_seq(store):06d}"
-            store.con.execute(_INSERT, [dispute_id, person_id, source, record_id, field, value,
+            store.write(_INSERT, [dispute_id, person_id, source, record_id, field, value,
                                         statement.strip(), user_id, today, datetime.now(UTC), due])
         act.details["dispute"] = dispute_id
         act.outcome = f"dispute {dispute_id} filed; acknowledge by {due}"

@@ -86,7 +86,7 @@ _EVENT_INSERT = (f"INSERT INTO finding_events ({', '.join(_EVENT_COLS)}, recorde
 _INSERT = ("INSERT INTO findings (finding_id, person_id, agreement_id, purpose, records, basis, opened_by, "
            "opened_on, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _FILTERS = Filters("finding_id", "person_id", "agreement_id",
-                   conditions={"finding_ids": "list_contains(?, finding_id)"})
+                   conditions={"finding_ids": "finding_id = ANY(?)"})
 
 
 def _load(store: Store, **filters: Any) -> list[Finding]:
@@ -97,7 +97,7 @@ def _load(store: Store, **filters: Any) -> list[Finding]:
     if out:
         by_id = {f.finding_id: f for f in out}
         for e in store.query(f"SELECT {', '.join(_EVENT_COLS)} FROM finding_events "
-                             "WHERE list_contains(?, finding_id) ORDER BY seq", [list(by_id)]):
+                             "WHERE finding_id = ANY(?) ORDER BY seq", [list(by_id)]):
             by_id[e[1]].events.append(dict(zip(_EVENT_COLS, e, strict=True)))
     return out
 
@@ -185,7 +185,7 @@ def finding_state(store: Store, finding_id: str, today: date) -> FindingState:
 def _event(store: Store, finding_id: str, event: str, user_id: str, on: date, method: str | None = None,
            text: str | None = None, contest_seq: int | None = None) -> int:
     seq = int(store.scalar("SELECT nextval('casework_seq')"))
-    store.con.execute(_EVENT_INSERT, [seq, finding_id, event, user_id, on, method, text, contest_seq,
+    store.write(_EVENT_INSERT, [seq, finding_id, event, user_id, on, method, text, contest_seq,
                                       datetime.now(UTC)])
     return seq
 
@@ -224,7 +224,7 @@ def open_finding(gate: Gate, user_id: str, person_id: str, *, agreement: str, re
                                    f"{person_id} that this purpose may see")
         with store.transaction():
             finding_id = f"F-{int(store.scalar('SELECT nextval(?)', ['casework_seq'])):06d}"
-            store.con.execute(_INSERT, [finding_id, person_id, a.id, a.purpose,
+            store.write(_INSERT, [finding_id, person_id, a.id, a.purpose,
                                         json.dumps(sorted(map(list, records))), basis.strip(), user_id, today,
                                         datetime.now(UTC)])
         act.details["finding"] = finding_id

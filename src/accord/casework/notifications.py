@@ -78,7 +78,7 @@ def notify(store: Store, registry: Registry, d: Dispute, kind: str, system: str,
     for recipient, address, seq, included in targets:
         n = Notification(next_seq(store), d.dispute_id, d.person_id, kind, recipient, address, seq, included,
                          now)
-        store.con.execute(_INSERT, [n.notification_id, n.dispute_id, n.person_id, n.kind, n.recipient,
+        store.write(_INSERT, [n.notification_id, n.dispute_id, n.person_id, n.kind, n.recipient,
                                     n.address, n.disclosure_seq, n.record_disclosed, n.notified_at, user_id])
         out.append(n)
     return out

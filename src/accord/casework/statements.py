@@ -31,7 +31,7 @@ def file_statement(gate: Gate, user_id: str, dispute_id: str, statement: str, *,
             raise DisputeError("the statement of disagreement is empty")
         system, _, _ = record_of(gate.store, d.source, d.record_id)
         with gate.store.transaction():
-            gate.store.con.execute(_INSERT, [d.person_id, dispute_id, statement.strip(), datetime.now(UTC)])
+            gate.store.write(_INSERT, [d.person_id, dispute_id, statement.strip(), datetime.now(UTC)])
             add_event(gate.store, dispute_id, "statement", today, user_id, statement.strip())
             sent = notify(gate.store, gate.registry, d, "statement_of_disagreement", system, user_id)
         act.details["notifications"] = len(sent)

@@ -171,8 +171,9 @@ class Gate:
                 ("registry_version", self.registry.version),
                 lambda: bool(store.query("SELECT 1 FROM registry_versions WHERE version = ?",
                                          [self.registry.version])) or None):
-            store.con.execute("INSERT INTO registry_versions VALUES (?, now(), ?) ON CONFLICT DO NOTHING",
-                              [self.registry.version, json.dumps(self.registry.as_json())])
+            store.write("INSERT INTO registry_versions (version, loaded_at, content) VALUES (?, now(), ?) "
+                        "ON CONFLICT DO NOTHING",
+                        [self.registry.version, json.dumps(self.registry.as_json())])
 
     def actor(self, user_id: str) -> Actor | None:
         return self.store.reuse(("actor", user_id), lambda: get_actor(self.store, user_id))
@@ -382,8 +383,8 @@ class Gate:
         if not persons:
             return {}
         rows = self.store.query(
-            "SELECT person_id, statement FROM dispute_statements WHERE list_contains(?, person_id) "
-            "ORDER BY filed_at", [persons])
+            "SELECT person_id, statement FROM dispute_statements WHERE "
+            f"{self.store.dialect.in_list('person_id')} ORDER BY filed_at", [persons])
         out: dict[str, list[str]] = {}
         for pid, text in rows:
             out.setdefault(pid, []).append(text)
@@ -446,14 +447,14 @@ def failure(e: BaseException) -> str:
     as a note so that the server's log of it (with its traceback) carries the same id."""
     kind = type(e).__name__
     if isinstance(e, AccordError):
-        about = _described(type(e))
+        about = query_columns(type(e))
         return f"failed: {kind}" + (f": {about}" if about else "")
     incident = secrets.token_hex(6)
     e.add_note(f"audit incident {incident}")
     return f"failed: {kind} (incident {incident})"
 
 
-def _described(kind: type[AccordError]) -> str | None:
+def query_columns(kind: type[AccordError]) -> str | None:
     """The first paragraph of the docstring of the error class or of its nearest ancestor
     below AccordError (whose own docstring describes every Accord error alike)."""
     for cls in kind.__mro__:

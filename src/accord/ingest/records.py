@@ -73,14 +73,14 @@ def append_correction(store: Store, *, current: str, source: str, record_id: str
                 exprs.append(ident(col))
         names = ", ".join(ident(c) for c in columns)
         picked = ", ".join(f"{e} AS {ident(c)}" for e, c in zip(exprs, columns, strict=True))
-        added = store.con.execute(
+        added = store.write(
             f"INSERT INTO records ({names}) SELECT {picked} FROM ({current}) "
             "WHERE source = ? AND record_id = ? AND person_id = ? AND version = ?",
-            [*params, source, record_id, person_id, from_version]).fetchall()
+            [*params, source, record_id, person_id, from_version])
         if added != [(1,)]:
             raise AccordError(f"record {source}/{record_id} version {from_version} of {person_id} is not "
                               "among the records the correction may copy")
-        store.con.execute(_INSERT_BATCH, [
+        store.write(_INSERT_BATCH, [
             batch_id, source, system, name, path, digest, len(payload),
             name, mapping or digest, user_id, started, datetime.now(UTC), 1, 1, 0, 1, 0, 0])
     return Correction(batch_id, from_version + 1)

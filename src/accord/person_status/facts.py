@@ -57,17 +57,15 @@ def fact_rows(store: Store, registry: Registry, scope: Scope, persons: list[str]
     filters = ["r.person_id IS NOT NULL"]
     params: list[Any] = []
     if persons is not None:
-        filters.append("list_contains(?, r.person_id)")
+        filters.append(store.dialect.in_list("r.person_id"))
         params.append(persons)
     if where is not None:
         filters.append(f"r.person_id IN (SELECT person_id FROM ({sql}) WHERE {where})")
-    cur = store.con.execute(
+    return store.query_dicts(
         f"""SELECT r.*, coalesce(c.link_confidence, 0.0) AS link_confidence
             FROM ({sql}) r
             LEFT JOIN ({_confidence_sql(registry, scope)}) c USING (source, record_id)
             WHERE {' AND '.join(filters)} ORDER BY r.person_id, r.source, r.record_id""", params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _person_rows(store: Store, registry: Registry, scope: Scope, persons: list[str]) -> list[dict[str, Any]]:

@@ -29,11 +29,11 @@ def unsettled_identities(store: Store, registry: Registry, scope: Scope, persons
         WITH s AS (SELECT person_id,
                           nullif(regexp_replace(coalesce(a_number, ''), '[^0-9]', '', 'g'), '') AS a
                    FROM ({sql}) WHERE person_id IS NOT NULL),
-             mine AS (SELECT * FROM s WHERE list_contains(?, person_id))
+             mine AS (SELECT * FROM s WHERE {store.dialect.in_list('person_id')})
         SELECT DISTINCT mine.person_id FROM mine JOIN s ON s.a = mine.a AND s.person_id <> mine.person_id""",
                          [persons])
     no_dob = store.query(f"""
-        SELECT person_id FROM ({sql}) WHERE list_contains(?, person_id)
+        SELECT person_id FROM ({sql}) WHERE {store.dialect.in_list('person_id')}
         GROUP BY person_id HAVING count(dob) = 0""", [persons])
     return {r[0] for r in shared} | {r[0] for r in no_dob}
 
@@ -54,7 +54,7 @@ def possible_matches(store: Store, registry: Registry, scope: Scope,
     if not persons:
         return {}
     sql = scoped_records_sql(registry, scope)
-    cur = store.con.execute(f"""
+    names, rows = store.query_columns(f"""
         WITH u AS ({unwithheld_sql(registry, scope)}),
              l AS (SELECT source_l AS s1, record_id_l AS r1, source_r AS s2, record_id_r AS r2,
                           CASE WHEN status = 'review' THEN match_probability
@@ -68,16 +68,15 @@ def possible_matches(store: Store, registry: Registry, scope: Scope,
                       FROM u mine
                       JOIN ends ON ends.src = mine.source AND ends.rid = mine.record_id
                       JOIN u o ON o.source = ends.osrc AND o.record_id = ends.orid
-                      WHERE list_contains(?, mine.person_id) AND o.person_id <> mine.person_id
+                      WHERE {store.dialect.in_list('mine.person_id')} AND o.person_id <> mine.person_id
                       GROUP BY ALL)
         SELECT near.for_person, near.p AS possible_confidence, r.*
         FROM near JOIN ({sql}) r ON r.person_id = near.other
         ORDER BY near.for_person, r.source, r.record_id""", [persons])
-    names = [d[0] for d in cur.description]
     # Never as strong as a link, whatever the resolution's review band.
     weakest_link = default_rules().link_threshold - 1e-9
     out: dict[str, list[Fact]] = {}
-    for values in cur.fetchall():
+    for values in rows:
         row = dict(zip(names, values, strict=True))
         out.setdefault(row["for_person"], []).append(Fact.from_row(
             row, link_confidence=min(weakest_link, max(0.0, float(row["possible_confidence"]))),

@@ -352,14 +352,13 @@ def disclosures(db: Path, *, user: str, person: str | None = None, agreement: st
             user, "disclosures.read", details={"person": person, "agreement": agreement, "offset": offset,
                                                "as_of": as_of}):
         where, params = _disclosure_filter(person, agreement, as_of)
-        cur = gate.store.con.execute(
+        found = gate.store.query_dicts(
             f"SELECT audit_seq, CAST(disclosed_at AS VARCHAR) AS disclosed_at, person_id, nature, purpose, "
             f"agreement, recipient_user, recipient, recipient_address, law_enforcement, statement_attached, "
             f"CAST(retain_until AS VARCHAR) AS retain_until FROM disclosures WHERE {where} "
             f"ORDER BY audit_seq DESC, person_id LIMIT ? OFFSET ?",
             [*params, max(1, min(limit, MAX_EVENTS)), max(0, offset)])
-        names = [d[0] for d in cur.description]
-        return [DisclosureOut.model_validate(dict(zip(names, r, strict=True))) for r in cur.fetchall()]
+        return [DisclosureOut.model_validate(row) for row in found]
 
 
 def disclosure_summary(db: Path, *, user: str, agreement: str | None = None,

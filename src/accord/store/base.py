@@ -139,6 +139,16 @@ class Store(ABC):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Rows of a read."""
 
+    def query_dicts(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a read, each a dict by column name."""
+        names, rows = self.query_columns(sql, params)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    @abstractmethod
+    def query_columns(self, sql: str,
+                      params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """The column names of a read and its rows."""
+
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first column of the first row of a read; None when it has no rows."""
         rows = self.query(sql, params)

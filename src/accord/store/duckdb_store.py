@@ -378,6 +378,11 @@ class DuckDBStore(Store):
     def _execute(self, sql: str, params: Sequence[Any] | None) -> list[tuple[Any, ...]]:
         return self._raw.execute(sql, params or []).fetchall()
 
+    def query_columns(self, sql: str,
+                      params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cur = self._raw.execute(sql, params or [])
+        return [d[0] for d in cur.description], cur.fetchall()
+
     def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._raw.executemany(sql, [list(r) for r in rows])
 

@@ -231,6 +231,12 @@ class PostgresStore(Store):
                 return [(cur.rowcount,)]
             return [tuple(r) for r in cur.fetchall()]
 
+    def query_columns(self, sql: str,
+                      params: Sequence[Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with self._conn.cursor() as cur:
+            cur.execute(to_psycopg(sql), list(params or []))
+            return [d.name for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
+
     def _execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._conn.cursor() as cur:
             cur.executemany(to_psycopg(sql), [list(r) for r in rows])
