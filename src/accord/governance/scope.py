@@ -175,14 +175,14 @@ def _member_rows(store: Store, scope: Scope, persons: list[str], table: str) -> 
     fields = list(catalogue())
     # records_current: the version no later version of the record supersedes (the view's
     # rule, applied to the person's records only).
-    current = ("ANTI JOIN (SELECT source, record_id, version FROM records WHERE version > 1) n "
-               "ON n.source = r.source AND n.record_id = r.record_id AND n.version > r.version"
+    current = ("WHERE NOT EXISTS (SELECT 1 FROM records n WHERE n.source = r.source "
+               "AND n.record_id = r.record_id AND n.version > r.version)"
                if table == "records_current" else "")
     members = view_memberships(store, scope.view, list(persons))
     rows = []
     if members:
         keys = sorted(members)
-        cur = store.con.execute(f"""
+        rows = store.query_dicts(f"""
             WITH m AS (SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS record_id,
                               unnest(?::VARCHAR[]) AS entity_id)
             SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number,
@@ -191,8 +191,6 @@ def _member_rows(store: Store, scope: Scope, persons: list[str], table: str) -> 
             {current}
             ORDER BY person_id, r.source, r.record_id, r.version""",
             [[k[0] for k in keys], [k[1] for k in keys], [members[k] for k in keys]])
-        names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
     if memo is not None:
         memo[key] = rows
     return rows

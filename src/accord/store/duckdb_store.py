@@ -366,7 +366,8 @@ class DuckDBStore(Store):
         if self._depth:
             self._changed = True
         else:
-            self._raw.execute(self._MOVE_VERSION)
+            if not self.read_only:               # a read-only store writes only temporary tables
+                self._raw.execute(self._MOVE_VERSION)
             self.shared.move()
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
