@@ -14,6 +14,9 @@ import yaml
 from accord.ingest import IngestResult, ingest_file
 from accord.store import Store
 
+# The guard on undeclared store writes, on for the governance tests (tests/store_guard.py).
+pytest_plugins = ["store_guard"]
+
 Data = str | bytes | pa.Table
 WriteExtract = Callable[..., Path]
 

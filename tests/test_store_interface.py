@@ -113,3 +113,21 @@ def test_the_dialects_write_sql_each_engine_parses() -> None:
         assert "ON CONFLICT (k) DO UPDATE SET v = excluded.v" in upsert
     assert POSTGRES.lock_rows() == " FOR UPDATE" and DUCKDB.lock_rows() == ""
     assert "DO NOTHING" in DUCKDB.upsert("t", ["k"], ["k"])
+
+
+def test_a_bulk_read_follows_a_result_left_partly_read(store: Store) -> None:
+    store.insert_rows("t", ("k", "v"), [[1, "a"], [2, "b"]])
+    store.con.execute("SELECT k FROM t ORDER BY k").fetchone()       # the rest never read
+    read = store.read_arrow("SELECT v FROM t WHERE k > ? ORDER BY k", [0])
+    assert read.column("v").to_pylist() == ["a", "b"]
+
+
+def test_the_stores_own_settings_are_kept_by_key(store: Store) -> None:
+    assert store.meta("k1") is None
+    before = store.data_version()
+    assert store.put_meta("k1", "first", keep=True) == "first"
+    assert store.put_meta("k1", "second", keep=True) == "first"      # the first writer wins
+    assert store.put_meta("k1", "third") == "third"                   # or is replaced
+    assert store.meta("k1") == "third" and store.data_version() == before + 3
+    assert store.meta("format") == str(store.schema_version())
+    assert "DO NOTHING" in DUCKDB.upsert("t", ["k", "v"], ["k"], keep=True)

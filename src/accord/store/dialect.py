@@ -28,13 +28,13 @@ class Dialect:
         (empty where the engine admits one writer at a time)."""
         raise NotImplementedError
 
-    def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
+    def upsert(self, table: str, columns: list[str], key: list[str], *, keep: bool = False) -> str:
         """An insert of one row into named ``columns`` that replaces the other columns of the
-        row with the same ``key``."""
+        row with the same ``key`` (with ``keep``, leaves that row as it is)."""
         marks = ", ".join("?" * len(columns))
         rest = [c for c in columns if c not in key]
         update = ", ".join(f"{c} = excluded.{c}" for c in rest)
-        action = f"DO UPDATE SET {update}" if rest else "DO NOTHING"
+        action = f"DO UPDATE SET {update}" if rest and not keep else "DO NOTHING"
         return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
                 f"ON CONFLICT ({', '.join(key)}) {action}")
 
