@@ -109,6 +109,8 @@ def test_the_dialects_write_sql_each_engine_parses() -> None:
         sql = (f"SELECT {dialect.first_by('v', 'k')} FROM t WHERE {dialect.in_list('v')} "
                f"GROUP BY k{dialect.lock_rows() if engine == 'duckdb' else ''}")
         assert sqlglot.parse_one(sql.replace("?", "'x'"), read=engine) is not None
+        has = f"SELECT 1 FROM t WHERE {dialect.json_array_has('v')}"
+        assert sqlglot.parse_one(has.replace("?", "'x'"), read=engine) is not None
         upsert = dialect.upsert("t", ["k", "v"], ["k"])
         assert "ON CONFLICT (k) DO UPDATE SET v = excluded.v" in upsert
     assert POSTGRES.lock_rows() == " FOR UPDATE" and DUCKDB.lock_rows() == ""
@@ -131,3 +133,10 @@ def test_the_stores_own_settings_are_kept_by_key(store: Store) -> None:
     assert store.meta("k1") == "third" and store.data_version() == before + 3
     assert store.meta("format") == str(store.schema_version())
     assert "DO NOTHING" in DUCKDB.upsert("t", ["k", "v"], ["k"], keep=True)
+
+
+def test_a_json_array_of_strings_is_searched_through_the_dialect(store: Store) -> None:
+    store.write("CREATE TABLE j (k INTEGER, persons VARCHAR)")
+    store.insert_rows("j", ("k", "persons"), [[1, '["P1","P2"]'], [2, '["P3"]'], [3, "[]"]])
+    found = store.query(f"SELECT k FROM j WHERE {store.dialect.json_array_has('persons')} ORDER BY k", ["P2"])
+    assert found == [(1,)]

@@ -199,8 +199,9 @@ def get_agreement(store: Store, agreement_id: str) -> Agreement | None:
 
 
 def list_agreements(store: Store, today: date) -> list[dict[str, Any]]:
-    rows = store.query("""SELECT agreement_id, max(version), arg_max(content, version)
-                          FROM agreements GROUP BY agreement_id ORDER BY agreement_id""")
+    newest = store.dialect.first_by("content", "-version")
+    rows = store.query(f"SELECT agreement_id, max(version), {newest} FROM agreements "
+                       "GROUP BY agreement_id ORDER BY agreement_id")
     out = []
     for aid, version, content in rows:
         a = Agreement.model_validate(json.loads(content))

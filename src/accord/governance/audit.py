@@ -195,7 +195,7 @@ def events(store: Store, *, user: str | None = None, action: str | None = None,
         where.append("action LIKE ?")
         params.append(action.replace("*", "%"))
     if person:
-        where.append("list_contains(CAST(json(persons) AS VARCHAR[]), ?)")
+        where.append(store.dialect.json_array_has("persons"))
         params.append(person)
     found = store.read_arrow(
         f"SELECT {', '.join(COLUMNS)}, hash FROM audit_events WHERE {' AND '.join(where)} "

@@ -28,6 +28,11 @@ class Dialect:
         (empty where the engine admits one writer at a time)."""
         raise NotImplementedError
 
+    def json_array_has(self, column: str) -> str:
+        """A condition true when the JSON array of strings in ``column`` holds the value of one
+        parameter (``?``)."""
+        raise NotImplementedError
+
     def upsert(self, table: str, columns: list[str], key: list[str], *, keep: bool = False) -> str:
         """An insert of one row into named ``columns`` that replaces the other columns of the
         row with the same ``key`` (with ``keep``, leaves that row as it is)."""
@@ -51,6 +56,9 @@ class DuckDBDialect(Dialect):
     def lock_rows(self) -> str:
         return ""          # one process writes a DuckDB file; its transactions conflict, not wait
 
+    def json_array_has(self, column: str) -> str:
+        return f"list_contains(CAST(json({column}) AS VARCHAR[]), ?)"
+
 
 class PostgresDialect(Dialect):
     name = "postgresql"
@@ -63,6 +71,9 @@ class PostgresDialect(Dialect):
 
     def lock_rows(self) -> str:
         return " FOR UPDATE"
+
+    def json_array_has(self, column: str) -> str:
+        return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST({column} AS JSONB)) e WHERE e = ?)"
 
 
 DUCKDB = DuckDBDialect()
