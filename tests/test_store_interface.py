@@ -140,3 +140,14 @@ def test_a_json_array_of_strings_is_searched_through_the_dialect(store: Store) -
     store.insert_rows("j", ("k", "persons"), [[1, '["P1","P2"]'], [2, '["P3"]'], [3, "[]"]])
     found = store.query(f"SELECT k FROM j WHERE {store.dialect.json_array_has('persons')} ORDER BY k", ["P2"])
     assert found == [(1,)]
+
+
+def test_a_read_only_store_may_make_temporary_tables(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    with open_store(db):
+        pass
+    with open_store(db, read_only=True) as store:
+        store.con.execute("CREATE TEMP TABLE scratch AS SELECT 1 AS x")       # explain's working table
+        with store.transaction():
+            store.con.execute("CREATE OR REPLACE TEMP TABLE scratch AS SELECT 2 AS x")
+        assert store.scalar("SELECT x FROM scratch") == 2

@@ -367,7 +367,7 @@ class DuckDBStore(Store):
         try:
             yield self.con
             moved = self._changed
-            if moved:
+            if moved and not self.read_only:     # read-only, only temporary tables can have changed
                 self._raw.execute(f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1 WHERE one = 1")
             self._raw.execute("COMMIT")
         except BaseException:
@@ -385,7 +385,8 @@ class DuckDBStore(Store):
         if self._depth:
             self._changed = True
         else:
-            self._raw.execute(f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1 WHERE one = 1")
+            if not self.read_only:   # read-only, it can only have been a temporary table (explain's)
+                self._raw.execute(f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1 WHERE one = 1")
             self.shared.move()
 
     def changed(self) -> None:
