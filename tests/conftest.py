@@ -14,8 +14,9 @@ import yaml
 from accord.ingest import IngestResult, ingest_file
 from accord.store import Store
 
-# The private PostgreSQL cluster and a database per test (tests/pgcluster.py).
-pytest_plugins = ("pgcluster",)
+# Test plugins: the private PostgreSQL cluster and a database per test (tests/pgcluster.py); the
+# guard on undeclared store writes, on for the governance tests (tests/store_guard.py).
+pytest_plugins = ("pgcluster", "store_guard")
 
 Data = str | bytes | pa.Table
 WriteExtract = Callable[..., Path]

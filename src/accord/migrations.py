@@ -72,11 +72,11 @@ def _role_grants_and_view_partitions(store: Store) -> Upgrade:
     from accord.resolve import schema as resolve_schema
 
     notices, meta = [], {}
-    held = governance_schema.record_held_roles(store.con)
+    held = governance_schema.record_held_roles(store)
     if held:
         notices.append(f"{held} role(s) users held before role grants were kept are recorded as granted "
                        "with no second approver on record (`accord users grants` lists them)")
-    run = resolve_schema.outdated_run(store.con)
+    run = resolve_schema.outdated_run(store)
     if run is not None:
         notices.append(resolve_again(store.path, run))
         meta[RESOLVED_BEFORE_KEY] = str(run)
@@ -110,10 +110,10 @@ def resolve_notices(store: Store) -> list[str]:
     """The upgrade's request to resolve again, while no resolution run has followed it."""
     from accord.resolve import schema as resolve_schema
 
-    run = store.scalar("SELECT value FROM accord_meta WHERE key = ?", [RESOLVED_BEFORE_KEY])
+    run = store.meta(RESOLVED_BEFORE_KEY)
     if run is None:
         return []
-    latest = resolve_schema.latest_run(store.con)
+    latest = resolve_schema.latest_run(store)
     return [] if latest is not None and latest > int(run) else [resolve_again(store.path, int(run))]
 
 

@@ -32,7 +32,7 @@ def _verify(db: Path, anchor: dict[str, object] | None = None) -> audit.Verifica
 def _sql(db: Path, *statements: str) -> None:
     with Store(db) as store:
         for s in statements:
-            store.con.execute(s)
+            store.write(s)
 
 
 def test_intact_chain_verifies_and_every_event_has_the_au3_content(db: Path) -> None:
@@ -71,8 +71,8 @@ def test_a_consistent_rewrite_of_the_tail_is_caught_by_an_exported_head(db: Path
     with Store(db) as store:
         anchor = audit.head(store)
         # Someone with write access removes the last 3 events and re-chains the head row.
-        store.con.execute("DELETE FROM audit_events WHERE seq > 13")
-        store.con.execute(
+        store.write("DELETE FROM audit_events WHERE seq > 13")
+        store.write(
             "UPDATE audit_head SET seq = 13, hash = (SELECT hash FROM audit_events WHERE seq = 13)"
         )
     assert _verify(db).ok  # internally consistent again ...
@@ -168,9 +168,9 @@ def test_a_change_to_any_column_of_an_event_is_detected_naming_it(full_event: tu
         if v.ok or v.first_bad != seq:
             missed.append((column, value, v))
         with Store(db) as store, store.transaction():   # put the event back as it was
-            store.con.execute("DELETE FROM audit_events WHERE seq = ? OR seq = ?", [seq, seq + 1000])
-            store.con.execute(f"INSERT INTO audit_events ({', '.join(names)}) VALUES "
-                              f"({', '.join('?' * len(names))})", original)
+            store.write("DELETE FROM audit_events WHERE seq = ? OR seq = ?", [seq, seq + 1000])
+            store.write(f"INSERT INTO audit_events ({', '.join(names)}) VALUES "
+                        f"({', '.join('?' * len(names))})", original)
         assert _verify(db).ok
     assert missed == []
 
@@ -178,18 +178,16 @@ def test_a_change_to_any_column_of_an_event_is_detected_naming_it(full_event: tu
 def _rechain_after_rewriting(store: Store, seq: int, outcome: str) -> None:
     """What someone with write access to the store and the code would do: rewrite event
     ``seq``, recompute every hash from it on and move the head row to the new last hash."""
-    cur = store.con.execute(f"SELECT {', '.join(audit.COLUMNS)}, prev_hash, hash FROM audit_events "
-                            "WHERE seq >= ? ORDER BY seq", [seq])
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    rows = store.read_arrow(f"SELECT {', '.join(audit.COLUMNS)}, prev_hash, hash FROM audit_events "
+                            "WHERE seq >= ? ORDER BY seq", [seq]).to_pylist()
     rows[0]["outcome"] = outcome
     prev = rows[0]["prev_hash"]
     for row in rows:
         row["prev_hash"] = prev
         row["hash"] = prev = audit._digest(prev, row)
-        store.con.execute("UPDATE audit_events SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?",
-                          [row["outcome"], row["prev_hash"], row["hash"], row["seq"]])
-    store.con.execute("UPDATE audit_head SET seq = ?, hash = ?", [rows[-1]["seq"], prev])
+        store.write("UPDATE audit_events SET outcome = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                    [row["outcome"], row["prev_hash"], row["hash"], row["seq"]])
+    store.write("UPDATE audit_head SET seq = ?, hash = ?", [rows[-1]["seq"], prev])
 
 
 @pytest.mark.parametrize("later_events", [0, 2])

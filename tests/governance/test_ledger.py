@@ -124,13 +124,13 @@ def test_a_kept_read_follows_every_change(kept: Any) -> None:
     assert not any(k["match_weight"] == -7.25 for k in first["person"]["links"])
 
     with governed(db, today=TODAY) as gate:             # data changes: the next read shows it
-        gate.store.con.execute("INSERT INTO links VALUES (0, ?, ?, ?, ?, -7.25, 0.006, 'review')",
-                               [sa, ra, sb, rb])
+        gate.store.write("INSERT INTO links VALUES (0, ?, ?, ?, ?, -7.25, 0.006, 'review')",
+                         [sa, ra, sb, rb])
     third = _view(db, pid, agreement)
     assert any(k["match_weight"] == -7.25 for k in third["person"]["links"])
 
     with governed(db, today=TODAY) as gate:             # the user is deactivated: refused at once
-        gate.store.con.execute("UPDATE users SET active = false WHERE user_id = 'casey'")
+        gate.store.write("UPDATE users SET active = false WHERE user_id = 'casey'")
     with pytest.raises(AccordError, match="deactivated"):
         _view(db, pid, agreement)
 

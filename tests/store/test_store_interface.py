@@ -158,7 +158,48 @@ def test_the_dialects_write_sql_each_engine_parses() -> None:
         sql = (f"SELECT {dialect.first_by('v', 'k')} FROM t WHERE {dialect.in_list('v')} "
                f"GROUP BY k{dialect.lock_rows() if engine == 'duckdb' else ''}")
         assert sqlglot.parse_one(sql.replace("?", "'x'"), read=engine) is not None
+        has = f"SELECT 1 FROM t WHERE {dialect.json_array_has('v')}"
+        assert sqlglot.parse_one(has.replace("?", "'x'"), read=engine) is not None
         upsert = dialect.upsert("t", ["k", "v"], ["k"])
         assert "ON CONFLICT (k) DO UPDATE SET v = excluded.v" in upsert
     assert POSTGRES.lock_rows() == " FOR UPDATE" and DUCKDB.lock_rows() == ""
     assert "DO NOTHING" in DUCKDB.upsert("t", ["k"], ["k"])
+
+
+def test_a_bulk_read_follows_a_result_left_partly_read(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "partly.duckdb")           # the embedded store's own connection
+    store.write("CREATE TABLE t (k INTEGER PRIMARY KEY, v VARCHAR)")
+    store.insert_rows("t", ("k", "v"), [[1, "a"], [2, "b"]])
+    store.con.execute("SELECT k FROM t ORDER BY k").fetchone()       # the rest never read
+    read = store.read_arrow("SELECT v FROM t WHERE k > ? ORDER BY k", [0])
+    assert read.column("v").to_pylist() == ["a", "b"]
+    store.close()
+
+
+def test_the_stores_own_settings_are_kept_by_key(store: Store) -> None:
+    assert store.meta("k1") is None
+    before = store.data_version()
+    assert store.put_meta("k1", "first", keep=True) == "first"
+    assert store.put_meta("k1", "second", keep=True) == "first"      # the first writer wins
+    assert store.put_meta("k1", "third") == "third"                   # or is replaced
+    assert store.meta("k1") == "third" and store.data_version() == before + 3
+    assert store.meta("format") == str(store.schema_version())
+    assert "DO NOTHING" in DUCKDB.upsert("t", ["k", "v"], ["k"], keep=True)
+
+
+def test_a_json_array_of_strings_is_searched_through_the_dialect(store: Store) -> None:
+    store.write("CREATE TABLE j (k INTEGER, persons VARCHAR)")
+    store.insert_rows("j", ("k", "persons"), [[1, '["P1","P2"]'], [2, '["P3"]'], [3, "[]"]])
+    found = store.query(f"SELECT k FROM j WHERE {store.dialect.json_array_has('persons')} ORDER BY k", ["P2"])
+    assert found == [(1,)]
+
+
+def test_a_read_only_store_may_make_temporary_tables(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    with open_store(db):
+        pass
+    with open_store(db, read_only=True) as store:
+        store.con.execute("CREATE TEMP TABLE scratch AS SELECT 1 AS x")       # explain's working table
+        with store.transaction():
+            store.con.execute("CREATE OR REPLACE TEMP TABLE scratch AS SELECT 2 AS x")
+        assert store.scalar("SELECT x FROM scratch") == 2

@@ -185,9 +185,10 @@ def add_agreement(store: Store, path: Path, registry: Registry, added_by: str) -
     if last and last[0][1] == sha:
         return a, int(last[0][0])
     version = int(last[0][0]) + 1 if last else 1
-    store.con.execute("INSERT INTO agreements VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
-                      [a.id, version, a.purpose, a.start, a.ends_on, json.dumps(a.model_dump(mode="json")),
-                       text, sha, added_by])
+    store.write("INSERT INTO agreements (agreement_id, version, purpose, starts_on, ends_on, content, yaml, "
+                "sha256, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+                [a.id, version, a.purpose, a.start, a.ends_on, json.dumps(a.model_dump(mode="json")),
+                 text, sha, added_by])
     return a, version
 
 
@@ -198,8 +199,9 @@ def get_agreement(store: Store, agreement_id: str) -> Agreement | None:
 
 
 def list_agreements(store: Store, today: date) -> list[dict[str, Any]]:
-    rows = store.query("""SELECT agreement_id, max(version), arg_max(content, version)
-                          FROM agreements GROUP BY agreement_id ORDER BY agreement_id""")
+    newest = store.dialect.first_by("content", "-version")
+    rows = store.query(f"SELECT agreement_id, max(version), {newest} FROM agreements "
+                       "GROUP BY agreement_id ORDER BY agreement_id")
     out = []
     for aid, version, content in rows:
         a = Agreement.model_validate(json.loads(content))

@@ -70,35 +70,49 @@ def append(store: Store, event: Event) -> int:
     return append_many(store, [event])[-1]
 
 
+# The chain head, read inside the appending transaction (with the engine's row lock, so that
+# another writer's append waits for this transaction, or conflicts with it, and never forks it).
+HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE one = 1"
+HEAD_COLUMNS = ["one", "seq", "hash"]
+# The head row before the first event, made with the table (accord.governance.schema), so that
+# the first append too reads and locks an existing row.
+FIRST_HEAD = f"INSERT INTO audit_head (one, seq, hash) VALUES (1, 0, '{GENESIS}') ON CONFLICT DO NOTHING"
+
+
+def chain_head(store: Store, *, lock: bool = False) -> tuple[int, str]:
+    """The chain's head (seq, hash); (0, GENESIS) before the first event. With ``lock``, the
+    head row stays locked until the caller's transaction ends (``Dialect.lock_rows``)."""
+    rows = store.query(HEAD_SQL + (store.dialect.lock_rows() if lock else ""))
+    return (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+
+
 def append_many(store: Store, events: list[Event]) -> list[int]:
-    """Chain several events in order (one head read, one bulk insert), in the caller's
-    transaction."""
-    store.shared.audit_head = None      # the ledger reads the head again after this
-    head = store.query("SELECT seq, hash FROM audit_head")
-    seqs, _ = append_after(store, (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS), events)
-    return seqs
-
-
-def append_after(store: Store, head: tuple[int, str],
-                 events: list[Event]) -> tuple[list[int], tuple[int, str]]:
-    """Chain ``events`` after ``head`` (seq, hash), which the caller has read in its
-    transaction or knows to be current; returns their seqs and the new head."""
-    seq, prev = head
-    rows = []
-    for e in events:
-        seq += 1
-        at = datetime.now(UTC).isoformat(timespec="microseconds")
-        row = _row(seq, at, e)
-        row["prev_hash"] = prev
-        row["hash"] = prev = _digest(prev, row)
-        rows.append(row)
-    names = (*COLUMNS, "prev_hash", "hash")
-    store.insert_rows("audit_events", names, [[r[c] for c in names] for r in rows], ledger=True)
-    # The head row exists once the first event is written; updating it is cheaper than an upsert.
-    if head[0] == 0 or not store.query("UPDATE audit_head SET seq = ?, hash = ? WHERE one = 1",
-                                       [seq, prev])[0][0]:
-        store.con.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?)", [seq, prev])
-    return [r["seq"] for r in rows], (seq, prev)
+    """Chain several events in order, in the caller's transaction (or one of their own): the
+    head is read under its row lock in that transaction, the events go in with one insert,
+    the head moves to the last of them. Two writers can therefore never chain onto the same
+    head: on an engine with row locks the second waits for the first to commit and reads its
+    head; on DuckDB (one writing process) the second transaction's update of the head
+    conflicts and it is rolled back (``Store.conflicts``). Appends to the ledger leave the
+    store's data version where it is."""
+    with store.transaction():
+        seq, prev = chain_head(store, lock=True)
+        first = seq
+        rows = []
+        for e in events:
+            seq += 1
+            at = datetime.now(UTC).isoformat(timespec="microseconds")
+            row = _row(seq, at, e)
+            row["prev_hash"] = prev
+            row["hash"] = prev = _digest(prev, row)
+            rows.append(row)
+        names = (*COLUMNS, "prev_hash", "hash")
+        store.insert_rows("audit_events", names, [[r[c] for c in names] for r in rows], ledger=True)
+        # The head row is made with the schema; should it be missing, it is made again.
+        moved = store.write("UPDATE audit_head SET seq = ?, hash = ? WHERE one = 1", [seq, prev], ledger=True)
+        if not moved or not moved[0][0]:
+            store.write(store.dialect.upsert("audit_head", HEAD_COLUMNS, ["one"]), [1, seq, prev],
+                        ledger=True)
+    return list(range(first + 1, seq + 1))
 
 
 @dataclass(frozen=True)
@@ -118,18 +132,18 @@ class Verification:
 def verify(store: Store, anchor: dict[str, Any] | None = None) -> Verification:
     """Recompute the whole chain. ``anchor`` ({seq, hash}, from :func:`head` earlier) must
     still be in the chain, so a rewrite or a removal since it was exported is caught too."""
-    cur = store.con.execute(
-        f"SELECT {', '.join((*COLUMNS, 'prev_hash', 'hash'))} FROM audit_events ORDER BY seq, at_utc")
-    names = [d[0] for d in cur.description]
+    with store.transaction():                   # the events and the head as of one moment
+        chain = store.read_arrow(
+            f"SELECT {', '.join((*COLUMNS, 'prev_hash', 'hash'))} FROM audit_events ORDER BY seq, at_utc")
+        found_head = chain_head(store)
     expected_seq, prev, count = 1, GENESIS, 0
     anchor_seen = anchor is None
 
     def bad(seq: int, problem: str) -> Verification:
         return Verification(False, count, expected_seq - 1, prev, seq, problem)
 
-    while batch := cur.fetchmany(10_000):
-        for values in batch:
-            row = dict(zip(names, values, strict=True))
+    for batch in chain.to_batches(max_chunksize=10_000):
+        for row in batch.to_pylist():
             seq = int(row["seq"])
             if seq != expected_seq:
                 what = "missing (removed)" if seq > expected_seq else "duplicated or inserted"
@@ -145,8 +159,7 @@ def verify(store: Store, anchor: dict[str, Any] | None = None) -> Verification:
                     return bad(seq, f"event {seq} differs from the exported head (the chain was rewritten)")
                 anchor_seen = True
             prev, expected_seq, count = row["hash"], seq + 1, count + 1
-    head = store.query("SELECT seq, hash FROM audit_head")
-    head_seq, head_hash = (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS)
+    head_seq, head_hash = found_head
     if (head_seq, head_hash) != (count, prev):
         first = min(head_seq, count) + 1
         return Verification(False, count, count, prev, first,
@@ -161,8 +174,7 @@ def verify(store: Store, anchor: dict[str, Any] | None = None) -> Verification:
 
 def head(store: Store) -> dict[str, Any]:
     """The chain head to keep outside the store (check it later with verify(anchor=...))."""
-    rows = store.query("SELECT seq, hash FROM audit_head")
-    seq, h = (int(rows[0][0]), str(rows[0][1])) if rows else (0, GENESIS)
+    seq, h = chain_head(store)
     return {"seq": seq, "hash": h, "exported_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
@@ -183,15 +195,13 @@ def events(store: Store, *, user: str | None = None, action: str | None = None,
         where.append("action LIKE ?")
         params.append(action.replace("*", "%"))
     if person:
-        where.append("list_contains(CAST(json(persons) AS VARCHAR[]), ?)")
+        where.append(store.dialect.json_array_has("persons"))
         params.append(person)
-    cur = store.con.execute(
+    found = store.read_arrow(
         f"SELECT {', '.join(COLUMNS)}, hash FROM audit_events WHERE {' AND '.join(where)} "
         f"ORDER BY seq DESC LIMIT ?", [*params, max(1, min(limit, MAX_EVENTS))])
-    names = [d[0] for d in cur.description]
     out = []
-    for values in cur.fetchall():
-        row = dict(zip(names, values, strict=True))
+    for row in found.to_pylist():
         for k in ("persons", "records", "reasons", "details"):
             row[k] = json.loads(row[k])
         out.append(row)

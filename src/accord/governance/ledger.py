@@ -9,7 +9,8 @@ accounting rows, one commit. Each reader still returns only after the transactio
 own event has committed, and a failed commit fails every read in it (fail closed).
 
 There is no thread of its own: whichever waiting reader finds no commit under way leads the
-next one, on its own connection.
+next one, on its own connection. Nothing about the chain is kept in memory: each group's
+transaction reads the chain head under its row lock (:func:`accord.governance.audit.append_many`).
 """
 
 from __future__ import annotations
@@ -121,23 +122,14 @@ class Ledger:
 
     def _commit(self, store: Store, group: list[_Entry]) -> None:
         try:
-            with self._chain_lock:
-                shared = store.shared
-                try:
-                    with store.transaction():
-                        head = shared.audit_head
-                        if head is None:
-                            found = store.query("SELECT seq, hash FROM audit_head")
-                            head = (int(found[0][0]), str(found[0][1])) if found else (0, audit.GENESIS)
-                        seqs, new_head = audit.append_after(store, head, [e.event for e in group])
-                        rows = [[seq, *row] for e, seq in zip(group, seqs, strict=True)
-                                for row in e.disclosures]
-                        if rows:
-                            store.insert_rows("disclosures", DISCLOSURE_COLUMNS, rows, ledger=True)
-                except BaseException:
-                    shared.audit_head = None
-                    raise
-                shared.audit_head = new_head
+            # The chain lock orders this process's writers; the head itself is read in the
+            # transaction, under its row lock (audit.append_many), so a writer elsewhere (another
+            # process, another store object on the file) can never fork the chain.
+            with self._chain_lock, store.transaction():
+                seqs = audit.append_many(store, [e.event for e in group])
+                rows = [[seq, *row] for e, seq in zip(group, seqs, strict=True) for row in e.disclosures]
+                if rows:
+                    store.insert_rows("disclosures", DISCLOSURE_COLUMNS, rows, ledger=True)
         except BaseException as e:  # every read in the group fails closed
             for entry in group:
                 entry.error, entry.done = e, True

@@ -3,7 +3,12 @@ the audit chain, the accounting of disclosures, disputes, annotations and advers
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
+from accord.governance import audit
+
+if TYPE_CHECKING:
+    from accord.store import Store
 
 DDL: list[str] = [
     """CREATE TABLE IF NOT EXISTS registry_versions (
@@ -79,11 +84,14 @@ DDL: list[str] = [
   prev_hash VARCHAR NOT NULL,
   hash VARCHAR NOT NULL
 )""",
+    # The chain's head: one row, made with the table (seq 0 and the genesis hash before the
+    # first event), so that every append reads it, and locks it, in its own transaction.
     """CREATE TABLE IF NOT EXISTS audit_head (
   one INTEGER PRIMARY KEY CHECK (one = 1),
   seq BIGINT NOT NULL,
   hash VARCHAR NOT NULL
 )""",
+    audit.FIRST_HEAD,
     """CREATE TABLE IF NOT EXISTS disclosures (
   audit_seq BIGINT NOT NULL,
   disclosed_at TIMESTAMPTZ NOT NULL,
@@ -129,7 +137,7 @@ WHERE NOT EXISTS (SELECT 1 FROM role_grants g
                   WHERE g.user_id = h.user_id AND g.role = h.role AND g.state = 'granted')"""
 
 
-def record_held_roles(con: duckdb.DuckDBPyConnection) -> int:
+def record_held_roles(store: Store) -> int:
     """A granted ``role_grants`` row for every role a user holds without one; how many."""
-    rows = con.execute(_RECORD_HELD_ROLES, [HELD_ROLES_NOTE]).fetchall()
+    rows = store.write(_RECORD_HELD_ROLES, [HELD_ROLES_NOTE])
     return int(rows[0][0]) if rows else 0

@@ -35,8 +35,6 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import duckdb
-
 from accord.governance.users import Actor, actor_for_token, get_actor, token_hash, well_formed_user_id
 from accord.store import Store
 
@@ -50,7 +48,7 @@ THROTTLE_MAX = timedelta(minutes=15)      # the longest wait
 THROTTLE_WINDOW = timedelta(minutes=15)   # a client's failures are forgotten this long after its last
 AUDITED_FAILURES = 5                      # failures recorded one by one per client and window
 MAX_CLIENTS = 10_000                      # clients remembered at once (the oldest go first)
-_AUDIT_KEY = "audit_name_key"             # accord_meta: the store's key for hashing malformed ids
+_AUDIT_KEY = "audit_name_key"             # the store's key for hashing malformed ids (Store.meta)
 
 
 @dataclass(frozen=True)
@@ -92,12 +90,10 @@ def audit_name(store: Store, typed: str) -> str:
 
 def _store_key(store: Store) -> bytes:
     """The store's secret for :func:`audit_name`, made the first time it is needed."""
-    found = store.scalar("SELECT value FROM accord_meta WHERE key = ?", [_AUDIT_KEY])
-    if found is None:
-        store.con.execute("INSERT INTO accord_meta VALUES (?, ?) ON CONFLICT DO NOTHING",
-                          [_AUDIT_KEY, secrets.token_hex(32)])
-        found = store.scalar("SELECT value FROM accord_meta WHERE key = ?", [_AUDIT_KEY])
-    return bytes.fromhex(str(found))
+    found = store.meta(_AUDIT_KEY)
+    if found is None:                                  # the first writer's key is the key
+        found = store.put_meta(_AUDIT_KEY, secrets.token_hex(32), keep=True)
+    return bytes.fromhex(found)
 
 
 def check_credentials(store: Store, user_id: str, token: str) -> Actor | None:
@@ -219,8 +215,8 @@ class SignInThrottle:
 def start(store: Store, actor: Actor, token: str, now: datetime) -> str:
     """A new session for ``actor``; returns the session id (shown once, to the browser)."""
     session_id = secrets.token_urlsafe(32)
-    store.con.execute("INSERT INTO web_sessions VALUES (?, ?, ?, ?, ?, NULL, NULL)",
-                      [session_hash(session_id), actor.user_id, token_hash(token), now, now])
+    store.insert("web_sessions", {"session_sha256": session_hash(session_id), "user_id": actor.user_id,
+                                  "token_sha256": token_hash(token), "created_at": now, "last_seen": now})
     return session_id
 
 
@@ -230,8 +226,8 @@ def end(store: Store, session_sha256: str, now: datetime, reason: str) -> str | 
                        [session_sha256])
     if not rows:
         return None
-    store.con.execute("UPDATE web_sessions SET ended_at = ?, end_reason = ? WHERE session_sha256 = ?",
-                      [now, reason, session_sha256])
+    store.write("UPDATE web_sessions SET ended_at = ?, end_reason = ? WHERE session_sha256 = ?",
+                [now, reason, session_sha256])
     return str(rows[0][0])
 
 
@@ -283,9 +279,9 @@ def touch(store: Store, session: Session, now: datetime) -> Session:
         return session
     try:
         with store.transaction():
-            store.con.execute("UPDATE web_sessions SET last_seen = ? WHERE session_sha256 = ? "
-                              "AND ended_at IS NULL", [now, session.session_sha256])
-    except duckdb.TransactionException:
+            store.write("UPDATE web_sessions SET last_seen = ? WHERE session_sha256 = ? "
+                        "AND ended_at IS NULL", [now, session.session_sha256])
+    except store.conflicts:
         return session
     return dataclasses.replace(session, last_seen=now)
 

@@ -89,14 +89,12 @@ def subject_report(gate: Gate, user_id: str, person_id: str, *,
         assert decision.scope is not None  # an allowed subject.report decision always has a scope
         require_issued(decision.scope)
         scoped = scoped_records_sql(registry, decision.scope, table="records")
-        cur = store.con.execute(
+        found = store.read_arrow(
             f"SELECT s.*, p.file_name, p.file_sha256, p.ingested_at FROM ({scoped}) s "
             "JOIN record_provenance p USING (source, record_id, version) WHERE s.person_id = ? "
             "ORDER BY s.source, s.record_id, s.version", [person_id])
-        names = [d[0] for d in cur.description]
         records: dict[str, list[dict[str, Any]]] = {}
-        for values in cur.fetchall():
-            row = dict(zip(names, values, strict=True))
+        for row in found.to_pylist():
             system = registry.systems.get(row["system"])
             records.setdefault(row["source"], []).append({
                 "source": row["source"], "record_id": row["record_id"], "version": row["version"],
@@ -106,12 +104,10 @@ def subject_report(gate: Gate, user_id: str, person_id: str, *,
                 "fields": {n: row[n] for n in catalogue() if row.get(n) is not None},
                 "provenance": {k: row[k] for k in _PROVENANCE}})
 
-        cur = store.con.execute(
+        every = store.read_arrow(
             "SELECT audit_seq, disclosed_at, nature, purpose, agreement, recipient, recipient_address, "
             "records, law_enforcement, statement_attached FROM disclosures WHERE person_id = ? "
-            "ORDER BY audit_seq", [person_id])
-        names = [d[0] for d in cur.description]
-        every = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            "ORDER BY audit_seq", [person_id]).to_pylist()
         withheld = {d["audit_seq"] for d in every if d["law_enforcement"] and not include_law_enforcement}
         disclosures = []
         for d in every:

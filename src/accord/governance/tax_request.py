@@ -150,10 +150,10 @@ def _standard_addresses(store: Store, addresses: list[dict[str, Any]]) -> list[t
                      f"{lit(str(a.get('state') or ''))})" for i, a in enumerate(addresses))
     streets = street_parse_sql("(SELECT DISTINCT street_line FROM v WHERE street_line <> '')",
                                _terms_sql([str(a.get("street") or "") for a in addresses]))
-    got = store.con.execute(
+    got = store.query(
         f"WITH v AS (SELECT * FROM (VALUES {rows}) t(k, street_line, city, state)) "
         f"SELECT v.k, p.street_number, p.street_name, p.street_unit, {city_sql('v.city')}, "
-        f"{state_sql('v.state')} FROM v LEFT JOIN ({streets}) p USING (street_line) ORDER BY v.k").fetchall()
+        f"{state_sql('v.state')} FROM v LEFT JOIN ({streets}) p USING (street_line) ORDER BY v.k")
     out: list[tuple[Any, ...] | None] = []
     for (_, number, street, unit, city, state), a in zip(got, addresses, strict=True):
         zip_ = _zip(a.get("zip"))
@@ -177,11 +177,9 @@ def release(store: Store, registry: Registry, decision: Decision, request: dict[
     if not periods or tin is None or not want_name:
         return nothing
     sql = scoped_records_sql(registry, decision.scope)
-    cur = store.con.execute(
+    rows = store.read_arrow(
         f"SELECT * FROM ({sql}) WHERE regexp_replace(coalesce(tin, ssn, itin, ''), '[^0-9]', '', 'g') = ? "
-        f"AND list_contains(?, tax_year)", [tin, sorted(periods)])
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        f"AND {store.dialect.in_list('tax_year')}", [tin, sorted(periods)]).to_pylist()
     # Every element is compared for every candidate, whichever fails first.
     standard = _standard_addresses(store, [address_of(request.get("address")), *rows])
     allowed = set().union(*decision.fields_allowed.values()) if decision.fields_allowed else set()

@@ -79,8 +79,8 @@ def _new_user(store: Store, user_id: str, name: str, roles: list[str], organisat
                         "starting with a letter")
     if get_actor(store, user_id) is not None:
         raise UserError(f"user {user_id} already exists")
-    store.con.execute("INSERT INTO users VALUES (?, ?, ?, ?, now(), ?, TRUE)",
-                      [user_id, name, roles, organisation, created_by])
+    store.write("INSERT INTO users (user_id, name, roles, organisation, created_at, created_by, active) "
+                "VALUES (?, ?, ?, ?, now(), ?, TRUE)", [user_id, name, roles, organisation, created_by])
     return Actor(user_id, name, tuple(roles), organisation, True)
 
 
@@ -111,9 +111,10 @@ def add_user(store: Store, user_id: str, name: str, roles: list[str], organisati
     reg = reg or registry()
     wanted = _known_roles(user_id, roles, reg)
     _refuse_conflicts(user_id, set(wanted), reg)
-    actor = _new_user(store, user_id, name, wanted, organisation, created_by)
-    for role in wanted:
-        _insert_grant(store, user_id, role, "granted", created_by, None, note)
+    with store.transaction():                   # the user and their grants, or neither
+        actor = _new_user(store, user_id, name, wanted, organisation, created_by)
+        for role in wanted:
+            _insert_grant(store, user_id, role, "granted", created_by, None, note)
     return actor
 
 
@@ -137,8 +138,8 @@ def issue_token(store: Store, user_id: str, issued_by: str) -> str:
     if get_actor(store, user_id) is None:
         raise UserError(f"no user {user_id!r}")
     token = f"acc_{secrets.token_urlsafe(32)}"
-    store.con.execute("INSERT INTO user_tokens VALUES (?, ?, now(), ?, NULL)",
-                      [token_hash(token), user_id, issued_by])
+    store.write("INSERT INTO user_tokens (token_sha256, user_id, issued_at, issued_by, revoked_at) "
+                "VALUES (?, ?, now(), ?, NULL)", [token_hash(token), user_id, issued_by])
     return token
 
 
@@ -178,7 +179,7 @@ def revoke_token(store: Store, user_id: str, token: str) -> str:
         raise UserError(f"token id {name!r} names {len(rows)} tokens of {user_id}; give more of it")
     if rows[0][1] is not None:
         raise UserError(f"token {name} of {user_id} was already revoked on {rows[0][1]:%Y-%m-%d %H:%M}")
-    store.con.execute("UPDATE user_tokens SET revoked_at = now() WHERE token_sha256 = ?", [rows[0][0]])
+    store.write("UPDATE user_tokens SET revoked_at = now() WHERE token_sha256 = ?", [rows[0][0]])
     return str(rows[0][0])[:TOKEN_ID_LENGTH]
 
 
@@ -190,7 +191,7 @@ def deactivate_user(store: Store, user_id: str) -> Actor:
         raise UserError(f"no user {user_id!r}")
     if not actor.active:
         raise UserError(f"user {user_id} is already deactivated")
-    store.con.execute("UPDATE users SET active = FALSE WHERE user_id = ?", [user_id])
+    store.write("UPDATE users SET active = FALSE WHERE user_id = ?", [user_id])
     return Actor(actor.user_id, actor.name, actor.roles, actor.organisation, False)
 
 
@@ -247,14 +248,14 @@ def _insert_grant(store: Store, user_id: str, role: str, state: str, requested_b
                   decided_by: str | None, note: str | None) -> str:
     grant_id = f"G-{int(store.scalar('SELECT nextval(?)', ['role_grant_seq'])):06d}"
     decided = "now()" if state != "pending" else "NULL"
-    store.con.execute(f"INSERT INTO role_grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, now(), ?, "
-                      f"{decided}, ?, NULL, NULL)",
-                      [grant_id, user_id, role, state, requested_by, decided_by, note])
+    store.write(f"INSERT INTO role_grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, now(), ?, "
+                f"{decided}, ?, NULL, NULL)",
+                [grant_id, user_id, role, state, requested_by, decided_by, note])
     return grant_id
 
 
 def _set_roles(store: Store, user_id: str, roles: set[str]) -> None:
-    store.con.execute("UPDATE users SET roles = ? WHERE user_id = ?", [sorted(roles), user_id])
+    store.write("UPDATE users SET roles = ? WHERE user_id = ?", [sorted(roles), user_id])
 
 
 def get_grant(store: Store, grant_id: str) -> Grant:
@@ -300,15 +301,16 @@ def request_grants(store: Store, user_id: str, roles: list[str], requested_by: s
     _refuse_conflicts(user_id, set(actor.roles) | set(pending) | set(wanted), reg)
     ids = []
     now_in_effect = set(actor.roles)
-    for role in wanted:
-        if reg.needs_second_approver(role):
-            ids.append(_insert_grant(store, user_id, role, "pending", requested_by, None, None))
-        else:
-            ids.append(_insert_grant(store, user_id, role, "granted", requested_by, None,
-                                     "no second approver needed (the role reads no person data)"))
-            now_in_effect.add(role)
-    if now_in_effect != set(actor.roles):
-        _set_roles(store, user_id, now_in_effect)
+    with store.transaction():                   # every grant asked for, or none
+        for role in wanted:
+            if reg.needs_second_approver(role):
+                ids.append(_insert_grant(store, user_id, role, "pending", requested_by, None, None))
+            else:
+                ids.append(_insert_grant(store, user_id, role, "granted", requested_by, None,
+                                         "no second approver needed (the role reads no person data)"))
+                now_in_effect.add(role)
+        if now_in_effect != set(actor.roles):
+            _set_roles(store, user_id, now_in_effect)
     return [get_grant(store, g) for g in ids]
 
 
@@ -339,9 +341,10 @@ def approve_grant(store: Store, grant_id: str, approver: str, *, user_id: str | 
     others = {g.role for g in _grants(store, "user_id = ? AND state = 'pending' AND grant_id <> ?",
                                       [grant.user_id, grant_id])}
     _refuse_conflicts(grant.user_id, set(actor.roles) | others | {grant.role}, reg)
-    store.con.execute("UPDATE role_grants SET state = 'granted', decided_by = ?, decided_at = now() "
-                      "WHERE grant_id = ?", [approver, grant_id])
-    _set_roles(store, grant.user_id, set(actor.roles) | {grant.role})
+    with store.transaction():                   # the grant and the role in effect together
+        store.write("UPDATE role_grants SET state = 'granted', decided_by = ?, decided_at = now() "
+                    "WHERE grant_id = ?", [approver, grant_id])
+        _set_roles(store, grant.user_id, set(actor.roles) | {grant.role})
     return get_grant(store, grant_id)
 
 
@@ -350,8 +353,8 @@ def reject_grant(store: Store, grant_id: str, by: str, reason: str, *, user_id: 
     _pending(store, grant_id, user_id)
     if not reason.strip():
         raise UserError(f"give the reason for rejecting grant {grant_id}")
-    store.con.execute("UPDATE role_grants SET state = 'rejected', decided_by = ?, decided_at = now(), "
-                      "note = ? WHERE grant_id = ?", [by, reason.strip(), grant_id])
+    store.write("UPDATE role_grants SET state = 'rejected', decided_by = ?, decided_at = now(), "
+                "note = ? WHERE grant_id = ?", [by, reason.strip(), grant_id])
     return get_grant(store, grant_id)
 
 
@@ -363,9 +366,10 @@ def remove_role(store: Store, user_id: str, role: str, by: str) -> Actor:
         raise UserError(f"no user {user_id!r}")
     if role not in actor.roles:
         raise UserError(f"user {user_id} does not hold {role!r} (holds {', '.join(actor.roles) or 'none'})")
-    store.con.execute("UPDATE role_grants SET state = 'removed', ended_by = ?, ended_at = now() "
-                      "WHERE user_id = ? AND role = ? AND state = 'granted'", [by, user_id, role])
-    _set_roles(store, user_id, set(actor.roles) - {role})
+    with store.transaction():                   # the grant ended and the role gone together
+        store.write("UPDATE role_grants SET state = 'removed', ended_by = ?, ended_at = now() "
+                    "WHERE user_id = ? AND role = ? AND state = 'granted'", [by, user_id, role])
+        _set_roles(store, user_id, set(actor.roles) - {role})
     return Actor(actor.user_id, actor.name, tuple(r for r in actor.roles if r != role), actor.organisation,
                  actor.active)
 

@@ -3,7 +3,10 @@ per-view partitions (``views.py``)."""
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accord.store import Store
 
 DDL: list[str] = [
     "CREATE SEQUENCE IF NOT EXISTS resolution_run_seq START 1",
@@ -65,18 +68,18 @@ DDL: list[str] = [
 
 # --- version bookkeeping (accord.migrations) ---------------------------------------------------
 
-def latest_run(con: duckdb.DuckDBPyConnection) -> int | None:
+def latest_run(store: Store) -> int | None:
     """The latest resolution run (None before the first)."""
-    run = con.execute("SELECT max(run_id) FROM resolution_runs").fetchall()[0][0]
+    run = store.scalar("SELECT max(run_id) FROM resolution_runs")
     return None if run is None else int(run)
 
 
-def outdated_run(con: duckdb.DuckDBPyConnection) -> int | None:
+def outdated_run(store: Store) -> int | None:
     """The latest resolution run if it was made before schema version 2 (per-view partitions,
     and statistics over the statistics base: a run since then leaves ``features.in_base``)."""
-    run = latest_run(con)
+    run = latest_run(store)
     if run is None:
         return None
-    since = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
-                        "current_schema() AND table_name = 'features' AND column_name = 'in_base'")
-    return None if since.fetchall()[0][0] else run
+    since = store.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                         "current_schema() AND table_name = 'features' AND column_name = 'in_base'")
+    return None if since else run

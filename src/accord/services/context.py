@@ -45,15 +45,18 @@ def release(db: Path) -> None:
 
 
 def reuse(db: Path, key: Hashable, read: Callable[[], T]) -> T:
-    """``read()``, kept while the store kept open at ``db`` has the same data (its generation,
-    ``accord.generation``); read afresh when the store is not kept open. ``None`` is not kept.
-    For what a server would otherwise read for every request (the user a token belongs to)."""
+    """``read()``, kept while the store kept open at ``db`` has the same data version
+    (:meth:`accord.store.Store.reuse`); read afresh when the store is not kept open. ``None`` is
+    not kept. For what a server would otherwise read for every request (the user a token
+    belongs to): a token revoked or a user deactivated through any store object on the file
+    moves the data version, and the next request reads it again."""
     root = _KEPT.get(_resolved(db)) if _KEPT else None
     return read() if root is None else root.reuse(key, read)
 
 
 def kept(db: Path, key: Hashable) -> Any:
-    """What :func:`reuse` keeps under ``key`` for the store at ``db`` now; None if nothing."""
+    """What :func:`reuse` keeps under ``key`` for the store at ``db`` at its current data
+    version; None if nothing."""
     root = _KEPT.get(_resolved(db)) if _KEPT else None
     return None if root is None else root.shared.cache.get(key, root.data_version())
 

@@ -15,7 +15,12 @@ Code outside ``accord.store`` talks to a store only through these methods:
   tell that data changed. Appends to the audit ledger (``ledger=True``) leave it where it is:
   no kept value depends on them, and every governed read appends to them. Values kept across
   requests (:meth:`Store.reuse`) are kept for one data version;
-* **the dialect**: :attr:`Store.dialect`, the few SQL differences between engines.
+* **the store's own settings**: :meth:`Store.meta` and :meth:`Store.put_meta`, the key-value
+  table ``accord_meta`` that the store owns (its schema version, and keys other modules keep
+  there, such as the sign-in page's audit-name key);
+* **the dialect**: :attr:`Store.dialect`, the few SQL differences between engines, and
+  :attr:`Store.conflicts`, the engine's errors for a write that conflicted with another
+  transaction's.
 
 ``Store(target)`` opens the store at ``target`` with the implementation for it: a path is the
 embedded DuckDB store (:class:`accord.store.duckdb_store.DuckDBStore`).
@@ -40,11 +45,15 @@ T = TypeVar("T")
 
 # The one-row table that holds the data version (created by the store's own schema).
 DATA_VERSION_TABLE = "accord_data_version"
+# The store's key-value table (its schema version and a few keys kept for other modules).
+META_TABLE = "accord_meta"
 
 
 class Shared:
     """What the connections of one open store share within a process: the data version last
-    seen, the values kept for it, and the audit ledger's group committer and chain head."""
+    seen, the values kept for it, and the audit ledger's group committer. (The audit chain's
+    head is not among them: every append reads it in its own transaction, under the row lock
+    of :meth:`Dialect.lock_rows`, so writers in several processes never fork the chain.)"""
 
     def __init__(self, version: int = 0) -> None:
         self.version = version
@@ -52,9 +61,6 @@ class Shared:
         self.cache = ReadCache(self)
         # The group committer of the store's audit ledger (accord.governance.ledger).
         self.ledger: object | None = None
-        # The audit chain's head (seq, hash) as the ledger last committed it; None when an
-        # append outside the ledger may have moved it (the ledger then reads it again).
-        self.audit_head: tuple[int, str] | None = None
 
     @property
     def value(self) -> int:
@@ -116,6 +122,9 @@ class Store(ABC):
     shared: Shared
     # Rows a read may reuse within one governed read (set by the gate around a reader).
     memo: dict[Any, Any] | None
+    # The engine's errors that mean a write conflicted with another transaction's (that
+    # transaction is rolled back; doing it again may succeed).
+    conflicts: tuple[type[Exception], ...] = ()
     # TRANSITIONAL: the engine's own connection, still used directly by modules not yet moved to
     # the methods below; goes once they are (the embedded store keeps it as DuckDBStore.con).
     con: Any
@@ -182,7 +191,7 @@ class Store(ABC):
         try:
             yield self._in_transaction()
             moved = self._changed
-            if moved:
+            if moved and not self.read_only:     # read-only: only temporary tables can have changed
                 self._execute(self._MOVE_VERSION, None)
             self._commit()
         except BaseException:
@@ -271,6 +280,22 @@ class Store(ABC):
             part = rows[i:i + chunk]
             self.write(f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * len(part)),
                        [v for row in part for v in row], ledger=ledger)
+
+    # --- the store's own settings (accord_meta) ---------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        """The value kept under ``key`` in the store's ``accord_meta``; None when there is none."""
+        found = self.scalar(f"SELECT value FROM {META_TABLE} WHERE key = ?", [key])
+        return None if found is None else str(found)
+
+    def put_meta(self, key: str, value: str, *, keep: bool = False) -> str:
+        """Keep ``value`` under ``key`` in ``accord_meta`` (a declared write); with ``keep``, a
+        value already there stays (the first writer wins). Returns the value now kept."""
+        with self.transaction():
+            self.write(self.dialect.upsert(META_TABLE, ["key", "value"], ["key"], keep=keep), [key, value])
+            kept = self.meta(key)
+        assert kept is not None
+        return kept
 
     # --- the data version and kept values ------------------------------------------------------------
 

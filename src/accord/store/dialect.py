@@ -35,13 +35,18 @@ class Dialect:
         (empty where the engine admits one writer at a time)."""
         raise NotImplementedError
 
-    def upsert(self, table: str, columns: list[str], key: list[str]) -> str:
+    def json_array_has(self, column: str) -> str:
+        """A condition true when the JSON array of strings in ``column`` holds the value of one
+        parameter (``?``)."""
+        raise NotImplementedError
+
+    def upsert(self, table: str, columns: list[str], key: list[str], *, keep: bool = False) -> str:
         """An insert of one row into named ``columns`` that replaces the other columns of the
-        row with the same ``key``."""
+        row with the same ``key`` (with ``keep``, leaves that row as it is)."""
         marks = ", ".join("?" * len(columns))
         rest = [c for c in columns if c not in key]
         update = ", ".join(f"{c} = excluded.{c}" for c in rest)
-        action = f"DO UPDATE SET {update}" if rest else "DO NOTHING"
+        action = f"DO UPDATE SET {update}" if rest and not keep else "DO NOTHING"
         return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
                 f"ON CONFLICT ({', '.join(key)}) {action}")
 
@@ -58,6 +63,9 @@ class DuckDBDialect(Dialect):
     def lock_rows(self) -> str:
         return ""          # one process writes a DuckDB file; its transactions conflict, not wait
 
+    def json_array_has(self, column: str) -> str:
+        return f"list_contains(CAST(json({column}) AS VARCHAR[]), ?)"
+
 
 class PostgresDialect(Dialect):
     name = "postgresql"
@@ -70,6 +78,9 @@ class PostgresDialect(Dialect):
 
     def lock_rows(self) -> str:
         return " FOR UPDATE"
+
+    def json_array_has(self, column: str) -> str:
+        return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST({column} AS JSONB)) e WHERE e = ?)"
 
 
 DUCKDB = DuckDBDialect()

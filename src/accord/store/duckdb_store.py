@@ -154,9 +154,15 @@ class DuckDBStore(Store):
     counter this process last committed is the store's; :meth:`data_version` answers from
     memory (shared by every store object open on the file in this process) and the stored row
     moves with it, for the next process that opens the file.
+
+    Concurrent transactions (several store objects or cursors on one file, in one process) are
+    optimistic: of two that change the same row (the audit chain's head, say) the second is
+    refused with ``duckdb.TransactionException`` (:attr:`conflicts`) and rolled back, never
+    interleaved; :meth:`Dialect.lock_rows` is therefore empty here.
     """
 
     dialect = DUCKDB
+    conflicts = (duckdb.TransactionException,)
     con: duckdb.DuckDBPyConnection
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
@@ -299,7 +305,7 @@ class DuckDBStore(Store):
             for ddl in _META_DDL:
                 self._raw.execute(ddl)
             if found is None:
-                self._raw.execute("INSERT INTO accord_meta VALUES (?, ?), ('created_by', ?)",
+                self._raw.execute("INSERT INTO accord_meta (key, value) VALUES (?, ?), ('created_by', ?)",
                                  [mig.VERSION_KEY, str(mig.SCHEMA_VERSION), f"accord {__version__}"])
             for stage in _stage_schemas():
                 for ddl in stage:
@@ -314,12 +320,11 @@ class DuckDBStore(Store):
         try:
             with self.transaction():
                 done = step.apply(self)
-                self._raw.execute("INSERT INTO accord_migrations (version, name, from_version, applied_at, "
-                                 "program, notices) VALUES (?, ?, ?, now(), ?, ?)",
-                                 [step.version, step.name, before, program, json.dumps(done.notices)])
+                self.write("INSERT INTO accord_migrations (version, name, from_version, applied_at, "
+                           "program, notices) VALUES (?, ?, ?, now(), ?, ?)",
+                           [step.version, step.name, before, program, json.dumps(done.notices)])
                 for key, value in {**done.meta, mig.VERSION_KEY: str(step.version)}.items():
-                    self._raw.execute("INSERT INTO accord_meta VALUES (?, ?) "
-                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+                    self.put_meta(key, value)
                 audit.append(self, audit.Event(
                     user_id=UPGRADE_USER, action="store.upgrade", decision="n/a",
                     origin=f"{program} opening the store, OS user {_os_user()}",
@@ -335,7 +340,7 @@ class DuckDBStore(Store):
 
     def schema_version(self) -> int:
         """The store's schema version (accord.migrations)."""
-        return int(self.scalar("SELECT value FROM accord_meta WHERE key = ?", [mig.VERSION_KEY]))
+        return int(self.meta(mig.VERSION_KEY) or 0)
 
     def notices(self) -> list[str]:
         """What an operator must still do after an upgrade (resolve again); empty when nothing."""
@@ -374,6 +379,9 @@ class DuckDBStore(Store):
         return self._raw.execute(sql, params or []).fetchall()
 
     def read_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        # A result left partly read on the connection (a fetchone through ``con``) would make
+        # DuckDB refuse this read: its caller is done with it, so it is run to its end first.
+        self._raw.complete()
         return self._raw.sql(sql, params=list(params) if params else None).to_arrow_table()
 
     def _execute(self, sql: str, params: Sequence[Any] | None) -> list[tuple[Any, ...]]:
