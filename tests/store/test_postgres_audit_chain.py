@@ -33,7 +33,8 @@ def test_processes_appending_at_once_leave_one_verified_chain(pg_url: str) -> No
     open_store(pg_url).close()
     writers, rounds = 4, 25
     procs = [subprocess.Popen([sys.executable, "-c", APPEND, pg_url, f"w{i}", str(rounds)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
              for i in range(writers)]
     for p in procs:
         assert p.stdout is not None and p.stdout.readline().strip() == "ready"
