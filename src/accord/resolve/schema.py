@@ -3,7 +3,11 @@ per-view partitions (``views.py``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
+
+from accord.store.base import Store
 
 DDL: list[str] = [
     "CREATE SEQUENCE IF NOT EXISTS resolution_run_seq START 1",
@@ -65,18 +69,25 @@ DDL: list[str] = [
 
 # --- version bookkeeping (accord.migrations) ---------------------------------------------------
 
-def latest_run(con: duckdb.DuckDBPyConnection) -> int | None:
+def _scalar(store: Store | duckdb.DuckDBPyConnection, sql: str) -> Any:
+    # A store; or, TRANSITIONAL, an engine connection (accord.migrations passes ``store.con``).
+    if isinstance(store, Store):
+        return store.scalar(sql)
+    return store.execute(sql).fetchall()[0][0]
+
+
+def latest_run(store: Store | duckdb.DuckDBPyConnection) -> int | None:
     """The latest resolution run (None before the first)."""
-    run = con.execute("SELECT max(run_id) FROM resolution_runs").fetchall()[0][0]
+    run = _scalar(store, "SELECT max(run_id) FROM resolution_runs")
     return None if run is None else int(run)
 
 
-def outdated_run(con: duckdb.DuckDBPyConnection) -> int | None:
+def outdated_run(store: Store | duckdb.DuckDBPyConnection) -> int | None:
     """The latest resolution run if it was made before schema version 2 (per-view partitions,
     and statistics over the statistics base: a run since then leaves ``features.in_base``)."""
-    run = latest_run(con)
+    run = latest_run(store)
     if run is None:
         return None
-    since = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
-                        "current_schema() AND table_name = 'features' AND column_name = 'in_base'")
-    return None if since.fetchall()[0][0] else run
+    since = _scalar(store, "SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+                           "current_schema() AND table_name = 'features' AND column_name = 'in_base'")
+    return None if since else run
