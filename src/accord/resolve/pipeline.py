@@ -126,11 +126,8 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
 
     settings = settings or default_settings()
     budget = memory_budget(settings.resources, lambda: current_count(store))
-    # The whole run is one transaction that declares its writes (features, the working
-    # tables of the store, links, entities, views, the run): all or nothing, as it is when
-    # run as a governed action.
     db = DuckDBBackend.of(store)
-    with engine_resources(db, budget, settings.resources.threads), computing(store):
+    with engine_resources(db, budget, settings.resources.threads):
         return _resolve(store, db, settings, user, model_path, model_in, step, labels,
                         registry or package_registry())
 
@@ -146,7 +143,11 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
         tell(label, frac)
 
     say("standardise", 0.05)
-    records, shared, base = prepare(db, settings, feature_columns(registry))
+    # Two transactions declare the run's writes (one, joined, when the run is a governed
+    # action): the working tables of the store (features and the masked identifiers), then
+    # the run's results. Between them only working tables of the connection (TEMP) are made.
+    with computing(store):
+        records, shared, base = prepare(db, settings, feature_columns(registry))
     say("block", 0.2)
     report = blk.run_blocking(db, settings.blocking, compare_blocking_source(db), "pairs",
                               base=IN_BASE)
@@ -194,7 +195,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     rejected = pa.table({"rid_l": pa.array([r[0] for r in result.rejected_links], pa.int64()),
                          "rid_r": pa.array([r[1] for r in result.rejected_links], pa.int64())})
     with db.registered("_labels_arrow", labels_arrow), db.registered("_rejected_arrow", rejected), \
-            store.transaction():
+            computing(store):
         run_id = int(db.scalar("SELECT nextval('resolution_run_seq')"))
         vw.remember_previous(db, parts, FEATURES)
         db.create_table("new_clusters", f"""
