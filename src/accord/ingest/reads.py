@@ -47,4 +47,4 @@ def quarantined_last_batches(store: Store) -> list[tuple[Any, ...]]:
     return store.query("""
         SELECT source, field, reason, count(*) AS n FROM quarantine
         WHERE batch_id IN (SELECT last_batch FROM sources)
-        GROUP BY ALL ORDER BY n DESC, source, field, reason""")
+        GROUP BY source, field, reason ORDER BY n DESC, source, field, reason""")
