@@ -128,11 +128,13 @@ def run_splink(world: Path, work: Path, args: argparse.Namespace) -> dict[str, A
         + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
 
     def score(table: Any, name: str) -> dict[str, Any]:
+        import pyarrow as pa
+
         with Store(work / f"{name}.duckdb") as store:
-            store.con.register("_clusters", table)
-            store.con.execute("INSERT INTO entity_members SELECT source, record_id, cluster_id, 1 "
-                              "FROM _clusters")
-            store.con.unregister("_clusters")
+            members = pa.table({"source": table.column("source"), "record_id": table.column("record_id"),
+                                "entity_id": table.column("cluster_id").cast(pa.string()),
+                                "run_id": pa.array([1] * table.num_rows, pa.int64())})
+            store.bulk_load("entity_members", members)
             return evaluate(store, world / "truth.csv")
 
     metrics = score(clusters, "splink_eval")

@@ -271,13 +271,14 @@ def touches(module: str) -> frozenset[Touch]:
                 continue                                   # a temporary table of one connection
             kind = "declare" if m.group(4) else "replace"
             found.add(Touch(m.group(5), kind, f"CREATE {m.group(3)}"))
-    # Helpers that take the table's name: store.insert_rows(table, ...),
-    # backend.create_table(name, sql, temp=False), working.replace_view(db, name, sql).
+    # Helpers that take the table's name: store.insert(table, row), store.insert_rows(table, ...),
+    # store.bulk_load(table, data), backend.create_table(name, sql, temp=False),
+    # working.replace_view(db, name, sql).
     for call in ast.walk(tree):
         if not isinstance(call, ast.Call):
             continue
         fn = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
-        if fn not in {"insert_rows", "create_table", "replace_view"}:
+        if fn not in {"insert", "insert_rows", "bulk_load", "create_table", "replace_view"}:
             continue
         if any(k.arg == "temp" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
                for k in call.keywords):
@@ -285,7 +286,8 @@ def touches(module: str) -> frozenset[Touch]:
         names = [render(a, consts) for a in call.args]
         table = next((n for n in names if n and re.fullmatch(r"\w+", n)), None)
         if table:
-            found.add(Touch(table, "write" if fn == "insert_rows" else "replace", f"{fn}()"))
+            kind = "replace" if fn in {"create_table", "replace_view"} else "write"
+            found.add(Touch(table, kind, f"{fn}()"))
     return frozenset(found)
 
 

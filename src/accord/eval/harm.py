@@ -12,6 +12,7 @@ from typing import Any
 from accord.errors import AccordError
 from accord.governance.policy import Decision
 from accord.governance.registry import Registry
+from accord.resolve.entities import partition
 from accord.store import Store
 from accord.worklists.worklist import eligible_persons
 
@@ -40,7 +41,8 @@ def harm(store: Store, registry: Registry, decision: Decision, truth: Path, pers
     record_person = _truth(truth)
     status = _persons(persons)
     eligible, excluded, candidates = eligible_persons(store, registry, decision, as_of)
-    members = store.query("SELECT source, record_id, entity_id FROM entity_members")
+    t = partition(store)
+    members = list(zip(*(t.column(c).to_pylist() for c in ("source", "record_id", "entity_id")), strict=True))
     entity_true: dict[str, Counter[str]] = {}
     for s, r, e in members:
         tp = record_person.get((s, r))

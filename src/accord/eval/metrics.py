@@ -11,28 +11,46 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from accord.errors import AccordError
+from accord.resolve.entities import entity_count, partition
 from accord.store import Store
 
 
 def evaluate(store: Store, truth: Path) -> dict[str, Any]:
     if not truth.is_file():
         raise AccordError(f"{truth}: no such truth file")
-    con = store.con
+    # Computed in an in-process engine over the partition read from the store: the store is
+    # only read.
+    con = duckdb.connect()
+    try:
+        return _evaluate(store, con, truth)
+    finally:
+        con.close()
+
+
+def _evaluate(store: Store, con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any]:
     try:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _truth AS SELECT CAST(source AS VARCHAR) AS source, "
+            "CREATE TABLE _truth AS SELECT CAST(source AS VARCHAR) AS source, "
             "CAST(record_id AS VARCHAR) AS record_id, CAST(person_id AS VARCHAR) AS person_id "
             "FROM read_csv(?, header = true, all_varchar = true)", [str(truth)]).fetchall()
     except Exception as e:  # engine's message names the problem in the file
         raise AccordError(f"{truth}: not a truth file with columns source,record_id,person_id: "
                           f"{e}") from None
-    if not store.scalar("SELECT count(*) FROM entity_members"):
+    if not entity_count(store):
         raise AccordError("no entities in the store: run `accord resolve` first")
-    con.execute("""CREATE OR REPLACE TEMP TABLE _joined AS
-        SELECT m.entity_id, t.person_id FROM entity_members m
+    members = partition(store)
+    con.register("_members", members)
+    con.execute("""CREATE TABLE _joined AS
+        SELECT m.entity_id, t.person_id FROM _members m
         JOIN _truth t USING (source, record_id)""").fetchall()
-    row = store.query("""
+
+    def scalar(sql: str) -> Any:
+        return con.execute(sql).fetchall()[0][0]
+
+    row = con.execute("""
         WITH ep AS (SELECT entity_id, person_id, count(*) AS n FROM _joined GROUP BY ALL),
              e AS (SELECT entity_id, count(*) AS n FROM _joined GROUP BY ALL),
              p AS (SELECT person_id, count(*) AS n FROM _joined GROUP BY ALL)
@@ -47,15 +65,15 @@ def evaluate(store: Store, truth: Path) -> dict[str, Any]:
           (SELECT count(*) FROM p),
           (SELECT count(*) FROM (SELECT entity_id FROM ep GROUP BY 1 HAVING count(*) > 1)),
           (SELECT count(*) FROM (SELECT person_id FROM ep GROUP BY 1 HAVING count(*) > 1))
-    """)[0]
+    """).fetchall()[0]
     tp, pred, true, b3p, b3r, n, entities, persons, mixed, split = (float(x or 0) for x in row)
     precision = tp / pred if pred else 1.0
     recall = tp / true if true else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    missing = store.scalar("SELECT count(*) FROM _truth t WHERE NOT EXISTS (SELECT 1 FROM "
-                           "entity_members m WHERE m.source = t.source AND m.record_id = t.record_id)")
-    unknown = store.scalar("SELECT count(*) FROM entity_members m WHERE NOT EXISTS (SELECT 1 "
-                           "FROM _truth t WHERE m.source = t.source AND m.record_id = t.record_id)")
+    missing = scalar("SELECT count(*) FROM _truth t WHERE NOT EXISTS (SELECT 1 FROM "
+                     "_members m WHERE m.source = t.source AND m.record_id = t.record_id)")
+    unknown = scalar("SELECT count(*) FROM _members m WHERE NOT EXISTS (SELECT 1 "
+                     "FROM _truth t WHERE m.source = t.source AND m.record_id = t.record_id)")
     return {
         "pair_precision": round(precision, 6),
         "pair_recall": round(recall, 6),

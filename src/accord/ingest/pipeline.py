@@ -29,6 +29,7 @@ from accord.faults import checkpoint
 from accord.ingest.transform import content_hash_sql, stored_fields, transform_sql
 from accord.sources.mapping import MappingFile, load_mapping_file
 from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, Extract, open_extract
+from accord.sql.backend import compute_connection
 from accord.sql.resources import MIB, auto_budget, engine_resources, parse_size, release_memory
 from accord.sql_text import ident
 from accord.store import Store
@@ -67,7 +68,8 @@ def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None 
     if not path.is_file():
         raise SourceFileError(str(path), "no such file")
     try:
-        with engine_resources(store, resources.budget(path.stat().st_size), resources.threads):
+        budget = resources.budget(path.stat().st_size)
+        with engine_resources(compute_connection(store), budget, resources.threads):
             return _ingest(store, mf, path, user, progress)
     finally:
         release_memory()
@@ -99,8 +101,10 @@ def _ingest(store: Store, mf: MappingFile, path: Path, user: str,
     sha, size = extract.sha256, extract.size
     _check_source_system(store, mf)
     sql = transform_sql(mf.spec, extract.columns, extract.native_dates)
-    con = store.con
+    # Validation runs in the engine (temp table ``_stage``); what it stores is declared.
+    con = compute_connection(store)
     with store.transaction():
+        store.changed()
         batch_id = int(store.scalar("SELECT nextval('ingest_batch_seq')"))
         parsed = _stage(con, sql, extract, progress)
         bad = extract.bad_rows
@@ -112,22 +116,25 @@ def _ingest(store: Store, mf: MappingFile, path: Path, user: str,
                 str(path), f"{len(bad)} of {len(bad) + parsed} rows cannot be parsed as declared "
                 f"(first: row {first.row_number}: {first.reason}); check delimiter, quote and "
                 "header in the mapping")
-        counts = _store_batch(store, mf, batch_id, bad)
+        counts = _store_batch(store, con, mf, batch_id, bad)
         checkpoint("ingest.before_commit")
         finished = datetime.now(UTC)
         rows_read = parsed + len(bad)
-        con.execute(
-            "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [batch_id, mf.spec.source, mf.spec.system, path.name, str(path.resolve()), sha, size,
-             str(mf.path.resolve()), mf.sha256, user, started, finished, rows_read,
-             counts["new_records"] + counts["new_versions"], counts["new_records"],
-             counts["new_versions"], counts["unchanged"], counts["quarantined"]])
-        con.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
-            "format = excluded.format, mapping_yaml = excluded.mapping_yaml, "
-            "mapping_sha256 = excluded.mapping_sha256, last_batch = excluded.last_batch",
-            [mf.spec.source, mf.spec.system, mf.spec.format, mf.text, mf.sha256, batch_id,
-             batch_id])
+        store.insert("ingest_batches", {
+            "batch_id": batch_id, "source": mf.spec.source, "system": mf.spec.system,
+            "file_name": path.name, "file_path": str(path.resolve()), "file_sha256": sha,
+            "file_bytes": size, "mapping_path": str(mf.path.resolve()), "mapping_sha256": mf.sha256,
+            "user_id": user, "started_at": started, "finished_at": finished, "rows_read": rows_read,
+            "accepted": counts["new_records"] + counts["new_versions"],
+            "new_records": counts["new_records"], "new_versions": counts["new_versions"],
+            "unchanged": counts["unchanged"], "quarantined": counts["quarantined"]})
+        store.insert("sources", {
+            "source": mf.spec.source, "system": mf.spec.system, "format": mf.spec.format,
+            "mapping_yaml": mf.text, "mapping_sha256": mf.sha256, "first_batch": batch_id,
+            "last_batch": batch_id},
+            on_conflict="ON CONFLICT (source) DO UPDATE SET format = excluded.format, "
+                        "mapping_yaml = excluded.mapping_yaml, mapping_sha256 = excluded.mapping_sha256, "
+                        "last_batch = excluded.last_batch")
         con.execute("DROP TABLE IF EXISTS _stage")
     # Committed here, unless the ingest runs inside a governed action's transaction (which
     # commits later, with the action's audit event).
@@ -193,18 +200,22 @@ def _check_source_system(store: Store, mf: MappingFile) -> None:
                        f"{row[0][0]!r}; a source cannot change its record system (legal regime)")
 
 
-def _store_batch(store: Store, mf: MappingFile, batch_id: int, bad: list[Any]) -> dict[str, int]:
-    con = store.con
+QUARANTINE_COLUMNS = "batch_id, source, row_number, record_id, field, raw_value, reason, errors, raw_row"
+
+
+def _store_batch(store: Store, con: duckdb.DuckDBPyConnection, mf: MappingFile, batch_id: int,
+                 bad: list[Any]) -> dict[str, int]:
+    """Quarantine and version the staged rows (``_stage``, on the compute connection ``con``)."""
     src, system = mf.spec.source, mf.spec.system
     # Unparseable rows.
     if bad:
-        con.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, ?, NULL, '(row)', ?, ?, ?, ?)",
-            [[batch_id, src, r.row_number, r.text[:1000], r.reason,
+        store.insert_rows(
+            "quarantine", QUARANTINE_COLUMNS.split(", "),
+            [[batch_id, src, r.row_number, None, "(row)", r.text[:1000], r.reason,
               f'[{{"field": "(row)", "reason": {_json_str(r.reason)}}}]', r.text] for r in bad])
     # Rows that failed validation: one quarantine row each, first error in field/reason.
     con.execute(
-        "INSERT INTO quarantine SELECT ?, ?, row_number, record_id, errors[1].field, "
+        f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) SELECT ?, ?, row_number, record_id, errors[1].field, "
         "errors[1].value, errors[1].reason, to_json(errors), raw_row "
         "FROM _stage WHERE len(errors) > 0", [batch_id, src])
     invalid = int(store.scalar("SELECT count(*) FROM _stage WHERE len(errors) > 0"))
@@ -217,7 +228,8 @@ def _store_batch(store: Store, mf: MappingFile, batch_id: int, bad: list[Any]) -
         "WHERE len(errors) = 0 GROUP BY record_id HAVING count(*) > 1) GROUP BY record_id")
     # Same record id, different content, within this file: quarantine every such row.
     con.execute(
-        "INSERT INTO quarantine SELECT ?, ?, s.row_number, s.record_id, 'record_id', s.record_id, "
+        f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) SELECT ?, ?, s.row_number, s.record_id, "
+        "'record_id', s.record_id, "
         "'record id appears in rows ' || array_to_string(i.rows, ', ') || "
         "' with different values', '[]', to_json(s) FROM _stage s JOIN _ids i USING (record_id) "
         "WHERE i.n_distinct > 1 AND len(s.errors) = 0", [batch_id, src])

@@ -32,13 +32,11 @@ def sources(store: Store) -> list[SourceSummary]:
 
 def batches(store: Store, limit: int = 50) -> list[dict[str, Any]]:
     """Ingest batches, newest first, with their reconciliation counts."""
-    cur = store.con.execute(
-        "SELECT batch_id AS batch, source, system, file_name, file_sha256, user_id, "
+    return _dicts(
+        store, "SELECT batch_id AS batch, source, system, file_name, file_sha256, user_id, "
         "CAST(finished_at AS VARCHAR) AS finished_at, rows_read, accepted, new_records, "
         "new_versions, unchanged, quarantined "
         "FROM ingest_batches ORDER BY batch_id DESC LIMIT ?", [limit])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def quarantine(store: Store, batch: int | None = None, source: str | None = None) -> list[dict[str, Any]]:
@@ -56,9 +54,13 @@ def quarantine(store: Store, batch: int | None = None, source: str | None = None
         params.append(source)
     if batch is None:
         where.append("batch_id IN (SELECT last_batch FROM sources)")
-    cur = store.con.execute(
-        f"SELECT batch_id AS batch, source, field, reason, count(*) AS rows, "
+    return _dicts(
+        store, f"SELECT batch_id AS batch, source, field, reason, count(*) AS rows, "
         f"list(row_number ORDER BY row_number)[1:5] AS example_rows FROM quarantine "
         f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY batch, source, rows DESC", params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _dicts(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The rows of a read, as dicts by column name."""
+    rows: list[dict[str, Any]] = store.read_arrow(sql, params).to_pylist()
+    return rows

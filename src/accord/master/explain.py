@@ -17,8 +17,8 @@ from accord.errors import AccordError
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, person_records, require_issued
 from accord.master.view import NOT_FOUND
+from accord.resolve.entities import links_among
 from accord.resolve.explain import RecordKey, explain_pair
-from accord.resolve.views import links_sql
 from accord.store import Store
 
 # The canonical fields each comparison reads; a comparison is shown only when the purpose
@@ -101,13 +101,7 @@ def explain_person(store: Store, registry: Registry, scope: Scope, person_id: st
         if key is not None and key not in system_of:
             raise AccordError(f"record {key[0]}:{key[1]} is not among this person's records "
                               "visible to the purpose")
-    keys = [f"{s}\x1f{r}" for s, r in system_of]
-    links = store.query(f"""
-        SELECT source_l, record_id_l, source_r, record_id_r, status, match_weight, match_probability
-        FROM ({links_sql(scope.view)})
-        WHERE list_contains(?, source_l || chr(31) || record_id_l)
-          AND list_contains(?, source_r || chr(31) || record_id_r)
-        ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r""", [keys, keys])
+    links = links_among(store, list(system_of), scope.view)
     out = Explanation(person_id, _records=sorted(system_of))
     out.more_links = max(0, len(links) - limit)
     for sl, il, sr, ir, status, _w, _p in links[:limit]:

@@ -24,9 +24,11 @@ from typing import Any
 
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, require_issued, scoped_records_sql
+from accord.ingest.reads import CURRENT_RECORDS
 from accord.master.compare import json_value
 from accord.master.query import NamePart, Query, SearchQueryError, build_query
 from accord.sql_text import lit
+from accord.standardise.features import features_built, name_features_sql
 from accord.standardise.identifiers import (
     A_NUMBER_PLACEHOLDERS,
     DOB_PLACEHOLDERS,
@@ -100,8 +102,7 @@ def search_persons(store: Store, registry: Registry, scope: Scope, name: str | N
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise SearchQueryError(f"limit must be a whole number from 1 to {MAX_LIMIT} (got {limit!r})")
     q = build_query(store, name, dob, ssn, a_number, tin)
-    if not store.scalar("SELECT count(*) FROM duckdb_tables() "
-                        "WHERE table_name = 'features' AND NOT temporary"):
+    if not features_built(store):
         return SearchHits()  # nothing resolved yet: there are no persons to find
     rows = _rank(store, registry, scope, q, limit)
     if not rows:
@@ -200,8 +201,8 @@ def _record_sql(registry: Registry, scope: Scope) -> str:
   {digits('tin', SSN_PLACEHOLDERS + ITIN_PLACEHOLDERS)} AS id_tin,
   {digits('itin', ITIN_PLACEHOLDERS)} AS id_itin,
   {digits('a_number', A_NUMBER_PLACEHOLDERS, pad=True)} AS id_a_number
-FROM ({scoped_records_sql(registry, scope, "records_current")}) s
-LEFT JOIN features f USING (source, record_id)
+FROM ({scoped_records_sql(registry, scope, CURRENT_RECORDS)}) s
+LEFT JOIN ({name_features_sql()}) f USING (source, record_id)
 WHERE s.person_id IS NOT NULL"""
 
 
@@ -283,9 +284,8 @@ p AS (SELECT person_id, {', '.join(aggs)} FROM c GROUP BY person_id),
 s AS (SELECT *, greatest(0.0, least(1.0, ({' + '.join(totals)}) / {max_points})) AS score FROM p)
 SELECT * FROM s WHERE score >= {MIN_SCORE} AND ({' OR '.join(anchors)})
 ORDER BY score DESC, person_id LIMIT {int(limit)}"""
-    cur = store.con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    ranked: list[dict[str, Any]] = store.read_arrow(sql, params).to_pylist()
+    return ranked
 
 
 def _matched(q: Query, row: dict[str, Any]) -> list[Matched]:
@@ -313,8 +313,8 @@ def _summaries(store: Store, registry: Registry, scope: Scope,
                persons: list[str]) -> dict[str, tuple[PersonSummary, list[str]]]:
     rows = store.query(f"""
         SELECT person_id, source, record_id, given_name, family_name, dob, regimes
-        FROM ({scoped_records_sql(registry, scope, "records_current")}) s
-        WHERE list_contains(?, person_id) ORDER BY person_id, source, record_id""", [persons])
+        FROM ({scoped_records_sql(registry, scope, CURRENT_RECORDS)}) s
+        WHERE {store.dialect.in_list('person_id')} ORDER BY person_id, source, record_id""", [persons])
     by: dict[str, list[tuple[Any, ...]]] = {}
     for r in rows:
         by.setdefault(r[0], []).append(r)

@@ -24,8 +24,9 @@ from typing import Any
 
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, person_records, require_issued
+from accord.ingest.reads import batch_files
 from accord.master.compare import FOLDED_FIELDS, SINGLE_VALUED, in_conflict, json_value, normalise
-from accord.master.links import person_links
+from accord.resolve.entities import history, person_links
 from accord.sources.fields import catalogue
 from accord.standardise import names
 from accord.store import Store
@@ -198,8 +199,7 @@ def _records(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
     rows = person_records(store, registry, scope, [person_id])
     if not rows:
         return []
-    batches = store.reuse(("ingest_batches",), lambda: {b: (f, h, at) for b, f, h, at in store.query(
-        "SELECT batch_id, file_name, file_sha256, finished_at FROM ingest_batches")})
+    batches = store.reuse(("ingest_batches",), lambda: batch_files(store))
     folded = {v: names.fold(v) for v in {r[f] for r in rows for f in FOLDED_FIELDS if isinstance(r[f], str)}}
     # Letters outside A-Z left by SQL folding (Cyrillic, Greek) are romanised as features do.
     odd = {f for f in folded.values() if f and re.search("[^A-Z ]", f)}
@@ -275,18 +275,15 @@ def _history(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
     involved a withheld record is not for the purpose to learn."""
     if scope.view:
         return []
-    rows = store.query("""
-        SELECT run_id, event_at, event, entity_id, related_ids, reason FROM entity_events
-        WHERE event IN ('merge', 'split') AND (entity_id = ? OR list_contains(related_ids, ?))
-        ORDER BY event_at, run_id, event, entity_id""", [person_id, person_id])
+    rows = history(store, person_id)
     if not rows:
         return []
-    named = sorted({i for r in rows for i in [r[3], *r[4]]} - {person_id})
+    named = sorted({i for r in rows for i in [r.entity_id, *r.related_ids]} - {person_id})
     visible = {person_id} | {r["person_id"] for r in person_records(store, registry, scope, named)}
     out = []
-    for run_id, at, event, entity, related, reason in rows:
-        shown = [i for i in related if i in visible]
-        if entity not in visible or not shown:
+    for r in rows:
+        shown = [i for i in r.related_ids if i in visible]
+        if r.entity_id not in visible or not shown:
             continue
-        out.append(HistoryEvent(int(run_id), str(json_value(at)), event, entity, shown, reason))
+        out.append(HistoryEvent(r.run_id, str(json_value(r.event_at)), r.event, r.entity_id, shown, r.reason))
     return out

@@ -15,6 +15,7 @@ from typing import Any
 
 from accord import charts
 from accord.errors import AccordError
+from accord.ingest.reads import current_records_sql
 from accord.resolve.base import withheld_sql
 from accord.resolve.comparisons import COMPARISONS, gammas_sql, pair_frame_sql
 from accord.resolve.model import FSModel
@@ -75,7 +76,7 @@ def _rid(db: DuckDBBackend, key: RecordKey) -> int:
 def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
     """Per-comparison contributions to the pair's match weight (the waterfall's data)."""
     model = latest_model(store)
-    db = DuckDBBackend(store.con)
+    db = DuckDBBackend.of(store)
     ra, rb = sorted((_rid(db, a), _rid(db, b)))
     db.run("CREATE OR REPLACE TEMP TABLE _xp AS SELECT ? AS rid_l, ? AS rid_r, -1 AS rule, "
            "CAST(0 AS BIGINT) AS rules",
@@ -140,8 +141,8 @@ def entity_path(store: Store, a: RecordKey, b: RecordKey, view: str = "") -> lis
         return []
     # In a view, the records it withholds keep their full-run ids but are absent: no step
     # goes through them.
-    hidden = (f"JOIN records_current r USING (source, record_id) WHERE NOT ({withheld_sql(view)}) AND"
-              if view else "WHERE")
+    hidden = (f"JOIN ({current_records_sql()}) r USING (source, record_id) "
+              f"WHERE NOT ({withheld_sql(view)}) AND" if view else "WHERE")
     rows = store.query(f"""
         WITH m AS (SELECT m.source, m.record_id FROM ({members}) m {hidden} m.entity_id = ?)
         SELECT l.source_l, l.record_id_l, l.source_r, l.record_id_r, l.match_weight,
@@ -186,7 +187,7 @@ def write_model_charts(store: Store, out_dir: Path) -> list[Path]:
             bars.append(charts.Bar(f"{c.name}: {c.label(g)}", model.bayes_factor_log2(c.name, g)))
     files = [charts.write(out_dir / "model_weights.svg", charts.signed_bars(
         "Evidence per comparison level (log2 m/u)", bars))]
-    db = DuckDBBackend(store.con)
+    db = DuckDBBackend.of(store)
     if db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'scored'"):
         hist = db.rows("SELECT floor(match_weight) AS b, count(*) FROM scored GROUP BY 1 ORDER BY 1")
         if hist:

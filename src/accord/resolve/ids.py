@@ -1,5 +1,8 @@
 """Stable person ids: a re-run keeps an entity's id where the entity survives.
 
+Writes ``entity_members`` and ``entity_events`` (their owner), on the resolution run's compute
+connection inside its declared transaction; readers use ``accord.resolve.entities``.
+
 Each new cluster takes the id of the previous entity it shares the most records with (each
 old id goes to at most one cluster, largest overlaps first); other clusters get new ids.
 Merges (a cluster holding records of several old entities) and splits (an old entity's
@@ -31,9 +34,8 @@ def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -
             used.add(eid)
     kept_arrow = pa.table({"label": pa.array(list(kept), pa.int64()),
                            "entity_id": pa.array(list(kept.values()), pa.string())})
-    db.con.register("_kept_arrow", kept_arrow)  # bulk, not row by row
-    db.create_table("_kept", "SELECT * FROM _kept_arrow", temp=True)
-    db.con.unregister("_kept_arrow")
+    with db.registered("_kept_arrow", kept_arrow):  # bulk, not row by row
+        db.create_table("_kept", "SELECT * FROM _kept_arrow", temp=True)
     db.create_table("_labels", f"""
         SELECT l.label, coalesce(k.entity_id,
                'P' || lpad(CAST(nextval('entity_id_seq') AS VARCHAR), 9, '0')) AS entity_id
@@ -57,10 +59,11 @@ def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -
                 "records of this entity now form several entities") for e, r, n in splits]
     events += [(run_id, now, "retired", e, [], 0,
                 "no cluster kept this id (merged or split away)") for (e,) in retired]
-    if events:
-        db.con.executemany("INSERT INTO entity_events VALUES (?, ?, ?, ?, ?, ?, ?)", events)
+    db.run_many("INSERT INTO entity_events (run_id, event_at, event, entity_id, related_ids, records, "
+                "reason) VALUES (?, ?, ?, ?, ?, ?, ?)", events)
     db.run("DELETE FROM entity_members")
-    db.run(f"""INSERT INTO entity_members SELECT c.source, c.record_id, lb.entity_id, {run_id}
+    db.run(f"""INSERT INTO entity_members (source, record_id, entity_id, run_id)
+               SELECT c.source, c.record_id, lb.entity_id, {run_id}
                FROM {clusters} c JOIN _labels lb USING (label)""")
     entities = int(db.scalar("SELECT count(*) FROM _labels"))
     for t in ("_overlap", "_kept", "_labels"):

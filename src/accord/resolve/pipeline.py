@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from accord.errors import AccordError
 from accord.governance.registry import Registry
 from accord.governance.visibility import views
+from accord.ingest.reads import current_count
 from accord.resolve import blocking as blk
 from accord.resolve import views as vw
 from accord.resolve.base import feature_columns, withheld_by_view
@@ -48,7 +50,7 @@ from accord.resolve.working import (
     prepare,
     tf_tables,
 )
-from accord.sql.backend import DuckDBBackend
+from accord.sql.backend import DuckDBBackend, computing
 from accord.sql.resources import release_memory
 from accord.store import Store
 
@@ -123,9 +125,8 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
     from accord.governance.registry import registry as package_registry
 
     settings = settings or default_settings()
-    db = DuckDBBackend(store.con)
-    budget = memory_budget(settings.resources, lambda: int(db.scalar(
-        "SELECT count(*) FROM records_current")))
+    budget = memory_budget(settings.resources, lambda: current_count(store))
+    db = DuckDBBackend.of(store)
     with engine_resources(db, budget, settings.resources.threads):
         return _resolve(store, db, settings, user, model_path, model_in, step, labels,
                         registry or package_registry())
@@ -142,7 +143,11 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
         tell(label, frac)
 
     say("standardise", 0.05)
-    records, shared, base = prepare(db, settings, feature_columns(registry))
+    # Two transactions declare the run's writes (one, joined, when the run is a governed
+    # action): the working tables of the store (features and the masked identifiers), then
+    # the run's results. Between them only working tables of the connection (TEMP) are made.
+    with computing(store):
+        records, shared, base = prepare(db, settings, feature_columns(registry))
     say("block", 0.2)
     report = blk.run_blocking(db, settings.blocking, compare_blocking_source(db), "pairs",
                               base=IN_BASE)
@@ -186,57 +191,54 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
                           withheld_by_view(db, records, registry))
     del rid_l, rid_r, weight, guards
     say("assign person ids", 0.9)
-    import pyarrow as pa
-
-    db.con.register("_labels_arrow", pa.table({"rid": np.arange(records, dtype=np.int64),
-                                               "label": result.labels}))
+    labels_arrow = pa.table({"rid": np.arange(records, dtype=np.int64), "label": result.labels})
     rejected = pa.table({"rid_l": pa.array([r[0] for r in result.rejected_links], pa.int64()),
                          "rid_r": pa.array([r[1] for r in result.rejected_links], pa.int64())})
-    db.con.register("_rejected_arrow", rejected)
-    try:
-        with store.transaction():
-            run_id = int(db.scalar("SELECT nextval('resolution_run_seq')"))
-            vw.remember_previous(db, parts, FEATURES)
-            db.create_table("new_clusters", f"""
-                SELECT f.source, f.record_id, l.label FROM {FEATURES} f
-                JOIN _labels_arrow l USING (rid)""", temp=True)
-            ids = assign_ids(db, run_id)
-            db.run("DROP TABLE IF EXISTS new_clusters")
-            db.run("DELETE FROM links")
-            # The pairs to store first, on their own: the engine then knows they outnumber
-            # the records and builds its two join tables on the records' keys, not on them.
-            db.create_table("_to_link", f"""SELECT *, {prob} AS match_probability FROM scored
-                                             WHERE {prob} >= {c.review_probability}""", temp=True)
-            db.run(f"""
-                INSERT INTO links SELECT {run_id}, fl.source, fl.record_id, fr.source,
-                    fr.record_id, s.match_weight, s.match_probability,
-                    CASE WHEN x.rid_l IS NOT NULL THEN 'rejected_by_guard'
-                         WHEN s.match_probability >= {c.link_probability} AND s.corroborated
-                         THEN 'linked'
-                         ELSE 'review' END
-                FROM _to_link s
-                JOIN {FEATURES} fl ON fl.rid = s.rid_l
-                JOIN {FEATURES} fr ON fr.rid = s.rid_r
-                LEFT JOIN _rejected_arrow x ON x.rid_l = s.rid_l AND x.rid_r = s.rid_r""")
-            db.run("DROP TABLE IF EXISTS _to_link")
-            view_counts = vw.write(db, parts, FEATURES, list(views(registry)))
-            counts = dict(db.rows("SELECT status, count(*) FROM links GROUP BY status"))
-            finished = datetime.now(UTC)
-            summary = ResolveSummary(
-                run_id=run_id, records=records, pairs=report.pairs,
-                links=int(counts.get("linked", 0)), review=int(counts.get("review", 0)),
-                rejected_links=len(result.rejected_links), entities=ids["entities"],
-                kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
-                shared_identifiers=shared, seconds=(finished - started).total_seconds(),
-                base_records=base, views=view_counts, blocking_messages=report.messages(),
-                model=model.to_json())
-            db.run("INSERT INTO resolution_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                run_id, user, started, finished, records, report.pairs, summary.links,
-                summary.review, summary.entities, summary.rejected_links,
-                json.dumps(summary.model), settings.model_dump_json(),
-                json.dumps([asdict(r) for r in report.rules])])
-    finally:
-        db.con.unregister("_labels_arrow")
-        db.con.unregister("_rejected_arrow")
+    with db.registered("_labels_arrow", labels_arrow), db.registered("_rejected_arrow", rejected), \
+            computing(store):
+        run_id = int(db.scalar("SELECT nextval('resolution_run_seq')"))
+        vw.remember_previous(db, parts, FEATURES)
+        db.create_table("new_clusters", f"""
+            SELECT f.source, f.record_id, l.label FROM {FEATURES} f
+            JOIN _labels_arrow l USING (rid)""", temp=True)
+        ids = assign_ids(db, run_id)
+        db.run("DROP TABLE IF EXISTS new_clusters")
+        db.run("DELETE FROM links")
+        # The pairs to store first, on their own: the engine then knows they outnumber
+        # the records and builds its two join tables on the records' keys, not on them.
+        db.create_table("_to_link", f"""SELECT *, {prob} AS match_probability FROM scored
+                                         WHERE {prob} >= {c.review_probability}""", temp=True)
+        db.run(f"""
+            INSERT INTO links (run_id, source_l, record_id_l, source_r, record_id_r, match_weight,
+                               match_probability, status)
+            SELECT {run_id}, fl.source, fl.record_id, fr.source,
+                fr.record_id, s.match_weight, s.match_probability,
+                CASE WHEN x.rid_l IS NOT NULL THEN 'rejected_by_guard'
+                     WHEN s.match_probability >= {c.link_probability} AND s.corroborated
+                     THEN 'linked'
+                     ELSE 'review' END
+            FROM _to_link s
+            JOIN {FEATURES} fl ON fl.rid = s.rid_l
+            JOIN {FEATURES} fr ON fr.rid = s.rid_r
+            LEFT JOIN _rejected_arrow x ON x.rid_l = s.rid_l AND x.rid_r = s.rid_r""")
+        db.run("DROP TABLE IF EXISTS _to_link")
+        view_counts = vw.write(db, parts, FEATURES, list(views(registry)))
+        counts = dict(db.rows("SELECT status, count(*) FROM links GROUP BY status"))
+        finished = datetime.now(UTC)
+        summary = ResolveSummary(
+            run_id=run_id, records=records, pairs=report.pairs,
+            links=int(counts.get("linked", 0)), review=int(counts.get("review", 0)),
+            rejected_links=len(result.rejected_links), entities=ids["entities"],
+            kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
+            shared_identifiers=shared, seconds=(finished - started).total_seconds(),
+            base_records=base, views=view_counts, blocking_messages=report.messages(),
+            model=model.to_json())
+        store.insert("resolution_runs", {
+            "run_id": run_id, "user_id": user, "started_at": started, "finished_at": finished,
+            "records": records, "pairs": report.pairs, "links": summary.links,
+            "review": summary.review, "entities": summary.entities,
+            "rejected_links": summary.rejected_links, "model": json.dumps(summary.model),
+            "settings": settings.model_dump_json(),
+            "blocking": json.dumps([asdict(r) for r in report.rules])})
     say("done", 1.0)
     return summary

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from accord.ingest.reads import current_by_source, quarantined_last_batches
 from accord.store import Store
 
 # Entity size buckets (records per person id): exact to 5, then ranges.
@@ -22,14 +23,15 @@ SHARED_TABLE = "resolve_shared_identifiers"  # accord.resolve.working.SHARED
 
 
 def _table_exists(store: Store, name: str) -> bool:
-    return bool(store.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-                             [name]))
+    return bool(store.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+        "AND table_type = 'BASE TABLE' AND table_catalog = current_database() "
+        "AND table_schema = current_schema()", [name]))
 
 
 def records(store: Store) -> dict[str, Any]:
     """Current records (newest version of each), in total and by source."""
-    rows = store.query("SELECT source, count(*) FROM records_current GROUP BY source ORDER BY source")
-    by_source = {str(s): int(n) for s, n in rows}
+    by_source = current_by_source(store)
     return {"current": sum(by_source.values()), "by_source": by_source}
 
 
@@ -88,15 +90,14 @@ def _model_summary(model: dict[str, Any]) -> dict[str, Any]:
 
 def latest_run(store: Store) -> dict[str, Any] | None:
     """The latest resolution run: its counts, settings, model and blocking rules."""
-    cur = store.con.execute(
+    rows = store.read_arrow(
         "SELECT run_id, user_id, CAST(started_at AS VARCHAR) AS started_at, "
         "CAST(finished_at AS VARCHAR) AS finished_at, records, pairs, links, review, entities, "
-        "rejected_links, model, settings, blocking FROM resolution_runs ORDER BY run_id DESC LIMIT 1")
-    names = [d[0] for d in cur.description]
-    row = cur.fetchone()
-    if row is None:
+        "rejected_links, model, settings, blocking FROM resolution_runs ORDER BY run_id DESC LIMIT 1"
+    ).to_pylist()
+    if not rows:
         return None
-    run = dict(zip(names, row, strict=True))
+    run = rows[0]
     events = dict(store.query("SELECT event, count(*) FROM entity_events WHERE run_id = ? GROUP BY event",
                               [run["run_id"]]))
     blocking = [{k: rule.get(k) for k in ("name", "comparisons", "blocks", "largest_block",
@@ -113,10 +114,7 @@ def latest_run(store: Store) -> dict[str, Any] | None:
 
 def quarantine(store: Store) -> dict[str, Any]:
     """Rows quarantined by the latest batch of each source, by source, field and reason."""
-    rows = store.query("""
-        SELECT source, field, reason, count(*) AS n FROM quarantine
-        WHERE batch_id IN (SELECT last_batch FROM sources)
-        GROUP BY ALL ORDER BY n DESC, source, field, reason""")
+    rows = quarantined_last_batches(store)
     by_reason = [{"source": s, "field": f, "reason": r, "rows": int(n)} for s, f, r, n in rows]
     return {"rows": sum(r["rows"] for r in by_reason), "by_reason": by_reason}
 

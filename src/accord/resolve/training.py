@@ -115,12 +115,9 @@ def rank_table(db: DuckDBBackend, features: str, name: str) -> int:
     import pyarrow as pa
 
     rid = np.sort(db.arrow(f"SELECT rid FROM {features} WHERE {IN_BASE}").column("rid").to_numpy())
-    db.con.register(f"{name}_arrow", pa.table({"k": np.arange(len(rid), dtype=np.int64),
-                                               "rid": rid.astype(np.int64)}))
-    try:
+    ranks = pa.table({"k": np.arange(len(rid), dtype=np.int64), "rid": rid.astype(np.int64)})
+    with db.registered(f"{name}_arrow", ranks):
         db.create_table(name, f"SELECT * FROM {name}_arrow", temp=True)
-    finally:
-        db.con.unregister(f"{name}_arrow")
     return len(rid)
 
 

@@ -81,16 +81,17 @@ def view_memberships(store: Store, view: str, persons: list[str]) -> dict[tuple[
         return {}
     if not view:
         rows = store.query("SELECT source, record_id, entity_id FROM entity_members "
-                           "WHERE list_contains(?, entity_id)", [persons])
+                           f"WHERE {store.dialect.in_list('entity_id')}", [persons])
     else:
         rows = store.query(f"""
             SELECT source, record_id, entity_id FROM {MEMBERS}
-            WHERE view = ? AND list_contains(?, entity_id)
+            WHERE view = ? AND {store.dialect.in_list('entity_id')}
             UNION ALL
             SELECT m.source, m.record_id, m.entity_id FROM entity_members m
-            ANTI JOIN (SELECT source, record_id FROM {MEMBERS} WHERE view = ?) v
-              ON v.source = m.source AND v.record_id = m.record_id
-            WHERE list_contains(?, m.entity_id)""", [view, persons, view, persons])
+            WHERE {store.dialect.in_list('m.entity_id')} AND NOT EXISTS (
+              SELECT 1 FROM {MEMBERS} v
+              WHERE v.view = ? AND v.source = m.source AND v.record_id = m.record_id)""",
+                           [view, persons, persons, view])
     return {(s, r): e for s, r, e in rows}
 
 
@@ -212,13 +213,10 @@ def remember_previous(db: DuckDBBackend, parts: list[ViewPartition], features: s
         "view": pa.array([p.view for p in parts for _ in range(len(p.rids))], pa.string()),
         "rid": pa.array(np.concatenate([p.rids for p in parts]), pa.int64()),
         "label": pa.array(np.concatenate([p.labels for p in parts]), pa.int64())})
-    db.con.register("_view_nodes_arrow", nodes)
-    try:
+    with db.registered("_view_nodes_arrow", nodes):
         db.create_table(NODES, f"""SELECT n.view, n.rid, n.label, f.source, f.record_id
                                    FROM _view_nodes_arrow n JOIN {features} f USING (rid)""",
                         temp=True)
-    finally:
-        db.con.unregister("_view_nodes_arrow")
     db.create_table(PREVIOUS, f"""
         SELECT n.view, n.label, coalesce(v.entity_id, m.entity_id) AS entity_id, n.rid
         FROM {NODES} n
@@ -271,15 +269,12 @@ def write(db: DuckDBBackend, parts: list[ViewPartition], features: str,
                     "label": pa.array([k[1] for k in labels], pa.int64()),
                     "entity_id": pa.array([kept.get(k) for k in labels], pa.string()),
                     "seq": pa.array(range(len(labels)), pa.int64())})
-    db.con.register("_view_ids_arrow", ids)
-    try:
+    with db.registered("_view_ids_arrow", ids):
         # New ids in the order of the clusters' first records (one nextval each).
         db.create_table("_view_ids", """
             SELECT view, label, coalesce(entity_id,
                    'P' || lpad(CAST(nextval('entity_id_seq') AS VARCHAR), 9, '0')) AS entity_id
             FROM (SELECT * FROM _view_ids_arrow ORDER BY seq)""", temp=True)
-    finally:
-        db.con.unregister("_view_ids_arrow")
     db.run(f"""INSERT INTO {MEMBERS} (view, source, record_id, entity_id)
                SELECT n.view, n.source, n.record_id, i.entity_id FROM _view_full n
                JOIN _view_ids i ON i.view = n.view AND i.label = n.label
@@ -289,14 +284,11 @@ def write(db: DuckDBBackend, parts: list[ViewPartition], features: str,
         "rid_l": pa.array(np.concatenate([p.flipped_l for p in parts]), pa.int64()),
         "rid_r": pa.array(np.concatenate([p.flipped_r for p in parts]), pa.int64()),
         "status": pa.array(np.concatenate([p.flipped_status for p in parts]).tolist(), pa.string())})
-    db.con.register("_view_flips_arrow", flips)
-    try:
+    with db.registered("_view_flips_arrow", flips):
         db.run(f"""INSERT INTO {LINKS} (view, source_l, record_id_l, source_r, record_id_r, status)
                    SELECT x.view, fl.source, fl.record_id, fr.source, fr.record_id, x.status
                    FROM _view_flips_arrow x JOIN {features} fl ON fl.rid = x.rid_l
                    JOIN {features} fr ON fr.rid = x.rid_r""")
-    finally:
-        db.con.unregister("_view_flips_arrow")
     for view, n in db.rows(f"SELECT view, count(*) FROM {MEMBERS} GROUP BY view"):
         out.setdefault(view, {"clusters": 0, "members": 0, "links": 0})["members"] = int(n)
     for view, n in db.rows(f"SELECT view, count(*) FROM {LINKS} GROUP BY view"):

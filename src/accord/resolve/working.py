@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from accord.ingest.reads import CURRENT_RECORDS
 from accord.resolve.comparisons import PAIR_COLUMNS, gammas_sql, pair_frame_sql
 from accord.resolve.model import gamma_columns, tf_sql
 from accord.resolve.settings import BlockingRule, Resources, Settings
@@ -130,7 +131,7 @@ def prepare(db: DuckDBBackend, settings: Settings, extra: Extra | None = None) -
         from accord.resolve.base import feature_columns
 
         extra = feature_columns()
-    records = build_features(db.con, "records_current", counts=False, extra=extra)["records"]
+    records = build_features(db.con, CURRENT_RECORDS, counts=False, extra=extra)["records"]
     k = settings.clustering.shared_identifier_people
     db.create_table(SHARED, shared_identifiers_sql(k, base_of(FEATURES)))
     replace_view(db, VIEW, masked_view_sql())

@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from accord.sql.backend import DuckDBBackend
 from accord.sql_text import lit
 
 MIB = 1024 ** 2
@@ -63,8 +64,9 @@ def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
 @contextlib.contextmanager
 def engine_resources(con: Any, budget: int | None, threads: int | None) -> Iterator[None]:
     """Apply the memory limit (bytes) and thread count for a stage, then restore the
-    connection's own. ``con``: a DuckDB connection, or anything with one as ``.con``."""
-    con = getattr(con, "con", con)
+    connection's own. ``con``: a DuckDB connection (``accord.sql.backend.compute_connection``),
+    or a backend over one (``DuckDBBackend``)."""
+    con = con.con if isinstance(con, DuckDBBackend) else con
     wanted = {"memory_limit": f"{budget // MIB}MiB" if budget else None,
               "threads": str(threads) if threads else None}
     saved: dict[str, str] = {}

@@ -23,6 +23,7 @@ import pyarrow as pa
 from accord.sources.fields import catalogue
 from accord.sql_text import ident
 from accord.standardise import addresses, identifiers, names, phonetic, variants
+from accord.store import Store
 
 FEATURES = "features"
 # Columns a caller adds after FEATURE_COLUMNS: name -> (SQL over a row of the source table,
@@ -193,6 +194,26 @@ LEFT JOIN {T}street st ON st.street_line = b.street_line
 LEFT JOIN {T}city ct ON ct.city_line = b.city_line
 LEFT JOIN {T}country cb ON cb.raw = b.country_of_birth
 LEFT JOIN {T}country cc ON cc.raw = b.citizenship_country"""
+
+
+# --- reads of ``features`` by other stages ----------------------------------------------------
+
+NAME_PARTS = ("std", "key", "keys", "tokens", "dm1", "dm2")
+
+
+def features_built(store: Store) -> bool:
+    """Whether the store holds ``features`` (every resolution run builds them first)."""
+    return bool(store.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+        "AND table_type = 'BASE TABLE' AND table_catalog = current_database() "
+        "AND table_schema = current_schema()", [FEATURES]))
+
+
+def name_features_sql() -> str:
+    """(source, record_id) and the standardised given and family name columns
+    (``given_std``, ``given_key``, ... ``family_dm2``) of every record in ``features``."""
+    cols = [f"{part}_{c}" for part in ("given", "family") for c in NAME_PARTS]
+    return f"SELECT source, record_id, {', '.join(cols)} FROM {FEATURES}"
 
 
 _TEMP = ("base", "rid", "rec", "parts", "fold_raw", "fold", "names", "family_forms", "phonetic", "given_dim",

@@ -1,0 +1,50 @@
+"""What later stages read of ingest's tables, in one place: the newest version of each record
+(``records_current``), counts of it, and the files batches came from.
+
+Ingest owns ``records``, ``ingest_batches``, ``sources`` and ``quarantine``
+(``accord.ingest.pipeline`` writes them; ``accord.ingest.schema`` declares them and the
+``records_current`` view). Other stages do not name these tables in their SQL: they call a
+function here, or put :func:`current_records_sql` where their SQL reads records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from accord.store import Store
+
+# The relation of current records (a view over ``records``: accord.ingest.schema), for compute
+# and scope builders that take a relation name.
+CURRENT_RECORDS = "records_current"
+
+
+def current_records_sql(columns: str = "*") -> str:
+    """A query of the current records (the newest version of each), ``columns`` of them."""
+    return f"SELECT {columns} FROM {CURRENT_RECORDS}"
+
+
+def current_count(store: Store) -> int:
+    """How many current records the store holds."""
+    return int(store.scalar("SELECT count(*) FROM records_current"))
+
+
+def current_by_source(store: Store) -> dict[str, int]:
+    """Current records by source, in source order."""
+    rows = store.query("SELECT source, count(*) FROM records_current GROUP BY source ORDER BY source")
+    return {str(s): int(n) for s, n in rows}
+
+
+def batch_files(store: Store) -> dict[int, tuple[str, str, datetime]]:
+    """Batch id -> (file name, file SHA-256, when it was ingested), for provenance."""
+    return {int(b): (f, h, at) for b, f, h, at in store.query(
+        "SELECT batch_id, file_name, file_sha256, finished_at FROM ingest_batches")}
+
+
+def quarantined_last_batches(store: Store) -> list[tuple[Any, ...]]:
+    """Rows the latest batch of each source quarantined, counted by (source, field, reason),
+    most first."""
+    return store.query("""
+        SELECT source, field, reason, count(*) AS n FROM quarantine
+        WHERE batch_id IN (SELECT last_batch FROM sources)
+        GROUP BY source, field, reason ORDER BY n DESC, source, field, reason""")
