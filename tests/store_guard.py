@@ -6,10 +6,11 @@ connection, inside ``Store.transaction()`` with ``Store.changed()``. The data ve
 only for what is declared, so an undeclared write would let a server serve values kept from
 before it. Nothing in the product guesses writes from SQL text; this guard does, in tests only:
 
-* it wraps each store's engine connection (``store.con``) and classifies every statement run
-  through it (:func:`statement_kind`). A write-class statement that a guarded module
-  (:data:`GUARDED`) runs there outside a transaction, or inside one that ends without
-  declaring a change, is a violation;
+* it wraps each embedded store's engine connection (``store.con``) and classifies every
+  statement run through it (:func:`statement_kind`). A write-class statement that one of
+  Accord's modules (:data:`GUARDED`) runs there outside a transaction, or inside one that ends
+  without declaring a change, is a violation (the stages' compute connection,
+  ``accord.sql.backend.compute_connection``, is used only inside declared transactions);
 * a write declared as an append to the audit ledger (``ledger=True``) must touch only the
   ledger's tables (:data:`LEDGER_TABLES`): anything else would change data without moving the
   data version. That holds for every caller.
@@ -17,8 +18,7 @@ before it. Nothing in the product guesses writes from SQL text; this guard does,
 Violations are collected, and the fixture that installed the guard fails the test with them
 (raising inside the product could be caught there). This module is a pytest plugin
 (``tests/conftest.py`` loads it): its fixture :func:`store_guard` is on for every test under
-:data:`GUARDED_TESTS`; the stage modules not yet moved to declared writes are not guarded yet
-(their writes through ``store.con`` are still counted by ``accord.generation``).
+:data:`GUARDED_TESTS`.
 """
 
 from __future__ import annotations
@@ -33,21 +33,16 @@ from typing import Any
 
 import pytest
 
-from accord.generation import TrackedConnection
-from accord.store import duckdb_store
 from accord.store.duckdb_store import DuckDBStore
 
-# The modules whose writes must all be declared (they no longer write through store.con).
-GUARDED = ("accord.governance.audit", "accord.governance.ledger", "accord.governance.users",
-           "accord.governance.sessions", "accord.governance.agreements", "accord.governance.tax_request",
-           "accord.governance.registry", "accord.governance.schema", "accord.governance.subject_report",
-           "accord.governance.samples", "accord.services.context", "accord.migrations")
+# The modules whose writes must all be declared: every one of Accord's.
+GUARDED = ("accord.",)
 # The test folders the guard is on for.
 GUARDED_TESTS = (Path(__file__).parent / "governance",)
 # The tables a write declared as a ledger append may touch.
 LEDGER_TABLES = frozenset({"audit_events", "audit_head", "disclosures"})
 # Frames of these modules are the machinery, not the writer.
-_MACHINERY = ("accord.store", "accord.generation", "store_guard", "contextlib")
+_MACHINERY = ("accord.store", "store_guard", "contextlib")
 
 READ, WRITE, BEGIN, END = "read", "write", "begin", "end"
 _READ_ONLY = frozenset({"SELECT", "SET", "RESET", "PRAGMA", "SHOW", "DESCRIBE", "DESC", "EXPLAIN",
@@ -113,14 +108,31 @@ class Guard:
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         guard = self
 
-        class GuardedConnection(TrackedConnection):
+        class GuardedConnection:
+            """The engine connection, with each statement checked before it runs."""
+
+            def __init__(self, con: Any, store: DuckDBStore) -> None:
+                self._con, self._store = con, store
+
             def _run(self, method: str, sql: object, *args: Any, **kwargs: Any) -> Any:
                 if isinstance(sql, str) and statement_kind(sql) == WRITE:
                     guard.undeclared(self._store, sql)
-                return super()._run(method, sql, *args, **kwargs)
+                return getattr(self._con, method)(sql, *args, **kwargs)
 
-            def cursor(self) -> TrackedConnection:
+            def execute(self, sql: object, *args: Any, **kwargs: Any) -> Any:
+                return self._run("execute", sql, *args, **kwargs)
+
+            def executemany(self, sql: object, *args: Any, **kwargs: Any) -> Any:
+                return self._run("executemany", sql, *args, **kwargs)
+
+            def sql(self, sql: object, *args: Any, **kwargs: Any) -> Any:
+                return self._run("sql", sql, *args, **kwargs)
+
+            def cursor(self) -> GuardedConnection:
                 return GuardedConnection(self._con.cursor(), self._store)
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._con, name)
 
         original_transaction = DuckDBStore.transaction
         original_write, original_write_many = DuckDBStore.write, DuckDBStore.write_many
@@ -155,7 +167,7 @@ class Guard:
             original_changed(store)
             vars(store)["_guard_declared"] = True
 
-        monkeypatch.setattr(duckdb_store, "TrackedConnection", GuardedConnection)
+        monkeypatch.setattr(DuckDBStore, "con", property(lambda store: GuardedConnection(store._raw, store)))
         monkeypatch.setattr(DuckDBStore, "transaction", transaction)
         monkeypatch.setattr(DuckDBStore, "write", write)
         monkeypatch.setattr(DuckDBStore, "write_many", write_many)

@@ -16,12 +16,11 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 KNOWN: dict[frozenset[str], str] = {
     frozenset({"accord.store", "accord.store.base", "accord.store.duckdb_store",
                "accord.store.postgres_store", "accord.migrations", "accord.governance.audit",
-               "accord.governance.schema", "accord.resolve.schema", "accord.generation"}):
+               "accord.governance.schema", "accord.resolve.schema"}):
         "Store(target) picks its engine's class (base imports the engines inside __new__, which "
         "derive from base); the embedded store applies its upgrade steps (migrations, which take a "
         "Store) and chains the audit event of an upgrade (governance.audit, which takes a Store); "
-        "it applies the stages' schema modules, whose upgrade steps take a Store; "
-        "the transitional tracker (generation) names the DuckDB store it reports to",
+        "it applies the stages' schema modules, whose upgrade steps take a Store",
     frozenset({"accord.resolve.base", "accord.resolve.working"}):
         "the working set asks the statistics base for its feature columns while base takes the "
         "working set's column names: resolve belongs to the store layer's refactor",

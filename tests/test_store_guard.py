@@ -95,12 +95,13 @@ def test_declared_writes_and_other_modules_pass(guarded_store: Any) -> None:
                      "    store.write('INSERT INTO t VALUES (1)')\n"
                      "    store.insert_rows('t', ['k'], [[2], [3]])\n")
     run(store)
-    stage = _as_module("accord.resolve.pipeline", "def run(store):\n"
-                       "    store.con.execute('INSERT INTO t VALUES (4)')\n")
-    stage(store)                  # not guarded yet: still counted by accord.generation
-    store.con.execute("INSERT INTO t VALUES (5)")   # a test's own write
+    store.con.execute("INSERT INTO t VALUES (4)")   # a test's own write
     assert guard.violations == []
-    assert store.scalar("SELECT count(*) FROM t") == 5
+    assert store.scalar("SELECT count(*) FROM t") == 4
+    stage = _as_module("accord.resolve.pipeline", "def run(store):\n"
+                       "    store.con.execute('INSERT INTO t VALUES (5)')\n")
+    stage(store)                  # every module of Accord is guarded
+    assert len(guard.violations) == 1 and "accord.resolve.pipeline" in guard.violations[0]
 
 
 def test_a_ledger_append_may_touch_only_the_ledger(guarded_store: Any) -> None:

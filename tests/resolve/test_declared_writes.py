@@ -1,37 +1,25 @@
-"""Ingest and resolution declare what they write: with the transitional tracker of writes
-through ``store.con`` (accord.generation) switched off, the data version still moves once per
-ingest and once per transaction of a resolution run, and reads (explanations, evaluation,
-quality counts) leave it where it is, also on a store opened read-only."""
+"""Ingest and resolution declare what they write: the data version (which nothing guesses from
+SQL text) moves once per ingest and once per transaction of a resolution run, and reads
+(explanations, evaluation, quality counts) leave it where it is, also on a store opened
+read-only."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from accord.eval.metrics import evaluate
-from accord.generation import TrackedConnection
 from accord.ingest import ingest_file
 from accord.resolve import entities, quality
 from accord.resolve.explain import explain_pair
 from accord.resolve.pipeline import resolve
 from accord.sql.backend import compute_connection
-from accord.store import DuckDBStore, Store
+from accord.store import Store
 from accord.synth import generate
 
 
-def _undeclared(*_: Any) -> None:
-    raise AssertionError("a write through store.con that the stage did not declare")
-
-
-@pytest.fixture
-def no_tracker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(TrackedConnection, "_wrote", _undeclared)
-    monkeypatch.setattr(DuckDBStore, "_undeclared_write", _undeclared)
-
-
-def test_stages_declare_their_writes_and_reads_declare_none(tmp_path: Path, no_tracker: None) -> None:
+def test_stages_declare_their_writes_and_reads_declare_none(tmp_path: Path) -> None:
     world = generate(300, 5, tmp_path / "world")
     db = tmp_path / "s.duckdb"
     with Store(db) as store:

@@ -32,8 +32,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-import duckdb
-
 from accord.errors import AccordError
 from accord.faults import checkpoint
 from accord.governance import audit
@@ -258,7 +256,7 @@ class Gate:
                                   "agreement": agreement, "justification": justification}
         with _CHAIN_LOCK:
             try:
-                with _one_transaction(self.store):
+                with self.store.transaction():
                     yield activity
                     audit.append(self.store, audit.Event(
                         **common, origin=self.origin, decision="allow", outcome=activity.outcome,
@@ -319,7 +317,7 @@ class Gate:
 
         ``reuse`` names what the reader reads (a person id, say) when its result depends on
         nothing but that, the decision and the store's data: the result is then kept for the
-        same request until the store's data changes (``accord.generation``). The decision and
+        same request until the store's data version moves (``accord.store.base``). The decision and
         the audit event and accounting are made afresh for every read, kept result or not.
         """
         if lookup is not None:
@@ -414,28 +412,6 @@ class Gate:
         return [[now, pid, json.dumps(sorted(recs)), nature, request.purpose, request.agreement, user_id,
                  recipient, address, decision.law_enforcement, bool(statements.get(pid)), retain]
                 for pid, recs in by_person.items()]
-
-
-@contextlib.contextmanager
-def _one_transaction(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A transaction on ``store`` that every ``store.transaction()`` block run inside it joins
-    (a DuckDB connection holds one transaction at a time): the action's own all-or-nothing
-    blocks become part of the action's transaction, and an error in one of them rolls back
-    the whole action. The joining lasts while this block runs, on this store object only."""
-    with store.transaction() as con:
-        if "transaction" in vars(store):      # an action within an action: the outer one's
-            yield con
-            return
-
-        @contextlib.contextmanager
-        def joined() -> Iterator[duckdb.DuckDBPyConnection]:
-            yield con
-
-        vars(store)["transaction"] = joined
-        try:
-            yield con
-        finally:
-            del vars(store)["transaction"]
 
 
 def failure(e: BaseException) -> str:

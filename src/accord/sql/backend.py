@@ -44,9 +44,8 @@ def compute_connection(store: Store) -> duckdb.DuckDBPyConnection:
     tables (``TEMP``) are no store data and need no declaration, also on a store opened
     read-only.
 
-    It is the engine's connection itself, not the transitional ``store.con`` (which guesses
-    writes from SQL text, ``accord.generation``, and would count a working table as a write
-    to data): the stages that compute here declare what they write."""
+    The stages that compute here declare what they write; a working table is no write to
+    data."""
     from accord.store import DuckDBStore
 
     if not isinstance(store, DuckDBStore):

@@ -62,11 +62,6 @@ class Shared:
         # The group committer of the store's audit ledger (accord.governance.ledger).
         self.ledger: object | None = None
 
-    @property
-    def value(self) -> int:
-        """TRANSITIONAL name of :attr:`version` (goes with accord.generation's tracker)."""
-        return self.version
-
     def move(self) -> None:
         """Data changed: values kept for the version before are stale."""
         with self._lock:
@@ -125,9 +120,6 @@ class Store(ABC):
     # The engine's errors that mean a write conflicted with another transaction's (that
     # transaction is rolled back; doing it again may succeed).
     conflicts: tuple[type[Exception], ...] = ()
-    # TRANSITIONAL: the engine's own connection, still used directly by modules not yet moved to
-    # the methods below; goes once they are (the embedded store keeps it as DuckDBStore.con).
-    con: Any
 
     def __new__(cls, target: str | Path | None = None, *args: Any, **kwargs: Any) -> Store:
         if cls is Store:
@@ -178,7 +170,7 @@ class Store(ABC):
         """All or nothing: commit on success, roll back on any exception. A transaction begun
         inside another on the same store object joins it. The data version moves at commit
         when a write to data was declared in it (``ledger=True`` says the block only appends to
-        the audit ledger). Yields the engine's connection (TRANSITIONAL)."""
+        the audit ledger)."""
         if self._depth:                          # joins the transaction already open
             self._depth += 1
             try:

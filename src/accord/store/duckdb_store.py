@@ -27,14 +27,13 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from accord import __version__
 from accord import migrations as mig
 from accord.errors import StoreError
-from accord.generation import TrackedConnection
 from accord.store.base import DATA_VERSION_TABLE, Shared, Store
 from accord.store.busy import _one_line, busy_message
 from accord.store.dialect import DUCKDB
@@ -163,7 +162,6 @@ class DuckDBStore(Store):
 
     dialect = DUCKDB
     conflicts = (duckdb.TransactionException,)
-    con: duckdb.DuckDBPyConnection
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -193,9 +191,6 @@ class DuckDBStore(Store):
         self.shared = _attach(self._key)
         try:
             self._raw = duckdb.connect(str(self.path), read_only=self.read_only)
-            # TRANSITIONAL: what modules not yet moved to the Store methods write through ``con``
-            # is counted as declared (accord.generation); the store's own methods use ``_raw``.
-            self.con = cast(duckdb.DuckDBPyConnection, TrackedConnection(self._raw, self))
         except duckdb.IOException as e:
             _detach(self._key)
             busy = busy_message(self.path, str(e))
@@ -235,7 +230,6 @@ class DuckDBStore(Store):
         other._key = None               # and its share of what the file's stores share
         other.shared = self.shared
         other._raw = self._raw.cursor()
-        other.con = cast(duckdb.DuckDBPyConnection, TrackedConnection(other._raw, other))
         other._session()
         return other
 
@@ -364,16 +358,15 @@ class DuckDBStore(Store):
             self._raw.execute("ROLLBACK")
 
     def _in_transaction(self) -> Any:
-        return self.con
+        return self._raw
 
-    def _undeclared_write(self) -> None:
-        """TRANSITIONAL (accord.generation): a write through ``con`` that no one declared."""
-        if self._depth:
-            self._changed = True
-        else:
-            if not self.read_only:               # a read-only store writes only temporary tables
-                self._raw.execute(self._MOVE_VERSION)
-            self.shared.move()
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The embedded engine's own connection, for tests and tools that look inside the file.
+        Accord's modules never write through it: their writes are declared through the store's
+        methods, and compute goes through :func:`accord.sql.backend.compute_connection` inside
+        a declared transaction. A write made here moves no data version."""
+        return self._raw
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self._raw.execute(sql, params or []).fetchall()
