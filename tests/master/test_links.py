@@ -11,9 +11,9 @@ import pytest
 
 from accord.governance.registry import registry
 from accord.governance.scope import Scope, freeze, issue
-from accord.master.links import person_links
 from accord.master.view import _links
 from accord.person_status.facts import _link_confidence
+from accord.resolve.entities import person_links
 from accord.store import Store
 
 from .master_helpers import World, build_world

@@ -41,7 +41,7 @@ from accord.governance.policy import Decision, Request, decide, may_attempt
 from accord.governance.registry import Registry, registry
 from accord.governance.scope import Scope
 from accord.governance.users import Actor, get_actor
-from accord.master.links import memberships
+from accord.resolve.entities import memberships
 from accord.store import Store
 
 # One writer at a time appends to the audit chain within a process (the API serves requests

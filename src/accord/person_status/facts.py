@@ -21,7 +21,7 @@ from accord.governance.scope import (
     scoped_records_sql,
     unwithheld_sql,
 )
-from accord.master.links import latest_run, memberships, person_links
+from accord.resolve.entities import latest_run, memberships, person_links
 from accord.resolve.views import links_sql
 from accord.status import Annotation, Fact
 from accord.store import Store
