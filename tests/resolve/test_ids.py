@@ -3,16 +3,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from accord.resolve.ids import assign_ids
-from accord.sql.backend import DuckDBBackend
+from accord.sql.backend import computing
 from accord.store import Store
 
 
 def _assign(store: Store, run: int, clusters: dict[str, int]) -> dict[str, str]:
-    db = DuckDBBackend(store.con)
-    db.run("CREATE OR REPLACE TABLE new_clusters (source VARCHAR, record_id VARCHAR, label BIGINT)")
-    store.con.executemany("INSERT INTO new_clusters VALUES ('s', ?, ?)",
-                          [[k, v] for k, v in clusters.items()])
-    assign_ids(db, run)
+    with computing(store) as db:                  # as a resolution run does: a declared write
+        db.run("CREATE OR REPLACE TABLE new_clusters (source VARCHAR, record_id VARCHAR, label BIGINT)")
+        db.con.executemany("INSERT INTO new_clusters VALUES ('s', ?, ?)",
+                           [[k, v] for k, v in clusters.items()])
+        assign_ids(db, run)
     return dict(store.query("SELECT record_id, entity_id FROM entity_members"))
 
 

@@ -12,6 +12,7 @@ import pytest
 from std_helpers import load
 
 from accord.ingest import IngestResult
+from accord.sql.backend import computing
 from accord.standardise import FEATURE_COLUMNS, build_features
 from accord.store import Store
 from conftest import WriteExtract
@@ -120,8 +121,8 @@ def test_builds_from_the_store_records_current(write_extract: WriteExtract, stor
     ingest(write_extract(mapping, header +
                          "1,\"de la Cruz, Maria\",1975-03-04,A012345679,1 Main Street Apt 2,02134\n"
                          "2,\"O'Brien Jr, William\",1980-01-01,,PO Box 7,10001\n", name="v2.csv"))
-    with Store(store_path) as store:
-        counts = build_features(store.con)
+    with Store(store_path) as store, computing(store) as db:      # a declared write, as resolve makes it
+        counts = build_features(db.con)
         rows = store.query("SELECT rid, record_id, given_std, middle_std, family_std, family_concat, "
                            "name_suffix_std, given_key, a_number, street_name, zip5 "
                            "FROM features ORDER BY rid")
