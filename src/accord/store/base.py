@@ -74,6 +74,29 @@ class Shared:
                 self.version = version
 
 
+# What the store objects open on one store share in this process (the data version, kept
+# values, the ledger): one Shared per file path or database URL, while any of them is open.
+# A new opening after all have closed starts afresh: nothing of an earlier opening is kept.
+_SHARED_LOCK = threading.Lock()
+_SHARED: dict[str, tuple[Shared, int]] = {}
+
+
+def attach_shared(key: str) -> Shared:
+    with _SHARED_LOCK:
+        shared, count = _SHARED.get(key, (None, 0))
+        _SHARED[key] = (shared or Shared(), count + 1)
+        return _SHARED[key][0]
+
+
+def detach_shared(key: str) -> None:
+    with _SHARED_LOCK:
+        shared, count = _SHARED[key]
+        if count <= 1:
+            del _SHARED[key]
+        else:
+            _SHARED[key] = (shared, count - 1)
+
+
 class ReadCache:
     """Values read from the store, each kept for the data version it was read at (least
     recently used first out). ``get`` returns ``None`` for a value read at another version."""

@@ -34,7 +34,7 @@ import duckdb
 from accord import __version__
 from accord import migrations as mig
 from accord.errors import StoreError
-from accord.store.base import DATA_VERSION_TABLE, Shared, Store
+from accord.store.base import DATA_VERSION_TABLE, Shared, Store, attach_shared, detach_shared
 from accord.store.busy import _one_line, busy_message
 from accord.store.dialect import DUCKDB
 
@@ -48,30 +48,6 @@ log = logging.getLogger("accord.store")
 # Several threads (the API's) may open the same store; its schema is applied once per process.
 _MIGRATE_LOCK = threading.Lock()
 _MIGRATED: set[str] = set()
-
-# What the stores open on one file in this process share (the data version, kept values, the
-# ledger): one Shared per file, while any store object has the file open.
-_SHARED_LOCK = threading.Lock()
-_SHARED: dict[str, tuple[Shared, int]] = {}
-
-
-def _attach(key: str) -> Shared:
-    with _SHARED_LOCK:
-        shared, count = _SHARED.get(key, (None, 0))
-        if shared is None:
-            shared = Shared()           # nothing of an earlier opening is kept
-        _SHARED[key] = (shared, count + 1)
-        return shared
-
-
-def _detach(key: str) -> None:
-    with _SHARED_LOCK:
-        shared, count = _SHARED[key]
-        if count <= 1:
-            del _SHARED[key]
-        else:
-            _SHARED[key] = (shared, count - 1)
-
 
 # Stores open for writing in this process; while there are any, the umask is kept private.
 _UMASK_LOCK = threading.Lock()
@@ -188,15 +164,15 @@ class DuckDBStore(Store):
             with _MIGRATE_LOCK:
                 _MIGRATED.discard(str(self.path.resolve()))   # a new file at a known path
         self._key = str(self.path.resolve())
-        self.shared = _attach(self._key)
+        self.shared = attach_shared(self._key)
         try:
             self._raw = duckdb.connect(str(self.path), read_only=self.read_only)
         except duckdb.IOException as e:
-            _detach(self._key)
+            detach_shared(self._key)
             busy = busy_message(self.path, str(e))
             raise StoreError(busy or f"{self.path}: cannot open store: {_one_line(e)}") from None
         except duckdb.Error as e:
-            _detach(self._key)
+            detach_shared(self._key)
             raise StoreError(f"{self.path}: not a readable DuckDB store: {_one_line(e)}") from None
         try:
             if created and self.path.exists():
@@ -206,7 +182,7 @@ class DuckDBStore(Store):
             self.shared.seen(self._stored_data_version())
         except BaseException:
             self._raw.close()
-            _detach(self._key)
+            detach_shared(self._key)
             raise
 
     def _release(self) -> None:
@@ -421,7 +397,7 @@ class DuckDBStore(Store):
             self._release()
             if self._key is not None:
                 key, self._key = self._key, None
-                _detach(key)
+                detach_shared(key)
 
     def __enter__(self) -> DuckDBStore:
         return self

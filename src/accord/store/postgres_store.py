@@ -23,7 +23,6 @@ DuckDB over Arrow read from here).
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +34,7 @@ import sqlglot
 from accord import __version__
 from accord import migrations as mig
 from accord.errors import StoreError
-from accord.store.base import DATA_VERSION_TABLE, Shared, Store
+from accord.store.base import DATA_VERSION_TABLE, Store, attach_shared, detach_shared
 from accord.store.dialect import POSTGRES
 
 if TYPE_CHECKING:
@@ -44,8 +43,6 @@ if TYPE_CHECKING:
 
 _SCHEMA_LOCK_KEY = 0x6163636f7264      # pg_advisory_xact_lock: one schema creation at a time
 
-_SHARED_LOCK = threading.Lock()
-_SHARED: dict[str, tuple[Shared, int]] = {}
 
 
 def redacted(url: str) -> str:
@@ -95,22 +92,6 @@ def ddl_for_postgres(ddl: str) -> tuple[str, ...]:
     return tuple(sqlglot.transpile(ddl, read="duckdb", write="postgres"))
 
 
-def _attach(key: str) -> Shared:
-    with _SHARED_LOCK:
-        shared, count = _SHARED.get(key, (None, 0))
-        _SHARED[key] = (shared or Shared(), count + 1)
-        return _SHARED[key][0]
-
-
-def _detach(key: str) -> None:
-    with _SHARED_LOCK:
-        shared, count = _SHARED[key]
-        if count <= 1:
-            del _SHARED[key]
-        else:
-            _SHARED[key] = (shared, count - 1)
-
-
 class PostgresStore(Store):
     """An Accord store in a PostgreSQL database (see the module's description)."""
 
@@ -125,7 +106,7 @@ class PostgresStore(Store):
         self._depth, self._changed = 0, False
         self._conn = self._connect()
         self._key: str | None = self.location
-        self.shared = _attach(self.location)
+        self.shared = attach_shared(self.location)
         try:
             self._prepare()
             self.data_version()
@@ -282,7 +263,7 @@ class PostgresStore(Store):
         finally:
             if self._key is not None:
                 key, self._key = self._key, None
-                _detach(key)
+                detach_shared(key)
 
     def __enter__(self) -> PostgresStore:
         return self
