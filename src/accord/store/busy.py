@@ -40,7 +40,12 @@ def holder_command(pid: int) -> str | None:
 
 
 def _shortened(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    """At most ``limit`` characters: the start (the program) and the end (its arguments, where
+    ``accord serve`` and a hidden ``--token`` are), the middle left out."""
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return text[:head] + " … " + text[-(limit - head - 3):]
 
 
 def busy_message(path: Path, error: str) -> str | None:
