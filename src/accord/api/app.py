@@ -27,7 +27,6 @@ import logging
 import os
 import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -46,6 +45,7 @@ from accord.api.routes import admin, casework, data, people
 from accord.api.schemas import MAX_PAGE, HealthOut, VerifyIn
 from accord.errors import AccordError, StoreError
 from accord.governance.gate import PolicyDenied
+from accord.store.target import StoreTarget
 from accord.web import install_ui
 from accord.web.core import error_page, is_api, plain_error_page
 
@@ -238,7 +238,7 @@ def install_error_handlers(app: FastAPI) -> None:
                       f"unexpected error (incident {incident}); it has been logged", incident=incident)
 
 
-def create_app(db: Path, *, max_body: int | None = None) -> FastAPI:
+def create_app(db: StoreTarget, *, max_body: int | None = None) -> FastAPI:
     """The API and the web UI over the store at ``db``; request bodies are limited to
     ``max_body`` bytes (default: :func:`max_body_setting`)."""
     app = FastAPI(title="Accord", version=__version__, docs_url=None, redoc_url=None,
@@ -246,7 +246,7 @@ def create_app(db: Path, *, max_body: int | None = None) -> FastAPI:
                               "`Authorization: Bearer <token>` and, for person data, `X-Accord-Purpose` "
                               "and `X-Accord-Agreement`. Every list is paged (at most "
                               f"{MAX_PAGE}); every error is `{{\"error\": {{code, message, reasons}}}}`.")
-    app.state.db = Path(db)
+    app.state.db = db
     install_error_handlers(app)
 
     @app.get("/api/health", response_model=HealthOut, tags=["health"])

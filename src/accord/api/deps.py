@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
@@ -21,6 +20,7 @@ from accord import services
 from accord.api.schemas import MAX_PAGE
 from accord.errors import StoreError
 from accord.services.context import kept, reuse
+from accord.store.target import StoreTarget
 
 T = TypeVar("T")
 log = logging.getLogger("accord.api")
@@ -39,9 +39,9 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.reasons = status, code, message, reasons or []
 
 
-async def store_path(request: Request) -> Path:
+async def store_path(request: Request) -> StoreTarget:
     """The store the app serves (async: nothing to wait for, so no worker thread is taken)."""
-    db: Path = request.app.state.db
+    db: StoreTarget = request.app.state.db
     return db
 
 
@@ -67,7 +67,7 @@ async def current_user(request: Request,
                                 credentials.credentials if credentials is not None else None)
 
 
-async def user_for_token(db: Path, token: str | None) -> str:
+async def user_for_token(db: StoreTarget, token: str | None) -> str:
     """The user a bearer token belongs to, or ApiError 401 (503 when the store cannot be read).
 
     Kept until the store's data changes (revoking a token or deactivating a user does): a
@@ -88,7 +88,7 @@ async def user_for_token(db: Path, token: str | None) -> str:
     return user
 
 
-Db = Annotated[Path, Depends(store_path)]
+Db = Annotated[StoreTarget, Depends(store_path)]
 User = Annotated[str, Depends(current_user)]
 Purpose = Annotated[str | None, Header(
     alias="X-Accord-Purpose", max_length=100,

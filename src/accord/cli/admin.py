@@ -10,6 +10,7 @@ import typer
 
 from accord import services
 from accord.cli.common import (
+    DEFAULT_DB,
     DbOption,
     JsonOption,
     UserOption,
@@ -23,6 +24,7 @@ from accord.cli.common import (
 )
 from accord.errors import AccordError
 from accord.services.results import GrantOut
+from accord.store.target import describe
 
 users_app = typer.Typer(help="Users and API tokens (admin role).", no_args_is_help=True)
 agreements_app = typer.Typer(help="Computer matching agreements (552a(o)).", no_args_is_help=True)
@@ -34,7 +36,7 @@ app.add_typer(audit_app, name="audit")
 
 @app.command()
 def init(
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     admin: Annotated[str, typer.Option("--admin", help="User id of the first administrator.")] = "admin",
     name: Annotated[str, typer.Option("--name", help="The administrator's name.")] = "Administrator",
     samples: Annotated[bool, typer.Option("--samples", help="Also create the sample users (one per "
@@ -49,7 +51,7 @@ def init(
     if as_json:
         as_json_out(result.to_dict())
         return
-    out.print(f"store {db} created; administrator: {admin}", highlight=False)
+    out.print(f"store {describe(db)} created; administrator: {admin}", highlight=False)
     if samples:
         out.print(f"sample users: {', '.join(result.users[1:])}; agreements: {', '.join(result.agreements)}",
                   highlight=False)
@@ -72,7 +74,7 @@ def users_add(
     name: Annotated[str, typer.Option("--name", help="Full name.")],
     organisation: Annotated[str | None, typer.Option("--org", help="Organisation (a party of the "
                                                      "agreements the user works under).")] = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Register a user and ask for their roles: a role that reads person data (or oversight)
@@ -88,7 +90,7 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
+def users_list(db: DbOption = DEFAULT_DB, user: UserOption = None,
                as_json: JsonOption = False) -> None:
     """List users, their roles in effect and pending; users holding incompatible roles are marked."""
     try:
@@ -112,7 +114,7 @@ def users_list(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
 def users_grant(
     user_id: Annotated[str, typer.Argument(help="User to give more roles.")],
     role: Annotated[list[str], typer.Option("--role", help="Role (repeatable).")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Ask for more roles for a user (as `users add`: a second administrator approves roles
@@ -129,7 +131,7 @@ def users_grants(
     state: Annotated[str | None, typer.Option("--state", help="Only grants in this state: pending, "
                                               "granted, rejected or removed.")] = None,
     of: Annotated[str | None, typer.Option("--of", help="Only grants for this user.")] = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -150,7 +152,7 @@ def users_grants(
 def users_approve_grant(
     grant_id: Annotated[str, typer.Argument(help="The pending grant (`accord users grants --state "
                                             "pending`).")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Approve a pending role grant as the second administrator: the role takes effect."""
@@ -166,7 +168,7 @@ def users_approve_grant(
 def users_reject_grant(
     grant_id: Annotated[str, typer.Argument(help="The pending grant.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is rejected (recorded).")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Reject a pending role grant (or withdraw your own request)."""
@@ -181,7 +183,7 @@ def users_reject_grant(
 def users_remove_role(
     user_id: Annotated[str, typer.Argument(help="User to take a role from.")],
     role: Annotated[str, typer.Option("--role", help="The role to remove.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Take a role away from a user at once (e.g. one of two incompatible roles)."""
@@ -196,7 +198,7 @@ def users_remove_role(
 @users_app.command("token")
 def users_token(
     user_id: Annotated[str, typer.Argument(help="User to issue an API token for.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Issue an API bearer token (shown once; only its hash is stored)."""
@@ -210,7 +212,7 @@ def users_token(
 @users_app.command("tokens")
 def users_tokens(
     user_id: Annotated[str, typer.Argument(help="User whose tokens to list.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -230,7 +232,7 @@ def users_tokens(
 def users_revoke_token(
     user_id: Annotated[str, typer.Argument(help="User whose token to revoke.")],
     token: Annotated[str, typer.Argument(help="The token's id (`accord users tokens ID`) or the token.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Revoke an API token: it stops authenticating at once, and its web sessions end."""
@@ -244,7 +246,7 @@ def users_revoke_token(
 @users_app.command("deactivate")
 def users_deactivate(
     user_id: Annotated[str, typer.Argument(help="User to deactivate.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Deactivate a user: none of their tokens works any more and their web sessions end."""
@@ -258,7 +260,7 @@ def users_deactivate(
 @agreements_app.command("add")
 def agreements_add(
     file: Annotated[Path, typer.Argument(help="Agreement YAML.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Validate and record a matching agreement (a new version if its id exists)."""
@@ -271,7 +273,7 @@ def agreements_add(
 
 
 @agreements_app.command("list")
-def agreements_list(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
+def agreements_list(db: DbOption = DEFAULT_DB, user: UserOption = None,
                     as_json: JsonOption = False) -> None:
     """List agreements with their term and whether they are in force today."""
     try:
@@ -288,7 +290,7 @@ def agreements_list(db: DbOption = Path("accord.duckdb"), user: UserOption = Non
 @agreements_app.command("show")
 def agreements_show(
     agreement_id: Annotated[str, typer.Argument(help="Agreement id.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """Show one agreement in full (as JSON)."""
@@ -300,7 +302,7 @@ def agreements_show(
 
 @audit_app.command("verify")
 def audit_verify(
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     head: Annotated[Path | None, typer.Option("--head", help="An exported head (`accord audit head`) "
                                               "that must still be in the chain.")] = None,
     user: UserOption = None,
@@ -324,7 +326,7 @@ def audit_verify(
 
 
 @audit_app.command("head")
-def audit_head(db: DbOption = Path("accord.duckdb"), user: UserOption = None) -> None:
+def audit_head(db: DbOption = DEFAULT_DB, user: UserOption = None) -> None:
     """Print the chain head as JSON, to keep outside the store and check later with --head."""
     try:
         out.print(json.dumps(services.audit_head(db, user=who(user)).plain()), highlight=False)
@@ -334,7 +336,7 @@ def audit_head(db: DbOption = Path("accord.duckdb"), user: UserOption = None) ->
 
 @audit_app.command("events")
 def audit_events(
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     by: Annotated[str | None, typer.Option("--by", help="Only events of this user.")] = None,
     action: Annotated[str | None, typer.Option("--action", help="Action (* wildcard).")] = None,
     person: Annotated[str | None, typer.Option("--person", help="Events touching this person.")] = None,
@@ -360,7 +362,7 @@ def audit_events(
 
 @app.command()
 def disclosures(
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     person: Annotated[str | None, typer.Option("--person", help="One person.")] = None,
     agreement: Annotated[str | None, typer.Option("--agreement", help="One agreement.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many, newest first (max 1000).")] = 100,
@@ -386,7 +388,7 @@ def disclosures(
 
 @app.command()
 def serve(
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
 ) -> None:
@@ -396,10 +398,11 @@ def serve(
     from accord.api.app import create_app
     from accord.services.context import keep_open, release
 
-    if not db.exists():
-        fail(AccordError(f"{db}: no such store (create one with `accord init --db {db}`)"))
-    keep_open(db)   # one connection per server thread, not one per request
-    out.print(f"Accord API on http://{host}:{port}/docs (store {db})", highlight=False)
+    try:
+        keep_open(db)   # one connection per server thread, not one per request
+    except AccordError as e:
+        fail(e)
+    out.print(f"Accord API on http://{host}:{port}/docs (store {describe(db)})", highlight=False)
     try:
         uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
     finally:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from accord import services
-from accord.cli.common import DbOption, JsonOption, UserOption, app, as_json_out, fail, out, table, who
+from accord.cli.common import (
+    DEFAULT_DB,
+    DbOption,
+    JsonOption,
+    UserOption,
+    app,
+    as_json_out,
+    fail,
+    out,
+    table,
+    who,
+)
 from accord.errors import AccordError
 
 dispute_app = typer.Typer(help="Disputes and corrections (552a(d)).", no_args_is_help=True)
@@ -45,7 +55,7 @@ def subject_report(
     person: Annotated[str, typer.Option("--person", help="Person id.")],
     include_law_enforcement: Annotated[bool, typer.Option(
         "--include-law-enforcement", help="Also list (b)(7) law-enforcement disclosures.")] = False,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = True,
 ) -> None:
@@ -67,7 +77,7 @@ def dispute_file(
     statement: Annotated[str, typer.Option("--statement", help="The person's statement.")],
     claimed: Annotated[str | None, typer.Option("--claimed", help="The value the person says is right.")]
     = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -85,7 +95,7 @@ def dispute_handle(
     action: Annotated[str, typer.Option("--action", help="acknowledge | correct | deny | statement")],
     reasons: Annotated[str | None, typer.Option("--reasons", help="Reasons for a denial.")] = None,
     statement: Annotated[str | None, typer.Option("--statement", help="Statement of disagreement.")] = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -106,7 +116,7 @@ def dispute_list(
                                           "working days.")] = False,
     limit: LimitOption = 50,
     offset: OffsetOption = 0,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -128,7 +138,7 @@ def dispute_list(
 @dispute_app.command("show")
 def dispute_show(
     dispute_id: Annotated[str, typer.Argument(help="Dispute id.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
 ) -> None:
     """One dispute with its events (JSON)."""
@@ -145,7 +155,7 @@ def annotation_request(
     kind: Annotated[str, typer.Option("--kind", help="e.g. death_record_erroneous.")],
     reason_code: Annotated[str, typer.Option("--reason-code", help="Reason code.")],
     evidence: Annotated[str, typer.Option("--evidence", help="The evidence (required).")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -160,7 +170,7 @@ def annotation_request(
 @annotation_app.command("approve")
 def annotation_approve(
     annotation_id: Annotated[str, typer.Argument(help="Annotation id.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -175,7 +185,7 @@ def annotation_approve(
 def annotation_reject(
     annotation_id: Annotated[str, typer.Argument(help="Annotation id.")],
     reasons: Annotated[str, typer.Option("--reasons", help="Why it is rejected (required).")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -196,7 +206,7 @@ def finding_list(
     justification: Annotated[str | None, typer.Option("--justification", help="Why (audited).")] = None,
     limit: LimitOption = 50,
     offset: OffsetOption = 0,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -222,7 +232,7 @@ def finding_open(
     agreement: Annotated[str, typer.Option("--agreement", help="Matching agreement.")],
     record: Annotated[list[str], typer.Option("--record", help="source:record_id (repeatable).")],
     basis: Annotated[str, typer.Option("--basis", help="What the match found.")],
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -250,7 +260,7 @@ def finding_step(
     contest_id: Annotated[int | None, typer.Option("--contest-id", help="Contest to decide.")] = None,
     upheld: Annotated[bool, typer.Option("--upheld", help="The contest succeeds.")] = False,
     reasons: Annotated[str | None, typer.Option("--reasons", help="Reasons for the decision.")] = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -18,7 +18,6 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -59,7 +58,11 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-DbOption = Annotated[Path, typer.Option("--db", help="Store file (DuckDB).", show_default=False)]
+DEFAULT_DB = "accord.duckdb"
+DbOption = Annotated[str, typer.Option(
+    "--db", envvar="ACCORD_DB", show_default=False,
+    help="The store: an embedded DuckDB file (default accord.duckdb) or a postgresql:// URL "
+         "(or ACCORD_DB).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 UserOption = Annotated[str | None, typer.Option("--user", envvar="ACCORD_USER", show_default=False,
                                                 help="Acting user id (or ACCORD_USER); taken on trust "
@@ -171,7 +174,7 @@ def _acting(command: Callable[..., Any]) -> Callable[..., Any]:
             with cli_origin(unauthenticated_origin()):
                 return command(*args, **kwargs)
         try:
-            user = token_user(Path(kwargs["db"]), acting_token, claimed=kwargs.get("user") or None,
+            user = token_user(kwargs["db"], acting_token, claimed=kwargs.get("user") or None,
                               origin=TOKEN_ORIGIN)
         except LoginRefused as e:
             fail(AccordError(f"--token refused: {'; '.join(e.reasons)} (audit event {e.audit_seq})"))

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from accord import services
 from accord.cli.common import (
+    DEFAULT_DB,
     DbOption,
     JsonOption,
     UserOption,
@@ -26,6 +27,7 @@ from accord.cli.common import (
     who,
 )
 from accord.errors import AccordError
+from accord.store.target import describe
 
 
 @app.command()
@@ -59,7 +61,7 @@ def ingest(
     mapping: Annotated[Path, typer.Argument(help="Mapping YAML for the extract.")],
     file: Annotated[Path | None, typer.Argument(help="Data file (default: the mapping's file:).")]
     = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -80,11 +82,11 @@ def ingest(
         f"{result.unchanged:,} unchanged + {result.quarantined:,} quarantined "
         f"[{result.seconds:.2f} s]", highlight=False)
     if result.quarantined:
-        out.print(f"see: accord quarantine --db {db} --batch {result.batch}", highlight=False)
+        out.print(f"see: accord quarantine --db {describe(db)} --batch {result.batch}", highlight=False)
 
 
 @app.command()
-def sources(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
+def sources(db: DbOption = DEFAULT_DB, user: UserOption = None,
             as_json: JsonOption = False) -> None:
     """List the sources in the store with record and version counts."""
     try:
@@ -99,7 +101,7 @@ def sources(db: DbOption = Path("accord.duckdb"), user: UserOption = None,
 
 
 @app.command()
-def batches(db: DbOption = Path("accord.duckdb"),
+def batches(db: DbOption = DEFAULT_DB,
             limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
             user: UserOption = None, as_json: JsonOption = False) -> None:
     """List ingest batches with their reconciliation (read = accepted + unchanged + quarantined)."""
@@ -117,7 +119,7 @@ def batches(db: DbOption = Path("accord.duckdb"),
 
 @app.command()
 def quarantine(
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     batch: Annotated[int | None, typer.Option(help="One batch (default: each source's last).")]
     = None,
     source: Annotated[str | None, typer.Option(help="One source.")] = None,
@@ -138,7 +140,7 @@ def quarantine(
 
 @app.command()
 def resolve(
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     settings: Annotated[Path | None, typer.Option(help="Settings YAML (default: built in).")]
     = None,
@@ -185,7 +187,7 @@ def evaluate(
                                                  "adds the work-list harm figures.")] = None,
     agreement: Annotated[str | None, typer.Option("--agreement", help="Enforcement agreement whose work "
                                                   "list the harm figures measure.")] = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -206,22 +208,26 @@ def demo(
     = Path("accord-demo"),
     persons: Annotated[int, typer.Option("--persons", min=100)] = 20_000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
+    db: Annotated[str | None, typer.Option(
+        "--db", show_default=False,
+        help="A postgresql:// URL of an empty database to build the demo store in, instead of "
+             "the embedded store in --out.")] = None,
 ) -> None:
     """The whole path on a synthetic world: generate, ingest, summarise."""
     try:
         with progress_bars() as p:
-            result = services.demo(out_dir, persons, seed, step=step_callback(p),
+            result = services.demo(out_dir, persons, seed, db=db, step=step_callback(p),
                                    rows=rows_callback(p, "rows"))
     except AccordError as e:
         fail(e)
     out.rule(f"Accord demo: {persons:,} synthetic persons, seed {seed}")
     table(["source", "system", "rows read", "accepted", "quarantined", "seconds"],
            [[r.source, r.system, r.rows_read, r.accepted, r.quarantined, f"{r.seconds:.2f}"]
-            for r in result.ingests], title=f"ingested into {result.db}")
+            for r in result.ingests], title=f"ingested into {describe(result.db)}")
     total = sum(r.rows_read for r in result.ingests)
     quarantined = sum(r.quarantined for r in result.ingests)
     out.print(f"{total:,} rows read, {total - quarantined:,} stored, {quarantined:,} quarantined "
-              f"with reasons (accord quarantine --db {result.db})", highlight=False)
+              f"with reasons (accord quarantine --db {describe(result.db)})", highlight=False)
     r = result.resolution
     out.print(f"resolved: {r.records:,} records -> {r.entities:,} persons; {r.links:,} links, "
               f"{r.review:,} for review, {r.rejected_links:,} rejected by guards "
@@ -268,18 +274,18 @@ def _show_governed_reads(result: services.DemoResult) -> None:
                   highlight=False)
     a = sc.get("audit", {})
     out.print(f"olive: audit chain {'intact' if a.get('ok') else 'BROKEN'}: {a.get('events', 0):,} events "
-              f"(accord audit events --db {result.db} --user olive)", highlight=False)
+              f"(accord audit events --db {describe(result.db)} --user olive)", highlight=False)
     setup = result.setup
     if setup is not None:
         out.rule("try it")
-        out.print(f"start the server: accord serve --db {result.db}", highlight=False)
+        out.print(f"start the server: accord serve --db {describe(result.db)}", highlight=False)
         out.print("  web UI: http://127.0.0.1:8000/  (sign in with a user id and its token)", highlight=False)
         out.print("  API:    http://127.0.0.1:8000/docs  (Authorization: Bearer <token>)", highlight=False)
         table(["user", "roles", "token (shown once; the store keeps only its hash)"],
               [[u, ", ".join(setup.roles.get(u, [])), setup.tokens.get(u, "")] for u in setup.users],
               title="sample users: sign in to the UI, or call the API, as any of them")
         out.print("CLI: act as a user with --user ID or ACCORD_USER=ID, e.g. "
-                  f"ACCORD_USER=casey accord worklist --db {result.db} --agreement "
+                  f"ACCORD_USER=casey accord worklist --db {describe(result.db)} --agreement "
                   f"{sc.get('worklist', {}).get('agreement', 'CMA-ENF-<year>')}", highlight=False)
 
 

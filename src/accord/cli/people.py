@@ -3,13 +3,13 @@ by the governance gate."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from accord import services
 from accord.cli.common import (
+    DEFAULT_DB,
     DbOption,
     JsonOption,
     UserOption,
@@ -42,7 +42,7 @@ def tax_request(
     reason: Annotated[str, typer.Option("--reason", help="The specific reason.")],
     purpose: PurposeOption = None,
     agreement: AgreementOption = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -78,7 +78,7 @@ def person(
     purpose: PurposeOption = None,
     agreement: AgreementOption = None,
     justification: JustificationOption = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -128,7 +128,7 @@ def explain(
     = None,
     b: Annotated[str | None, typer.Option("--b", help="Second record, SOURCE:RECORD_ID.")] = None,
     limit: Annotated[int, typer.Option(help="Links to explain, strongest first (1-50).")] = 20,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -168,7 +168,7 @@ def search(
     a_number: Annotated[str | None, typer.Option("--a-number", help="A-number.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many (1-100).")] = 20,
     justification: JustificationOption = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -196,7 +196,7 @@ def verify(
     purpose: PurposeOption = None,
     agreement: AgreementOption = None,
     justification: JustificationOption = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -217,7 +217,7 @@ def worklist(
     limit: Annotated[int, typer.Option("--limit", help="Entries per page (1-500).")] = 50,
     offset: Annotated[int, typer.Option("--offset", help="Skip this many entries.")] = 0,
     justification: JustificationOption = None,
-    db: DbOption = Path("accord.duckdb"),
+    db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -32,13 +32,14 @@ from accord.services.results import (
     TokenRevokedOut,
     UserOut,
 )
+from accord.store.target import StoreTarget, beside, describe, file_exists
 
 INIT_NOTE = "at initialisation (accord init): held from creation, no second administrator yet"
 
 
 @dataclass
 class InitResult:
-    db: Path
+    db: StoreTarget
     admin: str
     users: list[str] = field(default_factory=list)
     agreements: list[str] = field(default_factory=list)
@@ -50,7 +51,7 @@ class InitResult:
                 "tokens": self.tokens, "roles": self.roles}
 
 
-def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", samples: bool = False,
+def init(db: StoreTarget, *, admin: str = "admin", admin_name: str = "Administrator", samples: bool = False,
          tokens: bool = False, today: date | None = None, origin: str = "cli") -> InitResult:
     """Create a store with its first administrator; with ``samples``, the sample users (one per
     role) and sample matching agreements in force from this month. ``tokens`` issues an API
@@ -59,16 +60,19 @@ def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", s
     Initialisation is the one place roles are held without a second approver: there is no
     second administrator yet. Each sample user is still an audited ``users.manage`` action by
     the administrator, and its grants are recorded as made at initialisation."""
-    if Path(db).exists():
-        raise StoreError(f"{db}: a store already exists here; `accord init` only creates new stores")
+    exists = f"{describe(db)}: a store already exists here; `accord init` only creates new stores"
+    if file_exists(db):
+        raise StoreError(exists)
     with governed(db, origin=origin, create=True, today=today) as gate:
         store = gate.store
+        if not store.created:           # a PostgreSQL database that already holds a store
+            raise StoreError(exists)
         with store.transaction():
             user_store.add_user(store, admin, admin_name, ["admin"], None, created_by="accord init",
                                 reg=gate.registry, note=INIT_NOTE)
             audit_log.append(store, audit_log.Event(user_id=admin, action="store.init", origin=origin,
                                                     details={"registry": gate.registry.version}))
-        result = InitResult(Path(db), admin, [admin], roles={admin: ["admin"]})
+        result = InitResult(db, admin, [admin], roles={admin: ["admin"]})
         if samples:
             for uid, name, roles, org in USERS:
                 with (gate.act(admin, "users.manage", details={"add": uid, "roles": list(roles),
@@ -78,7 +82,7 @@ def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", s
                                         reg=gate.registry, note=INIT_NOTE)
                 result.users.append(uid)
                 result.roles[uid] = list(roles)
-            folder = Path(db).with_name(Path(db).stem + "-agreements")
+            folder = beside(db, "-agreements")
             for path in write_agreements(folder, gate.today):
                 a = add_agreement(db, path, user="pat", origin=origin, _gate=gate)
                 result.agreements.append(a.id)
@@ -88,7 +92,7 @@ def init(db: Path, *, admin: str = "admin", admin_name: str = "Administrator", s
         return result
 
 
-def _gate_or_open(db: Path, origin: str, gate: Any, today: date | None = None) -> Any:
+def _gate_or_open(db: StoreTarget, origin: str, gate: Any, today: date | None = None) -> Any:
     from contextlib import nullcontext
 
     return nullcontext(gate) if gate is not None else governed(db, origin=origin, today=today)
@@ -128,7 +132,7 @@ def _grant_outcome(grants: list[user_store.Grant]) -> str:
     return "; ".join(parts) or "no roles"
 
 
-def add_user(db: Path, user_id: str, name: str, roles: list[str], organisation: str | None, *,
+def add_user(db: StoreTarget, user_id: str, name: str, roles: list[str], organisation: str | None, *,
              user: str, origin: str = "cli", _gate: Any = None) -> UserOut:
     """Register a user and ask for their roles (admin). A role that needs a second approver
     (one that reads person data, or oversight) waits as a pending grant until another
@@ -147,14 +151,14 @@ def add_user(db: Path, user_id: str, name: str, roles: list[str], organisation: 
         return _user_out(gate, actor)
 
 
-def list_users(db: Path, *, user: str, origin: str = "cli") -> list[UserOut]:
+def list_users(db: StoreTarget, *, user: str, origin: str = "cli") -> list[UserOut]:
     """Users with their roles in effect, pending grants and any incompatible roles they hold."""
     with governed(db, origin=origin) as gate, gate.act(user, "users.read"):
         pending = user_store.pending_by_user(gate.store)
         return [_user_out(gate, a, pending.get(a.user_id, [])) for a in user_store.list_users(gate.store)]
 
 
-def grant_roles(db: Path, user_id: str, roles: list[str], *, user: str,
+def grant_roles(db: StoreTarget, user_id: str, roles: list[str], *, user: str,
                 origin: str = "cli") -> list[GrantOut]:
     """Ask for more roles for an existing user (admin): as :func:`add_user`, a role that needs
     a second approver waits for one; incompatible combinations are refused."""
@@ -168,7 +172,7 @@ def grant_roles(db: Path, user_id: str, roles: list[str], *, user: str,
         return [_grant(g) for g in grants]
 
 
-def list_grants(db: Path, *, user: str, state: str | None = None, user_id: str | None = None,
+def list_grants(db: StoreTarget, *, user: str, state: str | None = None, user_id: str | None = None,
                 origin: str = "cli") -> list[GrantOut]:
     """Role grants, oldest first, by state (pending, granted, rejected, removed) and user (admin)."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -176,7 +180,7 @@ def list_grants(db: Path, *, user: str, state: str | None = None, user_id: str |
         return [_grant(g) for g in user_store.list_grants(gate.store, state=state, user_id=user_id)]
 
 
-def approve_grant(db: Path, grant_id: str, *, user: str, user_id: str | None = None,
+def approve_grant(db: StoreTarget, grant_id: str, *, user: str, user_id: str | None = None,
                   origin: str = "cli") -> GrantOut:
     """Approve a pending role grant as the second administrator: the role takes effect. The
     administrator who asked for it cannot approve it, nor can the user it is for; a grant that
@@ -190,7 +194,7 @@ def approve_grant(db: Path, grant_id: str, *, user: str, user_id: str | None = N
         return _grant(grant)
 
 
-def reject_grant(db: Path, grant_id: str, reason: str, *, user: str, user_id: str | None = None,
+def reject_grant(db: StoreTarget, grant_id: str, reason: str, *, user: str, user_id: str | None = None,
                  origin: str = "cli") -> GrantOut:
     """Reject a pending role grant (or withdraw one's own request), with the reason."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -202,7 +206,7 @@ def reject_grant(db: Path, grant_id: str, reason: str, *, user: str, user_id: st
         return _grant(grant)
 
 
-def remove_role(db: Path, user_id: str, role: str, *, user: str, origin: str = "cli") -> UserOut:
+def remove_role(db: StoreTarget, user_id: str, role: str, *, user: str, origin: str = "cli") -> UserOut:
     """Take a role away from a user (admin; at once, as it narrows access): how a user who
     holds incompatible roles from before the rules is put right."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -213,7 +217,7 @@ def remove_role(db: Path, user_id: str, role: str, *, user: str, origin: str = "
         return _user_out(gate, actor)
 
 
-def issue_token(db: Path, user_id: str, *, user: str, origin: str = "cli", _gate: Any = None) -> str:
+def issue_token(db: StoreTarget, user_id: str, *, user: str, origin: str = "cli", _gate: Any = None) -> str:
     """A new API token for a user (admin only). Shown once; the store keeps its hash."""
     with (_gate_or_open(db, origin, _gate) as gate,
           gate.act(user, "users.manage", details={"token_for": user_id}),
@@ -221,14 +225,15 @@ def issue_token(db: Path, user_id: str, *, user: str, origin: str = "cli", _gate
         return user_store.issue_token(gate.store, user_id, issued_by=user)
 
 
-def list_tokens(db: Path, user_id: str, *, user: str, origin: str = "cli") -> list[TokenInfoOut]:
+def list_tokens(db: StoreTarget, user_id: str, *, user: str, origin: str = "cli") -> list[TokenInfoOut]:
     """A user's API tokens by id, with who issued them and when, and whether revoked (admin).
     Never the tokens themselves (only their hashes are kept)."""
     with governed(db, origin=origin) as gate, gate.act(user, "users.read", details={"tokens_of": user_id}):
         return [TokenInfoOut.model_validate(t) for t in user_store.list_tokens(gate.store, user_id)]
 
 
-def revoke_token(db: Path, user_id: str, token: str, *, user: str, origin: str = "cli") -> TokenRevokedOut:
+def revoke_token(db: StoreTarget, user_id: str, token: str, *, user: str,
+                 origin: str = "cli") -> TokenRevokedOut:
     """Revoke one of a user's tokens, named by its id (or the token itself) (admin). It stops
     authenticating at once, and the web sessions signed in with it end."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -240,7 +245,7 @@ def revoke_token(db: Path, user_id: str, token: str, *, user: str, origin: str =
         return TokenRevokedOut(user_id=user_id, token_id=revoked, revoked=True)
 
 
-def deactivate_user(db: Path, user_id: str, *, user: str, origin: str = "cli") -> UserOut:
+def deactivate_user(db: StoreTarget, user_id: str, *, user: str, origin: str = "cli") -> UserOut:
     """Deactivate a user (admin): none of their tokens authenticates any more and their web
     sessions end; their audit history stays. An administrator cannot deactivate themselves."""
     with governed(db, origin=origin) as gate, gate.act(
@@ -253,7 +258,7 @@ def deactivate_user(db: Path, user_id: str, *, user: str, origin: str = "cli") -
         return _user_out(gate, actor)
 
 
-def add_agreement(db: Path, path: Path, *, user: str, origin: str = "cli", today: date | None = None,
+def add_agreement(db: StoreTarget, path: Path, *, user: str, origin: str = "cli", today: date | None = None,
                   _gate: Any = None) -> AgreementAddedOut:
     """Validate and record a matching agreement (a new version if its id exists)."""
     with _gate_or_open(db, origin, _gate, today) as gate, gate.act(
@@ -265,14 +270,14 @@ def add_agreement(db: Path, path: Path, *, user: str, origin: str = "cli", today
         return AgreementAddedOut(id=a.id, version=version, state=a.state(gate.today))
 
 
-def agreements(db: Path, *, user: str, origin: str = "cli",
+def agreements(db: StoreTarget, *, user: str, origin: str = "cli",
                today: date | None = None) -> list[AgreementSummaryOut]:
     """Matching agreements (their newest versions) with their term and state today."""
     with governed(db, origin=origin, today=today) as gate, gate.act(user, "agreements.read"):
         return [AgreementSummaryOut.model_validate(a) for a in list_agreements(gate.store, gate.today)]
 
 
-def show_agreement(db: Path, agreement_id: str, *, user: str, origin: str = "cli",
+def show_agreement(db: StoreTarget, agreement_id: str, *, user: str, origin: str = "cli",
                    today: date | None = None) -> AgreementOut:
     """One agreement in full (its newest version), with its state today."""
     with governed(db, origin=origin, today=today) as gate, gate.act(
@@ -284,7 +289,7 @@ def show_agreement(db: Path, agreement_id: str, *, user: str, origin: str = "cli
                                                                         "ends_on": a.ends_on.isoformat()})
 
 
-def audit_verify(db: Path, *, user: str, anchor: Path | None = None,
+def audit_verify(db: StoreTarget, *, user: str, anchor: Path | None = None,
                  origin: str = "cli") -> audit_log.Verification:
     """Recompute the audit chain (and check an exported head is still in it). The check is
     itself recorded after it ran, so it never hides a broken chain."""
@@ -304,7 +309,7 @@ def audit_verify(db: Path, *, user: str, anchor: Path | None = None,
         return result
 
 
-def audit_head(db: Path, *, user: str, origin: str = "cli") -> AuditHeadOut:
+def audit_head(db: StoreTarget, *, user: str, origin: str = "cli") -> AuditHeadOut:
     """The chain head (seq, hash) to keep outside the store, with when it was exported."""
     with governed(db, origin=origin) as gate, gate.act(user, "audit.verify", details={"export": "head"}):
         return AuditHeadOut.model_validate(audit_log.head(gate.store))
@@ -313,7 +318,7 @@ def audit_head(db: Path, *, user: str, origin: str = "cli") -> AuditHeadOut:
 MAX_EVENTS = audit_log.MAX_EVENTS
 
 
-def audit_events(db: Path, *, user: str, filter_user: str | None = None, action: str | None = None,
+def audit_events(db: StoreTarget, *, user: str, filter_user: str | None = None, action: str | None = None,
                  person: str | None = None, limit: int = 50, before: int | None = None,
                  origin: str = "cli") -> list[AuditEventOut]:
     """Audit events, newest first, filtered; ``before`` (a seq) pages back through the whole
@@ -342,7 +347,7 @@ def _disclosure_filter(person: str | None, agreement: str | None,
     return " AND ".join(where), params
 
 
-def disclosures(db: Path, *, user: str, person: str | None = None, agreement: str | None = None,
+def disclosures(db: StoreTarget, *, user: str, person: str | None = None, agreement: str | None = None,
                 limit: int = 100, offset: int = 0, as_of: int | None = None,
                 origin: str = "cli") -> list[DisclosureOut]:
     """The accounting of disclosures (552a(c)), newest first, a page of at most 1000 from
@@ -361,7 +366,7 @@ def disclosures(db: Path, *, user: str, person: str | None = None, agreement: st
         return [DisclosureOut.model_validate(row) for row in found]
 
 
-def disclosure_summary(db: Path, *, user: str, agreement: str | None = None,
+def disclosure_summary(db: StoreTarget, *, user: str, agreement: str | None = None,
                        origin: str = "cli") -> DisclosureSummaryOut:
     """The whole accounting of disclosures counted by agreement: disclosures, distinct persons,
     (b)(7) law-enforcement ones and those that carried a statement of disagreement, with the
@@ -384,7 +389,7 @@ def disclosure_summary(db: Path, *, user: str, agreement: str | None = None,
                           for a, n, p, le, st, purposes in rows])
 
 
-def authenticate(db: Path, token: str) -> str | None:
+def authenticate(db: StoreTarget, token: str) -> str | None:
     """The active user an API token belongs to, or None. Not a disclosure of person data, so
     not an audited action; every request the user then makes is decided and audited."""
     with governed(db, origin="api") as gate:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from accord.casework import annotations as notes
@@ -20,6 +19,7 @@ from accord.governance.gate import Gate
 from accord.governance.policy import Request
 from accord.governance.subject_report import subject_report as report
 from accord.services.context import governed
+from accord.store.target import StoreTarget
 
 MAX_PAGE = 100
 # Reading findings, one or a page, is a person-data read under the finding's agreement: the
@@ -55,14 +55,14 @@ def _paged(cases: Cases, limit: int, offset: int, seq: int) -> dict[str, Any]:
             "next_offset": offset + limit if cases.more else None, "audit_event": seq}
 
 
-def subject_report(db: Path, person_id: str, *, user: str, include_law_enforcement: bool = False,
+def subject_report(db: StoreTarget, person_id: str, *, user: str, include_law_enforcement: bool = False,
                    origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """Everything held about a person, by source with provenance, and every disclosure."""
     with governed(db, origin=origin, today=today) as gate:
         return report(gate, user, person_id, include_law_enforcement=include_law_enforcement).to_dict()
 
 
-def file_dispute(db: Path, person_id: str, *, user: str, source: str, record_id: str, field: str,
+def file_dispute(db: StoreTarget, person_id: str, *, user: str, source: str, record_id: str, field: str,
                  claimed_value: str | None, statement: str, origin: str = "cli",
                  today: date | None = None) -> dict[str, Any]:
     with governed(db, origin=origin, today=today) as gate:
@@ -70,7 +70,7 @@ def file_dispute(db: Path, person_id: str, *, user: str, source: str, record_id:
                                      claimed_value=claimed_value, statement=statement).to_dict()
 
 
-def handle_dispute(db: Path, dispute_id: str, *, user: str, action: str, reasons: str | None = None,
+def handle_dispute(db: StoreTarget, dispute_id: str, *, user: str, action: str, reasons: str | None = None,
                    statement: str | None = None, origin: str = "cli",
                    today: date | None = None) -> dict[str, Any]:
     """action: acknowledge | correct | deny (with reasons) | statement (of disagreement)."""
@@ -88,20 +88,21 @@ def handle_dispute(db: Path, dispute_id: str, *, user: str, action: str, reasons
                                     "(acknowledge, correct, deny, statement)")
 
 
-def request_annotation(db: Path, *, user: str, source: str, record_id: str, kind: str, reason_code: str,
-                       evidence: str, origin: str = "cli", today: date | None = None) -> dict[str, Any]:
+def request_annotation(db: StoreTarget, *, user: str, source: str, record_id: str, kind: str,
+                       reason_code: str, evidence: str, origin: str = "cli",
+                       today: date | None = None) -> dict[str, Any]:
     with governed(db, origin=origin, today=today) as gate:
         return notes.request_annotation(gate, user, source=source, record_id=record_id, kind=kind,
                                         reason_code=reason_code, evidence=evidence).to_dict()
 
 
-def approve_annotation(db: Path, annotation_id: str, *, user: str, origin: str = "cli",
+def approve_annotation(db: StoreTarget, annotation_id: str, *, user: str, origin: str = "cli",
                        today: date | None = None) -> dict[str, Any]:
     with governed(db, origin=origin, today=today) as gate:
         return notes.approve_annotation(gate, user, annotation_id).to_dict()
 
 
-def reject_annotation(db: Path, annotation_id: str, *, user: str, reasons: str, origin: str = "cli",
+def reject_annotation(db: StoreTarget, annotation_id: str, *, user: str, reasons: str, origin: str = "cli",
                       today: date | None = None) -> dict[str, Any]:
     """Refuse an annotation (never the requester; the reasons are required). One rejection
     stops it for good: it can no longer take effect."""
@@ -109,14 +110,15 @@ def reject_annotation(db: Path, annotation_id: str, *, user: str, reasons: str, 
         return notes.reject_annotation(gate, user, annotation_id, reason=reasons).to_dict()
 
 
-def open_finding(db: Path, person_id: str, *, user: str, agreement: str, records: list[tuple[str, str]],
-                 basis: str, origin: str = "cli", today: date | None = None) -> dict[str, Any]:
+def open_finding(db: StoreTarget, person_id: str, *, user: str, agreement: str,
+                 records: list[tuple[str, str]], basis: str, origin: str = "cli",
+                 today: date | None = None) -> dict[str, Any]:
     with governed(db, origin=origin, today=today) as gate:
         return adverse.open_finding(gate, user, person_id, agreement=agreement, records=records,
                                     basis=basis).to_dict()
 
 
-def finding_step(db: Path, finding_id: str, *, user: str, step: str, method: str | None = None,
+def finding_step(db: StoreTarget, finding_id: str, *, user: str, step: str, method: str | None = None,
                  evidence: str | None = None, sent_on: date | None = None, contest: str | None = None,
                  contest_id: int | None = None, upheld: bool | None = None, reasons: str | None = None,
                  origin: str = "cli", today: date | None = None) -> dict[str, Any]:
@@ -162,14 +164,14 @@ def _read_finding(gate: Gate, user: str, finding_id: str, justification: str | N
     return g.value.items[0] | {"audit_event": g.audit_seq}
 
 
-def show_finding(db: Path, finding_id: str, *, user: str, justification: str | None = None,
+def show_finding(db: StoreTarget, finding_id: str, *, user: str, justification: str | None = None,
                  origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """One finding and what it still needs, read under its agreement (a recipient's caseworker)."""
     with governed(db, origin=origin, today=today) as gate:
         return _read_finding(gate, user, finding_id, justification)
 
 
-def list_findings(db: Path, *, user: str, agreement: str | None = None, purpose: str | None = None,
+def list_findings(db: StoreTarget, *, user: str, agreement: str | None = None, purpose: str | None = None,
                   state: str | None = None, person: str | None = None, limit: int = 50, offset: int = 0,
                   justification: str | None = None, origin: str = "cli",
                   today: date | None = None) -> dict[str, Any]:
@@ -196,7 +198,7 @@ def list_findings(db: Path, *, user: str, agreement: str | None = None, purpose:
         return _paged(g.value, limit, offset, g.audit_seq) | {"agreement": agreement, "purpose": declared}
 
 
-def show_dispute(db: Path, dispute_id: str, *, user: str, origin: str = "cli",
+def show_dispute(db: StoreTarget, dispute_id: str, *, user: str, origin: str = "cli",
                  today: date | None = None) -> dict[str, Any]:
     """One dispute with its events (privacy officer)."""
     with governed(db, origin=origin, today=today) as gate:
@@ -211,7 +213,7 @@ def show_dispute(db: Path, dispute_id: str, *, user: str, origin: str = "cli",
         return g.value.items[0] | {"audit_event": g.audit_seq}
 
 
-def list_disputes(db: Path, *, user: str, person: str | None = None, state: str | None = None,
+def list_disputes(db: StoreTarget, *, user: str, person: str | None = None, state: str | None = None,
                   overdue: bool = False, limit: int = 50, offset: int = 0, origin: str = "cli",
                   today: date | None = None) -> dict[str, Any]:
     """Disputes, oldest first: one person's, those in one ``state`` (filed, acknowledged,

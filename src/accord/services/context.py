@@ -12,39 +12,34 @@ import contextvars
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
-from accord.errors import StoreError
 from accord.governance.gate import Gate
-from accord.store import Store, open_store
+from accord.store import Store, StoreTarget, open_store, store_key
 
 T = TypeVar("T")
-_KEPT: dict[Path, Store] = {}
+_KEPT: dict[str, Store] = {}
 _KEPT_LOCK = threading.Lock()
 _THREAD = threading.local()
 
 
-def keep_open(db: Path) -> None:
+def keep_open(db: StoreTarget) -> None:
     """Keep the store at ``db`` open for this process (a server's lifetime)."""
-    key = Path(db).resolve()
+    key = store_key(db)
     with _KEPT_LOCK:
         if key not in _KEPT:
-            if not key.exists():
-                raise StoreError(f"{db}: no such store (create one with `accord init --db {db}` "
-                                 "or run `accord demo`)")
-            _KEPT[key] = open_store(key)
+            _KEPT[key] = open_store(db, create=False)
 
 
-def release(db: Path) -> None:
+def release(db: StoreTarget) -> None:
     """Close a store kept open by :func:`keep_open` (each thread's connection with it)."""
     with _KEPT_LOCK:
-        root = _KEPT.pop(Path(db).resolve(), None)
+        root = _KEPT.pop(store_key(db), None)
     if root is not None:
         root.close()
 
 
-def reuse(db: Path, key: Hashable, read: Callable[[], T]) -> T:
+def reuse(db: StoreTarget, key: Hashable, read: Callable[[], T]) -> T:
     """``read()``, kept while the store kept open at ``db`` has the same data version
     (:meth:`accord.store.Store.reuse`); read afresh when the store is not kept open. ``None`` is
     not kept. For what a server would otherwise read for every request (the user a token
@@ -54,7 +49,7 @@ def reuse(db: Path, key: Hashable, read: Callable[[], T]) -> T:
     return read() if root is None else root.reuse(key, read)
 
 
-def kept(db: Path, key: Hashable) -> Any:
+def kept(db: StoreTarget, key: Hashable) -> Any:
     """What :func:`reuse` keeps under ``key`` for the store at ``db`` at its current data
     version; None if nothing."""
     root = _KEPT.get(_resolved(db)) if _KEPT else None
@@ -77,21 +72,22 @@ def cli_origin(origin: str) -> Iterator[None]:
         _CLI_ORIGIN.reset(reset)
 
 
-_RESOLVED: dict[Path, Path] = {}
+_RESOLVED: dict[StoreTarget, str] = {}
 
 
-def _resolved(db: Path) -> Path:
-    """``db`` made absolute, remembered (resolving asks the file system every time)."""
+def _resolved(db: StoreTarget) -> str:
+    """The key of ``db`` (:func:`accord.store.store_key`), remembered (resolving a path asks the
+    file system every time)."""
     found = _RESOLVED.get(db)
     if found is None:
         if len(_RESOLVED) > 1024:
             _RESOLVED.clear()
-        found = _RESOLVED[db] = Path(db).resolve()
+        found = _RESOLVED[db] = store_key(db)
     return found
 
 
-def _thread_store(key: Path, root: Store) -> Store:
-    stores: dict[Path, tuple[Store, Store]] = _THREAD.__dict__.setdefault("stores", {})
+def _thread_store(key: str, root: Store) -> Store:
+    stores: dict[str, tuple[Store, Store]] = _THREAD.__dict__.setdefault("stores", {})
     held = stores.get(key)
     if held is None or held[0] is not root:      # first use here, or the store was reopened
         held = (root, root.cursor())
@@ -100,7 +96,7 @@ def _thread_store(key: Path, root: Store) -> Store:
 
 
 @contextlib.contextmanager
-def governed(db: Path, *, origin: str = "cli", today: date | None = None,
+def governed(db: StoreTarget, *, origin: str = "cli", today: date | None = None,
              create: bool = False) -> Iterator[Gate]:
     """A gate over the store at ``db``. Only ``accord init`` creates a store; everything else
     needs one that exists (so a typo in --db never leaves an empty store behind)."""
@@ -112,8 +108,5 @@ def governed(db: Path, *, origin: str = "cli", today: date | None = None,
         if root is not None:
             yield Gate(_thread_store(key, root), origin=origin, today=today)
             return
-    if not create and not Path(db).exists():
-        raise StoreError(f"{db}: no such store (create one with `accord init --db {db}` "
-                         "or run `accord demo`)")
-    with open_store(db) as store:
+    with open_store(db, create=create) as store:
         yield Gate(store, origin=origin, today=today)

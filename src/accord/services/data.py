@@ -18,6 +18,7 @@ from accord.ingest import IngestResult, ingest_file, summary
 from accord.services.context import governed
 from accord.services.results import BatchOut, QuarantineOut, SourceOut
 from accord.sources.mapping import load_mapping
+from accord.store.target import StoreTarget, beside, is_url
 
 DEMO_ENGINEER = "dana"  # the sample data engineer (accord.governance.samples.USERS)
 
@@ -33,7 +34,7 @@ def synth(persons: int, seed: int, out: Path, fmt: str = "csv",
     return generate(persons, seed, out, fmt=fmt, progress=progress)
 
 
-def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str,
+def ingest(db: StoreTarget, mapping: Path, file: Path | None = None, *, user: str,
            progress: RowProgress | None = None, origin: str = "cli") -> IngestResult:
     """Validate and store one extract; atomic and idempotent."""
     m = load_mapping(mapping)  # a bad mapping is reported before any store is opened
@@ -47,19 +48,19 @@ def ingest(db: Path, mapping: Path, file: Path | None = None, *, user: str,
         return result
 
 
-def sources(db: Path, *, user: str, origin: str = "cli") -> list[SourceOut]:
+def sources(db: StoreTarget, *, user: str, origin: str = "cli") -> list[SourceOut]:
     """Per source: current records, stored versions and the last batch's quarantine count."""
     with governed(db, origin=origin) as gate, gate.act(user, "sources.read"):
         return [SourceOut.model_validate(s, from_attributes=True) for s in summary.sources(gate.store)]
 
 
-def batches(db: Path, limit: int = 50, *, user: str, origin: str = "cli") -> list[BatchOut]:
+def batches(db: StoreTarget, limit: int = 50, *, user: str, origin: str = "cli") -> list[BatchOut]:
     """Ingest batches, newest first, with their reconciliation counts."""
     with governed(db, origin=origin) as gate, gate.act(user, "sources.read", details={"batches": limit}):
         return [BatchOut.model_validate(b) for b in summary.batches(gate.store, limit)]
 
 
-def quarantine_summary(db: Path, batch: int | None = None, source: str | None = None, *,
+def quarantine_summary(db: StoreTarget, batch: int | None = None, source: str | None = None, *,
                        user: str, origin: str = "cli") -> list[QuarantineOut]:
     """Quarantined rows grouped by source, field and reason, with example row numbers (no
     raw values: they are person data)."""
@@ -71,7 +72,7 @@ def quarantine_summary(db: Path, batch: int | None = None, source: str | None = 
 @dataclass
 class DemoResult:
     out: Path
-    db: Path
+    db: StoreTarget
     persons: int
     world: Any
     ingests: list[IngestResult] = field(default_factory=list)
@@ -82,19 +83,26 @@ class DemoResult:
 
 
 def demo(out: Path, persons: int = 20_000, seed: int = 7,
-         step: StepProgress | None = None, rows: RowProgress | None = None) -> DemoResult:
+         step: StepProgress | None = None, rows: RowProgress | None = None,
+         db: StoreTarget | None = None) -> DemoResult:
     """Generate a world into ``out``, create a store there with the sample users and
     agreements, ingest every extract (as the sample data engineer), resolve it into persons
-    and measure the linkage against the world's ground truth."""
+    and measure the linkage against the world's ground truth. ``db``: a PostgreSQL store to
+    create instead (its database must hold no store yet); the embedded store's file in ``out``
+    is replaced on every run."""
     from accord.services.admin import init
 
     out.mkdir(parents=True, exist_ok=True)
     world_dir = out / "world"
     if world_dir.exists():
         shutil.rmtree(world_dir)
-    db = out / "accord.duckdb"
-    for stale in (db, db.with_name(db.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    if db is not None and not is_url(db):
+        raise AccordError(f"demo --db {db}: give a postgresql:// URL; the embedded demo store is "
+                          f"always {out / 'accord.duckdb'} (set by --out)")
+    if db is None:
+        db = out / "accord.duckdb"
+        for stale in (db, db.with_name(db.name + ".wal")):
+            stale.unlink(missing_ok=True)
     world = synth(persons, seed, world_dir, progress=step)
     result = DemoResult(out=out, db=db, persons=persons, world=world)
     result.setup = init(db, samples=True, tokens=True)
@@ -113,7 +121,7 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
     return result
 
 
-def showcase(db: Path, persons_csv: Path, enforcement: str) -> dict[str, Any]:
+def showcase(db: StoreTarget, persons_csv: Path, enforcement: str) -> dict[str, Any]:
     """The governed reads the demo shows: a work list with exclusion counts, one entry's person
     view and status, a SAVE-like verification, a refused request and the audit check."""
     import csv
@@ -148,7 +156,7 @@ def showcase(db: Path, persons_csv: Path, enforcement: str) -> dict[str, Any]:
     return out
 
 
-def resolve(db: Path, *, user: str, settings: Path | None = None,
+def resolve(db: StoreTarget, *, user: str, settings: Path | None = None,
             model_out: Path | None = None, model_in: Path | None = None,
             charts_dir: Path | None = None, step: StepProgress | None = None,
             labels: Path | None = None, origin: str = "cli") -> Any:
@@ -161,7 +169,7 @@ def resolve(db: Path, *, user: str, settings: Path | None = None,
     with governed(db, origin=origin) as gate, gate.act(user, "resolve") as act:
         summary = run(gate.store, load_settings(settings), user=user, model_path=model_out,
                       model_in=model_in, step=step, labels=labels)
-        out = charts_dir or db.with_name(db.stem + "-charts")
+        out = charts_dir or beside(db, "-charts")
         summary.charts = [str(p) for p in write_model_charts(gate.store, out)]
         act.outcome = (f"run {summary.run_id}: {summary.records} records, {summary.links} links, "
                        f"{summary.entities} persons")
@@ -169,7 +177,7 @@ def resolve(db: Path, *, user: str, settings: Path | None = None,
         return summary
 
 
-def evaluate(db: Path, truth: Path, *, user: str, persons: Path | None = None,
+def evaluate(db: StoreTarget, truth: Path, *, user: str, persons: Path | None = None,
              agreement: str | None = None, origin: str = "cli",
              today: date | None = None) -> dict[str, Any]:
     """Linkage quality of the store's entities against a truth file; with ``persons`` (the

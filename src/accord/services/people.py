@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
 from accord.governance.policy import Decision, Request
 from accord.governance.tax_request import release
 from accord.services.context import governed
+from accord.store.target import StoreTarget
 
 
-def tax_request(db: Path, *, user: str, purpose: str, agreement: str | None, full_name: str, tin: str,
+def tax_request(db: StoreTarget, *, user: str, purpose: str, agreement: str | None, full_name: str, tin: str,
                 address: str | dict[str, str], taxable_periods: str, statutory_authority: str, reason: str,
                 justification: str | None = None, origin: str = "cli",
                 today: date | None = None) -> dict[str, Any]:
@@ -54,7 +54,7 @@ class PersonRead:
         return dict(self._plain)
 
 
-def person(db: Path, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
+def person(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
            justification: str | None = None, origin: str = "cli",
            today: date | None = None) -> dict[str, Any]:
     """One person's linked records with provenance, conflicts, links, history and status."""
@@ -104,7 +104,7 @@ class StatusRead:
         return dict(self._plain)
 
 
-def status(db: Path, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
+def status(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
            justification: str | None = None, origin: str = "cli",
            today: date | None = None) -> dict[str, Any]:
     """One person's status with its evidence, without the rest of the person view: the
@@ -122,7 +122,7 @@ def status(db: Path, person_id: str, *, user: str, purpose: str, agreement: str 
                                     "audit_event": g.audit_seq}
 
 
-def search(db: Path, *, user: str, purpose: str, agreement: str | None = None,
+def search(db: StoreTarget, *, user: str, purpose: str, agreement: str | None = None,
            name: str | None = None, dob: str | None = None, ssn: str | None = None,
            a_number: str | None = None, tin: str | None = None,
            limit: int = 20, justification: str | None = None, origin: str = "cli",
@@ -141,7 +141,7 @@ def search(db: Path, *, user: str, purpose: str, agreement: str | None = None,
         return {"hits": g.value.to_dict(), "audit_event": g.audit_seq}
 
 
-def verify(db: Path, *, user: str, purpose: str, agreement: str | None, name: str, dob: str,
+def verify(db: StoreTarget, *, user: str, purpose: str, agreement: str | None, name: str, dob: str,
            a_number: str | None = None, ssn: str | None = None, justification: str | None = None,
            origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """SAVE-like verification: 'verified: <status>' or 'institute additional verification'."""
@@ -154,7 +154,7 @@ def verify(db: Path, *, user: str, purpose: str, agreement: str | None, name: st
         return g.value.to_dict() | {"audit_event": g.audit_seq}
 
 
-def worklist(db: Path, *, user: str, agreement: str, limit: int = 50, offset: int = 0,
+def worklist(db: StoreTarget, *, user: str, agreement: str, limit: int = 50, offset: int = 0,
              justification: str | None = None, origin: str = "cli", today: date | None = None,
              progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
     """The agreement's work list: eligible persons with evidence (unverified), exclusions counted."""
@@ -172,7 +172,7 @@ def worklist(db: Path, *, user: str, agreement: str, limit: int = 50, offset: in
         return g.value.to_dict() | {"audit_event": g.audit_seq}
 
 
-def explain(db: Path, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
+def explain(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
             a: str | None = None, b: str | None = None, limit: int = 20,
             justification: str | None = None, origin: str = "cli",
             today: date | None = None) -> dict[str, Any]:

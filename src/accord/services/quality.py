@@ -8,14 +8,14 @@ Aggregate counts only, behind ``quality.read``; the counting itself is the resol
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from accord.resolve.quality import report
 from accord.services.context import governed
 from accord.services.results import QualityOut
+from accord.store.target import StoreTarget
 
 
-def quality(db: Path, *, user: str, origin: str = "cli", today: date | None = None) -> QualityOut:
+def quality(db: StoreTarget, *, user: str, origin: str = "cli", today: date | None = None) -> QualityOut:
     """Records, persons and their size distribution, links by status (with the review queue),
     identifiers switched off as shared, the latest run's settings and model, and quarantined
     rows by reason. No person values, ids or identifiers."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
@@ -20,6 +19,7 @@ from accord.governance import sessions as store_sessions
 from accord.governance.gate import Gate
 from accord.services.admin import authenticate
 from accord.services.context import governed
+from accord.store.target import StoreTarget
 
 REFUSED = "unknown user id, or the token is not a live token of that user"
 TOKEN_REFUSED = ("unknown, revoked or deactivated token, or not a token of the user named with "
@@ -72,7 +72,7 @@ def _record_suppressed(gate: Gate, summaries: list[store_sessions.Suppressed]) -
                              "since": s.since.isoformat(), "until": s.until.isoformat()})
 
 
-def login(db: Path, user_id: str, token: str, *, origin: str = "web", now: datetime | None = None,
+def login(db: StoreTarget, user_id: str, token: str, *, origin: str = "web", now: datetime | None = None,
           idle: timedelta = store_sessions.IDLE, client: str | None = None,
           throttle: store_sessions.SignInThrottle | None = None) -> LoginResult:
     """Open a session for ``user_id`` if ``token`` is one of their live API tokens.
@@ -110,7 +110,7 @@ def login(db: Path, user_id: str, token: str, *, origin: str = "web", now: datet
         return LoginResult(session_id, store_sessions.csrf_token(session_id), actor.user_id, expires, seq)
 
 
-def logout(db: Path, session_id: str, *, origin: str = "web", now: datetime | None = None) -> bool:
+def logout(db: StoreTarget, session_id: str, *, origin: str = "web", now: datetime | None = None) -> bool:
     """End a session; False when it was not open (already ended or unknown)."""
     if not session_id:
         return False
@@ -125,7 +125,7 @@ def logout(db: Path, session_id: str, *, origin: str = "web", now: datetime | No
         return True
 
 
-def current_session(db: Path, session_id: str, *, origin: str = "web", now: datetime | None = None,
+def current_session(db: StoreTarget, session_id: str, *, origin: str = "web", now: datetime | None = None,
                     idle: timedelta = store_sessions.IDLE,
                     maximum: timedelta = store_sessions.MAXIMUM) -> dict[str, Any]:
     """The signed-in user behind a session id: ``{"user": {...}, "csrf_token", "expires_at"}``
@@ -148,7 +148,7 @@ def current_session(db: Path, session_id: str, *, origin: str = "web", now: date
                 "started_at": s.created_at, "expires_at": s.expires_at, "ended": None}
 
 
-def token_user(db: Path, token: str, *, claimed: str | None = None, origin: str = "cli") -> str:
+def token_user(db: StoreTarget, token: str, *, claimed: str | None = None, origin: str = "cli") -> str:
     """The user a command line's API token belongs to, checked as the API checks a bearer token
     (``services.authenticate``); with ``claimed`` (its ``--user``), the token must be theirs. A
     refusal is recorded (``session.token``, the user id named as for a refused sign-in) and

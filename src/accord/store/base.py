@@ -136,6 +136,7 @@ class Store(ABC):
 
     path: Path
     read_only: bool
+    created: bool           # this object created the store (a new file or database schema)
     dialect: Dialect
     shared: Shared
     # Rows a read may reuse within one governed read (set by the gate around a reader).

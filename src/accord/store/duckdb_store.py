@@ -139,15 +139,19 @@ class DuckDBStore(Store):
     dialect = DUCKDB
     conflicts = (duckdb.TransactionException,)
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = True) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.created = False
         self.memo = None
         self._key: str | None = None        # the file's share of what its stores share
         self._depth = 0                     # transactions begun on this object and not ended
         self._changed = False               # the open transaction declared a write to data
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store (run `accord ingest` or `accord demo` first)")
+        if not create and not self.path.exists():
+            raise StoreError(f"{self.path}: no such store (create one with `accord init --db {self.path}` "
+                             "or run `accord demo`)")
         self._private = not read_only      # holds the private umask until closed
         if self._private:
             _writer_opened()
@@ -159,7 +163,7 @@ class DuckDBStore(Store):
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        created = not self.path.exists()
+        created = self.created = not self.path.exists()
         if created:
             with _MIGRATE_LOCK:
                 _MIGRATED.discard(str(self.path.resolve()))   # a new file at a known path
@@ -201,6 +205,7 @@ class DuckDBStore(Store):
         not shared between threads); closing it leaves this one open."""
         other = object.__new__(DuckDBStore)
         other.path, other.read_only, other.memo = self.path, self.read_only, None
+        other.created = False
         other._depth, other._changed = 0, False
         other._private = False          # the store it came from holds the umask
         other._key = None               # and its share of what the file's stores share

@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import sqlglot
 
@@ -36,6 +35,7 @@ from accord import migrations as mig
 from accord.errors import StoreError
 from accord.store.base import DATA_VERSION_TABLE, Store, attach_shared, detach_shared
 from accord.store.dialect import POSTGRES
+from accord.store.target import redacted
 
 if TYPE_CHECKING:
     import psycopg
@@ -43,16 +43,6 @@ if TYPE_CHECKING:
 
 _SCHEMA_LOCK_KEY = 0x6163636f7264      # pg_advisory_xact_lock: one schema creation at a time
 
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @lru_cache(maxsize=4096)
@@ -97,8 +87,9 @@ class PostgresStore(Store):
 
     dialect = POSTGRES
 
-    def __init__(self, url: str, *, read_only: bool = False) -> None:
+    def __init__(self, url: str, *, read_only: bool = False, create: bool = True) -> None:
         self.url = url
+        self.created = False
         self.location = redacted(url)
         self.path = Path(self.location)
         self.read_only = read_only
@@ -108,7 +99,7 @@ class PostgresStore(Store):
         self._key: str | None = self.location
         self.shared = attach_shared(self.location)
         try:
-            self._prepare()
+            self._prepare(create)
             self.data_version()
         except BaseException:
             self.close()
@@ -137,12 +128,15 @@ class PostgresStore(Store):
 
     # --- schema ------------------------------------------------------------------------------
 
-    def _prepare(self) -> None:
+    def _prepare(self, create: bool) -> None:
         from accord.store.duckdb_store import _META_DDL, _stage_schemas
 
         found = self._stored_version()
         if found is not None:
             self._refuse_version(found)
+        elif not create:
+            raise StoreError(f"{self.location}: no Accord store in this database yet (create one with "
+                             f"`accord init --db {self.location}`)")
         if self.read_only:
             if found is None:
                 raise StoreError(f"{self.location}: not an Accord store (no accord_meta table); "
@@ -156,6 +150,7 @@ class PostgresStore(Store):
                     for statement in ddl_for_postgres(ddl):
                         self._conn.execute(statement)    # DDL: no parameters
             if found is None:
+                self.created = True
                 self._execute("INSERT INTO accord_meta (key, value) VALUES (?, ?), ('created_by', ?)",
                               [mig.VERSION_KEY, str(mig.SCHEMA_VERSION), f"accord {__version__}"])
 
@@ -251,7 +246,7 @@ class PostgresStore(Store):
     def cursor(self) -> PostgresStore:
         other = object.__new__(PostgresStore)
         other.url, other.location, other.path = self.url, self.location, self.path
-        other.read_only, other.memo = self.read_only, None
+        other.read_only, other.memo, other.created = self.read_only, None, False
         other._depth, other._changed = 0, False
         other._conn = other._connect()
         other._key, other.shared = None, self.shared

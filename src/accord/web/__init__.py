@@ -22,7 +22,7 @@ def install_ui(app: FastAPI) -> None:
     """Mount the UI's pages and static assets on the API's application (``app.state.db``)."""
     from accord.web import auth, casework, oversight, people
 
-    app.state.ui = UiConfig(Path(app.state.db))
+    app.state.ui = UiConfig(app.state.db)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, people, casework, oversight):
         app.include_router(module.router)

@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -28,6 +27,7 @@ from accord.errors import AccordError
 from accord.governance.gate import PolicyDenied
 from accord.governance.registry import registry
 from accord.governance.sessions import IDLE, MAXIMUM, SignInThrottle
+from accord.store.target import StoreTarget
 
 SESSION_COOKIE = "accord_session"
 LOGIN_COOKIE = "accord_login"        # pre-session form token of the login form
@@ -58,7 +58,7 @@ NAV = (  # (path, label, actions any of which makes the link useful)
 
 @dataclass
 class UiConfig:
-    db: Path
+    db: StoreTarget
     idle: timedelta = IDLE
     maximum: timedelta = MAXIMUM
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

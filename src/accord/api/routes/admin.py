@@ -38,6 +38,7 @@ from accord.services.results import (
     TokenRevokedOut,
     UserOut,
 )
+from accord.store.target import StoreTarget
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 
@@ -92,7 +93,7 @@ async def add_agreement(request: Request, who: User, db: Db) -> AgreementAddedOu
     return await run_in_threadpool(_add_agreement, db, text, who)
 
 
-def _add_agreement(db: FilePath, text: str, who: str) -> AgreementAddedOut:
+def _add_agreement(db: StoreTarget, text: str, who: str) -> AgreementAddedOut:
     # The service validates a file (as `accord agreements add` does); the upload is written to a
     # private temporary folder for it, and its path is kept out of what the caller sees.
     with tempfile.TemporaryDirectory(prefix="accord-agreement-") as folder:
