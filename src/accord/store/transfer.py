@@ -1,0 +1,159 @@
+"""Moving rows between stores, in bulk: the one place a table crosses from one engine to another.
+
+Used where a stage computes in an in-process DuckDB beside a store on another engine
+(:mod:`accord.sql.workspace`: copies in, results back), and to move a whole embedded store to
+PostgreSQL (:func:`copy_store`, ``accord store copy``). Rows travel as Arrow
+(``Store.read_arrow`` / ``Store.bulk_load``); tables a stage makes as it computes (resolution's
+``features``, say), which no schema module declares, are created on the receiving store from
+the sending store's column types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from accord.errors import StoreError
+from accord.sql_text import ident
+from accord.store.base import DATA_VERSION_TABLE, Store
+
+# The store's own bookkeeping: never copied (each store keeps its own).
+BOOKKEEPING = frozenset({"accord_meta", "accord_migrations", DATA_VERSION_TABLE})
+# Tables a new store starts with a row in (the audit chain's head at its genesis): a copy
+# replaces that row with the sending store's.
+STARTS_FILLED = frozenset({"audit_head"})
+Progress = Callable[[str, int], None]
+
+
+def base_tables(store: Store) -> list[str]:
+    """The store's tables (not views, not a transaction's temporary tables), by name."""
+    rows = store.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+        "AND table_schema = current_schema() ORDER BY table_name")
+    return [str(r[0]) for r in rows]
+
+
+def column_types(store: Store, table: str) -> list[tuple[str, str]]:
+    """(column, type in the store's SQL) of ``table``, in order."""
+    if store.dialect.name == "duckdb":
+        rows = store.query("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+                           "AND schema_name = current_schema() AND database_name = current_database() "
+                           "ORDER BY column_index", [table])
+    else:
+        rows = store.query(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped "
+            "ORDER BY a.attnum", [table])
+    return [(str(n), str(t)) for n, t in rows]
+
+
+# DuckDB types PostgreSQL has no name for, and the PostgreSQL type that holds every value.
+_WIDER_FOR_POSTGRES = {"TINYINT": "SMALLINT", "UTINYINT": "SMALLINT", "USMALLINT": "INTEGER",
+                       "UINTEGER": "BIGINT", "UBIGINT": "NUMERIC", "HUGEINT": "NUMERIC",
+                       "UHUGEINT": "NUMERIC"}
+
+
+def _type_for(sql_type: str, source: str, target: str) -> str:
+    if source == target:
+        return sql_type
+    if target == "postgres":
+        base, brackets = sql_type.partition("[")[0].strip(), sql_type[len(sql_type.partition("[")[0]):]
+        if base.upper() in _WIDER_FOR_POSTGRES:
+            return _WIDER_FOR_POSTGRES[base.upper()] + brackets
+    return exp.DataType.build(sql_type, dialect=source).sql(dialect=target)
+
+
+def ensure_table(src: Store, dst: Store, table: str) -> None:
+    """Create ``table`` on ``dst`` with ``src``'s columns when ``dst`` has no such table (a table
+    a stage made as it computed; the declared ones exist on every store)."""
+    if column_types(dst, table):
+        return
+    cols = column_types(src, table)
+    if not cols:
+        raise StoreError(f"{table}: no such table on the sending store")
+    target = "postgres" if dst.dialect.name == "postgresql" else "duckdb"
+    source = "postgres" if src.dialect.name == "postgresql" else "duckdb"
+    body = ", ".join(f"{ident(n)} {_type_for(t, source, target)}" for n, t in cols)
+    dst.write(f"CREATE TABLE {ident(table)} ({body})")
+
+
+def copy_rows(src: Store, dst: Store, table: str, *, where: str = "", params: Sequence[Any] | None = None,
+              into: str | None = None, columns: Sequence[str] | None = None) -> int:
+    """Append the rows of ``table`` on ``src`` (those ``where`` selects) to ``into`` (default
+    the same name) on ``dst``, in the columns both have. The caller declares the transaction."""
+    target = into or table
+    if columns is None:
+        theirs = {n for n, _ in column_types(dst, target)}
+        columns = [n for n, _ in column_types(src, table) if n in theirs]
+    names = ", ".join(ident(c) for c in columns)
+    data = src.read_arrow(f"SELECT {names} FROM {ident(table)} {where}", params)
+    if data.num_rows == 0:
+        return 0
+    return dst.bulk_load(target, data, list(columns))
+
+
+@dataclass
+class Copied:
+    tables: dict[str, int] = field(default_factory=dict)
+    sequences: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.tables.values())
+
+
+def sequence_at(store: Store, name: str) -> int:
+    """The last value ``name`` handed out on ``store`` (0 if none)."""
+    if store.dialect.name == "postgresql":
+        value = store.scalar(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {ident(name)}")
+    else:
+        value = store.scalar("SELECT last_value FROM duckdb_sequences() WHERE sequence_name = ? "
+                             "AND schema_name = current_schema()", [name])
+    return int(value or 0)
+
+
+def advance_sequence(store: Store, name: str, to: int) -> None:
+    """Make ``name`` on ``store`` hand out values after ``to`` next (never moved back)."""
+    if to <= sequence_at(store, name):
+        return
+    if store.dialect.name == "postgresql":
+        store.write(f"SELECT setval('{name}', ?)", [to])
+        return
+    # DuckDB cannot set a sequence: draw it forward.
+    store.write(f"SELECT max(nextval('{name}')) FROM range(?)", [to - sequence_at(store, name)])
+
+
+def copy_store(src: Store, dst: Store, *, progress: Progress | None = None) -> Copied:
+    """Every table of ``src`` onto ``dst`` (a store with no data yet), and its sequences, in one
+    transaction of ``dst``: a failure leaves ``dst`` as it was."""
+    copied = Copied()
+    tables = [t for t in base_tables(src) if t not in BOOKKEEPING]
+    with dst.transaction():
+        dst.changed()
+        for table in tables:
+            ensure_table(src, dst, table)
+            if table in STARTS_FILLED:
+                dst.write(f"DELETE FROM {ident(table)}")
+            elif dst.scalar(f"SELECT count(*) > 0 FROM {ident(table)}"):
+                raise StoreError(f"{table}: the receiving store already holds rows; copy into a new store")
+        for table in tables:
+            copied.tables[table] = copy_rows(src, dst, table)
+            if progress:
+                progress(table, copied.tables[table])
+        for name in _sequences(src):
+            at = sequence_at(src, name)
+            advance_sequence(dst, name, at)
+            copied.sequences[name] = at
+    return copied
+
+
+def _sequences(store: Store) -> list[str]:
+    if store.dialect.name == "postgresql":
+        rows = store.query("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+    else:
+        rows = store.query("SELECT sequence_name FROM duckdb_sequences() "
+                           "WHERE schema_name = current_schema()")
+    return sorted(str(r[0]) for r in rows)
