@@ -31,6 +31,7 @@ from accord.sources.mapping import MappingFile, load_mapping_file
 from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, Extract, open_extract
 from accord.sql.backend import compute_connection
 from accord.sql.resources import MIB, auto_budget, engine_resources, parse_size, release_memory
+from accord.sql.workspace import Workspace, workspace
 from accord.sql_text import ident
 from accord.store import Store
 
@@ -69,8 +70,9 @@ def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None 
         raise SourceFileError(str(path), "no such file")
     try:
         budget = resources.budget(path.stat().st_size)
-        with engine_resources(compute_connection(store), budget, resources.threads):
-            return _ingest(store, mf, path, user, progress)
+        with workspace(store) as ws, \
+                engine_resources(compute_connection(ws.compute), budget, resources.threads):
+            return _ingest(ws, mf, path, user, progress)
     finally:
         release_memory()
 
@@ -94,29 +96,38 @@ class Resources:
         return parse_size(self.memory_limit)
 
 
-def _ingest(store: Store, mf: MappingFile, path: Path, user: str,
+def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str,
             progress: Progress | None) -> IngestResult:
     started = datetime.now(UTC)
+    store, compute = ws.home, ws.compute
     extract = open_extract(mf, path)
     sha, size = extract.sha256, extract.size
     _check_source_system(store, mf)
     sql = transform_sql(mf.spec, extract.columns, extract.native_dates)
-    # Validation runs in the engine (temp table ``_stage``); what it stores is declared.
-    con = compute_connection(store)
+    # Validation runs in the engine (temp table ``_stage``) of the workspace: the store itself
+    # when it is the embedded one; what it stores is declared.
+    con = compute_connection(compute)
     with store.transaction():
         store.changed()
         batch_id = int(store.scalar("SELECT nextval('ingest_batch_seq')"))
-        parsed = _stage(con, sql, extract, progress)
-        bad = extract.bad_rows
-        # No row parsed at all, or most rows of a larger file: the file is not as declared.
-        unparseable = not parsed or (len(bad) > 10 and len(bad) > MAX_BAD_ROW_SHARE * (len(bad) + parsed))
-        if bad and unparseable:
-            first = bad[0]
-            raise SourceFileError(
-                str(path), f"{len(bad)} of {len(bad) + parsed} rows cannot be parsed as declared "
-                f"(first: row {first.row_number}: {first.reason}); check delimiter, quote and "
-                "header in the mapping")
-        counts = _store_batch(store, con, mf, batch_id, bad)
+        # The source's stored versions, against which rows are new, changed or unchanged.
+        ws.bring("records", "SELECT * FROM records WHERE source = ?", [mf.spec.source])
+        with compute.transaction():
+            compute.changed()
+            parsed = _stage(con, sql, extract, progress)
+            bad = extract.bad_rows
+            # No row parsed at all, or most rows of a larger file: the file is not as declared.
+            unparseable = not parsed or (len(bad) > 10 and len(bad) > MAX_BAD_ROW_SHARE * (len(bad) + parsed))
+            if bad and unparseable:
+                first = bad[0]
+                raise SourceFileError(
+                    str(path), f"{len(bad)} of {len(bad) + parsed} rows cannot be parsed as declared "
+                    f"(first: row {first.row_number}: {first.reason}); check delimiter, quote and "
+                    "header in the mapping")
+            counts = _store_batch(compute, con, mf, batch_id, bad)
+            con.execute("DROP TABLE IF EXISTS _stage")
+        for table in ("quarantine", "records"):
+            ws.publish(table, where="WHERE batch_id = ?", params=[batch_id])
         checkpoint("ingest.before_commit")
         finished = datetime.now(UTC)
         rows_read = parsed + len(bad)
@@ -135,7 +146,6 @@ def _ingest(store: Store, mf: MappingFile, path: Path, user: str,
             on_conflict="ON CONFLICT (source) DO UPDATE SET format = excluded.format, "
                         "mapping_yaml = excluded.mapping_yaml, mapping_sha256 = excluded.mapping_sha256, "
                         "last_batch = excluded.last_batch")
-        con.execute("DROP TABLE IF EXISTS _stage")
     # Committed here, unless the ingest runs inside a governed action's transaction (which
     # commits later, with the action's audit event).
     checkpoint("ingest.after_commit")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,8 +179,11 @@ def entity_path(store: Store, a: RecordKey, b: RecordKey, view: str = "") -> lis
     return list(reversed(path))
 
 
-def write_model_charts(store: Store, out_dir: Path) -> list[Path]:
-    """m/u (as log2 Bayes factors per level) and the match-weight histogram, as SVG files."""
+def write_model_charts(store: Store, out_dir: Path,
+                       histogram: Sequence[tuple[int, int]] = ()) -> list[Path]:
+    """m/u (as log2 Bayes factors per level) and, given the run's ``histogram`` of compared
+    pairs by whole match weight (``ResolveSummary.weight_histogram``), the match-weight
+    histogram, as SVG files."""
     model = latest_model(store)
     bars = []
     for c in COMPARISONS:
@@ -187,17 +191,14 @@ def write_model_charts(store: Store, out_dir: Path) -> list[Path]:
             bars.append(charts.Bar(f"{c.name}: {c.label(g)}", model.bayes_factor_log2(c.name, g)))
     files = [charts.write(out_dir / "model_weights.svg", charts.signed_bars(
         "Evidence per comparison level (log2 m/u)", bars))]
-    db = DuckDBBackend.of(store)
-    if db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'scored'"):
-        hist = db.rows("SELECT floor(match_weight) AS b, count(*) FROM scored GROUP BY 1 ORDER BY 1")
-        if hist:
-            lo, hi = int(hist[0][0]), int(hist[-1][0]) + 1
-            counts = [0] * (hi - lo)
-            for b, n in hist:
-                counts[int(b) - lo] = int(n)
-            files.append(charts.write(out_dir / "match_weights.svg", charts.histogram(
-                "Match weights of compared pairs", [float(x) for x in range(lo, hi + 1)], counts,
-                "match weight (log2 odds)")))
+    if histogram:
+        lo, hi = int(histogram[0][0]), int(histogram[-1][0]) + 1
+        counts = [0] * (hi - lo)
+        for b, n in histogram:
+            counts[int(b) - lo] = int(n)
+        files.append(charts.write(out_dir / "match_weights.svg", charts.histogram(
+            "Match weights of compared pairs", [float(x) for x in range(lo, hi + 1)], counts,
+            "match weight (log2 odds)")))
     return files
 
 

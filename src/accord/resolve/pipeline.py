@@ -41,6 +41,7 @@ from accord.resolve.working import (
     COMPARE,
     FEATURES,
     IN_BASE,
+    SHARED,
     VIEW,
     base_of,
     compare,
@@ -52,6 +53,7 @@ from accord.resolve.working import (
 )
 from accord.sql.backend import DuckDBBackend, computing
 from accord.sql.resources import release_memory
+from accord.sql.workspace import Workspace, workspace
 from accord.store import Store
 
 Step = Callable[[str, float], None]
@@ -77,6 +79,8 @@ class ResolveSummary:
     blocking_messages: list[str] = field(default_factory=list)
     model: dict[str, Any] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
+    # Compared pairs by whole match weight (floor), for the match-weight chart: (weight, pairs).
+    weight_histogram: list[tuple[int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,11 +129,51 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
     from accord.governance.registry import registry as package_registry
 
     settings = settings or default_settings()
+    registry = registry or package_registry()
+    with workspace(store) as ws:
+        if not ws.separate:
+            return _resolve_on(store, settings, user, model_path, model_in, step, labels, registry)
+        # A store on another engine: one resolution at a time, computed in the workspace over
+        # the store's records and the previous run's partitions, published in one transaction.
+        with store.transaction():
+            store.changed()
+            store.lock("resolution")
+            for table, select in BROUGHT:
+                ws.bring(table, select)
+            for sequence in SEQUENCES:
+                ws.bring_sequence(sequence)
+            summary = _resolve_on(ws.compute, settings, user, model_path, model_in, step, labels,
+                                  registry)
+            _publish(ws, summary.run_id)
+        return summary
+
+
+# What a run reads of the store besides the registry, and what it writes (module docstring).
+BROUGHT = [("records", None), ("entity_members", None), ("view_members", None), ("view_links", None)]
+REPLACED = ["links", "entity_members", "view_members", "view_links"]
+APPENDED = ["resolution_runs", "entity_events"]       # the run's rows
+COMPUTED = [FEATURES, SHARED, VIEW]                  # the working tables the readers use
+SEQUENCES = ["resolution_run_seq", "entity_id_seq"]
+
+
+def _publish(ws: Workspace, run_id: int) -> None:
+    for table in REPLACED:
+        ws.publish(table, replace=True)
+    for table in APPENDED:
+        ws.publish(table, where="WHERE run_id = ?", params=[run_id])
+    for table in COMPUTED:
+        ws.publish(table, computed=True)
+    for sequence in SEQUENCES:
+        ws.publish_sequence(sequence)
+
+
+def _resolve_on(store: Store, settings: Settings, user: str, model_path: Path | None,
+                model_in: Path | None, step: Step | None, labels: Path | None,
+                registry: Registry) -> ResolveSummary:
     budget = memory_budget(settings.resources, lambda: current_count(store))
     db = DuckDBBackend.of(store)
     with engine_resources(db, budget, settings.resources.threads):
-        return _resolve(store, db, settings, user, model_path, model_in, step, labels,
-                        registry or package_registry())
+        return _resolve(store, db, settings, user, model_path, model_in, step, labels, registry)
 
 
 def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
@@ -176,6 +220,8 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
                AS match_weight, {corroborated_sql(settings)} AS corroborated
         FROM gammas g LEFT JOIN tf_rid t ON t.rid = g.rid_l""", temp=True)
     db.run("DROP TABLE IF EXISTS gammas")
+    histogram = [(int(b), int(n)) for b, n in db.rows(
+        "SELECT floor(match_weight) AS b, count(*) FROM scored GROUP BY 1 ORDER BY 1")]
     c = settings.clustering
     prob = "1 / (1 + pow(2, -match_weight))"
     say("cluster", 0.8)
@@ -232,7 +278,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
             kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
             shared_identifiers=shared, seconds=(finished - started).total_seconds(),
             base_records=base, views=view_counts, blocking_messages=report.messages(),
-            model=model.to_json())
+            model=model.to_json(), weight_histogram=histogram)
         store.insert("resolution_runs", {
             "run_id": run_id, "user_id": user, "started_at": started, "finished_at": finished,
             "records": records, "pairs": report.pairs, "links": summary.links,

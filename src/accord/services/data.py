@@ -170,7 +170,7 @@ def resolve(db: StoreTarget, *, user: str, settings: Path | None = None,
         summary = run(gate.store, load_settings(settings), user=user, model_path=model_out,
                       model_in=model_in, step=step, labels=labels)
         out = charts_dir or beside(db, "-charts")
-        summary.charts = [str(p) for p in write_model_charts(gate.store, out)]
+        summary.charts = [str(p) for p in write_model_charts(gate.store, out, summary.weight_histogram)]
         act.outcome = (f"run {summary.run_id}: {summary.records} records, {summary.links} links, "
                        f"{summary.entities} persons")
         act.details.update(run=summary.run_id, merges=summary.merges, splits=summary.splits)

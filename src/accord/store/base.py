@@ -219,6 +219,13 @@ class Store(ABC):
         if moved:
             self.shared.move()
 
+    def lock(self, name: str) -> None:
+        """Hold the lock ``name`` until the current transaction ends: another process's
+        transaction that asks for it waits until then (one resolution at a time, say). A store
+        only one process can write holds nothing more here."""
+        if not self._depth:
+            raise RuntimeError("Store.lock is held by a transaction: call it inside store.transaction()")
+
     def changed(self) -> None:
         """Declare that the current transaction changed data through the engine's own
         connection (bulk work such as ingest or resolution)."""

@@ -238,6 +238,10 @@ class PostgresStore(Store):
                 copy.write_row(row)
         return int(data.num_rows)
 
+    def lock(self, name: str) -> None:
+        super().lock(name)
+        self._execute("SELECT pg_advisory_xact_lock(hashtext(?))", [f"accord:{name}"])
+
     def data_version(self) -> int:
         version = int(self.scalar(f"SELECT version FROM {DATA_VERSION_TABLE} WHERE one = 1") or 0)
         self.shared.seen(version)
