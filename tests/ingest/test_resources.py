@@ -11,6 +11,7 @@ import pytest
 from accord.ingest import ingest_file, pipeline
 from accord.ingest.pipeline import Resources
 from accord.sql.resources import MIB
+from accord.sql.workspace import Workspace
 from accord.store import Store
 from conftest import WriteExtract
 
@@ -37,10 +38,10 @@ def test_the_memory_limit_applies_while_ingesting_and_is_restored(
     seen: dict[str, str] = {}
     real = pipeline._ingest
 
-    def spy(store: Store, *args: Any) -> Any:
-        seen["memory_limit"] = _setting(store, "memory_limit")
-        seen["threads"] = _setting(store, "threads")
-        return real(store, *args)
+    def spy(ws: Workspace, *args: Any) -> Any:
+        seen["memory_limit"] = _setting(ws.compute, "memory_limit")
+        seen["threads"] = _setting(ws.compute, "threads")
+        return real(ws, *args)
 
     monkeypatch.setattr(pipeline, "_ingest", spy)
     with Store(store_path) as store:
@@ -50,8 +51,8 @@ def test_the_memory_limit_applies_while_ingesting_and_is_restored(
         assert (_setting(store, "memory_limit"), _setting(store, "threads")) == before
 
         # A failed ingest restores them too.
-        def fail(store: Store, *args: Any) -> Any:
-            seen["memory_limit"] = _setting(store, "memory_limit")
+        def fail(ws: Workspace, *args: Any) -> Any:
+            seen["memory_limit"] = _setting(ws.compute, "memory_limit")
             raise RuntimeError("crash")
 
         monkeypatch.setattr(pipeline, "_ingest", fail)

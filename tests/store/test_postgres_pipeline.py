@@ -221,7 +221,7 @@ def test_two_ingests_and_a_resolve_started_at_once_each_complete_or_leave_nothin
         members = store.scalar("SELECT count(*) FROM entity_members")
         assert audit.verify(store).ok
     sources = [bt["source"] for bt in batches]
-    for (code, out, err), source in zip(outcomes[:2], (a.source, b.source), strict=True):
+    for (code, _out, err), source in zip(outcomes[:2], (a.source, b.source), strict=True):
         assert (source in sources) == (code == 0), (code, err)
     for bt in batches:
         assert bt["rows_read"] == bt["accepted"] + bt["unchanged"] + bt["quarantined"]
