@@ -1,23 +1,32 @@
-"""Ingest speed and memory: Accord vs. plain loaders on the same files, in one run.
+r"""Ingest speed and memory: Accord vs. plain loaders on the same files, in one run.
 
-    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--persons 0]
+    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--persons 0] [--pg URL]
 
 Contenders, each in its own process (peak RSS is per process):
 - accord: `ingest_file` — read, validate every field, quarantine, hash, version, store.
 - duckdb-read_csv: DuckDB's own CSV reader into a table, all text, no validation (a floor).
 - pyarrow-read: pyarrow's CSV reader only, nothing stored (a floor for reading).
+With --pg URL (a PostgreSQL server; each contender gets a new database there, dropped after):
+- accord-postgresql: `ingest_file` into a PostgreSQL store (validation in the workspace,
+  accepted rows by COPY), the same guarantees as on the embedded store.
+- postgresql-copy: psql's `\copy` of the file into a table of text columns, no validation (a
+  floor: what the server takes at best).
 With --persons N it also ingests every extract of an N-person synthetic world.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pyarrow as pa
@@ -78,10 +87,31 @@ def make_csv(path: Path, rows: int, seed: int = 1) -> None:
     pacsv.write_csv(table, path)
 
 
-def run_one(kind: str, csv: Path, mapping: Path, work: Path) -> dict[str, float]:
+def run_one(kind: str, csv: Path, mapping: Path, work: Path, pg: str | None = None) -> dict[str, float]:
     t = time.perf_counter()
     rows = 0
-    if kind == "accord":
+    if kind == "accord-postgresql":
+        from accord.ingest import ingest_file
+        from accord.store import open_store
+
+        assert pg is not None
+        with open_store(pg) as store:
+            t = time.perf_counter()          # the schema's creation is not the ingest's
+            res = ingest_file(store, mapping, csv)
+        rows = res.rows_read
+    elif kind == "postgresql-copy":
+        import psycopg
+
+        assert pg is not None
+        header = csv.open(encoding="utf-8").readline().strip().split(",")
+        with psycopg.connect(pg, autocommit=True) as con:
+            con.execute(f"CREATE TABLE t ({', '.join(f'{c} text' for c in header)})")
+        subprocess.run(["psql", pg, "-q", "-c", f"\\copy t FROM '{csv}' WITH (FORMAT csv, HEADER)"],
+                       check=True)
+        with psycopg.connect(pg) as con:
+            row = con.execute("SELECT count(*) FROM t").fetchone()
+            rows = int(row[0]) if row else 0
+    elif kind == "accord":
         from accord.ingest import ingest_file
         from accord.store import Store
 
@@ -102,12 +132,31 @@ def run_one(kind: str, csv: Path, mapping: Path, work: Path) -> dict[str, float]
     return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "peak_mb": peak_mb}
 
 
-def contender(kind: str, csv: Path, mapping: Path) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as work:
+def contender(kind: str, csv: Path, mapping: Path, pg: str | None = None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as work, _database(pg) as url:
         proc = subprocess.run(
             [sys.executable, __file__, "--run", kind, "--csv", str(csv), "--mapping", str(mapping),
-             "--work", work], capture_output=True, text=True, check=True)
+             "--work", work, *(["--pg", url] if url else [])], capture_output=True, text=True, check=True)
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+@contextlib.contextmanager
+def _database(server: str | None) -> Iterator[str | None]:
+    """A new database on the PostgreSQL server at ``server`` (its URL), dropped after."""
+    if server is None:
+        yield None
+        return
+    import psycopg
+
+    name = f"accord_bench_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(server)
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(server, autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def world(persons: int, work: Path) -> None:
@@ -137,9 +186,10 @@ def main() -> None:
     ap.add_argument("--csv", help=argparse.SUPPRESS)
     ap.add_argument("--mapping", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
+    ap.add_argument("--pg", help="a PostgreSQL server URL: also ingest into PostgreSQL stores there")
     args = ap.parse_args()
     if args.run:
-        print(json.dumps(run_one(args.run, Path(args.csv), Path(args.mapping), Path(args.work))))
+        print(json.dumps(run_one(args.run, Path(args.csv), Path(args.mapping), Path(args.work), args.pg)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -149,8 +199,11 @@ def main() -> None:
         size = csv.stat().st_size / 1e6
         print(f"CSV: {args.rows:,} rows, 12 columns, {size:.0f} MB (11 mapped fields)")
         print(f"{'contender':18s} {'seconds':>8s} {'rows/s':>12s} {'peak MB':>9s}")
-        for kind in ("accord", "duckdb-read_csv", "pyarrow-read"):
-            r = contender(kind, csv, mapping)
+        kinds = ["accord", "duckdb-read_csv", "pyarrow-read"]
+        if args.pg:
+            kinds += ["accord-postgresql", "postgresql-copy"]
+        for kind in kinds:
+            r = contender(kind, csv, mapping, args.pg if kind.endswith(("postgresql", "copy")) else None)
             print(f"{kind:18s} {r['seconds']:8.2f} {r['rows_per_s']:12,.0f} {r['peak_mb']:9.0f}")
         if args.persons:
             print(f"synthetic world, {args.persons:,} persons (accord ingest per extract):")
