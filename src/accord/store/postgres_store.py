@@ -14,10 +14,9 @@ interface (:mod:`accord.store.base`) over psycopg 3:
 * **bulk loads** go through ``COPY ... FROM STDIN``; **bulk reads** build an Arrow table from the
   rows (a shortcut: the ADBC driver would stream Arrow without the Python rows).
 
-What is not here yet: stages that still run SQL on the engine's own connection (``con``) —
-ingest's validation, standardisation, resolution — refuse with a clear error on this store
-until they read and write through the interface (their compute then runs in an in-process
-DuckDB over Arrow read from here).
+The stages that compute in DuckDB (ingest's validation, standardisation, resolution) do so in
+a workspace beside this store (:mod:`accord.sql.workspace`); ``con`` refuses, as there is no
+DuckDB connection here.
 """
 
 from __future__ import annotations
