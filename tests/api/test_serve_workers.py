@@ -540,6 +540,8 @@ def test_a_server_stops_cleanly_workers_and_connections_with_it(served: Served) 
     wait_for("the workers' connections to close", lambda: connections(served.url) == 0 or None)
     log = served.server_log()
     assert "Traceback" not in log and log.count("Application shutdown complete") == WORKERS
+    # the tests' cluster runs without fsync: the server says what that risks
+    assert "warning: fsync is off on the PostgreSQL server" in " ".join(log.split())
 
 
 @pytest.mark.postgres

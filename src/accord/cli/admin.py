@@ -395,11 +395,16 @@ def serve(
                                          "a dead worker is replaced).")] = 1,
 ) -> None:
     """HTTP API over the same services and gate as the CLI (bearer tokens: accord users token)."""
-    from accord.api.workers import refuse_workers
+    from accord.api.workers import durability_warnings, refuse_workers
 
     refused = refuse_workers(db, workers)
     if refused:
         fail(AccordError(refused))
+    try:
+        for warning in durability_warnings(db):
+            err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+    except AccordError as e:
+        fail(e)
     if workers > 1:
         _serve_workers(db, host, port, workers)
         return
