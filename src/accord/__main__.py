@@ -1,6 +1,5 @@
-"""``python -m accord``: the command line, as the ``accord`` script runs it."""
+"""``python -m accord``: the command line (as the ``accord`` script)."""
 
 from accord.cli import main
 
-if __name__ == "__main__":
-    main()
+main()

@@ -27,6 +27,8 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -238,10 +240,14 @@ def install_error_handlers(app: FastAPI) -> None:
                       f"unexpected error (incident {incident}); it has been logged", incident=incident)
 
 
-def create_app(db: StoreTarget, *, max_body: int | None = None) -> FastAPI:
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(db: StoreTarget, *, max_body: int | None = None, lifespan: Lifespan | None = None) -> FastAPI:
     """The API and the web UI over the store at ``db``; request bodies are limited to
-    ``max_body`` bytes (default: :func:`max_body_setting`)."""
-    app = FastAPI(title="Accord", version=__version__, docs_url=None, redoc_url=None,
+    ``max_body`` bytes (default: :func:`max_body_setting`). ``lifespan`` runs around the app's
+    life in a server (a worker process keeps its store open in it: ``accord.api.workers``)."""
+    app = FastAPI(title="Accord", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Purpose-bound person data with evidence, confidence and audit. Send "
                               "`Authorization: Bearer <token>` and, for person data, `X-Accord-Purpose` "
                               "and `X-Accord-Agreement`. Every list is paged (at most "

@@ -391,8 +391,23 @@ def serve(
     db: DbOption = DEFAULT_DB,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (a PostgreSQL store only; "
+                                         "a dead worker is replaced).")] = 1,
 ) -> None:
     """HTTP API over the same services and gate as the CLI (bearer tokens: accord users token)."""
+    from accord.api.workers import durability_warnings, refuse_workers
+
+    refused = refuse_workers(db, workers)
+    if refused:
+        fail(AccordError(refused))
+    try:
+        for warning in durability_warnings(db):
+            err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+    except AccordError as e:
+        fail(e)
+    if workers > 1:
+        _serve_workers(db, host, port, workers)
+        return
     import uvicorn
 
     from accord.api.app import create_app
@@ -407,3 +422,33 @@ def serve(
         uvicorn.run(create_app(db), host=host, port=port, log_level="warning", access_log=False)
     finally:
         release(db)
+
+
+def _serve_workers(db: str, host: str, port: int, workers: int) -> None:
+    """Several worker processes under uvicorn's supervisor (accord.api.workers): the store and
+    the settings are checked here first, so a mistake is said once, not by every worker."""
+    import os
+
+    from uvicorn import Config
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    from accord.api.app import max_body_setting
+    from accord.api.workers import STORE_SETTING, WORKER_APP
+    from accord.store import open_store
+
+    try:
+        max_body_setting()
+        open_store(db, create=False).close()
+    except AccordError as e:
+        fail(e)
+    os.environ[STORE_SETTING] = db          # the workers' environment, never their command line
+    config = Config(WORKER_APP, factory=True, host=host, port=port, workers=workers, log_level="info",
+                    access_log=False)
+    socket = config.bind_socket()
+    out.print(f"Accord API on http://{host}:{port}/docs with {workers} workers (store {describe(db)})",
+              highlight=False)
+    supervisor = Multiprocess(config, sockets=[socket])
+    supervisor.run()
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        fail(AccordError("a worker process could not start, so the server stopped; its log above says why"))

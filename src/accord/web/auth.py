@@ -22,6 +22,7 @@ from accord.web.core import (
     LOGIN_COOKIE,
     MAX_JUSTIFICATION,
     ORIGIN,
+    RECENT_COOKIE,
     SESSION_COOKIE,
     Context,
     LoginNeeded,
@@ -34,15 +35,11 @@ from accord.web.core import (
     same_origin,
     secure,
     see_other,
+    set_cookie,
 )
 
 router = APIRouter(include_in_schema=False)
 PostUser = Annotated[WebUser, Depends(posted_user)]
-
-
-def _cookie(response: Response, request: Request, name: str, value: str, max_age: int | None = None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
 
 
 def _login_page(request: Request, *, next_path: str, message: str | None = None,
@@ -52,7 +49,7 @@ def _login_page(request: Request, *, next_path: str, message: str | None = None,
     page = render(request, "login.html", None, status=status, next_path=safe_next(next_path),
                   form_token=form_token, message=message, reasons=reasons or [], user_id=user_id,
                   notice=notice)
-    _cookie(page, request, LOGIN_COOKIE, form_token, max_age=1800)
+    set_cookie(page, request, LOGIN_COOKIE, form_token, max_age=1800)
     if retry_after is not None:
         page.headers["Retry-After"] = str(retry_after)
     return page
@@ -111,7 +108,7 @@ def login(request: Request, user_id: Annotated[str, Form()] = "", token: Annotat
     if earlier:   # signing in again ends the session this browser had
         services.logout(cfg.db, earlier, origin=ORIGIN, now=cfg.clock())
     response = see_other(next)
-    _cookie(response, request, SESSION_COOKIE, result.session_id)
+    set_cookie(response, request, SESSION_COOKIE, result.session_id)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 
@@ -122,6 +119,7 @@ def logout(request: Request, user: PostUser) -> Response:
     response = RedirectResponse("/login?out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CONTEXT_COOKIE, path="/")
+    response.delete_cookie(RECENT_COOKIE, path="/")
     return secure(response)
 
 
@@ -135,7 +133,7 @@ def set_context(request: Request, user: PostUser, purpose: Annotated[str, Form()
     ctx = Context(purpose.strip() or None, agreement.strip() or None,
                   justification.strip()[:MAX_JUSTIFICATION] or None)
     response = see_other(next)
-    _cookie(response, request, CONTEXT_COOKIE, ctx.encode())
+    set_cookie(response, request, CONTEXT_COOKIE, ctx.encode())
     return response
 
 

@@ -8,6 +8,7 @@ that shows the new state, so a reload never repeats a step.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from accord import services
 from accord.sources.fields import catalogue
 from accord.web.core import (
     ORIGIN,
+    RECENT_COOKIE,
     Problem,
     WebUser,
     agreements_for,
@@ -28,6 +30,7 @@ from accord.web.core import (
     posted_user,
     render,
     see_other,
+    set_cookie,
     whole_number,
 )
 
@@ -39,12 +42,25 @@ STEPS = ("verify", "notice", "contest", "decide-contest", "actionable")
 DISPUTE_ACTIONS = ("acknowledge", "correct", "deny", "statement")
 
 
-def _remember(request: Request, user: WebUser, finding_id: str) -> None:
-    recent = config(request).recent_findings.setdefault(user.session, [])
-    if finding_id in recent:
-        recent.remove(finding_id)
-    recent.insert(0, finding_id)
-    del recent[20:]
+FINDING_ID = re.compile(r"F-\d{1,12}")
+MAX_RECENT = 20
+
+
+def _recent(request: Request, user: WebUser) -> list[str]:
+    """The findings this session opened or worked in, newest first. They are kept in a cookie
+    of the session (any worker process answers the next page alike); one left by another
+    session of this browser is ignored."""
+    session, _, ids = request.cookies.get(RECENT_COOKIE, "").partition(".")
+    if session != user.session:
+        return []
+    return [f for f in ids.split(",") if FINDING_ID.fullmatch(f)][:MAX_RECENT]
+
+
+def _remember(request: Request, response: Response, user: WebUser, finding_id: str) -> Response:
+    if FINDING_ID.fullmatch(finding_id):
+        recent = [finding_id, *(f for f in _recent(request, user) if f != finding_id)][:MAX_RECENT]
+        set_cookie(response, request, RECENT_COOKIE, f"{user.session}.{','.join(recent)}")
+    return response
 
 
 FINDING_STATES = ("pending", "ready", "actionable", "suspended", "contested", "closed")
@@ -57,7 +73,7 @@ def worklist(request: Request, user: User, agreement: str = "", offset: str = "0
     choices = [a for a in agreements_for(request, user) if a["purpose"] in dict(user.purposes)]
     chosen = agreement.strip() or user.context.agreement or ""
     start = whole_number(offset, 0, 0, 10**8)
-    recent = config(request).recent_findings.get(user.session, [])
+    recent = _recent(request, user)
     if not chosen:   # nothing is read until the user names the agreement
         return render(request, "worklist.html", user, chosen="", choices=choices, wl=None, recent=recent,
                       findings=None, finding_states=FINDING_STATES, state="")
@@ -92,8 +108,8 @@ def open_finding(request: Request, user: PostUser, person_id: Annotated[str, For
     if problem is not None or state is None:
         return render(request, "finding.html", user, status=problem.status if problem else 500, state=None,
                       finding_id=None, problem=problem, today=config(request).clock().date())
-    _remember(request, user, state["finding_id"])
-    return see_other(f"/findings/{quote(state['finding_id'])}?done=open")
+    return _remember(request, see_other(f"/findings/{quote(state['finding_id'])}?done=open"), user,
+                     state["finding_id"])
 
 
 @router.get("/findings", response_class=HTMLResponse)
@@ -106,11 +122,10 @@ def _finding_page(request: Request, user: WebUser, finding_id: str, *, problem: 
                   done: str = "") -> Response:
     state, read_problem = attempt(lambda: services.finding_step(
         config(request).db, finding_id, user=user.user_id, step="state", origin=ORIGIN))
-    if state is not None:
-        _remember(request, user, finding_id)
     shown = problem or read_problem
-    return render(request, "finding.html", user, status=shown.status if shown else 200, state=state,
+    page = render(request, "finding.html", user, status=shown.status if shown else 200, state=state,
                   finding_id=finding_id, problem=shown, done=done, today=config(request).clock().date())
+    return page if state is None else _remember(request, page, user, finding_id)
 
 
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)

@@ -27,11 +27,13 @@ from accord.errors import AccordError
 from accord.governance.gate import PolicyDenied
 from accord.governance.registry import registry
 from accord.governance.sessions import IDLE, MAXIMUM, SignInThrottle
+from accord.services.context import reuse
 from accord.store.target import StoreTarget
 
 SESSION_COOKIE = "accord_session"
 LOGIN_COOKIE = "accord_login"        # pre-session form token of the login form
 CONTEXT_COOKIE = "accord_context"    # the declared purpose, agreement and justification
+RECENT_COOKIE = "accord_recent"      # the findings this session opened or worked in, newest first
 ORIGIN = "web"
 MAX_JUSTIFICATION = 300
 
@@ -62,10 +64,9 @@ class UiConfig:
     idle: timedelta = IDLE
     maximum: timedelta = MAXIMUM
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    agreements_ttl: timedelta = timedelta(minutes=5)
-    _agreements: dict[str, tuple[datetime, list[dict[str, Any]]]] = field(default_factory=dict)
-    recent_findings: dict[str, list[str]] = field(default_factory=dict)
-    throttle: SignInThrottle = field(default_factory=SignInThrottle)   # failed sign-ins per client
+    # Failed sign-ins per client, in this process's memory: with several worker processes each
+    # counts only the sign-ins it answered (docs/deploy.md says what that weakens, and by how much).
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
 
 def config(request: Request) -> UiConfig:
@@ -231,18 +232,20 @@ def attempt(call: Callable[[], T]) -> tuple[T | None, Problem | None]:
 
 
 def agreements_for(request: Request, user: WebUser) -> list[dict[str, Any]]:
-    """The matching agreements the user may list (cached for a few minutes per user: each
-    listing is an audited action)."""
+    """The matching agreements the user may list, for the purpose bar of every page. Each
+    listing is an audited action, so a server keeps it per user and day for the store's data
+    version (``services.context.reuse``): an agreement added, or a role changed, through any
+    worker or process is on the next page."""
     cfg = config(request)
-    now = cfg.clock()
-    cached = cfg._agreements.get(user.user_id)
-    if cached and now - cached[0] < cfg.agreements_ttl:
-        return cached[1]
-    # A user who may not list agreements simply gets none to choose from.
-    rows, _ = attempt(lambda: services.agreements(cfg.db, user=user.user_id, origin=ORIGIN))
-    listed = [a.plain() for a in rows or []]   # the pages' form of the agreement list
-    cfg._agreements[user.user_id] = (now, listed)
-    return listed
+
+    def listing() -> tuple[dict[str, Any], ...] | None:
+        # A user who may not list agreements simply gets none to choose from (not kept: None).
+        rows, _ = attempt(lambda: services.agreements(cfg.db, user=user.user_id, origin=ORIGIN))
+        return None if rows is None else tuple(a.plain() for a in rows)   # the pages' form
+
+    kept: tuple[dict[str, Any], ...] | None = reuse(
+        cfg.db, ("web.agreements", user.user_id, cfg.clock().date()), listing)
+    return list(kept or ())
 
 
 _ENV = Environment(loader=PackageLoader("accord.web", "templates"),
@@ -298,6 +301,13 @@ def plain_error_page(request: Request, status: int, message: str) -> HTMLRespons
     page (a body over the size limit), which must not read the store."""
     problem = Problem(ERROR_TITLES.get(status, "Error"), message, [], None, status)
     return render(request, "error.html", None, status=status, problem=problem, incident=None)
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str,
+               max_age: int | None = None) -> None:
+    """A cookie of this site: HttpOnly, SameSite=Strict, Secure over HTTPS."""
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
 
 
 def secure(response: Response) -> Response:
