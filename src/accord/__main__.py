@@ -1,5 +1,6 @@
-"""``python -m accord``: the command line (as the ``accord`` script)."""
+"""``python -m accord``: the command line, as the ``accord`` script runs it."""
 
 from accord.cli import main
 
-main()
+if __name__ == "__main__":
+    main()
