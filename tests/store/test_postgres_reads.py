@@ -6,8 +6,11 @@ One resolved world is built in an embedded store and copied into a new PostgreSQ
 compares the answers (or the refusals). Both stores then record the same audit events with the
 same sequence numbers, so those are compared too. What is ignored (``VOLATILE``) is only what
 each store stamps with its own clock when a call writes: the times of the audit events,
-disclosures, casework events and sessions written during the test, and the audit hashes (each
-hash covers its event's time). A sign-in's session and form tokens (random) are masked in pages.
+disclosures, casework events, notifications and sessions written during the test, the ingest
+times of the batch a dispute's correction writes (a new record version), and the audit hashes
+(each hash covers its event's time). In pages and command output, times and hashes are masked,
+and a sign-in's session and form tokens (random) too. Everything else, audit sequence numbers
+included, must be equal.
 
 Answers are checked for disclosure too: under every purpose, no answer from the PostgreSQL store
 names a record the purpose may not see (LEGAL.md's floors), for persons who hold such records.
@@ -46,7 +49,7 @@ pytestmark = pytest.mark.postgres
 ENF, BEN = "CMA-ENF-2026", "CMA-BEN-2026"
 # Stamped by each store's clock when the call writes (see the module's description).
 VOLATILE = {"event_at", "at_utc", "recorded_at", "filed_at", "disclosed_at", "requested_at", "opened_at",
-            "at",
+            "at", "notified_at", "ingested_at", "started_at", "finished_at",
             "hash", "prev_hash", "exported_at", "created_at", "issued_at", "last_seen"}
 SECRET = re.compile(r'(name="(?:csrf|form_token)" value=")[^"]+"')
 HASH = re.compile(r"\b[0-9a-f]{10,}…?")
@@ -132,10 +135,23 @@ def both(pair: Pair, call: Callable[[str | Path], Any], what: str) -> Any:
     duck = outcome(lambda: call(pair.duck))
     pg = outcome(lambda: call(pair.pg))
     if duck != pg:
-        raise AssertionError(f"{what}: the PostgreSQL store answers differently\n"
+        raise AssertionError(f"{what}: the PostgreSQL store answers differently, at "
+                             f"{_first_difference(duck, pg)}\n"
                              f"embedded:   {json.dumps(duck, sort_keys=True)[:4000]}\n"
                              f"PostgreSQL: {json.dumps(pg, sort_keys=True)[:4000]}")
     return pg
+
+
+def _first_difference(a: Any, b: Any, at: str = "") -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if a.get(k) != b.get(k):
+                return _first_difference(a.get(k), b.get(k), f"{at}.{k}")
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, f"{at}[{i}]")
+    return f"{at or '(top)'}: {json.dumps(a, default=str)[:300]} != {json.dumps(b, default=str)[:300]}"
 
 
 def hidden_from(pair: Pair, purpose: str) -> set[str]:
