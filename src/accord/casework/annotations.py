@@ -79,7 +79,7 @@ _EVENT_INSERT = ("INSERT INTO annotation_events (seq, annotation_id, event, user
 _FILTERS = Filters("annotation_id", conditions={
     # a person's: linked to them when requested, or a record of theirs now
     "person_id": "person_id = ? OR (source, record_id) IN "
-                 "(SELECT (source, record_id) FROM entity_members WHERE entity_id = ?)",
+                 "(SELECT source, record_id FROM entity_members WHERE entity_id = ?)",
     "record_keys": "source || chr(31) || record_id = ANY(?)"})
 
 

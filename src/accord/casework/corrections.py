@@ -51,7 +51,7 @@ def correct_dispute(gate: Gate, user_id: str, dispute_id: str, *, today: date | 
         if set(catalogue()) - scope.fields_for(system):
             raise DisputeError(f"not every field of {system} records is readable; a copy would lose data")
         scoped = scoped_records_sql(gate.registry, scope, table="records_current")
-        current = store.query(f"SELECT version, CAST({ident(d.field)} AS VARCHAR) FROM ({scoped}) "
+        current = store.query(f"SELECT version, CAST({ident(d.field)} AS VARCHAR) FROM ({scoped}) s "
                               "WHERE source = ? AND record_id = ? AND person_id = ?",
                               [d.source, d.record_id, d.person_id])
         if len(current) != 1:

@@ -145,11 +145,13 @@ STATES = ("filed", "acknowledged", "corrected", "denied", "open")
 # the first correction or denial resolves it; any acknowledgement or resolution acknowledges it.
 _STATE_SQL = """
 SELECT d.dispute_id, d.person_id, d.filed_at, d.acknowledge_by, e.acked IS TRUE AS acked,
-       coalesce(e.resolution, CASE WHEN e.acked THEN 'acknowledged' ELSE 'filed' END) AS state
-FROM disputes d LEFT JOIN (
-  SELECT dispute_id, bool_or(event IN ('acknowledged', 'corrected', 'denied')) AS acked,
-         arg_min(event, seq) FILTER (WHERE event IN ('corrected', 'denied')) AS resolution
-  FROM dispute_events GROUP BY dispute_id) e USING (dispute_id)"""
+       coalesce(r.event, CASE WHEN e.acked THEN 'acknowledged' ELSE 'filed' END) AS state
+FROM disputes d
+LEFT JOIN (SELECT dispute_id, bool_or(event IN ('acknowledged', 'corrected', 'denied')) AS acked
+           FROM dispute_events GROUP BY dispute_id) e ON e.dispute_id = d.dispute_id
+LEFT JOIN (SELECT dispute_id, min(seq) AS seq FROM dispute_events WHERE event IN ('corrected', 'denied')
+           GROUP BY dispute_id) f ON f.dispute_id = d.dispute_id
+LEFT JOIN dispute_events r ON r.dispute_id = d.dispute_id AND r.seq = f.seq"""
 _STATE_FILTERS = Filters("person_id", "state", conditions={
     "open": "state IN ('filed', 'acknowledged')",
     "overdue_on": "NOT acked AND acknowledge_by < ?"})
@@ -165,7 +167,7 @@ def list_disputes(store: Store, today: date, *, person_id: str | None = None, st
     where, params = _STATE_FILTERS.where(person_id=person_id, open=True if state == "open" else None,
                                          state=None if state == "open" else state,
                                          overdue_on=today if overdue else None)
-    ids = [r[0] for r in store.query(f"SELECT dispute_id FROM ({_STATE_SQL}) {where} "
+    ids = [r[0] for r in store.query(f"SELECT dispute_id FROM ({_STATE_SQL}) s {where} "
                                      "ORDER BY filed_at, dispute_id LIMIT ? OFFSET ?",
                                      [*params, limit + 1, offset])]
     found = _load(store, dispute_ids=ids[:limit]) if ids else []

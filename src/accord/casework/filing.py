@@ -14,6 +14,7 @@ from accord.casework.workdays import working_days_after
 from accord.governance.gate import Gate
 from accord.ingest.checks import CHECKS
 from accord.sources.fields import catalogue
+from accord.sql import local
 from accord.store import Store
 
 ACKNOWLEDGE_WORKING_DAYS = 10  # 552a(d)(2)(A)
@@ -55,8 +56,9 @@ def normalise_value(store: Store, name: str, value: str | None) -> str | None:
         return canon[text.lower()]
     if f.check is not None:
         pre, reason, normal = CHECKS[f.check]("raw", "p")
-        row = store.query(f"SELECT {reason}, {normal} FROM (SELECT raw, {pre} AS p FROM "
-                          "(SELECT CAST(? AS VARCHAR) AS raw))", [text])[0]
+        # ingest's check (DuckDB SQL) of one value: computed in-process
+        row = local.rows(f"SELECT {reason}, {normal} FROM (SELECT raw, {pre} AS p FROM "
+                         "(SELECT CAST(? AS VARCHAR) AS raw))", [text])[0]
         if row[0] is not None:
             raise DisputeError(f"{name}: {text!r}: {row[0]}")
         return str(row[1])

@@ -19,7 +19,7 @@ from typing import Any
 from accord.governance.registry import Registry
 from accord.resolve.views import members_sql, view_memberships
 from accord.sources.fields import catalogue
-from accord.sql_text import ident, lit, str_list
+from accord.sql_text import ident, lit, one_of, str_array
 from accord.store import Store
 
 Key = tuple[str, str]
@@ -54,37 +54,61 @@ def freeze(systems: dict[str, set[str]]) -> Mapping[str, frozenset[str]]:
 
 
 def regimes_sql(registry: Registry, alias: str = "") -> str:
-    """SQL list expression: the regimes a record row falls under (unregistered systems get
-    ``unregistered``, which no purpose may read)."""
+    """SQL array expression (both engines): the regimes a record row falls under, its
+    system's first, then its content marks' in the registry's order, each once
+    (unregistered systems get ``unregistered``, which no purpose may read)."""
     p = f"{alias}." if alias else ""
-    base = " ".join(f"WHEN {lit(name)} THEN {lit(s.regime)}" for name, s in registry.systems.items())
-    parts = [f"CASE {p}system {base} ELSE 'unregistered' END"]
+
+    def marked(system: str, fields: list[tuple[str, dict[str, str]]], have: list[str]) -> str:
+        if not fields:
+            return str_array(have)
+        (fld, values), rest = fields[0], fields[1:]
+        branches = " ".join(
+            f"WHEN {lit(value)} THEN {marked(system, rest, have if regime in have else [*have, regime])}"
+            for value, regime in values.items())
+        return f"CASE {p}{ident(fld)} {branches} ELSE {marked(system, rest, have)} END"
+
+    base = " ".join(f"WHEN {lit(name)} THEN {marked(name, list(s.content_marks.items()), [s.regime])}"
+                    for name, s in registry.systems.items())
+    return f"CASE {p}system {base} ELSE {str_array(['unregistered'])} END"
+
+
+def under_regimes_sql(registry: Registry, regimes: frozenset[str] | set[str], alias: str = "") -> str:
+    """SQL condition (both engines, never NULL): the record row falls under any of
+    ``regimes`` (the same marks as :func:`regimes_sql`)."""
+    p = f"{alias}." if alias else ""
+    parts = []
+    base = [name for name, s in registry.systems.items() if s.regime in regimes]
+    if base:
+        parts.append(one_of(f"{p}system", base))
+    if "unregistered" in regimes:
+        parts.append(f"NOT {one_of(f'{p}system', list(registry.systems))}")
     for name, s in registry.systems.items():
         for fld, values in s.content_marks.items():
-            for value, regime in values.items():
-                parts.append(f"CASE WHEN {p}system = {lit(name)} AND {p}{ident(fld)} = {lit(value)} "
-                             f"THEN {lit(regime)} END")
-    return f"list_distinct(list_filter([{', '.join(parts)}], lambda x: x IS NOT NULL))"
+            marked = [v for v, regime in values.items() if regime in regimes]
+            if marked:
+                parts.append(f"({p}system = {lit(name)} AND {one_of(p + ident(fld), marked)})")
+    return f"coalesce({' OR '.join(parts)}, FALSE)" if parts else "FALSE"
 
 
 def scoped_records_sql(registry: Registry, scope: Scope, table: str = "records_current") -> str:
     """The rows of ``table`` (records or records_current) a scope may see, fields outside
     the scope as NULL, with ``regimes`` and ``person_id`` (entity) columns. For a few named
-    persons, :func:`person_records` gives the same rows without scanning the store."""
+    persons, :func:`person_records` gives the same rows without scanning the store. SQL both
+    engines read."""
     cols = []
     for name in catalogue():
         systems = [s for s, fields in scope.systems.items() if name in fields]
         if systems:
-            cols.append(f"CASE WHEN list_contains({str_list(systems)}, r.system) "
+            cols.append(f"CASE WHEN {one_of('r.system', systems)} "
                         f"THEN r.{ident(name)} END AS {ident(name)}")
         else:
             cols.append(f"CAST(NULL AS {catalogue()[name].sql_type}) AS {ident(name)}")
-    allowed = list(scope.systems) or ["<none>"]
-    where = [f"list_contains({str_list(allowed)}, r.system)"]
+    where = [one_of("r.system", list(scope.systems))]
     if scope.withheld_regimes:
-        where.append(f"NOT list_has_any(r.regimes, {str_list(sorted(scope.withheld_regimes))})")
+        where.append(f"NOT {under_regimes_sql(registry, scope.withheld_regimes, 'r')}")
     if scope.persons is not None:
-        where.append(f"list_contains({str_list(sorted(scope.persons) or ['<none>'])}, m.entity_id)")
+        where.append(one_of("m.entity_id", scope.persons))
     return f"""SELECT r.source, r.record_id, r.version, r.system, r.batch_id, r.row_number, r.regimes,
        m.entity_id AS person_id, {', '.join(cols)}
 FROM (SELECT *, {regimes_sql(registry)} AS regimes FROM {ident(table)}) r
@@ -96,13 +120,11 @@ def unwithheld_sql(registry: Registry, scope: Scope) -> str:
     """(source, record_id, person_id) of every current record the scope does not withhold,
     shown or not, in the scope's partition: what linkage counts for the purpose (a store
     without the withheld records would hold exactly these). No values."""
-    withheld = str_list(sorted(scope.withheld_regimes) or ["<none>"])
-    persons = ("" if scope.persons is None else
-               f" AND list_contains({str_list(sorted(scope.persons) or ['<none>'])}, m.entity_id)")
+    persons = "" if scope.persons is None else f" AND {one_of('m.entity_id', scope.persons)}"
     return f"""SELECT r.source, r.record_id, m.entity_id AS person_id
-FROM (SELECT source, record_id, {regimes_sql(registry)} AS regimes FROM records_current) r
+FROM records_current r
 JOIN ({members_sql(scope.view)}) m USING (source, record_id)
-WHERE NOT list_has_any(r.regimes, {withheld}){persons}"""
+WHERE NOT {under_regimes_sql(registry, scope.withheld_regimes, 'r')}{persons}"""
 
 
 def record_regimes(registry: Registry, system: str, row: Mapping[str, Any]) -> list[str]:

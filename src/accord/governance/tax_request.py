@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from accord.governance.registry import Registry
 from accord.governance.scope import require_issued, scoped_records_sql
 from accord.governance.tax_periods import stated_periods
+from accord.sql import local
 from accord.sql_text import lit
 from accord.standardise.addresses import city_sql, street_parse_sql, terms_rows
 from accord.standardise.identifiers import state_sql
@@ -150,7 +151,8 @@ def _standard_addresses(store: Store, addresses: list[dict[str, Any]]) -> list[t
                      f"{lit(str(a.get('state') or ''))})" for i, a in enumerate(addresses))
     streets = street_parse_sql("(SELECT DISTINCT street_line FROM v WHERE street_line <> '')",
                                _terms_sql([str(a.get("street") or "") for a in addresses]))
-    got = store.query(
+    # Standardisation SQL (DuckDB's), over the given values only: computed in-process.
+    got = local.rows(
         f"WITH v AS (SELECT * FROM (VALUES {rows}) t(k, street_line, city, state)) "
         f"SELECT v.k, p.street_number, p.street_name, p.street_unit, {city_sql('v.city')}, "
         f"{state_sql('v.state')} FROM v LEFT JOIN ({streets}) p USING (street_line) ORDER BY v.k")
@@ -178,7 +180,7 @@ def release(store: Store, registry: Registry, decision: Decision, request: dict[
         return nothing
     sql = scoped_records_sql(registry, decision.scope)
     rows = store.read_arrow(
-        f"SELECT * FROM ({sql}) WHERE regexp_replace(coalesce(tin, ssn, itin, ''), '[^0-9]', '', 'g') = ? "
+        f"SELECT * FROM ({sql}) s WHERE regexp_replace(coalesce(tin, ssn, itin, ''), '[^0-9]', '', 'g') = ? "
         f"AND {store.dialect.in_list('tax_year')}", [tin, sorted(periods)]).to_pylist()
     # Every element is compared for every candidate, whichever fails first.
     standard = _standard_addresses(store, [address_of(request.get("address")), *rows])

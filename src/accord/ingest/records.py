@@ -74,7 +74,7 @@ def append_correction(store: Store, *, current: str, source: str, record_id: str
         names = ", ".join(ident(c) for c in columns)
         picked = ", ".join(f"{e} AS {ident(c)}" for e, c in zip(exprs, columns, strict=True))
         added = store.write(
-            f"INSERT INTO records ({names}) SELECT {picked} FROM ({current}) "
+            f"INSERT INTO records ({names}) SELECT {picked} FROM ({current}) c "
             "WHERE source = ? AND record_id = ? AND person_id = ? AND version = ?",
             [*params, source, record_id, person_id, from_version])
         if added != [(1,)]:

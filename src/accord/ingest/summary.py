@@ -56,8 +56,9 @@ def quarantine(store: Store, batch: int | None = None, source: str | None = None
         where.append("batch_id IN (SELECT last_batch FROM sources)")
     return _dicts(
         store, f"SELECT batch_id AS batch, source, field, reason, count(*) AS rows, "
-        f"list(row_number ORDER BY row_number)[1:5] AS example_rows FROM quarantine "
-        f"WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY batch, source, rows DESC", params)
+        f"(array_agg(row_number ORDER BY row_number))[1:5] AS example_rows FROM quarantine "
+        f"WHERE {' AND '.join(where)} GROUP BY batch_id, source, field, reason "
+        f"ORDER BY batch, source, rows DESC", params)
 
 
 def _dicts(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:

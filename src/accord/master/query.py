@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from accord.errors import AccordError
+from accord.sql import local
 from accord.standardise import names, phonetic, variants
 from accord.standardise.identifiers import DOB_PLACEHOLDERS, validity_sql
 from accord.standardise.reference import placeholder_names, suffixes, titles
@@ -56,10 +57,10 @@ def build_query(store: Store, name: str | None, dob: date | str | None, ssn: str
     """Standardise and check a query: name and date of birth together, or an identifier."""
     given = family = None
     if name is not None and name.strip():
-        given, family = _name(store, name)
+        given, family = _name(name)
     birth = _dob(dob)
-    ids = {"ssn": _identifier(store, "ssn", ssn), "a_number": _identifier(store, "a_number", a_number),
-           "tin": _identifier(store, "tin", tin)}
+    ids = {"ssn": _identifier("ssn", ssn), "a_number": _identifier("a_number", a_number),
+           "tin": _identifier("tin", tin)}
     has_name = given is not None
     if not any(ids.values()) and not (has_name and birth is not None):
         given_what = [w for w, v in (("a name", has_name), ("a date of birth", birth is not None)) if v]
@@ -81,9 +82,9 @@ def _split(name: str) -> tuple[str, str]:
     return parts[0], parts[-1]
 
 
-def _fold(store: Store, given: str, family: str) -> tuple[str | None, str | None]:
-    row = store.query(f"SELECT {names.fold_sql('g')}, {names.fold_sql('f')} "
-                      f"FROM (SELECT ?::VARCHAR AS g, ?::VARCHAR AS f)", [given, family])[0]
+def _fold(given: str, family: str) -> tuple[str | None, str | None]:
+    row = local.rows(f"SELECT {names.fold_sql('g')}, {names.fold_sql('f')} "
+                     f"FROM (SELECT ?::VARCHAR AS g, ?::VARCHAR AS f)", [given, family])[0]
     out = [v for v in row]
     odd = [v for v in out if v and re.search("[^A-Z ]", v)]
     latin = names.transliterate(odd) if odd else {}
@@ -116,10 +117,10 @@ def _given(std: str) -> NamePart:
     return NamePart(std, key, tuple(keys), tokens, *_codes(tokens[0]))
 
 
-def _family(store: Store, folded: str) -> NamePart:
+def _family(folded: str) -> NamePart:
     sql = names.family_forms_sql("(SELECT ?::VARCHAR AS family)")
-    std, concat, tokens = store.query(f"SELECT family_std, family_concat, family_tokens FROM ({sql})",
-                                      [folded])[0]
+    std, concat, tokens = local.rows(f"SELECT family_std, family_concat, family_tokens FROM ({sql})",
+                                     [folded])[0]
     whole = variants.lookup(concat, "family") if len(tokens) > 1 else None
     per_token = [variants.lookup(t, "family") for t in tokens]
     key = whole.key if whole else " ".join(e.key if e else t for e, t in zip(per_token, tokens, strict=True))
@@ -129,14 +130,14 @@ def _family(store: Store, folded: str) -> NamePart:
     return NamePart(std, key, tuple(sorted(keys)), tuple(tokens), *_codes(tokens[0]))
 
 
-def _name(store: Store, name: str) -> tuple[NamePart, NamePart]:
+def _name(name: str) -> tuple[NamePart, NamePart]:
     given_raw, family_raw = _split(name)
-    g_fold, f_fold = _fold(store, given_raw, family_raw)
+    g_fold, f_fold = _fold(given_raw, family_raw)
     given, family = _clean(g_fold, "given"), _clean(f_fold, "family")
     if given is None or family is None:
         raise SearchQueryError(f"name {name!r}: give a given and a family name "
                                "(placeholders such as FNU or UNKNOWN do not count)")
-    return _given(given), _family(store, family)
+    return _given(given), _family(family)
 
 
 def _dob(dob: date | str | None) -> date | None:
@@ -153,18 +154,18 @@ def _dob(dob: date | str | None) -> date | None:
     return dob
 
 
-def _identifier(store: Store, kind: str, value: str | None) -> str | None:
+def _identifier(kind: str, value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     digits = re.sub(r"[^0-9]", "", value)
     ok = validity_sql()
     if kind == "ssn":
-        valid = store.scalar(f"SELECT {ok['__ssn_ok']} FROM (SELECT ?::VARCHAR AS __ssn_c)", [digits])
+        valid = local.scalar(f"SELECT {ok['__ssn_ok']} FROM (SELECT ?::VARCHAR AS __ssn_c)", [digits])
     elif kind == "tin":
-        valid = store.scalar(f"SELECT ({ok['__ssn_ok']}) OR ({ok['__itin_ok']}) FROM "
+        valid = local.scalar(f"SELECT ({ok['__ssn_ok']}) OR ({ok['__itin_ok']}) FROM "
                              f"(SELECT ?::VARCHAR AS __ssn_c, ?::VARCHAR AS __itin_c)", [digits, digits])
     else:
-        valid = store.scalar(f"SELECT {ok['__anum_ok']} FROM (SELECT ?::VARCHAR AS __anum_c)", [digits])
+        valid = local.scalar(f"SELECT {ok['__anum_ok']} FROM (SELECT ?::VARCHAR AS __anum_c)", [digits])
         digits = digits.zfill(9)
     if not valid:
         raise SearchQueryError(f"{kind} {value!r} is not a valid {kind} (placeholders such as "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from accord.governance.registry import Registry
@@ -27,6 +27,7 @@ from accord.governance.scope import Scope, require_issued, scoped_records_sql
 from accord.ingest.reads import CURRENT_RECORDS
 from accord.master.compare import json_value
 from accord.master.query import NamePart, Query, SearchQueryError, build_query
+from accord.sql import local
 from accord.sql_text import lit
 from accord.standardise.features import features_built, name_features_sql
 from accord.standardise.identifiers import (
@@ -183,27 +184,52 @@ def _components(q: Query) -> dict[str, tuple[list[Level], str]]:
     return out
 
 
-def _record_sql(registry: Registry, scope: Scope) -> str:
+# What the ranking reads of each visible record (from the store, in SQL both engines read):
+# person, record, the name features of a record whose name the scope shows, date of birth and
+# identifiers as stored. Everything computed from them runs in an in-process DuckDB
+# (accord.sql.local), so a search ranks alike on every store.
+_STORED = ("person_id", "source", "record_id", "dob", "ssn", "tin", "itin", "a_number")
+_ID_STORED = ("person_id", "dob", "ssn", "tin", "itin", "a_number")
+
+
+def _stored_sql(registry: Registry, scope: Scope, columns: tuple[str, ...], names: bool) -> str:
+    """The visible records with a person (``s``), the named columns as stored and, with
+    ``names``, the name features of a record whose name the scope shows. SQL both engines read."""
+    cols = [f"s.{c}" for c in columns]
+    join = ""
+    if names:
+        for part, src, prefix in (("given", "given_name", "g"), ("family", "family_name", "f")):
+            for col in ("std", "key", "keys", "tokens", "dm1", "dm2"):
+                cols.append(f"CASE WHEN s.{src} IS NOT NULL THEN f.{part}_{col} END AS {prefix}_{col}")
+        join = f"LEFT JOIN ({name_features_sql()}) f ON f.source = s.source AND f.record_id = s.record_id"
+    return f"""SELECT {', '.join(cols)}
+FROM ({scoped_records_sql(registry, scope, CURRENT_RECORDS)}) s
+{join}
+WHERE s.person_id IS NOT NULL"""
+
+
+def _derived_sql(table: str, names: bool) -> str:
+    """Over the stored columns (``table``, in the in-process DuckDB): dates of birth and
+    identifiers cleaned as resolution compares them (placeholders as missing)."""
     def digits(col: str, placeholders: tuple[str, ...], pad: bool = False) -> str:
         d = f"NULLIF(regexp_replace(s.{col}, '[^0-9]', '', 'g'), '')"
         d = f"lpad({d}, 9, '0')" if pad else d
         return f"CASE WHEN {d} NOT IN ({in_list(placeholders)}) THEN {d} END"
 
-    name_cols = []
-    for part, src, prefix in (("given", "given_name", "g"), ("family", "family_name", "f")):
-        for col in ("std", "key", "keys", "tokens", "dm1", "dm2"):
-            name_cols.append(f"CASE WHEN s.{src} IS NOT NULL THEN f.{part}_{col} END AS {prefix}_{col}")
+    name_cols = [f"CAST(s.{p}_{c} AS {'VARCHAR[]' if c in ('keys', 'tokens') else 'VARCHAR'}) AS {p}_{c}"
+                 for p in ("g", "f") for c in ("std", "key", "keys", "tokens", "dm1", "dm2")]
     tin = "regexp_replace(s.tin, '[^0-9]', '', 'g')"
-    return f"""SELECT s.person_id, s.source, s.record_id, {', '.join(name_cols)},
+    ident = ["s.source", "s.record_id", *name_cols] if names else []
+    return f"""SELECT s.person_id, {''.join(c + ', ' for c in ident)}
   CASE WHEN CAST(s.dob AS VARCHAR) NOT IN ({in_list(DOB_PLACEHOLDERS)}) THEN s.dob END AS dob,
   {digits('ssn', SSN_PLACEHOLDERS)} AS id_ssn,
   CASE WHEN NOT starts_with({tin}, '9') THEN {digits('tin', SSN_PLACEHOLDERS)} END AS id_tin_ssn,
   {digits('tin', SSN_PLACEHOLDERS + ITIN_PLACEHOLDERS)} AS id_tin,
   {digits('itin', ITIN_PLACEHOLDERS)} AS id_itin,
   {digits('a_number', A_NUMBER_PLACEHOLDERS, pad=True)} AS id_a_number
-FROM ({scoped_records_sql(registry, scope, CURRENT_RECORDS)}) s
-LEFT JOIN ({name_features_sql()}) f USING (source, record_id)
-WHERE s.person_id IS NOT NULL"""
+FROM (SELECT * REPLACE (CAST(dob AS DATE) AS dob, CAST(ssn AS VARCHAR) AS ssn, CAST(tin AS VARCHAR) AS tin,
+                         CAST(itin AS VARCHAR) AS itin, CAST(a_number AS VARCHAR) AS a_number)
+      FROM {table}) s"""
 
 
 def _params(q: Query) -> tuple[str, list[Any]]:
@@ -273,18 +299,37 @@ def _rank(store: Store, registry: Registry, scope: Scope, q: Query, limit: int) 
         max_points += ID_MAX
     if id_best:
         anchors.append(f"coalesce(greatest({', '.join(id_best)}), -99) >= 7")
+    # Candidates first, from what anchors a hit (the dates of birth and identifiers of every
+    # visible record, or only those born within the year around the query's when it gives no
+    # identifier); then the records of the candidates with their names, ranked.
+    stored = _stored_sql(registry, scope, _ID_STORED, names=False)
+    window: list[Any] = []
+    if not q.identifiers and q.dob is not None:
+        stored += " AND s.dob BETWEEN ? AND ?"
+        window = [q.dob - timedelta(days=366), q.dob + timedelta(days=366)]
+    ids = store.read_arrow(stored, window)
+    if ids.num_rows == 0:
+        return []
+    cand = [r[0] for r in local.rows(f"""
+        WITH q AS (SELECT {select}), r AS ({_derived_sql('_ids', names=False)})
+        SELECT DISTINCT r.person_id FROM r CROSS JOIN q WHERE {' OR '.join(near)}
+        ORDER BY r.person_id""", params, tables={"_ids": ids})]
+    if not cand:
+        return []
+    records = store.read_arrow(
+        _stored_sql(registry, scope, _STORED, names=True) + f" AND {store.dialect.in_list('s.person_id')}",
+        [cand])
     sql = f"""WITH q AS (SELECT {select}),
-r AS MATERIALIZED ({_record_sql(registry, scope)}),
-cand AS (SELECT DISTINCT r.person_id FROM r CROSS JOIN q WHERE {' OR '.join(near)}),
+r AS ({_derived_sql('_records', names=True)}),
 j AS (SELECT r.*, q.*, {_jw('qg', 'g')} AS jw_gg, {_jw('qf', 'f')} AS jw_ff, {_jw('qg', 'f')} AS jw_gf,
-        {_jw('qf', 'g')} AS jw_fg FROM r SEMI JOIN cand USING (person_id) CROSS JOIN q),
+        {_jw('qf', 'g')} AS jw_fg FROM r CROSS JOIN q),
 c1 AS (SELECT *, {', '.join(per_record)} FROM j),
 c AS (SELECT *{''.join(', ' + n for n in names)} FROM c1),
 p AS (SELECT person_id, {', '.join(aggs)} FROM c GROUP BY person_id),
 s AS (SELECT *, greatest(0.0, least(1.0, ({' + '.join(totals)}) / {max_points})) AS score FROM p)
 SELECT * FROM s WHERE score >= {MIN_SCORE} AND ({' OR '.join(anchors)})
 ORDER BY score DESC, person_id LIMIT {int(limit)}"""
-    ranked: list[dict[str, Any]] = store.read_arrow(sql, params).to_pylist()
+    ranked: list[dict[str, Any]] = local.arrow(sql, params, tables={"_records": records}).to_pylist()
     return ranked
 
 

@@ -28,6 +28,7 @@ from accord.ingest.reads import batch_files
 from accord.master.compare import FOLDED_FIELDS, SINGLE_VALUED, in_conflict, json_value, normalise
 from accord.resolve.entities import history, person_links
 from accord.sources.fields import catalogue
+from accord.sql import local
 from accord.standardise import names
 from accord.store import Store
 
@@ -213,19 +214,19 @@ def _records(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
     return rows
 
 
-def _family_tokens(store: Store, family_names: list[str]) -> dict[str, tuple[str, ...]]:
+def _family_tokens(family_names: list[str]) -> dict[str, tuple[str, ...]]:
     """Folded family name -> its tokens without particles (the standardise stage's rules)."""
     if not family_names:
         return {}
     sql = names.family_forms_sql("(SELECT unnest(?::VARCHAR[]) AS family)")
-    rows = store.query(f"SELECT family, family_tokens FROM ({sql})", [family_names])
+    rows = local.rows(f"SELECT family, family_tokens FROM ({sql})", [family_names])
     return {f: tuple(t) for f, t in rows}
 
 
 def _attributes(store: Store, records: list[RecordView], rows: list[dict[str, Any]]) -> list[Attribute]:
     cat = catalogue()
     families = sorted({r["__fold_family_name"] for r in rows if r["__fold_family_name"]})
-    family_tokens = _family_tokens(store, families)
+    family_tokens = _family_tokens(families)
     out: list[Attribute] = []
     for name, spec in cat.items():
         groups: dict[tuple[bool, str], list[AttributeSource]] = {}

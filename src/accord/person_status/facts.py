@@ -39,8 +39,9 @@ WITH u AS ({unwithheld_sql(registry, scope)}),
            WHERE l.status = 'linked' AND l.run_id = (SELECT max(run_id) FROM resolution_runs)),
      c AS (SELECT source, record_id, max(match_probability) AS confidence FROM (
              SELECT source_l AS source, record_id_l AS record_id, match_probability FROM l
-             UNION ALL SELECT source_r, record_id_r, match_probability FROM l) GROUP BY ALL),
-     n AS (SELECT person_id, count(*) AS records FROM u GROUP BY ALL)
+             UNION ALL SELECT source_r, record_id_r, match_probability FROM l) e
+           GROUP BY source, record_id),
+     n AS (SELECT person_id, count(*) AS records FROM u GROUP BY person_id)
 SELECT u.source, u.record_id, coalesce(c.confidence, CASE WHEN n.records = 1 THEN 1.0 ELSE 0.0 END)
        AS link_confidence
 FROM u JOIN n USING (person_id) LEFT JOIN c USING (source, record_id)"""
@@ -60,7 +61,7 @@ def fact_rows(store: Store, registry: Registry, scope: Scope, persons: list[str]
         filters.append(store.dialect.in_list("r.person_id"))
         params.append(persons)
     if where is not None:
-        filters.append(f"r.person_id IN (SELECT person_id FROM ({sql}) WHERE {where})")
+        filters.append(f"r.person_id IN (SELECT person_id FROM ({sql}) w WHERE {where})")
     return store.query_dicts(
         f"""SELECT r.*, coalesce(c.link_confidence, 0.0) AS link_confidence
             FROM ({sql}) r

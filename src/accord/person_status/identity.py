@@ -28,12 +28,12 @@ def unsettled_identities(store: Store, registry: Registry, scope: Scope, persons
     shared = store.query(f"""
         WITH s AS (SELECT person_id,
                           nullif(regexp_replace(coalesce(a_number, ''), '[^0-9]', '', 'g'), '') AS a
-                   FROM ({sql}) WHERE person_id IS NOT NULL),
+                   FROM ({sql}) r WHERE person_id IS NOT NULL),
              mine AS (SELECT * FROM s WHERE {store.dialect.in_list('person_id')})
         SELECT DISTINCT mine.person_id FROM mine JOIN s ON s.a = mine.a AND s.person_id <> mine.person_id""",
                          [persons])
     no_dob = store.query(f"""
-        SELECT person_id FROM ({sql}) WHERE {store.dialect.in_list('person_id')}
+        SELECT person_id FROM ({sql}) r WHERE {store.dialect.in_list('person_id')}
         GROUP BY person_id HAVING count(dob) = 0""", [persons])
     return {r[0] for r in shared} | {r[0] for r in no_dob}
 
@@ -59,7 +59,7 @@ def possible_matches(store: Store, registry: Registry, scope: Scope,
              l AS (SELECT source_l AS s1, record_id_l AS r1, source_r AS s2, record_id_r AS r2,
                           CASE WHEN status = 'review' THEN match_probability
                                ELSE {_REJECTED_CONFIDENCE} END AS p
-                   FROM ({links_sql(scope.view)})
+                   FROM ({links_sql(scope.view)}) k
                    WHERE status IN ('review', 'rejected_by_guard')
                    AND run_id = (SELECT max(run_id) FROM resolution_runs)),
              ends AS (SELECT s1 AS src, r1 AS rid, s2 AS osrc, r2 AS orid, p FROM l
@@ -69,7 +69,7 @@ def possible_matches(store: Store, registry: Registry, scope: Scope,
                       JOIN ends ON ends.src = mine.source AND ends.rid = mine.record_id
                       JOIN u o ON o.source = ends.osrc AND o.record_id = ends.orid
                       WHERE {store.dialect.in_list('mine.person_id')} AND o.person_id <> mine.person_id
-                      GROUP BY ALL)
+                      GROUP BY mine.person_id, o.person_id)
         SELECT near.for_person, near.p AS possible_confidence, r.*
         FROM near JOIN ({sql}) r ON r.person_id = near.other
         ORDER BY near.for_person, r.source, r.record_id""", [persons])

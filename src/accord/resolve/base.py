@@ -16,7 +16,7 @@ import numpy as np
 
 from accord.errors import AccordError
 from accord.governance.registry import Registry, registry
-from accord.governance.scope import regimes_sql
+from accord.governance.scope import regimes_sql, under_regimes_sql
 from accord.governance.visibility import floor_regimes, views
 from accord.resolve.working import FEATURES, IN_BASE, MARKS
 from accord.sql.backend import DuckDBBackend
@@ -45,12 +45,12 @@ def feature_columns(reg: Registry | None = None) -> dict[str, tuple[str, str]]:
 
 def withheld_sql(view: str, reg: Registry | None = None, alias: str = "r") -> str:
     """SQL over a ``records_current`` row (``alias``): does ``view`` withhold the record?
-    (FALSE for ``""`` and for a view the registry does not keep.)"""
+    (FALSE for ``""`` and for a view the registry does not keep.) SQL both engines read."""
     reg = reg or registry()
     withheld = views(reg).get(view)
     if not withheld:
         return "FALSE"
-    return f"list_has_any({regimes_sql(reg, alias)}, {str_list(sorted(withheld))})"
+    return under_regimes_sql(reg, withheld, alias)
 
 
 def withheld_by_view(db: DuckDBBackend, records: int, reg: Registry | None = None,

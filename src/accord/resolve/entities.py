@@ -92,7 +92,7 @@ def links_among(store: Store, keys: list[Key], view: str = "") -> list[tuple[Any
     in_list = store.dialect.in_list
     return store.query(f"""
         SELECT source_l, record_id_l, source_r, record_id_r, status, match_weight, match_probability
-        FROM ({links_sql(view)})
+        FROM ({links_sql(view)}) l
         WHERE {in_list("source_l || chr(31) || record_id_l")}
           AND {in_list("source_r || chr(31) || record_id_r")}
         ORDER BY match_weight DESC, source_l, record_id_l, source_r, record_id_r""", [joined, joined])
@@ -101,9 +101,9 @@ def links_among(store: Store, keys: list[Key], view: str = "") -> list[tuple[Any
 def history(store: Store, person_id: str) -> list[EntityEvent]:
     """Merges and splits naming ``person_id`` (as the entity or among the related ids), oldest
     first, in the full partition."""
-    rows = store.query("""
+    rows = store.query(f"""
         SELECT run_id, event_at, event, entity_id, related_ids, reason FROM entity_events
-        WHERE event IN ('merge', 'split') AND (entity_id = ? OR list_contains(related_ids, ?))
+        WHERE event IN ('merge', 'split') AND (entity_id = ? OR {store.dialect.array_has('related_ids')})
         ORDER BY event_at, run_id, event, entity_id""", [person_id, person_id])
     return [EntityEvent(int(run), at, event, entity, list(related), reason)
             for run, at, event, entity, related, reason in rows]
@@ -116,7 +116,7 @@ def entity_count(store: Store) -> int:
 
 def partition(store: Store, view: str = "") -> pa.Table:
     """Every record's person id in a partition: (source, record_id, entity_id), in bulk."""
-    return store.read_arrow(f"SELECT source, record_id, entity_id FROM ({members_sql(view)})")
+    return store.read_arrow(f"SELECT source, record_id, entity_id FROM ({members_sql(view)}) m")
 
 
 def _read(store: Store, persons: list[str], view: str) -> PersonLinks:
@@ -130,7 +130,7 @@ def _read(store: Store, persons: list[str], view: str) -> PersonLinks:
         rows = store.query(f"""
                 SELECT run_id, source_l, record_id_l, source_r, record_id_r, match_weight, match_probability,
                        status
-                FROM ({links_sql(view)})
+                FROM ({links_sql(view)}) l
                 WHERE (source_l, record_id_l) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))
                    OR (source_r, record_id_r) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))
                 ORDER BY run_id, source_l, record_id_l, source_r, record_id_r""",

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accord import charts
 from accord.errors import AccordError
@@ -22,9 +22,13 @@ from accord.resolve.comparisons import COMPARISONS, gammas_sql, pair_frame_sql
 from accord.resolve.model import FSModel
 from accord.resolve.settings import ModelSettings
 from accord.resolve.views import links_sql, members_sql
-from accord.resolve.working import IN_BASE
+from accord.resolve.working import FEATURES, IDENTIFIERS, IN_BASE, SHARED, masked_view_sql
+from accord.sql import local
 from accord.sql.backend import DuckDBBackend
 from accord.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 RecordKey = tuple[str, str]  # (source, record_id)
 
@@ -66,26 +70,41 @@ def latest_model(store: Store) -> FSModel:
     return FSModel.from_json(json.loads(rows[0][0]))
 
 
-def _rid(db: DuckDBBackend, key: RecordKey) -> int:
-    rid = db.scalar("SELECT rid FROM resolve_features WHERE source = ? AND record_id = ?",
-                    list(key))
-    if rid is None:
-        raise AccordError(f"record {key[0]}:{key[1]} is not among the resolved records")
-    return int(rid)
+def _pair_features(store: Store, a: RecordKey, b: RecordKey) -> tuple[pa.Table, pa.Table]:
+    """The two records' rows of ``features`` and the shared identifiers among their values
+    (what ``resolve_features`` masks), read from the store in SQL both engines read."""
+    feats = store.read_arrow(f"SELECT * FROM {FEATURES} WHERE (source = ? AND record_id = ?) "
+                             "OR (source = ? AND record_id = ?)", [*a, *b])
+    for key in (a, b):
+        if not any(s == key[0] and r == key[1] for s, r in zip(feats.column("source").to_pylist(),
+                                                               feats.column("record_id").to_pylist(),
+                                                               strict=True)):
+            raise AccordError(f"record {key[0]}:{key[1]} is not among the resolved records")
+    values = sorted({str(v) for c in IDENTIFIERS for v in feats.column(c).to_pylist() if v is not None})
+    shared = store.read_arrow(f"SELECT kind, value FROM {SHARED} WHERE {store.dialect.in_list('value')}",
+                              [values or ["<none>"]])
+    return feats, shared
 
 
 def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
-    """Per-comparison contributions to the pair's match weight (the waterfall's data)."""
+    """Per-comparison contributions to the pair's match weight (the waterfall's data). The two
+    records' features are read from the store; the comparison runs in an in-process DuckDB,
+    as resolution compares, whatever engine holds the store."""
     model = latest_model(store)
-    db = DuckDBBackend.of(store)
-    ra, rb = sorted((_rid(db, a), _rid(db, b)))
-    db.run("CREATE OR REPLACE TEMP TABLE _xp AS SELECT ? AS rid_l, ? AS rid_r, -1 AS rule, "
-           "CAST(0 AS BIGINT) AS rules",
-           [ra, rb])
-    db.run(f"CREATE OR REPLACE TEMP TABLE _xf AS {pair_frame_sql('_xp', 'resolve_features')}")
+    feats, shared = _pair_features(store, a, b)
+    rid = {(s, r): int(i) for s, r, i in zip(feats.column("source").to_pylist(),
+                                              feats.column("record_id").to_pylist(),
+                                              feats.column("rid").to_pylist(), strict=True)}
+    ra, rb = sorted((rid[a], rid[b]))
     cols = ", ".join(f"gamma_{c.name}" for c in COMPARISONS)
-    row = db.rows(f"SELECT {cols}, given_std_l, family_std_l FROM ({gammas_sql('_xf')})")[0]
-    tf = {"given_std": _tf(db, "given_std", row[-2]), "family_std": _tf(db, "family_std", row[-1])}
+    row = local.rows(f"""
+        WITH _xrf AS ({masked_view_sql('_xfeat', '_xshared')}),
+             _xp AS (SELECT CAST(? AS BIGINT) AS rid_l, CAST(? AS BIGINT) AS rid_r, -1 AS rule,
+                            CAST(0 AS BIGINT) AS rules),
+             _xf AS ({pair_frame_sql('_xp', '_xrf')})
+        SELECT {cols}, given_std_l, family_std_l FROM ({gammas_sql('_xf')}) g""", [ra, rb],
+                     tables={"_xfeat": feats, "_xshared": shared})[0]
+    tf = {"given_std": _tf(store, "given_std", row[-2]), "family_std": _tf(store, "family_std", row[-1])}
     out = PairExplanation(a, b, model.prior_weight)
     floor = _tf_min_u(store)
     for c, gamma in zip(COMPARISONS, row[: len(COMPARISONS)], strict=False):
@@ -95,19 +114,19 @@ def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
             # As scoring: a name no base record holds counts as the rarest (tf_min_u).
             bf = math.log2(model.m[c.name][gamma] / max(tf[c.tf_column] or floor, floor))
         out.contributions.append(Contribution(c.name, c.label(gamma), int(gamma), bf))
-    for t in ("_xp", "_xf"):
-        db.run(f"DROP TABLE IF EXISTS {t}")
     return out
 
 
-def _tf(db: DuckDBBackend, column: str, value: str | None) -> float | None:
-    """The value's term frequency as the run counted it: among the base records."""
+def _tf(store: Store, column: str, value: str | None) -> float | None:
+    """The value's term frequency as the run counted it: among the base records (the names
+    ``resolve_features`` holds are those of ``features``: it masks identifiers only)."""
     if value is None:
         return None
-    v = db.scalar(f"SELECT count(*) / nullif((SELECT count(*) FROM resolve_features WHERE {column} "
-                  f"IS NOT NULL AND {IN_BASE}), 0) FROM resolve_features WHERE {column} = ? "
-                  f"AND {IN_BASE}", [value])
-    return float(v) if v else None
+    total = store.scalar(f"SELECT count(*) FROM {FEATURES} WHERE {column} IS NOT NULL AND {IN_BASE}")
+    if not total:
+        return None
+    n = store.scalar(f"SELECT count(*) FROM {FEATURES} WHERE {column} = ? AND {IN_BASE}", [value])
+    return float(int(n) / int(total)) if n else None
 
 
 def _tf_min_u(store: Store) -> float:
@@ -132,9 +151,9 @@ def entity_path(store: Store, a: RecordKey, b: RecordKey, view: str = "") -> lis
     step the strongest available (a maximum-bottleneck path). ``view``: in that view's
     partition, through its links (accord.resolve.views)."""
     members = members_sql(view)
-    ea = store.scalar(f"SELECT entity_id FROM ({members}) WHERE source = ? AND record_id = ?",
+    ea = store.scalar(f"SELECT entity_id FROM ({members}) m WHERE source = ? AND record_id = ?",
                       list(a))
-    eb = store.scalar(f"SELECT entity_id FROM ({members}) WHERE source = ? AND record_id = ?",
+    eb = store.scalar(f"SELECT entity_id FROM ({members}) m WHERE source = ? AND record_id = ?",
                       list(b))
     if ea is None or eb is None:
         raise AccordError("both records must belong to resolved entities")

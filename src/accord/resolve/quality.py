@@ -38,7 +38,7 @@ def records(store: Store) -> dict[str, Any]:
 def entities(store: Store) -> dict[str, Any]:
     """Person ids of the latest run and how many records each holds, bucketed."""
     rows = store.query("SELECT n, count(*) FROM (SELECT entity_id, count(*) AS n FROM entity_members "
-                       "GROUP BY entity_id) GROUP BY n ORDER BY n")
+                       "GROUP BY entity_id) e GROUP BY n ORDER BY n")
     sizes = {int(n): int(c) for n, c in rows}
     buckets = [{"size": label, "persons": sum(c for n, c in sizes.items()
                                               if n >= lo and (hi is None or n <= hi))}

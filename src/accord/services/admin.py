@@ -377,8 +377,8 @@ def disclosure_summary(db: StoreTarget, *, user: str, agreement: str | None = No
         rows = gate.store.query(
             f"SELECT coalesce(agreement, '(no agreement)') AS a, count(*), count(DISTINCT person_id), "
             f"count(*) FILTER (WHERE law_enforcement), count(*) FILTER (WHERE statement_attached), "
-            f"list(purpose ORDER BY n DESC, purpose) FROM (SELECT *, count(*) OVER (PARTITION BY "
-            f"coalesce(agreement, ''), purpose) AS n FROM disclosures WHERE {where}) GROUP BY a ORDER BY a",
+            f"array_agg(purpose ORDER BY n DESC, purpose) FROM (SELECT *, count(*) OVER (PARTITION BY "
+            f"coalesce(agreement, ''), purpose) AS n FROM disclosures WHERE {where}) d GROUP BY a ORDER BY a",
             params)
         newest = gate.store.scalar(f"SELECT max(audit_seq) FROM disclosures WHERE {where}", params)
         return DisclosureSummaryOut(

@@ -40,6 +40,10 @@ class Dialect:
         parameter (``?``)."""
         raise NotImplementedError
 
+    def array_has(self, column: str) -> str:
+        """A condition true when the array (list) ``column`` holds the value of one parameter (``?``)."""
+        raise NotImplementedError
+
     def upsert(self, table: str, columns: list[str], key: list[str], *, keep: bool = False) -> str:
         """An insert of one row into named ``columns`` that replaces the other columns of the
         row with the same ``key`` (with ``keep``, leaves that row as it is)."""
@@ -66,6 +70,9 @@ class DuckDBDialect(Dialect):
     def json_array_has(self, column: str) -> str:
         return f"list_contains(CAST(json({column}) AS VARCHAR[]), ?)"
 
+    def array_has(self, column: str) -> str:
+        return f"list_contains({column}, ?)"
+
 
 class PostgresDialect(Dialect):
     name = "postgresql"
@@ -81,6 +88,9 @@ class PostgresDialect(Dialect):
 
     def json_array_has(self, column: str) -> str:
         return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST({column} AS JSONB)) e WHERE e = ?)"
+
+    def array_has(self, column: str) -> str:
+        return f"? = ANY({column})"
 
 
 DUCKDB = DuckDBDialect()

@@ -224,9 +224,10 @@ class PostgresStore(Store):
 
         with self._conn.cursor() as cur:
             cur.execute(to_psycopg(sql), list(params or []))
-            names = [d.name for d in cur.description or []]
+            described = list(cur.description or [])
             rows = cur.fetchall()
-        return pa.table({name: [r[i] for r in rows] for i, name in enumerate(names)})
+        return pa.table({d.name: _arrow_column([r[i] for r in rows], d.type_code)
+                         for i, d in enumerate(described)})
 
     def bulk_load(self, table: str, data: pa.Table, columns: Sequence[str] | None = None) -> int:
         names = list(columns) if columns is not None else list(data.column_names)
@@ -265,6 +266,34 @@ class PostgresStore(Store):
 
     def __enter__(self) -> PostgresStore:
         return self
+
+
+# Arrow types of the PostgreSQL types a column without a value (all NULL, or no rows) is
+# given, so that it keeps its type where rows are computed on (Arrow cannot tell it from the
+# values); a column with values keeps the type Arrow reads from them.
+_ARROW_TYPES = {"text": "string", "varchar": "string", "bpchar": "string", "json": "string",
+                "jsonb": "string", "int2": "int16", "int4": "int32", "int8": "int64",
+                "float4": "float32", "float8": "float64", "bool": "bool", "date": "date32"}
+
+
+def _arrow_column(values: list[Any], oid: int) -> Any:
+    import pyarrow as pa
+    from psycopg.postgres import types
+
+    column = pa.array(values)
+    if not (pa.types.is_null(column.type)
+            or (pa.types.is_list(column.type) and pa.types.is_null(column.type.value_type))):
+        return column
+    info = types.get(oid)
+    if info is None:
+        return column
+    name = _ARROW_TYPES.get(info.name)
+    if name is None:
+        return column
+    typed = pa.type_for_alias(name)
+    if oid == info.array_oid:                    # an array of the type
+        typed = pa.list_(typed)
+    return pa.array(values, type=typed)
 
 
 def _json_as_text(data: bytes | str) -> str:
