@@ -24,7 +24,6 @@ from accord.resolve.settings import ModelSettings
 from accord.resolve.views import links_sql, members_sql
 from accord.resolve.working import FEATURES, IDENTIFIERS, IN_BASE, SHARED, masked_view_sql
 from accord.sql import local
-from accord.sql.backend import DuckDBBackend
 from accord.store import Store
 
 if TYPE_CHECKING:
