@@ -106,7 +106,9 @@ def governed(db: StoreTarget, *, origin: str = "cli", today: date | None = None,
         key = _resolved(db)
         root = _KEPT.get(key)
         if root is not None:
-            yield Gate(_thread_store(key, root), origin=origin, today=today)
+            store = _thread_store(key, root)
+            with store.pinned():
+                yield Gate(store, origin=origin, today=today)
             return
-    with open_store(db, create=create) as store:
+    with open_store(db, create=create) as store, store.pinned():
         yield Gate(store, origin=origin, today=today)

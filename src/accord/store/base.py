@@ -218,6 +218,7 @@ class Store(ABC):
             self._depth = 0
         if moved:
             self.shared.move()
+            self._pinned = None
 
     def lock(self, name: str) -> None:
         """Hold the lock ``name`` until the current transaction ends: another process's
@@ -326,6 +327,24 @@ class Store(ABC):
     def data_version(self) -> int:
         """The store's data version: moves whenever a committed transaction changed data, in
         any process."""
+
+    # The data version read once for a request (see pinned).
+    _pins = 0
+    _pinned: int | None = None
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Within this block a store whose data version is read from the database reads it once,
+        the first time it is asked, and answers with it after (until a transaction of this store
+        object changes data): one request, one version, one round trip. The next block reads it
+        afresh, so a change any process commits is seen by the next request."""
+        self._pins += 1
+        try:
+            yield
+        finally:
+            self._pins -= 1
+            if not self._pins:
+                self._pinned = None
 
     def reuse(self, key: Hashable, read: Callable[[], T]) -> T:
         """``read()``, kept for the store's current data version: for values many operations of

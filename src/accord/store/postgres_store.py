@@ -243,8 +243,12 @@ class PostgresStore(Store):
         self._execute("SELECT pg_advisory_xact_lock(hashtext(?))", [f"accord:{name}"])
 
     def data_version(self) -> int:
+        if self._pins and self._pinned is not None:
+            return self._pinned
         version = int(self.scalar(f"SELECT version FROM {DATA_VERSION_TABLE} WHERE one = 1") or 0)
         self.shared.seen(version)
+        if self._pins:
+            self._pinned = version
         return version
 
     def cursor(self) -> PostgresStore:
