@@ -33,6 +33,7 @@ import sqlglot
 from accord import __version__
 from accord import migrations as mig
 from accord.errors import StoreError
+from accord.store import pg_copy
 from accord.store.base import DATA_VERSION_TABLE, Store, attach_shared, detach_shared
 from accord.store.dialect import POSTGRES
 from accord.store.target import redacted
@@ -115,7 +116,9 @@ class PostgresStore(Store):
             raise StoreError(f"{self.location}: cannot connect to the PostgreSQL store: "
                              f"{' '.join(str(e).split())}") from None
         set_json_loads(_json_as_text, conn)             # JSON as text, as the embedded store gives it
-        conn.execute("SET TIME ZONE 'UTC'")
+        # UTC, ISO dates and exact floats: the text that COPY gives and pg_copy parses.
+        conn.execute("SELECT set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO, YMD', "
+                     "false), set_config('extra_float_digits', '3', false)")
         if self.read_only:
             conn.execute("SET default_transaction_read_only = on")
         return conn
@@ -221,6 +224,11 @@ class PostgresStore(Store):
         return self._execute(sql, params)
 
     def read_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        found = pg_copy.read(self._conn, to_psycopg(sql), list(params or []))
+        return found if found is not None else self._read_rows(sql, params)
+
+    def _read_rows(self, sql: str, params: Sequence[Any] | None) -> pa.Table:
+        """A read as an Arrow table built from its rows: for results ``COPY`` does not carry."""
         import pyarrow as pa
 
         with self._conn.cursor() as cur:
@@ -231,12 +239,17 @@ class PostgresStore(Store):
 
     def bulk_load(self, table: str, data: pa.Table, columns: Sequence[str] | None = None) -> int:
         names = list(columns) if columns is not None else list(data.column_names)
+        with self._declared(False):
+            if not pg_copy.load(self._conn, table, data, names):
+                self._load_rows(table, data, names)
+        return int(data.num_rows)
+
+    def _load_rows(self, table: str, data: pa.Table, names: list[str]) -> None:
+        """Rows through ``COPY`` one by one: for tables with a column CSV does not carry."""
         values = [data.column(name).to_pylist() for name in names]
-        with self._declared(False), self._conn.cursor() as cur, \
-                cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+        with self._conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
             for row in zip(*values, strict=True):
                 copy.write_row(row)
-        return int(data.num_rows)
 
     def data_version(self) -> int:
         version = int(self.scalar(f"SELECT version FROM {DATA_VERSION_TABLE} WHERE one = 1") or 0)
