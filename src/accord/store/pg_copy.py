@@ -22,6 +22,7 @@ so that a bulk load is part of the store's open transaction).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 # Rows per CSV batch sent to COPY FROM, and bytes of COPY TO output per parsed block: both
 # bound the memory a bulk load or read holds beyond its Arrow table.
 LOAD_BATCH_ROWS = 65_536
-READ_BLOCK_BYTES = 32 << 20
+READ_BLOCK_BYTES = 16 << 20
 
 # PostgreSQL type OIDs (pg_type) read through COPY, and their Arrow types.
 SCALARS: dict[int, pa.DataType] = {
@@ -176,17 +177,19 @@ def read(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> pa.T
                                                                                             strict=True))
         query = f"SELECT {outer} FROM (\n{query}\n) AS _arrays({', '.join(keys)})"
     parse = _Parse(keys, types)
-    with conn.cursor() as cur, \
-            cur.copy(f"COPY (\n{query}\n) TO STDOUT WITH (FORMAT csv, ENCODING 'UTF8')") as copy:
-        block, rows = bytearray(), 0
-        for row in copy:
-            block += row
-            rows += 1
-            if len(block) >= READ_BLOCK_BYTES:
-                parse.block(block, rows)
-                block, rows = bytearray(), 0
-        if rows:
-            parse.block(block, rows)
+    try:
+        with conn.cursor() as cur, \
+                cur.copy(f"COPY (\n{query}\n) TO STDOUT WITH (FORMAT csv, ENCODING 'UTF8')") as copy:
+            block, rows = bytearray(), 0
+            for row in copy:
+                block += row
+                rows += 1
+                if len(block) >= READ_BLOCK_BYTES:
+                    parse.later(block, rows)
+                    block, rows = bytearray(), 0
+        parse.last(block, rows)
+    finally:
+        parse.close()
     if parse.refused:
         return None
     if not parse.parts:
@@ -195,8 +198,8 @@ def read(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> pa.T
 
 
 class _Parse:
-    """Blocks of ``COPY ... TO STDOUT (FORMAT csv)`` output to Arrow tables of known types; the
-    first value the reader refuses stops the parsing (the rest is only read to its end)."""
+    """Blocks of ``COPY ... TO STDOUT (FORMAT csv)`` output to Arrow tables of known types, in
+    order; after the first value the reader refuses, blocks are only read (to the COPY's end)."""
 
     def __init__(self, keys: list[str], types: list[pa.DataType]) -> None:
         self.keys, self.types = keys, types
@@ -206,8 +209,32 @@ class _Parse:
         self.convert = pa_csv.ConvertOptions(
             column_types=dict(zip(keys, text, strict=True)), null_values=[""], strings_can_be_null=True,
             quoted_strings_can_be_null=False, true_values=["t"], false_values=["f"])
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
 
-    def block(self, data: bytearray, rows: int) -> None:
+    def later(self, data: bytearray, rows: int) -> None:
+        """Parse a block in a worker thread while the next one is read (one block at a time)."""
+        self._wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-copy-read")
+        self._pending = self._pool.submit(self._block, data, rows)
+
+    def last(self, data: bytearray, rows: int) -> None:
+        """Parse the last block, after those before it."""
+        self._wait()
+        if rows:
+            self._block(data, rows)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _block(self, data: bytearray, rows: int) -> None:
         if self.refused:
             return
         # Each COPY row ends in one newline: more newlines (or a carriage return) are in values.

@@ -11,8 +11,9 @@ interface (:mod:`accord.store.base`) over psycopg 3:
 * **the data version** is read from its row on every call, so a change committed by any process
   is seen on the next request; every transaction that declared a write moves it before commit;
 * **JSON** columns come back as text, as DuckDB returns them, so readers decode them alike;
-* **bulk loads** go through ``COPY ... FROM STDIN``; **bulk reads** build an Arrow table from the
-  rows (a shortcut: the ADBC driver would stream Arrow without the Python rows).
+* **bulk loads and reads** stream Arrow as CSV through ``COPY`` on the store's own connection, so
+  a load is part of the open transaction and a read sees it (:mod:`accord.store.pg_copy`); the
+  few results and tables ``COPY`` does not carry there go row by row.
 
 What is not here yet: stages that still run SQL on the engine's own connection (``con``) —
 ingest's validation, standardisation, resolution — refuse with a clear error on this store
