@@ -13,7 +13,8 @@ so that a bulk load is part of the store's open transaction).
 * **Out** (:func:`read`): the query's result columns are described first (the query run as a
   subquery with ``LIMIT 0``), then ``COPY (query) TO STDOUT`` is streamed into blocks parsed by
   pyarrow's CSV reader with the column types set from the PostgreSQL types (:data:`SCALARS`).
-  Array columns travel as JSON (``array_to_json``) and become lists in an in-process DuckDB.
+  Array columns (one-dimensional, as the stores keep them) travel as JSON (``array_to_json``)
+  and become lists in an in-process DuckDB.
   ``COPY`` takes no bind parameters: they are inlined by psycopg's own client-side quoting.
   A result with a column of another type (``numeric``, ``uuid``, ``bytea``…), or a value the
   CSV reader refuses, returns ``None``: the caller reads it row by row instead.
