@@ -11,8 +11,9 @@ interface (:mod:`accord.store.base`) over psycopg 3:
 * **the data version** is read from its row on every call, so a change committed by any process
   is seen on the next request; every transaction that declared a write moves it before commit;
 * **JSON** columns come back as text, as DuckDB returns them, so readers decode them alike;
-* **bulk loads** go through ``COPY ... FROM STDIN``; **bulk reads** build an Arrow table from the
-  rows (a shortcut: the ADBC driver would stream Arrow without the Python rows).
+* **bulk loads and reads** stream Arrow as CSV through ``COPY`` on the store's own connection, so
+  a load is part of the open transaction and a read sees it (:mod:`accord.store.pg_copy`); the
+  few results and tables ``COPY`` does not carry there go row by row.
 
 The stages that compute in DuckDB (ingest's validation, standardisation, resolution) do so in
 a workspace beside this store (:mod:`accord.sql.workspace`); ``con`` refuses, as there is no
@@ -32,6 +33,7 @@ import sqlglot
 from accord import __version__
 from accord import migrations as mig
 from accord.errors import StoreError
+from accord.store import pg_copy
 from accord.store.base import DATA_VERSION_TABLE, Store, attach_shared, detach_shared
 from accord.store.dialect import POSTGRES
 from accord.store.target import redacted
@@ -114,7 +116,9 @@ class PostgresStore(Store):
             raise StoreError(f"{self.location}: cannot connect to the PostgreSQL store: "
                              f"{' '.join(str(e).split())}") from None
         set_json_loads(_json_as_text, conn)             # JSON as text, as the embedded store gives it
-        conn.execute("SET TIME ZONE 'UTC'")
+        # UTC, ISO dates and exact floats: the text that COPY gives and pg_copy parses.
+        conn.execute("SELECT set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO, YMD', "
+                     "false), set_config('extra_float_digits', '3', false)")
         if self.read_only:
             conn.execute("SET default_transaction_read_only = on")
         return conn
@@ -220,6 +224,11 @@ class PostgresStore(Store):
         return self._execute(sql, params)
 
     def read_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        found = pg_copy.read(self._conn, to_psycopg(sql), list(params or []))
+        return found if found is not None else self._read_rows(sql, params)
+
+    def _read_rows(self, sql: str, params: Sequence[Any] | None) -> pa.Table:
+        """A read as an Arrow table built from its rows: for results ``COPY`` does not carry."""
         import pyarrow as pa
 
         with self._conn.cursor() as cur:
@@ -231,12 +240,17 @@ class PostgresStore(Store):
 
     def bulk_load(self, table: str, data: pa.Table, columns: Sequence[str] | None = None) -> int:
         names = list(columns) if columns is not None else list(data.column_names)
+        with self._declared(False):
+            if not pg_copy.load(self._conn, table, data, names):
+                self._load_rows(table, data, names)
+        return int(data.num_rows)
+
+    def _load_rows(self, table: str, data: pa.Table, names: list[str]) -> None:
+        """Rows through ``COPY`` one by one: for tables with a column CSV does not carry."""
         values = [data.column(name).to_pylist() for name in names]
-        with self._declared(False), self._conn.cursor() as cur, \
-                cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+        with self._conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
             for row in zip(*values, strict=True):
                 copy.write_row(row)
-        return int(data.num_rows)
 
     def lock(self, name: str) -> None:
         super().lock(name)
