@@ -36,11 +36,20 @@ def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -
                            "entity_id": pa.array(list(kept.values()), pa.string())})
     with db.registered("_kept_arrow", kept_arrow):  # bulk, not row by row
         db.create_table("_kept", "SELECT * FROM _kept_arrow", temp=True)
+    # New ids go to the new clusters in the order of their first record (source, record id), so
+    # the same records give the same ids however the engine ordered the work.
+    db.create_table("_firsts", f"""
+        SELECT label, min(source || chr(31) || record_id) AS first_key FROM {clusters}
+        WHERE label NOT IN (SELECT label FROM _kept) GROUP BY label""", temp=True)
+    fresh = int(db.scalar("SELECT count(*) FROM _firsts"))
+    start = int(db.scalar("SELECT max(nextval('entity_id_seq')) FROM range(?)", [fresh])) - fresh \
+        if fresh else 0
     db.create_table("_labels", f"""
-        SELECT l.label, coalesce(k.entity_id,
-               'P' || lpad(CAST(nextval('entity_id_seq') AS VARCHAR), 9, '0')) AS entity_id
-        FROM (SELECT DISTINCT label FROM {clusters}) l LEFT JOIN _kept k USING (label)""",
-                    temp=True)
+        SELECT label, entity_id FROM _kept
+        UNION ALL
+        SELECT label, 'P' || lpad(CAST({start} + row_number() OVER (ORDER BY first_key) AS VARCHAR),
+                                  9, '0') AS entity_id
+        FROM _firsts""", temp=True)
     # Events, computed against the previous membership before it is replaced.
     merges = db.rows("""
         SELECT lb.entity_id, list(DISTINCT o.entity_id ORDER BY o.entity_id), sum(o.n)
@@ -66,7 +75,7 @@ def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -
                SELECT c.source, c.record_id, lb.entity_id, {run_id}
                FROM {clusters} c JOIN _labels lb USING (label)""")
     entities = int(db.scalar("SELECT count(*) FROM _labels"))
-    for t in ("_overlap", "_kept", "_labels"):
+    for t in ("_overlap", "_kept", "_firsts", "_labels"):
         db.run(f"DROP TABLE IF EXISTS {t}")
     return {"entities": entities, "kept_ids": len(kept), "merges": len(merges),
             "splits": len(splits)}

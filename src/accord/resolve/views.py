@@ -265,16 +265,17 @@ def write(db: DuckDBBackend, parts: list[ViewPartition], features: str,
                       WHERE entity_id NOT IN (SELECT entity_id FROM entity_members)
                       GROUP BY ALL"""), first, kept, used)
     labels = sorted(first, key=lambda k: (k[0], first[k]))
+    # New ids in the order of the clusters' first records: the same records, the same ids.
+    fresh = [k for k in labels if k not in kept]
+    if fresh:
+        last = int(db.scalar("SELECT max(nextval('entity_id_seq')) FROM range(?)", [len(fresh)]))
+        for i, k in enumerate(fresh):
+            kept[k] = f"P{last - len(fresh) + 1 + i:09d}"
     ids = pa.table({"view": pa.array([k[0] for k in labels], pa.string()),
                     "label": pa.array([k[1] for k in labels], pa.int64()),
-                    "entity_id": pa.array([kept.get(k) for k in labels], pa.string()),
-                    "seq": pa.array(range(len(labels)), pa.int64())})
+                    "entity_id": pa.array([kept[k] for k in labels], pa.string())})
     with db.registered("_view_ids_arrow", ids):
-        # New ids in the order of the clusters' first records (one nextval each).
-        db.create_table("_view_ids", """
-            SELECT view, label, coalesce(entity_id,
-                   'P' || lpad(CAST(nextval('entity_id_seq') AS VARCHAR), 9, '0')) AS entity_id
-            FROM (SELECT * FROM _view_ids_arrow ORDER BY seq)""", temp=True)
+        db.create_table("_view_ids", "SELECT view, label, entity_id FROM _view_ids_arrow", temp=True)
     db.run(f"""INSERT INTO {MEMBERS} (view, source, record_id, entity_id)
                SELECT n.view, n.source, n.record_id, i.entity_id FROM _view_full n
                JOIN _view_ids i ON i.view = n.view AND i.label = n.label
