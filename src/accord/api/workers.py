@@ -43,25 +43,6 @@ def refuse_workers(db: StoreTarget, workers: int) -> str | None:
     return None
 
 
-# PostgreSQL settings an answered request's audit event depends on surviving a crash
-# (docs/deploy.md): the value each must not have.
-DURABILITY = {"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"}
-
-
-def durability_warnings(db: StoreTarget) -> list[str]:
-    """What the PostgreSQL server behind ``db`` is set to that may lose audit events in a
-    crash; nothing for an embedded store."""
-    if not is_url(db):
-        return []
-    from accord.store import open_store
-
-    with open_store(db, create=False) as store:
-        found = {name: str(store.scalar("SELECT current_setting(?)", [name])) for name in DURABILITY}
-    return [f"{name} is {value} on the PostgreSQL server: a crash may lose or corrupt the audit events "
-            "of requests already answered (docs/deploy.md)"
-            for name, value in found.items() if value == DURABILITY[name]]
-
-
 @asynccontextmanager
 async def _kept_open(app: FastAPI) -> AsyncIterator[None]:
     """The worker's lifetime: the store kept open from startup (a store that cannot be opened

@@ -395,7 +395,8 @@ def serve(
                                          "a dead worker is replaced).")] = 1,
 ) -> None:
     """HTTP API over the same services and gate as the CLI (bearer tokens: accord users token)."""
-    from accord.api.workers import durability_warnings, refuse_workers
+    from accord.api.workers import refuse_workers
+    from accord.services.admin import durability_warnings
 
     refused = refuse_workers(db, workers)
     if refused:

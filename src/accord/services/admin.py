@@ -32,7 +32,8 @@ from accord.services.results import (
     TokenRevokedOut,
     UserOut,
 )
-from accord.store.target import StoreTarget, beside, describe, file_exists
+from accord.store import open_store
+from accord.store.target import StoreTarget, beside, describe, file_exists, is_url
 
 INIT_NOTE = "at initialisation (accord init): held from creation, no second administrator yet"
 
@@ -395,3 +396,20 @@ def authenticate(db: StoreTarget, token: str) -> str | None:
     with governed(db, origin="api") as gate:
         actor = user_store.actor_for_token(gate.store, token)
     return actor.user_id if actor is not None else None
+
+
+# PostgreSQL settings an answered request's audit event depends on surviving a crash
+# (docs/deploy.md): the value each must not have.
+DURABILITY = {"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"}
+
+
+def durability_warnings(db: StoreTarget) -> list[str]:
+    """What the PostgreSQL server behind ``db`` is set to that may lose audit events in a
+    crash; nothing for an embedded store."""
+    if not is_url(db):
+        return []
+    with open_store(db, create=False) as store:
+        found = {name: str(store.scalar("SELECT current_setting(?)", [name])) for name in DURABILITY}
+    return [f"{name} is {value} on the PostgreSQL server: a crash may lose or corrupt the audit events "
+            "of requests already answered (docs/deploy.md)"
+            for name, value in found.items() if value == DURABILITY[name]]
