@@ -31,6 +31,7 @@ from accord.casework.notifications import notifications_of
 from accord.governance.gate import Gate
 from accord.governance.policy import Decision, Request
 from accord.governance.scope import require_issued, scoped_records_sql
+from accord.ingest.reads import provenance_sql
 from accord.sources.fields import catalogue
 
 LAW_ENFORCEMENT_NOTE = (
@@ -91,7 +92,7 @@ def subject_report(gate: Gate, user_id: str, person_id: str, *,
         scoped = scoped_records_sql(registry, decision.scope, table="records")
         found = store.read_arrow(
             f"SELECT s.*, p.file_name, p.file_sha256, p.ingested_at FROM ({scoped}) s "
-            "JOIN record_provenance p USING (source, record_id, version) WHERE s.person_id = ? "
+            f"JOIN ({provenance_sql()}) p USING (source, record_id, version) WHERE s.person_id = ? "
             "ORDER BY s.source, s.record_id, s.version", [person_id])
         records: dict[str, list[dict[str, Any]]] = {}
         for row in found.to_pylist():
