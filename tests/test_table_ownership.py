@@ -37,7 +37,6 @@ DOCUMENTED_READERS: dict[str, set[str]] = {
 # Why each exception stands, and what would end it.
 _STORE = "the store package: each engine records its own schema version"
 _INGEST = "ingest's own package: the correction path beside the pipeline"
-_GOVERNANCE = "the gate and the subject-access report read another owner's table directly"
 _SCOPE = "the scope is the one way readers see records: it builds its SQL over ingest's tables"
 
 # table -> module -> (what it does: read | write | read+write, why it is allowed for now).
@@ -51,11 +50,6 @@ KNOWN_EXCEPTIONS: dict[str, dict[str, tuple[str, str]]] = {
                 "accord.governance.scope": ("read", _SCOPE)},
     "records_current": {"accord.governance.scope": ("read", _SCOPE)},
     "ingest_batches": {"accord.ingest.records": ("write", _INGEST)},
-    # Readers still to move onto their owners' read functions.
-    # The gate attaches statements of disagreement to what it discloses; the subject-access
-    # report lists them.
-    "dispute_statements": {"accord.governance.gate": ("read", _GOVERNANCE),
-                           "accord.governance.subject_report": ("read", _GOVERNANCE)},
 }
 
 
