@@ -37,11 +37,7 @@ DOCUMENTED_READERS: dict[str, set[str]] = {
 # Why each exception stands, and what would end it.
 _STORE = "the store package: each engine records its own schema version"
 _INGEST = "ingest's own package: the correction path beside the pipeline"
-_CASEWORK = "casework reads it directly; to move onto the owner's read functions"
-_READERS = "status reads read it directly; to move onto accord.ingest.reads / accord.resolve.entities"
-_GOVERNANCE = "the gate and the subject-access report read another owner's table directly"
 _SCOPE = "the scope is the one way readers see records: it builds its SQL over ingest's tables"
-_SERVICES = "the accounting listing reads the ledger's table; to move into accord.governance.ledger"
 
 # table -> module -> (what it does: read | write | read+write, why it is allowed for now).
 # Tighten at integration: the test fails on any entry no longer needed.
@@ -54,20 +50,6 @@ KNOWN_EXCEPTIONS: dict[str, dict[str, tuple[str, str]]] = {
                 "accord.governance.scope": ("read", _SCOPE)},
     "records_current": {"accord.governance.scope": ("read", _SCOPE)},
     "ingest_batches": {"accord.ingest.records": ("write", _INGEST)},
-    # Readers still to move onto their owners' read functions.
-    "record_provenance": {"accord.casework.disputes": ("read", _CASEWORK),
-                          "accord.governance.subject_report": ("read", _GOVERNANCE)},
-    "sources": {"accord.person_status.facts": ("read", _READERS)},
-    "entity_members": {"accord.casework.annotations": ("read", _CASEWORK),
-                       "accord.casework.disputes": ("read", _CASEWORK)},
-    "resolution_runs": {"accord.person_status.facts": ("read", _READERS),
-                        "accord.person_status.identity": ("read", _READERS)},
-    "disclosures": {"accord.casework.notifications": ("read", _CASEWORK),
-                    "accord.services.admin": ("read", _SERVICES)},
-    # The gate attaches statements of disagreement to what it discloses; the subject-access
-    # report lists them.
-    "dispute_statements": {"accord.governance.gate": ("read", _GOVERNANCE),
-                           "accord.governance.subject_report": ("read", _GOVERNANCE)},
 }
 
 

@@ -19,6 +19,7 @@ from accord.casework.filters import Filters
 from accord.casework.reasons import annotation_kinds
 from accord.errors import AccordError
 from accord.governance.gate import Case, Gate, Lookup
+from accord.resolve.entities import person_records_sql
 from accord.store import Store
 
 APPROVALS_NEEDED = 2
@@ -78,8 +79,7 @@ _EVENT_INSERT = ("INSERT INTO annotation_events (seq, annotation_id, event, user
                  "VALUES (nextval('casework_seq'), ?, ?, ?, ?, ?)")
 _FILTERS = Filters("annotation_id", conditions={
     # a person's: linked to them when requested, or a record of theirs now
-    "person_id": "person_id = ? OR (source, record_id) IN "
-                 "(SELECT source, record_id FROM entity_members WHERE entity_id = ?)",
+    "person_id": f"person_id = ? OR (source, record_id) IN ({person_records_sql()})",
     "record_keys": "source || chr(31) || record_id = ANY(?)"})
 
 

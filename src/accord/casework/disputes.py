@@ -21,6 +21,8 @@ from typing import Any
 from accord.casework.filters import Filters
 from accord.errors import AccordError
 from accord.governance.gate import Case, Lookup
+from accord.ingest.reads import newest_version
+from accord.resolve.entities import person_of
 from accord.store import Store
 
 # Disputes are handled for the person, on their request: under subject access (no accounting
@@ -177,13 +179,11 @@ def list_disputes(store: Store, today: date, *, person_id: str | None = None, st
 def record_of(store: Store, source: str, record_id: str) -> tuple[str, str | None, int]:
     """(record system, the person it is linked to, current version) of a stored record, from
     provenance and entity membership only (no values are read)."""
-    rows = store.query(
-        "SELECT p.system, m.entity_id, p.version FROM record_provenance p "
-        "LEFT JOIN entity_members m USING (source, record_id) WHERE p.source = ? AND p.record_id = ? "
-        "ORDER BY p.version DESC LIMIT 1", [source, record_id])
-    if not rows:
+    newest = newest_version(store, source, record_id)
+    if newest is None:
         raise DisputeError(f"no record {source}/{record_id} is stored")
-    return str(rows[0][0]), rows[0][1], int(rows[0][2])
+    system, version = newest
+    return system, person_of(store, source, record_id), version
 
 
 # --- writing events --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from accord.casework.disputes import Dispute, next_seq
 from accord.casework.filters import Filters
+from accord.governance.ledger import disclosed_to
 from accord.governance.registry import Registry
 from accord.store import Store
 
@@ -67,8 +68,7 @@ def notify(store: Store, registry: Registry, d: Dispute, kind: str, system: str,
            user_id: str) -> list[Notification]:
     """One notification per earlier disclosure of the person, and one to the system's owner."""
     now = datetime.now(UTC)
-    rows = store.query("SELECT audit_seq, recipient, recipient_address, records FROM disclosures "
-                       "WHERE person_id = ? AND disclosed_at <= ? ORDER BY audit_seq", [d.person_id, now])
+    rows = disclosed_to(store, d.person_id, now)
     owner = registry.systems[system].owner if system in registry.systems else system
     targets: list[tuple[str, str | None, int | None, bool | None]] = [
         (recipient, address, int(seq), [d.source, d.record_id] in json.loads(records))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
+from accord.casework.reads import statements_by_person
 from accord.errors import AccordError
 from accord.faults import checkpoint
 from accord.governance import audit
@@ -378,15 +379,7 @@ class Gate:
         return Governed(value, decision, seq, statements)
 
     def _statements(self, persons: list[str]) -> dict[str, list[str]]:
-        if not persons:
-            return {}
-        rows = self.store.query(
-            "SELECT person_id, statement FROM dispute_statements WHERE "
-            f"{self.store.dialect.in_list('person_id')} ORDER BY filed_at", [persons])
-        out: dict[str, list[str]] = {}
-        for pid, text in rows:
-            out.setdefault(pid, []).append(text)
-        return out
+        return statements_by_person(self.store, persons)
 
     def _disclosures(self, user_id: str, request: Request, decision: Decision, nature: str,
                      persons: list[str], records: list[tuple[str, str]],

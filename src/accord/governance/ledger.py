@@ -147,3 +147,56 @@ def ledger(store: Store, chain_lock: threading.RLock) -> Ledger:
         if not isinstance(shared.ledger, Ledger):
             shared.ledger = Ledger(chain_lock)
         return shared.ledger
+
+
+# --- reading the accounting of disclosures ---------------------------------------------------
+# Modules outside accord.governance read ``disclosures`` through these, never with SQL of their own.
+
+def disclosed_to(store: Store, person_id: str, until: Any) -> list[tuple[int, str, str | None, str]]:
+    """The person's disclosures made up to ``until``, oldest first: (audit seq, recipient,
+    recipient's address, the records disclosed as JSON [[source, record_id], ...])."""
+    rows = store.query("SELECT audit_seq, recipient, recipient_address, records FROM disclosures "
+                       "WHERE person_id = ? AND disclosed_at <= ? ORDER BY audit_seq", [person_id, until])
+    return [(int(seq), recipient, address, records) for seq, recipient, address, records in rows]
+
+
+def _filter(person: str | None, agreement: str | None, as_of: int | None) -> tuple[str, list[Any]]:
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if person:
+        where.append("person_id = ?")
+        params.append(person)
+    if agreement:
+        where.append("agreement = ?")
+        params.append(agreement)
+    if as_of is not None:
+        where.append("audit_seq <= ?")
+        params.append(as_of)
+    return " AND ".join(where), params
+
+
+def disclosure_page(store: Store, *, person: str | None, agreement: str | None, as_of: int | None,
+                    limit: int, offset: int) -> list[dict[str, Any]]:
+    """A page of the accounting (of one person, under one agreement, up to audit seq ``as_of``:
+    each if given), newest first, times as text."""
+    where, params = _filter(person, agreement, as_of)
+    return store.query_dicts(
+        f"SELECT audit_seq, CAST(disclosed_at AS VARCHAR) AS disclosed_at, person_id, nature, purpose, "
+        f"agreement, recipient_user, recipient, recipient_address, law_enforcement, statement_attached, "
+        f"CAST(retain_until AS VARCHAR) AS retain_until FROM disclosures WHERE {where} "
+        f"ORDER BY audit_seq DESC, person_id LIMIT ? OFFSET ?", [*params, limit, offset])
+
+
+def disclosure_counts(store: Store, *, agreement: str | None) -> tuple[list[tuple[Any, ...]], int | None]:
+    """The accounting counted by agreement ('(no agreement)' for none), in agreement order:
+    (agreement, disclosures, distinct persons, law-enforcement ones, those with a statement
+    attached, purposes most frequent first); and the newest audit seq among them."""
+    where, params = _filter(None, agreement, None)
+    rows = store.query(
+        f"SELECT coalesce(agreement, '(no agreement)') AS a, count(*), count(DISTINCT person_id), "
+        f"count(*) FILTER (WHERE law_enforcement), count(*) FILTER (WHERE statement_attached), "
+        f"array_agg(purpose ORDER BY n DESC, purpose) FROM (SELECT *, count(*) OVER (PARTITION BY "
+        f"coalesce(agreement, ''), purpose) AS n FROM disclosures WHERE {where}) d GROUP BY a ORDER BY a",
+        params)
+    newest = store.scalar(f"SELECT max(audit_seq) FROM disclosures WHERE {where}", params)
+    return rows, None if newest is None else int(newest)

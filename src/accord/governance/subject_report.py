@@ -28,9 +28,11 @@ from accord.casework.annotations import annotations_of
 from accord.casework.disputes import disputes_of
 from accord.casework.findings import finding_state, findings_of
 from accord.casework.notifications import notifications_of
+from accord.casework.reads import statements_of
 from accord.governance.gate import Gate
 from accord.governance.policy import Decision, Request
 from accord.governance.scope import require_issued, scoped_records_sql
+from accord.ingest.reads import provenance_sql
 from accord.sources.fields import catalogue
 
 LAW_ENFORCEMENT_NOTE = (
@@ -91,7 +93,7 @@ def subject_report(gate: Gate, user_id: str, person_id: str, *,
         scoped = scoped_records_sql(registry, decision.scope, table="records")
         found = store.read_arrow(
             f"SELECT s.*, p.file_name, p.file_sha256, p.ingested_at FROM ({scoped}) s "
-            "JOIN record_provenance p USING (source, record_id, version) WHERE s.person_id = ? "
+            f"JOIN ({provenance_sql()}) p USING (source, record_id, version) WHERE s.person_id = ? "
             "ORDER BY s.source, s.record_id, s.version", [person_id])
         records: dict[str, list[dict[str, Any]]] = {}
         for row in found.to_pylist():
@@ -129,9 +131,8 @@ def subject_report(gate: Gate, user_id: str, person_id: str, *,
             if purpose is not None and purpose.law_enforcement and not include_law_enforcement and not told:
                 continue
             findings.append(finding_state(store, f.finding_id, today).to_dict())
-        statements = [{"dispute_id": d, "statement": s, "filed_at": at} for d, s, at in store.query(
-            "SELECT dispute_id, statement, filed_at FROM dispute_statements WHERE person_id = ? "
-            "ORDER BY filed_at", [person_id])]
+        statements = [{"dispute_id": d, "statement": s, "filed_at": at}
+                      for d, s, at in statements_of(store, person_id)]
         return SubjectReport(
             person_id, today, records, disclosures, [d.to_dict() for d in disputes_of(store, person_id)],
             statements, notifications, [a.to_dict() for a in annotations_of(store, person_id=person_id)],

@@ -1,10 +1,12 @@
 """What later stages read of ingest's tables, in one place: the newest version of each record
-(``records_current``), counts of it, and the files batches came from.
+(``records_current``), counts of it, the files batches came from, each record version's
+provenance (``record_provenance``) and the sources' mappings.
 
 Ingest owns ``records``, ``ingest_batches``, ``sources`` and ``quarantine``
 (``accord.ingest.pipeline`` writes them; ``accord.ingest.schema`` declares them and the
 ``records_current`` view). Other stages do not name these tables in their SQL: they call a
-function here, or put :func:`current_records_sql` where their SQL reads records.
+function here, or put :func:`current_records_sql` (or :func:`provenance_sql`) where their SQL
+reads records (or where the record versions came from).
 """
 
 from __future__ import annotations
@@ -22,6 +24,26 @@ CURRENT_RECORDS = "records_current"
 def current_records_sql(columns: str = "*") -> str:
     """A query of the current records (the newest version of each), ``columns`` of them."""
     return f"SELECT {columns} FROM {CURRENT_RECORDS}"
+
+
+def provenance_sql(columns: str = "*") -> str:
+    """A query of where each record version came from (``record_provenance``: source,
+    record_id, version, system, file_name, file_sha256, row_number, batch_id, ingested_at,
+    user_id), ``columns`` of it."""
+    return f"SELECT {columns} FROM record_provenance"
+
+
+def newest_version(store: Store, source: str, record_id: str) -> tuple[str, int] | None:
+    """(system, version) of the newest stored version of a record, from its provenance (no
+    values are read); None if no version of it is stored."""
+    rows = store.query("SELECT system, version FROM record_provenance WHERE source = ? AND record_id = ? "
+                       "ORDER BY version DESC LIMIT 1", [source, record_id])
+    return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+
+def source_mappings(store: Store) -> list[tuple[str, str | None]]:
+    """Each source with the text of its current mapping (``sources.mapping_yaml``)."""
+    return [(str(s), m) for s, m in store.query("SELECT source, mapping_yaml FROM sources")]
 
 
 def current_count(store: Store) -> int:

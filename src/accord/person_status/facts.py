@@ -21,7 +21,8 @@ from accord.governance.scope import (
     scoped_records_sql,
     unwithheld_sql,
 )
-from accord.resolve.entities import latest_run, memberships, person_links
+from accord.ingest.reads import source_mappings
+from accord.resolve.entities import latest_run, latest_run_sql, memberships, person_links
 from accord.resolve.views import links_sql
 from accord.status import Annotation, Fact
 from accord.store import Store
@@ -36,7 +37,7 @@ WITH u AS ({unwithheld_sql(registry, scope)}),
            FROM ({links_sql(scope.view)}) l
            JOIN u a ON a.source = l.source_l AND a.record_id = l.record_id_l
            JOIN u b ON b.source = l.source_r AND b.record_id = l.record_id_r
-           WHERE l.status = 'linked' AND l.run_id = (SELECT max(run_id) FROM resolution_runs)),
+           WHERE l.status = 'linked' AND l.run_id = ({latest_run_sql()})),
      c AS (SELECT source, record_id, max(match_probability) AS confidence FROM (
              SELECT source_l AS source, record_id_l AS record_id, match_probability FROM l
              UNION ALL SELECT source_r, record_id_r, match_probability FROM l) e
@@ -133,7 +134,7 @@ def removal_sources(store: Store) -> frozenset[str]:
     extract with the removals' departed dates). For status rule 9 (``removals_recorded_by``):
     a blank departure date on such a record means the encounter did not end in a removal."""
     return store.reuse(("removal_sources",), lambda: frozenset(
-        source for source, text in store.query("SELECT source, mapping_yaml FROM sources")
+        source for source, text in source_mappings(store)
         if {"encounter_date", "exit_date"} <= _mapped_fields(text or "")))
 
 

@@ -78,9 +78,28 @@ def memberships(store: Store, persons: list[str], view: str = "") -> dict[Key, s
     return view_memberships(store, view, persons)
 
 
+def person_of(store: Store, source: str, record_id: str) -> str | None:
+    """The person a record is in, in the full partition (None if it is in none)."""
+    rows = store.query("SELECT entity_id FROM entity_members WHERE source = ? AND record_id = ? LIMIT 1",
+                       [source, record_id])
+    return rows[0][0] if rows else None
+
+
+def person_records_sql() -> str:
+    """A query of (source, record_id) of one person's records in the full partition, the
+    person's id its one parameter: for a reader's ``(source, record_id) IN (...)``."""
+    return "SELECT source, record_id FROM entity_members WHERE entity_id = ?"
+
+
+def latest_run_sql() -> str:
+    """A query of the latest resolution run's id (one value; NULL before the first run): for
+    a reader's ``run_id = (...)``."""
+    return "SELECT max(run_id) FROM resolution_runs"
+
+
 def latest_run(store: Store) -> int | None:
     """The latest resolution run (None before the first)."""
-    run = store.reuse(("latest_run",), lambda: store.scalar("SELECT max(run_id) FROM resolution_runs"))
+    run = store.reuse(("latest_run",), lambda: store.scalar(latest_run_sql()))
     return None if run is None else int(run)
 
 

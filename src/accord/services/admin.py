@@ -16,6 +16,7 @@ from accord.governance import audit as audit_log
 from accord.governance import users as user_store
 from accord.governance.agreements import add_agreement as store_agreement
 from accord.governance.agreements import get_agreement, list_agreements
+from accord.governance.ledger import disclosure_counts, disclosure_page
 from accord.governance.samples import USERS, write_agreements
 from accord.services.context import governed
 from accord.services.results import (
@@ -332,22 +333,6 @@ def audit_events(db: StoreTarget, *, user: str, filter_user: str | None = None, 
             gate.store, user=filter_user, action=action, person=person, before=before, limit=limit)]
 
 
-def _disclosure_filter(person: str | None, agreement: str | None,
-                       as_of: int | None) -> tuple[str, list[Any]]:
-    where: list[str] = ["TRUE"]
-    params: list[Any] = []
-    if person:
-        where.append("person_id = ?")
-        params.append(person)
-    if agreement:
-        where.append("agreement = ?")
-        params.append(agreement)
-    if as_of is not None:
-        where.append("audit_seq <= ?")
-        params.append(as_of)
-    return " AND ".join(where), params
-
-
 def disclosures(db: StoreTarget, *, user: str, person: str | None = None, agreement: str | None = None,
                 limit: int = 100, offset: int = 0, as_of: int | None = None,
                 origin: str = "cli") -> list[DisclosureOut]:
@@ -357,13 +342,8 @@ def disclosures(db: StoreTarget, *, user: str, person: str | None = None, agreem
     with governed(db, origin=origin) as gate, gate.act(
             user, "disclosures.read", details={"person": person, "agreement": agreement, "offset": offset,
                                                "as_of": as_of}):
-        where, params = _disclosure_filter(person, agreement, as_of)
-        found = gate.store.query_dicts(
-            f"SELECT audit_seq, CAST(disclosed_at AS VARCHAR) AS disclosed_at, person_id, nature, purpose, "
-            f"agreement, recipient_user, recipient, recipient_address, law_enforcement, statement_attached, "
-            f"CAST(retain_until AS VARCHAR) AS retain_until FROM disclosures WHERE {where} "
-            f"ORDER BY audit_seq DESC, person_id LIMIT ? OFFSET ?",
-            [*params, max(1, min(limit, MAX_EVENTS)), max(0, offset)])
+        found = disclosure_page(gate.store, person=person, agreement=agreement, as_of=as_of,
+                                limit=max(1, min(limit, MAX_EVENTS)), offset=max(0, offset))
         return [DisclosureOut.model_validate(row) for row in found]
 
 
@@ -374,16 +354,9 @@ def disclosure_summary(db: StoreTarget, *, user: str, agreement: str | None = No
     purposes (most frequent first) and the newest audit seq (to page the rows ``as_of``)."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "disclosures.read", details={"summary": True, "agreement": agreement}):
-        where, params = _disclosure_filter(None, agreement, None)
-        rows = gate.store.query(
-            f"SELECT coalesce(agreement, '(no agreement)') AS a, count(*), count(DISTINCT person_id), "
-            f"count(*) FILTER (WHERE law_enforcement), count(*) FILTER (WHERE statement_attached), "
-            f"array_agg(purpose ORDER BY n DESC, purpose) FROM (SELECT *, count(*) OVER (PARTITION BY "
-            f"coalesce(agreement, ''), purpose) AS n FROM disclosures WHERE {where}) d GROUP BY a ORDER BY a",
-            params)
-        newest = gate.store.scalar(f"SELECT max(audit_seq) FROM disclosures WHERE {where}", params)
+        rows, newest = disclosure_counts(gate.store, agreement=agreement)
         return DisclosureSummaryOut(
-            as_of=int(newest) if newest is not None else None,
+            as_of=newest,
             by_agreement=[AgreementDisclosuresOut(agreement=a, disclosures=int(n), persons=int(p),
                                                   law_enforcement=int(le), with_statement=int(st),
                                                   purposes=", ".join(dict.fromkeys(x for x in purposes if x)))
