@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,11 @@ from accord.store import Store
 # Test plugins: the private PostgreSQL cluster and a database per test (tests/pgcluster.py); the
 # guard on undeclared store writes, on for the governance tests (tests/store_guard.py).
 pytest_plugins = ("pgcluster", "store_guard")
+
+# Files a PostgreSQL store's commands keep in the user's data folder (sample agreements, model
+# charts: accord.store.target.beside) go to a folder of this test run, never into the home
+# folder or the checkout (subprocesses inherit it).
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="accord-test-data-")
 
 Data = str | bytes | pa.Table
 WriteExtract = Callable[..., Path]

@@ -132,3 +132,15 @@ def test_a_copy_onto_a_store_with_data_is_refused_and_changes_nothing(resolved: 
             pytest.raises(StoreError, match="already holds rows"):
         copy_store(src, dst)
     assert _everything(pg_url) == before
+
+
+def test_files_of_a_postgresql_store_go_to_the_users_data_folder(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    from accord.store.target import beside
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path / "..")
+    folder = beside("postgresql://u:pw@db.example:5433/accord?sslmode=require", "-charts")
+    assert folder == tmp_path / "accord" / "db.example-5433-accord-charts"
+    assert beside("postgresql:///x?host=/var/run/postgresql", "-agreements").name == "local-x-agreements"
+    assert beside(tmp_path / "a.duckdb", "-charts") == tmp_path / "a-charts"

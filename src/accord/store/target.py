@@ -9,6 +9,8 @@ what is not the engine's business: whether the store exists yet, how to name it 
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import TypeAlias
 from urllib.parse import urlsplit, urlunsplit
@@ -65,9 +67,21 @@ def file_exists(target: StoreTarget) -> bool | None:
 
 def beside(target: StoreTarget, suffix: str) -> Path:
     """A folder for files that go with the store (charts, sample agreements): beside the store
-    file, or for a PostgreSQL store under the working folder, named for the database."""
+    file; for a PostgreSQL store, in the user's data folder (``$XDG_DATA_HOME/accord``, by
+    default ``~/.local/share/accord``), named for the server and database, never in whatever
+    folder the command happens to run in."""
     if isinstance(target, str) and is_postgres(target):
-        name = urlsplit(target).path.strip("/") or "accord"
-        return Path.cwd() / f"{name}{suffix}"
+        parts = urlsplit(target)
+        database = parts.path.strip("/") or "accord"
+        server = f"{parts.hostname or 'local'}{'-' + str(parts.port) if parts.port else ''}"
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{server}-{database}")
+        return data_home() / f"{name}{suffix}"
     path = Path(target)
     return path.with_name(path.stem + suffix)
+
+
+def data_home() -> Path:
+    """Where Accord keeps a user's files that belong to no store file: ``$XDG_DATA_HOME/accord``
+    (by default ``~/.local/share/accord``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "accord"
