@@ -41,6 +41,7 @@ import pytest
 
 import accord
 from accord import services
+from accord.store.target import beside
 
 WORKERS = 2
 WAIT = 180.0               # seconds any wait may take before the test gives up (never asserted)
@@ -170,11 +171,10 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 @pytest.fixture
 def served(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
-    monkeypatch.chdir(tmp_path)            # the sample agreements are written beside the store's name
+    monkeypatch.chdir(tmp_path)
     made = services.init(pg_url, samples=True, tokens=True)
-    name = urllib.parse.urlsplit(pg_url).path.strip("/")
     process, port, log = start(pg_url, tmp_path)
-    s = Served(pg_url, port, process, log, made.tokens, tmp_path / f"{name}-agreements")
+    s = Served(pg_url, port, process, log, made.tokens, beside(pg_url, "-agreements"))
     try:
         wait_for("the server to listen", lambda: listening(port) or process.poll() is not None, s)
         assert process.poll() is None, s.server_log()
@@ -568,3 +568,36 @@ def test_an_embedded_store_is_refused_more_than_one_worker(tmp_path: Path, worke
         assert "one process at a time" in said and "PostgreSQL" in said and "leave --workers out" in said
     else:
         assert "1 or more" in said
+
+
+def test_ingest_resolve_verify_and_a_subject_report_run_from_the_cli_while_the_workers_answer(
+        served: Served, tmp_path: Path) -> None:
+    world = services.synth(300, 4, tmp_path / "world")
+    answered: Counter[int] = Counter()
+    done = threading.Event()
+
+    def load() -> None:
+        with Conn(served) as c:
+            while not done.is_set():
+                answered[c.get("/api/audit/head", served.tokens["olive"]).status] += 1
+
+    clients = [threading.Thread(target=load) for _ in range(2)]
+    for t in clients:
+        t.start()
+    try:
+        for ex in world.extracts[:4]:
+            served.cli("ingest", str(ex.mapping_path), user="dana")
+        served.cli("resolve", user="dana")
+        served.cli("audit", "verify", user="olive")
+        with psycopg.connect(served.url) as con:
+            person = con.execute("SELECT entity_id FROM entity_members LIMIT 1").fetchone()
+        assert person is not None
+        report = served.cli("subject-report", "--person", person[0], user="pat")
+        assert person[0] in report.stdout
+    finally:
+        done.set()
+        for t in clients:
+            t.join(WAIT)
+    assert answered[200] > 0 and set(answered) == {200}, answered
+    assert served.process.poll() is None and len(served.workers()) == WORKERS
+    served.cli("audit", "verify", user="olive")

@@ -203,3 +203,37 @@ def test_a_read_only_store_may_make_temporary_tables(tmp_path: Path) -> None:
         with store.transaction():
             store.con.execute("CREATE OR REPLACE TEMP TABLE scratch AS SELECT 2 AS x")
         assert store.scalar("SELECT x FROM scratch") == 2
+
+
+def test_a_snapshot_sees_the_store_as_of_one_moment(store: Store) -> None:
+    other = store.cursor()
+    try:
+        with store.snapshot():
+            before = store.scalar("SELECT count(*) FROM t")
+            with other.transaction():
+                other.write("INSERT INTO t (k, v) VALUES (1, 'committed meanwhile')")
+            assert store.scalar("SELECT count(*) FROM t") == before      # not in this snapshot
+        assert store.scalar("SELECT count(*) FROM t") == before + 1       # the next read sees it
+    finally:
+        other.close()
+
+
+@pytest.mark.postgres
+def test_the_audit_chain_verifies_while_another_process_appends(pg_url: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.governance import audit
+
+    with open_store(pg_url) as store, open_store(pg_url) as writer:
+        for i in range(3):
+            audit.append(writer, audit.Event(user_id="u", action="probe", origin="test", details={"i": i}))
+        real = audit.chain_head
+
+        def head_after_an_append(s: Store, *, lock: bool = False) -> tuple[int, str]:
+            if s is store:       # verify reads the head: another process appends just before
+                audit.append(writer, audit.Event(user_id="u", action="probe", origin="test", details={}))
+            return real(s, lock=lock)
+
+        monkeypatch.setattr(audit, "chain_head", head_after_an_append)
+        assert audit.verify(store).ok                 # events and head read as of one moment
+        monkeypatch.setattr(audit, "chain_head", real)
+        assert audit.verify(store).events == 4

@@ -132,7 +132,7 @@ class Verification:
 def verify(store: Store, anchor: dict[str, Any] | None = None) -> Verification:
     """Recompute the whole chain. ``anchor`` ({seq, hash}, from :func:`head` earlier) must
     still be in the chain, so a rewrite or a removal since it was exported is caught too."""
-    with store.transaction():                   # the events and the head as of one moment
+    with store.snapshot():                      # the events and the head as of one moment
         chain = store.read_arrow(
             f"SELECT {', '.join((*COLUMNS, 'prev_hash', 'hash'))} FROM audit_events ORDER BY seq, at_utc")
         found_head = chain_head(store)

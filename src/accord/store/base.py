@@ -220,6 +220,13 @@ class Store(ABC):
             self.shared.move()
             self._pinned = None
 
+    def snapshot(self) -> contextlib.AbstractContextManager[Any]:
+        """A block of reads that all see the store as of one moment (the audit chain's events
+        and its head, say), whatever other processes commit meanwhile. A transaction gives that
+        on an engine whose transactions are snapshots (DuckDB); another engine says so here.
+        Inside a transaction already open, the block joins it."""
+        return self.transaction()
+
     def lock(self, name: str) -> None:
         """Hold the lock ``name`` until the current transaction ends: another process's
         transaction that asks for it waits until then (one resolution at a time, say). A store

@@ -23,7 +23,7 @@ DuckDB connection here.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,8 +188,28 @@ class PostgresStore(Store):
 
     # --- the engine --------------------------------------------------------------------------
 
+    # The next transaction begun is a snapshot (see snapshot).
+    _snapshot_next = False
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A read-only transaction at REPEATABLE READ: every statement in it sees the data as
+        of its first (PostgreSQL's default, READ COMMITTED, gives each statement its own). Inside
+        a transaction already open, the block joins it, at that transaction's level."""
+        if self._depth:
+            with self.transaction() as t:
+                yield t
+            return
+        self._snapshot_next = True
+        try:
+            with self.transaction() as t:
+                yield t
+        finally:
+            self._snapshot_next = False
+
     def _begin(self) -> None:
-        self._conn.execute("BEGIN")
+        snapshot, self._snapshot_next = self._snapshot_next, False
+        self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if snapshot else "BEGIN")
 
     def _commit(self) -> None:
         self._conn.execute("COMMIT")
