@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import re
-import threading
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,7 +31,6 @@ from accord.ingest.reads import batch_files
 from accord.master.compare import FOLDED_FIELDS, SINGLE_VALUED, in_conflict, json_value, normalise
 from accord.resolve.entities import history, person_links
 from accord.sources.fields import catalogue
-from accord.sql import local
 from accord.standardise import names
 from accord.store import Store
 
@@ -252,28 +250,10 @@ def _records(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
     return rows
 
 
-# Folded family name -> its tokens: a function of the name alone (and of the particles, fixed
-# for the process), kept so that a lookup runs the in-process query only for names not seen yet.
-_FAMILY_TOKENS: dict[str, tuple[str, ...]] = {}
-_FAMILY_TOKENS_KEPT = 65_536
-_FAMILY_TOKENS_LOCK = threading.Lock()
-
-
 def _family_tokens(family_names: list[str]) -> dict[str, tuple[str, ...]]:
-    """Folded family name -> its tokens without particles (the standardise stage's rules)."""
-    if not family_names:
-        return {}
-    found = {f: t for f in family_names if (t := _FAMILY_TOKENS.get(f)) is not None}
-    new = [f for f in family_names if f not in found]
-    if new:
-        sql = names.family_forms_sql("(SELECT unnest(?::VARCHAR[]) AS family)")
-        made = {f: tuple(t) for f, t in local.rows(f"SELECT family, family_tokens FROM ({sql})", [new])}
-        with _FAMILY_TOKENS_LOCK:
-            if len(_FAMILY_TOKENS) + len(made) > _FAMILY_TOKENS_KEPT:
-                _FAMILY_TOKENS.clear()
-            _FAMILY_TOKENS.update(made)
-        found.update(made)
-    return found
+    """Folded family name -> its tokens without particles (the standardise stage's rules, in
+    Python: the few names of one person need no query)."""
+    return {f: names.family_tokens(f) for f in family_names}
 
 
 def _attributes(store: Store, records: list[RecordView], rows: list[dict[str, Any]]) -> list[Attribute]:
