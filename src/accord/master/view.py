@@ -18,8 +18,11 @@ id: :class:`PersonNotFound`.
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from accord.governance.registry import Registry
@@ -28,7 +31,6 @@ from accord.ingest.reads import batch_files
 from accord.master.compare import FOLDED_FIELDS, SINGLE_VALUED, in_conflict, json_value, normalise
 from accord.resolve.entities import history, person_links
 from accord.sources.fields import catalogue
-from accord.sql import local
 from accord.standardise import names
 from accord.store import Store
 
@@ -138,7 +140,7 @@ class PersonView:
         return [r for g in self.sources for r in g.records]
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out: dict[str, Any] = as_plain(self)
         out["conflicts"] = [a.field for a in self.conflicts]
         return out
 
@@ -159,6 +161,40 @@ class PersonNotFound:
 
     def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
         return [], []
+
+
+_IMMUTABLE = (str, int, float, bool, type(None), date, datetime, Decimal)
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def as_plain(value: Any) -> Any:
+    """``dataclasses.asdict`` for a view, without its cost (a person view holds a thousand
+    values, and ``asdict`` deep-copies every one): dataclasses become dicts, lists, tuples and
+    dicts are copied through, immutable values are shared, anything else is deep-copied as
+    ``asdict`` does. Gives what ``asdict`` gives (tested)."""
+    if isinstance(value, _IMMUTABLE):
+        return value
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {n: as_plain(getattr(value, n)) for n in names}
+    if type(value) is list:
+        return [as_plain(v) for v in value]
+    if type(value) is tuple:
+        return tuple(as_plain(v) for v in value)
+    if type(value) is dict:
+        return {as_plain(k): as_plain(v) for k, v in value.items()}
+    if isinstance(value, list | dict) or (isinstance(value, tuple) and not hasattr(value, "_fields")):
+        return asdict_like(value)
+    return copy.deepcopy(value)
+
+
+def asdict_like(value: Any) -> Any:
+    """A subclass of list, tuple or dict, converted as ``asdict`` converts it."""
+    if isinstance(value, dict):
+        return type(value)((as_plain(k), as_plain(v)) for k, v in value.items())
+    return type(value)(as_plain(v) for v in value)
 
 
 def person_view(store: Store, registry: Registry, scope: Scope,
@@ -215,12 +251,9 @@ def _records(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
 
 
 def _family_tokens(family_names: list[str]) -> dict[str, tuple[str, ...]]:
-    """Folded family name -> its tokens without particles (the standardise stage's rules)."""
-    if not family_names:
-        return {}
-    sql = names.family_forms_sql("(SELECT unnest(?::VARCHAR[]) AS family)")
-    rows = local.rows(f"SELECT family, family_tokens FROM ({sql})", [family_names])
-    return {f: tuple(t) for f, t in rows}
+    """Folded family name -> its tokens without particles (the standardise stage's rules, in
+    Python: the few names of one person need no query)."""
+    return {f: names.family_tokens(f) for f in family_names}
 
 
 def _attributes(store: Store, records: list[RecordView], rows: list[dict[str, Any]]) -> list[Attribute]:

@@ -146,14 +146,19 @@ def _read(store: Store, persons: list[str], view: str) -> PersonLinks:
     links: list[Link] = []
     if keys:
         sources, ids = [s for s, _ in keys], [r for _, r in keys]
+        # The links whose left record is one of the keys, then those whose right record is and
+        # whose left is not (the columns are NOT NULL): each link once, as with an OR, but each
+        # half can be found through an index of its side (an OR of the two reads every link).
+        cols = "run_id, source_l, record_id_l, source_r, record_id_r, match_weight, match_probability, status"
+        keys_sql = "(SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))"
         rows = store.query(f"""
-                SELECT run_id, source_l, record_id_l, source_r, record_id_r, match_weight, match_probability,
-                       status
-                FROM ({links_sql(view)}) l
-                WHERE (source_l, record_id_l) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))
-                   OR (source_r, record_id_r) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))
+                SELECT {cols} FROM ({links_sql(view)}) l
+                WHERE (source_l, record_id_l) IN {keys_sql}
+                UNION ALL
+                SELECT {cols} FROM ({links_sql(view)}) l
+                WHERE (source_r, record_id_r) IN {keys_sql} AND (source_l, record_id_l) NOT IN {keys_sql}
                 ORDER BY run_id, source_l, record_id_l, source_r, record_id_r""",
-                           [sources, ids, sources, ids])
+                           [sources, ids, sources, ids, sources, ids])
         for run, sl, rl, sr, rr, weight, probability, status in rows:
             links.append(Link(int(run), (sl, rl), (sr, rr), float(weight), float(probability), status))
     return PersonLinks({p: tuple(ks) for p, ks in by_person.items()}, tuple(links))

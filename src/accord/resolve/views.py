@@ -76,9 +76,23 @@ LEFT JOIN (SELECT source_l, record_id_l, source_r, record_id_r, status FROM {LIN
 
 def view_memberships(store: Store, view: str, persons: list[str]) -> dict[tuple[str, str], str]:
     """Record -> person id in ``view``, for the records whose id there is one of ``persons``
-    (withheld records included, with their full-run id): one query."""
+    (withheld records included, with their full-run id): one query, shared by the readers of
+    one governed read (``store.memo``: the person's records and the links touching them both
+    start from its memberships)."""
     if not persons:
         return {}
+    memo = store.memo
+    key = ("view_memberships", view, tuple(persons))
+    if memo is not None and key in memo:
+        return dict(memo[key])
+    found = _view_memberships(store, view, persons)
+    if memo is not None:
+        memo[key] = found
+        return dict(found)
+    return found
+
+
+def _view_memberships(store: Store, view: str, persons: list[str]) -> dict[tuple[str, str], str]:
     if not view:
         rows = store.query("SELECT source, record_id, entity_id FROM entity_members "
                            f"WHERE {store.dialect.in_list('entity_id')}", [persons])

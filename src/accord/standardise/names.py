@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 
 from accord.sql_text import lit, str_list
 from accord.standardise.reference import particles, placeholder_names, suffixes, titles, transliteration
@@ -208,6 +209,23 @@ SELECT family, family_full_std,
   array_to_string(CASE WHEN len(kept) = 0 THEN all_tokens ELSE kept END, ' ') AS family_std,
   replace(family_full_std, ' ', '') AS family_concat
 FROM c"""
+
+
+def family_tokens(family: str) -> tuple[str, ...]:
+    """``family_tokens`` of :func:`family_forms_sql` in Python, for the few names of one person
+    view: attach-prefixes joined to the next token, particles dropped unless last (tests hold the
+    two equal)."""
+    pa = particles()
+    full = _attach_re(pa.attach).sub(r"\1\2\3", family)
+    tokens = full.split(" ")
+    last = len(tokens) - 1
+    kept = [t for i, t in enumerate(tokens) if not (t in pa.drop and i < last)]
+    return tuple(kept or tokens)
+
+
+@cache
+def _attach_re(attach: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(f"(^| )({'|'.join(attach)}) (\\S)")
 
 
 def family_dim_sql(forms: str, variants: str, phonetic: str) -> str:

@@ -44,6 +44,25 @@ if TYPE_CHECKING:
 
 _SCHEMA_LOCK_KEY = 0x6163636f7264      # pg_advisory_xact_lock: one schema creation at a time
 
+# Indexes for the WHERE clauses of the person reads (a lookup by id reads its memberships, its
+# records, the links touching them and its statements of disagreement): PostgreSQL reads a table
+# it has no index for whole, for every lookup. Only here: the embedded store reads such small
+# lookups from its column segments, and indexes there would slow resolution's bulk rewrites of
+# these tables. An index changes no answer; a store made before one was added gets it when it is
+# next opened for writing.
+POSTGRES_INDEXES: dict[str, str] = {
+    "records_key": "records (source, record_id, version)",
+    "entity_members_entity": "entity_members (entity_id)",
+    "entity_members_key": "entity_members (source, record_id)",
+    "view_members_entity": "view_members (view, entity_id)",
+    "view_members_key": "view_members (view, source, record_id)",
+    "links_left": "links (source_l, record_id_l)",
+    "links_right": "links (source_r, record_id_r)",
+    "view_links_pair": "view_links (view, source_l, record_id_l, source_r, record_id_r)",
+    "entity_events_entity": "entity_events (entity_id)",
+    "dispute_statements_person": "dispute_statements (person_id)",
+}
+
 
 
 @lru_cache(maxsize=4096)
@@ -152,6 +171,12 @@ class PostgresStore(Store):
                 for ddl in stage:
                     for statement in ddl_for_postgres(ddl):
                         self._conn.execute(statement)    # DDL: no parameters
+            # Only the missing ones: CREATE INDEX IF NOT EXISTS would lock the table against
+            # writes for a moment even when the index is there.
+            missing = self.query("SELECT name FROM unnest(?::VARCHAR[]) AS name "
+                                 "WHERE to_regclass(name) IS NULL", [list(POSTGRES_INDEXES)])
+            for (name,) in missing:
+                self._conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {POSTGRES_INDEXES[name]}")
             if found is None:
                 self.created = True
                 self._execute("INSERT INTO accord_meta (key, value) VALUES (?, ?), ('created_by', ?)",
