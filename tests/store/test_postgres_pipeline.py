@@ -230,3 +230,24 @@ def test_two_ingests_and_a_resolve_started_at_once_each_complete_or_leave_nothin
     if runs:
         assert members > 0
     assert all(code == 0 for code, _, _ in outcomes), [err[-500:] for _, _, err in outcomes]
+
+
+def test_a_changed_file_versions_its_records_alike_on_both_engines(pg_url: str, tmp_path: Path,
+                                                                  write_extract: Any) -> None:
+    from ingest.test_atomic import MAPPING, V1, V2
+
+    from accord.ingest import ingest_file
+
+    files = [write_extract(MAPPING, V1, name="v1.csv"), write_extract(MAPPING, V2, name="v2.csv"),
+             write_extract(MAPPING, V1, name="v1-again.csv")]
+    results = {}
+    for db in (tmp_path / "a.duckdb", pg_url):
+        with open_store(db) as store:
+            results[str(db)] = [{k: v for k, v in ingest_file(store, f).to_dict().items()
+                                 if k not in ("seconds", "file")} for f in files]
+    embedded, postgres = results.values()
+    assert postgres == embedded
+    assert [r["new_versions"] for r in postgres] == [0, 1, 1]     # A# changed, then changed back
+    for table in ("records", "quarantine"):
+        assert same(rows(tmp_path / "a.duckdb", table), rows(pg_url, table)), table
+    assert max(r["version"] for r in rows(pg_url, "records")) == 3

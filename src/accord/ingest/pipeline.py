@@ -110,8 +110,8 @@ def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str,
     with store.transaction():
         store.changed()
         batch_id = int(store.scalar("SELECT nextval('ingest_batch_seq')"))
-        # The source's stored versions, against which rows are new, changed or unchanged.
-        ws.bring("records", "SELECT * FROM records WHERE source = ?", [mf.spec.source])
+        # The source's current versions, against which rows are new, changed or unchanged.
+        ws.bring("records", "SELECT * FROM records_current WHERE source = ?", [mf.spec.source])
         with compute.transaction():
             compute.changed()
             parsed = _stage(con, sql, extract, progress)

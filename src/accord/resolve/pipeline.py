@@ -149,7 +149,8 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
 
 
 # What a run reads of the store besides the registry, and what it writes (module docstring).
-BROUGHT = [("records", None), ("entity_members", None), ("view_members", None), ("view_links", None)]
+BROUGHT = [("records", "SELECT * FROM records_current"), ("entity_members", None),
+           ("view_members", None), ("view_links", None)]
 REPLACED = ["links", "entity_members", "view_members", "view_links"]
 APPENDED = ["resolution_runs", "entity_events"]       # the run's rows
 COMPUTED = [FEATURES, SHARED, VIEW]                  # the working tables the readers use
