@@ -234,9 +234,8 @@ def test_two_ingests_and_a_resolve_started_at_once_each_complete_or_leave_nothin
 
 def test_a_changed_file_versions_its_records_alike_on_both_engines(pg_url: str, tmp_path: Path,
                                                                   write_extract: Any) -> None:
-    from ingest.test_atomic import MAPPING, V1, V2
-
     from accord.ingest import ingest_file
+    from ingest.test_atomic import MAPPING, V1, V2
 
     files = [write_extract(MAPPING, V1, name="v1.csv"), write_extract(MAPPING, V2, name="v2.csv"),
              write_extract(MAPPING, V1, name="v1-again.csv")]

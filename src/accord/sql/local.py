@@ -4,15 +4,17 @@ Readers fetch the few rows they need from the store with SQL both engines read
 (``Store.query``, ``Store.read_arrow``), and compute what only DuckDB's functions give (string
 similarity, the standardisation SQL, list functions) here, over those rows as Arrow tables or
 over values in parameters. The answer is then the same on every store: the computation always
-runs on the same engine. One connection per thread (a DuckDB connection is not shared between
-threads); it holds no store data between calls: the tables a call registers are unregistered
-when it returns.
+runs on the same engine. Connections come from a pool, each used by one call at a time (a DuckDB
+connection is not used by two threads at once); they hold no store data between calls: the
+tables a call registers are unregistered when it returns.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -22,7 +24,9 @@ from accord.errors import AccordError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_THREAD = threading.local()
+_POOL: list[duckdb.DuckDBPyConnection] = []
+_POOL_LOCK = threading.Lock()
+_OPEN = True                 # until the interpreter exits
 
 
 class LocalSQLError(AccordError):
@@ -31,31 +35,53 @@ class LocalSQLError(AccordError):
         super().__init__(f"{message}\n-- while running (in-process DuckDB):\n{sql}")
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
-    con: duckdb.DuckDBPyConnection | None = getattr(_THREAD, "con", None)
+@contextlib.contextmanager
+def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection of the module's pool, this call's alone until it returns. Connections
+    belong to the pool, not to threads: DuckDB aborts the process when a thread that holds a
+    connection (a server's worker thread, say) is torn down at interpreter exit, so none is kept
+    in a thread, and the pool is closed before the interpreter shuts down."""
+    with _POOL_LOCK:
+        con = _POOL.pop() if _POOL else None
     if con is None:
         con = duckdb.connect(":memory:")
-        _THREAD.con = con
-    return con
+    try:
+        yield con
+    finally:
+        with _POOL_LOCK:
+            if _OPEN:
+                _POOL.append(con)
+                con = None
+        if con is not None:
+            con.close()
+
+
+@atexit.register
+def _close_pool() -> None:
+    global _OPEN
+    with _POOL_LOCK:
+        _OPEN = False
+        while _POOL:
+            _POOL.pop().close()
 
 
 def columns(sql: str, params: Sequence[Any] | None = None, *,
             tables: Mapping[str, pa.Table] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The column names and rows of ``sql`` (DuckDB SQL) over ``tables`` (Arrow, by the name
     the SQL uses)."""
-    con = _connection()
     names = list(tables or {})
-    try:
-        for name in names:
-            con.register(name, tables[name])        # type: ignore[index]
+    with _connection() as con:
         try:
-            cur = con.execute(sql, list(params or []))
-            return [d[0] for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
-        except duckdb.Error as e:
-            raise LocalSQLError(str(e), sql) from None
-    finally:
-        for name in names:
-            con.unregister(name)
+            for name in names:
+                con.register(name, tables[name])        # type: ignore[index]
+            try:
+                cur = con.execute(sql, list(params or []))
+                return [d[0] for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
+            except duckdb.Error as e:
+                raise LocalSQLError(str(e), sql) from None
+        finally:
+            for name in names:
+                con.unregister(name)
 
 
 def rows(sql: str, params: Sequence[Any] | None = None, *,
@@ -81,15 +107,15 @@ def scalar(sql: str, params: Sequence[Any] | None = None, *,
 def arrow(sql: str, params: Sequence[Any] | None = None, *,
           tables: Mapping[str, pa.Table] | None = None) -> pa.Table:
     """The result of ``sql`` as an Arrow table."""
-    con = _connection()
     names = list(tables or {})
-    try:
-        for name in names:
-            con.register(name, tables[name])        # type: ignore[index]
+    with _connection() as con:
         try:
-            return con.sql(sql, params=list(params) if params else None).to_arrow_table()
-        except duckdb.Error as e:
-            raise LocalSQLError(str(e), sql) from None
-    finally:
-        for name in names:
-            con.unregister(name)
+            for name in names:
+                con.register(name, tables[name])        # type: ignore[index]
+            try:
+                return con.sql(sql, params=list(params) if params else None).to_arrow_table()
+            except duckdb.Error as e:
+                raise LocalSQLError(str(e), sql) from None
+        finally:
+            for name in names:
+                con.unregister(name)
