@@ -27,7 +27,7 @@ import pyarrow as pa
 from accord.errors import AccordError
 from accord.governance.registry import Registry
 from accord.governance.visibility import views
-from accord.ingest.reads import current_count
+from accord.ingest.reads import current_count, current_records_sql
 from accord.resolve import blocking as blk
 from accord.resolve import views as vw
 from accord.resolve.base import feature_columns, withheld_by_view
@@ -149,7 +149,7 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
 
 
 # What a run reads of the store besides the registry, and what it writes (module docstring).
-BROUGHT = [("records", "SELECT * FROM records_current"), ("entity_members", None),
+BROUGHT = [("records", current_records_sql()), ("entity_members", None),
            ("view_members", None), ("view_links", None)]
 REPLACED = ["links", "entity_members", "view_members", "view_links"]
 APPENDED = ["resolution_runs", "entity_events"]       # the run's rows
