@@ -65,23 +65,31 @@ def _close_pool() -> None:
             _POOL.pop().close()
 
 
+@contextlib.contextmanager
+def _over(sql: str, tables: Mapping[str, pa.Table] | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A pooled connection with ``tables`` registered by name for the block; an engine error
+    in the block is raised as :class:`LocalSQLError` naming ``sql``."""
+    found = dict(tables or {})
+    with _connection() as con:
+        try:
+            for name, table in found.items():
+                con.register(name, table)
+            try:
+                yield con
+            except duckdb.Error as e:
+                raise LocalSQLError(str(e), sql) from None
+        finally:
+            for name in found:
+                con.unregister(name)
+
+
 def columns(sql: str, params: Sequence[Any] | None = None, *,
             tables: Mapping[str, pa.Table] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The column names and rows of ``sql`` (DuckDB SQL) over ``tables`` (Arrow, by the name
     the SQL uses)."""
-    names = list(tables or {})
-    with _connection() as con:
-        try:
-            for name in names:
-                con.register(name, tables[name])        # type: ignore[index]
-            try:
-                cur = con.execute(sql, list(params or []))
-                return [d[0] for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
-            except duckdb.Error as e:
-                raise LocalSQLError(str(e), sql) from None
-        finally:
-            for name in names:
-                con.unregister(name)
+    with _over(sql, tables) as con:
+        cur = con.execute(sql, list(params or []))
+        return [d[0] for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
 
 
 def rows(sql: str, params: Sequence[Any] | None = None, *,
@@ -107,15 +115,5 @@ def scalar(sql: str, params: Sequence[Any] | None = None, *,
 def arrow(sql: str, params: Sequence[Any] | None = None, *,
           tables: Mapping[str, pa.Table] | None = None) -> pa.Table:
     """The result of ``sql`` as an Arrow table."""
-    names = list(tables or {})
-    with _connection() as con:
-        try:
-            for name in names:
-                con.register(name, tables[name])        # type: ignore[index]
-            try:
-                return con.sql(sql, params=list(params) if params else None).to_arrow_table()
-            except duckdb.Error as e:
-                raise LocalSQLError(str(e), sql) from None
-        finally:
-            for name in names:
-                con.unregister(name)
+    with _over(sql, tables) as con:
+        return con.sql(sql, params=list(params) if params else None).to_arrow_table()
