@@ -6,7 +6,9 @@ import random
 
 import duckdb
 
-from accord.resolve.comparisons import COMPARISONS
+from accord.resolve.comparisons import default_comparisons
+
+COMPARISONS = default_comparisons()
 
 
 def _edit(rng: random.Random, s: str) -> str:

@@ -3,8 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accord.resolve.comparisons import COMPARISONS
+from accord.resolve.comparisons import default_comparisons
 from accord.resolve.model import FSModel, estimate_u, train_em
+
+COMPARISONS = default_comparisons()
 
 
 def _simulate(rng: np.random.Generator, n: int, match: bool) -> np.ndarray:

@@ -9,9 +9,11 @@ import duckdb
 import numpy as np
 import pytest
 
-from accord.resolve.comparisons import COMPARISONS
+from accord.resolve.comparisons import default_comparisons
 from accord.resolve.model import FSModel, non_match_u
 from accord.resolve.training import agreement_sql, dob_swapped_sql, sessions, with_known
+
+COMPARISONS = default_comparisons()
 
 
 def _brute(values: list[object], agree: object) -> float:
@@ -59,7 +61,7 @@ def test_sessions_hold_every_pair_a_rule_finds() -> None:
     pats = np.array([[1, 0], [0, 1], [1, 1]])
     counts = np.array([5, 7, 9])
     masks = np.array([0b01, 0b10, 0b11])  # the third pattern is found by both rules
-    p, c, r = sessions(pats, counts, masks, 2)
+    p, c, r = sessions(pats, counts, masks, 2, 2)
     assert sorted(zip(r.tolist(), c.tolist(), strict=True)) == [(0, 5), (0, 9), (1, 7), (1, 9)]
     assert p.shape == (4, 2)
 
@@ -85,13 +87,13 @@ def test_each_rules_session_counts_the_pairs_with_its_bit() -> None:
     masks = rng.integers(0, 8, size=60)
     pats = rng.integers(0, 3, size=(60, 3))
     counts = rng.integers(1, 10, size=60)
-    _, c, r = sessions(pats, counts, masks, 3)
+    _, c, r = sessions(pats, counts, masks, 3, 2)
     for i in range(3):
         assert c[r == i].sum() == counts[(masks >> i) & 1 == 1].sum()
 
 
 def test_same_street_address_from_value_counts() -> None:
-    from accord.resolve.training import same_street_sql
+    from accord.resolve.training import same_values_sql
 
     rng = random.Random(3)
     rows = []
@@ -104,7 +106,8 @@ def test_same_street_address_from_value_counts() -> None:
     con.execute("CREATE TABLE f (zip5 VARCHAR, street_number VARCHAR, street_name VARCHAR, "
                 "city_std VARCHAR)")
     con.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", [list(r) for r in rows])
-    got = con.execute(same_street_sql("f")).fetchone()[0]
+    got = con.execute(same_values_sql("f", ["zip5", "street_number", "street_name"],
+                                      ["zip5", "city_std"])).fetchone()[0]
     # Among ordered pairs whose address comparison is not missing (ZIP on both, or city on both).
     present = [(a, b) for i, a in enumerate(rows) for j, b in enumerate(rows)
                if i != j and ((a[0] and b[0]) or (a[3] and b[3]))]

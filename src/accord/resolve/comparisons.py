@@ -1,18 +1,33 @@
-"""Comparisons: for each blocked pair, one agreement level (gamma) per field.
+"""Comparisons: for each blocked pair, one agreement level (gamma) per comparison.
 
-Levels are ordered, strongest agreement first; -1 means "cannot say" (a value is missing)
-and contributes no evidence. Every level is a SQL condition over the pair frame, in which
-each feature column ``c`` appears as ``c_l`` and ``c_r``. String similarities are computed
-per pair, only where no stronger level already holds.
+The comparisons are declared as data (``comparisons`` in ``settings.yaml``, or a settings file
+of one's own: :class:`accord.resolve.settings.ComparisonSpec`) and compiled here into SQL.
+Levels are ordered, strongest agreement first; -1 means "cannot say" (no ``present`` column on
+both records) and contributes no evidence. Every level is a SQL condition over the pair frame,
+in which each feature column ``c`` appears as ``c_l`` and ``c_r``. Jaro-Winkler similarities
+are computed once per pair, and only where no earlier level of exact agreement holds.
 
 Names written in the other order (given <-> family) are compared in the order that agrees,
-and ``name_order`` records that a swap was needed, so the model learns what a swap costs.
+and the ``swapped`` condition tells that a swap was needed, so the model learns what a swap
+costs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
 
+from accord.errors import AccordError
+from accord.resolve.settings import (
+    ComparisonSpec,
+    Condition,
+    Settings,
+    default_settings,
+    load_settings,
+)
 from accord.sql_text import ident
 
 
@@ -20,6 +35,8 @@ from accord.sql_text import ident
 class Level:
     label: str
     sql: str
+    u_from_counts: bool = False
+    spec: Condition | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,12 @@ class Comparison:
     null_sql: str
     levels: tuple[Level, ...]  # strongest first; gamma = len(levels) - 1 - index
     tf_column: str | None = None  # exact level uses term frequency of this column
+    identifier: bool = False
+    disagreement_needs_identifier: bool = False
+    ordered: bool = True
+    present: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # feature columns the levels read, in order of first use
+    about: tuple[str, ...] = ()
 
     def gamma_sql(self) -> str:
         n = len(self.levels)
@@ -38,6 +61,27 @@ class Comparison:
         if gamma < 0:
             return "missing"
         return self.levels[len(self.levels) - 1 - gamma].label
+
+    @property
+    def top(self) -> int:
+        """The gamma of the strongest level."""
+        return len(self.levels) - 1
+
+
+# Name columns swapped on the right when the names agree only the other way round.
+_SWAP = {"given_std": "family_std", "given_key": "family_key", "given_dm1": "family_dm1",
+         "family_std": "given_std", "family_key": "given_key", "family_dm1": "given_dm1"}
+_SWAPPED = ("(l.given_key = r.family_key AND l.family_key = r.given_key AND "
+            "l.given_key <> l.family_key)")
+
+
+def jw_column(column: str) -> str:
+    """The pair-frame column holding the Jaro-Winkler similarity of ``column``."""
+    return "jw_" + column.removesuffix("_std")
+
+
+def _threshold(x: float) -> str:
+    return f"{x:.2f}" if round(x, 2) == x else repr(x)
 
 
 def _one_edit(col: str) -> str:
@@ -50,139 +94,282 @@ def _one_edit(col: str) -> str:
 
 
 def _null(*cols: str) -> str:
-    return " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols)
+    one = [f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols]
+    if not one:
+        return "FALSE"
+    return one[0] if len(one) == 1 else " AND ".join(f"({x})" for x in one)
 
 
-COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("given_name", _null("given_std"), (
-        Level("exact", "given_std_l = given_std_r"),
-        Level("variant or nickname", "given_key_l = given_key_r"),
-        Level("similar (JW >= 0.92)", "jw_given >= 0.92"),
-        Level("sounds alike or initial", "jw_given >= 0.80 OR given_dm1_l = given_dm1_r OR "
-              "(length(given_std_l) = 1 AND starts_with(given_std_r, given_std_l)) OR "
-              "(length(given_std_r) = 1 AND starts_with(given_std_l, given_std_r))"),
-        Level("different", "TRUE"),
-    ), tf_column="given_std"),
-    Comparison("family_name", _null("family_std"), (
-        Level("exact", "family_std_l = family_std_r"),
-        # Tokens are only intersected for compound names (one token each: a shared token is
-        # the exact level). A given name standing in for the family name (swapped) is one token.
-        Level("variant or shared surname", "family_key_l = family_key_r OR "
-              "((contains(family_std_l, ' ') OR contains(family_std_r, ' ')) AND "
-              "len(list_intersect(string_split(family_std_l, ' '), CASE WHEN swapped THEN "
-              "[family_std_r] ELSE string_split(family_std_r, ' ') END)) > 0)"),
-        Level("similar (JW >= 0.92)", "jw_family >= 0.92"),
-        Level("sounds alike", "jw_family >= 0.80 OR family_dm1_l = family_dm1_r"),
-        Level("different", "TRUE"),
-    ), tf_column="family_std"),
-    Comparison("name_order", "FALSE", (
-        Level("given and family swapped", "swapped"),
-        Level("as written", "TRUE"),
-    )),
-    Comparison("dob", _null("dob"), (
-        Level("exact", "dob_l = dob_r"),
-        Level("day and month swapped", "dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND "
-              "dob_d_l = dob_m_r"),
-        Level("one part off by one", "abs(date_diff('day', dob_l, dob_r)) <= 1 OR "
-              "(dob_m_l = dob_m_r AND dob_d_l = dob_d_r AND abs(dob_y_l - dob_y_r) = 1)"),
-        # Same year and month, another day: a mistyped day, or two people born weeks apart.
-        Level("same year and month", "dob_y_l = dob_y_r AND dob_m_l = dob_m_r"),
-        Level("within a year", "abs(date_diff('day', dob_l, dob_r)) <= 366"),
-        Level("different", "TRUE"),
-    )),
-    Comparison("ssn", f"({_null('ssn')}) AND ({_null('ssn_last4')})", (
-        Level("exact", "ssn_l = ssn_r"),
-        Level("one digit or transposition", _one_edit("ssn")),
-        Level("last four agree", "ssn_last4_l = ssn_last4_r AND (ssn_l IS NULL OR ssn_r IS NULL)"),
-        Level("different", "TRUE"),
-    )),
-    Comparison("a_number", _null("a_number"), (
-        Level("exact", "a_number_l = a_number_r"),
-        Level("one digit or transposition", _one_edit("a_number")),
-        Level("different", "TRUE"),
-    )),
-    Comparison("passport", _null("passport"), (
-        Level("exact", "passport_l = passport_r"),
-        Level("different", "TRUE"),
-    )),
-    Comparison("itin", _null("itin"), (
-        Level("exact", "itin_l = itin_r"),
-        Level("different", "TRUE"),
-    )),
-    Comparison("address", "(zip5_l IS NULL OR zip5_r IS NULL) AND "
-               "(city_std_l IS NULL OR city_std_r IS NULL)", (
-        Level("same street address", "zip5_l = zip5_r AND street_number_l = street_number_r AND "
-              "street_name_l = street_name_r"),
-        Level("same ZIP", "zip5_l = zip5_r"),
-        Level("same city", "city_std_l = city_std_r AND state_l = state_r"),
-        Level("different", "TRUE"),
-    )),
-    Comparison("sex", _null("sex"), (
-        Level("same", "sex_l = sex_r"),
-        Level("different", "TRUE"),
-    )),
-)
+class _Compiler:
+    """SQL of one comparison's conditions; records the columns they read, in order."""
 
-# Feature columns the pair frame carries from each side.
-PAIR_COLUMNS = (
-    "given_std", "given_key", "given_dm1", "family_std", "family_key", "family_dm1", "dob",
-    "dob_y", "dob_m", "dob_d", "ssn", "ssn_last4", "a_number", "passport", "itin", "zip5",
-    "street_number", "street_name", "city_std", "state", "sex",
-)
-# Name columns swapped on the right when the names agree only the other way round.
-_SWAP = {"given_std": "family_std", "given_key": "family_key", "given_dm1": "family_dm1",
-         "family_std": "given_std", "family_key": "given_key", "family_dm1": "given_dm1"}
+    def __init__(self, where: str, known: frozenset[str] | None) -> None:
+        self.where = where
+        self.known = known
+        self.columns: list[str] = []
+
+    def col(self, name: str) -> str:
+        if self.known is not None and name not in self.known:
+            raise AccordError(f"{self.where}: no feature column {name!r} (the features table "
+                              f"has: {', '.join(sorted(self.known))})")
+        if name not in self.columns:
+            self.columns.append(name)
+        return name
+
+    def condition(self, c: Condition, under_and: bool = False) -> str:
+        """SQL of ``c``; a disjunction is parenthesised when it is a term of a conjunction
+        (a conjunction needs none: AND binds tighter than OR)."""
+        if c.exact is not None:
+            x = self.col(c.exact)
+            return f"{x}_l = {x}_r"
+        if c.jaro_winkler is not None:
+            self.col(c.jaro_winkler.column)
+            return f"{jw_column(c.jaro_winkler.column)} >= {_threshold(c.jaro_winkler.at_least)}"
+        if c.damerau_levenshtein is not None:
+            x = self.col(c.damerau_levenshtein.column)
+            if c.damerau_levenshtein.at_most == 1:
+                return _one_edit(x)
+            return f"damerau_levenshtein({x}_l, {x}_r) <= {c.damerau_levenshtein.at_most}"
+        if c.initial is not None:
+            x = self.col(c.initial)
+            sql = (f"(length({x}_l) = 1 AND starts_with({x}_r, {x}_l)) OR "
+                   f"(length({x}_r) = 1 AND starts_with({x}_l, {x}_r))")
+            return f"({sql})" if under_and else sql
+        if c.token_overlap is not None:
+            x = self.col(c.token_overlap)
+            right = (f"CASE WHEN swapped THEN [{x}_r] ELSE string_split({x}_r, ' ') END"
+                     if x in _SWAP else f"string_split({x}_r, ' ')")
+            return (f"((contains({x}_l, ' ') OR contains({x}_r, ' ')) AND "
+                    f"len(list_intersect(string_split({x}_l, ' '), {right})) > 0)")
+        if c.swapped is not None:
+            return "swapped" if c.swapped else "NOT swapped"
+        if c.day_month_swapped is not None:
+            y, m, d = self._parts(c.day_month_swapped)
+            return f"{y}_l = {y}_r AND {m}_l = {d}_r AND {d}_l = {m}_r"
+        if c.within_days is not None:
+            x = self.col(c.within_days.column)
+            return f"abs(date_diff('day', {x}_l, {x}_r)) <= {c.within_days.days}"
+        if c.years_apart is not None:
+            y, m, d = self._parts(c.years_apart.column, order=("m", "d", "y"))
+            return (f"({m}_l = {m}_r AND {d}_l = {d}_r AND abs({y}_l - {y}_r) = "
+                    f"{c.years_apart.years})")
+        if c.same_month is not None:
+            y, m, _ = self._parts(c.same_month, order=("y", "m"))
+            return f"{y}_l = {y}_r AND {m}_l = {m}_r"
+        if c.one_side_missing is not None:
+            x = self.col(c.one_side_missing)
+            return f"({x}_l IS NULL OR {x}_r IS NULL)"
+        if c.any is not None:
+            sql = " OR ".join(self.condition(s) for s in c.any)
+            return f"({sql})" if under_and and len(c.any) > 1 else sql
+        assert c.all is not None
+        return " AND ".join(self.condition(s, under_and=True) for s in c.all)
+
+    def _parts(self, column: str, order: Sequence[str] = ("y", "m", "d")) -> tuple[str, str, str]:
+        """A date's year, month and day columns (``<column>_y`` ...), those in ``order`` read."""
+        for part in order:
+            self.col(f"{column}_{part}")
+        return f"{column}_y", f"{column}_m", f"{column}_d"
+
+
+def compile_comparison(spec: ComparisonSpec, known: frozenset[str] | None = None) -> Comparison:
+    """The SQL of one declared comparison; ``known``: the feature columns it may read."""
+    where = f"comparison {spec.name}"
+    comp = _Compiler(where, known)
+    levels = []
+    for i, lv in enumerate(spec.levels):
+        if lv.u_from_counts and not _counted_form(lv, first=i == 0):
+            raise AccordError(f"{where}, level {lv.label!r}: u_from_counts is for a first level "
+                              "of exact agreement (or all of several) or a day_month_swapped level")
+        levels.append(Level(lv.label, comp.condition(lv), lv.u_from_counts, lv))
+    levels.append(Level(spec.else_label, "TRUE"))
+    present = tuple(comp.col(c) for c in spec.present)
+    if spec.term_frequency is not None:
+        first = spec.levels[0]
+        if first.exact != spec.term_frequency:
+            raise AccordError(f"{where}: term_frequency {spec.term_frequency!r} needs a first "
+                              f"level of exact agreement on it")
+    if spec.disagreement_needs_identifier and len(levels) < 2:
+        raise AccordError(f"{where}: disagreement_needs_identifier needs at least one level")
+    about = tuple(a for a in spec.about if a not in comp.columns)
+    return Comparison(spec.name, _null(*present), tuple(levels), spec.term_frequency,
+                      spec.identifier, spec.disagreement_needs_identifier, spec.ordered, present,
+                      tuple(comp.columns), about)
+
+
+def _counted_form(lv: Condition, first: bool) -> bool:
+    if lv.day_month_swapped is not None:
+        return True
+    if not first:
+        return False
+    return lv.exact is not None or (lv.all is not None and all(c.exact for c in lv.all))
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """The comparisons of a run, compiled, with everything derived from them."""
+
+    items: tuple[Comparison, ...]
+
+    def __iter__(self) -> Iterator[Comparison]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Comparison:
+        return self.items[i]
+
+    @cached_property
+    def by_name(self) -> dict[str, Comparison]:
+        return {c.name: c for c in self.items}
+
+    @cached_property
+    def pair_columns(self) -> tuple[str, ...]:
+        """Feature columns the pair frame carries from each side."""
+        out: list[str] = []
+        for c in self.items:
+            out += [x for x in c.columns if x not in out]
+        return tuple(out)
+
+    @cached_property
+    def tf_columns(self) -> tuple[str, ...]:
+        out: list[str] = []
+        for c in self.items:
+            if c.tf_column is not None and c.tf_column not in out:
+                out.append(c.tf_column)
+        return tuple(out)
+
+    def gamma_columns(self) -> list[str]:
+        return [f"gamma_{c.name}" for c in self.items]
+
+    def names(self, *, identifier: bool | None = None) -> list[str]:
+        return [c.name for c in self.items if identifier is None or c.identifier == identifier]
+
+    def for_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which comparisons a blocking rule's keys say something about (for EM sessions)."""
+        keys = set(keys)
+        return {c.name for c in self.items if keys & (set(c.columns) | set(c.about))}
+
+    def swap_comparisons(self) -> set[str]:
+        """Comparisons that tell whether names were swapped (a swap rule decides them)."""
+        return {c.name for c in self.items if any(lv.sql == "swapped" for lv in c.levels)}
+
+    def pair_frame_sql(self, pairs: str = "pairs", features: str = "features") -> str:
+        """Each pair with both sides' features; names oriented the way they agree."""
+        cols = []
+        for c in self.pair_columns:
+            cols.append(f"l.{ident(c)} AS {ident(c + '_l')}")
+            if c in _SWAP:
+                cols.append(f"CASE WHEN {_SWAPPED} THEN r.{ident(_SWAP[c])} ELSE r.{ident(c)} END "
+                            f"AS {ident(c + '_r')}")
+            else:
+                cols.append(f"r.{ident(c)} AS {ident(c + '_r')}")
+        return (f"SELECT p.rid_l, p.rid_r, p.rule, p.rules, coalesce({_SWAPPED}, FALSE) AS swapped, "
+                f"{', '.join(cols)} FROM {pairs} p JOIN {features} l ON l.rid = p.rid_l "
+                f"JOIN {features} r ON r.rid = p.rid_r")
+
+    def gammas_sql(self, frame: str = "pair_frame") -> str:
+        """One row per pair: rid_l, rid_r, rule, rules, the left values of the term-frequency
+        columns (``<column>_l``) and gamma_<comparison> for each comparison. Only these narrow
+        columns are kept, so the frame itself can stay a view. Jaro-Winkler similarity is
+        computed per pair, once per column, and only where no earlier level of exact
+        agreement holds (cheaper than computing it once per distinct pair of values and
+        joining it back, which evaluates the frame again)."""
+        gammas = ", ".join(f"{c.gamma_sql()} AS {ident('gamma_' + c.name)}" for c in self.items)
+        tf = "".join(f"f.{c}_l, " for c in self.tf_columns)
+        sims = self._similarities()
+        inner = f"SELECT f.*, {', '.join(sims)} FROM {frame} f" if sims else f"SELECT f.* FROM {frame} f"
+        return f"SELECT f.rid_l, f.rid_r, f.rule, f.rules, {tf}{gammas} FROM ({inner}) f"
+
+    def _similarities(self) -> list[str]:
+        out: dict[str, str] = {}
+        for c in self.items:
+            earlier: list[str] = []  # columns an earlier level agrees on exactly
+            for lv in c.levels:
+                for column in _jw_columns(lv.spec):
+                    if column in out:
+                        continue
+                    lf, rt = f"f.{column}_l", f"f.{column}_r"
+                    whens = "".join(f"WHEN f.{k}_l = f.{k}_r THEN NULL " for k in earlier
+                                    if k != column)
+                    out[column] = (f"CASE WHEN {lf} = {rt} THEN 1.0 {whens}"
+                                   f"ELSE jaro_winkler_similarity({lf}, {rt}) END "
+                                   f"AS {jw_column(column)}")
+                earlier += _exact_columns(lv.spec)
+        return list(out.values())
+
+
+def _jw_columns(c: Condition | None) -> list[str]:
+    if c is None:
+        return []
+    if c.jaro_winkler is not None:
+        return [c.jaro_winkler.column]
+    return [x for s in (c.any or c.all or []) for x in _jw_columns(s)]
+
+
+def _exact_columns(c: Condition | None) -> list[str]:
+    """Columns whose exact agreement alone puts a pair at this level (not under ``all``)."""
+    if c is None:
+        return []
+    if c.exact is not None:
+        return [c.exact]
+    return [x for s in (c.any or []) for x in _exact_columns(s)]
+
+
+def known_feature_columns() -> frozenset[str]:
+    from accord.standardise.features import FEATURE_COLUMNS
+
+    return frozenset(name for name, _, _ in FEATURE_COLUMNS)
+
+
+def compile_comparisons(specs: Sequence[ComparisonSpec]) -> Comparisons:
+    names = [s.name for s in specs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise AccordError(f"comparisons: {', '.join(twice)} declared more than once")
+    if not specs:
+        raise AccordError("comparisons: at least one is needed")
+    known = known_feature_columns()
+    return Comparisons(tuple(compile_comparison(s, known) for s in specs))
+
+
+def comparisons_of(settings: Settings | None) -> Comparisons:
+    """The compiled comparisons of ``settings`` (the package's where it declares none)."""
+    if settings is None or settings.comparisons is None:
+        return default_comparisons()
+    key = json.dumps([s.model_dump(mode="json") for s in settings.comparisons], sort_keys=True)
+    return _compiled(key)
+
+
+@cache
+def _compiled(specs_json: str) -> Comparisons:
+    return compile_comparisons([ComparisonSpec.model_validate(s) for s in json.loads(specs_json)])
+
+
+@cache
+def default_comparisons() -> Comparisons:
+    specs = default_settings().comparisons
+    assert specs is not None, "the package's settings.yaml declares the comparisons"
+    return compile_comparisons(specs)
 
 
 def pair_frame_sql(pairs: str = "pairs", features: str = "features") -> str:
-    """Each pair with both sides' features; names oriented the way they agree."""
-    swapped = ("(l.given_key = r.family_key AND l.family_key = r.given_key AND "
-               "l.given_key <> l.family_key)")
-    cols = []
-    for c in PAIR_COLUMNS:
-        cols.append(f"l.{ident(c)} AS {ident(c + '_l')}")
-        if c in _SWAP:
-            cols.append(f"CASE WHEN {swapped} THEN r.{ident(_SWAP[c])} ELSE r.{ident(c)} END "
-                        f"AS {ident(c + '_r')}")
-        else:
-            cols.append(f"r.{ident(c)} AS {ident(c + '_r')}")
-    return (f"SELECT p.rid_l, p.rid_r, p.rule, p.rules, coalesce({swapped}, FALSE) AS swapped, "
-            f"{', '.join(cols)} FROM {pairs} p JOIN {features} l ON l.rid = p.rid_l "
-            f"JOIN {features} r ON r.rid = p.rid_r")
-
-
-def _similarity(column: str, key: str) -> str:
-    """Jaro-Winkler of a name pair, only where it decides the level: 1 for the same name;
-    not computed (NULL) where the variant keys agree, a stronger level."""
-    lf, rt = f"f.{column}_l", f"f.{column}_r"
-    return (f"CASE WHEN {lf} = {rt} THEN 1.0 WHEN f.{key}_l = f.{key}_r THEN NULL "
-            f"ELSE jaro_winkler_similarity({lf}, {rt}) END")
+    """The default comparisons' pair frame (:meth:`Comparisons.pair_frame_sql`)."""
+    return default_comparisons().pair_frame_sql(pairs, features)
 
 
 def gammas_sql(frame: str = "pair_frame") -> str:
-    """One row per pair: rid_l, rid_r, rule, rules, the left names (for term frequencies)
-    and gamma_<comparison> for each comparison. Only these narrow columns are kept, so the
-    frame itself can stay a view. String similarity is computed per pair, and only where no
-    stronger level holds (cheaper than computing it once per distinct name pair and joining
-    it back, which evaluates the frame again)."""
-    gammas = ", ".join(f"{c.gamma_sql()} AS {ident('gamma_' + c.name)}" for c in COMPARISONS)
-    return (
-        f"SELECT f.rid_l, f.rid_r, f.rule, f.rules, f.given_std_l, f.family_std_l, {gammas} "
-        f"FROM (SELECT f.*, {_similarity('given_std', 'given_key')} AS jw_given, "
-        f"{_similarity('family_std', 'family_key')} AS jw_family FROM {frame} f) f"
-    )
+    """The default comparisons' gammas (:meth:`Comparisons.gammas_sql`)."""
+    return default_comparisons().gammas_sql(frame)
 
 
-# Which comparison a blocking key says something about (for EM sessions per rule).
-_KEY_COMPARISON = {
-    "given_std": "given_name", "given_key": "given_name", "given_dm1": "given_name",
-    "given_dm2": "given_name", "family_std": "family_name", "family_key": "family_name",
-    "family_dm1": "family_name", "family_dm2": "family_name", "dob": "dob", "dob_y": "dob",
-    "dob_m": "dob", "dob_d": "dob", "ssn": "ssn", "ssn_last4": "ssn", "a_number": "a_number",
-    "passport": "passport", "itin": "itin", "zip5": "address", "city_std": "address",
-    "street_name": "address", "sex": "sex",
-}
-
-
-def comparisons_for_keys(keys: list[str]) -> set[str]:
-    return {_KEY_COMPARISON[k] for k in keys if k in _KEY_COMPARISON}
+def checked_settings(path: str | Path | None) -> Settings:
+    """:func:`accord.resolve.settings.load_settings`, with its comparisons compiled: a file
+    whose comparisons cannot work is refused with the file, the comparison and the reason."""
+    settings = load_settings(path)
+    try:
+        comparisons_of(settings)
+    except AccordError as e:
+        raise AccordError(f"{path}: {e}") from None
+    return settings

@@ -18,9 +18,9 @@ from accord import charts
 from accord.errors import AccordError
 from accord.ingest.reads import current_records_sql
 from accord.resolve.base import withheld_sql
-from accord.resolve.comparisons import COMPARISONS, gammas_sql, pair_frame_sql
+from accord.resolve.comparisons import Comparisons, comparisons_of
 from accord.resolve.model import FSModel
-from accord.resolve.settings import ModelSettings
+from accord.resolve.settings import ModelSettings, Settings
 from accord.resolve.views import links_sql, members_sql
 from accord.resolve.working import FEATURES, IDENTIFIERS, IN_BASE, SHARED, masked_view_sql
 from accord.sql import local
@@ -63,10 +63,19 @@ class PairExplanation:
 
 
 def latest_model(store: Store) -> FSModel:
-    rows = store.query("SELECT model FROM resolution_runs ORDER BY run_id DESC LIMIT 1")
+    """The latest run's model, with the comparisons that run declared."""
+    rows = store.query("SELECT model, settings FROM resolution_runs ORDER BY run_id DESC LIMIT 1")
     if not rows:
         raise AccordError("no resolution run in the store: run `accord resolve` first")
-    return FSModel.from_json(json.loads(rows[0][0]))
+    return FSModel.from_json(json.loads(rows[0][0]), run_comparisons(rows[0][1]))
+
+
+def run_comparisons(settings_json: str | None) -> Comparisons:
+    """The comparisons a run declared (its stored settings; a run stored before comparisons
+    were declared used the package's)."""
+    if not settings_json:
+        return comparisons_of(None)
+    return comparisons_of(Settings.model_validate_json(settings_json))
 
 
 def _pair_features(store: Store, a: RecordKey, b: RecordKey) -> tuple[pa.Table, pa.Table]:
@@ -95,18 +104,21 @@ def explain_pair(store: Store, a: RecordKey, b: RecordKey) -> PairExplanation:
                                               feats.column("record_id").to_pylist(),
                                               feats.column("rid").to_pylist(), strict=True)}
     ra, rb = sorted((rid[a], rid[b]))
-    cols = ", ".join(f"gamma_{c.name}" for c in COMPARISONS)
+    comps = model.comparisons
+    cols = ", ".join(f"gamma_{c.name}" for c in comps)
+    tf_cols = ", ".join(f"{c}_l" for c in comps.tf_columns)
     row = local.rows(f"""
         WITH _xrf AS ({masked_view_sql('_xfeat', '_xshared')}),
              _xp AS (SELECT CAST(? AS BIGINT) AS rid_l, CAST(? AS BIGINT) AS rid_r, -1 AS rule,
                             CAST(0 AS BIGINT) AS rules),
-             _xf AS ({pair_frame_sql('_xp', '_xrf')})
-        SELECT {cols}, given_std_l, family_std_l FROM ({gammas_sql('_xf')}) g""", [ra, rb],
-                     tables={"_xfeat": feats, "_xshared": shared})[0]
-    tf = {"given_std": _tf(store, "given_std", row[-2]), "family_std": _tf(store, "family_std", row[-1])}
+             _xf AS ({comps.pair_frame_sql('_xp', '_xrf')})
+        SELECT {cols}{', ' if tf_cols else ''}{tf_cols} FROM ({comps.gammas_sql('_xf')}) g""",
+                     [ra, rb], tables={"_xfeat": feats, "_xshared": shared})[0]
+    values = row[len(comps):]
+    tf = {c: _tf(store, c, v) for c, v in zip(comps.tf_columns, values, strict=True)}
     out = PairExplanation(a, b, model.prior_weight)
     floor = _tf_min_u(store)
-    for c, gamma in zip(COMPARISONS, row[: len(COMPARISONS)], strict=False):
+    for c, gamma in zip(comps, row[: len(comps)], strict=True):
         bf = model.bayes_factor_log2(c.name, gamma)
         top = gamma == len(c.levels) - 1
         if top and c.tf_column is not None:
@@ -204,7 +216,7 @@ def write_model_charts(store: Store, out_dir: Path,
     histogram, as SVG files."""
     model = latest_model(store)
     bars = []
-    for c in COMPARISONS:
+    for c in model.comparisons:
         for g in range(len(c.levels) - 1, -1, -1):
             bars.append(charts.Bar(f"{c.name}: {c.label(g)}", model.bayes_factor_log2(c.name, g)))
     files = [charts.write(out_dir / "model_weights.svg", charts.signed_bars(

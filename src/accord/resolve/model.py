@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from accord.resolve.comparisons import COMPARISONS, Comparison
+from accord.resolve.comparisons import Comparison, Comparisons, default_comparisons
 from accord.sql_text import ident
 
 MODEL_FORMAT = 1
@@ -38,6 +38,7 @@ class FSModel:
     pairs_trained: int = 0
     trained_from: str = "em"   # "em" (no labels) or "labels"
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    comparisons: Comparisons = field(default_factory=default_comparisons, repr=False)
 
     def bayes_factor_log2(self, comparison: str, gamma: int) -> float:
         if gamma < 0:
@@ -50,7 +51,7 @@ class FSModel:
 
     def to_json(self) -> dict[str, Any]:
         comps = {}
-        for c in COMPARISONS:
+        for c in self.comparisons:
             comps[c.name] = {
                 "levels": [{"gamma": g, "label": c.label(g), "m": self.m[c.name][g],
                             "u": self.u[c.name][g],
@@ -66,18 +67,28 @@ class FSModel:
         path.write_text(json.dumps(self.to_json(), indent=2), encoding="utf-8")
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> FSModel:
+    def from_json(cls, data: dict[str, Any], comparisons: Comparisons | None = None) -> FSModel:
+        """The model saved by :meth:`to_json`, for ``comparisons`` (by default the
+        package's): a model of other comparisons, or of other levels, is refused."""
         if data.get("format") != MODEL_FORMAT:
             raise ValueError(f"model format {data.get('format')} is not {MODEL_FORMAT}")
+        comparisons = comparisons or default_comparisons()
+        saved = {n: len(c["levels"]) for n, c in data["comparisons"].items()}
+        wanted = {c.name: len(c.levels) for c in comparisons}
+        if saved != wanted:
+            differ = sorted(set(saved.items()) ^ set(wanted.items()))
+            raise ValueError("the model was trained on other comparisons than these settings "
+                             "declare (comparison, levels): " +
+                             ", ".join(f"{n} {k}" for n, k in differ))
         m = {n: [lv["m"] for lv in c["levels"]] for n, c in data["comparisons"].items()}
         u = {n: [lv["u"] for lv in c["levels"]] for n, c in data["comparisons"].items()}
         return cls(m=m, u=u, prior=data["prior"], iterations=data["em_iterations"],
                    pairs_trained=data["pairs_trained"], created=data["created"],
-                   trained_from=data.get("trained_from", "em"))
+                   trained_from=data.get("trained_from", "em"), comparisons=comparisons)
 
 
-def gamma_columns() -> list[str]:
-    return [f"gamma_{c.name}" for c in COMPARISONS]
+def gamma_columns(comps: Comparisons | None = None) -> list[str]:
+    return (comps or default_comparisons()).gamma_columns()
 
 
 M_FLOOR = 1e-3  # no level is impossible among matches: records carry errors
@@ -92,9 +103,11 @@ def level_shares(counts: np.ndarray, gammas: np.ndarray, c: Comparison,
     return [float(x) for x in totals / totals.sum()]
 
 
-def estimate_u(patterns: np.ndarray, counts: np.ndarray) -> dict[str, list[float]]:
+def estimate_u(patterns: np.ndarray, counts: np.ndarray,
+               comps: Comparisons | None = None) -> dict[str, list[float]]:
     """u from random pairs (almost all non-matches): the share of each level."""
-    return {c.name: level_shares(counts, patterns[:, i], c) for i, c in enumerate(COMPARISONS)}
+    comps = comps or default_comparisons()
+    return {c.name: level_shares(counts, patterns[:, i], c) for i, c in enumerate(comps)}
 
 
 def non_match_u(patterns: np.ndarray, counts: np.ndarray, model: FSModel,
@@ -102,11 +115,12 @@ def non_match_u(patterns: np.ndarray, counts: np.ndarray, model: FSModel,
     """u of ``comparisons`` again from the same random pairs, each weighted by its chance of
     being a non-match under ``model`` (the other comparisons keep the model's u): the few
     sampled pairs that are one person no longer count as chance agreement."""
-    use = [True] * len(COMPARISONS)
-    w = counts * (1.0 - _posterior(patterns, model.m, model.u, model.prior, use))
-    again = estimate_u(patterns, w)
+    comps = model.comparisons
+    use = [True] * len(comps)
+    w = counts * (1.0 - _posterior(patterns, model.m, model.u, model.prior, use, comps))
+    again = estimate_u(patterns, w, comps)
     return {c.name: again[c.name] if c.name in comparisons else list(model.u[c.name])
-            for c in COMPARISONS}
+            for c in comps}
 
 
 def _start_m(c: Comparison) -> list[float]:
@@ -118,10 +132,10 @@ def _start_m(c: Comparison) -> list[float]:
 
 
 def _posterior(patterns: np.ndarray, m: dict[str, list[float]], u: dict[str, list[float]],
-               prior: float, use: list[bool]) -> np.ndarray:
+               prior: float, use: list[bool], comps: Comparisons) -> np.ndarray:
     log_m = np.zeros(len(patterns))
     log_u = np.zeros(len(patterns))
-    for i, c in enumerate(COMPARISONS):
+    for i, c in enumerate(comps):
         if not use[i]:
             continue
         g = patterns[:, i]
@@ -135,16 +149,17 @@ def _posterior(patterns: np.ndarray, m: dict[str, list[float]], u: dict[str, lis
 
 def _em(patterns: np.ndarray, counts: np.ndarray, m: dict[str, list[float]],
         u: dict[str, list[float]], use: list[bool], max_iterations: int, tolerance: float,
-        prior: float = 0.3, update_m: bool = True) -> tuple[dict[str, list[float]], float, int]:
+        comps: Comparisons, prior: float = 0.3, update_m: bool = True
+        ) -> tuple[dict[str, list[float]], float, int]:
     m = {k: list(v) for k, v in m.items()}
     counts = counts.astype(float)
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007
-        w = counts * _posterior(patterns, m, u, prior, use)
+        w = counts * _posterior(patterns, m, u, prior, use, comps)
         new_prior = min(max(float(w.sum() / counts.sum()), 1e-6), 1 - 1e-6)
         change = abs(new_prior - prior)
         if update_m:
-            for i, c in enumerate(COMPARISONS):
+            for i, c in enumerate(comps):
                 if not use[i]:
                     continue
                 new = level_shares(w, patterns[:, i], c, M_FLOOR)
@@ -160,7 +175,7 @@ def train_em(patterns: np.ndarray, counts: np.ndarray, u: dict[str, list[float]]
              max_iterations: int = 25, tolerance: float = 1e-4,
              rules: np.ndarray | None = None,
              blocked_on: dict[int, set[str]] | None = None,
-             total_pairs: int | None = None) -> FSModel:
+             total_pairs: int | None = None, comps: Comparisons | None = None) -> FSModel:
     """Expectation-maximisation of m (u fixed), one session per blocking rule.
 
     Pairs found by a rule agree on that rule's keys whether or not they match, so within a
@@ -168,7 +183,7 @@ def train_em(patterns: np.ndarray, counts: np.ndarray, u: dict[str, list[float]]
     that session, and each comparison's m is averaged over the sessions that could learn
     it. The prior (share of blocked pairs that match) is then fitted with m and u fixed.
     """
-    comps = list(COMPARISONS)
+    comps = comps or default_comparisons()
     start = {c.name: _start_m(c) for c in comps}
     if rules is None:
         rules = np.zeros(len(counts), dtype=np.int64)
@@ -181,9 +196,10 @@ def train_em(patterns: np.ndarray, counts: np.ndarray, u: dict[str, list[float]]
             continue
         skip = blocked_on.get(int(rule), set())
         use = [c.name not in skip for c in comps]
-        m, prior, its = _em(patterns[sel], counts[sel], start, u, use, max_iterations, tolerance)
+        m, prior, its = _em(patterns[sel], counts[sel], start, u, use, max_iterations, tolerance,
+                            comps)
         iterations += its
-        w = counts[sel] * _posterior(patterns[sel], m, u, prior, use)
+        w = counts[sel] * _posterior(patterns[sel], m, u, prior, use, comps)
         for i, c in enumerate(comps):
             if use[i]:  # weight: expected matches in this session that show this comparison
                 weight = float(w[patterns[sel][:, i] >= 0].sum())
@@ -197,15 +213,11 @@ def train_em(patterns: np.ndarray, counts: np.ndarray, u: dict[str, list[float]]
             m_final[c.name] = [float(x) for x in (ms * ws[:, None]).sum(axis=0) / ws.sum()]
         else:
             m_final[c.name] = start[c.name]
-    m_final = {c.name: monotone_m(m_final[c.name], u[c.name]) if c.name not in UNORDERED else m_final[c.name]
+    m_final = {c.name: monotone_m(m_final[c.name], u[c.name]) if c.ordered else m_final[c.name]
                for c in comps}
-    prior = fit_prior(patterns, counts, m_final, u, total_pairs) if total_pairs else 1e-6
+    prior = fit_prior(patterns, counts, m_final, u, total_pairs, comps=comps) if total_pairs else 1e-6
     return FSModel(m=m_final, u=u, prior=prior, iterations=iterations,
-                   pairs_trained=int(counts.sum()))
-
-
-# Comparisons whose levels are not ordered by strength (name order: swapped or as written).
-UNORDERED = {"name_order"}
+                   pairs_trained=int(counts.sum()), comparisons=comps)
 
 
 def monotone_m(m: list[float], u: list[float]) -> list[float]:
@@ -233,14 +245,16 @@ def monotone_m(m: list[float], u: list[float]) -> list[float]:
 
 
 def fit_prior(patterns: np.ndarray, counts: np.ndarray, m: dict[str, list[float]],
-              u: dict[str, list[float]], total_pairs: int, iterations: int = 50) -> float:
+              u: dict[str, list[float]], total_pairs: int, iterations: int = 50,
+              comps: Comparisons | None = None) -> float:
     """The probability that two random records match: the fixed point of
     lambda = (expected matches among the blocked pairs, given lambda) / (all record pairs).
     Blocking keeps (almost) every match, so the blocked pairs hold the expected count."""
-    use = [True] * len(COMPARISONS)
+    comps = comps or default_comparisons()
+    use = [True] * len(comps)
     lam = min(float(counts.sum()) / total_pairs, 0.5)
     for _ in range(iterations):
-        new = float((counts * _posterior(patterns, m, u, lam, use)).sum()) / total_pairs
+        new = float((counts * _posterior(patterns, m, u, lam, use, comps)).sum()) / total_pairs
         new = min(max(new, 1e-12), 0.5)
         if abs(new - lam) <= 1e-3 * lam:
             return new
@@ -248,15 +262,15 @@ def fit_prior(patterns: np.ndarray, counts: np.ndarray, m: dict[str, list[float]
     return lam
 
 
-def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "tg.tf",
-                     tf_family: str = "tf.tf") -> str:
-    """SQL for the match weight of a gammas row (aliased g), TF-adjusted on exact names.
+def match_weight_sql(model: FSModel, tf_min_u: float, tf: dict[str, str]) -> str:
+    """SQL for the match weight of a gammas row (aliased g), TF-adjusted on the first level of
+    each comparison with a term-frequency column.
 
-    ``tf_given``/``tf_family``: the term frequencies of the pair's names (SQL expressions).
+    ``tf``: by term-frequency column, the SQL of the pair's left value's term frequency.
     """
-    tf_expr = {"given_std": tf_given, "family_std": tf_family}
+    tf_expr = tf
     terms = [f"{model.prior_weight!r}"]
-    for c in COMPARISONS:
+    for c in model.comparisons:
         col = ident(f"gamma_{c.name}")
         whens = []
         for gamma in range(len(c.levels)):
@@ -264,8 +278,8 @@ def match_weight_sql(model: FSModel, tf_min_u: float, tf_given: str = "tg.tf",
             top = gamma == len(c.levels) - 1
             if top and c.tf_column is not None:
                 m_top = model.m[c.name][gamma]
-                tf = tf_expr[c.tf_column]
-                bf_sql = f"log2({m_top!r} / greatest(coalesce({tf}, {tf_min_u!r}), {tf_min_u!r}))"
+                freq = tf_expr[c.tf_column]
+                bf_sql = f"log2({m_top!r} / greatest(coalesce({freq}, {tf_min_u!r}), {tf_min_u!r}))"
                 whens.append(f"WHEN {gamma} THEN {bf_sql}")
             else:
                 whens.append(f"WHEN {gamma} THEN {bf!r}")

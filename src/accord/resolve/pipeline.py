@@ -32,7 +32,7 @@ from accord.resolve import blocking as blk
 from accord.resolve import views as vw
 from accord.resolve.base import feature_columns, withheld_by_view
 from accord.resolve.cluster import cluster
-from accord.resolve.comparisons import COMPARISONS
+from accord.resolve.comparisons import comparisons_of
 from accord.resolve.ids import assign_ids
 from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
@@ -95,18 +95,19 @@ def _codes(column: Any) -> np.ndarray:
                       dtype=np.int64)
 
 
-IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
-
-
 def corroborated_sql(settings: Settings) -> str:
     """SQL (over a gammas row g): may this pair link, beyond its weight? Without an identifier
-    that agrees exactly, not when the given names differ outright or when an SSN (or its last
-    four digits) or an A-number disagrees (see the clustering setting)."""
-    if not settings.clustering.different_given_name_needs_identifier:
+    that agrees exactly (a comparison declared ``identifier``), not when a comparison declared
+    ``disagreement_needs_identifier`` is at its last level: by default, the given names differ
+    outright, or an SSN (or its last four digits) or an A-number disagrees (see the
+    clustering setting)."""
+    comps = comparisons_of(settings)
+    needs = [c.name for c in comps if c.disagreement_needs_identifier]
+    if not settings.clustering.different_given_name_needs_identifier or not needs:
         return "TRUE"
-    top = {c.name: len(c.levels) - 1 for c in COMPARISONS}
-    agree = " OR ".join(f"g.gamma_{n} = {top[n]}" for n in IDENTIFIERS)
-    return f"(({agree}) OR NOT (g.gamma_given_name = 0 OR g.gamma_ssn = 0 OR g.gamma_a_number = 0))"
+    agree = " OR ".join(f"g.gamma_{c.name} = {c.top}" for c in comps if c.identifier)
+    differ = " OR ".join(f"g.gamma_{n} = 0" for n in needs)
+    return f"(({agree or 'FALSE'}) OR NOT ({differ}))"
 
 
 def _guard_columns(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -194,16 +195,20 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     with computing(store):
         records, shared, base = prepare(db, settings, feature_columns(registry))
     say("block", 0.2)
-    report = blk.run_blocking(db, settings.blocking, compare_blocking_source(db), "pairs",
+    comps = comparisons_of(settings)
+    report = blk.run_blocking(db, settings.blocking, compare_blocking_source(db, comps), "pairs",
                               base=IN_BASE)
     say("compare", 0.35)
-    compare(db, "pairs", "gammas", COMPARE)
+    compare(db, "pairs", "gammas", COMPARE, comps=comps)
     db.run("DROP TABLE IF EXISTS pairs")
     say("train model", 0.55)
     if model_in is not None and labels is not None:
         raise AccordError("give a saved model or labels to train from, not both")
     if model_in is not None:
-        model = FSModel.from_json(json.loads(model_in.read_text(encoding="utf-8")))
+        try:
+            model = FSModel.from_json(json.loads(model_in.read_text(encoding="utf-8")), comps)
+        except ValueError as e:
+            raise AccordError(f"{model_in}: {e}") from None
     elif labels is not None:
         model = train_with_labels(db, settings, base, "gammas", VIEW, labels, base=True)
     else:
@@ -212,12 +217,12 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
         model.save(model_path)
     db.run(f"DROP TABLE IF EXISTS {COMPARE}")
     say("score", 0.7)
-    tf_tables(db, FEATURES, base_of(FEATURES))  # names: masking does not touch them
+    tf = tf_tables(db, FEATURES, base_of(FEATURES), comps)  # names: masking does not touch them
     # Every compared pair keeps its weight (the match-weight chart reads them); links and
     # entities read the pairs above their thresholds.
     db.create_table("scored", f"""
         SELECT g.rid_l, g.rid_r,
-               {match_weight_sql(model, settings.model.tf_min_u, "t.tf_given", "t.tf_family")}
+               {match_weight_sql(model, settings.model.tf_min_u, tf)}
                AS match_weight, {corroborated_sql(settings)} AS corroborated
         FROM gammas g LEFT JOIN tf_rid t ON t.rid = g.rid_l""", temp=True)
     db.run("DROP TABLE IF EXISTS gammas")

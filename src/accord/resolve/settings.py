@@ -79,8 +79,96 @@ class Resources(_Strict):
     threads: int | None = Field(default=None, ge=1)
 
 
+class Similarity(_Strict):
+    column: str
+    at_least: float = Field(gt=0, le=1)
+
+
+class EditDistance(_Strict):
+    column: str
+    at_most: int = Field(ge=1, le=3)
+
+
+class DateWindow(_Strict):
+    column: str
+    days: int = Field(ge=0)
+
+
+class YearsApart(_Strict):
+    column: str
+    years: int = Field(ge=1)
+
+
+class Condition(_Strict):
+    """One test on a pair, over feature columns (each read as ``<column>_l`` and
+    ``<column>_r``). Exactly one key is given; ``any`` / ``all`` combine conditions."""
+    exact: str | None = Field(default=None, description="the column agrees exactly")
+    jaro_winkler: Similarity | None = None
+    damerau_levenshtein: EditDistance | None = None
+    initial: str | None = Field(default=None, description="one side is a single letter that "
+                                "starts the other (J / JOHN)")
+    token_overlap: str | None = Field(default=None, description="a compound value (with a space) "
+                                      "shares a token with the other")
+    swapped: bool | None = Field(default=None, description="given and family names agree only "
+                                 "the other way round")
+    day_month_swapped: str | None = Field(default=None, description="a date whose day and month "
+                                          "are each other's, same year (reads <column>_y/_m/_d)")
+    within_days: DateWindow | None = None
+    years_apart: YearsApart | None = None
+    same_month: str | None = Field(default=None, description="a date with the same year and "
+                                   "month (reads <column>_y/_m)")
+    one_side_missing: str | None = Field(default=None, description="the column is missing on "
+                                         "one side or both")
+    any: list[Condition] | None = Field(default=None, min_length=1)
+    all: list[Condition] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Condition:
+        given = [k for k in type(self).model_fields if k != "label" and k != "u_from_counts"
+                 and getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a condition needs exactly one of "
+                             f"{', '.join(k for k in Condition.model_fields)}; got "
+                             f"{', '.join(given) or 'none'}")
+        return self
+
+
+class Level(Condition):
+    """One agreement level: its label and the condition that puts a pair in it."""
+    label: str = Field(min_length=1)
+    u_from_counts: bool = Field(default=False, description=(
+        "u of this level computed exactly from value counts, not sampled: allowed on a first "
+        "level of `exact` (or `all` of `exact`) and on a `day_month_swapped` level"))
+
+
+class ComparisonSpec(_Strict):
+    """One comparison: a name, its levels strongest first (a last level, ``else_label``, takes
+    every other pair), the columns that make it answerable, and what it means for the guards."""
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    present: list[str] = Field(default_factory=list, description=(
+        "the pair is 'missing' (no evidence) unless one of these columns is on both records; "
+        "empty: never missing"))
+    levels: list[Level] = Field(min_length=1)
+    else_label: str = "different"
+    term_frequency: str | None = Field(default=None, description=(
+        "the first level's weight is adjusted by how common the left record's value of this "
+        "column is"))
+    identifier: bool = Field(default=False, description=(
+        "an identifier issued to one person: exact agreement corroborates a link, and its u "
+        "is re-estimated among non-matches"))
+    disagreement_needs_identifier: bool = Field(default=False, description=(
+        "a pair at the last level links only when an identifier agrees exactly "
+        "(clustering.different_given_name_needs_identifier)"))
+    ordered: bool = Field(default=True, description=(
+        "levels are ordered by strength (a stronger level never weighs less)"))
+    about: list[str] = Field(default_factory=list, description=(
+        "further columns this comparison is about: a blocking rule on them teaches it nothing"))
+
+
 class Settings(_Strict):
     blocking: Blocking
+    comparisons: list[ComparisonSpec] | None = Field(default=None, description=(
+        "the comparisons (None: the package's, settings.yaml)"))
     model: ModelSettings = ModelSettings()
     clustering: Clustering = Clustering()
     resources: Resources = Resources()
@@ -93,6 +181,23 @@ def default_settings() -> Settings:
 
 
 def load_settings(path: str | Path | None) -> Settings:
+    """Settings from a YAML file (the package's without one); a file that is not valid
+    settings is refused with what and where (``accord.resolve.comparisons.checked_settings``
+    also compiles its comparisons)."""
+    from pydantic import ValidationError
+
+    from accord.errors import AccordError
+
     if path is None:
         return default_settings()
-    return Settings.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    try:
+        settings = Settings.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    except OSError as e:
+        raise AccordError(f"{path}: cannot read the settings file ({e.strerror})") from None
+    except yaml.YAMLError as e:
+        raise AccordError(f"{path}: not YAML ({e})") from None
+    except ValidationError as e:
+        where = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}"
+                          for err in e.errors()[:5])
+        raise AccordError(f"{path}: not valid resolution settings: {where}") from None
+    return settings

@@ -2,11 +2,12 @@
 
 u is what a level's share is among pairs of records of different people; random record pairs
 are (almost all) such pairs. For levels that are plain agreement on columns most records carry
-(``KNOWN_LEVELS``: exact names and date of birth, day and month swapped, same street address,
-same sex) that share has a closed form — the chance that two random records carrying the
-columns agree, ``sum(n_v * (n_v - 1)) / (M * (M - 1))`` over value counts — which is what
-sampling converges to, computed exactly from one GROUP BY. These are the rare levels a sample
-estimates worst. The other levels are shared out as ``u_sample_pairs`` random pairs show.
+(the levels declared ``u_from_counts``: by default exact names and date of birth, day and
+month swapped, same street address, same sex) that share has a closed form — the chance that
+two random records carrying the columns agree, ``sum(n_v * (n_v - 1)) / (M * (M - 1))`` over
+value counts — which is what sampling converges to, computed exactly from one GROUP BY. These
+are the rare levels a sample estimates worst. The other levels are shared out as
+``u_sample_pairs`` random pairs show.
 
 Identifiers (SSN, A-number, passport, ITIN) are not given a closed form: their value counts
 mostly count records of one person (a person's records share the identifier) — a match rate,
@@ -28,10 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from accord.errors import AccordError
-from accord.resolve.comparisons import COMPARISONS, comparisons_for_keys
+from accord.resolve.comparisons import Comparisons, Level, comparisons_of
 from accord.resolve.model import (
     M_FLOOR,
-    UNORDERED,
     FSModel,
     estimate_u,
     fit_prior,
@@ -54,38 +54,48 @@ def agreement_sql(column: str, features: str) -> str:
             f"GROUP BY {c})")
 
 
-def dob_swapped_sql(features: str) -> str:
+def dob_swapped_sql(features: str, column: str = "dob") -> str:
     """The chance that two random records with dates of birth have day and month swapped
     (same year, month of one = day of the other and back; not the same date)."""
-    return (f"WITH v AS (SELECT dob_y AS y, dob_m AS m, dob_d AS d, CAST(count(*) AS DOUBLE) AS n "
-            f"FROM {features} WHERE dob IS NOT NULL GROUP BY ALL) "
+    y, m, d = (ident(f"{column}_{x}") for x in ("y", "m", "d"))
+    c = ident(column)
+    return (f"WITH v AS (SELECT {y} AS y, {m} AS m, {d} AS d, CAST(count(*) AS DOUBLE) AS n "
+            f"FROM {features} WHERE {c} IS NOT NULL GROUP BY ALL) "
             f"SELECT coalesce(sum(a.n * b.n), 0) / greatest((SELECT sum(n) * (sum(n) - 1) FROM v), 1) "
             f"FROM v a JOIN v b ON a.y = b.y AND a.m = b.d AND a.d = b.m AND a.m <> a.d")
 
 
-def same_street_sql(features: str) -> str:
-    """The chance that two random records whose addresses can be compared (ZIP or city on
-    both) share ZIP, house number and street name."""
-    return f"""WITH t AS (SELECT zip5 IS NOT NULL AS z, city_std IS NOT NULL AS c,
-                      CAST(count(*) AS DOUBLE) AS n FROM {features} GROUP BY ALL),
-    present AS (SELECT sum(a.n * (b.n - CASE WHEN a.z = b.z AND a.c = b.c THEN 1 ELSE 0 END)) AS p
-                FROM t a, t b WHERE (a.z AND b.z) OR (a.c AND b.c)),
+def same_values_sql(features: str, columns: list[str], present: list[str]) -> str:
+    """The chance that two random records on which a comparison can say something (one of
+    ``present`` on both) agree on every one of ``columns`` (by default: records whose
+    addresses can be compared, ZIP or city on both, sharing ZIP, house number and street)."""
+    flags = ", ".join(f"{ident(c)} IS NOT NULL AS {ident(f'p{i}')}" for i, c in enumerate(present))
+    same_flags = " AND ".join(f"a.{ident(f'p{i}')} = b.{ident(f'p{i}')}" for i in range(len(present)))
+    both = " OR ".join(f"(a.{ident(f'p{i}')} AND b.{ident(f'p{i}')})" for i in range(len(present)))
+    cols = ", ".join(ident(c) for c in columns)
+    carried = " AND ".join(f"{ident(c)} IS NOT NULL" for c in columns)
+    return f"""WITH t AS (SELECT {flags or 'TRUE AS p'}, CAST(count(*) AS DOUBLE) AS n
+                      FROM {features} GROUP BY ALL),
+    present AS (SELECT sum(a.n * (b.n - CASE WHEN {same_flags or 'TRUE'} THEN 1 ELSE 0 END)) AS p
+                FROM t a, t b WHERE {both or 'TRUE'}),
     same AS (SELECT sum(n * (n - 1)) AS s FROM (SELECT CAST(count(*) AS DOUBLE) AS n FROM {features}
-             WHERE zip5 IS NOT NULL AND street_number IS NOT NULL AND street_name IS NOT NULL
-             GROUP BY zip5, street_number, street_name))
+             WHERE {carried} GROUP BY {cols}))
     SELECT coalesce(same.s, 0) / greatest(present.p, 1) FROM present, same"""
 
 
-# (comparison, level label) -> SQL for that level's u from value counts: levels defined by
-# agreement on columns most records carry, where sampling would converge to this value.
-KNOWN_LEVELS: dict[tuple[str, str], Callable[[str], str]] = {
-    ("given_name", "exact"): lambda f: agreement_sql("given_std", f),
-    ("family_name", "exact"): lambda f: agreement_sql("family_std", f),
-    ("dob", "exact"): lambda f: agreement_sql("dob", f),
-    ("dob", "day and month swapped"): dob_swapped_sql,
-    ("sex", "same"): lambda f: agreement_sql("sex", f),
-    ("address", "same street address"): same_street_sql,
-}
+def counted_sql(level: Level, present: tuple[str, ...]) -> Callable[[str], str]:
+    """SQL for a ``u_from_counts`` level's u from value counts, over a features source: levels
+    defined by agreement on columns most records carry, where sampling would converge to it."""
+    spec = level.spec
+    assert spec is not None
+    if spec.day_month_swapped is not None:
+        column = spec.day_month_swapped
+        return lambda f: dob_swapped_sql(f, column)
+    columns = [spec.exact] if spec.exact is not None else [c.exact for c in spec.all or []]
+    cols = [c for c in columns if c is not None]
+    if len(cols) == 1 and list(present) == cols:
+        return lambda f: agreement_sql(cols[0], f)
+    return lambda f: same_values_sql(f, cols, list(present))
 
 
 def sample_pairs_sql(records: int, n_pairs: int, seed: int, ranks: str | None = None) -> str:
@@ -153,32 +163,35 @@ def sample_patterns(db: DuckDBBackend, settings: Settings, records: int,
         rank_table(db, features, ranks)
     db.create_table("u_pairs", sample_pairs_sql(records, ms.u_sample_pairs, ms.u_seed, ranks),
                     temp=True)
-    compare(db, "u_pairs", "u_gammas", features)
-    pats, counts, _ = patterns(db, "u_gammas")
+    comps = comparisons_of(settings)
+    compare(db, "u_pairs", "u_gammas", features, comps=comps)
+    pats, counts, _ = patterns(db, "u_gammas", comps=comps)
     for t in ("u_pairs", "u_gammas", "u_ranks"):
         db.run(f"DROP TABLE IF EXISTS {t}")
     return pats, counts
 
 
-def known_levels(db: DuckDBBackend, features: str) -> dict[str, dict[int, float]]:
-    """u of the ``KNOWN_LEVELS``, by comparison and gamma."""
-    by_name = {c.name: c for c in COMPARISONS}
+def known_levels(db: DuckDBBackend, features: str,
+                 comps: Comparisons | None = None) -> dict[str, dict[int, float]]:
+    """u of the levels declared ``u_from_counts``, by comparison and gamma."""
     out: dict[str, dict[int, float]] = {}
-    for (name, label), sql in KNOWN_LEVELS.items():
-        c = by_name[name]
-        gamma = next(g for g in range(len(c.levels)) if c.label(g) == label)
-        out.setdefault(name, {})[gamma] = float(db.scalar(sql(features)) or 0.0)
+    for c in comps or comparisons_of(None):
+        for i, level in enumerate(c.levels):
+            if level.u_from_counts:
+                sql = counted_sql(level, c.present)(features)
+                out.setdefault(c.name, {})[c.top - i] = float(db.scalar(sql) or 0.0)
     return out
 
 
 def estimate_u_in_store(db: DuckDBBackend, settings: Settings, records: int,
                         features: str) -> dict[str, list[float]]:
+    comps = comparisons_of(settings)
     pats, counts = sample_patterns(db, settings, records, features)
-    return with_known(estimate_u(pats, counts), known_levels(db, features))
+    return with_known(estimate_u(pats, counts, comps), known_levels(db, features, comps))
 
 
 def sessions(pats: np.ndarray, counts: np.ndarray, masks: np.ndarray,
-             n_rules: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             n_rules: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Patterns per blocking rule: every pair a rule finds (bit set in its mask), not only
     the pairs credited to it — a pair found first by the SSN rule still teaches the name rules."""
     p, c, r = [], [], []
@@ -189,7 +202,6 @@ def sessions(pats: np.ndarray, counts: np.ndarray, masks: np.ndarray,
             c.append(counts[sel])
             r.append(np.full(int(sel.sum()), i, dtype=np.int64))
     if not p:
-        width = len(COMPARISONS)
         return (np.zeros((0, width), dtype=np.int64), np.zeros(0, dtype=np.int64),
                 np.zeros(0, dtype=np.int64))
     return np.vstack(p), np.concatenate(c), np.concatenate(r)
@@ -199,31 +211,30 @@ def train(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
           features: str, base: bool = False) -> FSModel:
     """The model from the store: ``records`` records (``base``: the base records, see the
     module), their blocked pairs ``gammas`` and ``features`` (what the comparisons read)."""
+    comps = comparisons_of(settings)
     u_pats, u_counts = sample_patterns(db, settings, records, features, base)
     # Names, dates, addresses: masking does not touch them.
-    known = known_levels(db, base_of(FEATURES) if base else FEATURES)
-    u = with_known(estimate_u(u_pats, u_counts), known)
+    known = known_levels(db, base_of(FEATURES) if base else FEATURES, comps)
+    u = with_known(estimate_u(u_pats, u_counts, comps), known)
     rules = settings.blocking.rules
     blocked = base_pairs_sql(gammas, features) if base else gammas
-    pats, counts, rule_of = sessions(*patterns(db, blocked, by_rules=True), len(rules))
+    pats, counts, rule_of = sessions(*patterns(db, blocked, by_rules=True, comps=comps),
+                                     len(rules), len(comps))
     # A rule with different right-hand keys (a swap rule) also decides name order.
-    blocked_on = {i: comparisons_for_keys(r.keys) | comparisons_for_keys(r.right)
-                  | ({"name_order"} if r.against else set())
+    blocked_on = {i: comps.for_keys(r.keys) | comps.for_keys(r.right)
+                  | (comps.swap_comparisons() if r.against else set())
                   for i, r in enumerate(rules)}
     def fit(u: dict[str, list[float]]) -> FSModel:
         return train_em(pats, counts, u, settings.model.em_max_iterations,
                         settings.model.em_tolerance, rules=rule_of, blocked_on=blocked_on,
-                        total_pairs=records * (records - 1) // 2)
+                        total_pairs=records * (records - 1) // 2, comps=comps)
 
     model = fit(u)
-    # Two records agreeing on an identifier are almost always one person: the random pairs
-    # that do are taken out of those identifiers' u, and m is fitted again.
-    return fit(with_known(non_match_u(u_pats, u_counts, model, PERSONAL), known))
-
-
-# Comparisons of identifiers issued to one person (a household shares an address and a
-# family name, so those keep their random-pair u).
-PERSONAL = {"ssn", "a_number", "passport", "itin"}
+    # Two records agreeing on an identifier issued to one person are almost always one
+    # person: the random pairs that do are taken out of those identifiers' u, and m is fitted
+    # again (a household shares an address and a family name, so those keep their u).
+    personal = set(comps.names(identifier=True))
+    return fit(with_known(non_match_u(u_pats, u_counts, model, personal), known))
 
 
 MIN_LABELLED_MATCHES = 50
@@ -239,9 +250,10 @@ def train_with_labels(db: DuckDBBackend, settings: Settings, records: int, gamma
     base records only)."""
     if not labels.is_file():
         raise AccordError(f"{labels}: no such labels file")
+    comps = comparisons_of(settings)
     u_pats, u_counts = sample_patterns(db, settings, records, features, base)
-    u = with_known(estimate_u(u_pats, u_counts),
-                   known_levels(db, base_of(FEATURES) if base else FEATURES))
+    u = with_known(estimate_u(u_pats, u_counts, comps),
+                   known_levels(db, base_of(FEATURES) if base else FEATURES, comps))
     blocked = base_pairs_sql(gammas, features) if base else gammas
     try:
         db.run(f"""CREATE OR REPLACE TEMP TABLE _labels AS
@@ -257,17 +269,17 @@ def train_with_labels(db: DuckDBBackend, settings: Settings, records: int, gamma
                JOIN _labels a ON a.source = fl.source AND a.record_id = fl.record_id
                JOIN _labels b ON b.source = fr.source AND b.record_id = fr.record_id
                WHERE a.person_id = b.person_id""")
-    pats, counts, _ = patterns(db, "_labelled_matches")
+    pats, counts, _ = patterns(db, "_labelled_matches", comps=comps)
     db.run("DROP TABLE IF EXISTS _labelled_matches")
     db.run("DROP TABLE IF EXISTS _labels")
     if counts.sum() < MIN_LABELLED_MATCHES:
         raise AccordError(f"{labels}: only {int(counts.sum())} blocked pairs are labelled as one person; "
                           f"at least {MIN_LABELLED_MATCHES} are needed to estimate m from labels")
     m = {}
-    for i, c in enumerate(COMPARISONS):
+    for i, c in enumerate(comps):
         shares = level_shares(counts, pats[:, i], c, M_FLOOR)
-        m[c.name] = shares if c.name in UNORDERED else monotone_m(shares, u[c.name])
-    all_pats, all_counts, _ = patterns(db, blocked)
-    prior = fit_prior(all_pats, all_counts, m, u, records * (records - 1) // 2)
+        m[c.name] = monotone_m(shares, u[c.name]) if c.ordered else shares
+    all_pats, all_counts, _ = patterns(db, blocked, comps=comps)
+    prior = fit_prior(all_pats, all_counts, m, u, records * (records - 1) // 2, comps=comps)
     return FSModel(m=m, u=u, prior=prior, iterations=0, pairs_trained=int(counts.sum()),
-                   trained_from="labels")
+                   trained_from="labels", comparisons=comps)

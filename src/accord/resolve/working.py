@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from accord.ingest.reads import CURRENT_RECORDS
-from accord.resolve.comparisons import PAIR_COLUMNS, gammas_sql, pair_frame_sql
-from accord.resolve.model import gamma_columns, tf_sql
+from accord.resolve.comparisons import Comparisons, comparisons_of
+from accord.resolve.model import tf_sql
 from accord.resolve.settings import BlockingRule, Resources, Settings
 from accord.sql.backend import DuckDBBackend
 from accord.sql.resources import MIB, auto_budget, engine_resources, machine_memory, parse_size
@@ -66,18 +66,21 @@ def blocking_source(rule: BlockingRule) -> str:
     return VIEW if set(IDENTIFIERS) & (set(rule.keys) | set(rule.right)) else FEATURES
 
 
-def compare_blocking_source(db: DuckDBBackend) -> Callable[[BlockingRule], str]:
+def compare_blocking_source(db: DuckDBBackend, comps: Comparisons | None = None
+                            ) -> Callable[[BlockingRule], str]:
     """Where each rule reads its keys once ``resolve_compare`` exists: that table (masked, and
     narrow, with equality-only text as 64-bit hashes: smaller join and group tables) when
     every key pair the rule joins is held the same way there — both as they are, or both
     hashed within one group, where equal hashes are equal values; else ``blocking_source``.
     The pairs are the same either way."""
+    comps = comps or comparisons_of(None)
+    columns = comps.pair_columns
     hashed = {c for c, t in db.rows(f"SELECT column_name, column_type FROM (DESCRIBE {COMPARE})")
-              if t == "UBIGINT" and c in PAIR_COLUMNS}
-    group = {c: i for i, g in enumerate(equality_groups()) if g <= hashed for c in g}
+              if t == "UBIGINT" and c in columns}
+    group = {c: i for i, g in enumerate(equality_groups(comps)) if g <= hashed for c in g}
 
     def same_form(a: str, b: str) -> bool:
-        if a not in PAIR_COLUMNS or b not in PAIR_COLUMNS:
+        if a not in columns or b not in columns:
             return False
         return (a not in hashed and b not in hashed) or (a in group and group.get(b) == group[a])
 
@@ -135,17 +138,17 @@ def prepare(db: DuckDBBackend, settings: Settings, extra: Extra | None = None) -
     k = settings.clustering.shared_identifier_people
     db.create_table(SHARED, shared_identifiers_sql(k, base_of(FEATURES)))
     replace_view(db, VIEW, masked_view_sql())
-    build_compare_table(db)
+    build_compare_table(db, comps=comparisons_of(settings))
     base = int(db.scalar(f"SELECT count(*) FROM {FEATURES} WHERE {IN_BASE}"))
     return Prepared(int(records), int(db.scalar(f"SELECT count(*) FROM {SHARED}")), base)
 
 
-def _base(name: str) -> str | None:
+def _base(name: str, columns: tuple[str, ...]) -> str | None:
     """The pair column a frame column (``c_l`` / ``c_r``) or a features column names."""
     for side in ("_l", "_r"):
-        if name.endswith(side) and name[:-2] in PAIR_COLUMNS:
+        if name.endswith(side) and name[:-2] in columns:
             return name[:-2]
-    return name if name in PAIR_COLUMNS else None
+    return name if name in columns else None
 
 
 _EQUALITIES = {"COMPARE_EQUAL", "COMPARE_NOTEQUAL", "COMPARE_DISTINCT_FROM",
@@ -172,17 +175,21 @@ def _column_name(node: dict[str, Any]) -> str:
     return str(node["column_names"][-1])
 
 
-def equality_groups() -> tuple[frozenset[str], ...]:
+def equality_groups(comps: Comparisons | None = None) -> tuple[frozenset[str], ...]:
     """``equality_of`` the pair frame and the comparisons (cached per SQL text)."""
-    return _equality_groups(pair_frame_sql("p", "f"), gammas_sql("frame"))
+    comps = comps or comparisons_of(None)
+    return _equality_groups(comps.pair_frame_sql("p", "f"), comps.gammas_sql("frame"),
+                            comps.pair_columns)
 
 
 @cache
-def _equality_groups(frame_sql: str, comparisons_sql: str) -> tuple[frozenset[str], ...]:
-    return equality_of(frame_sql, comparisons_sql)
+def _equality_groups(frame_sql: str, comparisons_sql: str,
+                     columns: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    return equality_of(frame_sql, comparisons_sql, columns)
 
 
-def equality_of(frame_sql: str, comparisons_sql: str) -> tuple[frozenset[str], ...]:
+def equality_of(frame_sql: str, comparisons_sql: str,
+                columns: tuple[str, ...] | None = None) -> tuple[frozenset[str], ...]:
     """Pair columns that the comparison SQL (``pair_frame_sql`` and ``gammas_sql``) only tests
     for equality (=, <>, IS NULL) against each other, grouped by the columns compared with
     each other (given and family keys meet when names are swapped). A column used in any
@@ -192,7 +199,8 @@ def equality_of(frame_sql: str, comparisons_sql: str) -> tuple[frozenset[str], .
     that uses a column differently takes that column out of the groups."""
     import duckdb
 
-    parent = {c: c for c in PAIR_COLUMNS}
+    columns = columns or comparisons_of(None).pair_columns
+    parent = {c: c for c in columns}
     other: set[str] = set()
     compared: set[str] = set()  # tested for equality with another column
 
@@ -214,37 +222,37 @@ def equality_of(frame_sql: str, comparisons_sql: str) -> tuple[frozenset[str], .
         return ()
     for frame, tree in zip((True, False), trees, strict=True):
         for col, path in _columns(tree["statements"], []):
-            base = _base(_column_name(col))
+            base = _base(_column_name(col), columns)
             if base is None:
                 continue
             up = next((n for n, _ in reversed(path) if "class" in n), {})
             if up.get("type") in _EQUALITIES:
                 against = up["right"] if up.get("left") is col else up["left"]
-                if against.get("class") == "COLUMN_REF" and _base(_column_name(against)):
-                    union(base, str(_base(_column_name(against))))
+                if against.get("class") == "COLUMN_REF" and _base(_column_name(against), columns):
+                    union(base, str(_base(_column_name(against), columns)))
                     compared.add(base)
                 else:
                     other.add(base)
             elif up.get("type") in _NULL_TESTS:
                 continue
-            elif frame and _passed_on(col, path) is not None:
+            elif frame and _passed_on(col, path, columns) is not None:
                 # The frame passes a column on as c_l / c_r (a swap may pass the other name).
-                union(base, str(_passed_on(col, path)))
+                union(base, str(_passed_on(col, path, columns)))
             else:
                 other.add(base)
     tainted = {find(c) for c in other}
     groups: dict[str, set[str]] = {}
-    for c in PAIR_COLUMNS:
+    for c in columns:
         groups.setdefault(find(c), set()).add(c)
     return tuple(frozenset(g) for root, g in groups.items()
                  if root not in tainted and g & compared)
 
 
-def _passed_on(col: dict[str, Any], path: Path_) -> str | None:
+def _passed_on(col: dict[str, Any], path: Path_, columns: tuple[str, ...]) -> str | None:
     """The pair column an output of the frame carries ``col`` into: ``col AS c_l``, or a
     value (not the condition) of ``CASE ... END AS c_r``; None otherwise."""
     if path and path[-1][1] == "select_list":
-        return _base(str(col.get("alias", "")))
+        return _base(str(col.get("alias", "")), columns)
     if path and path[-1][1] == "else_expr":
         at = len(path) - 1
     elif len(path) >= 2 and path[-1][1] == "then_expr" and path[-2][1] == "case_checks":
@@ -253,7 +261,7 @@ def _passed_on(col: dict[str, Any], path: Path_) -> str | None:
         return None
     case = path[at][0]
     if case.get("class") == "CASE" and at >= 1 and path[at - 1][1] == "select_list":
-        return _base(str(case.get("alias", "")))
+        return _base(str(case.get("alias", "")), columns)
     return None
 
 
@@ -269,16 +277,18 @@ def collision_free_sql(groups: Iterable[frozenset[str]], features: str = FEATURE
             f"WHERE v IS NOT NULL) GROUP BY g, {hash_fn}(v) HAVING count(*) > 1")
 
 
-def compare_table_sql(hashed: Iterable[str], source: str = VIEW, extra: Iterable[str] = ()) -> str:
+def compare_table_sql(hashed: Iterable[str], source: str = VIEW, extra: Iterable[str] = (),
+                      comps: Comparisons | None = None) -> str:
     """The pair columns of ``source`` with ``hashed`` text columns as 64-bit hashes (and the
     ``extra`` columns as they are: ``in_base``, which block sizes count)."""
     h = set(hashed)
     cols = [f"CASE WHEN {ident(c)} IS NOT NULL THEN hash({ident(c)}) END AS {ident(c)}" if c in h
-            else ident(c) for c in PAIR_COLUMNS]
+            else ident(c) for c in (comps or comparisons_of(None)).pair_columns]
     return f"SELECT rid, {', '.join([*cols, *(ident(c) for c in extra)])} FROM {source}"
 
 
-def build_compare_table(db: DuckDBBackend, source: str = VIEW) -> set[str]:
+def build_compare_table(db: DuckDBBackend, source: str = VIEW,
+                        comps: Comparisons | None = None) -> set[str]:
     """Temp table ``resolve_compare``: what the comparisons read, once, with the masking
     applied, and with every text column they only test for equality (``equality_groups``)
     held as a 64-bit hash instead of text: the two join tables of a comparison run are a
@@ -286,13 +296,14 @@ def build_compare_table(db: DuckDBBackend, source: str = VIEW) -> set[str]:
     collide stays text). Returns the hashed columns."""
     types = dict(db.rows(f"SELECT column_name, data_type FROM information_schema.columns "
                          f"WHERE table_name = {lit(FEATURES)} AND table_schema = current_schema()"))
-    groups = [g for g in equality_groups() if all(types.get(c) == "VARCHAR" for c in g)]
+    comps = comps or comparisons_of(None)
+    groups = [g for g in equality_groups(comps) if all(types.get(c) == "VARCHAR" for c in g)]
     if groups:
         collide = {int(r[0]) for r in db.rows(collision_free_sql(groups))}
         groups = [g for i, g in enumerate(groups) if i not in collide]
     hashed = {c for g in groups for c in g}
     extra = [IN_BASE] if IN_BASE in types else []
-    db.create_table(COMPARE, compare_table_sql(hashed, source, extra), temp=True)
+    db.create_table(COMPARE, compare_table_sql(hashed, source, extra, comps), temp=True)
     return hashed
 
 
@@ -306,20 +317,24 @@ def memory_budget(resources: Resources, records: Callable[[], int]) -> int | Non
     return auto_budget(records() * resources.memory_per_record, floor=AUTO_FLOOR)
 
 
-def tf_tables(db: DuckDBBackend, features: str = VIEW, counted: str | None = None) -> None:
-    """Term frequencies of given and family names (``tf_given``, ``tf_family``: value, tf),
-    and ``tf_rid``: each record's two (rid, tf_given, tf_family), which scoring joins by the
-    pair's left record instead of carrying the names through every compared pair.
+def tf_tables(db: DuckDBBackend, features: str = VIEW, counted: str | None = None,
+              comps: Comparisons | None = None) -> dict[str, str]:
+    """Term frequencies of each term-frequency column ``c`` of the comparisons (``tf_c``:
+    value, tf), and ``tf_rid``: each record's (rid, tf_c, ...), which scoring joins by the
+    pair's left record instead of carrying the values through every compared pair.
     ``counted``: the records the frequencies are counted over (by default ``features``; the
-    pipeline counts the base, ``base_of(features)``); a name no counted record holds has no
-    frequency (scoring then uses ``tf_min_u``)."""
+    pipeline counts the base, ``base_of(features)``); a value no counted record holds has no
+    frequency (scoring then uses ``tf_min_u``). Returns, by column, its ``tf_rid`` column
+    (as ``t.tf_c``: the SQL :func:`accord.resolve.model.match_weight_sql` takes)."""
     counted = counted or features
-    db.create_table("tf_given", tf_sql("given_std", counted), temp=True)
-    db.create_table("tf_family", tf_sql("family_std", counted), temp=True)
-    db.create_table("tf_rid", f"""
-        SELECT f.rid, tg.tf AS tf_given, tf.tf AS tf_family FROM {features} f
-        LEFT JOIN tf_given tg ON tg.value = f.given_std
-        LEFT JOIN tf_family tf ON tf.value = f.family_std""", temp=True)
+    columns = (comps or comparisons_of(None)).tf_columns
+    for c in columns:
+        db.create_table(f"tf_{c}", tf_sql(c, counted), temp=True)
+    picked = "".join(f", {ident(f'x_{c}')}.tf AS {ident(f'tf_{c}')}" for c in columns)
+    joins = " ".join(f"LEFT JOIN {ident(f'tf_{c}')} {ident(f'x_{c}')} "
+                     f"ON {ident(f'x_{c}')}.value = f.{ident(c)}" for c in columns)
+    db.create_table("tf_rid", f"SELECT f.rid{picked} FROM {features} f {joins}", temp=True)
+    return {c: f"t.{ident(f'tf_{c}')}" for c in columns}
 
 
 COMPARE_CHUNK_PAIRS = 250_000  # pairs per comparison statement, at least (see ``compare``)
@@ -327,7 +342,7 @@ MAX_COMPARE_CHUNKS = 8
 
 
 def compare(db: DuckDBBackend, pairs: str, out: str, features: str = COMPARE,
-            chunk_pairs: int | None = None) -> int:
+            chunk_pairs: int | None = None, comps: Comparisons | None = None) -> int:
     """``out``: one narrow row per pair of ``pairs`` (``gammas_sql``: rid_l, rid_r, rule,
     rules and a TINYINT gamma per comparison; the names it also yields for term frequencies
     are left out: scoring looks them up by ``rid_l`` in ``tf_rid``). Returns the number of
@@ -340,6 +355,7 @@ def compare(db: DuckDBBackend, pairs: str, out: str, features: str = COMPARE,
     statement holds the join table of its own pairs rather than of all of them. The frame
     with both sides' features is a view streamed into ``out``, never held; under a memory
     limit the engine partitions its join tables to disk (an external hash join)."""
+    comps = comps or comparisons_of(None)
     total = int(db.scalar(f"SELECT count(*) FROM {pairs}"))
     if chunk_pairs is None:
         chunk_pairs = max(COMPARE_CHUNK_PAIRS, int(db.scalar(f"SELECT count(*) FROM {features}")))
@@ -354,9 +370,10 @@ def compare(db: DuckDBBackend, pairs: str, out: str, features: str = COMPARE,
                               *([f"rid_l < {int(hi)}"] if hi is not None else [])]) or "TRUE"
         db.run(f"CREATE OR REPLACE TEMP VIEW {out}_pairs AS SELECT * FROM {pairs} WHERE {where}")
         db.run(f"CREATE OR REPLACE TEMP VIEW {out}_frame AS "
-               f"{pair_frame_sql(f'{out}_pairs', features)}")
-        sql = (f"SELECT * EXCLUDE (given_std_l, family_std_l) FROM "
-               f"({gammas_sql(f'{out}_frame')})")
+               f"{comps.pair_frame_sql(f'{out}_pairs', features)}")
+        names = [f"{c}_l" for c in comps.tf_columns]
+        kept = f"* EXCLUDE ({', '.join(names)})" if names else "*"
+        sql = f"SELECT {kept} FROM ({comps.gammas_sql(f'{out}_frame')})"
         if i == 0:
             db.create_table(out, sql, temp=True)
         else:
@@ -366,9 +383,10 @@ def compare(db: DuckDBBackend, pairs: str, out: str, features: str = COMPARE,
     return len(bounds) - 1
 
 
-def patterns(db: DuckDBBackend, table: str, by_rules: bool = False
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def patterns(db: DuckDBBackend, table: str, by_rules: bool = False,
+             comps: Comparisons | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct gamma vectors with their counts (and their ``rules`` masks when asked)."""
+    gamma_columns = (comps or comparisons_of(None)).gamma_columns
     cols = ", ".join(gamma_columns())
     extra = "rules, " if by_rules else ""
     # Ordered, so that training sums in the same order on every run (same model, same ids).

@@ -162,12 +162,12 @@ def resolve(db: StoreTarget, *, user: str, settings: Path | None = None,
             labels: Path | None = None, origin: str = "cli") -> Any:
     """Link and cluster every current record; stable person ids; model charts as SVG. With
     ``labels`` (a truth file covering some records), m comes from the labelled pairs, not EM."""
+    from accord.resolve.comparisons import checked_settings
     from accord.resolve.explain import write_model_charts
     from accord.resolve.pipeline import resolve as run
-    from accord.resolve.settings import load_settings
 
     with governed(db, origin=origin) as gate, gate.act(user, "resolve") as act:
-        summary = run(gate.store, load_settings(settings), user=user, model_path=model_out,
+        summary = run(gate.store, checked_settings(settings), user=user, model_path=model_out,
                       model_in=model_in, step=step, labels=labels)
         out = charts_dir or beside(db, "-charts")
         summary.charts = [str(p) for p in write_model_charts(gate.store, out, summary.weight_histogram)]
