@@ -241,10 +241,52 @@ def settings() -> SettingsCreator:
     )
 
 
+PLAIN_THRESHOLD = 0.9
+
+
+def plain_settings() -> SettingsCreator:
+    """The configuration a competent user writes first, from Splink's own examples:
+    Jaro-Winkler on first and family name with term-frequency adjustment, Splink's
+    date-of-birth comparison, Damerau-Levenshtein on the SSN, exact A-number, passport and ZIP,
+    six prediction blocking rules."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("first_name", [0.9, 0.7]).configure(
+                term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("family_name", [0.9, 0.7]).configure(
+                term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
+            cl.DamerauLevenshteinAtThresholds("ssn", 1),
+            cl.ExactMatch("a_number"),
+            cl.ExactMatch("passport"),
+            cl.ExactMatch("zip5"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("ssn"),
+            block_on("a_number"),
+            block_on("passport"),
+            block_on("family_name", "dob"),
+            block_on("first_name", "dob"),
+            block_on("family_name", "zip5"),
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        additional_columns_to_retain=[],
+    )
+
+
+CONFIGS = {"heavy": settings, "plain": plain_settings}
+
+
 def run_splink(mapping_paths: list[Path], seed: int = 1, threshold: float = DEFAULT_THRESHOLD,
                predict_floor: float | None = None, em_max_pairs: float | None = None,
-               verbose: bool = False) -> tuple[pa.Table, dict[str, Any]]:
+               verbose: bool = False, config: str = "heavy") -> tuple[pa.Table, dict[str, Any]]:
     """Extract files -> clusters. Returns (source, record_id, cluster_id) and step timings.
+
+    ``config``: ``heavy`` (:func:`settings`: u from 1e7 random pairs, EM on two rules) or
+    ``plain`` (:func:`plain_settings`: u from 2e6 random pairs, EM on two rules).
 
     ``em_max_pairs``: Splink 5's cap on the blocked pairs one EM session trains on (sampled);
     None (Splink's default) trains on every pair the EM blocking rule finds.
@@ -262,7 +304,7 @@ def run_splink(mapping_paths: list[Path], seed: int = 1, threshold: float = DEFA
     t1 = time.perf_counter()
     db_api = DuckDBAPI(connection=con)
     df = db_api.register("people")
-    linker = Linker(df, settings(), log_level=logging.INFO if verbose else logging.ERROR)
+    linker = Linker(df, CONFIGS[config](), log_level=logging.INFO if verbose else logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("ssn", "first_name"), block_on("a_number", "dob"), block_on("passport", "dob"),
          block_on("first_name", "family_name", "dob")],
@@ -270,7 +312,8 @@ def run_splink(mapping_paths: list[Path], seed: int = 1, threshold: float = DEFA
     )
     steps["train: lambda"] = time.perf_counter() - t1
     t = time.perf_counter()
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7 if config == "heavy" else 2e6,
+                                                     seed=seed)
     steps["train: u"] = time.perf_counter() - t
     for cols in (("first_name", "family_name"), ("dob",)):
         t = time.perf_counter()
@@ -291,7 +334,8 @@ def run_splink(mapping_paths: list[Path], seed: int = 1, threshold: float = DEFA
     info: dict[str, Any] = {"records": records, "steps": steps,
                             "predicted_pairs": int(con.execute(
                                 f"SELECT count(*) FROM {predictions.physical_name}").fetchall()[0][0]),
-                            "threshold": threshold, "em_max_pairs": em_max_pairs}
+                            "threshold": threshold, "em_max_pairs": em_max_pairs,
+                            "config": config}
     info["_linker"] = linker
     info["_predictions"] = predictions
     return out, info
