@@ -669,6 +669,86 @@ FROM (
     AND l.`family_key` = r.`given_key`
     AND l.`dob` = r.`dob`
     AND l.rid <> r.rid
+  UNION ALL
+  SELECT
+    l.rid AS rid_l,
+    r.rid AS rid_r,
+    11 AS rule
+  FROM (
+    SELECT
+      *
+    FROM resolve_features
+    WHERE
+      NOT `family_dm1` IS NULL
+      AND NOT `given_dm1` IS NULL
+      AND NOT `dob_m` IS NULL
+      AND NOT `dob_d` IS NULL
+      AND NOT (`family_dm1`, `given_dm1`, `dob_m`, `dob_d`) IN (
+        SELECT
+          (`family_dm1`, `given_dm1`, `dob_m`, `dob_d`)
+        FROM (
+          SELECT
+            `family_dm1`,
+            `given_dm1`,
+            `dob_m`,
+            `dob_d`,
+            COUNT(*) AS n
+          FROM resolve_features
+          WHERE
+            NOT `family_dm1` IS NULL
+            AND NOT `given_dm1` IS NULL
+            AND NOT `dob_m` IS NULL
+            AND NOT `dob_d` IS NULL
+          GROUP BY
+            `family_dm1`,
+            `given_dm1`,
+            `dob_m`,
+            `dob_d`
+        )
+        WHERE
+          n > 500
+      )
+  ) AS l
+  JOIN (
+    SELECT
+      *
+    FROM resolve_features
+    WHERE
+      NOT `family_dm1` IS NULL
+      AND NOT `given_dm1` IS NULL
+      AND NOT `dob_m` IS NULL
+      AND NOT `dob_d` IS NULL
+      AND NOT (`family_dm1`, `given_dm1`, `dob_m`, `dob_d`) IN (
+        SELECT
+          (`family_dm1`, `given_dm1`, `dob_m`, `dob_d`)
+        FROM (
+          SELECT
+            `family_dm1`,
+            `given_dm1`,
+            `dob_m`,
+            `dob_d`,
+            COUNT(*) AS n
+          FROM resolve_features
+          WHERE
+            NOT `family_dm1` IS NULL
+            AND NOT `given_dm1` IS NULL
+            AND NOT `dob_m` IS NULL
+            AND NOT `dob_d` IS NULL
+          GROUP BY
+            `family_dm1`,
+            `given_dm1`,
+            `dob_m`,
+            `dob_d`
+        )
+        WHERE
+          n > 500
+      )
+  ) AS r
+    ON l.`family_dm1` = r.`family_dm1`
+    AND l.`given_dm1` = r.`given_dm1`
+    AND l.`dob_m` = r.`dob_m`
+    AND l.`dob_d` = r.`dob_d`
+    AND l.rid < r.rid
 )
 GROUP BY
   rid_l,
