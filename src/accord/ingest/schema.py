@@ -90,10 +90,11 @@ FROM records r JOIN ingest_batches b USING (batch_id)""",
 
 
 # Schema version 4 (accord.migrations): the flags of identity values that failed their rule.
-# Plain enough for both engines; the views over ``records`` are made again by the caller.
+# Plain enough for both engines; the store makes the views over ``records`` again after the
+# upgrade (their columns are fixed when they are made).
 FLAGS_DDL: tuple[str, ...] = (
-    "ALTER TABLE records ADD COLUMN IF NOT EXISTS flags JSON",
-    "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS flagged BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE records ADD COLUMN flags JSON",
+    "ALTER TABLE ingest_batches ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0",
 )
 
 

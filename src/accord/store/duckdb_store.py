@@ -231,6 +231,8 @@ class DuckDBStore(Store):
             steps = mig.pending(found) if found is not None else []
             for step in steps:
                 self._upgrade(step)
+            if steps:       # views over a changed table are made again, with its new columns
+                self._create_missing(mig.SCHEMA_VERSION)
             if not steps:           # said once per process until done (an upgrade says it itself)
                 for notice in self.notices():
                     log.warning("%s: %s", self.path, notice)
