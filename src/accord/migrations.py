@@ -94,7 +94,8 @@ def _data_version(store: Store) -> Upgrade:
 def _identity_flags(store: Store) -> Upgrade:
     from accord.ingest import schema as ingest_schema
 
-    ingest_schema.add_flags(store)
+    for ddl in ingest_schema.FLAGS_DDL:
+        store.write(ddl)
     return Upgrade()
 
 

@@ -96,8 +96,8 @@ def test_the_same_file_again_accepts_nothing_and_a_corrected_value_is_a_new_vers
     third = ingest(_write(write_extract, fixed))
     _reconciles(third)
     assert (third.accepted, third.new_versions, third.unchanged, third.flagged) == (1, 1, 3, 2)
-    assert query("SELECT version, CAST(dob AS VARCHAR), flags FROM records_current WHERE record_id = '1'") == [
-        (2, "1956-09-30", None)]
+    assert query("SELECT version, CAST(dob AS VARCHAR), flags FROM records_current "
+                 "WHERE record_id = '1'") == [(2, "1956-09-30", None)]
     assert query("SELECT count(*) FROM records WHERE record_id = '1'") == [(2,)]
     # A value that becomes wrong is a change too: the flag is part of the record's content.
     broken = [ROWS[0], ROWS[1].replace("02134", "2134"), *ROWS[2:]]

@@ -77,7 +77,8 @@ def test_foreign_semicolon_cp1252_extract_end_to_end(
     r = ingest(p)
     _reconciles(r)
     # The impossible date of birth (31.02.1980) is an identity value: flagged, the row stored.
-    assert (r.rows_read, r.accepted, r.new_records, r.unchanged, r.quarantined, r.flagged) == (6, 4, 4, 0, 2, 1)
+    assert (r.rows_read, r.accepted, r.new_records, r.unchanged, r.quarantined, r.flagged) == (
+        6, 4, 4, 0, 2, 1)
     stored = query("SELECT record_id, given_name, middle_name, family_name, CAST(dob AS VARCHAR), sex, "
                    "a_number, case_status, zip FROM records ORDER BY row_number")
     assert stored == [

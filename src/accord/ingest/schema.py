@@ -7,12 +7,7 @@ as written, with the reason (a JSON array, NULL when none; ``accord.ingest.trans
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from accord.sources.fields import catalogue
-
-if TYPE_CHECKING:
-    from accord.store import Store
 
 
 def record_columns_ddl() -> str:
@@ -89,18 +84,12 @@ FROM records r JOIN ingest_batches b USING (batch_id)""",
 ]
 
 
-# Schema version 4 (accord.migrations): the flags of identity values that failed their rule.
-# Plain enough for both engines; the store makes the views over ``records`` again after the
-# upgrade (their columns are fixed when they are made).
+# The upgrade to schema version 4 (accord.migrations runs it): ``records.flags`` and
+# ``ingest_batches.flagged``; stored records and batches have none (they were ingested before
+# identity values were flagged: their rows with a bad identity value are in quarantine). Plain
+# enough for both engines; the store makes the views over ``records`` again after the upgrade
+# (their columns are fixed when they are made).
 FLAGS_DDL: tuple[str, ...] = (
     "ALTER TABLE records ADD COLUMN flags JSON",
     "ALTER TABLE ingest_batches ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0",
 )
-
-
-def add_flags(store: Store) -> None:
-    """Upgrade to schema version 4: ``records.flags`` and ``ingest_batches.flagged``; stored
-    records and batches have none (they were ingested before identity values were flagged:
-    their rows with a bad identity value are in quarantine)."""
-    for ddl in FLAGS_DDL:
-        store.write(ddl)

@@ -69,7 +69,9 @@ def _format_pattern(fmt: str) -> tuple[str, dict[str, int], bool] | None:
     """A strptime format as a regular expression whose groups hold the date's parts:
     (pattern, part -> group number, whether the month is a name). Separators match any one
     separator; None for a format with a token this reading does not know."""
-    out, groups, named, i = [], {}, False, 0
+    out: list[str] = []
+    groups: dict[str, int] = {}
+    named, i = False, 0
     while i < len(fmt):
         ch = fmt[i]
         if ch != "%":

@@ -195,24 +195,11 @@ class PostgresStore(Store):
     def _upgrade(self, step: mig.Migration) -> None:
         """One upgrade step, its record and its audit event, in the schema's transaction (a
         step that fails rolls the whole opening back: the store stays at its version)."""
-        import json
+        from accord.store.duckdb_store import apply_step
 
-        from accord.governance import audit
-        from accord.store.duckdb_store import UPGRADE_USER, _os_user
-
-        before, program = step.version - 1, f"accord {__version__}"
+        before = step.version - 1
         try:
-            done = step.apply(self)
-            self.write("INSERT INTO accord_migrations (version, name, from_version, applied_at, "
-                       "program, notices) VALUES (?, ?, ?, now(), ?, ?)",
-                       [step.version, step.name, before, program, json.dumps(done.notices)])
-            for key, value in {**done.meta, mig.VERSION_KEY: str(step.version)}.items():
-                self.put_meta(key, value)
-            audit.append(self, audit.Event(
-                user_id=UPGRADE_USER, action="store.upgrade", decision="n/a",
-                origin=f"{program} opening the store, OS user {_os_user()}",
-                details={"from_version": before, "to_version": step.version, "step": step.name,
-                         "summary": step.summary, "notices": done.notices}))
+            apply_step(self, step)
         except Exception as e:
             raise StoreError(
                 f"{self.location}: upgrading the store from schema version {before} to {step.version} "
