@@ -178,3 +178,22 @@ def test_dob_levels_with_a_missing_date_but_present_parts() -> None:
     assert label(None, "1956-09-30", None, 1956, None, 9, None, 30) == "missing"
     assert label("1956-09-30", "1956-10-01", 1956, 1956, 9, 10, 30, 1) == "one part off by one"
     assert label("1956-09-03", "1956-03-09", 1956, 1956, 9, 3, 3, 9) == "day and month swapped"
+
+
+def test_a_correction_of_a_flagged_field_drops_its_flag_and_keeps_the_others(
+        write_extract: WriteExtract, ingest: Ingest, query: Query, store_path: Path) -> None:
+    from accord.ingest.records import append_correction
+    from accord.store import Store
+
+    ingest(_write(write_extract, ["1,Ana,Silva,31/09/1956,000-12-3456,2134,2001-05-01"]))
+    assert [f["field"] for f in _flags(query, "1")] == ["dob", "ssn", "zip"]
+    current = "SELECT *, 'P1' AS person_id FROM records_current"
+    with Store(store_path) as store:
+        fixed = append_correction(store, current=current, source="naturalisation", record_id="1",
+                                  person_id="P1", field="dob", value="1956-09-30", system="test-system",
+                                  name="correction:D1", path="disputes/D1", payload=b"dob 1956-09-30",
+                                  user_id="priya", from_version=1)
+    assert fixed.version == 2
+    assert query("SELECT CAST(dob AS VARCHAR) FROM records_current WHERE record_id = '1'") == [("1956-09-30",)]
+    assert [(f["field"], f["value"]) for f in _flags(query, "1")] == [("ssn", "000-12-3456"), ("zip", "2134")]
+    assert query("SELECT accepted, flagged FROM ingest_batches WHERE batch_id = ?", [fixed.batch_id]) == [(1, 1)]
