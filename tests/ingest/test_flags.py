@@ -194,6 +194,9 @@ def test_a_correction_of_a_flagged_field_drops_its_flag_and_keeps_the_others(
                                   name="correction:D1", path="disputes/D1", payload=b"dob 1956-09-30",
                                   user_id="priya", from_version=1)
     assert fixed.version == 2
-    assert query("SELECT CAST(dob AS VARCHAR) FROM records_current WHERE record_id = '1'") == [("1956-09-30",)]
-    assert [(f["field"], f["value"]) for f in _flags(query, "1")] == [("ssn", "000-12-3456"), ("zip", "2134")]
-    assert query("SELECT accepted, flagged FROM ingest_batches WHERE batch_id = ?", [fixed.batch_id]) == [(1, 1)]
+    assert query("SELECT CAST(dob AS VARCHAR) FROM records_current WHERE record_id = '1'") == [
+        ("1956-09-30",)]
+    assert [(f["field"], f["value"]) for f in _flags(query, "1")] == [
+        ("ssn", "000-12-3456"), ("zip", "2134")]
+    assert query("SELECT accepted, flagged FROM ingest_batches WHERE batch_id = ?", [fixed.batch_id]) == [
+        (1, 1)]
