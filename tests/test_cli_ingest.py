@@ -19,7 +19,7 @@ MAPPING: dict[str, Any] = {
     "fields": {"full_name": {"column": "Reported Name", "layout": "given family"},
                "dob": {"column": "DOB", "format": "%Y%m%d"}, "phone": "Phone"}}
 DATA = ("Tip #|Reported Name|DOB|Phone\n0001|Ana Ruiz|19900102|617-555-1234\n"
-        "0002|Bo Li|19851301|\n0003|Cy Oz||555-12\n")
+        "0002|Bo Li|19851301|\n0003|Cy Oz||555-12\n|Di Wu|20000101|\n")
 
 
 @pytest.fixture(autouse=True)
@@ -39,13 +39,16 @@ def test_json_prints_one_object_with_the_reconciliation(
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert isinstance(out, dict)
-    assert {"rows_read", "accepted", "quarantined", "batch", "unchanged"} <= out.keys()
-    assert (out["rows_read"], out["accepted"], out["unchanged"], out["quarantined"]) == (3, 1, 0, 2)
+    assert {"rows_read", "accepted", "quarantined", "flagged", "batch", "unchanged"} <= out.keys()
+    # A bad date of birth and a bad phone number are flagged on stored records; only the row
+    # without its record id is quarantined.
+    assert (out["rows_read"], out["accepted"], out["unchanged"], out["quarantined"], out["flagged"]) == (
+        4, 3, 0, 1, 2)
     assert out["rows_read"] == out["accepted"] + out["unchanged"] + out["quarantined"]
-    assert query("SELECT batch_id, rows_read, accepted, quarantined FROM ingest_batches") == [
-        (out["batch"], 3, 1, 2)]
+    assert query("SELECT batch_id, rows_read, accepted, quarantined, flagged FROM ingest_batches") == [
+        (out["batch"], 4, 3, 1, 2)]
     again = json.loads(_ingest(p, "--db", store_path, "--json").stdout)
-    assert (again["accepted"], again["unchanged"], again["quarantined"]) == (0, 1, 2)
+    assert (again["accepted"], again["unchanged"], again["quarantined"], again["flagged"]) == (0, 3, 1, 2)
     assert again["batch"] > out["batch"]
 
 
@@ -65,9 +68,11 @@ def test_text_output_summarises_and_points_to_quarantine(
         write_extract: WriteExtract, store_path: Path) -> None:
     result = _ingest(write_extract(MAPPING, DATA), "--db", store_path)
     assert result.exit_code == 0, result.output
-    assert "3 rows read = 1 accepted" in result.stdout
-    assert "2 quarantined" in result.stdout
+    assert "4 rows read = 3 accepted" in result.stdout
+    assert "1 quarantined" in result.stdout
     assert "accord quarantine" in result.stdout
+    assert "2 flagged" in result.stdout
+    assert "accord flags" in result.stdout
 
 
 def _fails(result: Result, *fragments: str) -> None:
@@ -140,3 +145,26 @@ def test_ingest_without_a_user_or_store_says_what_to_do(write_extract: WriteExtr
     _fails(result, "--user or ACCORD_USER")
     _fails(_ingest(p, "--db", tmp_path / "new.duckdb"), "no such store", "accord init")
     assert not (tmp_path / "new.duckdb").exists()
+
+
+def test_flags_and_batches_show_the_flagged_values_without_them(
+        write_extract: WriteExtract, store_path: Path) -> None:
+    assert _ingest(write_extract(MAPPING, DATA), "--db", store_path).exit_code == 0
+    runner = CliRunner()
+    got = runner.invoke(app, ["flags", "--db", str(store_path), "--user", "dana", "--json"])
+    assert got.exit_code == 0, got.output
+    groups = json.loads(got.stdout)
+    assert sorted((g["field"], g["rows"], g["example_rows"]) for g in groups) == [
+        ("dob", 1, [2]), ("phone", 1, [3])]
+    assert "19851301" not in got.stdout and "555-12" not in got.stdout   # never the values
+    one = json.loads(runner.invoke(app, ["flags", "--db", str(store_path), "--user", "dana", "--json",
+                                         "--field", "phone"]).stdout)
+    assert [g["field"] for g in one] == ["phone"]
+    wrong = runner.invoke(app, ["flags", "--db", str(store_path), "--user", "dana", "--field", "tax_year"])
+    assert wrong.exit_code == 2 and "not an identity field" in wrong.output
+    batches = json.loads(runner.invoke(app, ["batches", "--db", str(store_path), "--user", "dana",
+                                             "--json"]).stdout)
+    assert [(b["accepted"], b["quarantined"], b["flagged"]) for b in batches] == [(3, 1, 2)]
+    text = runner.invoke(app, ["batches", "--db", str(store_path), "--user", "dana"],
+                         env={"COLUMNS": "200"})
+    assert "flagged" in text.stdout

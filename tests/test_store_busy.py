@@ -72,7 +72,7 @@ def _says_what_to_do(said: str) -> None:
     for route, _ in SERVER_ROUTES:
         assert route in said
     for route in ("/api/audit/verification", "/api/audit/events", "/api/batches", "/api/quarantine",
-                  "/api/quality"):
+                  "/api/flags", "/api/quality"):
         assert route in said
     assert "Authorization: Bearer" in said
 

@@ -36,8 +36,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from accord.store import Store
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 OLDEST_UPGRADABLE = 1
+# PostgreSQL stores were first made at schema version 3: they upgrade from there.
+OLDEST_UPGRADABLE_POSTGRES = 3
 VERSION_KEY = "format"              # accord_meta: the store's schema version
 RESOLVED_BEFORE_KEY = "resolve_again_after_run"   # accord_meta: see resolve_notices()
 
@@ -89,6 +91,14 @@ def _data_version(store: Store) -> Upgrade:
     return Upgrade()
 
 
+def _identity_flags(store: Store) -> Upgrade:
+    from accord.ingest import schema as ingest_schema
+
+    for ddl in ingest_schema.FLAGS_DDL:
+        store.write(ddl)
+    return Upgrade()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "role-grants-and-view-partitions",
               "role grants (role_grants) with the roles users already held; per-view partitions "
@@ -98,6 +108,11 @@ MIGRATIONS: tuple[Migration, ...] = (
               "the data version (accord_data_version): a counter every transaction that changes data "
               "moves, so that any process can tell that data changed",
               _data_version),
+    Migration(4, "identity-flags",
+              "identity values that fail their rule are stored as flags (records.flags: field, value as "
+              "written, reason) instead of quarantining the row; ingest batches count flagged rows "
+              "(ingest_batches.flagged)",
+              _identity_flags),
 )
 
 

@@ -1,4 +1,4 @@
-"""Data routes (sources, batches, quarantine) and the linkage-quality report: counts only, for
+"""Data routes (sources, batches, quarantine, flags) and the linkage-quality report: counts only, for
 the roles that watch quality, never person values."""
 
 from __future__ import annotations
@@ -43,8 +43,34 @@ def test_quarantine_groups_reasons_without_raw_values(api: Api) -> None:
     assert only and {r["source"] for r in only} == {one}
 
 
+def test_flags_group_reasons_without_the_values_as_written(api: Api) -> None:
+    rows = api.client.get("/api/flags?limit=100", headers=api.h("dana")).json()["items"]
+    keys = {"batch", "source", "field", "reason", "rows", "example_rows"}
+    assert rows and all(set(r) == keys for r in rows)
+    with Store(api.db) as store:
+        stored = [(s, json.loads(f)) for s, f in store.query(
+            "SELECT source, flags FROM records_current WHERE flags IS NOT NULL")]
+    # Every flag of every current record is counted once, under its source, field and reason.
+    assert sum(r["rows"] for r in rows) == sum(len(f) for _, f in stored)
+    counted = {(r["source"], r["field"]): 0 for r in rows}
+    for r in rows:
+        counted[(r["source"], r["field"])] += r["rows"]
+    expected: dict[tuple[str, str], int] = {}
+    for source, flags in stored:
+        for f in flags:
+            expected[(source, f["field"])] = expected.get((source, f["field"]), 0) + 1
+    assert counted == expected
+    values = {f["value"] for _, flags in stored for f in flags}
+    assert values and not any(v in json.dumps(rows) for v in values if len(v) > 4)
+    one = rows[0]["field"]
+    only = api.client.get("/api/flags", params={"field": one}, headers=api.h("dana")).json()["items"]
+    assert only and {r["field"] for r in only} == {one}
+    wrong = api.client.get("/api/flags", params={"field": "case_status"}, headers=api.h("dana"))
+    assert "not an identity field" in error(wrong, 400, "bad_request")["message"]
+
+
 def test_data_routes_are_for_the_data_engineer(api: Api) -> None:
-    for path in ("/api/sources", "/api/batches", "/api/quarantine"):
+    for path in ("/api/sources", "/api/batches", "/api/quarantine", "/api/flags"):
         refused(api.client.get(path, headers=api.h("casey")))
     error(api.client.get("/api/quarantine?batch=0", headers=api.h("dana")), 422, "invalid_request")
 

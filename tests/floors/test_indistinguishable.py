@@ -84,6 +84,7 @@ NOT_PERSON_DATA = {
     "/api/sources": "data engineering: sources",
     "/api/batches": "data engineering: batch reconciliation",
     "/api/quarantine": "data engineering: quarantined rows (no purpose reads them)",
+    "/api/flags": "data engineering: flagged identity values counted by reason (no values, no purpose)",
     "/api/quality": "linkage quality figures (aggregates over the full partition, no person values)",
 }
 

@@ -239,4 +239,5 @@ def test_a_governed_ingest_stores_its_batch_with_its_event(tmp_path: Path,
         details = json.loads(store.scalar("SELECT details FROM audit_events WHERE action = 'ingest'"))
         assert audit.verify(store).ok
     assert (batches, records) == (1, 2) and details["batch"] == result.batch
-    assert outcomes == [f"batch {result.batch}: 2 rows read, 2 accepted, 0 unchanged, 0 quarantined"]
+    assert outcomes == [
+        f"batch {result.batch}: 2 rows read, 2 accepted, 0 unchanged, 0 quarantined, 0 flagged"]

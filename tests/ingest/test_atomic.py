@@ -29,9 +29,9 @@ AUDIT_TABLES = ("audit_events", "audit_head")
 MAPPING = {"source": "shelter", "system": "hhs-shelter", "format": "csv", "record_id": "Case",
            "fields": {"full_name": {"column": "Name", "layout": "given family"},
                       "dob": {"column": "Born", "format": "%d/%m/%Y"}, "a_number": "A#"}}
-V1 = "Case,Name,Born,A#\n1,Ana Ruiz,01/02/1990,A012345678\n2,Bo Li,03/04/1985,\n3,Cy Oz,bad,\n"
+V1 = "Case,Name,Born,A#\n1,Ana Ruiz,01/02/1990,A012345678\n2,Bo Li,03/04/1985,\n,Cy Oz,bad,\n"
 V2 = ("Case,Name,Born,A#\n1,Ana Ruiz,01/02/1990,A012345679\n2,Bo Li,03/04/1985,\n"
-      "4,Di Wu,05/06/2001,\n5,Ed Fox,,A1\n")
+      "4,Di Wu,05/06/2001,\n,Ed Fox,,A1\n")
 
 
 def snapshot(db: Path | Store, tables: tuple[str, ...] = TABLES) -> dict[str, list[tuple[Any, ...]]]:

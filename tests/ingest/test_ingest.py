@@ -76,23 +76,30 @@ def test_foreign_semicolon_cp1252_extract_end_to_end(
     p = write_extract(COURT_YAML, text, name="docket.csv", encoding="cp1252")
     r = ingest(p)
     _reconciles(r)
-    assert (r.rows_read, r.accepted, r.new_records, r.unchanged, r.quarantined) == (6, 3, 3, 0, 3)
+    # The impossible date of birth (31.02.1980) is an identity value: flagged, the row stored.
+    assert (r.rows_read, r.accepted, r.new_records, r.unchanged, r.quarantined, r.flagged) == (
+        6, 4, 4, 0, 2, 1)
     stored = query("SELECT record_id, given_name, middle_name, family_name, CAST(dob AS VARCHAR), sex, "
                    "a_number, case_status, zip FROM records ORDER BY row_number")
     assert stored == [
         ("01|0007", "José", "María", "Müller", "1980-03-02", "M", "012345678", "final_order", "02134"),
         ("01|0008", "Ana", None, "Nguyen Smith", "1981-11-04", "F", "001234567", "in_proceedings", None),
         ("02|0007", "Seán", "Óg", "O’Brien", "1975-02-01", "U", "012345678", "terminated", "00501"),
+        ("02|0009", "Jane", None, "Doe", None, "F", "012345678", "final_order", "02134"),
     ]
+    (flags,) = query("SELECT flags FROM records WHERE record_id = '02|0009'")[0]
+    (flag,) = json.loads(flags)
+    assert (flag["field"], flag["value"], flag["year"], flag["month"], flag["day"]) == (
+        "dob", "31.02.1980", 1980, 2, 31)
+    assert "does not match format" in flag["reason"] and "%d.%m.%Y" in flag["reason"]
     q = _quarantine(query)
+    # Row 6's first error is an identity value (sex); the fact that quarantines it is named.
     assert [row[:5] for row in q] == [
-        ("county_court", 4, "02|0009", "dob", "31.02.1980"),
         ("county_court", 5, None, "record_id", None),
-        ("county_court", 6, "03|0001", "sex", "Q"),
+        ("county_court", 6, "03|0001", "case_status", "maybe"),
     ]
-    assert "does not match format" in q[0][5] and "%d.%m.%Y" in q[0][5]
-    assert "missing record id" in q[1][5] and "Akte Nr" in q[1][5]
-    assert "values map" in q[2][5]
+    assert "missing record id" in q[0][5] and "Akte Nr" in q[0][5]
+    assert "values map" in q[1][5]
     # Every error of a row is kept, with the whole source row.
     errors, raw_row = query("SELECT errors, raw_row FROM quarantine WHERE row_number = 6")[0]
     fields = [e["field"] for e in json.loads(errors)]
@@ -165,13 +172,21 @@ def test_dates_formats_and_plausibility(write_extract: WriteExtract, ingest: Ing
                       "6,,2101-01-01\n")             # beyond the latest event date
     r = ingest(p)
     _reconciles(r)
+    # A bad date of birth (an identity value) is flagged on the stored record; a bad event date
+    # (a fact) quarantines the row.
     assert query("SELECT record_id, CAST(dob AS VARCHAR), CAST(event_date AS VARCHAR) FROM records "
-                 "ORDER BY record_id") == [("1", "1999-12-31", "2099-05-01"), ("2", "1999-12-31", None)]
-    reasons = {row[1]: (row[3], row[4], row[5]) for row in _quarantine(query)}
-    assert reasons[3][:2] == ("dob", "31/12/1999") and "does not match" in reasons[3][2]
-    assert reasons[4] == ("dob", "01/01/2999", "date is in the future")
-    assert reasons[5][:2] == ("dob", "1850-06-01") and "before" in reasons[5][2]
-    assert reasons[6][:2] == ("event_date", "2101-01-01")
+                 "ORDER BY record_id") == [("1", "1999-12-31", "2099-05-01"), ("2", "1999-12-31", None),
+                                           ("3", None, None), ("4", None, None), ("5", None, None)]
+    reasons = {int(n): json.loads(f)[0] for n, f in query(
+        "SELECT record_id, flags FROM records WHERE flags IS NOT NULL")}
+    assert (reasons[3]["field"], reasons[3]["value"]) == ("dob", "31/12/1999")
+    assert "does not match" in reasons[3]["reason"]
+    assert (reasons[4]["value"], reasons[4]["reason"]) == ("01/01/2999", "date is in the future")
+    assert reasons[5]["value"] == "1850-06-01" and "before" in reasons[5]["reason"]
+    # No readable parts: 31 is no month, 2999 and 1850 are no plausible years.
+    assert all(reasons[n]["year"] is None for n in (3, 4, 5))
+    assert [(row[1], row[3], row[4]) for row in _quarantine(query)] == [(6, "event_date", "2101-01-01")]
+    assert r.flagged == 3
 
 
 def test_controlled_values_and_values_maps(write_extract: WriteExtract, ingest: Ingest, query: Query) -> None:
@@ -193,9 +208,13 @@ def test_controlled_values_and_values_maps(write_extract: WriteExtract, ingest: 
     _reconciles(r)
     assert query("SELECT record_id, sex, benefit_status, benefit_type, tax_year FROM records "
                  "ORDER BY record_id") == [("R1", "F", "approved", "lpr", 2020),
-                                           ("R2", "X", "pending", "naturalization", 2021)]
+                                           ("R2", "X", "pending", "naturalization", 2021),
+                                           ("R3", None, "denied", "lpr", 2021)]
+    # sex is an identity field: flagged; the controlled facts quarantine their rows.
+    (flag,) = json.loads(query("SELECT flags FROM records WHERE record_id = 'R3'")[0][0])
+    assert (flag["field"], flag["value"]) == ("sex", "Female") and "not one of M, F, X, U" in flag["reason"]
     q = {row[2]: (row[3], row[4], row[5]) for row in _quarantine(query)}
-    assert q["R3"][:2] == ("sex", "Female") and "not one of M, F, X, U" in q["R3"][2]
+    assert set(q) == {"R4", "R5", "R6"}
     assert q["R4"][:2] == ("benefit_status", "Z") and "values map" in q["R4"][2]
     assert q["R5"] == ("tax_year", "2021.5", "not a whole number")
     assert q["R6"][:2] == ("tax_year", "1899") and "1900" in q["R6"][2]
@@ -214,12 +233,18 @@ def test_identifiers_are_validated_and_keep_leading_zeros(
                       "000128,,,,1002\n")
     r = ingest(p)
     _reconciles(r)
+    # Every bad identifier is flagged on a stored record, its column empty; nothing is quarantined.
     assert query("SELECT record_id, ssn, itin, a_number, zip FROM records ORDER BY record_id") == [
         ("000123", "001010001", None, "000012345", "01002"),
-        ("000124", None, "912701234", "012345678", None)]
-    assert [(row[2], row[3], row[4]) for row in _quarantine(query)] == [
-        ("000125", "ssn", "666-12-3456"), ("000126", "itin", "912-45-6789"),
-        ("000127", "a_number", "A12345"), ("000128", "zip", "1002")]
+        ("000124", None, "912701234", "012345678", None),
+        ("000125", None, None, None, None), ("000126", None, None, None, None),
+        ("000127", None, None, None, None), ("000128", None, None, None, None)]
+    flagged = [(n, [(f["field"], f["value"]) for f in json.loads(text)]) for n, text in query(
+        "SELECT record_id, flags FROM records WHERE flags IS NOT NULL ORDER BY record_id")]
+    assert flagged == [("000125", [("ssn", "666-12-3456")]), ("000126", [("itin", "912-45-6789")]),
+                       ("000127", [("a_number", "A12345")]), ("000128", [("zip", "1002")])]
+    assert (r.quarantined, r.flagged) == (0, 4)
+    assert _quarantine(query) == []
 
 
 def test_empty_and_blank_cells_are_missing_not_errors(
@@ -266,12 +291,13 @@ def test_provenance_and_batch_reconciliation(
     prov = query("SELECT source, record_id, version, system, file_name, file_sha256, row_number, "
                  "batch_id, ingested_at IS NOT NULL FROM record_provenance ORDER BY record_id")
     assert prov == [("foreign", "1", 1, "test-system", "extract.csv", sha, 1, r.batch, True),
+                    ("foreign", "2", 1, "test-system", "extract.csv", sha, 2, r.batch, True),
                     ("foreign", "3", 1, "test-system", "extract.csv", sha, 3, r.batch, True)]
     batch = query("SELECT batch_id, source, file_name, file_sha256, file_bytes, rows_read, accepted, "
-                  "new_records, new_versions, unchanged, quarantined, "
+                  "new_records, new_versions, unchanged, quarantined, flagged, "
                   "finished_at >= started_at FROM ingest_batches")
     assert batch == [(r.batch, "foreign", "extract.csv", sha, (tmp_path / "extract.csv").stat().st_size,
-                      3, 2, 2, 0, 0, 1, True)]
+                      3, 3, 3, 0, 0, 0, 1, True)]
     assert query("SELECT source, system, first_batch, last_batch FROM sources") == [
         ("foreign", "test-system", r.batch, r.batch)]
 
@@ -280,13 +306,15 @@ def test_same_file_again_accepts_nothing(write_extract: WriteExtract, ingest: In
     p = write_extract(_mapping(full_name={"column": "n", "layout": "given family"},
                                dob={"column": "d", "format": "%d/%m/%Y"}, ssn="s", tax_year="y"),
                       "id,n,d,s,y\n1,Ana Ruiz,01/02/1990,123-45-6789,2020\n2,Bo Li,,,\n"
-                      "3,Cy Oz,99/99/1990,,\n")
+                      "3,Cy Oz,99/99/1990,,\n4,Di Wu,01/02/1990,,1899\n")
     first, second = ingest(p), ingest(p)
     _reconciles(second)
-    assert (first.accepted, first.quarantined) == (2, 1)
-    assert (second.rows_read, second.accepted, second.unchanged, second.quarantined) == (3, 0, 2, 1)
+    # Row 3's date of birth is flagged (stored, unchanged the second time); row 4's tax year quarantines it.
+    assert (first.accepted, first.quarantined, first.flagged) == (3, 1, 1)
+    assert (second.rows_read, second.accepted, second.unchanged, second.quarantined, second.flagged) == (
+        4, 0, 3, 1, 1)
     assert second.batch > first.batch
-    assert query("SELECT count(*), max(version) FROM records") == [(2, 1)]
+    assert query("SELECT count(*), max(version) FROM records") == [(3, 1)]
     assert query("SELECT count(*) FROM ingest_batches") == [(2,)]
 
 
@@ -361,8 +389,10 @@ def test_parquet_with_typed_columns(write_extract: WriteExtract, ingest: Ingest,
     assert query("SELECT record_id, CAST(dob AS VARCHAR), CAST(entry_date AS VARCHAR), tax_year, ssn, "
                  "sex FROM records ORDER BY record_id") == [
         ("0001", "1970-05-06", "2001-02-03", 2019, "012345678", "F"),
-        ("0002", None, None, 2020, None, "M")]
-    assert [(row[2], row[3], row[4]) for row in _quarantine(query)] == [("0003", "dob", "1870-01-01")]
+        ("0002", None, None, 2020, None, "M"), ("0003", None, None, None, None, None)]
+    (flag,) = json.loads(query("SELECT flags FROM records WHERE record_id = '0003'")[0][0])
+    assert (flag["field"], flag["value"], flag["year"]) == ("dob", "1870-01-01", None)
+    assert _quarantine(query) == []
     assert ingest(p).accepted == 0
 
 
@@ -379,12 +409,16 @@ def test_jsonl_extract(write_extract: WriteExtract, ingest: Ingest, query: Query
                       "\n".join(lines) + "\n", name="x.jsonl")
     r = ingest(p)
     _reconciles(r)
-    assert (r.rows_read, r.accepted, r.quarantined) == (5, 2, 3)
-    # A nested value is kept as JSON text; where an identifier is expected it fails validation.
+    assert (r.rows_read, r.accepted, r.quarantined, r.flagged) == (5, 3, 2, 1)
+    # A nested value is kept as JSON text; where an identifier is expected it fails validation
+    # (flagged: the record is stored without it).
     assert query("SELECT record_id, other_id, a_number, sex, tax_year FROM records ORDER BY record_id") == [
-        ("A-01", '{"first": "Ana"}', "012345678", None, None), ("A-03", None, None, "F", 2020)]
+        ("A-01", '{"first": "Ana"}', "012345678", None, None), ("A-02", None, None, None, None),
+        ("A-03", None, None, "F", 2020)]
+    (flag,) = json.loads(query("SELECT flags FROM records WHERE record_id = 'A-02'")[0][0])
+    assert (flag["field"], flag["value"]) == ("a_number", '["A012345678"]')
     assert [(row[1], row[2], row[3]) for row in _quarantine(query)] == [
-        (2, "A-02", "a_number"), (3, None, "(row)"), (5, None, "record_id")]
+        (3, None, "(row)"), (5, None, "record_id")]
     assert query("SELECT raw_value FROM quarantine WHERE row_number = 3") == [("{broken\n",)]
 
 

@@ -24,7 +24,8 @@ def _rows(n: int) -> str:
     lines = ["Case,Name,Born,A#"]
     for i in range(n):
         born = "bad" if i % 7 == 3 else f"{1 + i % 28:02d}/{1 + i % 12:02d}/19{50 + i % 40}"
-        lines.append(f"{i % (n - 5)},Ana{i} Ruiz,{born},A{100000000 + i}")  # a few repeated ids
+        case = "" if i % 11 == 5 else i % (n - 5)   # a few missing and a few repeated ids
+        lines.append(f"{case},Ana{i} Ruiz,{born},A{100000000 + i}")
     return "\n".join(lines) + "\n"
 
 
@@ -81,12 +82,13 @@ def test_staging_in_small_pieces_stores_the_same(write_extract: WriteExtract, tm
         mapping = write_extract(MAPPING, data, name=f"shelter{rows}.csv")
         with Store(tmp_path / f"s{rows}.duckdb") as store:
             r = ingest_file(store, mapping)
-            out.append(((r.rows_read, r.accepted, r.unchanged, r.quarantined),
-                        store.query("SELECT record_id, row_number, given_name, dob, a_number FROM records "
-                                    "ORDER BY ALL"),
+            out.append(((r.rows_read, r.accepted, r.unchanged, r.quarantined, r.flagged),
+                        store.query("SELECT record_id, row_number, given_name, dob, a_number, "
+                                    "CAST(flags AS VARCHAR) FROM records ORDER BY ALL"),
                         store.query("SELECT row_number, record_id, field, reason FROM quarantine "
                                     "ORDER BY ALL")))
     assert out[0] == out[1]
     counts, records, quarantine = out[0]
-    assert counts[0] == 300 and counts[3] > 40  # bad dates and conflicting repeated ids
+    assert counts[0] == 300 and counts[3] > 25  # missing and conflicting repeated ids
+    assert counts[4] > 30                       # bad dates, flagged
     assert records and quarantine

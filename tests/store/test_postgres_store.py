@@ -63,7 +63,39 @@ def test_a_store_of_another_version_is_refused_and_left_alone(pg_url: str) -> No
         con.execute("UPDATE accord_meta SET value = '2' WHERE key = %s", [mig.VERSION_KEY])
     with pytest.raises(StoreError) as e:
         open_store(pg_url)
-    assert "no upgrade step for PostgreSQL stores" in str(e.value)
+    assert "upgrades PostgreSQL stores from version 3 on" in str(e.value)
+
+
+def test_a_version_3_store_is_upgraded_to_flags_recorded_and_audited(pg_url: str, write_extract) -> None:
+    from accord.governance import audit
+    from accord.ingest import ingest_file
+
+    open_store(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as con:       # the store as version 3 made it
+        con.execute("DROP VIEW record_provenance")
+        con.execute("DROP VIEW records_current")
+        con.execute("ALTER TABLE records DROP COLUMN flags")
+        con.execute("ALTER TABLE ingest_batches DROP COLUMN flagged")
+        con.execute("UPDATE accord_meta SET value = '3' WHERE key = %s", [mig.VERSION_KEY])
+    with pytest.raises(StoreError) as e:
+        open_store(pg_url, read_only=True)
+    assert "schema version 3" in str(e.value) and "read-only open cannot upgrade" in str(e.value)
+    with open_store(pg_url) as store:
+        assert store.schema_version() == mig.SCHEMA_VERSION == 4
+        assert store.query("SELECT version, name, from_version FROM accord_migrations") == [
+            (4, "identity-flags", 3)]
+        (details,) = store.query("SELECT details FROM audit_events WHERE action = 'store.upgrade'")[0]
+        assert json.loads(details)["to_version"] == 4
+        assert audit.verify(store).ok
+        mapping = write_extract({"source": "s", "system": "test-system", "format": "csv", "record_id": "id",
+                                 "fields": {"family_name": "n", "ssn": "ssn"}},
+                                "id,n,ssn\n1,Silva,000-12-3456\n2,Okafor,501-27-4481\n")
+        r = ingest_file(store, mapping)
+        assert (r.accepted, r.quarantined, r.flagged) == (2, 0, 1)
+        flags = store.query("SELECT record_id, ssn, flags FROM records_current ORDER BY record_id")
+        assert [(i, s, json.loads(f)[0]["field"] if f else None) for i, s, f in flags] == [
+            ("1", None, "ssn"), ("2", "501274481", None)]
+        assert store.query("SELECT flagged FROM ingest_batches") == [(1,)]
 
 
 def test_a_read_only_open_of_an_empty_database_creates_nothing(pg_url: str) -> None:

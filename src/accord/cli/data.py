@@ -1,4 +1,4 @@
-"""Data commands: synthetic worlds, ingest, sources, quarantine, resolution, evaluation, demo."""
+"""Data commands: synthetic worlds, ingest, sources, quarantine, flags, resolution, evaluation, demo."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def ingest(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate and store one extract: bad rows to quarantine, atomic, idempotent."""
+    """Validate and store one extract: bad fact values to quarantine, bad identity values flagged,
+    atomic, idempotent."""
     try:
         with progress_bars(not as_json) as p:
             result = services.ingest(db, mapping, file, user=who(user),
@@ -79,10 +80,12 @@ def ingest(
         f"batch {result.batch} [bold]{result.source}[/bold] ({result.system}): "
         f"{result.rows_read:,} rows read = {result.accepted:,} accepted "
         f"({result.new_records:,} new, {result.new_versions:,} new versions) + "
-        f"{result.unchanged:,} unchanged + {result.quarantined:,} quarantined "
-        f"[{result.seconds:.2f} s]", highlight=False)
+        f"{result.unchanged:,} unchanged + {result.quarantined:,} quarantined; "
+        f"{result.flagged:,} flagged [{result.seconds:.2f} s]", highlight=False)
     if result.quarantined:
         out.print(f"see: accord quarantine --db {describe(db)} --batch {result.batch}", highlight=False)
+    if result.flagged:
+        out.print(f"see: accord flags --db {describe(db)} --source {result.source}", highlight=False)
 
 
 @app.command()
@@ -104,7 +107,8 @@ def sources(db: DbOption = DEFAULT_DB, user: UserOption = None,
 def batches(db: DbOption = DEFAULT_DB,
             limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
             user: UserOption = None, as_json: JsonOption = False) -> None:
-    """List ingest batches with their reconciliation (read = accepted + unchanged + quarantined)."""
+    """List ingest batches with their reconciliation (read = accepted + unchanged + quarantined;
+    flagged rows are among accepted and unchanged)."""
     try:
         rows = services.batches(db, limit, user=who(user))
     except AccordError as e:
@@ -113,7 +117,7 @@ def batches(db: DbOption = DEFAULT_DB,
         as_json_out(rows)
         return
     keys = ["batch", "source", "file_name", "user_id", "rows_read", "accepted", "unchanged",
-            "quarantined"]
+            "quarantined", "flagged"]
     table(keys, [[getattr(r, k) for k in keys] for r in rows])
 
 
@@ -129,6 +133,29 @@ def quarantine(
     """Summarise quarantined rows by field and reason, with example row numbers."""
     try:
         rows = services.quarantine_summary(db, batch, source, user=who(user))
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(rows)
+        return
+    table(["batch", "source", "field", "reason", "rows", "example rows"],
+           [list(r.plain().values()) for r in rows])
+
+
+@app.command()
+def flags(
+    db: DbOption = DEFAULT_DB,
+    batch: Annotated[int | None, typer.Option(help="The record versions one batch stored (default: "
+                                              "the current records).")] = None,
+    source: Annotated[str | None, typer.Option(help="One source.")] = None,
+    field: Annotated[str | None, typer.Option(help="One identity field (dob, ssn, zip, ...).")] = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Summarise flagged identity values (stored, column left empty) by field and reason, with
+    example row numbers."""
+    try:
+        rows = services.flags_summary(db, batch, source, field, user=who(user))
     except AccordError as e:
         fail(e)
     if as_json:

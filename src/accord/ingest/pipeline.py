@@ -4,9 +4,13 @@ Reconciliation: ``rows_read = accepted + unchanged + quarantined`` where
 - accepted: rows stored as a new record or a new version of a changed record;
 - unchanged: rows identical to the stored current version, or to an earlier row of the
   same file with the same record id (so ingesting a file twice accepts 0 rows);
-- quarantined: rows that failed parsing or validation, or that share a record id with a
-  different row of the same file (all rows of such a conflict are quarantined: which one
-  is right cannot be decided here).
+- quarantined: rows that failed parsing, rows without a record id or with a *fact* field
+  that fails its rule, and rows that share a record id with a different row of the same file
+  (all rows of such a conflict are quarantined: which one is right cannot be decided here).
+An *identity* field that fails its rule does not quarantine the row: the record is stored with
+that column NULL and the value as written, with its reason, in ``records.flags``
+(``accord.ingest.transform``). ``flagged`` counts the rows stored or unchanged that carry a
+flag; they are counted in accepted or unchanged too.
 The whole ingest is one transaction: any error or kill leaves the store as it was. Run as a
 governed action (``services.ingest``), that transaction is the action's, which commits the
 batch together with its audit event.
@@ -26,7 +30,7 @@ import pyarrow as pa
 
 from accord.errors import SourceFileError
 from accord.faults import checkpoint
-from accord.ingest.transform import content_hash_sql, stored_fields, transform_sql
+from accord.ingest.transform import FLAGS, content_hash_sql, stored_fields, transform_sql
 from accord.sources.mapping import MappingFile, load_mapping_file
 from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, Extract, open_extract
 from accord.sql.backend import compute_connection
@@ -52,6 +56,7 @@ class IngestResult:
     new_versions: int
     unchanged: int
     quarantined: int
+    flagged: int
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,7 +143,8 @@ def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str,
             "user_id": user, "started_at": started, "finished_at": finished, "rows_read": rows_read,
             "accepted": counts["new_records"] + counts["new_versions"],
             "new_records": counts["new_records"], "new_versions": counts["new_versions"],
-            "unchanged": counts["unchanged"], "quarantined": counts["quarantined"]})
+            "unchanged": counts["unchanged"], "quarantined": counts["quarantined"],
+            "flagged": counts["flagged"]})
         store.insert("sources", {
             "source": mf.spec.source, "system": mf.spec.system, "format": mf.spec.format,
             "mapping_yaml": mf.text, "mapping_sha256": mf.sha256, "first_batch": batch_id,
@@ -154,7 +160,7 @@ def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str,
         file_sha256=sha, rows_read=rows_read,
         accepted=counts["new_records"] + counts["new_versions"],
         new_records=counts["new_records"], new_versions=counts["new_versions"],
-        unchanged=counts["unchanged"], quarantined=counts["quarantined"],
+        unchanged=counts["unchanged"], quarantined=counts["quarantined"], flagged=counts["flagged"],
         seconds=(finished - started).total_seconds())
 
 
@@ -223,26 +229,27 @@ def _store_batch(store: Store, con: duckdb.DuckDBPyConnection, mf: MappingFile, 
             "quarantine", QUARANTINE_COLUMNS.split(", "),
             [[batch_id, src, r.row_number, None, "(row)", r.text[:1000], r.reason,
               f'[{{"field": "(row)", "reason": {_json_str(r.reason)}}}]', r.text] for r in bad])
-    # Rows that failed validation: one quarantine row each, first error in field/reason.
+    # Rows that failed validation of their record id or a fact field: one quarantine row each,
+    # the first such error in field/reason, every error of the row in errors.
     con.execute(
-        f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) SELECT ?, ?, row_number, record_id, errors[1].field, "
-        "errors[1].value, errors[1].reason, to_json(errors), raw_row "
-        "FROM _stage WHERE len(errors) > 0", [batch_id, src])
-    invalid = int(store.scalar("SELECT count(*) FROM _stage WHERE len(errors) > 0"))
+        f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) SELECT ?, ?, row_number, record_id, blocking.field, "
+        "blocking.value, blocking.reason, to_json(errors), raw_row "
+        "FROM _stage WHERE quarantined", [batch_id, src])
+    invalid = int(store.scalar("SELECT count(*) FROM _stage WHERE quarantined"))
     # Record ids the file repeats (usually none), with their rows and distinct contents.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _ids AS SELECT record_id, min(row_number) AS first_row, "
         "count(*) AS n, count(DISTINCT content_hash) AS n_distinct, "
         "list(row_number ORDER BY row_number)[1:10] AS rows FROM _stage "
-        "WHERE len(errors) = 0 AND record_id IN (SELECT record_id FROM _stage "
-        "WHERE len(errors) = 0 GROUP BY record_id HAVING count(*) > 1) GROUP BY record_id")
+        "WHERE NOT quarantined AND record_id IN (SELECT record_id FROM _stage "
+        "WHERE NOT quarantined GROUP BY record_id HAVING count(*) > 1) GROUP BY record_id")
     # Same record id, different content, within this file: quarantine every such row.
     con.execute(
         f"INSERT INTO quarantine ({QUARANTINE_COLUMNS}) SELECT ?, ?, s.row_number, s.record_id, "
         "'record_id', s.record_id, "
         "'record id appears in rows ' || array_to_string(i.rows, ', ') || "
         "' with different values', '[]', to_json(s) FROM _stage s JOIN _ids i USING (record_id) "
-        "WHERE i.n_distinct > 1 AND len(s.errors) = 0", [batch_id, src])
+        "WHERE i.n_distinct > 1 AND NOT s.quarantined", [batch_id, src])
     conflicted = int(store.scalar("SELECT coalesce(sum(n), 0) FROM _ids WHERE n_distinct > 1"))
     repeats = int(store.scalar("SELECT count(*) FROM _ids"))
     con.execute(
@@ -257,7 +264,7 @@ def _store_batch(store: Store, con: duckdb.DuckDBPyConnection, mf: MappingFile, 
     first_only = ("AND (s.record_id NOT IN (SELECT record_id FROM _ids) OR "
                   "(s.record_id, s.row_number) IN (SELECT (record_id, first_row) FROM _ids "
                   "WHERE n_distinct = 1))") if repeats else ""
-    cols = [ident(n) for n in stored_fields(mf.spec)]
+    cols = [ident(n) for n in [*stored_fields(mf.spec), FLAGS]]
     insert_cols = "".join(f"s.{c}, " for c in cols)
     if has_current:
         version, join = "coalesce(c.version, 0) + 1", "LEFT JOIN _current c USING (record_id)"
@@ -268,12 +275,16 @@ def _store_batch(store: Store, con: duckdb.DuckDBPyConnection, mf: MappingFile, 
         f"INSERT INTO records (source, record_id, version, system, {''.join(c + ', ' for c in cols)}"
         f"batch_id, row_number) SELECT ?, s.record_id, {version}, ?, "
         f"{insert_cols}?, s.row_number FROM _stage s {join} "
-        f"WHERE len(s.errors) = 0 {changed} {first_only}",
+        f"WHERE NOT s.quarantined {changed} {first_only}",
         [src, system, batch_id])
     new_records, new_versions = store.query(
         "SELECT count(*) FILTER (WHERE version = 1), count(*) FILTER (WHERE version > 1) "
         "FROM records WHERE batch_id = ?", [batch_id])[0]
-    valid = int(store.scalar("SELECT count(*) FROM _stage WHERE len(errors) = 0"))
+    valid = int(store.scalar("SELECT count(*) FROM _stage WHERE NOT quarantined"))
+    conflicts = ("AND record_id NOT IN (SELECT record_id FROM _ids WHERE n_distinct > 1)" if repeats
+                 else "")
+    flagged = int(store.scalar("SELECT count(*) FROM _stage WHERE NOT quarantined AND flags IS NOT NULL "
+                               f"{conflicts}"))
     for t in ("_ids", "_current"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return {
@@ -281,6 +292,7 @@ def _store_batch(store: Store, con: duckdb.DuckDBPyConnection, mf: MappingFile, 
         "new_versions": int(new_versions),
         "unchanged": valid - conflicted - int(new_records) - int(new_versions),
         "quarantined": len(bad) + invalid + conflicted,
+        "flagged": flagged,
     }
 
 

@@ -3,12 +3,15 @@
 Ingest owns ``records`` and ``ingest_batches``. A correction (5 U.S.C. 552a(d)(2)) decided
 by casework never edits a stored record: it is stored here as a new version (version + 1)
 of the record with one field changed, through its own ``ingest_batches`` row, so that
-``record_provenance`` shows where the corrected value came from. Every column is named.
+``record_provenance`` shows where the corrected value came from. Every column is named. A
+flag the record carried for the corrected field (``records.flags``: its value as written did
+not pass ingest's rule) is dropped from the new version: the corrected value replaces it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,11 +22,11 @@ from accord.store import Store
 
 # The columns of ``records`` besides the canonical fields (accord.ingest.schema).
 _KEYS = ("source", "record_id", "version", "system")
-_TRAILER = ("batch_id", "row_number")
+_TRAILER = ("batch_id", "row_number", "flags")
 
 _BATCH_COLUMNS = ("batch_id", "source", "system", "file_name", "file_path", "file_sha256", "file_bytes",
                   "mapping_path", "mapping_sha256", "user_id", "started_at", "finished_at", "rows_read",
-                  "accepted", "new_records", "new_versions", "unchanged", "quarantined")
+                  "accepted", "new_records", "new_versions", "unchanged", "quarantined", "flagged")
 _INSERT_BATCH = (f"INSERT INTO ingest_batches ({', '.join(_BATCH_COLUMNS)}) "
                  f"VALUES ({', '.join('?' * len(_BATCH_COLUMNS))})")
 
@@ -55,6 +58,10 @@ def append_correction(store: Store, *, current: str, source: str, record_id: str
         started = datetime.now(UTC)
         batch_id = int(store.scalar("SELECT nextval('ingest_batch_seq')"))
         mapping = store.scalar("SELECT mapping_sha256 FROM sources WHERE source = ?", [source])
+        # Ingest's own column (the scope carries no flags); the copy below checks the scope.
+        flagged = store.query("SELECT flags FROM records WHERE source = ? AND record_id = ? AND "
+                              "version = ?", [source, record_id, from_version])
+        flags = _without(flagged[0][0] if flagged else None, field)
         columns = [*_KEYS, *catalogue(), *_TRAILER]
         exprs: list[str] = []
         params: list[object] = []
@@ -66,6 +73,9 @@ def append_correction(store: Store, *, current: str, source: str, record_id: str
                 params.append(batch_id)
             elif col == "row_number":
                 exprs.append("CAST(1 AS BIGINT)")
+            elif col == "flags":
+                exprs.append("CAST(? AS JSON)")
+                params.append(flags)
             elif col == field:
                 exprs.append(f"CAST(? AS {kind.sql_type})")
                 params.append(value)
@@ -82,5 +92,15 @@ def append_correction(store: Store, *, current: str, source: str, record_id: str
                               "among the records the correction may copy")
         store.write(_INSERT_BATCH, [
             batch_id, source, system, name, path, digest, len(payload),
-            name, mapping or digest, user_id, started, datetime.now(UTC), 1, 1, 0, 1, 0, 0])
+            name, mapping or digest, user_id, started, datetime.now(UTC), 1, 1, 0, 1, 0, 0,
+            int(flags is not None)])
     return Correction(batch_id, from_version + 1)
+
+
+def _without(flags: str | None, field: str) -> str | None:
+    """The record's flags (JSON text) without the corrected field's; None when none is left.
+    Written as ingest writes them (no spaces), so an unchanged flag hashes alike."""
+    if flags is None:
+        return None
+    kept = [f for f in json.loads(flags) if f.get("field") != field]
+    return json.dumps(kept, separators=(",", ":"), ensure_ascii=False) if kept else None

@@ -1,4 +1,9 @@
-"""Tables owned by ingestion: sources, ingest batches, records (versioned), quarantine."""
+"""Tables owned by ingestion: sources, ingest batches, records (versioned), quarantine.
+
+``records.flags`` (schema version 4): the identity values of the record that failed their rule,
+as written, with the reason (a JSON array, NULL when none; ``accord.ingest.transform``).
+``ingest_batches.flagged``: the batch's rows stored or unchanged that carry a flag.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +44,7 @@ DDL: list[str] = [
   new_versions BIGINT NOT NULL,
   unchanged BIGINT NOT NULL,
   quarantined BIGINT NOT NULL,
+  flagged BIGINT NOT NULL DEFAULT 0,
   CHECK (rows_read = accepted + unchanged + quarantined),
   CHECK (accepted = new_records + new_versions)
 )""",
@@ -49,7 +55,8 @@ DDL: list[str] = [
   system VARCHAR NOT NULL,
   {record_columns_ddl()},
   batch_id BIGINT NOT NULL,
-  row_number BIGINT NOT NULL
+  row_number BIGINT NOT NULL,
+  flags JSON
 )""",
     """CREATE TABLE IF NOT EXISTS quarantine (
   batch_id BIGINT NOT NULL,
@@ -75,3 +82,14 @@ SELECT r.source, r.record_id, r.version, r.system, b.file_name, b.file_sha256,
        r.row_number, r.batch_id, b.finished_at AS ingested_at, b.user_id
 FROM records r JOIN ingest_batches b USING (batch_id)""",
 ]
+
+
+# The upgrade to schema version 4 (accord.migrations runs it): ``records.flags`` and
+# ``ingest_batches.flagged``; stored records and batches have none (they were ingested before
+# identity values were flagged: their rows with a bad identity value are in quarantine). Plain
+# enough for both engines; the store makes the views over ``records`` again after the upgrade
+# (their columns are fixed when they are made).
+FLAGS_DDL: tuple[str, ...] = (
+    "ALTER TABLE records ADD COLUMN flags JSON",
+    "ALTER TABLE ingest_batches ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0",
+)

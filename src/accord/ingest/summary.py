@@ -1,7 +1,9 @@
-"""Counts about what ingestion stored: sources, batches and quarantine reasons (no person values)."""
+"""Counts about what ingestion stored: sources, batches, quarantine and flag reasons (no person
+values)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +37,7 @@ def batches(store: Store, limit: int = 50) -> list[dict[str, Any]]:
     return _dicts(
         store, "SELECT batch_id AS batch, source, system, file_name, file_sha256, user_id, "
         "CAST(finished_at AS VARCHAR) AS finished_at, rows_read, accepted, new_records, "
-        "new_versions, unchanged, quarantined "
+        "new_versions, unchanged, quarantined, flagged "
         "FROM ingest_batches ORDER BY batch_id DESC LIMIT ?", [limit])
 
 
@@ -59,6 +61,35 @@ def quarantine(store: Store, batch: int | None = None, source: str | None = None
         f"(array_agg(row_number ORDER BY row_number))[1:5] AS example_rows FROM quarantine "
         f"WHERE {' AND '.join(where)} GROUP BY batch_id, source, field, reason "
         f"ORDER BY batch, source, rows DESC", params)
+
+
+def flags(store: Store, batch: int | None = None, source: str | None = None,
+          field: str | None = None) -> list[dict[str, Any]]:
+    """Flagged identity values of stored records grouped by batch, source, field and reason,
+    with example row numbers: by default the current records' flags, with ``batch`` the flags
+    of the record versions that batch stored.
+
+    Values as written are not shown here, as quarantine's raw values are not: they are person
+    data. The flags are read here and counted in Python (the same on both engines)."""
+    where: list[str] = ["flags IS NOT NULL"]
+    params: list[Any] = []
+    if batch is not None:
+        where.append("batch_id = ?")
+        params.append(batch)
+    if source is not None:
+        where.append("source = ?")
+        params.append(source)
+    table = "records" if batch is not None else "records_current"
+    groups: dict[tuple[int, str, str, str], list[int]] = {}
+    for batch_id, src, row_number, text in store.query(
+            f"SELECT batch_id, source, row_number, flags FROM {table} WHERE {' AND '.join(where)}", params):
+        for flag in json.loads(text):
+            if field is None or flag.get("field") == field:
+                key = (int(batch_id), str(src), str(flag.get("field")), str(flag.get("reason")))
+                groups.setdefault(key, []).append(int(row_number))
+    out = [{"batch": b, "source": s, "field": f, "reason": r, "rows": len(rows),
+            "example_rows": sorted(rows)[:5]} for (b, s, f, r), rows in groups.items()]
+    return sorted(out, key=lambda g: (g["batch"], g["source"], -g["rows"], g["field"], g["reason"]))
 
 
 def _dicts(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:

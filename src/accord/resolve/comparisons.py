@@ -145,14 +145,18 @@ class _Compiler:
             return "swapped" if c.swapped else "NOT swapped"
         if c.day_month_swapped is not None:
             y, m, d = self._parts(c.day_month_swapped)
-            return f"{y}_l = {y}_r AND {m}_l = {d}_r AND {d}_l = {m}_r"
+            return (f"{self._dates(c.day_month_swapped)} AND {y}_l = {y}_r AND {m}_l = {d}_r AND "
+                    f"{d}_l = {m}_r")
         if c.within_days is not None:
             x = self.col(c.within_days.column)
             return f"abs(date_diff('day', {x}_l, {x}_r)) <= {c.within_days.days}"
         if c.years_apart is not None:
             y, m, d = self._parts(c.years_apart.column, order=("m", "d", "y"))
-            return (f"({m}_l = {m}_r AND {d}_l = {d}_r AND abs({y}_l - {y}_r) = "
-                    f"{c.years_apart.years})")
+            return (f"({self._dates(c.years_apart.column)} AND {m}_l = {m}_r AND {d}_l = {d}_r AND "
+                    f"abs({y}_l - {y}_r) = {c.years_apart.years})")
+        if c.within_months is not None:
+            y, m, _ = self._parts(c.within_months.column, order=("y", "m"))
+            return f"abs(({y}_l - {y}_r) * 12 + {m}_l - {m}_r) <= {c.within_months.months}"
         if c.same_month is not None:
             y, m, _ = self._parts(c.same_month, order=("y", "m"))
             return f"{y}_l = {y}_r AND {m}_l = {m}_r"
@@ -164,6 +168,13 @@ class _Compiler:
             return f"({sql})" if under_and and len(c.any) > 1 else sql
         assert c.all is not None
         return " AND ".join(self.condition(s, under_and=True) for s in c.all)
+
+    def _dates(self, column: str) -> str:
+        """Both sides carry the date itself, not only its parts: a date of birth flagged at
+        ingest (1956-09-31) has its parts but no date (docs/ingest.md), and only the parts'
+        own conditions (same_month, within_months) may read it."""
+        x = self.col(column)
+        return f"{x}_l IS NOT NULL AND {x}_r IS NOT NULL"
 
     def _parts(self, column: str, order: Sequence[str] = ("y", "m", "d")) -> tuple[str, str, str]:
         """A date's year, month and day columns (``<column>_y`` ...), those in ``order`` read."""

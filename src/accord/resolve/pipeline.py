@@ -111,8 +111,11 @@ def corroborated_sql(settings: Settings) -> str:
 
 
 def _guard_columns(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SSN and A-number codes and birth year by rid (-1 where missing), for the guards."""
-    t = db.arrow(f"SELECT rid, ssn, a_number, coalesce(dob_y, -1) AS y FROM {VIEW}")
+    """SSN and A-number codes and birth year by rid (-1 where missing), for the guards. The
+    year is a valid date's only: a flagged date of birth's parts are fuzzy evidence, never a
+    guard (as before they existed)."""
+    t = db.arrow(f"SELECT rid, ssn, a_number, CASE WHEN dob IS NOT NULL THEN dob_y ELSE -1 END AS y "
+                 f"FROM {VIEW}")
     rid = t.column("rid").to_numpy()
     out = np.full((3, records), -1, dtype=np.int64)
     out[0, rid] = _codes(t.column("ssn"))

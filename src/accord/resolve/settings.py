@@ -99,6 +99,11 @@ class YearsApart(_Strict):
     years: int = Field(ge=1)
 
 
+class MonthWindow(_Strict):
+    column: str
+    months: int = Field(ge=0)
+
+
 class Condition(_Strict):
     """One test on a pair, over feature columns (each read as ``<column>_l`` and
     ``<column>_r``). Exactly one key is given; ``any`` / ``all`` combine conditions."""
@@ -115,6 +120,8 @@ class Condition(_Strict):
                                           "are each other's, same year (reads <column>_y/_m/_d)")
     within_days: DateWindow | None = None
     years_apart: YearsApart | None = None
+    within_months: MonthWindow | None = Field(default=None, description="a date's year and month "
+                                              "at most this many months apart (reads <column>_y/_m)")
     same_month: str | None = Field(default=None, description="a date with the same year and "
                                    "month (reads <column>_y/_m)")
     one_side_missing: str | None = Field(default=None, description="the column is missing on "

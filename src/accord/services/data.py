@@ -1,4 +1,4 @@
-"""Data operations: synthetic worlds, ingest, sources, quarantine, resolution, evaluation.
+"""Data operations: synthetic worlds, ingest, sources, quarantine, flags, resolution, evaluation.
 
 Every operation that touches a store runs through the governance gate as a named user: the
 gate checks the user's role and writes the audit event (refusals included).
@@ -16,7 +16,7 @@ from typing import Any
 from accord.errors import AccordError
 from accord.ingest import IngestResult, ingest_file, summary
 from accord.services.context import governed
-from accord.services.results import BatchOut, QuarantineOut, SourceOut
+from accord.services.results import BatchOut, FlagOut, QuarantineOut, SourceOut
 from accord.sources.mapping import load_mapping
 from accord.store.target import StoreTarget, beside, is_url
 
@@ -43,7 +43,8 @@ def ingest(db: StoreTarget, mapping: Path, file: Path | None = None, *, user: st
                                      "file": str(file) if file else None}) as act:
         result = ingest_file(gate.store, mapping, file, user=user, progress=progress)
         act.outcome = (f"batch {result.batch}: {result.rows_read} rows read, {result.accepted} accepted, "
-                       f"{result.unchanged} unchanged, {result.quarantined} quarantined")
+                       f"{result.unchanged} unchanged, {result.quarantined} quarantined, "
+                       f"{result.flagged} flagged")
         act.details.update(batch=result.batch, file_sha256=result.file_sha256)
         return result
 
@@ -67,6 +68,24 @@ def quarantine_summary(db: StoreTarget, batch: int | None = None, source: str | 
     with governed(db, origin=origin) as gate, gate.act(
             user, "quarantine.read", details={"batch": batch, "source": source}):
         return [QuarantineOut.model_validate(q) for q in summary.quarantine(gate.store, batch, source)]
+
+
+def flags_summary(db: StoreTarget, batch: int | None = None, source: str | None = None,
+                  field: str | None = None, *, user: str, origin: str = "cli") -> list[FlagOut]:
+    """Flagged identity values grouped by source, field and reason, with example row numbers:
+    the current records' (or those one batch stored). Same role as quarantine, and likewise
+    no values as written: they are person data."""
+    if field is not None:
+        from accord.sources.fields import catalogue
+
+        known = sorted(n for n, f in catalogue().items() if f.kind == "identity")
+        if field not in known:
+            raise AccordError(f"flags --field {field!r}: not an identity field (only identity values are "
+                              f"flagged; one of {', '.join(known)})")
+    with governed(db, origin=origin) as gate, gate.act(
+            user, "quarantine.read", details={"flags": True, "batch": batch, "source": source,
+                                              "field": field}):
+        return [FlagOut.model_validate(f) for f in summary.flags(gate.store, batch, source, field)]
 
 
 @dataclass

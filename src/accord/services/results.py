@@ -236,6 +236,8 @@ class BatchOut(Result):
     new_versions: int
     unchanged: int
     quarantined: int
+    flagged: int = Field(description="rows stored or unchanged with at least one flagged identity value "
+                         "(counted in accepted or unchanged too)")
 
 
 class QuarantineOut(Result):
@@ -247,6 +249,18 @@ class QuarantineOut(Result):
     reason: str
     rows: int
     example_rows: list[int]
+
+
+class FlagOut(Result):
+    """Flagged identity values of stored records grouped by reason; the values as written are
+    person data and never shown (as quarantine's raw values)."""
+
+    batch: int = Field(description="the batch that stored the flagged record version")
+    source: str
+    field: str = Field(description="the identity field whose value failed its rule (its column is NULL)")
+    reason: str
+    rows: int
+    example_rows: list[int] = Field(description="row numbers in the batch's file, at most five")
 
 
 class RecordCountsOut(Result):

@@ -52,9 +52,9 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("family_dm2", "VARCHAR", "Double Metaphone alternate code of the first family token"),
     ("name_suffix_std", "VARCHAR", "generational suffix JR, SR, II, III, IV..."),
     ("dob", "DATE", "date of birth (default dates such as 1900-01-01 removed)"),
-    ("dob_y", "SMALLINT", "year of birth"),
-    ("dob_m", "TINYINT", "month of birth"),
-    ("dob_d", "TINYINT", "day of birth"),
+    ("dob_y", "SMALLINT", "year of birth (also from a flagged date of birth, whose dob is NULL)"),
+    ("dob_m", "TINYINT", "month of birth (likewise)"),
+    ("dob_d", "TINYINT", "day of birth (likewise; 31 for 1956-09-31)"),
     ("sex", "VARCHAR", "M, F or X (unknown is NULL)"),
     ("ssn", "VARCHAR", "valid 9-digit SSN (from ssn or an SSN-form tin)"),
     ("ssn_last4", "VARCHAR", "last four SSN digits: the ssn_last4 field, else the last 4 of ssn"),
@@ -77,6 +77,13 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
 INPUT_COLUMNS: dict[str, str] = {n: f.sql_type for n, f in catalogue().items()
                                  if f.kind == "identity"}
 _KEYS = {"source": "VARCHAR", "record_id": "VARCHAR", "system": "VARCHAR"}
+# The record's flags (accord.ingest.transform): identity values that failed ingest's rule. Only
+# a flagged date of birth gives features: its year, month and day as ingest read them, for the
+# fuzzy levels of the dob comparison; ``dob`` stays NULL. Other flagged values give none.
+RECORD_FLAGS = "flags"
+_FLAGGED_DOB = ("list_filter(from_json(CAST(__record_flags AS VARCHAR), "
+                "'[{\"field\": \"VARCHAR\", \"year\": \"INTEGER\", \"month\": \"INTEGER\", "
+                "\"day\": \"INTEGER\"}]'), lambda f: f.field = 'dob')[1]")
 
 T = "__std_"  # prefix of this stage's temporary tables
 # Input columns no step reads once the address lines are worked out (``__std_base`` leaves
@@ -91,6 +98,8 @@ def _base_sql(con: duckdb.DuckDBPyConnection, source_table: str, extra: Extra | 
     present = {r[0] for r in con.execute(f"DESCRIBE {source_table}").fetchall()}
     cols = [ident(c) if c in present else f"CAST(NULL AS {t}) AS {ident(c)}"
             for c, t in {**_KEYS, **INPUT_COLUMNS}.items()]
+    cols.append(f"CAST({ident(RECORD_FLAGS) if RECORD_FLAGS in present else 'NULL'} AS VARCHAR) "
+                "AS __record_flags")
     cols += [f"CAST(({sql}) AS {t}) AS {ident(c)}" for c, (sql, t) in (extra or {}).items()]
     return f"SELECT {', '.join(cols)} FROM {source_table}"
 
@@ -145,9 +154,13 @@ def _records_sql(extra: Extra | None = None) -> str:
     lines = ", ".join(addresses.address_lines_sql())  # computed once, in the base table
     valid = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.validity_sql().items())
     ids = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.identifier_sql().items())
-    dob = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.dob_sql("__dob_in").items())
+    parts = identifiers.dob_sql("__dob_in")
+    for c, part in (("dob_y", "year"), ("dob_m", "month"), ("dob_d", "day")):
+        parts[c] = f"coalesce({parts[c]}, CASE WHEN __dob_in IS NULL THEN __dob_flagged.{part} END)"
+    dob = ", ".join(f"{sql} AS {c}" for c, sql in parts.items())
     return f"""WITH b0 AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country,
-    dob AS __dob_in, sex AS __sex_in, {raw_ids}, {lines}{more} FROM {_BASE}),
+    dob AS __dob_in, sex AS __sex_in, CASE WHEN __record_flags IS NOT NULL THEN {_FLAGGED_DOB} END
+    AS __dob_flagged, {raw_ids}, {lines}{more} FROM {_BASE}),
 b1 AS (SELECT *, {valid} FROM b0),
 b AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country, street_line, city_line,
     state_line, zip_line, {ids}, {dob}, {identifiers.sex_sql('__sex_in')} AS sex{more} FROM b1)

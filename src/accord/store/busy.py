@@ -16,6 +16,7 @@ SERVER_ROUTES = (("GET /api/audit/verification", "`accord audit verify`"),
                  ("GET /api/audit/events", "`accord audit events`"),
                  ("GET /api/batches", "`accord batches`"),
                  ("GET /api/quarantine", "`accord quarantine`"),
+                 ("GET /api/flags", "`accord flags`"),
                  ("GET /api/quality", "the linkage-quality report"))
 _LOCK_HELD = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 _SECRET_OPTION = re.compile(r"(--token[= ])\S+")

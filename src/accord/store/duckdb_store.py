@@ -99,6 +99,27 @@ _META_DDL = [
 UPGRADE_USER = "(accord)"
 
 
+def apply_step(store: Store, step: mig.Migration) -> mig.Upgrade:
+    """One upgrade step on either engine, in the caller's transaction: the step, its row of
+    ``accord_migrations``, the new version in ``accord_meta`` and the ``store.upgrade`` audit
+    event."""
+    from accord.governance import audit
+
+    before, program = step.version - 1, f"accord {__version__}"
+    done = step.apply(store)
+    store.write("INSERT INTO accord_migrations (version, name, from_version, applied_at, "
+                "program, notices) VALUES (?, ?, ?, now(), ?, ?)",
+                [step.version, step.name, before, program, json.dumps(done.notices)])
+    for key, value in {**done.meta, mig.VERSION_KEY: str(step.version)}.items():
+        store.put_meta(key, value)
+    audit.append(store, audit.Event(
+        user_id=UPGRADE_USER, action="store.upgrade", decision="n/a",
+        origin=f"{program} opening the store, OS user {_os_user()}",
+        details={"from_version": before, "to_version": step.version, "step": step.name,
+                 "summary": step.summary, "notices": done.notices}))
+    return done
+
+
 def _os_user() -> str:
     try:
         import pwd
@@ -231,6 +252,8 @@ class DuckDBStore(Store):
             steps = mig.pending(found) if found is not None else []
             for step in steps:
                 self._upgrade(step)
+            if steps:       # views over a changed table are made again, with its new columns
+                self._create_missing(mig.SCHEMA_VERSION)
             if not steps:           # said once per process until done (an upgrade says it itself)
                 for notice in self.notices():
                     log.warning("%s: %s", self.path, notice)
@@ -288,23 +311,10 @@ class DuckDBStore(Store):
 
     def _upgrade(self, step: mig.Migration) -> None:
         """One upgrade step, its record and its audit event, in one transaction."""
-        from accord.governance import audit
-
         before = step.version - 1
-        program = f"accord {__version__}"
         try:
             with self.transaction():
-                done = step.apply(self)
-                self.write("INSERT INTO accord_migrations (version, name, from_version, applied_at, "
-                           "program, notices) VALUES (?, ?, ?, now(), ?, ?)",
-                           [step.version, step.name, before, program, json.dumps(done.notices)])
-                for key, value in {**done.meta, mig.VERSION_KEY: str(step.version)}.items():
-                    self.put_meta(key, value)
-                audit.append(self, audit.Event(
-                    user_id=UPGRADE_USER, action="store.upgrade", decision="n/a",
-                    origin=f"{program} opening the store, OS user {_os_user()}",
-                    details={"from_version": before, "to_version": step.version, "step": step.name,
-                             "summary": step.summary, "notices": done.notices}))
+                done = apply_step(self, step)
         except Exception as e:
             raise StoreError(
                 f"{self.path}: upgrading the store from schema version {before} to {step.version} "

@@ -5,7 +5,9 @@ interface (:mod:`accord.store.base`) over psycopg 3:
 
 * **the schema** is every stage's DDL, written once in DuckDB's SQL and translated with sqlglot;
   a new database gets it at this schema version under an advisory lock (several workers may
-  start at once); a database of another version is refused, as the embedded store does;
+  start at once); an older one (from schema version 3, the first of these stores) is upgraded
+  under the same lock by the pending steps of ``accord.migrations``, each recorded and audited;
+  a newer one is refused, as the embedded store does;
 * **statements** keep DuckDB's ``?`` placeholders in the code; they become psycopg's ``%s``
   here (and a literal ``%`` becomes ``%%``), outside quoted text;
 * **the data version** is read from its row on every call, so a change committed by any process
@@ -167,10 +169,12 @@ class PostgresStore(Store):
         with self.transaction():
             self._execute("SELECT pg_advisory_xact_lock(?)", [_SCHEMA_LOCK_KEY])
             found = self._stored_version()              # another worker may have made it meanwhile
-            for stage in [_META_DDL, *_stage_schemas()]:
-                for ddl in stage:
-                    for statement in ddl_for_postgres(ddl):
-                        self._conn.execute(statement)    # DDL: no parameters
+            self._create_missing(_META_DDL, _stage_schemas())
+            steps = mig.pending(found) if found is not None else []
+            for step in steps:
+                self._upgrade(step)
+            if steps:       # views over a changed table are made again, with its new columns
+                self._create_missing(_META_DDL, _stage_schemas())
             # Only the missing ones: CREATE INDEX IF NOT EXISTS would lock the table against
             # writes for a moment even when the index is there.
             missing = self.query("SELECT name FROM unnest(?::VARCHAR[]) AS name "
@@ -181,6 +185,26 @@ class PostgresStore(Store):
                 self.created = True
                 self._execute("INSERT INTO accord_meta (key, value) VALUES (?, ?), ('created_by', ?)",
                               [mig.VERSION_KEY, str(mig.SCHEMA_VERSION), f"accord {__version__}"])
+
+    def _create_missing(self, meta: list[str], stages: list[list[str]]) -> None:
+        for stage in [meta, *stages]:
+            for ddl in stage:
+                for statement in ddl_for_postgres(ddl):
+                    self._conn.execute(statement)    # DDL: no parameters
+
+    def _upgrade(self, step: mig.Migration) -> None:
+        """One upgrade step, its record and its audit event, in the schema's transaction (a
+        step that fails rolls the whole opening back: the store stays at its version)."""
+        from accord.store.duckdb_store import apply_step
+
+        before = step.version - 1
+        try:
+            apply_step(self, step)
+        except Exception as e:
+            raise StoreError(
+                f"{self.location}: upgrading the store from schema version {before} to {step.version} "
+                f"({step.name}) failed and was rolled back, so the store is still at its version: "
+                f"{' '.join(str(e).split())}. Keep a copy of the store and report this error") from e
 
     def _stored_version(self) -> int | None:
         if self.scalar("SELECT to_regclass('accord_meta') IS NOT NULL") is not True:
@@ -199,11 +223,17 @@ class PostgresStore(Store):
                 f"{self.location}: this store has schema version {found}, written by a newer accord; this "
                 f"accord ({__version__}) supports schema version {ours} at most. Upgrade accord to a "
                 f"release that supports schema version {found} to open it; nothing was changed")
-        if found < ours:
+        if found < mig.OLDEST_UPGRADABLE_POSTGRES:
             raise StoreError(
                 f"{self.location}: this PostgreSQL store has schema version {found}; this accord "
-                f"({__version__}) has no upgrade step for PostgreSQL stores before version {ours}. "
-                "Nothing was changed")
+                f"({__version__}) upgrades PostgreSQL stores from version "
+                f"{mig.OLDEST_UPGRADABLE_POSTGRES} on. Nothing was changed")
+        if found < ours and self.read_only:
+            raise StoreError(
+                f"{self.location}: this store has schema version {found}, older than this accord's "
+                f"({ours}), and a read-only open cannot upgrade it: open it once for writing (any accord "
+                f"command on it, e.g. `accord audit verify --db {self.location}`), which upgrades it in "
+                "place; nothing was changed")
 
     def schema_version(self) -> int:
         return int(self.scalar("SELECT value FROM accord_meta WHERE key = ?", [mig.VERSION_KEY]))

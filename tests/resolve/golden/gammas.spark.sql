@@ -59,20 +59,34 @@ SELECT
   END AS TINYINT) AS `gamma_family_name`,
   CAST(CASE WHEN FALSE THEN -1 WHEN swapped THEN 1 WHEN TRUE THEN 0 ELSE 0 END AS TINYINT) AS `gamma_name_order`,
   CAST(CASE
-    WHEN dob_l IS NULL OR dob_r IS NULL
+    WHEN dob_y_l IS NULL OR dob_y_r IS NULL
     THEN -1
     WHEN dob_l = dob_r
     THEN 5
-    WHEN dob_y_l = dob_y_r AND dob_m_l = dob_d_r AND dob_d_l = dob_m_r
+    WHEN NOT dob_l IS NULL
+    AND NOT dob_r IS NULL
+    AND dob_y_l = dob_y_r
+    AND dob_m_l = dob_d_r
+    AND dob_d_l = dob_m_r
     THEN 4
     WHEN ABS(DATEDIFF(DAY, dob_l, dob_r)) <= 1
     OR (
-      dob_m_l = dob_m_r AND dob_d_l = dob_d_r AND ABS(dob_y_l - dob_y_r) = 1
+      NOT dob_l IS NULL
+      AND NOT dob_r IS NULL
+      AND dob_m_l = dob_m_r
+      AND dob_d_l = dob_d_r
+      AND ABS(dob_y_l - dob_y_r) = 1
     )
     THEN 3
     WHEN dob_y_l = dob_y_r AND dob_m_l = dob_m_r
     THEN 2
     WHEN ABS(DATEDIFF(DAY, dob_l, dob_r)) <= 366
+    OR (
+      dob_l IS NULL OR dob_r IS NULL
+    )
+    AND ABS((
+      dob_y_l - dob_y_r
+    ) * 12 + dob_m_l - dob_m_r) <= 12
     THEN 1
     WHEN TRUE
     THEN 0

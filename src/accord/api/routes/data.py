@@ -1,5 +1,5 @@
-"""Data engineering and quality: sources, ingest batches, quarantine and the linkage-quality
-report. Counts and reasons only; no person values."""
+"""Data engineering and quality: sources, ingest batches, quarantine, flagged identity values and
+the linkage-quality report. Counts and reasons only; no person values."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from accord import services
 from accord.api.deps import Db, Limit, Offset, User, page, window
 from accord.api.routes.common import ERRORS
 from accord.api.schemas import Page
-from accord.services.results import BatchOut, QualityOut, QuarantineOut, SourceOut
+from accord.services.results import BatchOut, FlagOut, QualityOut, QuarantineOut, SourceOut
 
 router = APIRouter(prefix="/api", tags=["data"], responses=ERRORS)
 
@@ -38,6 +38,19 @@ def quarantine(who: User, db: Db,
     """Quarantined rows grouped by source, field and reason, with example row numbers (raw values
     are person data and are never shown)."""
     return page(services.quarantine_summary(db, batch, source, user=who, origin="api"), limit, offset)
+
+
+@router.get("/flags", response_model=Page[FlagOut])
+def flags(who: User, db: Db,
+          batch: Annotated[int | None, Query(ge=1, le=2**62, description="the record versions one batch "
+                                             "stored (default: the current records)")] = None,
+          source: Annotated[str | None, Query(max_length=128)] = None,
+          field: Annotated[str | None, Query(max_length=64, description="one identity field")] = None,
+          limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Flagged identity values (stored with the canonical column empty) grouped by source, field
+    and reason, with example row numbers (values as written are person data and are never
+    shown). Same role as quarantine."""
+    return page(services.flags_summary(db, batch, source, field, user=who, origin="api"), limit, offset)
 
 
 @router.get("/quality", response_model=QualityOut)
