@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from accord.store import Store
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 OLDEST_UPGRADABLE = 1
 VERSION_KEY = "format"              # accord_meta: the store's schema version
 RESOLVED_BEFORE_KEY = "resolve_again_after_run"   # accord_meta: see resolve_notices()
@@ -89,6 +89,20 @@ def _data_version(store: Store) -> Upgrade:
     return Upgrade()
 
 
+def _identity_fields_beyond_the_us(store: Store) -> Upgrade:
+    from accord.ingest import schema as ingest_schema
+
+    ingest_schema.add_record_fields(store, 4)
+    notices = []
+    kept = store.scalar("SELECT count(*) FROM records WHERE other_id IS NOT NULL")
+    if kept:
+        notices.append(f"{kept} stored record version(s) hold an other_id without a namespace: they are "
+                       "kept as they were and compared with nothing; give each mapping's other_id a "
+                       "namespace (other_id: {column: ..., namespace: ...}) and ingest its extract again "
+                       "to compare them")
+    return Upgrade(notices)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "role-grants-and-view-partitions",
               "role grants (role_grants) with the roles users already held; per-view partitions "
@@ -98,6 +112,10 @@ MIGRATIONS: tuple[Migration, ...] = (
               "the data version (accord_data_version): a counter every transaction that changes data "
               "moves, so that any process can tell that data changed",
               _data_version),
+    Migration(4, "identity-fields-beyond-the-us",
+              "records gain street_number, address_line_2, postcode (any country) and region (state, "
+              "province or territory as written); other_id is stored with its namespace",
+              _identity_fields_beyond_the_us),
 )
 
 

@@ -375,14 +375,15 @@ def test_jsonl_extract(write_extract: WriteExtract, ingest: Ingest, query: Query
         json.dumps({"dob": "1990-01-01"}),
     ]
     p = write_extract(_mapping("jsonl", dob={"column": "dob", "format": "%Y-%m-%d"}, a_number="aNum",
-                               sex="Sex", other_id="name", tax_year="year"),
+                               sex="Sex", other_id={"column": "name", "namespace": "alias"},
+                               tax_year="year"),
                       "\n".join(lines) + "\n", name="x.jsonl")
     r = ingest(p)
     _reconciles(r)
     assert (r.rows_read, r.accepted, r.quarantined) == (5, 2, 3)
     # A nested value is kept as JSON text; where an identifier is expected it fails validation.
     assert query("SELECT record_id, other_id, a_number, sex, tax_year FROM records ORDER BY record_id") == [
-        ("A-01", '{"first": "Ana"}', "012345678", None, None), ("A-03", None, None, "F", 2020)]
+        ("A-01", 'alias:{"first": "Ana"}', "012345678", None, None), ("A-03", None, None, "F", 2020)]
     assert [(row[1], row[2], row[3]) for row in _quarantine(query)] == [
         (2, "A-02", "a_number"), (3, None, "(row)"), (5, None, "record_id")]
     assert query("SELECT raw_value FROM quarantine WHERE row_number = 3") == [("{broken\n",)]

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from accord.sources.fields import catalogue
 
+if TYPE_CHECKING:
+    from accord.store import Store
 
-def record_columns_ddl() -> str:
-    return ",\n  ".join(f"{f.name} {f.sql_type}" for f in catalogue().values())
+
+def record_columns_ddl(later: bool = False) -> str:
+    """The canonical columns of ``records``: those of the first schema, or (``later``) those
+    later schema versions added, by version: after the table's own columns, where an upgrade's
+    ``ALTER TABLE ... ADD COLUMN`` puts them."""
+    fields = sorted((f for f in catalogue().values() if (f.since > 1) == later), key=lambda f: f.since)
+    return "".join(f",\n  {f.name} {f.sql_type}" for f in fields)
+
+
+def added_record_fields(version: int) -> list[str]:
+    """The canonical fields schema version ``version`` added to ``records``."""
+    return [f.name for f in catalogue().values() if f.since == version]
 
 
 DDL: list[str] = [
@@ -46,10 +60,9 @@ DDL: list[str] = [
   source VARCHAR NOT NULL,
   record_id VARCHAR NOT NULL,
   version INTEGER NOT NULL,
-  system VARCHAR NOT NULL,
-  {record_columns_ddl()},
+  system VARCHAR NOT NULL{record_columns_ddl()},
   batch_id BIGINT NOT NULL,
-  row_number BIGINT NOT NULL
+  row_number BIGINT NOT NULL{record_columns_ddl(later=True)}
 )""",
     """CREATE TABLE IF NOT EXISTS quarantine (
   batch_id BIGINT NOT NULL,
@@ -75,3 +88,16 @@ SELECT r.source, r.record_id, r.version, r.system, b.file_name, b.file_sha256,
        r.row_number, r.batch_id, b.finished_at AS ingested_at, b.user_id
 FROM records r JOIN ingest_batches b USING (batch_id)""",
 ]
+
+
+def add_record_fields(store: Store, version: int) -> list[str]:
+    """Upgrade step: the canonical columns schema version ``version`` added, on a store of the
+    version before (NULL in every stored record), and the views over ``records`` made again
+    (a view's ``r.*`` holds the columns of its time)."""
+    added = added_record_fields(version)
+    for name in added:
+        store.write(f"ALTER TABLE records ADD COLUMN {name} {catalogue()[name].sql_type}")
+    for ddl in DDL:
+        if ddl.startswith("CREATE OR REPLACE VIEW"):
+            store.write(ddl)
+    return added
