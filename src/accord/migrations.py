@@ -94,7 +94,7 @@ def _identity_fields_beyond_the_us(store: Store) -> Upgrade:
 
     ingest_schema.add_record_fields(store, 4)
     notices = []
-    kept = store.scalar("SELECT count(*) FROM records WHERE other_id IS NOT NULL")
+    kept = ingest_schema.unnamespaced_other_ids(store)
     if kept:
         notices.append(f"{kept} stored record version(s) hold an other_id without a namespace: they are "
                        "kept as they were and compared with nothing; give each mapping's other_id a "

@@ -101,3 +101,8 @@ def add_record_fields(store: Store, version: int) -> list[str]:
         if ddl.startswith("CREATE OR REPLACE VIEW"):
             store.write(ddl)
     return added
+
+
+def unnamespaced_other_ids(store: Store) -> int:
+    """Record versions holding an other_id stored before namespaces (schema version 4)."""
+    return int(store.scalar("SELECT count(*) FROM records WHERE other_id IS NOT NULL") or 0)
