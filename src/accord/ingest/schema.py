@@ -99,8 +99,18 @@ def add_record_fields(store: Store, version: int) -> list[str]:
         store.write(f"ALTER TABLE records ADD COLUMN {name} {catalogue()[name].sql_type}")
     for ddl in DDL:
         if ddl.startswith("CREATE OR REPLACE VIEW"):
-            store.write(ddl)
+            for statement in _in_engine(store, ddl):
+                store.write(statement)
     return added
+
+
+def _in_engine(store: Store, ddl: str) -> tuple[str, ...]:
+    """A statement of this module (DuckDB SQL) in the store's engine's SQL."""
+    if store.dialect.name != "postgresql":
+        return (ddl,)
+    import sqlglot
+
+    return tuple(sqlglot.transpile(ddl, read="duckdb", write="postgres"))
 
 
 def unnamespaced_other_ids(store: Store) -> int:
