@@ -293,3 +293,27 @@ def test_a_duckdb_file_that_is_not_a_store_is_refused_untouched(tmp_path: Path) 
     with pytest.raises(StoreError, match="not an Accord store"):
         Store(db)
     assert tables_of(db) == {"mine"}
+
+
+def test_the_upgrade_to_version_4_adds_the_fields_and_counts_other_ids_without_a_namespace(
+        tmp_path: Path) -> None:
+    db = tmp_path / "v3.duckdb"
+    Store(db).close()
+    con = duckdb.connect(str(db))        # the store as version 3 held it: no new fields
+    for column in ("street_number", "address_line_2", "postcode", "region"):
+        con.execute(f"ALTER TABLE records DROP COLUMN {column}")
+    con.execute("INSERT INTO records (source, record_id, version, system, other_id, batch_id, row_number) "
+                "VALUES ('s', '1', 1, 'ssa-numident', 'D1234567', 1, 1)")
+    con.execute("UPDATE accord_meta SET value = '3' WHERE key = 'format'")
+    con.close()
+    store_module._MIGRATED.clear()
+    with Store(db) as store:
+        assert store.schema_version() == 4
+        (notices,) = store.query("SELECT notices FROM accord_migrations WHERE version = 4")[0]
+        said = json.loads(notices)
+        assert len(said) == 1 and said[0].startswith("1 stored record version(s) hold an other_id without")
+        assert store.query("SELECT other_id, postcode, region FROM records_current") == [
+            ("D1234567", None, None)]
+        fresh = blocks(mig.describe(store))
+    with Store(tmp_path / "fresh.duckdb") as new:
+        assert {k: fresh.get(k) for k in blocks(mig.describe(new))} == blocks(mig.describe(new))
