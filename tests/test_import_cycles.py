@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 KNOWN: dict[frozenset[str], str] = {
     frozenset({"accord.store", "accord.store.base", "accord.store.duckdb_store",
                "accord.store.postgres_store", "accord.migrations", "accord.governance.audit",
-               "accord.governance.schema", "accord.resolve.schema"}):
+               "accord.governance.schema", "accord.resolve.schema", "accord.ingest.schema"}):
         "Store(target) picks its engine's class (base imports the engines inside __new__, which "
         "derive from base); the embedded store applies its upgrade steps (migrations, which take a "
         "Store) and chains the audit event of an upgrade (governance.audit, which takes a Store); "

@@ -111,11 +111,12 @@ def test_opening_an_older_store_upgrades_it_and_records_the_step(
         old_db: Path, caplog: pytest.LogCaptureFixture) -> None:
     events_before = raw(old_db, "SELECT count(*) FROM audit_events")[0][0]
     with caplog.at_level(logging.WARNING, logger="accord.store"), Store(old_db) as store:
-        assert store.schema_version() == mig.SCHEMA_VERSION == 4
+        assert store.schema_version() == mig.SCHEMA_VERSION == 5
         steps = store.query("SELECT version, name, from_version, applied_at, program, notices "
                             "FROM accord_migrations ORDER BY version")
         assert [(v, n, f) for v, n, f, *_ in steps] == [(2, "role-grants-and-view-partitions", 1),
-                                                        (3, "data-version", 2), (4, "identity-flags", 3)]
+                                                        (3, "data-version", 2), (4, "identity-flags", 3),
+                                                        (5, "identity-fields-beyond-the-us", 4)]
         (version, name, source, applied_at, program, notices) = steps[0]
         assert (version, name, source, program) == (2, "role-grants-and-view-partitions", 1,
                                                     f"accord {__version__}")
@@ -124,11 +125,10 @@ def test_opening_an_older_store_upgrades_it_and_records_the_step(
         assert any("accord users grants" in n for n in said)
         assert any(f"accord resolve --db {old_db}" in n for n in said)
         # The upgrade is an audit event, chained like any other; the whole chain verifies.
-        last, third, fourth = store.query("SELECT seq, user_id, action, decision, origin, details "
-                                          "FROM audit_events ORDER BY seq DESC LIMIT 3")[::-1]
-        assert (last[0], third[0], fourth[0]) == (events_before + 1, events_before + 2, events_before + 3)
-        assert json.loads(third[5])["to_version"] == 3
-        assert json.loads(fourth[5])["to_version"] == 4
+        last, *later = store.query("SELECT seq, user_id, action, decision, origin, details "
+                                   "FROM audit_events ORDER BY seq DESC LIMIT 4")[::-1]
+        assert [e[0] for e in (last, *later)] == [events_before + i for i in range(1, 5)]
+        assert [json.loads(e[5])["to_version"] for e in later] == [3, 4, 5]
         assert last[1:4] == (store_module.UPGRADE_USER, "store.upgrade", "n/a")
         assert f"accord {__version__}" in last[4]
         details = json.loads(last[5])
@@ -157,10 +157,11 @@ def test_an_upgraded_store_opens_again_without_a_second_step(old_db: Path) -> No
     rows = raw(old_db, "SELECT count(*) FROM audit_events")
     store_module._MIGRATED.clear()       # as a new process would
     with Store(old_db) as store:
-        assert store.query("SELECT version FROM accord_migrations ORDER BY 1") == [(2,), (3,), (4,)]
+        assert store.query("SELECT version FROM accord_migrations ORDER BY 1") == [
+            (v,) for v in range(2, mig.SCHEMA_VERSION + 1)]
     assert raw(old_db, "SELECT count(*) FROM audit_events") == rows
     with Store(old_db, read_only=True) as store:
-        assert store.schema_version() == 4
+        assert store.schema_version() == mig.SCHEMA_VERSION
 
 
 def test_the_upgrade_to_version_4_keeps_every_record_and_batch_unflagged(old_db: Path) -> None:
@@ -258,30 +259,31 @@ def test_a_failed_step_is_rolled_back_and_the_store_stays_at_its_version(
     assert raw(old_db, "SELECT count(*) FROM audit_events") == events
     monkeypatch.undo()
     with Store(old_db) as store:              # the next open upgrades it
-        assert store.schema_version() == 4
+        assert store.schema_version() == mig.SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("read_only", [False, True])
 def test_a_store_of_a_newer_version_is_refused_and_left_alone(tmp_path: Path, read_only: bool) -> None:
     db = tmp_path / "newer.duckdb"
     Store(db).close()
-    with_version(db, "5")
+    newer = mig.SCHEMA_VERSION + 1
+    with_version(db, str(newer))
     before = digest(db)
     with pytest.raises(StoreError) as e:
         Store(db, read_only=read_only)
     said = str(e.value)
-    assert "schema version 5" in said and "newer accord" in said
-    assert "supports schema version 4 at most" in said and "Upgrade accord" in said
+    assert f"schema version {newer}" in said and "newer accord" in said
+    assert f"supports schema version {mig.SCHEMA_VERSION} at most" in said and "Upgrade accord" in said
     assert digest(db) == before
 
 
 def test_the_command_line_reports_a_newer_store_as_an_error(tmp_path: Path) -> None:
     db = tmp_path / "newer.duckdb"
     Store(db).close()
-    with_version(db, "5")
+    with_version(db, str(mig.SCHEMA_VERSION + 1))
     result = CliRunner().invoke(app, ["audit", "verify", "--db", str(db), "--user", "olive"])
     assert result.exit_code == 2
-    assert "error:" in result.output and "schema version 5" in result.output
+    assert "error:" in result.output and f"schema version {mig.SCHEMA_VERSION + 1}" in result.output
     assert "Upgrade accord" in result.output
 
 
@@ -303,3 +305,27 @@ def test_a_duckdb_file_that_is_not_a_store_is_refused_untouched(tmp_path: Path) 
     with pytest.raises(StoreError, match="not an Accord store"):
         Store(db)
     assert tables_of(db) == {"mine"}
+
+
+def test_the_upgrade_to_version_5_adds_the_fields_and_counts_other_ids_without_a_namespace(
+        tmp_path: Path) -> None:
+    db = tmp_path / "v4.duckdb"
+    Store(db).close()
+    con = duckdb.connect(str(db))        # the store as version 4 held it: no new fields
+    for column in ("street_number", "address_line_2", "postcode", "region"):
+        con.execute(f"ALTER TABLE records DROP COLUMN {column}")
+    con.execute("INSERT INTO records (source, record_id, version, system, other_id, batch_id, row_number) "
+                "VALUES ('s', '1', 1, 'ssa-numident', 'D1234567', 1, 1)")
+    con.execute("UPDATE accord_meta SET value = '4' WHERE key = 'format'")
+    con.close()
+    store_module._MIGRATED.clear()
+    with Store(db) as store:
+        assert store.schema_version() == mig.SCHEMA_VERSION
+        (notices,) = store.query("SELECT notices FROM accord_migrations WHERE version = 5")[0]
+        said = json.loads(notices)
+        assert len(said) == 1 and said[0].startswith("1 stored record version(s) hold an other_id without")
+        assert store.query("SELECT other_id, postcode, region FROM records_current") == [
+            ("D1234567", None, None)]
+        fresh = blocks(mig.describe(store))
+    with Store(tmp_path / "fresh.duckdb") as new:
+        assert {k: fresh.get(k) for k in blocks(mig.describe(new))} == blocks(mig.describe(new))

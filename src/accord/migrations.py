@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from accord.store import Store
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 OLDEST_UPGRADABLE = 1
 # PostgreSQL stores were first made at schema version 3: they upgrade from there.
 OLDEST_UPGRADABLE_POSTGRES = 3
@@ -99,6 +99,20 @@ def _identity_flags(store: Store) -> Upgrade:
     return Upgrade()
 
 
+def _identity_fields_beyond_the_us(store: Store) -> Upgrade:
+    from accord.ingest import schema as ingest_schema
+
+    ingest_schema.add_record_fields(store, 5)
+    notices = []
+    kept = ingest_schema.unnamespaced_other_ids(store)
+    if kept:
+        notices.append(f"{kept} stored record version(s) hold an other_id without a namespace: they are "
+                       "kept as they were and compared with nothing; give each mapping's other_id a "
+                       "namespace (other_id: {column: ..., namespace: ...}) and ingest its extract again "
+                       "to compare them")
+    return Upgrade(notices)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "role-grants-and-view-partitions",
               "role grants (role_grants) with the roles users already held; per-view partitions "
@@ -113,6 +127,10 @@ MIGRATIONS: tuple[Migration, ...] = (
               "written, reason) instead of quarantining the row; ingest batches count flagged rows "
               "(ingest_batches.flagged)",
               _identity_flags),
+    Migration(5, "identity-fields-beyond-the-us",
+              "records gain street_number, address_line_2, postcode (any country) and region (state, "
+              "province or territory as written); other_id is stored with its namespace",
+              _identity_fields_beyond_the_us),
 )
 
 

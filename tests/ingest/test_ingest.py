@@ -405,7 +405,8 @@ def test_jsonl_extract(write_extract: WriteExtract, ingest: Ingest, query: Query
         json.dumps({"dob": "1990-01-01"}),
     ]
     p = write_extract(_mapping("jsonl", dob={"column": "dob", "format": "%Y-%m-%d"}, a_number="aNum",
-                               sex="Sex", other_id="name", tax_year="year"),
+                               sex="Sex", other_id={"column": "name", "namespace": "alias"},
+                               tax_year="year"),
                       "\n".join(lines) + "\n", name="x.jsonl")
     r = ingest(p)
     _reconciles(r)
@@ -413,7 +414,7 @@ def test_jsonl_extract(write_extract: WriteExtract, ingest: Ingest, query: Query
     # A nested value is kept as JSON text; where an identifier is expected it fails validation
     # (flagged: the record is stored without it).
     assert query("SELECT record_id, other_id, a_number, sex, tax_year FROM records ORDER BY record_id") == [
-        ("A-01", '{"first": "Ana"}', "012345678", None, None), ("A-02", None, None, None, None),
+        ("A-01", 'alias:{"first": "Ana"}', "012345678", None, None), ("A-02", None, None, None, None),
         ("A-03", None, None, "F", 2020)]
     (flag,) = json.loads(query("SELECT flags FROM records WHERE record_id = 'A-02'")[0][0])
     assert (flag["field"], flag["value"]) == ("a_number", '["A012345678"]')

@@ -106,3 +106,11 @@ def test_the_service_is_gated_and_audited(world: World, tmp_path: Path) -> None:
         services.explain(db, pid, user="olive", purpose=BEV, agreement=agreement)
     with pytest.raises(AccordError, match="both records"):
         services.explain(db, pid, user="bea", purpose=BEV, agreement=agreement, a=a)
+
+
+def test_every_comparison_names_the_record_fields_it_reads() -> None:
+    from accord.master.explain import COMPARED_FIELDS
+    from accord.resolve.comparisons import default_comparisons
+
+    assert {c.name for c in default_comparisons()} == set(COMPARED_FIELDS)
+    assert all(set(fields) <= set(catalogue()) for fields in COMPARED_FIELDS.values())

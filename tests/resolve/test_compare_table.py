@@ -49,14 +49,15 @@ def _rows(db: DuckDBBackend, table: str) -> list[tuple[object, ...]]:
 
 
 def test_groups_are_read_from_the_sql() -> None:
-    frame = ("SELECT l.zip5 AS zip5_l, CASE WHEN s THEN r.family_key ELSE r.given_key END AS given_key_r, "
+    frame = ("SELECT l.postcode AS postcode_l, "
+             "CASE WHEN s THEN r.family_key ELSE r.given_key END AS given_key_r, "
              "l.given_key AS given_key_l, l.street_name AS street_name_l FROM p JOIN f l ON l.rid = p.rid_l "
              "JOIN f r ON r.rid = p.rid_r")
-    levels = ("SELECT CASE WHEN zip5_l IS NULL THEN -1 WHEN zip5_l = zip5_r THEN 1 END AS a, "
+    levels = ("SELECT CASE WHEN postcode_l IS NULL THEN -1 WHEN postcode_l = postcode_r THEN 1 END AS a, "
               "CASE WHEN given_key_l = given_key_r THEN 1 END AS b, "
               "CASE WHEN starts_with(street_name_l, street_name_r) THEN 1 END AS c FROM frame")
     groups = equality_of(frame, levels)
-    assert frozenset({"zip5"}) in groups
+    assert frozenset({"postcode"}) in groups
     # The swap passes family_key on as given_key_r: the two are compared with each other.
     assert frozenset({"given_key", "family_key"}) in groups
     # Used in a function: held as text.
@@ -65,7 +66,7 @@ def test_groups_are_read_from_the_sql() -> None:
 
 def test_the_real_comparisons_hash_only_what_they_test_for_equality() -> None:
     hashed = {c for g in equality_groups() for c in g}
-    assert {"given_key", "family_key", "zip5", "sex"} <= hashed
+    assert {"given_key", "family_key", "postcode", "sex"} <= hashed
     # Similarities, edit distances, lengths and date arithmetic need the values themselves.
     assert not hashed & {"given_std", "family_std", "ssn", "a_number", "dob", "dob_y"}
     assert any({"given_key", "family_key"} <= g for g in equality_groups())
@@ -134,11 +135,11 @@ def test_a_rule_joining_keys_held_differently_reads_the_features(blocked: DuckDB
     db = blocked
     build_compare_table(db)
     source = compare_blocking_source(db)
-    # zip5 is hashed, dob is not: hashes and dates cannot be joined.
-    mixed = BlockingRule(name="mixed", keys=["zip5"], against=["dob"])
+    # postcode is hashed, dob is not: hashes and dates cannot be joined.
+    mixed = BlockingRule(name="mixed", keys=["postcode"], against=["dob"])
     assert source(mixed) == blocking_source(mixed)
     # A column the comparison table does not hold.
     assert source(BlockingRule(name="email", keys=["email"])) == blocking_source(
         BlockingRule(name="email", keys=["email"]))
-    # Hashed keys of different groups (zip5, sex) are not known to be comparable.
-    assert source(BlockingRule(name="odd", keys=["zip5"], against=["sex"])) != COMPARE
+    # Hashed keys of different groups (postcode, sex) are not known to be comparable.
+    assert source(BlockingRule(name="odd", keys=["postcode"], against=["sex"])) != COMPARE

@@ -85,6 +85,8 @@ def test_levels_are_evaluated_as_declared() -> None:
     (lambda raw: raw["comparisons"][3]["levels"][2].update(u_from_counts=True),
      "level 'one part off by one': u_from_counts"),
     (lambda raw: raw["comparisons"][0].update(colour="blue"), "comparisons.0.colour"),
+    (lambda raw: raw["comparisons"][0].update(within="given_namespace"),
+     "comparison given_name: no feature column 'given_namespace'"),
 ])
 def test_a_declaration_that_cannot_work_is_refused_with_where(tmp_path: Path, change: Any,
                                                                says: str) -> None:

@@ -28,21 +28,21 @@ from accord.sql.resources import release_memory
 def db() -> DuckDBBackend:
     con = duckdb.connect()
     con.execute("""CREATE TABLE features AS SELECT * FROM (VALUES
-        (0, DATE '1980-01-01', '111223333', 'A1', NULL, NULL),
-        (1, DATE '1981-02-02', '111223333', 'A1', NULL, NULL),
-        (2, DATE '1982-03-03', '111223333', NULL, 'P9', NULL),
-        (3, DATE '1983-04-04', '222334444', NULL, 'P9', NULL)
-    ) t(rid, dob, ssn, a_number, passport, itin)""")
+        (0, DATE '1980-01-01', '111223333', 'A1', NULL, NULL, 'ns:7'),
+        (1, DATE '1981-02-02', '111223333', 'A1', NULL, NULL, 'ns:7'),
+        (2, DATE '1982-03-03', '111223333', NULL, 'P9', NULL, 'ns:7'),
+        (3, DATE '1983-04-04', '222334444', NULL, 'P9', NULL, 'ns:8')
+    ) t(rid, dob, ssn, a_number, passport, itin, other_id)""")
     return DuckDBBackend(con)
 
 
 def test_identifiers_seen_with_many_birth_dates_are_masked(db: DuckDBBackend) -> None:
     db.create_table(SHARED, shared_identifiers_sql(3))
     replace_view(db, VIEW, masked_view_sql())
-    rows = db.rows(f"SELECT rid, ssn, a_number, passport FROM {VIEW} ORDER BY rid")
-    # 111223333 is used with three dates of birth: it stops counting; the others stay.
-    assert rows == [(0, None, "A1", None), (1, None, "A1", None), (2, None, None, "P9"),
-                    (3, "222334444", None, "P9")]
+    rows = db.rows(f"SELECT rid, ssn, a_number, passport, other_id FROM {VIEW} ORDER BY rid")
+    # 111223333 and ns:7 are used with three dates of birth: they stop counting; the others stay.
+    assert rows == [(0, None, "A1", None, None), (1, None, "A1", None, None), (2, None, None, "P9", None),
+                    (3, "222334444", None, "P9", "ns:8")]
 
 
 def test_the_view_replaces_a_table_left_by_an_earlier_version(db: DuckDBBackend) -> None:

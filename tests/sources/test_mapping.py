@@ -92,6 +92,16 @@ def test_a_full_mapping_for_a_foreign_extract_parses() -> None:
                      ["at least one column"], id="empty composite record id"),
         pytest.param(HEAD + "fields:\n  dob: d\n  city: c\n  dob: e\n", 8, "fields.dob",
                      ["given twice"], id="duplicate key"),
+        pytest.param(HEAD + "fields:\n  dob: d\n  other_id: soc_sec_id\n", 7, "fields.other_id",
+                     ["other_id needs a namespace", "{column: soc_sec_id, namespace: NAME}"],
+                     id="other_id without a namespace"),
+        pytest.param(HEAD + "fields:\n  other_id: {column: x}\n", 6, "fields.other_id",
+                     ["needs a namespace"], id="other_id with a column and no namespace"),
+        pytest.param(HEAD + "fields:\n  other_id: {column: x, namespace: State-DL}\n", 6,
+                     "fields.other_id.namespace", ["'State-DL'", "lower-case letters"],
+                     id="namespace spelling"),
+        pytest.param(HEAD + "fields:\n  ssn: {column: x, namespace: us_ssn}\n", 6, "fields.ssn.namespace",
+                     ["namespace applies to other_id, not ssn"], id="namespace on another field"),
     ],
 )
 def test_mapping_errors_name_file_key_line_and_expectation(
@@ -174,3 +184,8 @@ def test_mapping_file_errors_point_at_the_line_of_a_key(tmp_path: Path) -> None:
     e = mf.error(("fields", "dob"), "column 'd' is not in x.csv")
     assert (e.path, e.line, e.key) == (str(p), 7, "fields.dob")
     assert len(mf.sha256) == 64
+
+
+def test_other_id_with_a_namespace_keeps_both_as_text() -> None:
+    m = parse_mapping(HEAD + "fields:\n  other_id: {column: 007, namespace: febrl_soc_sec}\n")
+    assert (m.fields["other_id"].column, m.fields["other_id"].namespace) == ("007", "febrl_soc_sec")

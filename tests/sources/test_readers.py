@@ -236,7 +236,8 @@ def test_parquet_typed_columns_arrive_as_text(write_extract: WriteExtract) -> No
         "Office": pa.array(["NY", "NY"]).dictionary_encode(),
     })
     p = write_extract(_mapping("parquet", record_id="ID", dob="Birth Date", entry_date="Entered",
-                               tax_year="Year", other_id="Aliases", city="Office"),
+                               tax_year="Year", other_id={"column": "Aliases", "namespace": "alias"},
+                               city="Office"),
                       table, name="typed.parquet")
     ex = _open(p)
     assert ex.native_dates == {"Birth Date", "Entered"}

@@ -74,18 +74,21 @@ def test_a_version_3_store_is_upgraded_to_flags_recorded_and_audited(pg_url: str
     with psycopg.connect(pg_url, autocommit=True) as con:       # the store as version 3 made it
         con.execute("DROP VIEW record_provenance")
         con.execute("DROP VIEW records_current")
-        con.execute("ALTER TABLE records DROP COLUMN flags")
+        for column in ("street_number", "address_line_2", "postcode", "region", "flags"):
+            con.execute(f"ALTER TABLE records DROP COLUMN {column}")
         con.execute("ALTER TABLE ingest_batches DROP COLUMN flagged")
         con.execute("UPDATE accord_meta SET value = '3' WHERE key = %s", [mig.VERSION_KEY])
     with pytest.raises(StoreError) as e:
         open_store(pg_url, read_only=True)
     assert "schema version 3" in str(e.value) and "read-only open cannot upgrade" in str(e.value)
     with open_store(pg_url) as store:
-        assert store.schema_version() == mig.SCHEMA_VERSION == 4
-        assert store.query("SELECT version, name, from_version FROM accord_migrations") == [
-            (4, "identity-flags", 3)]
-        (details,) = store.query("SELECT details FROM audit_events WHERE action = 'store.upgrade'")[0]
-        assert json.loads(details)["to_version"] == 4
+        assert store.schema_version() == mig.SCHEMA_VERSION == 5
+        assert store.query("SELECT version, name, from_version FROM accord_migrations "
+                           "ORDER BY version") == [
+            (4, "identity-flags", 3), (5, "identity-fields-beyond-the-us", 4)]
+        details = store.query("SELECT details FROM audit_events WHERE action = 'store.upgrade' "
+                              "ORDER BY seq")
+        assert [json.loads(d)["to_version"] for (d,) in details] == [4, 5]
         assert audit.verify(store).ok
         mapping = write_extract({"source": "s", "system": "test-system", "format": "csv", "record_id": "id",
                                  "fields": {"family_name": "n", "ssn": "ssn"}},

@@ -14,6 +14,8 @@ Rules:
 - Passport: 5 to 20 letters and digits; stored upper case without spaces.
 - State: a USPS state, district or territory code.
 - ZIP: 5 digits or ZIP+4; 4 digits is reported as a lost leading zero.
+- Postcode (any country): 3 to 10 letters and digits once spaces, dashes and other
+  punctuation are removed; stored upper case in that form (SW1A 1AA -> SW1A1AA).
 - Phone: 10 digits, optionally with country code 1.
 - Email: one @ and a dotted domain; stored lower case.
 """
@@ -117,6 +119,12 @@ def zip_code(raw: str, p: str) -> tuple[str, str, str]:
     return raw, reason, value
 
 
+def postcode(raw: str, p: str) -> tuple[str, str, str]:
+    reason = (f"CASE WHEN NOT regexp_full_match({p}, '[A-Z0-9]{{3,10}}') "
+              f"THEN 'postcode must be 3 to 10 letters and digits' END")
+    return f"regexp_replace(upper({raw}), '[^A-Z0-9]', '', 'g')", reason, p
+
+
 def phone(raw: str, p: str) -> tuple[str, str, str]:
     d = _digits(raw, "[^0-9]")
     pre = f"CASE WHEN length({d}) = 11 AND substr({d}, 1, 1) = '1' THEN substr({d}, 2) ELSE {d} END"
@@ -141,6 +149,7 @@ CHECKS: dict[str, Check] = {
     "passport": passport,
     "state": state,
     "zip": zip_code,
+    "postcode": postcode,
     "phone": phone,
     "email": email,
 }

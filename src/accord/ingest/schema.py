@@ -7,11 +7,25 @@ as written, with the reason (a JSON array, NULL when none; ``accord.ingest.trans
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from accord.sources.fields import catalogue
 
+if TYPE_CHECKING:
+    from accord.store import Store
 
-def record_columns_ddl() -> str:
-    return ",\n  ".join(f"{f.name} {f.sql_type}" for f in catalogue().values())
+
+def record_columns_ddl(later: bool = False) -> str:
+    """The canonical columns of ``records``: those of the first schema, or (``later``) those
+    later schema versions added, by version: after the table's own columns, where an upgrade's
+    ``ALTER TABLE ... ADD COLUMN`` puts them."""
+    fields = sorted((f for f in catalogue().values() if (f.since > 1) == later), key=lambda f: f.since)
+    return "".join(f",\n  {f.name} {f.sql_type}" for f in fields)
+
+
+def added_record_fields(version: int) -> list[str]:
+    """The canonical fields schema version ``version`` added to ``records``."""
+    return [f.name for f in catalogue().values() if f.since == version]
 
 
 DDL: list[str] = [
@@ -52,11 +66,10 @@ DDL: list[str] = [
   source VARCHAR NOT NULL,
   record_id VARCHAR NOT NULL,
   version INTEGER NOT NULL,
-  system VARCHAR NOT NULL,
-  {record_columns_ddl()},
+  system VARCHAR NOT NULL{record_columns_ddl()},
   batch_id BIGINT NOT NULL,
   row_number BIGINT NOT NULL,
-  flags JSON
+  flags JSON{record_columns_ddl(later=True)}
 )""",
     """CREATE TABLE IF NOT EXISTS quarantine (
   batch_id BIGINT NOT NULL,
@@ -93,3 +106,31 @@ FLAGS_DDL: tuple[str, ...] = (
     "ALTER TABLE records ADD COLUMN flags JSON",
     "ALTER TABLE ingest_batches ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0",
 )
+
+
+def add_record_fields(store: Store, version: int) -> list[str]:
+    """Upgrade step: the canonical columns schema version ``version`` added, on a store of the
+    version before (NULL in every stored record), and the views over ``records`` made again
+    (a view's ``r.*`` holds the columns of its time)."""
+    added = added_record_fields(version)
+    for name in added:
+        store.write(f"ALTER TABLE records ADD COLUMN {name} {catalogue()[name].sql_type}")
+    for ddl in DDL:
+        if ddl.startswith("CREATE OR REPLACE VIEW"):
+            for statement in _in_engine(store, ddl):
+                store.write(statement)
+    return added
+
+
+def _in_engine(store: Store, ddl: str) -> tuple[str, ...]:
+    """A statement of this module (DuckDB SQL) in the store's engine's SQL."""
+    if store.dialect.name != "postgresql":
+        return (ddl,)
+    import sqlglot
+
+    return tuple(sqlglot.transpile(ddl, read="duckdb", write="postgres"))
+
+
+def unnamespaced_other_ids(store: Store) -> int:
+    """Record versions holding an other_id stored before namespaces (schema version 4)."""
+    return int(store.scalar("SELECT count(*) FROM records WHERE other_id IS NOT NULL") or 0)

@@ -159,6 +159,9 @@ def field_sql(field: CanonicalField, spec: FieldSpec, native_date: bool) -> Fiel
         whole = (f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]+(\\.0*)?') "
                  f"THEN split_part({raw}, '.', 1) END")
         return FieldSQL(f"TRY_CAST({whole} AS BIGINT)", reason, f"CAST({p} AS INTEGER)")
+    if spec.namespace is not None:
+        # Stored with its namespace ("state_dl_ca:D1234567"): compared only within it.
+        return FieldSQL(raw, "NULL", f"{lit(spec.namespace + ':')} || {p}")
     if field.check is not None:
         pre, reason, value = CHECKS[field.check](raw, p)
         return FieldSQL(pre, reason, value)

@@ -32,8 +32,9 @@ COMPARED_FIELDS: dict[str, tuple[str, ...]] = {
     "a_number": ("a_number",),
     "passport": ("passport_number",),
     "itin": ("itin", "tin"),
-    "address": ("street", "city", "state", "zip", "full_address"),
+    "address": ("street", "city", "state", "zip", "full_address", "street_number", "postcode", "region"),
     "sex": ("sex",),
+    "other_id": ("other_id",),
 }
 WITHHELD = "withheld"
 MAX_LINKS = 50

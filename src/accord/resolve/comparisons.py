@@ -202,8 +202,13 @@ def compile_comparison(spec: ComparisonSpec, known: frozenset[str] | None = None
                               f"level of exact agreement on it")
     if spec.disagreement_needs_identifier and len(levels) < 2:
         raise AccordError(f"{where}: disagreement_needs_identifier needs at least one level")
+    null = _null(*present)
+    if spec.within is not None:
+        # Values of two schemes (namespaces) say nothing about each other.
+        w = comp.col(spec.within)
+        null = f"({null}) OR {w}_l IS DISTINCT FROM {w}_r" if present else f"{w}_l IS DISTINCT FROM {w}_r"
     about = tuple(a for a in spec.about if a not in comp.columns)
-    return Comparison(spec.name, _null(*present), tuple(levels), spec.term_frequency,
+    return Comparison(spec.name, null, tuple(levels), spec.term_frequency,
                       spec.identifier, spec.disagreement_needs_identifier, spec.ordered, present,
                       tuple(comp.columns), about)
 

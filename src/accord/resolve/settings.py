@@ -155,6 +155,9 @@ class ComparisonSpec(_Strict):
     present: list[str] = Field(default_factory=list, description=(
         "the pair is 'missing' (no evidence) unless one of these columns is on both records; "
         "empty: never missing"))
+    within: str | None = Field(default=None, description=(
+        "compared only between records with the same value of this column (an identifier's "
+        "namespace, other_id_ns); any other pair is 'missing'"))
     levels: list[Level] = Field(min_length=1)
     else_label: str = "different"
     term_frequency: str | None = Field(default=None, description=(

@@ -33,7 +33,7 @@ from accord.sql.resources import MIB, auto_budget, engine_resources, machine_mem
 from accord.sql_text import ident, lit
 from accord.standardise.features import Extra
 
-IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
+IDENTIFIERS = ("ssn", "a_number", "passport", "itin", "other_id")
 FEATURES = "features"
 VIEW = "resolve_features"
 SHARED = "resolve_shared_identifiers"

@@ -24,6 +24,8 @@ class CanonicalField:
     layouts: tuple[str, ...] | None = None
     min: int | None = None
     max: int | None = None
+    namespaced: bool = False   # a mapping names the namespace; stored as "namespace:value"
+    since: int = 1             # the schema version that added it (records holds it after the first ones)
 
     @property
     def sql_type(self) -> str:
@@ -47,6 +49,8 @@ def catalogue() -> dict[str, CanonicalField]:
                 layouts=tuple(spec["layouts"]) if "layouts" in spec else None,
                 min=spec.get("min"),
                 max=spec.get("max"),
+                namespaced=bool(spec.get("namespaced", False)),
+                since=int(spec.get("since", 1)),
             )
     return out
 

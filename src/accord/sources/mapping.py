@@ -20,6 +20,11 @@ from accord.errors import MappingError
 from accord.sources.fields import catalogue
 
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_NAMESPACE = _SOURCE_NAME
+
+
+def _namespaced() -> str:
+    return ", ".join(n for n, f in catalogue().items() if f.namespaced)
 
 
 class _Strict(BaseModel):
@@ -68,6 +73,8 @@ class FieldSpec(_Strict):
     format: str | list[str] | None = Field(default=None, description="strptime format(s) for dates")
     layout: str | None = Field(default=None, description="name layout for full_name")
     values: dict[str, str] | None = Field(default=None, description="raw value -> canonical value")
+    namespace: str | None = Field(default=None, description="the identifier scheme of other_id "
+                                  "(values compare only within one namespace)")
 
     @field_validator("values", mode="before")
     @classmethod
@@ -143,6 +150,18 @@ class Mapping(_Strict):
                 if spec.layout not in f.layouts:
                     raise _FieldError(("fields", name, "layout"),
                                       f"unknown layout {spec.layout!r}; expected one of {list(f.layouts)}")
+            if spec.namespace is not None and not f.namespaced:
+                raise _FieldError(("fields", name, "namespace"),
+                                  f"namespace applies to {_namespaced()}, not {name}")
+            if f.namespaced and spec.namespace is None:
+                raise _FieldError(("fields", name), f"{name} needs a namespace, the identifier scheme its "
+                                  f"values belong to (values compare only within one namespace): write "
+                                  f"{name}: {{column: {spec.column}, namespace: NAME}}, NAME lower-case "
+                                  "letters, digits and _ (e.g. state_dl_ca)")
+            if spec.namespace is not None and not _NAMESPACE.match(spec.namespace):
+                raise _FieldError(("fields", name, "namespace"),
+                                  f"namespace {spec.namespace!r} must be lower-case letters, digits and _ "
+                                  "(starting with a letter, at most 63)")
             if spec.values is not None and f.values is not None:
                 bad = sorted({t for t in spec.values.values() if t != "" and t not in f.values})
                 if bad:
@@ -291,7 +310,7 @@ def _keep_source_text(root: yaml.Node) -> None:
                 _as_text(spec)  # shorthand: the column name
                 if isinstance(spec, yaml.MappingNode):
                     for sk, sv in spec.value:
-                        if sk.value == "column":
+                        if sk.value in ("column", "namespace"):
                             _as_text(sv)
                         elif sk.value == "values" and isinstance(sv, yaml.MappingNode):
                             for code, target in sv.value:

@@ -22,7 +22,7 @@ Runs once per distinct street line and once per distinct city, then joined back.
 from __future__ import annotations
 
 from accord.sql_text import lit
-from accord.standardise.identifiers import state_sql, zip5_sql
+from accord.standardise.identifiers import postcode_sql, state_sql, zip5_sql
 from accord.standardise.names import fold_sql
 from accord.standardise.reference import address_terms, street_suffixes
 
@@ -140,6 +140,17 @@ def city_sql(expr: str) -> str:
 
 
 def city_state_zip_sql() -> dict[str, str]:
-    """Per-record state and zip5 from ``address_parts_sql`` columns."""
-    return {"state": state_sql("state_line"), "zip5": zip5_sql("zip_line")}
+    """Per-record state and zip5 from ``address_parts_sql`` columns; the postcode (zip5, else
+    the ``postcode`` field's letters and digits), the region (the ``region`` field folded, else
+    the USPS state) and the house number given apart from the street line (upper case, no
+    spaces or dashes; else the number parsed from the line), from the record's own fields."""
+    state, zip5 = state_sql("state_line"), zip5_sql("zip_line")
+    number = "NULLIF(regexp_replace(upper(__street_number_in), '[^A-Z0-9/]+', '', 'g'), '')"
+    return {
+        "state": state, "zip5": zip5,
+        "postcode": f"coalesce({zip5}, {postcode_sql('__postcode_in')})",
+        "region": (f"CASE WHEN __region_in IS NULL THEN {state} "
+                   f"ELSE coalesce(replace({fold_sql('__region_in')}, ' ', ''), {state}) END"),
+        "street_number": f"coalesce({number}, st.street_number)",
+    }
 

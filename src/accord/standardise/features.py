@@ -61,7 +61,8 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("itin", "VARCHAR", "valid 9-digit ITIN (from itin or an ITIN-form tin)"),
     ("a_number", "VARCHAR", "A-number, 9 digits zero-padded"),
     ("passport", "VARCHAR", "passport number, upper-case letters and digits"),
-    ("street_number", "VARCHAR", "house number (123, 123A, 12 1/2) or PO box number"),
+    ("street_number", "VARCHAR", "house number (123, 123A, 12 1/2) or PO box number: the street_number "
+     "field when mapped (upper case, no spaces), else parsed from the street line"),
     ("street_name", "VARCHAR", "USPS-standardised street name (N MAIN ST) or PO BOX"),
     ("city_std", "VARCHAR", "city folded; leading SAINT/FORT/MOUNT abbreviated"),
     ("state", "VARCHAR", "USPS state code"),
@@ -70,6 +71,11 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("country_of_birth", "VARCHAR", "country of birth folded"),
     ("citizenship_country", "VARCHAR", "country of citizenship folded"),
     ("flags", "VARCHAR[]", "what standardisation removed: ssn_removed, dob_removed, given_placeholder..."),
+    ("other_id", "VARCHAR", "namespace:value of other_id, the value upper-case letters and digits"),
+    ("other_id_ns", "VARCHAR", "the namespace of other_id (other_id compares within it)"),
+    ("postcode", "VARCHAR", "zip5, else the postcode field: upper-case letters and digits (any country)"),
+    ("region", "VARCHAR", "the region field (state, province, territory) folded, without spaces "
+     "(N.S.W. -> NSW), else the USPS state"),
 )
 
 # Canonical record columns read: the identity fields of the catalogue, with their types
@@ -87,8 +93,8 @@ _FLAGGED_DOB = ("list_filter(from_json(CAST(__record_flags AS VARCHAR), "
 
 T = "__std_"  # prefix of this stage's temporary tables
 # Input columns no step reads once the address lines are worked out (``__std_base`` leaves
-# them out): the address fields the lines come from, and other_id (no feature).
-_UNREAD = ("street", "city", "state", "zip", "full_address", "other_id")
+# them out): the address fields the lines come from, and address_line_2 (no feature).
+_UNREAD = ("street", "city", "state", "zip", "full_address", "address_line_2")
 
 
 def _base_sql(con: duckdb.DuckDBPyConnection, source_table: str, extra: Extra | None = None) -> str:
@@ -158,12 +164,17 @@ def _records_sql(extra: Extra | None = None) -> str:
     for c, part in (("dob_y", "year"), ("dob_m", "month"), ("dob_d", "day")):
         parts[c] = f"coalesce({parts[c]}, CASE WHEN __dob_in IS NULL THEN __dob_flagged.{part} END)"
     dob = ", ".join(f"{sql} AS {c}" for c, sql in parts.items())
+    oid = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.other_id_sql("other_id").items())
+    oid_feature = ", ".join(f"{sql} AS {c}" for c, sql in identifiers.other_id_feature_sql().items())
     return f"""WITH b0 AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country,
     dob AS __dob_in, sex AS __sex_in, CASE WHEN __record_flags IS NOT NULL THEN {_FLAGGED_DOB} END
-    AS __dob_flagged, {raw_ids}, {lines}{more} FROM {_BASE}),
-b1 AS (SELECT *, {valid} FROM b0),
+    AS __dob_flagged, {raw_ids}, {oid}, postcode AS __postcode_in, region AS __region_in,
+    street_number AS __street_number_in, {lines}{more} FROM {_BASE}),
+b1 AS (SELECT *, {valid}, {oid_feature} FROM b0),
 b AS (SELECT rid, source, record_id, system, country_of_birth, citizenship_country, street_line, city_line,
-    state_line, zip_line, {ids}, {dob}, {identifiers.sex_sql('__sex_in')} AS sex{more} FROM b1)
+    state_line, zip_line, {ids}, {dob}, {identifiers.sex_sql('__sex_in')} AS sex, other_id, other_id_ns,
+    __oid_flag,
+    __postcode_in, __region_in, __street_number_in{more} FROM b1)
 SELECT b.* EXCLUDE (rid), r.rid, n.given, n.middle, n.family, n.suffix, n.given_placeholder,
     n.middle_placeholder, n.family_placeholder
 FROM b
@@ -175,7 +186,7 @@ def _final_sql(extra: Extra | None = None) -> str:
     """Step 2 of 2: the records of step 1 (``{T}rec``) with their per-value parts (names,
     streets, cities, countries), in table order (the ``extra`` columns last)."""
     place = addresses.city_state_zip_sql()
-    flags = ("list_filter(list_concat(b.__id_flags, [b.__dob_flag, "
+    flags = ("list_filter(list_concat(b.__id_flags, [b.__dob_flag, b.__oid_flag, "
              "CASE WHEN b.given_placeholder THEN 'given_placeholder' END, "
              "CASE WHEN b.middle_placeholder THEN 'middle_placeholder' END, "
              "CASE WHEN b.family_placeholder THEN 'family_placeholder' END]), lambda x: x IS NOT NULL)")
@@ -188,8 +199,10 @@ def _final_sql(extra: Extra | None = None) -> str:
         "family_key": "fd.family_key", "family_keys": "fd.family_keys",
         "family_dm1": "fd.family_dm1", "family_dm2": "fd.family_dm2",
         "name_suffix_std": "b.suffix",
-        "street_number": "st.street_number", "street_name": "st.street_name",
+        "street_number": place["street_number"], "street_name": "st.street_name",
         "city_std": "ct.city_std", "state": place["state"], "zip5": place["zip5"],
+        "postcode": place["postcode"], "region": place["region"], "other_id": "b.other_id",
+        "other_id_ns": "b.other_id_ns",
         "country_of_birth": "cb.folded", "citizenship_country": "cc.folded",
         "flags": flags,
     }

@@ -108,6 +108,29 @@ def identifier_sql() -> dict[str, str]:
     }
 
 
+def other_id_sql(stored: str) -> dict[str, str]:
+    """``other_id`` as stored ("namespace:value", ``accord.ingest``): the namespace, a colon, and
+    the value upper case with letters and digits only (``state_dl_ca:D1234567``). A value
+    stored without a namespace (before schema version 4) has no feature; a value of one
+    character repeated (0000000, XXXX) is removed (flagged ``other_id_removed``)."""
+    ns = f"regexp_extract({stored}, '^([a-z][a-z0-9_]*):', 1)"
+    value = f"regexp_replace(upper(substr({stored}, length({ns}) + 2)), '[^A-Z0-9]', '', 'g')"
+    return {
+        "__oid_ns": f"NULLIF({ns}, '')",
+        "__oid_v": f"CASE WHEN {ns} <> '' THEN NULLIF({value}, '') END",
+    }
+
+
+def other_id_feature_sql() -> dict[str, str]:
+    """Layer after :func:`other_id_sql`: the feature and its removal flag."""
+    ok = f"length(__oid_v) > 1 AND {_not_one_char('__oid_v')}"
+    return {
+        "other_id": f"CASE WHEN {ok} THEN __oid_ns || ':' || __oid_v END",
+        "other_id_ns": f"CASE WHEN {ok} THEN __oid_ns END",
+        "__oid_flag": f"CASE WHEN __oid_v IS NOT NULL AND NOT ({ok}) THEN 'other_id_removed' END",
+    }
+
+
 def dob_sql(dob: str) -> dict[str, str]:
     """Date of birth (expression ``dob``, a DATE) split into parts; default dates removed
     (flagged ``dob_removed``)."""
@@ -128,6 +151,12 @@ def sex_sql(sex: str) -> str:
 
 def state_sql(expr: str) -> str:
     return f"CASE WHEN upper(trim({expr})) IN ({in_list(USPS_CODES)}) THEN upper(trim({expr})) END"
+
+
+def postcode_sql(expr: str) -> str:
+    """A postcode of any country: upper case, letters and digits only (3 to 10 of them)."""
+    p = f"regexp_replace(upper({expr}), '[^A-Z0-9]', '', 'g')"
+    return f"CASE WHEN regexp_full_match({p}, '[A-Z0-9]{{3,10}}') THEN {p} END"
 
 
 def zip5_sql(expr: str) -> str:

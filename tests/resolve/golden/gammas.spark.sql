@@ -155,19 +155,19 @@ SELECT
   END AS TINYINT) AS `gamma_itin`,
   CAST(CASE
     WHEN (
-      zip5_l IS NULL OR zip5_r IS NULL
+      postcode_l IS NULL OR postcode_r IS NULL
     )
     AND (
       city_std_l IS NULL OR city_std_r IS NULL
     )
     THEN -1
-    WHEN zip5_l = zip5_r
+    WHEN postcode_l = postcode_r
     AND street_number_l = street_number_r
     AND street_name_l = street_name_r
     THEN 3
-    WHEN zip5_l = zip5_r
+    WHEN postcode_l = postcode_r
     THEN 2
-    WHEN city_std_l = city_std_r AND state_l = state_r
+    WHEN city_std_l = city_std_r AND region_l = region_r
     THEN 1
     WHEN TRUE
     THEN 0
@@ -181,7 +181,27 @@ SELECT
     WHEN TRUE
     THEN 0
     ELSE 0
-  END AS TINYINT) AS `gamma_sex`
+  END AS TINYINT) AS `gamma_sex`,
+  CAST(CASE
+    WHEN (
+      other_id_l IS NULL OR other_id_r IS NULL
+    )
+    OR other_id_ns_l IS DISTINCT FROM other_id_ns_r
+    THEN -1
+    WHEN other_id_l = other_id_r
+    THEN 2
+    WHEN (
+      LENGTH(other_id_l) < 9
+      OR LENGTH(other_id_r) < 9
+      OR LEFT(other_id_l, 4) = LEFT(other_id_r, 4)
+      OR RIGHT(other_id_l, 4) = RIGHT(other_id_r, 4)
+    )
+    AND DAMERAU_LEVENSHTEIN(other_id_l, other_id_r) = 1
+    THEN 1
+    WHEN TRUE
+    THEN 0
+    ELSE 0
+  END AS TINYINT) AS `gamma_other_id`
 FROM (
   SELECT
     f.*,

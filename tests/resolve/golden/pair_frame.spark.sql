@@ -89,18 +89,22 @@ SELECT
   r.`passport` AS `passport_r`,
   l.`itin` AS `itin_l`,
   r.`itin` AS `itin_r`,
-  l.`zip5` AS `zip5_l`,
-  r.`zip5` AS `zip5_r`,
+  l.`postcode` AS `postcode_l`,
+  r.`postcode` AS `postcode_r`,
   l.`street_number` AS `street_number_l`,
   r.`street_number` AS `street_number_r`,
   l.`street_name` AS `street_name_l`,
   r.`street_name` AS `street_name_r`,
   l.`city_std` AS `city_std_l`,
   r.`city_std` AS `city_std_r`,
-  l.`state` AS `state_l`,
-  r.`state` AS `state_r`,
+  l.`region` AS `region_l`,
+  r.`region` AS `region_r`,
   l.`sex` AS `sex_l`,
-  r.`sex` AS `sex_r`
+  r.`sex` AS `sex_r`,
+  l.`other_id` AS `other_id_l`,
+  r.`other_id` AS `other_id_r`,
+  l.`other_id_ns` AS `other_id_ns_l`,
+  r.`other_id_ns` AS `other_id_ns_r`
 FROM pairs AS p
 JOIN resolve_features AS l
   ON l.rid = p.rid_l

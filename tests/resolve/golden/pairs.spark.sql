@@ -253,6 +253,66 @@ FROM (
       *
     FROM resolve_features
     WHERE
+      NOT `other_id` IS NULL
+      AND NOT (
+        `other_id`
+      ) IN (
+        SELECT
+          (
+            `other_id`
+          )
+        FROM (
+          SELECT
+            `other_id`,
+            COUNT(*) AS n
+          FROM resolve_features
+          WHERE
+            NOT `other_id` IS NULL
+          GROUP BY
+            `other_id`
+        )
+        WHERE
+          n > 500
+      )
+  ) AS l
+  JOIN (
+    SELECT
+      *
+    FROM resolve_features
+    WHERE
+      NOT `other_id` IS NULL
+      AND NOT (
+        `other_id`
+      ) IN (
+        SELECT
+          (
+            `other_id`
+          )
+        FROM (
+          SELECT
+            `other_id`,
+            COUNT(*) AS n
+          FROM resolve_features
+          WHERE
+            NOT `other_id` IS NULL
+          GROUP BY
+            `other_id`
+        )
+        WHERE
+          n > 500
+      )
+  ) AS r
+    ON l.`other_id` = r.`other_id` AND l.rid < r.rid
+  UNION ALL
+  SELECT
+    l.rid AS rid_l,
+    r.rid AS rid_r,
+    5 AS rule
+  FROM (
+    SELECT
+      *
+    FROM resolve_features
+    WHERE
       NOT `family_key` IS NULL
       AND NOT `dob` IS NULL
       AND NOT (`family_key`, `dob`) IN (
@@ -305,7 +365,7 @@ FROM (
   SELECT
     l.rid AS rid_l,
     r.rid AS rid_r,
-    5 AS rule
+    6 AS rule
   FROM (
     SELECT
       *
@@ -363,7 +423,7 @@ FROM (
   SELECT
     l.rid AS rid_l,
     r.rid AS rid_r,
-    6 AS rule
+    7 AS rule
   FROM (
     SELECT
       *
@@ -430,28 +490,28 @@ FROM (
   SELECT
     l.rid AS rid_l,
     r.rid AS rid_r,
-    7 AS rule
+    8 AS rule
   FROM (
     SELECT
       *
     FROM resolve_features
     WHERE
       NOT `family_key` IS NULL
-      AND NOT `zip5` IS NULL
-      AND NOT (`family_key`, `zip5`) IN (
+      AND NOT `postcode` IS NULL
+      AND NOT (`family_key`, `postcode`) IN (
         SELECT
-          (`family_key`, `zip5`)
+          (`family_key`, `postcode`)
         FROM (
           SELECT
             `family_key`,
-            `zip5`,
+            `postcode`,
             COUNT(*) AS n
           FROM resolve_features
           WHERE
-            NOT `family_key` IS NULL AND NOT `zip5` IS NULL
+            NOT `family_key` IS NULL AND NOT `postcode` IS NULL
           GROUP BY
             `family_key`,
-            `zip5`
+            `postcode`
         )
         WHERE
           n > 500
@@ -463,32 +523,32 @@ FROM (
     FROM resolve_features
     WHERE
       NOT `family_key` IS NULL
-      AND NOT `zip5` IS NULL
-      AND NOT (`family_key`, `zip5`) IN (
+      AND NOT `postcode` IS NULL
+      AND NOT (`family_key`, `postcode`) IN (
         SELECT
-          (`family_key`, `zip5`)
+          (`family_key`, `postcode`)
         FROM (
           SELECT
             `family_key`,
-            `zip5`,
+            `postcode`,
             COUNT(*) AS n
           FROM resolve_features
           WHERE
-            NOT `family_key` IS NULL AND NOT `zip5` IS NULL
+            NOT `family_key` IS NULL AND NOT `postcode` IS NULL
           GROUP BY
             `family_key`,
-            `zip5`
+            `postcode`
         )
         WHERE
           n > 500
       )
   ) AS r
-    ON l.`family_key` = r.`family_key` AND l.`zip5` = r.`zip5` AND l.rid < r.rid
+    ON l.`family_key` = r.`family_key` AND l.`postcode` = r.`postcode` AND l.rid < r.rid
   UNION ALL
   SELECT
     l.rid AS rid_l,
     r.rid AS rid_r,
-    8 AS rule
+    9 AS rule
   FROM (
     SELECT
       *
@@ -546,7 +606,7 @@ FROM (
   SELECT
     l.rid AS rid_l,
     r.rid AS rid_r,
-    9 AS rule
+    10 AS rule
   FROM (
     SELECT
       *
@@ -606,7 +666,7 @@ FROM (
   SELECT
     LEAST(l.rid, r.rid) AS rid_l,
     GREATEST(l.rid, r.rid) AS rid_r,
-    10 AS rule
+    11 AS rule
   FROM (
     SELECT
       *
@@ -673,7 +733,7 @@ FROM (
   SELECT
     l.rid AS rid_l,
     r.rid AS rid_r,
-    11 AS rule
+    12 AS rule
   FROM (
     SELECT
       *
