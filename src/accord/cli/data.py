@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from accord import services
 from accord.cli.common import (
     DEFAULT_DB,
     DbOption,
+    Deferred,
     JsonOption,
     UserOption,
     app,
     as_json_out,
+    describe,
     err,
     fail,
     out,
@@ -27,7 +27,11 @@ from accord.cli.common import (
     who,
 )
 from accord.errors import AccordError
-from accord.store.target import describe
+
+if TYPE_CHECKING:
+    from accord import services
+else:
+    services = Deferred("accord.services")   # imported when a command runs
 
 
 @app.command()
@@ -45,6 +49,8 @@ def synth(
             world = services.synth(persons, seed, out_dir, fmt, progress=step_callback(p))
     except AccordError as e:
         fail(e)
+    from rich.table import Table
+
     t = Table(title=f"{persons:,} persons, seed {seed} -> {out_dir}")
     t.add_column("source")
     t.add_column("file")
