@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from accord.cli.common import (
     DEFAULT_DB,
@@ -26,10 +27,12 @@ from accord.cli.common import (
     table,
     who,
 )
-from accord.errors import AccordError
+from accord.cli.extracts import Extract, Extracts, extracts
+from accord.errors import AccordError, MappingError, SourceFileError, StoreError
 
 if TYPE_CHECKING:
     from accord import services
+    from accord.ingest import IngestResult
 else:
     services = Deferred("accord.services")   # imported when a command runs
 
@@ -62,25 +65,163 @@ def synth(
               f"({world.seconds:.1f} s)")
 
 
+INIT_ADMIN = "admin"   # the administrator `accord ingest --init` creates, as `accord init` does
+
+
 @app.command()
 def ingest(
-    mapping: Annotated[Path, typer.Argument(help="Mapping YAML for the extract.")],
-    file: Annotated[Path | None, typer.Argument(help="Data file (default: the mapping's file:).")]
-    = None,
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", show_default=False,
+        help="What to ingest, read left to right: a path ending in .yaml or .yml is a mapping, and "
+             "so is the first path; a folder stands for every mapping (*.yaml, *.yml) in it, sorted "
+             "by name; any other path is the data file of the mapping just before it, read instead "
+             "of that mapping's file:.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    init: Annotated[bool, typer.Option(
+        "--init", help="Create the store first (it must not exist yet; without --init a missing "
+                       "store is refused, so a mistyped --db never makes one): administrator "
+                       f"'{INIT_ADMIN}', and the --user registered as its data engineer.")] = False,
+    then_resolve: Annotated[bool, typer.Option(
+        "--resolve", help="Then link and cluster, as `accord resolve` does with the built-in "
+                          "settings, if any extract had new rows.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate and store one extract: bad rows to quarantine, atomic, idempotent."""
+    """Validate and store extracts: bad rows to quarantine, each file atomic and idempotent.
+
+    Several mappings (or a folder) are ingested one by one, each its own batch with its own
+    reconciliation: one that fails loads nothing and is reported with its file and the problem,
+    the others still load, and the exit code is 1 (--json prints a list).
+    """
+    acting = who(user)
     try:
-        with progress_bars(not as_json) as p:
-            result = services.ingest(db, mapping, file, user=who(user),
-                                     progress=rows_callback(p, f"ingest {mapping.name}"))
+        given = extracts(paths)
+        if init:
+            _create_store(db, acting, quiet=as_json)
     except AccordError as e:
         fail(e)
+    done, stopped = _ingest_each(db, given, acting, init=init, quiet=as_json)
+    failed = [ex for ex, r in done if isinstance(r, AccordError)]
+    accepted = sum(r.accepted for _, r in done if not isinstance(r, AccordError))
+    resolution, resolve_error = None, None
+    if then_resolve and stopped is None and accepted:
+        try:
+            with progress_bars(not as_json) as p:
+                resolution = services.resolve(db, user=acting, step=step_callback(p))
+        except AccordError as e:
+            resolve_error = e
     if as_json:
-        out.print_json(json.dumps(result.to_dict()))
-        return
+        if given.several:
+            results: Any = [_ingest_json(ex, r) for ex, r in done]
+        else:
+            only = done[0][1]
+            assert not isinstance(only, AccordError)    # a single extract's failure has exited
+            results = only.to_dict()
+        as_json_out({"ingest": results, "resolve": _resolution_json(resolution)} if then_resolve
+                    else results)
+    else:
+        if given.several and stopped is None:
+            out.print(f"{len(given.items)} extracts: {len(done) - len(failed)} ingested, {len(failed)} "
+                      f"failed{': ' + ', '.join(str(ex.mapping) for ex in failed) if failed else ''}",
+                      highlight=False)
+        if resolution is not None:
+            _show_resolution(resolution)
+        elif then_resolve and stopped is None and resolve_error is None:
+            err.print("[yellow]note:[/yellow] no extract had new rows, so resolve did not run",
+                      highlight=False)
+    if stopped is not None:
+        left = len(given.items) - len(done) + 1
+        said = ("nothing was ingested" if len(done) == 1 else
+                f"stopped at {done[-1][0].mapping}: it and the extracts after it, {left} in all, were "
+                "not ingested")
+        fail(AccordError(f"{_missing_store_hint(stopped, db, init)} ({said})"))
+    if resolve_error is not None:
+        fail(resolve_error)
+    if failed:
+        raise typer.Exit(1)
+
+
+Outcome = list[tuple[Extract, "IngestResult | AccordError"]]
+
+
+def _ingest_each(db: str, given: Extracts, acting: str, *, init: bool,
+                 quiet: bool) -> tuple[Outcome, AccordError | None]:
+    """Ingest the extracts one by one, each its own batch, saying each result as it comes (unless
+    ``quiet``). A file's own problem (its mapping, its data) is recorded and the next one goes
+    ahead; any other error (the store, the user) is the same for every file and stops the run:
+    it comes back as the second value. A single extract's error ends the command (exit 2)."""
+    done: Outcome = []
+    with progress_bars(not quiet) as p:
+        for ex in given.items:
+            try:
+                result = services.ingest(db, ex.mapping, ex.file, user=acting,
+                                         progress=rows_callback(p, f"ingest {ex.mapping.name}"))
+            except AccordError as e:
+                if not given.several:
+                    fail(_missing_store_hint(e, db, init))
+                done.append((ex, e))
+                if not isinstance(e, (MappingError, SourceFileError)):
+                    return done, e
+                if not quiet:
+                    err.print(f"[red]error:[/red] {escape(_failure(ex, e))}", highlight=False,
+                              soft_wrap=True)
+                continue
+            done.append((ex, result))
+            if not quiet:
+                _show_ingest(result, db)
+    return done, None
+
+
+def _create_store(db: str, engineer: str, *, quiet: bool) -> None:
+    """``accord ingest --init``: a new store (as ``accord init``) with the acting user registered
+    as its data engineer, so that they can ingest and resolve in it."""
+    from accord.governance.users import well_formed_user_id
+
+    if engineer == INIT_ADMIN:
+        raise AccordError(f"--init makes '{INIT_ADMIN}' the new store's administrator, who does not "
+                          "ingest: give the data engineer's user id with --user")
+    if not well_formed_user_id(engineer):
+        raise AccordError(f"--user {engineer!r}: a user id is 2-64 lowercase letters, digits, '.', "
+                          "'_' or '-' (it becomes the new store's data engineer)")
+    try:
+        services.init(db, admin=INIT_ADMIN)
+    except StoreError as e:
+        raise StoreError(f"{e}: leave out --init to ingest into it") from None
+    services.add_user(db, engineer, engineer, ["data_engineer"], None, user=INIT_ADMIN)
+    if not quiet:
+        out.print(f"store {describe(db)} created; administrator: {INIT_ADMIN}; data engineer: {engineer}",
+                  highlight=False)
+
+
+def _missing_store_hint(e: AccordError, db: str, init: bool) -> AccordError:
+    """``e``, saying that --init creates the store when the store it could not open does not exist."""
+    from accord.store.target import file_exists
+
+    if isinstance(e, StoreError) and not init and file_exists(db) is False:
+        return AccordError(f"{e}; or add --init to this command to create it")
+    return e
+
+
+def _failure(ex: Extract, e: AccordError) -> str:
+    """What failed and where: the error, led by the mapping unless it names it already."""
+    message = str(e)
+    if str(ex.mapping) not in message:
+        message = f"{ex.mapping}: {message}"
+    if isinstance(e, MappingError):
+        message += " (nothing was loaded)"
+    return message
+
+
+def _ingest_json(ex: Extract, r: IngestResult | AccordError) -> dict[str, Any]:
+    """One extract's result as --json prints it: the batch's reconciliation (with the mapping and
+    ``"error": null``), or the mapping, the file given and what failed."""
+    if isinstance(r, AccordError):
+        return {"mapping": str(ex.mapping), "file": str(ex.file) if ex.file else None,
+                "error": _failure(ex, r)}
+    return {"mapping": str(ex.mapping), **r.to_dict(), "error": None}
+
+
+def _show_ingest(result: IngestResult, db: str) -> None:
     out.print(
         f"batch {result.batch} [bold]{result.source}[/bold] ({result.system}): "
         f"{result.rows_read:,} rows read = {result.accepted:,} accepted "
@@ -171,10 +312,21 @@ def resolve(
     except AccordError as e:
         fail(e)
     if as_json:
-        d = summary.to_dict()
-        d.pop("model")
-        out.print_json(json.dumps(d))
+        out.print_json(json.dumps(_resolution_json(summary)))
         return
+    _show_resolution(summary)
+
+
+def _resolution_json(summary: Any) -> dict[str, Any] | None:
+    """A resolve run as ``accord resolve --json`` prints it (without the model)."""
+    if summary is None:
+        return None
+    d: dict[str, Any] = summary.to_dict()
+    d.pop("model")
+    return d
+
+
+def _show_resolution(summary: Any) -> None:
     for msg in summary.blocking_messages:
         err.print(f"[yellow]note:[/yellow] {msg}", highlight=False)
     out.print(
