@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from accord.cli.common import (
     DEFAULT_DB,
@@ -27,8 +26,15 @@ from accord.cli.common import (
     table,
     who,
 )
-from accord.cli.extracts import Extract, Extracts, extracts
-from accord.errors import AccordError, MappingError, SourceFileError, StoreError
+from accord.cli.extracts import (
+    INIT_ADMIN,
+    create_store,
+    extracts,
+    ingest_each,
+    ingest_json,
+    missing_store_hint,
+)
+from accord.errors import AccordError
 
 if TYPE_CHECKING:
     from accord import services
@@ -65,9 +71,6 @@ def synth(
               f"({world.seconds:.1f} s)")
 
 
-INIT_ADMIN = "admin"   # the administrator `accord ingest --init` creates, as `accord init` does
-
-
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(
@@ -97,10 +100,10 @@ def ingest(
     try:
         given = extracts(paths)
         if init:
-            _create_store(db, acting, quiet=as_json)
+            create_store(db, acting, quiet=as_json)
     except AccordError as e:
         fail(e)
-    done, stopped = _ingest_each(db, given, acting, init=init, quiet=as_json)
+    done, stopped = ingest_each(db, given, acting, init=init, shown=None if as_json else _show_ingest)
     failed = [ex for ex, r in done if isinstance(r, AccordError)]
     accepted = sum(r.accepted for _, r in done if not isinstance(r, AccordError))
     resolution, resolve_error = None, None
@@ -112,7 +115,7 @@ def ingest(
             resolve_error = e
     if as_json:
         if given.several:
-            results: Any = [_ingest_json(ex, r) for ex, r in done]
+            results: Any = [ingest_json(ex, r) for ex, r in done]
         else:
             only = done[0][1]
             assert not isinstance(only, AccordError)    # a single extract's failure has exited
@@ -134,91 +137,11 @@ def ingest(
         said = ("nothing was ingested" if len(done) == 1 else
                 f"stopped at {done[-1][0].mapping}: it and the extracts after it, {left} in all, were "
                 "not ingested")
-        fail(AccordError(f"{_missing_store_hint(stopped, db, init)} ({said})"))
+        fail(AccordError(f"{missing_store_hint(stopped, db, init)} ({said})"))
     if resolve_error is not None:
         fail(resolve_error)
     if failed:
         raise typer.Exit(1)
-
-
-Outcome = list[tuple[Extract, "IngestResult | AccordError"]]
-
-
-def _ingest_each(db: str, given: Extracts, acting: str, *, init: bool,
-                 quiet: bool) -> tuple[Outcome, AccordError | None]:
-    """Ingest the extracts one by one, each its own batch, saying each result as it comes (unless
-    ``quiet``). A file's own problem (its mapping, its data) is recorded and the next one goes
-    ahead; any other error (the store, the user) is the same for every file and stops the run:
-    it comes back as the second value. A single extract's error ends the command (exit 2)."""
-    done: Outcome = []
-    with progress_bars(not quiet) as p:
-        for ex in given.items:
-            try:
-                result = services.ingest(db, ex.mapping, ex.file, user=acting,
-                                         progress=rows_callback(p, f"ingest {ex.mapping.name}"))
-            except AccordError as e:
-                if not given.several:
-                    fail(_missing_store_hint(e, db, init))
-                done.append((ex, e))
-                if not isinstance(e, (MappingError, SourceFileError)):
-                    return done, e
-                if not quiet:
-                    err.print(f"[red]error:[/red] {escape(_failure(ex, e))}", highlight=False,
-                              soft_wrap=True)
-                continue
-            done.append((ex, result))
-            if not quiet:
-                _show_ingest(result, db)
-    return done, None
-
-
-def _create_store(db: str, engineer: str, *, quiet: bool) -> None:
-    """``accord ingest --init``: a new store (as ``accord init``) with the acting user registered
-    as its data engineer, so that they can ingest and resolve in it."""
-    from accord.governance.users import well_formed_user_id
-
-    if engineer == INIT_ADMIN:
-        raise AccordError(f"--init makes '{INIT_ADMIN}' the new store's administrator, who does not "
-                          "ingest: give the data engineer's user id with --user")
-    if not well_formed_user_id(engineer):
-        raise AccordError(f"--user {engineer!r}: a user id is 2-64 lowercase letters, digits, '.', "
-                          "'_' or '-' (it becomes the new store's data engineer)")
-    try:
-        services.init(db, admin=INIT_ADMIN)
-    except StoreError as e:
-        raise StoreError(f"{e}: leave out --init to ingest into it") from None
-    services.add_user(db, engineer, engineer, ["data_engineer"], None, user=INIT_ADMIN)
-    if not quiet:
-        out.print(f"store {describe(db)} created; administrator: {INIT_ADMIN}; data engineer: {engineer}",
-                  highlight=False)
-
-
-def _missing_store_hint(e: AccordError, db: str, init: bool) -> AccordError:
-    """``e``, saying that --init creates the store when the store it could not open does not exist."""
-    from accord.store.target import file_exists
-
-    if isinstance(e, StoreError) and not init and file_exists(db) is False:
-        return AccordError(f"{e}; or add --init to this command to create it")
-    return e
-
-
-def _failure(ex: Extract, e: AccordError) -> str:
-    """What failed and where: the error, led by the mapping unless it names it already."""
-    message = str(e)
-    if str(ex.mapping) not in message:
-        message = f"{ex.mapping}: {message}"
-    if isinstance(e, MappingError):
-        message += " (nothing was loaded)"
-    return message
-
-
-def _ingest_json(ex: Extract, r: IngestResult | AccordError) -> dict[str, Any]:
-    """One extract's result as --json prints it: the batch's reconciliation (with the mapping and
-    ``"error": null``), or the mapping, the file given and what failed."""
-    if isinstance(r, AccordError):
-        return {"mapping": str(ex.mapping), "file": str(ex.file) if ex.file else None,
-                "error": _failure(ex, r)}
-    return {"mapping": str(ex.mapping), **r.to_dict(), "error": None}
 
 
 def _show_ingest(result: IngestResult, db: str) -> None:

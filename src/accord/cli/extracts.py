@@ -12,17 +12,31 @@ meaning:
 
 A data file with no mapping just before it (after another data file, or after a folder) is a
 mistake in the command line and is refused before anything is ingested.
+
+Then each extract is ingested on its own (:func:`ingest_each`): its own batch, its own
+transaction, its own result; a file's own problem does not stop the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from accord.errors import AccordError
+from rich.markup import escape
+
+from accord.cli.common import Deferred, describe, err, fail, out, progress_bars, rows_callback
+from accord.errors import AccordError, MappingError, SourceFileError, StoreError
+
+if TYPE_CHECKING:
+    from accord import services
+    from accord.ingest import IngestResult
+else:
+    services = Deferred("accord.services")   # imported when a command runs
 
 MAPPING_SUFFIXES = (".yaml", ".yml")
+INIT_ADMIN = "admin"   # the administrator `accord ingest --init` creates, as `accord init` does
 
 
 @dataclass(frozen=True)
@@ -78,3 +92,84 @@ def extracts(paths: Sequence[Path]) -> Extracts:
     if not items:
         raise AccordError("name at least one mapping (MAPPING.yaml) or folder of mappings")
     return Extracts(items, several=folders or len(items) > 1)
+
+
+Outcome: TypeAlias = "list[tuple[Extract, IngestResult | AccordError]]"
+
+
+def ingest_each(db: str, given: Extracts, acting: str, *, init: bool,
+                shown: Callable[[IngestResult, str], None] | None) -> tuple[Outcome, AccordError | None]:
+    """Ingest the extracts one by one, each its own batch, each result ``shown`` as it comes and
+    each failure said on stderr (``shown`` None: nothing said, for --json). A file's own problem
+    (its mapping, its data) is recorded and the next one goes ahead; any other error (the store,
+    the user) would be the same for every file and stops the run: it comes back as the second
+    value. A single extract's error ends the command (exit 2), as it always has."""
+    done: Outcome = []
+    with progress_bars(shown is not None) as p:
+        for ex in given.items:
+            try:
+                result = services.ingest(db, ex.mapping, ex.file, user=acting,
+                                         progress=rows_callback(p, f"ingest {ex.mapping.name}"))
+            except AccordError as e:
+                if not given.several:
+                    fail(missing_store_hint(e, db, init))
+                done.append((ex, e))
+                if not isinstance(e, (MappingError, SourceFileError)):
+                    return done, e
+                if shown is not None:
+                    err.print(f"[red]error:[/red] {escape(failure(ex, e))}", highlight=False,
+                              soft_wrap=True)
+                continue
+            done.append((ex, result))
+            if shown is not None:
+                shown(result, db)
+    return done, None
+
+
+def create_store(db: str, engineer: str, *, quiet: bool) -> None:
+    """``accord ingest --init``: a new store (as ``accord init``) with the acting user registered
+    as its data engineer, so that they can ingest and resolve in it."""
+    from accord.governance.users import well_formed_user_id
+
+    if engineer == INIT_ADMIN:
+        raise AccordError(f"--init makes '{INIT_ADMIN}' the new store's administrator, who does not "
+                          "ingest: give the data engineer's user id with --user")
+    if not well_formed_user_id(engineer):
+        raise AccordError(f"--user {engineer!r}: a user id is 2-64 lowercase letters, digits, '.', "
+                          "'_' or '-' (it becomes the new store's data engineer)")
+    try:
+        services.init(db, admin=INIT_ADMIN)
+    except StoreError as e:
+        raise StoreError(f"{e}: leave out --init to ingest into it") from None
+    services.add_user(db, engineer, engineer, ["data_engineer"], None, user=INIT_ADMIN)
+    if not quiet:
+        out.print(f"store {describe(db)} created; administrator: {INIT_ADMIN}; data engineer: {engineer}",
+                  highlight=False)
+
+
+def missing_store_hint(e: AccordError, db: str, init: bool) -> AccordError:
+    """``e``, saying that --init creates the store when the store it could not open does not exist."""
+    from accord.store.target import file_exists
+
+    if isinstance(e, StoreError) and not init and file_exists(db) is False:
+        return AccordError(f"{e}; or add --init to this command to create it")
+    return e
+
+
+def failure(ex: Extract, e: AccordError) -> str:
+    """What failed and where: the error, led by the mapping unless it names it already."""
+    message = str(e)
+    if str(ex.mapping) not in message:
+        message = f"{ex.mapping}: {message}"
+    if isinstance(e, MappingError):
+        message += " (nothing was loaded)"
+    return message
+
+
+def ingest_json(ex: Extract, r: IngestResult | AccordError) -> dict[str, Any]:
+    """One extract's result as --json prints it: the batch's reconciliation (with the mapping and
+    ``"error": null``), or the mapping, the file given and what failed."""
+    if isinstance(r, AccordError):
+        return {"mapping": str(ex.mapping), "file": str(ex.file) if ex.file else None,
+                "error": failure(ex, r)}
+    return {"mapping": str(ex.mapping), **r.to_dict(), "error": None}
