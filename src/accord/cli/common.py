@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 class Deferred:
     """A module imported when a command first uses one of its names, not when the command line
     starts: ``accord --help`` and every command's help stay fast because the services (and the
-    store engines, FastAPI, pyarrow ... they import) load only for a command that runs. A
+    store engines, pyarrow, numpy ... they import) load only for a command that runs (FastAPI
+    and the web layer only in ``accord serve``). A
     module binds it under ``if TYPE_CHECKING`` / ``else`` so the type checker still sees the
     real module."""
 
