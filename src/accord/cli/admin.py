@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from accord import services
 from accord.cli.common import (
     DEFAULT_DB,
     DbOption,
+    Deferred,
     JsonOption,
     UserOption,
     app,
     as_json_out,
+    command_group,
+    describe,
     err,
     fail,
     out,
@@ -23,12 +25,16 @@ from accord.cli.common import (
     who,
 )
 from accord.errors import AccordError
-from accord.services.results import GrantOut
-from accord.store.target import describe
 
-users_app = typer.Typer(help="Users and API tokens (admin role).", no_args_is_help=True)
-agreements_app = typer.Typer(help="Computer matching agreements (552a(o)).", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit chain.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from accord import services
+    from accord.services.results import GrantOut
+else:
+    services = Deferred("accord.services")   # imported when a command runs
+
+users_app = command_group("Users and API tokens (admin role).")
+agreements_app = command_group("Computer matching agreements (552a(o)).")
+audit_app = command_group("The tamper-evident audit chain.")
 app.add_typer(users_app, name="users")
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(audit_app, name="audit")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from accord import services
 from accord.cli.common import (
     DEFAULT_DB,
     DbOption,
+    Deferred,
     JsonOption,
     UserOption,
     app,
     as_json_out,
+    command_group,
     fail,
     out,
     table,
@@ -22,11 +23,14 @@ from accord.cli.common import (
 )
 from accord.errors import AccordError
 
-dispute_app = typer.Typer(help="Disputes and corrections (552a(d)).", no_args_is_help=True)
-annotation_app = typer.Typer(help="Status-changing annotations: evidence, reason code, two approvers.",
-                             no_args_is_help=True)
-finding_app = typer.Typer(help="Adverse-action workflow (552a(p)): verify, notice, contest, actionable.",
-                          no_args_is_help=True)
+if TYPE_CHECKING:
+    from accord import services
+else:
+    services = Deferred("accord.services")   # imported when a command runs
+
+dispute_app = command_group("Disputes and corrections (552a(d)).")
+annotation_app = command_group("Status-changing annotations: evidence, reason code, two approvers.")
+finding_app = command_group("Adverse-action workflow (552a(p)): verify, notice, contest, actionable.")
 app.add_typer(dispute_app, name="dispute")
 app.add_typer(annotation_app, name="annotation")
 app.add_typer(finding_app, name="finding")

@@ -13,25 +13,44 @@ from __future__ import annotations
 import contextvars
 import functools
 import getpass
+import importlib
 import inspect
 import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from typer.core import TyperGroup
 
 from accord import __version__
 from accord.errors import AccordError
-from accord.services.context import cli_origin
-from accord.services.sessions import LoginRefused, token_user
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from accord.store.target import StoreTarget
+
+
+class Deferred:
+    """A module imported when a command first uses one of its names, not when the command line
+    starts: ``accord --help`` and every command's help stay fast because the services (and the
+    store engines, pyarrow, numpy ... they import) load only for a command that runs (FastAPI
+    and the web layer only in ``accord serve``). A
+    module binds it under ``if TYPE_CHECKING`` / ``else`` so the type checker still sees the
+    real module."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(importlib.import_module(self._module), name)
+
+    def __repr__(self) -> str:
+        return f"<deferred module {self._module}>"
 
 
 class _Commands(TyperGroup):
@@ -45,6 +64,14 @@ class _Commands(TyperGroup):
         except AccordError as e:
             fail(e)
 
+    def get_help_option(self, ctx: Any) -> Any:
+        """The group's ``--help``, False when not given (typer leaves it None, and checking a
+        None flag imports pydantic: tens of milliseconds on every ``accord <command> --help``)."""
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
 
 app = typer.Typer(
     name="accord",
@@ -55,6 +82,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def command_group(help: str) -> typer.Typer:
+    """A group of commands (``accord users ...``), with the same error boundary as the root."""
+    return typer.Typer(cls=_Commands, help=help, no_args_is_help=True)
+
+
 out = Console()
 err = Console(stderr=True)
 
@@ -90,8 +124,18 @@ def _root(
     """Accord command line."""
 
 
+def describe(db: StoreTarget) -> str:
+    """The store as messages name it (never with a password): ``accord.store.target.describe``,
+    imported when needed (the store package brings its engines)."""
+    from accord.store.target import describe as named
+
+    return named(db)
+
+
 @contextmanager
 def progress_bars(enabled: bool = True) -> Iterator[Progress]:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                         TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=err,
                         disable=not enabled or not err.is_terminal, transient=True)
@@ -124,6 +168,8 @@ def fail(e: AccordError) -> NoReturn:
 
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
+    from rich.table import Table
+
     tbl = Table(title=title)
     for c in columns:
         tbl.add_column(c, justify="right" if c in {"rows", "records", "versions"} else "left")
@@ -170,6 +216,9 @@ def _acting(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def run(*args: Any, acting_token: str | None = None, **kwargs: Any) -> Any:
+        from accord.services.context import cli_origin
+        from accord.services.sessions import LoginRefused, token_user
+
         if not acting_token:
             with cli_origin(unauthenticated_origin()):
                 return command(*args, **kwargs)
@@ -212,6 +261,8 @@ def add_token_option(cli: typer.Typer) -> None:
 
 def _plain(value: Any) -> Any:
     """A service's typed result as JSON data (``Result.plain``); anything else as text."""
+    from pydantic import BaseModel
+
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
 
 

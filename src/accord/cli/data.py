@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from accord import services
 from accord.cli.common import (
     DEFAULT_DB,
     DbOption,
+    Deferred,
     JsonOption,
     UserOption,
     app,
     as_json_out,
+    describe,
     err,
     fail,
     out,
@@ -26,8 +26,21 @@ from accord.cli.common import (
     table,
     who,
 )
+from accord.cli.extracts import (
+    INIT_ADMIN,
+    create_store,
+    extracts,
+    ingest_each,
+    ingest_json,
+    missing_store_hint,
+)
 from accord.errors import AccordError
-from accord.store.target import describe
+
+if TYPE_CHECKING:
+    from accord import services
+    from accord.ingest import IngestResult
+else:
+    services = Deferred("accord.services")   # imported when a command runs
 
 
 @app.command()
@@ -45,6 +58,8 @@ def synth(
             world = services.synth(persons, seed, out_dir, fmt, progress=step_callback(p))
     except AccordError as e:
         fail(e)
+    from rich.table import Table
+
     t = Table(title=f"{persons:,} persons, seed {seed} -> {out_dir}")
     t.add_column("source")
     t.add_column("file")
@@ -58,24 +73,79 @@ def synth(
 
 @app.command()
 def ingest(
-    mapping: Annotated[Path, typer.Argument(help="Mapping YAML for the extract.")],
-    file: Annotated[Path | None, typer.Argument(help="Data file (default: the mapping's file:).")]
-    = None,
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", show_default=False,
+        help="What to ingest, read left to right: a path ending in .yaml or .yml is a mapping, and "
+             "so is the first path; a folder stands for every mapping (*.yaml, *.yml) in it, sorted "
+             "by name; any other path is the data file of the mapping just before it, read instead "
+             "of that mapping's file:.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    init: Annotated[bool, typer.Option(
+        "--init", help="Create the store first (it must not exist yet; without --init a missing "
+                       "store is refused, so a mistyped --db never makes one): administrator "
+                       f"'{INIT_ADMIN}', and the --user registered as its data engineer.")] = False,
+    then_resolve: Annotated[bool, typer.Option(
+        "--resolve", help="Then link and cluster, as `accord resolve` does with the built-in "
+                          "settings, if any extract had new rows.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Validate and store one extract: bad fact values to quarantine, bad identity values flagged,
-    atomic, idempotent."""
+    """Validate and store extracts: bad fact values to quarantine, bad identity values flagged,
+    each file atomic and idempotent.
+
+    Several mappings (or a folder) are ingested one by one, each its own batch with its own
+    reconciliation: one that fails loads nothing and is reported with its file and the problem,
+    the others still load, and the exit code is 1 (--json prints a list).
+    """
+    acting = who(user)
     try:
-        with progress_bars(not as_json) as p:
-            result = services.ingest(db, mapping, file, user=who(user),
-                                     progress=rows_callback(p, f"ingest {mapping.name}"))
+        given = extracts(paths)
+        if init:
+            create_store(db, acting, quiet=as_json)
     except AccordError as e:
         fail(e)
+    done, stopped = ingest_each(db, given, acting, init=init, shown=None if as_json else _show_ingest)
+    failed = [ex for ex, r in done if isinstance(r, AccordError)]
+    accepted = sum(r.accepted for _, r in done if not isinstance(r, AccordError))
+    resolution, resolve_error = None, None
+    if then_resolve and stopped is None and accepted:
+        try:
+            with progress_bars(not as_json) as p:
+                resolution = services.resolve(db, user=acting, step=step_callback(p))
+        except AccordError as e:
+            resolve_error = e
     if as_json:
-        out.print_json(json.dumps(result.to_dict()))
-        return
+        if given.several:
+            results: Any = [ingest_json(ex, r) for ex, r in done]
+        else:
+            only = done[0][1]
+            assert not isinstance(only, AccordError)    # a single extract's failure has exited
+            results = only.to_dict()
+        as_json_out({"ingest": results, "resolve": _resolution_json(resolution)} if then_resolve
+                    else results)
+    else:
+        if given.several and stopped is None:
+            out.print(f"{len(given.items)} extracts: {len(done) - len(failed)} ingested, {len(failed)} "
+                      f"failed{': ' + ', '.join(str(ex.mapping) for ex in failed) if failed else ''}",
+                      highlight=False)
+        if resolution is not None:
+            _show_resolution(resolution)
+        elif then_resolve and stopped is None and resolve_error is None:
+            err.print("[yellow]note:[/yellow] no extract had new rows, so resolve did not run",
+                      highlight=False)
+    if stopped is not None:
+        left = len(given.items) - len(done) + 1
+        said = ("nothing was ingested" if len(done) == 1 else
+                f"stopped at {done[-1][0].mapping}: it and the extracts after it, {left} in all, were "
+                "not ingested")
+        fail(AccordError(f"{missing_store_hint(stopped, db, init)} ({said})"))
+    if resolve_error is not None:
+        fail(resolve_error)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _show_ingest(result: IngestResult, db: str) -> None:
     out.print(
         f"batch {result.batch} [bold]{result.source}[/bold] ({result.system}): "
         f"{result.rows_read:,} rows read = {result.accepted:,} accepted "
@@ -192,10 +262,21 @@ def resolve(
     except AccordError as e:
         fail(e)
     if as_json:
-        d = summary.to_dict()
-        d.pop("model")
-        out.print_json(json.dumps(d))
+        out.print_json(json.dumps(_resolution_json(summary)))
         return
+    _show_resolution(summary)
+
+
+def _resolution_json(summary: Any) -> dict[str, Any] | None:
+    """A resolve run as ``accord resolve --json`` prints it (without the model)."""
+    if summary is None:
+        return None
+    d: dict[str, Any] = summary.to_dict()
+    d.pop("model")
+    return d
+
+
+def _show_resolution(summary: Any) -> None:
     for msg in summary.blocking_messages:
         err.print(f"[yellow]note:[/yellow] {msg}", highlight=False)
     out.print(

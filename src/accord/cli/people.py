@@ -3,14 +3,14 @@ by the governance gate."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from accord import services
 from accord.cli.common import (
     DEFAULT_DB,
     DbOption,
+    Deferred,
     JsonOption,
     UserOption,
     app,
@@ -23,6 +23,11 @@ from accord.cli.common import (
     who,
 )
 from accord.errors import AccordError
+
+if TYPE_CHECKING:
+    from accord import services
+else:
+    services = Deferred("accord.services")   # imported when a command runs
 
 PurposeOption = Annotated[str | None, typer.Option(
     "--purpose", help="Declared purpose (see docs/governance.md).")]
