@@ -3,7 +3,10 @@ or lawful-status evidence, and removal-order evidence. A link resting on names a
 birth alone may not bring records of both kinds into one person (``accord.resolve.cluster``).
 
 Each kind is a list of conditions over a record's canonical facts (any condition; every field
-of one); :func:`evidence_sql` turns them into a bit mask per record (``CITIZENSHIP`` |
+of one). A field's values are a list, ``present`` (any value), or ``{rules: LIST}``: a list of
+the status rules' data (``accord/status/rules.yaml``, e.g. ``citizen_admission_classes``), so
+that what the status rules count as citizenship evidence and what the guard counts are one
+list. :func:`evidence_sql` turns them into a bit mask per record (``CITIZENSHIP`` |
 ``REMOVAL``), read from the record's own facts only, so a view's clustering sees the evidence
 of the records it sees and nothing else.
 """
@@ -49,15 +52,32 @@ def parse(raw: Any, where: str = "evidence.yaml") -> dict[str, list[Condition]]:
                 if values == PRESENT:
                     parsed[name] = None
                     continue
+                if isinstance(values, dict):
+                    values = _rules_list(values, f"{at}: {name}")
                 if not isinstance(values, list) or not values:
                     raise AccordError(f"{at}: {name} needs a list of values or '{PRESENT}'")
-                bad = [v for v in values if spec.values is None or v not in spec.values]
+                bad = [v for v in values if spec.values is not None and v not in spec.values]
                 if bad:
                     raise AccordError(f"{at}: {name} has no value {bad[0]!r} "
                                       f"(allowed: {list(spec.values or ())})")
                 parsed[name] = tuple(str(v) for v in values)
             out[kind].append(parsed)
     return out
+
+
+def _rules_list(ref: dict[str, Any], at: str) -> list[str]:
+    """The values of ``{rules: NAME}``: the status rules' list NAME."""
+    from accord.status.rules import default_rules
+
+    rules = default_rules()
+    name = ref.get("rules")
+    value = getattr(rules, name, None) if isinstance(name, str) and set(ref) == {"rules"} else None
+    if not isinstance(value, tuple) or not value:
+        lists = sorted(k for k, v in rules.model_dump().items()
+                       if isinstance(v, list | tuple) and v and all(isinstance(x, str) for x in v))
+        raise AccordError(f"{at}: {{rules: ...}} must name a list of the status rules "
+                          f"(one of {lists})")
+    return [str(v) for v in value]
 
 
 @cache
