@@ -417,6 +417,35 @@ def namesake_figures(db: Path, world: World) -> dict[str, Any]:
     return out
 
 
+def rules_over_entities(db: Path, world: World, agreement: str) -> dict[str, int]:
+    """The status rules over every entity holding a final order, before the work list's
+    identity checks (as ``accord.worklists.worklist.eligible_persons`` first determines them):
+    "true status -> determined status" counts, the true status read from the entity's court
+    record's person."""
+    from accord.services.context import governed
+    from accord.status.determine import determine
+    from accord.status.eligibility import FAVOURABLE_ONLY
+    from accord.worklists.worklist import fact_rows, facts_by_person, removal_sources
+
+    with open(world.truth, encoding="utf-8", newline="") as fh:
+        truth = {(r["source"], r["record_id"]): r["person_id"] for r in csv.DictReader(fh)}
+    with open(world.persons, encoding="utf-8", newline="") as fh:
+        status = {r["person_id"]: r["status"] for r in csv.DictReader(fh)}
+    counts: Counter[str] = Counter()
+    with governed(db) as gate:
+        decision = gate.aggregate_decision("dana", agreement)
+        assert decision.determination_scope is not None
+        rows = fact_rows(gate.store, gate.registry, decision.determination_scope,
+                         where="case_status = 'final_order'")
+        removals = removal_sources(gate.store)
+        for facts in facts_by_person(rows).values():
+            d = determine(facts, gate.today, favourable_only=FAVOURABLE_ONLY["removal_order_enforcement"],
+                          removals_recorded_by=removals)
+            court = [truth[(f.source, f.record_id)] for f in facts if f.source == "court"]
+            counts[f"{status[court[0]] if court else '?'} -> {d.status}"] += 1
+    return dict(sorted(counts.items()))
+
+
 def main() -> None:
     from accord import services
     from accord.resolve.settings import default_settings
@@ -455,6 +484,7 @@ def main() -> None:
     report = {k: q[k] for k in keys if k in q}
     report["rejected_by_reason"] = getattr(summary, "rejected_by_reason", None)
     report["namesakes"] = namesake_figures(db, world)
+    report["rules_over_entities"] = rules_over_entities(db, world, agreement)
     print(json.dumps(report, indent=1, default=str))
 
 
