@@ -11,9 +11,9 @@ than ``max_dob_year_gap`` years apart. With the evidence guard on (``edges`` giv
   identifiers agree exactly (SSN, A-number, passport, ITIN); a link resting on names and
   dates of birth never does. Tracked per group, so it holds through a chain A ~ B ~ C.
 - **look-alike**: a link without an exactly agreeing identifier whose dates of birth are not
-  equal (day and month swapped, one part off by one, ...) does not join two groups that both
-  hold identifiers and share none of them when either group's identifier is confirmed by
-  another of its records (an identifier link inside it): that identifier points elsewhere.
+  equal (day and month swapped, one part off by one, ...) does not join two groups that share
+  no identifier when each holds one confirmed by another of its records (an identifier link
+  inside it): each side's identifier points to records of its own.
 
 Connected components are found first (NumPy); only components that could break a guard are
 rebuilt, adding their links with an exactly agreeing identifier first, then the others,
@@ -113,7 +113,7 @@ class _Groups:
                                (ea & REMOVAL and eb & CITIZENSHIP)):
             return "evidence_conflict"
         if (look_alike and self.ids[ra] and self.ids[rb] and not self.ids[ra] & self.ids[rb]
-                and (self.anchored[ra] or self.anchored[rb])):
+                and (self.anchored[ra] and self.anchored[rb])):
             return "look_alike"
         self.parent[rb] = ra
         self.ssn[ra] |= self.ssn.pop(rb)
