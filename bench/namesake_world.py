@@ -268,7 +268,8 @@ def write_world(n: int, anchors: int, seed: int, out: Path) -> World:
         rid = f"E{len(rows['ice']):09d}"
         add("ice", rid, p, {"EVENT_ID": rid, "SUBJECT_NAME": f"{g} {f}",
                             "DOB": _day(_noisy_dob(p.dob, rng), "%m/%d/%Y"), "A_NUMBER": p.a_number or "",
-                            "ENCOUNTER_DATE": _day(seen, "%Y-%m-%d"), "DEPARTED_DATE": _day(departed, "%Y-%m-%d")})
+                            "ENCOUNTER_DATE": _day(seen, "%Y-%m-%d"),
+                            "DEPARTED_DATE": _day(departed, "%Y-%m-%d")})
 
     def some_day(lo: date, hi: date) -> date:
         return lo + timedelta(days=rng.randint(0, max((hi - lo).days, 0)))
@@ -314,7 +315,8 @@ def write_world(n: int, anchors: int, seed: int, out: Path) -> World:
             cbp(p, "B2", entry, entry + timedelta(days=rng.randint(5, 120)))
 
     header = {
-        "court": ["IDNCASE", "ALIEN_NBR", "ALIEN_NAME", "BIRTHDATE", "GENDER", "CASE_STATUS", "DECISION_DATE"],
+        "court": ["IDNCASE", "ALIEN_NBR", "ALIEN_NAME", "BIRTHDATE", "GENDER", "CASE_STATUS",
+                  "DECISION_DATE"],
         "ice": ["EVENT_ID", "SUBJECT_NAME", "DOB", "A_NUMBER", "ENCOUNTER_DATE", "DEPARTED_DATE"],
         "cbp": ["I94", "GIVEN", "FAMILY", "BIRTH", "PASSPORT", "ENTRY", "EXIT", "CLASS"],
         "uscis": ["RECEIPT", "A_NUMBER", "FIRST", "LAST", "DOB", "SSN", "FORM", "STATUS", "DECIDED", "NATZ"],
@@ -412,8 +414,8 @@ def namesake_figures(db: Path, world: World) -> dict[str, Any]:
         merged = [p for p in planted if p in merged_people]
         out[role] = {"planted": len(planted), "merged_into_final_order": len(merged)}
         if role == "namesake_citizen":
-            out[role]["merged_by_dob"] = dict(sorted(Counter(persons[p]["dob_kind"] for p in merged).items()))
-            out[role]["planted_by_dob"] = dict(sorted(Counter(persons[p]["dob_kind"] for p in planted).items()))
+            for key, among in (("merged_by_dob", merged), ("planted_by_dob", planted)):
+                out[role][key] = dict(sorted(Counter(persons[p]["dob_kind"] for p in among).items()))
     return out
 
 

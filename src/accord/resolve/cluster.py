@@ -36,8 +36,8 @@ REASONS = {
     "dob_gap": "the entity's dates of birth would be too far apart",
     "evidence_conflict": "citizenship or lawful-status evidence and a removal order would join "
                          "on names and dates of birth alone, without an identifier agreeing",
-    "look_alike": "names and an unequal date of birth would join records whose identifiers "
-                  "point to other records",
+    "look_alike": "names and an unequal date of birth would put together two groups whose "
+                  "identifiers other records of their own confirm",
 }
 
 
