@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-CITIZENSHIP, REMOVAL = 1, 2   # evidence bits (accord.resolve.evidence)
+from accord.resolve.evidence import CITIZENSHIP, REMOVAL
+
 # Why a link was skipped (ClusterResult.reasons).
 REASONS = {
     "ssn": "the entity would hold two different SSNs",
