@@ -20,8 +20,8 @@ from accord.errors import AccordError
 from accord.ingest import ingest_file
 from accord.resolve.cluster import CITIZENSHIP, REMOVAL, Edges, cluster, codes
 from accord.resolve.evidence import parse
-from accord.resolve.pipeline import resolve
-from accord.resolve.settings import Clustering, Settings, default_settings
+from accord.resolve.pipeline import ResolveSummary, resolve
+from accord.resolve.settings import Clustering, default_settings
 from accord.resolve.views import partitions
 from accord.store import Store
 from accord.synth import generate
@@ -193,6 +193,10 @@ def test_evidence_kinds_are_checked_against_the_canonical_fields() -> None:
         parse({**good, "removal": [{"case_status": ["deported"]}]})
     with pytest.raises(AccordError, match="'ssn' is no canonical fact field"):
         parse({**good, "citizenship": [{"ssn": "present"}]})
+    usc = parse({**good, "citizenship": [{"admission_class": {"rules": "citizen_admission_classes"}}]})
+    assert usc["citizenship"] == [{"admission_class": ("USC",)}]   # the status rules' own list
+    with pytest.raises(AccordError, match=r"\{rules: \.\.\.\} must name a list of the status rules"):
+        parse({**good, "citizenship": [{"admission_class": {"rules": "no_such_list"}}]})
     with pytest.raises(AccordError, match="needs exactly the kinds"):
         parse({"citizenship": good["citizenship"]})
 
@@ -269,30 +273,30 @@ def mappings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Path]]:
     yield [ex.mapping_path for ex in w.extracts] + _write_probes(root / "probes")
 
 
-def _resolved(mappings: list[Path], db: Path, guard: bool) -> Store:
+def _resolved(mappings: list[Path], db: Path, guard: bool) -> tuple[Store, ResolveSummary]:
     base = default_settings()
-    settings = Settings(blocking=base.blocking, model=base.model, resources=base.resources,
-                        clustering=Clustering(**{**base.clustering.model_dump(),
-                                                 "evidence_guard": guard}))
+    settings = base.model_copy(update={"clustering": Clustering(
+        **{**base.clustering.model_dump(), "evidence_guard": guard})})
     store = Store(db)
     for m in mappings:
         ingest_file(store, m)
-    store.summary = resolve(store, settings)  # type: ignore[attr-defined]
-    return store
+    return store, resolve(store, settings)
 
 
 def test_a_resolved_store_keeps_namesake_citizens_apart(mappings: list[Path],
                                                         tmp_path: Path) -> None:
-    with _resolved(mappings, tmp_path / "off.duckdb", guard=False) as off:
+    off, _ = _resolved(mappings, tmp_path / "off.duckdb", guard=False)
+    with off:
         before = _members(off)
     # Today's clustering: each citizen is one person with a final order.
     assert before[Q1] == before[Q2]
     assert before[R1] == before[R2] == before[R3]
-    with _resolved(mappings, tmp_path / "on.duckdb", guard=True) as on:
+    on, summary = _resolved(mappings, tmp_path / "on.duckdb", guard=True)
+    with on:
         after = _members(on)
         assert after[Q1] != after[Q2] and _status(on, Q1, Q2) == "rejected_by_guard"
         assert after[R1] != after[R3]
-        assert on.summary.rejected_by_reason.get("evidence_conflict", 0) >= 2  # type: ignore[attr-defined]
+        assert summary.rejected_by_reason.get("evidence_conflict", 0) >= 2
     # Nothing else moved: the synthetic world's persons are the same either way.
     probes = {Q1, Q2, R1, R2, R3}
 
