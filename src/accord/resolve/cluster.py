@@ -1,17 +1,45 @@
 """Clustering with guards: links above the threshold form entities, unless they would put
-two different people's identifiers in one entity.
+two different people's identifiers, or one person's citizenship and another's removal order,
+in one entity.
 
 A cluster may not hold two different SSNs, two different A-numbers, or dates of birth more
-than ``max_dob_year_gap`` years apart. Connected components are found first (NumPy); only
-components that break a guard are rebuilt, adding their links strongest first and skipping
-each link that would join incompatible groups — the component is split at its weakest links.
+than ``max_dob_year_gap`` years apart. With the evidence guard on (``edges`` given, see
+:class:`Edges`), also:
+
+- **evidence conflict**: a group holding citizenship or lawful-status evidence and a group
+  holding removal-order evidence (``accord.resolve.evidence``) join only through a link whose
+  identifiers agree exactly (SSN, A-number, passport, ITIN); a link resting on names and
+  dates of birth never does. Tracked per group, so it holds through a chain A ~ B ~ C.
+- **look-alike**: a link without an exactly agreeing identifier whose dates of birth are not
+  equal (day and month swapped, one part off by one, ...) does not join two groups that share
+  no identifier when each holds one confirmed by another of its records (an identifier link
+  inside it): each side's identifier points to records of its own.
+
+Connected components are found first (NumPy); only components that could break a guard are
+rebuilt, adding their links with an exactly agreeing identifier first, then the others,
+strongest first within each, and skipping each link that would join incompatible groups —
+the component is split at its weakest links, and a record stays with the records that share
+its identifier rather than with look-alikes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from accord.resolve.evidence import CITIZENSHIP, REMOVAL
+
+# Why a link was skipped (ClusterResult.reasons).
+REASONS = {
+    "ssn": "the entity would hold two different SSNs",
+    "a_number": "the entity would hold two different A-numbers",
+    "dob_gap": "the entity's dates of birth would be too far apart",
+    "evidence_conflict": "citizenship or lawful-status evidence and a removal order would join "
+                         "on names and dates of birth alone, without an identifier agreeing",
+    "look_alike": "names and an unequal date of birth would put together two groups whose "
+                  "identifiers other records of their own confirm",
+}
 
 
 @dataclass
@@ -19,20 +47,45 @@ class ClusterResult:
     labels: np.ndarray  # cluster label per rid
     rejected_links: list[tuple[int, int, float]]  # links skipped by a guard
     components_split: int
+    reasons: list[str] = field(default_factory=list)  # per rejected link, a key of REASONS
+
+
+@dataclass
+class Edges:
+    """What the evidence and look-alike guards read, besides the links' weights: per link,
+    does an identifier agree exactly, and do the dates of birth agree exactly; per record
+    (by rid), its evidence bits and its identifiers (``ids``: one row per kind, integer codes,
+    -1 where missing)."""
+    identifier: np.ndarray   # bool per link
+    dob_exact: np.ndarray    # bool per link
+    evidence: np.ndarray     # int per record
+    ids: np.ndarray          # (kinds, records) int
+
+    def take(self, links: np.ndarray, nodes: np.ndarray) -> Edges:
+        """These links (by position) between these records (renumbered 0..len-1)."""
+        return Edges(self.identifier[links], self.dob_exact[links], self.evidence[nodes],
+                     self.ids[:, nodes])
 
 
 class _Groups:
-    """Union-find that tracks each group's SSNs, A-numbers and birth-year range."""
+    """Union-find that tracks each group's SSNs, A-numbers, birth-year range, evidence kinds,
+    identifiers and whether an identifier link holds it together."""
 
     def __init__(self, nodes: np.ndarray, ssn: np.ndarray, anum: np.ndarray,
-                 year: np.ndarray, gap: int) -> None:
-        self.parent = {int(n): int(n) for n in nodes}
-        self.ssn = {int(n): ({int(ssn[i])} if ssn[i] >= 0 else set()) for i, n in enumerate(nodes)}
-        self.anum = {int(n): ({int(anum[i])} if anum[i] >= 0 else set())
-                     for i, n in enumerate(nodes)}
-        self.ymin = {int(n): int(year[i]) if year[i] >= 0 else None for i, n in enumerate(nodes)}
+                 year: np.ndarray, gap: int, evidence: np.ndarray | None = None,
+                 ids: np.ndarray | None = None) -> None:
+        keys = [int(n) for n in nodes]
+        self.parent = {n: n for n in keys}
+        self.ssn = {n: ({int(ssn[i])} if ssn[i] >= 0 else set()) for i, n in enumerate(keys)}
+        self.anum = {n: ({int(anum[i])} if anum[i] >= 0 else set()) for i, n in enumerate(keys)}
+        self.ymin = {n: int(year[i]) if year[i] >= 0 else None for i, n in enumerate(keys)}
         self.ymax = dict(self.ymin)
         self.gap = gap
+        self.ev = {n: int(evidence[i]) if evidence is not None else 0 for i, n in enumerate(keys)}
+        self.ids: dict[int, set[tuple[int, int]]] = {
+            n: ({(k, int(ids[k, i])) for k in range(ids.shape[0]) if ids[k, i] >= 0}
+                if ids is not None else set()) for i, n in enumerate(keys)}
+        self.anchored = dict.fromkeys(keys, False)
 
     def find(self, x: int) -> int:
         root = x
@@ -42,22 +95,36 @@ class _Groups:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def try_union(self, a: int, b: int) -> bool:
+    def try_union(self, a: int, b: int, identifier: bool = False,
+                  look_alike: bool = False) -> str | None:
+        """Join the groups of a and b; None if joined, else the guard's reason (REASONS)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
-            return True
-        if len(self.ssn[ra] | self.ssn[rb]) > 1 or len(self.anum[ra] | self.anum[rb]) > 1:
-            return False
+            return None
+        if len(self.ssn[ra] | self.ssn[rb]) > 1:
+            return "ssn"
+        if len(self.anum[ra] | self.anum[rb]) > 1:
+            return "a_number"
         lo = [y for y in (self.ymin[ra], self.ymin[rb]) if y is not None]
         hi = [y for y in (self.ymax[ra], self.ymax[rb]) if y is not None]
         if lo and max(hi) - min(lo) > self.gap:
-            return False
+            return "dob_gap"
+        ea, eb = self.ev[ra], self.ev[rb]
+        if not identifier and ((ea & CITIZENSHIP and eb & REMOVAL) or
+                               (ea & REMOVAL and eb & CITIZENSHIP)):
+            return "evidence_conflict"
+        if (look_alike and self.ids[ra] and self.ids[rb] and not self.ids[ra] & self.ids[rb]
+                and (self.anchored[ra] and self.anchored[rb])):
+            return "look_alike"
         self.parent[rb] = ra
         self.ssn[ra] |= self.ssn.pop(rb)
         self.anum[ra] |= self.anum.pop(rb)
         self.ymin[ra] = min(lo) if lo else None
         self.ymax[ra] = max(hi) if hi else None
-        return True
+        self.ev[ra] = ea | self.ev.pop(rb)
+        self.ids[ra] |= self.ids.pop(rb)
+        self.anchored[ra] = self.anchored[ra] or self.anchored.pop(rb) or identifier
+        return None
 
 
 def connected_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -97,36 +164,51 @@ def codes(values: list[str | None]) -> np.ndarray:
 
 def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
             ssn: np.ndarray, anum: np.ndarray, dob_year: np.ndarray,
-            max_dob_year_gap: int = 1) -> ClusterResult:
+            max_dob_year_gap: int = 1, edges: Edges | None = None) -> ClusterResult:
     """Cluster ``n`` records (rids 0..n-1) given links. ``ssn`` and ``anum`` are integer
-    codes of the identifiers (-1 where missing), ``dob_year`` -1 where missing; all by rid."""
+    codes of the identifiers (-1 where missing), ``dob_year`` -1 where missing; all by rid.
+    ``edges``: what the evidence and look-alike guards read (None: those guards are off, and
+    a rebuilt component takes its links by weight alone)."""
     if len(rid_l) == 0:
         return ClusterResult(np.arange(n), [], 0)
     labels = connected_components(n, rid_l, rid_r)
     bad = _components_breaking_guards(labels, ssn, anum, dob_year, max_dob_year_gap)
+    if edges is not None:
+        bad = np.union1d(bad, component_at_risk(labels, rid_l, edges))
     rejected: list[tuple[int, int, float]] = []
+    reasons: list[str] = []
     if not len(bad):
         return ClusterResult(labels, rejected, 0)
     # Nodes and links of the offending components, grouped by component (one sort, not a
-    # scan of every label per component); links strongest first, ties in rid order.
+    # scan of every label per component); links with an exactly agreeing identifier first,
+    # then strongest first, ties in rid order.
     is_bad = np.zeros(int(labels.max()) + 1, dtype=bool)
     is_bad[bad] = True
     nodes = np.flatnonzero(is_bad[labels])
     nodes = nodes[np.argsort(labels[nodes], kind="stable")]
     node_bounds = np.flatnonzero(np.diff(labels[nodes])) + 1
-    edges = np.flatnonzero(is_bad[labels[rid_l]])
-    edges = edges[np.lexsort((rid_r[edges], rid_l[edges], -weight[edges], labels[rid_l[edges]]))]
-    edge_bounds = np.flatnonzero(np.diff(labels[rid_l[edges]])) + 1
+    links = np.flatnonzero(is_bad[labels[rid_l]])
+    first = (~edges.identifier[links]).astype(np.int64) if edges is not None else \
+        np.zeros(len(links), dtype=np.int64)
+    links = links[np.lexsort((rid_r[links], rid_l[links], -weight[links], first,
+                              labels[rid_l[links]]))]
+    link_bounds = np.flatnonzero(np.diff(labels[rid_l[links]])) + 1
     next_label = int(labels.max()) + 1
-    for comp_nodes, comp_edges in zip(np.split(nodes, node_bounds), np.split(edges, edge_bounds),
+    for comp_nodes, comp_links in zip(np.split(nodes, node_bounds), np.split(links, link_bounds),
                                       strict=True):
         comp = int(labels[comp_nodes[0]])
         groups = _Groups(comp_nodes, ssn[comp_nodes], anum[comp_nodes], dob_year[comp_nodes],
-                         max_dob_year_gap)
-        for e in comp_edges:
+                         max_dob_year_gap,
+                         edges.evidence[comp_nodes] if edges is not None else None,
+                         edges.ids[:, comp_nodes] if edges is not None else None)
+        for e in comp_links:
             a, b = int(rid_l[e]), int(rid_r[e])
-            if not groups.try_union(a, b):
+            ident = bool(edges.identifier[e]) if edges is not None else False
+            alike = edges is not None and not ident and not bool(edges.dob_exact[e])
+            why = groups.try_union(a, b, ident, alike)
+            if why is not None:
                 rejected.append((a, b, float(weight[e])))
+                reasons.append(why)
         roots: dict[int, int] = {}
         for node in comp_nodes:
             root = groups.find(int(node))
@@ -135,7 +217,7 @@ def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
                 if roots[root] == next_label:
                     next_label += 1
             labels[node] = roots[root]
-    return ClusterResult(labels, rejected, len(bad))
+    return ClusterResult(labels, rejected, len(bad), reasons)
 
 
 def _spread(labels: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -154,3 +236,18 @@ def _components_breaking_guards(labels: np.ndarray, ssn: np.ndarray, anum: np.nd
     bad = (_spread(labels, ssn, size) > 0) | (_spread(labels, anum, size) > 0) | \
         (_spread(labels, year, size) > gap)
     return np.flatnonzero(bad)
+
+
+def component_at_risk(labels: np.ndarray, rid_l: np.ndarray, edges: Edges) -> np.ndarray:
+    """Components the evidence or look-alike guard could split: those holding both evidence
+    kinds, and those with both a look-alike link and an identifier link (without an
+    identifier link no group is confirmed by one). Any other component breaks neither guard
+    however its links are taken, and neither does any part of it (a view's)."""
+    size = int(labels.max()) + 1
+    found = np.zeros((4, size), dtype=bool)
+    for i, bit in enumerate((CITIZENSHIP, REMOVAL)):
+        found[i, labels[(edges.evidence & bit) != 0]] = True
+    ident = np.asarray(edges.identifier, dtype=bool)
+    found[2, labels[rid_l[ident]]] = True
+    found[3, labels[rid_l[~ident & ~np.asarray(edges.dob_exact, dtype=bool)]]] = True
+    return np.flatnonzero((found[0] & found[1]) | (found[2] & found[3]))

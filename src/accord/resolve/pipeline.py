@@ -31,8 +31,9 @@ from accord.ingest.reads import current_count, current_records_sql
 from accord.resolve import blocking as blk
 from accord.resolve import views as vw
 from accord.resolve.base import feature_columns, withheld_by_view
-from accord.resolve.cluster import cluster
-from accord.resolve.comparisons import comparisons_of
+from accord.resolve.cluster import Edges, cluster
+from accord.resolve.comparisons import Comparisons, comparisons_of
+from accord.resolve.evidence import evidence_sql
 from accord.resolve.ids import assign_ids
 from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.settings import Settings, default_settings
@@ -77,6 +78,8 @@ class ResolveSummary:
     # view -> clusters made again, view_members and view_links rows (views.py)
     views: dict[str, dict[str, int]] = field(default_factory=dict)
     blocking_messages: list[str] = field(default_factory=list)
+    # Links the clustering guards rejected, by reason (accord.resolve.cluster.REASONS).
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
     # Compared pairs by whole match weight (floor), for the match-weight chart: (weight, pairs).
@@ -93,6 +96,21 @@ def _codes(column: Any) -> np.ndarray:
     encoded = pc.dictionary_encode(column).combine_chunks()
     return np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False),
                       dtype=np.int64)
+
+
+def identifier_agrees_sql(comps: Comparisons) -> str:
+    """SQL (over a gammas row g): does an identifier agree exactly on this pair? The top
+    level of a comparison declared ``identifier`` (SSN, A-number, passport, ITIN, and any
+    other a declaration adds, such as an other id)."""
+    agree = " OR ".join(f"g.gamma_{c.name} = {c.top}" for c in comps if c.identifier)
+    return f"({agree or 'FALSE'})"
+
+
+def dob_exact_sql(comps: Comparisons) -> str:
+    """SQL (over a gammas row g): are the dates of birth equal? The top level of the ``dob``
+    comparison (TRUE without one: no link is then taken for a look-alike on dates)."""
+    dob = next((c for c in comps if c.name == "dob"), None)
+    return f"(g.gamma_dob = {dob.top})" if dob is not None else "TRUE"
 
 
 def corroborated_sql(settings: Settings) -> str:
@@ -122,6 +140,27 @@ def _guard_columns(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndar
     out[1, rid] = _codes(t.column("a_number"))
     out[2, rid] = t.column("y").to_numpy()
     return out[0], out[1], out[2]
+
+
+# The identifiers a record holds, for the look-alike guard (feature columns, masked).
+GUARD_IDENTIFIERS = ("ssn", "a_number", "passport", "itin")
+
+
+def _guard_records(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndarray]:
+    """For the evidence and look-alike guards, by rid: each record's evidence bits, from its
+    own current facts (``accord.resolve.evidence``), and its identifiers as codes (one row
+    per identifier, masked ones missing)."""
+    t = db.arrow(f"""SELECT f.rid, {evidence_sql('r')} AS ev, f.ssn, f.a_number, f.passport,
+                            f.itin
+                     FROM {VIEW} f JOIN ({current_records_sql()}) r
+                       ON r.source = f.source AND r.record_id = f.record_id""")
+    rid = t.column("rid").to_numpy()
+    evidence = np.zeros(records, dtype=np.int64)
+    evidence[rid] = t.column("ev").to_numpy()
+    ids = np.full((len(GUARD_IDENTIFIERS), records), -1, dtype=np.int64)
+    for i, name in enumerate(GUARD_IDENTIFIERS):
+        ids[i, rid] = _codes(t.column(name))
+    return evidence, ids
 
 
 def resolve(store: Store, settings: Settings | None = None, *, user: str = "system",
@@ -226,7 +265,8 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     db.create_table("scored", f"""
         SELECT g.rid_l, g.rid_r,
                {match_weight_sql(model, settings.model.tf_min_u, tf)}
-               AS match_weight, {corroborated_sql(settings)} AS corroborated
+               AS match_weight, {corroborated_sql(settings)} AS corroborated,
+               {identifier_agrees_sql(comps)} AS identifier, {dob_exact_sql(comps)} AS dob_exact
         FROM gammas g LEFT JOIN tf_rid t ON t.rid = g.rid_l""", temp=True)
     db.run("DROP TABLE IF EXISTS gammas")
     histogram = [(int(b), int(n)) for b, n in db.rows(
@@ -234,17 +274,24 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     c = settings.clustering
     prob = "1 / (1 + pow(2, -match_weight))"
     say("cluster", 0.8)
-    edges = db.arrow(f"SELECT rid_l, rid_r, match_weight FROM scored "
+    edges = db.arrow(f"SELECT rid_l, rid_r, match_weight, identifier, dob_exact FROM scored "
                      f"WHERE {prob} >= {c.link_probability} AND corroborated")
     rid_l, rid_r = edges.column("rid_l").to_numpy(), edges.column("rid_r").to_numpy()
     weight = edges.column("match_weight").to_numpy()
-    del edges
     guards = _guard_columns(db, records)
-    result = cluster(records, rid_l, rid_r, weight, *guards, c.max_dob_year_gap)
+    facts = None
+    if c.evidence_guard:
+        facts = Edges(np.asarray(edges.column("identifier").fill_null(False).to_numpy(
+                          zero_copy_only=False), bool),
+                      np.asarray(edges.column("dob_exact").fill_null(False).to_numpy(
+                          zero_copy_only=False), bool),
+                      *_guard_records(db, records))
+    del edges
+    result = cluster(records, rid_l, rid_r, weight, *guards, c.max_dob_year_gap, facts)
     # Each view's clustering without its withheld records, where it may differ.
     parts = vw.partitions(records, rid_l, rid_r, weight, *guards, c.max_dob_year_gap, result,
-                          withheld_by_view(db, records, registry))
-    del rid_l, rid_r, weight, guards
+                          withheld_by_view(db, records, registry), facts)
+    del rid_l, rid_r, weight, guards, facts
     say("assign person ids", 0.9)
     labels_arrow = pa.table({"rid": np.arange(records, dtype=np.int64), "label": result.labels})
     rejected = pa.table({"rid_l": pa.array([r[0] for r in result.rejected_links], pa.int64()),
@@ -287,6 +334,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
             kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
             shared_identifiers=shared, seconds=(finished - started).total_seconds(),
             base_records=base, views=view_counts, blocking_messages=report.messages(),
+            rejected_by_reason={k: result.reasons.count(k) for k in sorted(set(result.reasons))},
             model=model.to_json(), weight_histogram=histogram)
         store.insert("resolution_runs", {
             "run_id": run_id, "user_id": user, "started_at": started, "finished_at": finished,

@@ -59,6 +59,12 @@ class Clustering(_Strict):
     # goes to review. Family name, date of birth and address agree for twins and siblings,
     # and the model treats them as independent evidence.
     different_given_name_needs_identifier: bool = True
+    # A link resting on names and dates of birth alone (no SSN, A-number, passport or ITIN
+    # agreeing exactly) never joins citizenship or lawful-status evidence with a removal
+    # order (evidence.yaml), nor, with unequal dates of birth, records whose identifiers
+    # point to other records; rebuilt components take identifier links first. Off: those
+    # two guards are skipped and links are taken by weight alone (docs/resolve.md).
+    evidence_guard: bool = True
 
 
 SIZE = r"\d+(\.\d+)?\s*([KMGT]i?B|B)"

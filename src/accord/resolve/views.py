@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from accord.resolve.cluster import ClusterResult, cluster, component_roots
+from accord.resolve.cluster import ClusterResult, Edges, cluster, component_at_risk, component_roots
 from accord.sql.backend import DuckDBBackend
 from accord.sql_text import lit
 from accord.store import Store
@@ -149,7 +149,8 @@ def _same_as_full(view_labels: np.ndarray, full_labels: np.ndarray) -> np.ndarra
 
 def partitions(records: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
                ssn: np.ndarray, anum: np.ndarray, dob_year: np.ndarray, max_dob_year_gap: int,
-               full: ClusterResult, withheld: dict[str, np.ndarray]) -> list[ViewPartition]:
+               full: ClusterResult, withheld: dict[str, np.ndarray],
+               edges: Edges | None = None) -> list[ViewPartition]:
     """Each view's clustering where it may differ from ``full`` (the full run's clustering
     of these edges and guard columns), the view's withheld records left out (``withheld``:
     view -> mask by rid).
@@ -159,7 +160,11 @@ def partitions(records: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.nd
     either: the view's persons there are the components of the edges left. If a guard split
     it, its edges left are clustered again by ``cluster`` with the same guards, on those
     records alone (renumbered in rid order, so that equal weights are taken in the same
-    order as in a store of those records)."""
+    order as in a store of those records). ``edges``: what the evidence and look-alike guards
+    read (``accord.resolve.cluster.Edges``, by link and by rid, None when they are off). A
+    component those guards could split is clustered again whether or not the full run split
+    it (an identifier shared through a withheld record can be what let a link through);
+    each record's evidence is its own, so the view's guards read the records it sees alone."""
     out: list[ViewPartition] = []
     if len(rid_l) == 0:
         return out
@@ -173,6 +178,8 @@ def partitions(records: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.nd
         rejected = np.array([(a, b) for a, b, _ in full.rejected_links], dtype=np.int64)
         split[root[rejected[:, 0]]] = True
         full_rejected = _pair_keys(rejected[:, 0], rejected[:, 1], records)
+    if edges is not None:
+        split[component_at_risk(root, rid_l, edges)] = True
     for view, mask in withheld.items():
         touched = np.zeros(records, dtype=bool)
         touched[root[mask]] = True
@@ -191,8 +198,10 @@ def partitions(records: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.nd
         if again.size:
             index = np.full(records, -1, dtype=np.int64)
             index[again] = np.arange(again.size, dtype=np.int64)
-            res = cluster(again.size, index[el[redo]], index[er[redo]], weight[sel][redo],
-                          ssn[again], anum[again], dob_year[again], max_dob_year_gap)
+            picked = np.flatnonzero(sel)[redo]
+            res = cluster(again.size, index[el[redo]], index[er[redo]], weight[picked],
+                          ssn[again], anum[again], dob_year[again], max_dob_year_gap,
+                          edges.take(picked, again) if edges is not None else None)
             labels[again] = records + res.labels
             keys = _pair_keys(el[redo], er[redo], records)
             rejected_now = np.array([(again[a], again[b]) for a, b, _ in res.rejected_links],
