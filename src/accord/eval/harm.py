@@ -41,7 +41,9 @@ def harm(store: Store, registry: Registry, decision: Decision, truth: Path, pers
     record_person = _truth(truth)
     status = _persons(persons)
     eligible, excluded, candidates = eligible_persons(store, registry, decision, as_of)
-    t = partition(store)
+    # Persons as the purpose sees them: the work list's entities are of its view's partition
+    # (without the records it may not see, where that splits a person).
+    t = partition(store, decision.scope.view if decision.scope is not None else "")
     members = list(zip(*(t.column(c).to_pylist() for c in ("source", "record_id", "entity_id")), strict=True))
     entity_true: dict[str, Counter[str]] = {}
     for s, r, e in members:
