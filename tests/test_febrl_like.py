@@ -126,3 +126,24 @@ def test_an_agreeing_identifier_carries_a_name_with_a_typo(resolved: tuple[Path,
         m = evaluate(store, truth)
     assert m["pair_precision"] == 1.0, m
     assert m["pair_recall"] >= 0.95, m
+
+
+def test_a_model_with_nothing_to_learn_from_says_so(tmp_path: Path) -> None:
+    # Every record of a system under a floor regime (a voter roll) is outside the statistics
+    # base, which alone trains the model: EM has nothing to learn from, and the run says so
+    # with what to do, instead of scoring with starting guesses in silence.
+    mapping, _ = _write(tmp_path, persons=120)
+    mapping.write_text(MAPPING.replace("system: ssa-numident", "system: state-voter-roll"),
+                       encoding="utf-8")
+    with Store(tmp_path / "v.duckdb") as store:
+        ingest_file(store, mapping)
+        summary = resolve(store)
+    (note,) = [m for m in summary.blocking_messages if "not trained" in m]
+    assert "holds 0 of" in note and "--labels" in note and "--model" in note
+
+
+def test_a_trained_model_says_nothing_of_training(resolved: tuple[Path, Path, int]) -> None:
+    db, _, _ = resolved
+    with Store(db) as store:
+        summary = resolve(store)
+    assert not [m for m in summary.blocking_messages if "not trained" in m]

@@ -65,3 +65,38 @@ def test_a_chain_spanning_exactly_the_gap_stays_one_entity(gap: int) -> None:
     res = _run([(0, 1, 9.0), (1, 2, 8.0), (2, 3, 7.0)], [*years, 1981 + gap], gap)
     assert _together(res, 0, 2) and not _together(res, 2, 3)
     assert res.rejected_links == [(2, 3, 7.0)]
+
+
+def _bridged(edges: list[tuple[int, int, float, bool]], years: list[int], bridge: bool,
+             gap: int = 1) -> ClusterResult:
+    """Cluster with the evidence guard's link flags: (a, b, weight, identifier agrees)."""
+    from accord.resolve.cluster import Edges
+
+    n = len(years)
+    flags = Edges(np.array([e[3] for e in edges], dtype=bool), np.zeros(len(edges), dtype=bool),
+                  np.zeros(n, dtype=np.int64), np.full((1, n), -1, dtype=np.int64), bridge)
+    return cluster(n, np.array([e[0] for e in edges], dtype=np.int64),
+                   np.array([e[1] for e in edges], dtype=np.int64),
+                   np.array([e[2] for e in edges], dtype=float), codes([None] * n),
+                   codes([None] * n), np.array(years, dtype=np.int64), gap, flags)
+
+
+def test_an_agreeing_identifier_bridges_the_gap_only_when_bridging_is_on() -> None:
+    # 0 and 1: one identifier, birth years decades apart; 2: a record of 0's year linked by
+    # names alone; 3: a record of neither year linked by names alone.
+    edges = [(0, 1, 20.0, True), (0, 2, 15.0, False), (1, 3, 15.0, False)]
+    years = [1950, 1980, 1950, 1965]
+    on = _bridged(edges, years, bridge=True)
+    assert _together(on, 0, 1) and _together(on, 0, 2)
+    assert not _together(on, 0, 3) and on.rejected_links == [(1, 3, 15.0)]
+    off = _bridged(edges, years, bridge=False)
+    assert not _together(off, 0, 1) and _together(off, 0, 2) and not _together(off, 1, 3)
+
+
+def test_a_link_on_names_alone_never_bridges_the_gap() -> None:
+    on = _bridged([(0, 1, 30.0, False)], [1950, 1980], bridge=True)
+    assert not _together(on, 0, 1) and on.rejected_links == [(0, 1, 30.0)]
+    # Two groups within the gap each but not together stay apart without an identifier.
+    res = _bridged([(0, 1, 20.0, True), (2, 3, 20.0, True), (1, 2, 10.0, False)],
+                   [1950, 1950, 1952, 1952], bridge=True)
+    assert _together(res, 0, 1) and _together(res, 2, 3) and not _together(res, 1, 2)

@@ -175,3 +175,22 @@ def test_the_person_view_holds_for_review_whom_the_work_list_holds(db: Path) -> 
         _link(store, court, (citizen[0], citizen[1]), 0.93, "review")
     assert pid not in _listed(db)
     assert eligible() == (False, "needs_review")
+
+
+def test_dates_of_birth_years_apart_send_the_person_to_review(db: Path) -> None:
+    # An agreeing identifier may join records whose dates of birth are decades apart (one of
+    # them mistaken, clustering.identifier_bridges_dob_gap): which date is right is for a
+    # person to decide, so the work list holds such a person for review.
+    wl = _worklist(db)
+    first = wl["entries"][0]
+    review = wl["excluded"].get("needs_review", 0)
+    with Store(db) as store:
+        dated = store.query("SELECT r.source, r.record_id FROM records_current r JOIN entity_members m "
+                            "USING (source, record_id) WHERE m.entity_id = ? AND r.dob IS NOT NULL "
+                            "ORDER BY 1, 2", [first["person_id"]])
+        assert len(dated) >= 2
+        store.con.execute("UPDATE records SET dob = dob - INTERVAL 20 YEAR WHERE source = ? "
+                          "AND record_id = ?", list(dated[0]))
+    wl = _worklist(db)
+    assert first["person_id"] not in {e["person_id"] for e in wl["entries"]}
+    assert wl["excluded"]["needs_review"] == review + 1

@@ -2,7 +2,9 @@
 
 Checks a work list makes before anyone is listed, and the person view makes before it calls
 anyone eligible (so that the two never disagree): a record sharing an A-number with another
-person id or no date of birth leaves the identity unsettled; records of other person ids
+person id, no date of birth, or dates of birth more than a year apart (records an agreeing
+identifier joined, one of them with a mistaken date) leave the identity unsettled; records of
+other person ids
 joined by a link held for review, or by a strong link a clustering guard rejected, are
 possible matches, handed to the status rules as weakly linked facts (status rule 12).
 """
@@ -19,9 +21,11 @@ from accord.store import Store
 
 def unsettled_identities(store: Store, registry: Registry, scope: Scope, persons: list[str]) -> set[str]:
     """Persons whose identity is not settled: one of their records shares an A-number
-    (digits) with a record of another person id, or no record gives a date of birth (name,
+    (digits) with a record of another person id, no record gives a date of birth (name,
     date of birth and an identifier cannot be verified together, and nothing could link
-    their other records, an exit or a grant, to them)."""
+    their other records, an exit or a grant, to them), or their dates of birth lie more than
+    ``DOB_SPREAD_YEARS`` apart (an identifier joined them; which date is right is for a
+    person to decide)."""
     require_issued(scope)
     if not persons:
         return set()
@@ -36,7 +40,17 @@ def unsettled_identities(store: Store, registry: Registry, scope: Scope, persons
     no_dob = store.query(f"""
         SELECT person_id FROM ({sql}) r WHERE {store.dialect.in_list('person_id')}
         GROUP BY person_id HAVING count(dob) = 0""", [persons])
-    return {r[0] for r in shared} | {r[0] for r in no_dob}
+    spread = store.query(f"""
+        SELECT person_id FROM ({sql}) r WHERE {store.dialect.in_list('person_id')}
+        GROUP BY person_id
+        HAVING max(extract(year FROM dob)) - min(extract(year FROM dob)) > {DOB_SPREAD_YEARS}""",
+                         [persons])
+    return {r[0] for r in shared} | {r[0] for r in no_dob} | {r[0] for r in spread}
+
+
+# Dates of birth of one person further apart than this (in years) leave the identity unsettled
+# (resolution's clustering.max_dob_year_gap by default; only an agreeing identifier joins them).
+DOB_SPREAD_YEARS = 1
 
 
 # A link a clustering guard rejected joins records whose identifiers disagree: they are not

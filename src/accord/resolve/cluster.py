@@ -60,11 +60,14 @@ class Edges:
     dob_exact: np.ndarray    # bool per link
     evidence: np.ndarray     # int per record
     ids: np.ndarray          # (kinds, records) int
+    # May a link whose identifier agrees exactly join dates of birth further apart than the
+    # gap (clustering.identifier_bridges_dob_gap)?
+    bridge_dob_gap: bool = False
 
     def take(self, links: np.ndarray, nodes: np.ndarray) -> Edges:
         """These links (by position) between these records (renumbered 0..len-1)."""
         return Edges(self.identifier[links], self.dob_exact[links], self.evidence[nodes],
-                     self.ids[:, nodes])
+                     self.ids[:, nodes], self.bridge_dob_gap)
 
 
 class _Groups:
@@ -73,14 +76,14 @@ class _Groups:
 
     def __init__(self, nodes: np.ndarray, ssn: np.ndarray, anum: np.ndarray,
                  year: np.ndarray, gap: int, evidence: np.ndarray | None = None,
-                 ids: np.ndarray | None = None) -> None:
+                 ids: np.ndarray | None = None, bridge: bool = False) -> None:
         keys = [int(n) for n in nodes]
         self.parent = {n: n for n in keys}
         self.ssn = {n: ({int(ssn[i])} if ssn[i] >= 0 else set()) for i, n in enumerate(keys)}
         self.anum = {n: ({int(anum[i])} if anum[i] >= 0 else set()) for i, n in enumerate(keys)}
-        self.ymin = {n: int(year[i]) if year[i] >= 0 else None for i, n in enumerate(keys)}
-        self.ymax = dict(self.ymin)
+        self.years = {n: ({int(year[i])} if year[i] >= 0 else set()) for i, n in enumerate(keys)}
         self.gap = gap
+        self.bridge = bridge
         self.ev = {n: int(evidence[i]) if evidence is not None else 0 for i, n in enumerate(keys)}
         self.ids: dict[int, set[tuple[int, int]]] = {
             n: ({(k, int(ids[k, i])) for k in range(ids.shape[0]) if ids[k, i] >= 0}
@@ -105,9 +108,7 @@ class _Groups:
             return "ssn"
         if len(self.anum[ra] | self.anum[rb]) > 1:
             return "a_number"
-        lo = [y for y in (self.ymin[ra], self.ymin[rb]) if y is not None]
-        hi = [y for y in (self.ymax[ra], self.ymax[rb]) if y is not None]
-        if lo and max(hi) - min(lo) > self.gap:
+        if not self._years_fit(self.years[ra], self.years[rb], identifier):
             return "dob_gap"
         ea, eb = self.ev[ra], self.ev[rb]
         if not identifier and ((ea & CITIZENSHIP and eb & REMOVAL) or
@@ -119,12 +120,32 @@ class _Groups:
         self.parent[rb] = ra
         self.ssn[ra] |= self.ssn.pop(rb)
         self.anum[ra] |= self.anum.pop(rb)
-        self.ymin[ra] = min(lo) if lo else None
-        self.ymax[ra] = max(hi) if hi else None
+        self.years[ra] |= self.years.pop(rb)
         self.ev[ra] = ea | self.ev.pop(rb)
         self.ids[ra] |= self.ids.pop(rb)
         self.anchored[ra] = self.anchored[ra] or self.anchored.pop(rb) or identifier
         return None
+
+    def _years_fit(self, ya: set[int], yb: set[int], identifier: bool) -> bool:
+        """May groups with these birth years join? When their years together span at most the
+        gap. Beyond it, with bridging on: through a link whose identifier agrees exactly (one
+        person's records, one of them with a mistaken date), or into a group so bridged from
+        a group within the gap whose every year is within the gap of one of its years (a
+        record of one of the dates the identifier joined)."""
+        if not ya or not yb:
+            return True
+        both = ya | yb
+        if max(both) - min(both) <= self.gap:
+            return True
+        if not self.bridge:
+            return False
+        if identifier:
+            return True
+        for small, wide in ((ya, yb), (yb, ya)):
+            if (max(small) - min(small) <= self.gap < max(wide) - min(wide)
+                    and all(any(abs(y - w) <= self.gap for w in wide) for y in small)):
+                return True
+        return False
 
 
 def connected_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -200,7 +221,8 @@ def cluster(n: int, rid_l: np.ndarray, rid_r: np.ndarray, weight: np.ndarray,
         groups = _Groups(comp_nodes, ssn[comp_nodes], anum[comp_nodes], dob_year[comp_nodes],
                          max_dob_year_gap,
                          edges.evidence[comp_nodes] if edges is not None else None,
-                         edges.ids[:, comp_nodes] if edges is not None else None)
+                         edges.ids[:, comp_nodes] if edges is not None else None,
+                         edges.bridge_dob_gap if edges is not None else False)
         for e in comp_links:
             a, b = int(rid_l[e]), int(rid_r[e])
             ident = bool(edges.identifier[e]) if edges is not None else False

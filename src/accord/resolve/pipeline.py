@@ -163,6 +163,19 @@ def _guard_records(db: DuckDBBackend, records: int) -> tuple[np.ndarray, np.ndar
     return evidence, ids
 
 
+def untrained_notes(model: FSModel, base: int, records: int) -> list[str]:
+    """What to tell when EM learned nothing: no blocking rule found enough pairs of two records
+    of the statistics base (records under a floor regime never train the model, so that
+    withholding them changes no weight), and the model is its starting guess."""
+    if model.trained_from != "em" or model.iterations > 0:
+        return []
+    return [f"the model was not trained: the statistics base holds {base:,} of {records:,} records "
+            f"and no blocking rule found enough pairs among them for EM (records under a floor "
+            f"regime never train the model; docs/resolve.md). The weights are starting guesses: "
+            f"train from labelled pairs (--labels TRUTH.csv) or give a model saved from another "
+            f"run (--model FILE)"]
+
+
 def resolve(store: Store, settings: Settings | None = None, *, user: str = "system",
             model_path: Path | None = None, model_in: Path | None = None,
             step: Step | None = None, labels: Path | None = None,
@@ -255,6 +268,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
         model = train_with_labels(db, settings, base, "gammas", VIEW, labels, base=True)
     else:
         model = train(db, settings, base, "gammas", COMPARE, base=True)
+    notes = report.messages() + untrained_notes(model, base, records)
     if model_path is not None:
         model.save(model_path)
     db.run(f"DROP TABLE IF EXISTS {COMPARE}")
@@ -285,7 +299,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
                           zero_copy_only=False), bool),
                       np.asarray(edges.column("dob_exact").fill_null(False).to_numpy(
                           zero_copy_only=False), bool),
-                      *_guard_records(db, records))
+                      *_guard_records(db, records), c.identifier_bridges_dob_gap)
     del edges
     result = cluster(records, rid_l, rid_r, weight, *guards, c.max_dob_year_gap, facts)
     # Each view's clustering without its withheld records, where it may differ.
@@ -333,7 +347,7 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
             rejected_links=len(result.rejected_links), entities=ids["entities"],
             kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
             shared_identifiers=shared, seconds=(finished - started).total_seconds(),
-            base_records=base, views=view_counts, blocking_messages=report.messages(),
+            base_records=base, views=view_counts, blocking_messages=notes,
             rejected_by_reason={k: result.reasons.count(k) for k in sorted(set(result.reasons))},
             model=model.to_json(), weight_histogram=histogram)
         store.insert("resolution_runs", {

@@ -65,6 +65,12 @@ class Clustering(_Strict):
     # point to other records; rebuilt components take identifier links first. Off: those
     # two guards are skipped and links are taken by weight alone (docs/resolve.md).
     evidence_guard: bool = True
+    # With the evidence guard on: a link whose identifier (SSN, A-number, passport, ITIN, other
+    # id) agrees exactly may join records whose dates of birth lie further apart than
+    # max_dob_year_gap (one person, one date mistaken), and records of one of those dates may
+    # then join them. Such a person's identity is unsettled: status and work lists hold them
+    # for review (accord.person_status.identity). Off: the gap holds whatever agrees.
+    identifier_bridges_dob_gap: bool = True
 
 
 SIZE = r"\d+(\.\d+)?\s*([KMGT]i?B|B)"
