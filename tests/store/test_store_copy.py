@@ -116,7 +116,7 @@ def _head_hash(db: Path) -> str:
 def test_a_copy_to_a_file_that_exists_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     a, b = governed_store(tmp_path, "a.duckdb"), governed_store(tmp_path, "b.duckdb")
     digests = (_digest(a), _digest(b))
-    with pytest.raises(StoreError, match="a file is there already.*nothing was changed"):
+    with pytest.raises(StoreError, match=r"a file is there already.*nothing was changed"):
         store_admin.copy(a, b, user="admin")
     assert (_digest(a), _digest(b)) == digests
 
@@ -125,7 +125,7 @@ def test_a_user_who_is_not_an_administrator_is_refused_and_nothing_is_made(tmp_p
     a = governed_store(tmp_path)
     before = _digest(a)
     for user in ("olive", "dana", "nobody"):
-        with pytest.raises(PolicyDenied, match="refused: store.copy.*recorded nowhere"):
+        with pytest.raises(PolicyDenied, match=r"refused: store.copy.*recorded nowhere"):
             store_admin.copy(a, tmp_path / "copy.duckdb", user=user)
         assert not (tmp_path / "copy.duckdb").exists()
     assert _digest(a) == before
@@ -141,7 +141,7 @@ def test_a_failure_mid_copy_leaves_no_store_behind(tmp_path: Path, monkeypatch: 
         raise OSError("disk full")
 
     monkeypatch.setattr(store_admin, "copy_sequences", broken)
-    with pytest.raises(StoreError, match="failed and was undone.*holds no store: disk full"):
+    with pytest.raises(StoreError, match=r"failed and was undone.*holds no store: disk full"):
         store_admin.copy(a, tmp_path / "copy.duckdb", user="admin")
     assert not (tmp_path / "copy.duckdb").exists()
     assert not (tmp_path / "copy.duckdb.wal").exists()
@@ -150,12 +150,23 @@ def test_a_failure_mid_copy_leaves_no_store_behind(tmp_path: Path, monkeypatch: 
     assert done.copy_event == done.source_head["seq"] + 1
 
 
-def test_a_copy_that_does_not_match_its_source_is_undone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_copy_that_does_not_match_its_source_is_undone(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     a = governed_store(tmp_path)
-    monkeypatch.setattr(store_admin, "check_copy", lambda *args: ["users: 10 rows on the source, 9 on the copy"])
+    wrong = ["users: 10 rows on the source, 9 on the copy"]
+    monkeypatch.setattr(store_admin, "check_copy", lambda *args, **kw: wrong)
     with pytest.raises(StoreError, match="does not match it, so it was undone: users: 10 rows"):
         store_admin.copy(a, tmp_path / "copy.duckdb", user="admin")
     assert not (tmp_path / "copy.duckdb").exists()
+
+
+def test_a_source_without_this_accords_registry_gets_it_on_the_copy(tmp_path: Path) -> None:
+    a = governed_store(tmp_path)
+    with open_store(a) as store, store.transaction():
+        store.write("DELETE FROM registry_versions")     # as if made by an accord with another registry
+    done = store_admin.copy(a, tmp_path / "copy.duckdb", user="admin")
+    assert {t.table: t.rows for t in done.tables}["registry_versions"] == 0
+    assert _rows(tmp_path / "copy.duckdb", "SELECT count(*) FROM registry_versions") == [(1,)]
 
 
 def test_a_source_of_an_older_schema_version_is_sent_to_be_upgraded_first(tmp_path: Path) -> None:
@@ -172,7 +183,7 @@ def test_a_database_that_holds_a_store_or_tables_is_refused(tmp_path: Path, pg_u
                                                              pg_cluster: Any) -> None:
     a = governed_store(tmp_path)
     services.init(pg_url, today=TODAY)
-    with pytest.raises(StoreError, match="holds an Accord store already.*nothing was changed"):
+    with pytest.raises(StoreError, match=r"holds an Accord store already.*nothing was changed"):
         store_admin.copy(a, pg_url, user="admin")
     with open_store(pg_url, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM users") == 1
@@ -202,7 +213,7 @@ def test_a_failure_mid_copy_to_postgresql_leaves_the_database_empty(
         real(src, dst, tables, copied, **kw)
 
     monkeypatch.setattr(store_admin, "copy_tables", fails_on_the_bulk)
-    with pytest.raises(StoreError, match="failed and was undone.*connection lost"):
+    with pytest.raises(StoreError, match=r"failed and was undone.*connection lost"):
         store_admin.copy(a, pg_url, user="admin")
     assert relations(pg_url) == []
     with pytest.raises(StoreError, match="no Accord store"):

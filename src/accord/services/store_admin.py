@@ -29,6 +29,7 @@ from accord.store.transfer import (
     check_copy,
     copy_sequences,
     copy_tables,
+    count_rows,
     new_store,
     prepare_copy,
 )
@@ -104,12 +105,13 @@ def _copy(src: Store, dst: Store, *, user: str, origin: str, source: StoreTarget
         tables = prepare_copy(src, dst)
         first = [t for t in tables if t in DECIDED_FROM]
         copy_tables(src, dst, first, copied, progress=progress)
-        gate = gate_over(dst, origin=origin)
+        gate = gate_over(dst, origin=origin)    # records this accord's registry, if the source lacks it
+        added = {t: n - copied.tables.get(t, 0) for t, n in count_rows(dst, ["registry_versions"]).items()}
         with gate.act(user, "store.copy", details={"from": _named(source),
                                                    "engine": src.dialect.name}) as activity:
             copy_tables(src, dst, [t for t in tables if t not in DECIDED_FROM], copied, progress=progress)
             copy_sequences(src, dst, copied)
-            problems = check_copy(src, dst, copied)
+            problems = check_copy(src, dst, copied, added=added)
             source_head, copy_head = audit.chain_head(src), audit.chain_head(dst)
             if copy_head != source_head:
                 problems.append(f"the copy's audit chain ends at event {copy_head[0]}, the source's at "
