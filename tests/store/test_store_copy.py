@@ -218,3 +218,7 @@ def test_a_failure_mid_copy_to_postgresql_leaves_the_database_empty(
     assert relations(pg_url) == []
     with pytest.raises(StoreError, match="no Accord store"):
         open_store(pg_url, create=False)
+    monkeypatch.undo()
+    with pytest.raises(PolicyDenied, match="not among the actions of olive"):
+        store_admin.copy(a, pg_url, user="olive")
+    assert relations(pg_url) == []
