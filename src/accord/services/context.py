@@ -112,3 +112,11 @@ def governed(db: StoreTarget, *, origin: str = "cli", today: date | None = None,
             return
     with open_store(db, create=create) as store, store.pinned():
         yield Gate(store, origin=origin, today=today)
+
+
+def gate_over(store: Store, *, origin: str = "cli", today: date | None = None) -> Gate:
+    """A gate over a store the caller opened itself: the new store a store copy fills, which
+    exists only once the copy begins (``accord.services.store_admin``)."""
+    if origin == "cli":
+        origin = _CLI_ORIGIN.get() or origin
+    return Gate(store, origin=origin, today=today)

@@ -35,6 +35,7 @@ import sqlglot
 from accord import __version__
 from accord import migrations as mig
 from accord.errors import StoreError
+from accord.sql_text import ident
 from accord.store import pg_copy
 from accord.store.base import DATA_VERSION_TABLE, Store, attach_shared, detach_shared
 from accord.store.dialect import POSTGRES
@@ -391,3 +392,35 @@ def _arrow_column(values: list[Any], oid: int) -> Any:
 
 def _json_as_text(data: bytes | str) -> str:
     return data.decode() if isinstance(data, bytes) else data
+
+
+# The relations a database's current schema holds, by kind (``pg_class.relkind``).
+_RELATIONS = ("SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+              "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+              "ORDER BY c.relname")
+
+
+def relations(url: str) -> list[str]:
+    """The tables, views and sequences in the current schema of the database at ``url``, without
+    opening a store there (so nothing is created): whether a copy may go into it."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return [str(name) for name, _ in conn.execute(_RELATIONS).fetchall()]
+    except psycopg.Error as e:
+        raise StoreError(f"{redacted(url)}: cannot connect to the PostgreSQL store: "
+                         f"{' '.join(str(e).split())}") from None
+
+
+def drop_relations(url: str) -> None:
+    """Drop every table, view and sequence of the current schema of the database at ``url``, in
+    one transaction: undoes the schema a store copy made in a database that held nothing
+    (``accord.store.transfer.copy_into_new``)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn, conn.transaction():
+        kinds = {"v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "f": "FOREIGN TABLE"}
+        for name, kind in conn.execute(_RELATIONS).fetchall():
+            what = kinds.get(str(kind), "TABLE")
+            conn.execute(f"DROP {what} IF EXISTS {ident(str(name))} CASCADE")   # DDL: no parameters

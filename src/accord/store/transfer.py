@@ -10,8 +10,10 @@ the sending store's column types.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -19,6 +21,7 @@ from sqlglot import exp
 from accord.errors import StoreError
 from accord.sql_text import ident
 from accord.store.base import DATA_VERSION_TABLE, Store
+from accord.store.target import StoreTarget, describe, is_url
 
 # The store's own bookkeeping: never copied (each store keeps its own).
 BOOKKEEPING = frozenset({"accord_meta", "accord_migrations", DATA_VERSION_TABLE})
@@ -130,24 +133,114 @@ def copy_store(src: Store, dst: Store, *, progress: Progress | None = None) -> C
     """Every table of ``src`` onto ``dst`` (a store with no data yet), and its sequences, in one
     transaction of ``dst``: a failure leaves ``dst`` as it was."""
     copied = Copied()
-    tables = [t for t in base_tables(src) if t not in BOOKKEEPING]
     with dst.transaction():
-        dst.changed()
-        for table in tables:
-            ensure_table(src, dst, table)
-            if table in STARTS_FILLED:
-                dst.write(f"DELETE FROM {ident(table)}")
-            elif dst.scalar(f"SELECT count(*) > 0 FROM {ident(table)}"):
-                raise StoreError(f"{table}: the receiving store already holds rows; copy into a new store")
-        for table in tables:
-            copied.tables[table] = copy_rows(src, dst, table)
-            if progress:
-                progress(table, copied.tables[table])
-        for name in _sequences(src):
-            at = sequence_at(src, name)
-            advance_sequence(dst, name, at)
-            copied.sequences[name] = at
+        tables = prepare_copy(src, dst)
+        copy_tables(src, dst, tables, copied, progress=progress)
+        copy_sequences(src, dst, copied)
     return copied
+
+
+def prepare_copy(src: Store, dst: Store) -> list[str]:
+    """The tables of ``src`` a copy moves, each made ready on ``dst`` (created if a stage made
+    it as it computed; emptied if a new store starts with a row in it). Refuses a ``dst`` that
+    holds rows already. Inside the copy's transaction of ``dst``."""
+    tables = [t for t in base_tables(src) if t not in BOOKKEEPING]
+    dst.changed()
+    for table in tables:
+        ensure_table(src, dst, table)
+        if table in STARTS_FILLED:
+            dst.write(f"DELETE FROM {ident(table)}")
+        elif dst.scalar(f"SELECT count(*) > 0 FROM {ident(table)}"):
+            raise StoreError(f"{table}: the receiving store already holds rows; copy into a new store")
+    return tables
+
+
+def copy_tables(src: Store, dst: Store, tables: Sequence[str], copied: Copied, *,
+                progress: Progress | None = None) -> None:
+    """The rows of ``tables`` (made ready by :func:`prepare_copy`), counted in ``copied``."""
+    for table in tables:
+        copied.tables[table] = copy_rows(src, dst, table)
+        if progress:
+            progress(table, copied.tables[table])
+
+
+def copy_sequences(src: Store, dst: Store, copied: Copied) -> None:
+    """Every sequence of ``src``: on ``dst`` it hands out values after the last ``src`` did."""
+    for name in _sequences(src):
+        at = sequence_at(src, name)
+        advance_sequence(dst, name, at)
+        copied.sequences[name] = at
+
+
+def count_rows(store: Store, tables: Sequence[str]) -> dict[str, int]:
+    return {t: int(store.scalar(f"SELECT count(*) FROM {ident(t)}")) for t in tables}
+
+
+def check_copy(src: Store, dst: Store, copied: Copied, *, added: dict[str, int] | None = None) -> list[str]:
+    """What is wrong with a copy (nothing: an empty list): every table's rows counted on both
+    stores (``dst`` holding ``added`` rows more, made there by the copy itself), and every
+    sequence of ``dst`` at or past the ``src``'s."""
+    problems = []
+    theirs = count_rows(dst, list(copied.tables))
+    for table, ours in count_rows(src, list(copied.tables)).items():
+        ours += (added or {}).get(table, 0)
+        if theirs[table] != ours:
+            problems.append(f"{table}: {ours:,} rows on the source, {theirs[table]:,} on the copy")
+    for name, at in copied.sequences.items():
+        if sequence_at(dst, name) < at:
+            problems.append(f"sequence {name}: at {sequence_at(dst, name)} on the copy, {at} on the source")
+    return problems
+
+
+def receivable(target: StoreTarget) -> str | None:
+    """Why ``target`` cannot receive a copy of a store (None: it can). A copy goes only where
+    nothing is yet: no file at the path; a PostgreSQL database whose schema holds nothing."""
+    if not is_url(target):
+        if Path(target).exists():
+            return f"{describe(target)}: a file is there already; a store is copied only to a new file"
+        return None
+    from accord.store.postgres_store import relations
+
+    found = relations(str(target))
+    if "accord_meta" in found:
+        return f"{describe(target)}: this database holds an Accord store already"
+    if found:
+        shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        return (f"{describe(target)}: this database holds tables already ({shown}); a store is copied "
+                "only into an empty database")
+    return None
+
+
+@contextlib.contextmanager
+def new_store(target: StoreTarget) -> Iterator[Store]:
+    """A new store at ``target`` (refused, with nothing changed, unless :func:`receivable`), for
+    a copy to fill: if the block fails, what was made is removed again (the file, or every
+    table, view and sequence the schema made in the database), so the target holds no store."""
+    why = receivable(target)
+    if why is not None:
+        raise StoreError(f"{why}; nothing was changed")
+    from accord.store import open_store
+
+    store = open_store(target, create=True)
+    try:
+        yield store
+    except BaseException:
+        store.close()
+        _remove(target)
+        raise
+    finally:
+        store.close()
+
+
+def _remove(target: StoreTarget) -> None:
+    if is_url(target):
+        from accord.store.postgres_store import drop_relations
+
+        drop_relations(str(target))
+        return
+    path = Path(target)
+    for made in (path, path.with_name(path.name + ".wal")):
+        made.unlink(missing_ok=True)
 
 
 def _sequences(store: Store) -> list[str]:
