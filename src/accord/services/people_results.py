@@ -215,6 +215,11 @@ class PersonResult(Result):
     def found(self) -> bool:
         return self.person.found
 
+    @property
+    def found_person(self) -> PersonFound | None:
+        """The person, when found in the purpose's view."""
+        return self.person if isinstance(self.person, PersonFound) else None
+
 
 class PersonViewOut(Result):
     person: PersonOut
