@@ -371,15 +371,16 @@ def _show_governed_reads(result: services.DemoResult) -> None:
     if sc.person is not None and p is not None:
         s = sc.person.status
         sources = ", ".join(f"{g.source} ({len(g.records)})" for g in p.sources)
-        out.print(f"casey: person {p.person_id}: records {sources}; {len(p.conflicts)} conflicting attributes; "
-                  f"status [bold]{s.status if s else None}[/bold] (confidence {s.confidence if s else 0:.4f})",
-                  highlight=False)
+        out.print(f"casey: person {p.person_id}: records {sources}; "
+                  f"{len(p.conflicts)} conflicting attributes; "
+                  f"status [bold]{s.status if s else None}[/bold] "
+                  f"(confidence {s.confidence if s else 0:.4f})", highlight=False)
         for ev in (s.evidence if s else [])[:4]:
             out.print(f"  evidence: {ev.note} ({ev.source}:{ev.record_id})", highlight=False)
     if sc.verification is not None:
         q, v = sc.verification.query, sc.verification.answer
-        out.print(f"bea: verify {q.name}, born {q.dob}, A{q.a_number} -> [bold]{v.answer}[/bold] ({v.reason})",
-                  highlight=False)
+        out.print(f"bea: verify {q.name}, born {q.dob}, A{q.a_number} -> "
+                  f"[bold]{v.answer}[/bold] ({v.reason})", highlight=False)
     if sc.refused is not None:
         out.print(f"ana: enforcement work list -> [red]refused[/red]: {'; '.join(sc.refused.reasons)}",
                   highlight=False)
