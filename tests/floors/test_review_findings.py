@@ -4,7 +4,6 @@ beside a neutral answer must say nothing about records the purpose may not see."
 
 from __future__ import annotations
 
-
 import pytest
 import yaml
 
