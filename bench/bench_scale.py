@@ -148,7 +148,7 @@ def phase_resolve(args: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": seconds, "peak_mb": peak, "max_rss_sampled_mb": sampler.max_rss,
             "max_spill_mb": sampler.max_spill, "stages": stages, "records": summary.records,
             "pairs": summary.pairs, "entities": summary.entities, "links": summary.links,
-            "evaluate_seconds": time.perf_counter() - t, "quality": quality,
+            "evaluate_seconds": time.perf_counter() - t, "quality": quality.plain(),
             "memory_limit": settings["resources"]["memory_limit"]}
 
 

@@ -437,8 +437,7 @@ def main() -> None:
         services.ingest(db, m, user="dana")
     services.resolve(db, user="dana")
     elapsed = time.perf_counter() - t0
-    q = services.evaluate(db, world.truth, user="dana")
-    q = q if isinstance(q, dict) else q.to_dict()
+    q = services.evaluate(db, world.truth, user="dana").plain()
     print(
         f"foreign world: {args.persons} persons, seed {args.seed}, {world.records} records; "
         f"ingest + resolve {elapsed:.1f} s"

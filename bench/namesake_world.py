@@ -475,7 +475,8 @@ def main() -> None:
         services.ingest(db, m, user="dana")
     summary = services.resolve(db, user="dana", settings=settings_path)
     elapsed = time.perf_counter() - t0
-    q = services.evaluate(db, world.truth, user="dana", persons=world.persons, agreement=agreement)
+    q = services.evaluate(db, world.truth, user="dana", persons=world.persons,
+                          agreement=agreement).plain()
     print(f"namesake world: {args.persons} background persons, {args.anchors} with final orders, "
           f"seed {args.seed}, {world.records} records; evidence guard "
           f"{'off' if args.no_guard else 'on'}; ingest + resolve {elapsed:.1f} s")

@@ -20,6 +20,6 @@ def test_a_foreign_world_resolves_with_precision_first(tmp_path: Path) -> None:
         services.ingest(db, mapping, user="dana")
     services.resolve(db, user="dana")
     q = services.evaluate(db, world.truth, user="dana")
-    assert q["records"] >= 0.99 * world.records      # every layout loads (a few bad dates go to quarantine)
-    assert q["pair_precision"] >= 0.999, q
-    assert q["pair_recall"] >= 0.85, q
+    assert q.records >= 0.99 * world.records      # every layout loads (a few bad dates go to quarantine)
+    assert q.pair_precision >= 0.999, q
+    assert q.pair_recall >= 0.85, q

@@ -23,7 +23,7 @@ runner = CliRunner()
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     result = services.demo(tmp_path_factory.mktemp("cli-cases") / "w", persons=400, seed=3)
     enf = next(a for a in result.setup.agreements if a.startswith("CMA-ENF"))
-    entry = services.worklist(result.db, user="casey", agreement=enf, limit=5)["entries"][0]
+    entry = services.worklist(result.db, user="casey", agreement=enf, limit=5).entries[0]
     return {"db": str(result.db), "enf": enf, "entry": entry}
 
 
@@ -34,8 +34,8 @@ def _run(user: str, *args: str) -> tuple[int, str]:
 
 def test_finding_list_shows_the_agreements_findings_and_refuses_others(demo: dict[str, Any]) -> None:
     e, db = demo["entry"], demo["db"]
-    code, text = _run("casey", "finding", "open", "--db", db, "--person", e["person_id"], "--agreement",
-                      demo["enf"], "--record", f"{e['records'][0]['source']}:{e['records'][0]['record_id']}",
+    code, text = _run("casey", "finding", "open", "--db", db, "--person", e.person_id, "--agreement",
+                      demo["enf"], "--record", f"{e.records[0].source}:{e.records[0].record_id}",
                       "--basis", "final order on record", "--json")
     assert code == 0, text
     finding = json.loads(text)["finding_id"]
@@ -55,9 +55,9 @@ def test_finding_list_shows_the_agreements_findings_and_refuses_others(demo: dic
 
 def test_dispute_list_marks_overdue_ones_and_dispute_show(demo: dict[str, Any]) -> None:
     e, db = demo["entry"], demo["db"]
-    rec = e["records"][0]
-    late = services.file_dispute(Path(db), e["person_id"], user="pat", source=rec["source"],
-                                 record_id=rec["record_id"], field="dob", claimed_value="1950-01-02",
+    rec = e.records[0]
+    late = services.file_dispute(Path(db), e.person_id, user="pat", source=rec.source,
+                                 record_id=rec.record_id, field="dob", claimed_value="1950-01-02",
                                  statement="not my birth date", today=date.today() - timedelta(days=60))
     code, text = _run("priya", "dispute", "list", "--db", db, "--overdue")
     assert code == 0, text
@@ -69,9 +69,9 @@ def test_dispute_list_marks_overdue_ones_and_dispute_show(demo: dict[str, Any]) 
 
 
 def test_annotation_reject(demo: dict[str, Any]) -> None:
-    rec = demo["entry"]["records"][0]
-    a = services.request_annotation(Path(demo["db"]), user="pat", source=rec["source"],
-                                    record_id=rec["record_id"], kind="record_not_this_person",
+    rec = demo["entry"].records[0]
+    a = services.request_annotation(Path(demo["db"]), user="pat", source=rec.source,
+                                    record_id=rec.record_id, kind="record_not_this_person",
                                     reason_code="linkage_error", evidence="documents of someone else")
     code, text = _run("priya", "annotation", "reject", a["annotation_id"], "--db", demo["db"], "--reasons",
                       "the documents are of this person", "--json")

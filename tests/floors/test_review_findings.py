@@ -4,14 +4,13 @@ beside a neutral answer must say nothing about records the purpose may not see."
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import yaml
 
 from accord import services
 from accord.errors import AccordError
 from accord.governance.gate import PolicyDenied
+from accord.services.people_results import WorklistResult
 from accord.store import Store
 from worlds import ENGINEER, TODAY, World, resolved_world
 
@@ -29,7 +28,7 @@ def _agreement(world: World, purpose: str) -> str:
     return next(a["id"] for a in services.agreements(world.db, user="olive") if a["purpose"] == purpose)
 
 
-def _worklist(world: World) -> dict[str, Any]:
+def _worklist(world: World) -> WorklistResult:
     return services.worklist(world.db, user="casey", agreement=_agreement(world, ENFORCEMENT), limit=500,
                              today=TODAY)
 
@@ -38,12 +37,12 @@ def _worklist(world: World) -> dict[str, Any]:
 def applicant(world: World, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A person on the enforcement work list to whom a pending asylum application is then
     added (the same A-number, name and date of birth); (person id, the application's record id)."""
-    entry = _worklist(world)["entries"][0]
+    entry = _worklist(world).entries[0]
     folder = tmp_path_factory.mktemp("asylum")
-    given, family = entry["name"].split(" ", 1)
+    given, family = str(entry.name).split(" ", 1)
     (folder / "asylum.csv").write_text(
         "RECEIPT,FORM,A_NUMBER,FIRST,LAST,DOB,STATUS,RECEIVED\n"
-        f"ZLA7777777777,I-589,{entry['a_number']},{given},{family},{entry['dob']},pending,2026-10-01\n")
+        f"ZLA7777777777,I-589,{entry.a_number},{given},{family},{entry.dob},pending,2026-10-01\n")
     mapping = folder / "asylum.yaml"
     mapping.write_text(yaml.safe_dump({
         "source": "uscis_asylum", "system": "uscis-benefits", "format": "csv", "file": "asylum.csv",
@@ -56,7 +55,7 @@ def applicant(world: World, tmp_path_factory: pytest.TempPathFactory) -> tuple[s
     services.resolve(world.db, user=ENGINEER)
     with Store(world.db) as store:
         pid = store.scalar("SELECT entity_id FROM entity_members WHERE source = 'uscis_asylum'")
-    assert pid == entry["person_id"], "the application links to the person"
+    assert pid == entry.person_id, "the application links to the person"
     return str(pid), "ZLA7777777777"
 
 
@@ -86,10 +85,10 @@ def test_identity_verification_status_never_rests_on_an_asylum_record(world: Wor
             answer = services.status(world.db, pid, user="ana", purpose=IDENTITY, agreement=idv, today=TODAY)
         except AccordError:
             continue
-        status = answer["status"]
-        assert status["status"] not in {"relief_granted", "protected_pending"}, (pid, status)
-        assert not any("outside this purpose" in r for r in status["needs_review"]), status
-        assert all(e.get("value") != "asylum" for e in status["evidence"]), status
+        status = answer.status
+        assert status.status not in {"relief_granted", "protected_pending"}, (pid, status)
+        assert not any("outside this purpose" in r for r in status.needs_review), status
+        assert all(e.value != "asylum" for e in status.evidence), status
 
 
 def test_a_finding_on_a_withheld_record_gets_the_answer_a_missing_record_gets(
@@ -98,10 +97,10 @@ def test_a_finding_on_a_withheld_record_gets_the_answer_a_missing_record_gets(
     exist and on another person's record gives one and the same error."""
     pid, receipt = applicant
     enf = _agreement(world, ENFORCEMENT)
-    other = next(e for e in _worklist(world)["entries"] if e["person_id"] != pid)["records"][0]
+    other = next(e for e in _worklist(world).entries if e.person_id != pid).records[0]
     messages = []
     for record in (("uscis_asylum", receipt), ("uscis_asylum", "ZLA0000000000"),
-                   ("no-such-source", "1"), (other["source"], other["record_id"])):
+                   ("no-such-source", "1"), (other.source, other.record_id)):
         with pytest.raises(AccordError) as e:
             services.open_finding(world.db, pid, user="casey", agreement=enf, records=[record],
                                   basis="match result", today=TODAY)
@@ -111,7 +110,7 @@ def test_a_finding_on_a_withheld_record_gets_the_answer_a_missing_record_gets(
 
 def test_exclusion_counts_name_no_protected_bucket(world: World, applicant: tuple[str, str]) -> None:
     """Finding 4: no exclusion count names or separates protected evidence."""
-    excluded = _worklist(world)["excluded"]
+    excluded = _worklist(world).excluded
     assert "protected" not in excluded
     assert all("protect" not in k and "asylum" not in k for k in excluded)
 
@@ -122,11 +121,11 @@ def test_a_neutral_answer_shows_no_confidence(world: World, tmp_path_factory: py
     person). Set up: a listed person's SSA record gains a citizenship code (a field enforcement
     is not shown) through a second SSA extract."""
     enf = _agreement(world, ENFORCEMENT)
-    entry = _worklist(world)["entries"][-1]
-    given, family = entry["name"].split(" ", 1)
+    entry = _worklist(world).entries[-1]
+    given, family = str(entry.name).split(" ", 1)
     folder = tmp_path_factory.mktemp("ssa-update")
     (folder / "ssa2.csv").write_text(
-        f"KEY,ANUM,FIRST,LAST,DOB,CIT\n1,{entry['a_number']},{given},{family},{entry['dob']},A\n")
+        f"KEY,ANUM,FIRST,LAST,DOB,CIT\n1,{entry.a_number},{given},{family},{entry.dob},A\n")
     mapping = folder / "ssa2.yaml"
     mapping.write_text(yaml.safe_dump({
         "source": "ssa_update", "system": "ssa-numident", "format": "csv", "file": "ssa2.csv",
@@ -138,13 +137,13 @@ def test_a_neutral_answer_shows_no_confidence(world: World, tmp_path_factory: py
     services.resolve(world.db, user=ENGINEER)
     with Store(world.db, read_only=True) as store:
         pid = store.scalar("SELECT entity_id FROM entity_members WHERE source = 'ssa_update'")
-    assert pid == entry["person_id"], "the SSA record links to the listed person"
+    assert pid == entry.person_id, "the SSA record links to the listed person"
     status = services.status(world.db, pid, user="casey", purpose=ENFORCEMENT, agreement=enf,
-                             today=TODAY)["status"]
-    assert status["status"] == "not_eligible", status
-    assert status["confidence"] == 0.0 and status["evidence"] == [] and status["needs_review"] == []
-    assert status["death"]["state"] == "none"
-    excluded = _worklist(world)["excluded"]
+                             today=TODAY).status
+    assert status.status == "not_eligible", status
+    assert status.confidence == 0.0 and status.evidence == [] and status.needs_review == []
+    assert status.death.state == "none"
+    excluded = _worklist(world).excluded
     assert excluded.get("not_eligible_for_this_purpose", 0) >= 1 and "citizenship_evidence" not in excluded
 
 
@@ -153,7 +152,7 @@ def test_the_applicant_stays_exactly_where_they_were(world: World, applicant: tu
     (taking them off would tell enforcement that they applied), and nothing enforcement
     receives about them names it."""
     pid, receipt = applicant
-    entries = {e["person_id"]: e for e in _worklist(world)["entries"]}
+    entries = {e.person_id: e for e in _worklist(world).entries}
     assert pid in entries
     enf = _agreement(world, ENFORCEMENT)
     seen = repr(services.person(world.db, pid, user="casey", purpose=ENFORCEMENT, agreement=enf, today=TODAY))

@@ -165,9 +165,10 @@ def test_web_sign_in_needs_a_live_token_of_that_user_and_every_attempt_is_audite
     with pytest.raises(services.LoginRefused):
         services.login(db, "carl", setup.tokens["casey"])        # someone else's token
     session = services.login(db, "casey", setup.tokens["casey"])
-    assert services.current_session(db, session.session_id)["user"]["user_id"] == "casey"
+    open_session = services.current_session(db, session.session_id)
+    assert open_session.user is not None and open_session.user.user_id == "casey"
     assert services.logout(db, session.session_id)
-    assert services.current_session(db, session.session_id)["user"] is None
+    assert services.current_session(db, session.session_id).user is None
     with Store(db) as store:
         events = store.query("SELECT user_id, action, decision FROM audit_events "
                              "WHERE action LIKE 'session.%' ORDER BY seq")

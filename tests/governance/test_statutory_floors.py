@@ -9,6 +9,7 @@ import pytest
 
 from accord import services
 from accord.governance.gate import PolicyDenied
+from accord.services.people_results import TaxReleaseOut
 from accord.store import Store
 from worlds import TODAY, World, resolved_world
 
@@ -34,7 +35,7 @@ def filer(world: World) -> dict[str, Any]:
         return dict(zip(names, cur.fetchone() or (), strict=True))
 
 
-def _request(world: World, filer: dict[str, Any], **change: Any) -> dict[str, Any]:
+def _request(world: World, filer: dict[str, Any], **change: Any) -> TaxReleaseOut:
     args: dict[str, Any] = {
         "user": "casey",
         "purpose": "removal_order_enforcement",
@@ -60,10 +61,10 @@ def _disclosures(world: World) -> int:
 def test_all_three_matching_release_only_the_allowed_fields(world: World, filer: dict[str, Any]) -> None:
     before = _disclosures(world)
     out = _request(world, filer)
-    assert out["released"], out
-    assert set(out["fields"]) <= {"street", "city", "state", "zip"}
-    assert out["fields"]["zip"] == filer["zip"]
-    assert "tin" not in out["fields"] and "dob" not in out["fields"]
+    assert out.released, out
+    assert set(out.fields) <= {"street", "city", "state", "zip"}
+    assert out.fields["zip"] == filer["zip"]
+    assert "tin" not in out.fields and "dob" not in out.fields
     assert _disclosures(world) == before + 1
 
 
@@ -86,11 +87,11 @@ def test_name_and_tin_without_the_address_release_nothing(
 ) -> None:
     before = _disclosures(world)
     out = _request(world, filer, **change(filer))
-    assert not out["released"] and out["fields"] == {}
-    assert "all three" in out["message"]
+    assert not out.released and out.fields == {}
+    assert "all three" in out.message
     assert _disclosures(world) == before
     with Store(world.db) as store:
-        outcome = store.scalar("SELECT outcome FROM audit_events WHERE seq = ?", [out["audit_event"]])
+        outcome = store.scalar("SELECT outcome FROM audit_events WHERE seq = ?", [out.audit_event])
     assert outcome == "nothing disclosed"
 
 

@@ -16,6 +16,7 @@ from accord import services
 from accord.governance.gate import Gate, PolicyDenied
 from accord.governance.policy import Request
 from accord.governance.tax_request import NOTHING, release, stated_periods
+from accord.services.people_results import TaxReleaseOut
 from accord.store import Store
 from worlds import TODAY, World, resolved_world
 
@@ -62,7 +63,7 @@ def _person_request(e: dict[str, str]) -> dict[str, Any]:
             "reason": "failure to depart after a final order (8 U.S.C. 1253)"}
 
 
-def _ask(world: World, e: dict[str, str]) -> dict[str, Any]:
+def _ask(world: World, e: dict[str, str]) -> TaxReleaseOut:
     return services.tax_request(world.db, user="casey", purpose=PURPOSE, agreement=ENF, today=TODAY,
                                 **_person_request(e))
 
@@ -75,8 +76,8 @@ def _disclosures(world: World) -> int:
 def _nothing(world: World, e: dict[str, str]) -> dict[str, Any]:
     before = _disclosures(world)
     out = _ask(world, e)
-    assert out["released"] is False and out["fields"] == {}, out
-    assert out["message"] == NOTHING        # the same words whatever failed
+    assert out.released is False and out.fields == {}, out
+    assert out.message == NOTHING        # the same words whatever failed
     assert _disclosures(world) == before
     return out
 
@@ -84,9 +85,9 @@ def _nothing(world: World, e: dict[str, str]) -> dict[str, Any]:
 def test_the_full_match_releases_the_address_and_nothing_else(world: World, filer: dict[str, Any]) -> None:
     before = _disclosures(world)
     out = _ask(world, _elements(filer))
-    assert out["released"] is True, out
-    assert out["fields"] == {k: filer[k] for k in ("street", "city", "state", "zip")}
-    assert str(filer["tax_year"]) not in out["message"]     # not even which year's return matched
+    assert out.released is True, out
+    assert out.fields == {k: filer[k] for k in ("street", "city", "state", "zip")}
+    assert str(filer["tax_year"]) not in out.message     # not even which year's return matched
     assert _disclosures(world) == before + 1
 
 
@@ -130,7 +131,7 @@ def test_a_different_state_or_a_missing_address_part_releases_nothing(world: Wor
     _nothing(world, e | {"state": "NM" if filer["state"] != "NM" else "AZ"})
     req = _person_request(e) | {"address": f"{e['street']}, {e['state']} {e['zip']}"}     # no city
     out = services.tax_request(world.db, user="casey", purpose=PURPOSE, agreement=ENF, today=TODAY, **req)
-    assert out["released"] is False and out["message"] == NOTHING
+    assert out.released is False and out.message == NOTHING
 
 
 def test_a_return_outside_the_stated_periods_releases_nothing(world: World, filer: dict[str, Any]) -> None:

@@ -92,14 +92,14 @@ def test_the_service_is_gated_and_audited(world: World, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"  # the fixture holds the world's store open read-only
     shutil.copy(world.db, db)
     agreement = str(world.rows("SELECT agreement_id FROM agreements WHERE purpose = ? LIMIT 1", [BEV])[0][0])
-    links = services.explain(db, pid, user="bea", purpose=BEV, agreement=agreement)["links"]
+    links = services.explain(db, pid, user="bea", purpose=BEV, agreement=agreement).links
     assert links, "the largest entity has links between records a benefits purpose may see"
-    a, b = ":".join(links[-1]["a"]), ":".join(links[-1]["b"])
+    a, b = ":".join(links[-1].a), ":".join(links[-1].b)
     out = services.explain(db, pid, user="bea", purpose=BEV, agreement=agreement, a=a, b=b)
-    assert [":".join(out["path"][0]["a"]), ":".join(out["path"][-1]["b"])] == [a, b]
+    assert out.path is not None and [":".join(out.path[0].a), ":".join(out.path[-1].b)] == [a, b]
     with Store(db, read_only=True) as store:
         event = store.query(
-            "SELECT action, decision, persons FROM audit_events WHERE seq = ?", [out["audit_event"]]
+            "SELECT action, decision, persons FROM audit_events WHERE seq = ?", [out.audit_event]
         )
     assert [(e[0], e[1], json.loads(e[2])) for e in event] == [("person.explain", "allow", [pid])]
     with pytest.raises(PolicyDenied):

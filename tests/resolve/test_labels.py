@@ -42,8 +42,8 @@ def test_labels_train_m_and_link_as_well_as_em(world: World, tmp_path: Path) -> 
         world.db, user=ENGINEER, labels=_half_of_truth(world, tmp_path / "l.csv"), model_out=model_out
     )
     labelled = services.evaluate(world.db, world.world.truth_path, user=ENGINEER)
-    assert labelled["pair_precision"] >= 0.999
-    assert labelled["pair_f1"] >= em["pair_f1"] - 0.01
+    assert labelled.pair_precision >= 0.999
+    assert labelled.pair_f1 >= em.pair_f1 - 0.01
     model = json.loads(model_out.read_text())
     assert model["trained_from"] == "labels" and model["em_iterations"] == 0
     ssn = model["comparisons"]["ssn"]["levels"]

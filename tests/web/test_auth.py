@@ -96,8 +96,8 @@ def test_every_post_needs_this_sessions_form_token(client_for: Client, ui_world:
                                                    form: str) -> None:
     client = client_for("casey")
     token = {"missing": None, "forged": "0" * 64, "another session's": client_for("casey").csrf}[form]
-    data = {"person_id": ui_world.entry["person_id"], "agreement": ui_world.enf, "basis": "b",
-            "record": [f"{r['source']}:{r['record_id']}" for r in ui_world.entry["records"]]}
+    data = {"person_id": ui_world.entry.person_id, "agreement": ui_world.enf, "basis": "b",
+            "record": [f"{r.source}:{r.record_id}" for r in ui_world.entry.records]}
     if token:
         data["csrf"] = token
     with Store(ui_db) as store:

@@ -24,8 +24,8 @@ from .ui_world import ENFORCEMENT, UiWorld, csrf_of, login
 
 def _finding(db: Path, ui_world: UiWorld, user: str = "casey") -> str:
     entry = ui_world.entry
-    f = services.open_finding(db, entry["person_id"], user=user, agreement=ui_world.enf,
-                              records=[(r["source"], r["record_id"]) for r in entry["records"]],
+    f = services.open_finding(db, entry.person_id, user=user, agreement=ui_world.enf,
+                              records=[(r.source, r.record_id) for r in entry.records],
                               basis="final order of removal on record")
     return str(f["finding_id"])
 
@@ -55,10 +55,10 @@ def test_the_work_list_page_lists_every_stored_finding_of_the_agreement(
 
 def test_the_disputes_page_lists_open_and_overdue_disputes(client_for: Client, ui_world: UiWorld,
                                                            ui_db: Path) -> None:
-    pid, rec = ui_world.entry["person_id"], ui_world.entry["records"][0]
+    pid, rec = ui_world.entry.person_id, ui_world.entry.records[0]
 
     def file(day: date) -> str:
-        d = services.file_dispute(ui_db, pid, user="pat", source=rec["source"], record_id=rec["record_id"],
+        d = services.file_dispute(ui_db, pid, user="pat", source=rec.source, record_id=rec.record_id,
                                   field="dob", claimed_value="1950-01-02", statement="not my birth date",
                                   today=day)
         return str(d["dispute_id"])

@@ -45,7 +45,7 @@ def test_search_needs_a_purpose_then_the_agreement_then_finds_the_person(
         client_for: Client, ui_world: UiWorld, ui_db: Path) -> None:
     casey = client_for("casey")
     entry = ui_world.entry
-    form = {"name": entry["name"], "dob": entry["dob"]}
+    form = {"name": entry.name, "dob": entry.dob}
     page = casey.get("/search")
     assert 'method="post" action="/search"' in page.text   # names and birth dates never go into URLs
     r = _search(casey, **form)
@@ -61,44 +61,45 @@ def test_search_needs_a_purpose_then_the_agreement_then_finds_the_person(
 
     _declare(casey, ENFORCEMENT, ui_world.enf, "ticket 42")
     r = _search(casey, **form)
-    assert r.status_code == 200 and f'href="/persons/{entry["person_id"]}"' in r.text
+    assert r.status_code == 200 and f'href="/persons/{entry.person_id}"' in r.text
     event = _last_event(ui_db, "person.search")
     assert (event["decision"], event["purpose"], event["agreement"], event["justification"]) == (
         "allow", ENFORCEMENT, ui_world.enf, "ticket 42")
-    by_id = _search(casey, id_kind="a_number", id_value=entry["a_number"] or "")
-    assert entry["a_number"] is None or entry["person_id"] in by_id.text
-    assert _search(casey, name=entry["name"]).status_code == 400       # a name alone is not a query
+    by_id = _search(casey, id_kind="a_number", id_value=entry.a_number or "")
+    assert entry.a_number is None or entry.person_id in by_id.text
+    assert _search(casey, name=entry.name).status_code == 400       # a name alone is not a query
 
 
 def test_the_person_page_shows_records_attributes_status_and_waterfalls(
         client_for: Client, ui_world: UiWorld, ui_db: Path) -> None:
     casey = client_for("casey")
     _declare(casey, ENFORCEMENT, ui_world.enf)
-    pid = ui_world.entry["person_id"]
+    pid = ui_world.entry.person_id
     r = casey.get(f"/persons/{pid}")
     assert r.status_code == 200, r.text
     ask = {"user": "casey", "purpose": ENFORCEMENT, "agreement": ui_world.enf}
     read = services.person(ui_db, pid, **ask)
     explained = services.explain(ui_db, pid, **ask)
-    view = read["person"]
-    for group in view["sources"]:
-        for rec in group["records"]:
-            p = rec["provenance"]
-            assert f"{p['source']}/{p['record_id']} v{p['version']}" in r.text
-            assert f"{p['file_name']}, row {p['row_number']}" in r.text
-    conflicted = sum(len(a["values"]) for a in view["attributes"] if a["conflict"])
+    view = read.found_person
+    assert view is not None
+    for group in view.sources:
+        for rec in group.records:
+            p = rec.provenance
+            assert f"{p.source}/{p.record_id} v{p.version}" in r.text
+            assert f"{p.file_name}, row {p.row_number}" in r.text
+    conflicted = sum(len(a.values) for a in view.attributes if a.conflict)
     assert r.text.count('<tr class="conflict">') == conflicted
-    assert (f"{len(view['conflicts'])} in conflict") in r.text
-    status = read["status"]
-    assert status["status"].replace("_", " ") in r.text
-    for e in status["evidence"]:
-        assert f"{e['source']}/{e['record_id']}" in r.text
+    assert (f"{len(view.conflicts)} in conflict") in r.text
+    status = read.status
+    assert status is not None and status.status.replace("_", " ") in r.text
+    for e in status.evidence:
+        assert f"{e.source}/{e.record_id}" in r.text
     # One waterfall per explained link; each ends at the link's match weight.
     figures = re.findall(r'<figure class="waterfall">(.*?)</figure>', r.text, re.S)
-    assert len(figures) == len(explained["links"]) >= 1
-    for fig, link in zip(figures, explained["links"], strict=True):
+    assert len(figures) == len(explained.links) >= 1
+    for fig, link in zip(figures, explained.links, strict=True):
         total = re.search(r'font-weight="bold">match weight</text>\s*<text[^>]*>([+-][0-9.]+)</text>', fig)
-        assert total and abs(float(total.group(1)) - link["match_weight"]) < 0.01
+        assert total and abs(float(total.group(1)) - link.match_weight) < 0.01
         assert '<svg' in fig and 'role="img"' in fig and "<table>" in fig    # chart plus its numbers
     assert casey.get("/persons/P999999999").status_code == 404
 
@@ -110,7 +111,7 @@ def test_the_wrong_role_sees_the_gates_reasons(client_for: Client, ui_world: UiW
     assert "worklist.read is not among the actions of ana" in r.text and "audit event" in r.text
     olive = client_for("olive")
     assert "Your roles read no person data" in olive.get("/oversight").text
-    assert olive.get(f"/persons/{ui_world.entry['person_id']}").status_code == 400   # no purpose to declare
+    assert olive.get(f"/persons/{ui_world.entry.person_id}").status_code == 400   # no purpose to declare
 
 
 def _step(client: UiClient, finding: str, **form: str) -> Any:
@@ -119,8 +120,8 @@ def _step(client: UiClient, finding: str, **form: str) -> Any:
 
 def _open_finding(client: UiClient, ui_world: UiWorld) -> tuple[str, Any]:
     entry = ui_world.entry
-    records = [f"{x['source']}:{x['record_id']}" for x in entry["records"]]
-    r = client.post("/findings", data={"csrf": client.csrf, "person_id": entry["person_id"],
+    records = [f"{x.source}:{x.record_id}" for x in entry.records]
+    r = client.post("/findings", data={"csrf": client.csrf, "person_id": entry.person_id,
                                        "agreement": ui_world.enf, "basis": "final order on record",
                                        "record": records})
     assert r.status_code == 200, r.text
@@ -132,7 +133,7 @@ def _open_finding(client: UiClient, ui_world: UiWorld) -> tuple[str, Any]:
 def test_a_caseworker_works_a_work_list_entry(client_for: Client, ui_world: UiWorld, ui_db: Path) -> None:
     casey, carl = client_for("casey"), client_for("carl")
     wl = casey.get(f"/worklist?agreement={ui_world.enf}")
-    assert wl.status_code == 200 and ui_world.entry["person_id"] in wl.text and "unverified" in wl.text
+    assert wl.status_code == 200 and ui_world.entry.person_id in wl.text and "unverified" in wl.text
     finding, page = _open_finding(casey, ui_world)
     assert "Finding opened." in page.text and ">pending<" in page.text and "Not actionable" in page.text
     assert _last_event(ui_db, "finding.open")["origin"] == "web"
@@ -176,13 +177,13 @@ def test_another_caseworker_verifies_then_gives_notice_and_the_period_must_run(
 def test_a_privacy_officer_handles_a_dispute_and_the_statement_travels(
         client_for: Client, ui_world: UiWorld, ui_db: Path) -> None:
     pat = client_for("pat")
-    pid = ui_world.entry["person_id"]
+    pid = ui_world.entry.person_id
     assert pat.get(f"/subjects?person={pid}").url.path == f"/subjects/{pid}"
     page = pat.get(f"/subjects/{pid}")
     assert page.status_code == 200 and "Accounting of disclosures" in page.text
-    record = ui_world.entry["records"][0]
+    record = ui_world.entry.records[0]
     r = pat.post("/disputes", data={"csrf": pat.csrf, "person_id": pid,
-                                    "record": f"{record['source']}:{record['record_id']}", "field": "dob",
+                                    "record": f"{record.source}:{record.record_id}", "field": "dob",
                                     "claimed_value": "1999-01-01", "statement": "my birth date is wrong"})
     assert r.status_code == 200 and "Dispute filed." in r.text
     dispute = re.search(r'action="/disputes/(D-\d+)"', r.text)
@@ -236,7 +237,7 @@ def test_every_control_is_labelled_and_every_page_has_its_landmarks(
     client = client_for(user)
     if user == "casey":
         _declare(client, ENFORCEMENT, ui_world.enf)
-    pid = ui_world.entry["person_id"]
+    pid = ui_world.entry.person_id
     if path == "/finding":
         path = str(_open_finding(client, ui_world)[1].url.path)
     url = {"/person": f"/persons/{pid}", "/subject": f"/subjects/{pid}",

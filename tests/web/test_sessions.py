@@ -43,8 +43,8 @@ def test_login_stores_only_a_hash_and_is_audited(db: Path, ui_world: UiWorld) ->
     assert result.session_id not in dump and result.csrf_token not in dump
     assert _last_events(db) == [("casey", "session.login", "allow", "session started")]
     now = services.current_session(db, result.session_id, now=T0 + timedelta(minutes=5))
-    assert now["user"]["user_id"] == "casey" and now["user"]["roles"] == ["caseworker"]
-    assert now["csrf_token"] == result.csrf_token
+    assert now.user is not None and now.user.user_id == "casey" and now.user.roles == ["caseworker"]
+    assert now.csrf_token == result.csrf_token
 
 
 @pytest.mark.parametrize(("user", "token_of"), [("casey", "carl"), ("casey", None), ("nobody", "casey"),
@@ -64,31 +64,31 @@ def test_logout_ends_the_session_for_good(db: Path, ui_world: UiWorld) -> None:
     s = services.login(db, "carl", ui_world.tokens["carl"], now=T0)
     assert services.logout(db, s.session_id, now=T0 + timedelta(minutes=1)) is True
     assert _last_events(db) == [("carl", "session.logout", "allow", "session ended")]
-    assert services.current_session(db, s.session_id, now=T0 + timedelta(minutes=2)) == {"user": None,
-                                                                                         "ended": None}
+    ended_earlier = services.current_session(db, s.session_id, now=T0 + timedelta(minutes=2))
+    assert ended_earlier.user is None and ended_earlier.ended is None
     assert services.logout(db, s.session_id) is False
 
 
 def test_idle_and_maximum_time_end_a_session(db: Path, ui_world: UiWorld) -> None:
     idle = services.login(db, "casey", ui_world.tokens["casey"], now=T0)
     used = T0 + timedelta(hours=1)
-    assert services.current_session(db, idle.session_id, now=used)["user"] is not None  # a request
+    assert services.current_session(db, idle.session_id, now=used).user is not None  # a request
     # 8 hours after the login but not after the last request: still open
-    assert services.current_session(db, idle.session_id, now=used + sessions.IDLE - timedelta(minutes=1))[
-        "user"] is not None
+    assert services.current_session(db, idle.session_id,
+                                    now=used + sessions.IDLE - timedelta(minutes=1)).user is not None
     quiet = services.login(db, "casey", ui_world.tokens["casey"], now=T0)
     gone = services.current_session(db, quiet.session_id, now=T0 + sessions.IDLE + timedelta(minutes=1))
-    assert gone["user"] is None and "without activity" in gone["ended"]
+    assert gone.user is None and gone.ended is not None and "without activity" in gone.ended
     assert _last_events(db)[0][:2] == ("casey", "session.end")
-    assert services.current_session(db, quiet.session_id, now=T0)["ended"] is None   # ended for good
+    assert services.current_session(db, quiet.session_id, now=T0).ended is None   # ended for good
 
     busy = services.login(db, "casey", ui_world.tokens["casey"], now=T0)
     t = T0
     while t < T0 + sessions.MAXIMUM - timedelta(hours=1):       # active all day long
         t += timedelta(hours=1)
-        assert services.current_session(db, busy.session_id, now=t)["user"] is not None
+        assert services.current_session(db, busy.session_id, now=t).user is not None
     ended = services.current_session(db, busy.session_id, now=T0 + sessions.MAXIMUM)
-    assert ended["user"] is None and "maximum" in ended["ended"]
+    assert ended.user is None and ended.ended is not None and "maximum" in ended.ended
 
 
 def test_a_revoked_token_or_a_deactivated_user_ends_the_session(db: Path, ui_world: UiWorld) -> None:
@@ -98,8 +98,8 @@ def test_a_revoked_token_or_a_deactivated_user_ends_the_session(db: Path, ui_wor
         store.con.execute("UPDATE user_tokens SET revoked_at = now() WHERE token_sha256 = ?",
                           [hashlib.sha256(ui_world.tokens["casey"].encode()).hexdigest()])
         store.con.execute("UPDATE users SET active = FALSE WHERE user_id = 'carl'")
-    assert "revoked" in services.current_session(db, a.session_id, now=T0)["ended"]
-    assert "no longer active" in services.current_session(db, b.session_id, now=T0)["ended"]
+    assert "revoked" in str(services.current_session(db, a.session_id, now=T0).ended)
+    assert "no longer active" in str(services.current_session(db, b.session_id, now=T0).ended)
 
 
 def test_repeated_failures_slow_the_client_and_never_lock_the_user_out(db: Path, ui_world: UiWorld) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from accord import services
+from accord.services.people_results import WorklistEntryOut
 
 ENFORCEMENT = "removal_order_enforcement"
 # The smallest worlds found to give an enforcement work-list entry; tried in order.
@@ -23,7 +24,7 @@ class UiWorld:
     tokens: dict[str, str]
     enf: str                   # the enforcement agreement
     ben: str                   # the benefits agreement
-    entry: dict[str, Any]      # a work-list entry of ``enf`` (person_id, name, dob, records, ...)
+    entry: WorklistEntryOut    # a work-list entry of ``enf`` (person_id, name, dob, records, ...)
 
     def copy(self, folder: Path, name: str = "ui.duckdb") -> Path:
         """A private copy of the store (tests that write work on their own copy)."""
@@ -44,10 +45,10 @@ def build(folder: Path) -> UiWorld:
         enf = next(a for a in agreements if a.startswith("CMA-ENF"))
         ben = next(a for a in agreements if a.startswith("CMA-BEN"))
         wl = services.worklist(result.db, user="casey", agreement=enf, limit=20)
-        for entry in wl["entries"]:
-            if len(entry["records"]) >= 2:
+        for entry in wl.entries:
+            if len(entry.records) >= 2:
                 return UiWorld(result.db, dict(result.setup.tokens), enf, ben, entry)
-        tried.append(f"{persons} persons, seed {seed}: {len(wl['entries'])} entries")
+        tried.append(f"{persons} persons, seed {seed}: {len(wl.entries)} entries")
     raise AssertionError("no demo world gave an enforcement work-list entry with linked records: "
                          + "; ".join(tried))
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from accord import services
+from accord.services.people_results import WorklistResult
 from accord.store import Store
 from accord.worklists.worklist import NEUTRAL_BUCKET
 from worlds import TODAY, World, resolved_world
@@ -33,12 +34,12 @@ def db(world: World, tmp_path: Path) -> Path:
     return copy
 
 
-def _worklist(db: Path) -> dict[str, Any]:
+def _worklist(db: Path) -> WorklistResult:
     return services.worklist(db, user="casey", agreement=ENF, limit=500, today=TODAY)
 
 
 def _listed(db: Path) -> set[str]:
-    return {e["person_id"] for e in _worklist(db)["entries"]}
+    return {e.person_id for e in _worklist(db).entries}
 
 
 def _entity_with(store: Store, where: str) -> tuple[str, str, str]:
@@ -57,22 +58,22 @@ def _link(store: Store, a: tuple[str, str], b: tuple[str, str], p: float, status
 
 
 def _a_court_record(db: Path) -> tuple[str, tuple[str, str]]:
-    entry = _worklist(db)["entries"][0]
-    court = next(r for r in entry["records"] if r["source"] == "court")
-    return entry["person_id"], (court["source"], court["record_id"])
+    entry = _worklist(db).entries[0]
+    court = next(r for r in entry.records if r.source == "court")
+    return entry.person_id, (court.source, court.record_id)
 
 
 def test_a_possible_match_that_would_change_the_outcome_sends_the_person_to_review(db: Path) -> None:
     pid, court = _a_court_record(db)
     # The citizenship code of an SSA record is a field enforcement is not shown: the person is
     # counted under the bucket that names nothing, not under low_link_confidence.
-    before = _worklist(db)["excluded"].get(NEUTRAL_BUCKET, 0)
+    before = _worklist(db).excluded.get(NEUTRAL_BUCKET, 0)
     with Store(db) as store:
         _, *citizen = _entity_with(store, "r.citizenship_code = 'us_citizen' AND r.source = 'ssa'")
         _link(store, court, (citizen[0], citizen[1]), 0.93, "review")
     wl = _worklist(db)
-    assert pid not in {e["person_id"] for e in wl["entries"]}
-    assert wl["excluded"][NEUTRAL_BUCKET] == before + 1
+    assert pid not in {e.person_id for e in wl.entries}
+    assert wl.excluded[NEUTRAL_BUCKET] == before + 1
 
 
 def test_a_possible_match_that_changes_nothing_leaves_the_person_listed(db: Path) -> None:
@@ -108,32 +109,32 @@ def test_a_link_a_guard_rejected_counts_as_a_possible_match(db: Path) -> None:
             ORDER BY 1, 2 LIMIT 1""")[0]
         _link(store, court, (gone[0], gone[1]), 1.0, "rejected_by_guard")
     wl = _worklist(db)
-    assert pid not in {e["person_id"] for e in wl["entries"]}
-    assert wl["excluded"]["low_link_confidence"] >= 1
+    assert pid not in {e.person_id for e in wl.entries}
+    assert wl.excluded["low_link_confidence"] >= 1
 
 
 def test_a_shared_a_number_or_no_date_of_birth_sends_the_person_to_review(db: Path, world: World) -> None:
     wl = _worklist(db)
-    first, second = wl["entries"][0], wl["entries"][1]
-    review = wl["excluded"].get("needs_review", 0)
+    first, second = wl.entries[0], wl.entries[1]
+    review = wl.excluded.get("needs_review", 0)
     with Store(db) as store:
         # a record of someone else (another person id) carries the first person's A-number
         _, *other = _entity_with(store, f"r.a_number IS NOT NULL AND m.entity_id NOT IN "
                                         f"('{first['person_id']}', '{second['person_id']}')")
         a_number = store.scalar("SELECT a_number FROM records_current WHERE source = 'court' AND "
-                                "record_id = ?", [next(r["record_id"] for r in first["records"]
-                                                       if r["source"] == "court")])
+                                "record_id = ?", [next(r.record_id for r in first.records
+                                                       if r.source == "court")])
         store.con.execute("UPDATE records SET a_number = ? WHERE source = ? AND record_id = ?",
                           [a_number, other[0], other[1]])
         # no record of the second person gives a date of birth
         store.con.execute("UPDATE records SET dob = NULL WHERE (source, record_id) IN (SELECT "
                           "source, record_id FROM entity_members WHERE entity_id = ?)",
-                          [second["person_id"]])
+                          [second.person_id])
     wl = _worklist(db)
-    assert not {first["person_id"], second["person_id"]} & {e["person_id"] for e in wl["entries"]}
-    assert wl["excluded"]["needs_review"] == review + 2
+    assert not {first.person_id, second.person_id} & {e.person_id for e in wl.entries}
+    assert wl.excluded["needs_review"] == review + 2
     with Path(world.world.persons_path).open(newline="") as f:
-        assert sum(1 for r in csv.DictReader(f) if r["status"] == "final_order") >= len(wl["entries"])
+        assert sum(1 for r in csv.DictReader(f) if r["status"] == "final_order") >= len(wl.entries)
 
 
 def test_an_encounter_after_the_order_excludes_only_where_removals_are_not_recorded(db: Path) -> None:
@@ -143,8 +144,8 @@ def test_an_encounter_after_the_order_excludes_only_where_removals_are_not_recor
 
     with Store(db) as store:
         assert removal_sources(store) == {"ice"}   # cbp maps exit_date, but no encounters
-        entry = _worklist(db)["entries"][0]
-        pid = entry["person_id"]
+        entry = _worklist(db).entries[0]
+        pid = entry.person_id
         ice = store.query("""SELECT record_id FROM records_current JOIN entity_members
                              USING (source, record_id) WHERE entity_id = ? AND source = 'ice'""", [pid])
         assert ice, "the charging encounter of the case"
@@ -158,7 +159,7 @@ def test_an_encounter_after_the_order_excludes_only_where_removals_are_not_recor
                           [text.replace("exit_date:", "other_id:")])
         assert removal_sources(store) == set()
     wl = _worklist(db)
-    assert pid not in {e["person_id"] for e in wl["entries"]} and wl["excluded"]["possibly_removed"] >= 1
+    assert pid not in {e.person_id for e in wl.entries} and wl.excluded["possibly_removed"] >= 1
 
 
 def test_the_person_view_holds_for_review_whom_the_work_list_holds(db: Path) -> None:
@@ -166,8 +167,9 @@ def test_the_person_view_holds_for_review_whom_the_work_list_holds(db: Path) -> 
 
     def eligible() -> Any:
         status = services.person(db, pid, user="casey", purpose="removal_order_enforcement", agreement=ENF,
-                                 today=TODAY)["status"]
-        return status["eligible"], status["exclusion"]
+                                 today=TODAY).status
+        assert status is not None
+        return status.eligible, status.exclusion
 
     assert eligible() == (True, None)
     with Store(db) as store:

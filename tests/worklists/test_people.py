@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from accord import services
 from accord.governance.gate import PolicyDenied
+from accord.services.people_results import WorklistResult
+from accord.services.results import Result
 from accord.store import Store
 from worlds import ENGINEER, TODAY, World, resolved_world
 
@@ -23,7 +24,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return resolved_world(tmp_path_factory.mktemp("people"), persons=4000, seed=5)
 
 
-def _worklist(world: World, user: str = "casey", limit: int = 500) -> dict[str, Any]:
+def _worklist(world: World, user: str = "casey", limit: int = 500) -> WorklistResult:
     return services.worklist(world.db, user=user, agreement=ENF, limit=limit, today=TODAY)
 
 
@@ -37,18 +38,18 @@ def _truth(world: World) -> tuple[dict[tuple[str, str], str], dict[str, dict[str
 
 def test_worklist_lists_only_final_orders_unverified_and_counts_the_rest(world: World) -> None:
     wl = _worklist(world)
-    assert wl["entries"], "the world should hold listable final orders"
+    assert wl.entries, "the world should hold listable final orders"
     truth, persons = _truth(world)
-    for e in wl["entries"]:
-        assert e["status"] == "final_order" and e["verification"] == "unverified"
-        assert e["records"] and e["evidence"]
-        true = {truth[(r["source"], r["record_id"])] for r in e["records"]}
+    for e in wl.entries:
+        assert e.status == "final_order" and e.verification == "unverified"
+        assert e.records and e.evidence
+        true = {truth[(r.source, r.record_id)] for r in e.records}
         assert all(persons[p]["status"] not in ("citizen_birth", "naturalized", "lpr") for p in true)
-        assert not {r["source"] for r in e["records"]} & {"irs", "medicaid", "voter"}
-    assert sum(wl["excluded"].values()) + len(wl["entries"]) == wl["candidates"]
+        assert not {r.source for r in e.records} & {"irs", "medicaid", "voter"}
+    assert sum(wl.excluded.values()) + len(wl.entries) == wl.candidates
     with Store(world.db) as store:
-        disclosed = store.scalar("SELECT count(*) FROM disclosures WHERE audit_seq = ?", [wl["audit_event"]])
-    assert disclosed == len(wl["entries"])
+        disclosed = store.scalar("SELECT count(*) FROM disclosures WHERE audit_seq = ?", [wl.audit_event])
+    assert disclosed == len(wl.entries)
 
 
 def test_only_the_roles_and_agreements_allowed_get_a_worklist(world: World) -> None:
@@ -62,6 +63,8 @@ def _answers(world: World, pid: str) -> dict[str, object]:
     """What an enforcement caseworker receives about one person and the work list, without
     the audit sequence numbers (which count every request)."""
     def strip(value: object) -> object:
+        if isinstance(value, Result):
+            return strip(value.plain())
         if isinstance(value, dict):
             return {k: strip(v) for k, v in value.items() if k not in {"audit_event", "audit_seq"}}
         if isinstance(value, list):
@@ -81,8 +84,8 @@ def test_a_protected_application_changes_nothing_an_enforcement_user_receives(
     application is withheld from the purpose before resolution, so the work list, the person
     view and the status are exactly what they were; the benefit agency, whose purpose may see
     the application, sees it."""
-    entry = _worklist(world)["entries"][0]
-    pid, a_number = entry["person_id"], entry["a_number"]
+    entry = _worklist(world).entries[0]
+    pid, a_number = entry.person_id, entry.a_number
     name, dob = entry["name"].split(" ", 1), entry["dob"]
     before = _answers(world, pid)
     # A pending asylum application for the same person arrives from USCIS.
@@ -123,17 +126,17 @@ def test_verification_answers_verified_or_additional_verification_never_not_foun
     ask = {"user": "bea", "purpose": "benefit_eligibility_verification", "agreement": BEN, "today": TODAY,
            "name": f"{given} {family}", "a_number": a_number}
     ok = services.verify(world.db, dob=lpr["dob"], **ask)
-    assert ok["answer"] == "verified: lpr", ok
+    assert ok.answer == "verified: lpr", ok
     wrong_dob = lpr["dob"][:3] + str((int(lpr["dob"][3]) + 3) % 10) + lpr["dob"][4:]
     other = services.verify(world.db, dob=wrong_dob, **ask)
-    assert other["answer"] == "institute additional verification"
-    assert "not a finding" in other["reason"]
+    assert other.answer == "institute additional verification"
+    assert other.reason is not None and "not a finding" in other.reason
     with pytest.raises(PolicyDenied):
         services.verify(world.db, dob=lpr["dob"], **(ask | {"agreement": None}))
 
 
 def test_the_person_view_calls_eligible_exactly_those_the_work_list_lists(world: World) -> None:
-    listed = {e["person_id"] for e in _worklist(world)["entries"]}
+    listed = {e.person_id for e in _worklist(world).entries}
     with Store(world.db, read_only=True) as store:
         candidates = [p for (p,) in store.query("""
             SELECT DISTINCT m.entity_id FROM records_current r JOIN entity_members m USING (source, record_id)
@@ -141,5 +144,5 @@ def test_the_person_view_calls_eligible_exactly_those_the_work_list_lists(world:
     assert listed and len(candidates) > len(listed)
     for pid in candidates:
         status = services.person(world.db, pid, user="casey", purpose="removal_order_enforcement",
-                                 agreement=ENF, today=TODAY)["status"]
-        assert bool(status and status.get("eligible")) == (pid in listed), (pid, status)
+                                 agreement=ENF, today=TODAY).status
+        assert bool(status and status.eligible) == (pid in listed), (pid, status)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from accord import services
+from accord.services.people_results import VerifyOut
 from accord.store import Store
 from worlds import TODAY, World, resolved_world
 
@@ -23,7 +23,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return resolved_world(tmp_path_factory.mktemp("verify-guards"), persons=600, seed=5)
 
 
-def _ask(db: Path, card: dict[str, str]) -> dict[str, Any]:
+def _ask(db: Path, card: dict[str, str]) -> VerifyOut:
     return services.verify(db, user="bea", purpose="benefit_eligibility_verification", agreement=BEN,
                            today=TODAY, name=card["name"], dob=card["dob"], a_number=card["a_number"])
 
@@ -41,7 +41,7 @@ def verified(world: World) -> dict[str, str]:
     for source, record_id, given, family, dob, a_number in rows:
         card = {"source": source, "record_id": record_id, "name": f"{given} {family}", "dob": dob,
                 "a_number": a_number}
-        if _ask(world.db, card)["answer"] == "verified: lpr":
+        if _ask(world.db, card).answer == "verified: lpr":
             return card
     pytest.fail("no permanent resident of the world verifies: the guard could not be tested")
 
@@ -68,9 +68,9 @@ def test_two_persons_matching_equally_get_additional_verification(
         world: World, verified: dict[str, str], tmp_path: Path) -> None:
     db = _with_a_twin(world, verified, tmp_path)
     answer = _ask(db, verified)
-    assert answer["answer"] == "institute additional verification", answer
-    assert answer["result"] != "verified" and answer["status"] is None
-    assert "more than one person matches" in answer["reason"]
+    assert answer.answer == "institute additional verification", answer
+    assert answer.result != "verified" and answer.status is None
+    assert answer.reason is not None and "more than one person matches" in answer.reason
     # Nobody's status is given, and nothing of either person is disclosed.
     with Store(db, read_only=True) as store:
         event = store.query("SELECT persons, records FROM audit_events WHERE action = 'verify.query' "
@@ -81,4 +81,4 @@ def test_two_persons_matching_equally_get_additional_verification(
 
 def test_the_same_card_verifies_while_it_matches_one_person(world: World, verified: dict[str, str]) -> None:
     # The control: without the twin the card verifies (the fixture found it so; asked again).
-    assert _ask(world.db, verified)["answer"] == "verified: lpr"
+    assert _ask(world.db, verified).answer == "verified: lpr"

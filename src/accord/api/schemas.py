@@ -2,8 +2,9 @@
 
 Three kinds of schema are kept apart: what the store holds (tables, owned by each stage), what
 a service returns and what the API publishes. Where a service returns a typed result
-(``accord.services.results``), the API publishes that result as it is: the shape is declared
-once, there, and re-exported here. The models below are the request bodies, pages, and the
+(``accord.services.results``, ``accord.services.people_results``), the API publishes that
+result as it is, or the public shape declared beside it (the person-data routes import them
+from there). The models below are the request bodies, pages, and the
 shapes that only the API builds or that services still return as plain data. Every route
 declares its response model, so a column a service adds later, or an internal one (sequence
 numbers, token hashes, raw quarantined values), never reaches a caller unless it is added on
@@ -64,11 +65,6 @@ class Page(Out, Generic[T]):
     next_offset: int | None
 
 
-class RecordRef(Out):
-    source: str
-    record_id: str
-
-
 class RecordRefIn(In):
     source: Id
     record_id: Id
@@ -82,183 +78,6 @@ class HealthOut(Out):
 # --- people ----------------------------------------------------------------------------------------------
 
 
-class MatchedOn(Out):
-    field: str
-    level: str
-    points: float
-
-
-class PersonSummaryOut(Out):
-    name: str | None
-    dob: str | None
-    sources: list[str]
-    records: list[RecordRef]
-
-
-class SearchHitOut(Out):
-    person_id: str
-    score: float
-    matched_on: list[MatchedOn]
-    summary: PersonSummaryOut
-    regimes: list[str]
-
-
-class SearchOut(Out):
-    hits: list[SearchHitOut]
-    audit_event: int = Field(description="the audit event that recorded this disclosure")
-
-
-class ProvenanceOut(Out):
-    source: str
-    record_id: str
-    version: int
-    system: str
-    file_name: str | None
-    file_sha256: str | None
-    ingested_at: str | None
-    batch_id: int
-    row_number: int
-
-
-class RecordViewOut(Out):
-    provenance: ProvenanceOut
-    regimes: list[str]
-    date: str | None
-    date_field: str | None
-    fields: dict[str, Any] = Field(description="every canonical field; null when empty or masked")
-    masked: list[str] = Field(description="fields this purpose may not see for the record's system")
-
-
-class SourceGroupOut(Out):
-    source: str
-    system: str
-    records: list[RecordViewOut]
-
-
-class AttributeSourceOut(Out):
-    source: str
-    record_id: str
-    version: int
-    value: Any
-    date: str | None
-    date_field: str | None
-
-
-class AttributeValueOut(Out):
-    value: Any
-    normalised: str | None
-    sources: list[AttributeSourceOut]
-
-
-class AttributeOut(Out):
-    field: str
-    kind: str
-    single_valued: bool
-    conflict: bool
-    values: list[AttributeValueOut]
-
-
-class LinkOut(Out):
-    source_l: str
-    record_id_l: str
-    source_r: str
-    record_id_r: str
-    match_probability: float
-    match_weight: float
-    status: str
-
-
-class HistoryEventOut(Out):
-    run_id: int
-    event_at: str
-    event: str
-    entity_id: str
-    related_ids: list[str]
-    reason: str
-
-
-class PersonOut(Out):
-    person_id: str
-    regimes: list[str]
-    marks: list[str]
-    sources: list[SourceGroupOut]
-    attributes: list[AttributeOut]
-    links: list[LinkOut]
-    history: list[HistoryEventOut]
-    conflicts: list[str]
-
-
-class EvidenceOut(Out):
-    rule: str
-    source: str
-    record_id: str
-    field: str
-    value: Any
-    date: dt.date | str | None
-    note: str
-    link_confidence: float | None = None
-
-
-class DeathOut(Out):
-    state: str
-    date: dt.date | str | None
-    records: list[list[str]]
-    contradicted_by: list[list[Any]]
-    reasons: list[str]
-
-
-class StatusOut(Out):
-    person_id: str
-    status: str
-    confidence: float
-    evidence: list[EvidenceOut]
-    needs_review: list[str]
-    death: DeathOut
-    eligible: bool | None
-    exclusion: str | None
-    reason: str | None
-    records: list[RecordRef]
-
-
-class PersonViewOut(Out):
-    person: PersonOut
-    status: StatusOut | None
-    statements_of_disagreement: list[str]
-    audit_event: int
-
-
-class PersonStatusOut(Out):
-    person_id: str
-    status: StatusOut | None
-    statements_of_disagreement: list[str]
-    audit_event: int
-
-
-class StepOut(Out):
-    comparison: str
-    level: str
-    log2_bayes_factor: float
-
-
-class LinkExplanationOut(Out):
-    a: tuple[str, str]
-    b: tuple[str, str]
-    status: str
-    match_weight: float
-    match_probability: float
-    prior_weight: float
-    contributions: list[StepOut]
-
-
-class ExplanationOut(Out):
-    person_id: str
-    links: list[LinkExplanationOut]
-    more_links: int
-    path: list[LinkExplanationOut] | None
-    path_note: str | None
-    audit_event: int
-
-
 class VerifyIn(In):
     """A SAVE-like verification request: name, date of birth and a numeric identifier."""
 
@@ -266,41 +85,6 @@ class VerifyIn(In):
     dob: DateText
     a_number: str | None = Field(default=None, max_length=12)
     ssn: str | None = Field(default=None, max_length=11)
-
-
-class VerifyOut(Out):
-    answer: str = Field(description="'verified: <status>' or 'institute additional verification'")
-    result: str
-    status: str | None
-    reason: str | None
-    audit_event: int
-
-
-class WorklistEntryOut(Out):
-    person_id: str
-    name: str | None
-    dob: str | None
-    a_number: str | None
-    status: str
-    order_date: str | None
-    link_confidence: float
-    evidence: list[EvidenceOut]
-    records: list[RecordRef]
-    verification: str
-
-
-class WorklistOut(Out):
-    agreement: str
-    purpose: str
-    as_of: str
-    candidates: int
-    eligible: int = Field(description="persons on the whole list (candidates less exclusions)")
-    entries: list[WorklistEntryOut]
-    excluded: dict[str, int]
-    limit: int
-    offset: int
-    next_offset: int | None
-    audit_event: int
 
 
 class TaxRequestIn(In):
@@ -313,13 +97,6 @@ class TaxRequestIn(In):
     taxable_periods: str = Field(min_length=1, max_length=200)
     statutory_authority: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
-
-
-class TaxReleaseOut(Out):
-    released: bool
-    message: str
-    fields: dict[str, Any]
-    audit_event: int
 
 
 # --- casework --------------------------------------------------------------------------------------------

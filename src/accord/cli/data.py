@@ -304,10 +304,11 @@ def evaluate(
         metrics = services.evaluate(db, truth, user=who(user), persons=persons, agreement=agreement)
     except AccordError as e:
         fail(e)
+    figures = metrics.plain()
     if as_json:
-        out.print_json(json.dumps(metrics))
+        out.print_json(json.dumps(figures))
         return
-    table(["metric", "value"], [[k, v] for k, v in metrics.items()])
+    table(["metric", "value"], [[k, v] for k, v in figures.items()])
 
 
 @app.command()
@@ -340,7 +341,7 @@ def demo(
     out.print(f"resolved: {r.records:,} records -> {r.entities:,} persons; {r.links:,} links, "
               f"{r.review:,} for review, {r.rejected_links:,} rejected by guards "
               f"[{r.seconds:.1f} s]; model charts: {', '.join(r.charts)}", highlight=False)
-    q = result.quality
+    q = result.quality.plain() if result.quality is not None else {}
     table(["measure", "value"],
            [[k, q[k]] for k in ("pair_precision", "pair_recall", "pair_f1", "bcubed_precision",
                                 "bcubed_recall", "records", "entities", "true_persons",
@@ -353,35 +354,38 @@ def demo(
 
 def _show_governed_reads(result: services.DemoResult) -> None:
     sc = result.showcase
-    wl = sc.get("worklist", {})
+    if sc is None:
+        return
+    wl = sc.worklist
     out.rule("governed reads (every one recorded in the audit chain)")
     table(["person", "name", "order date", "link confidence", "records", "verification"],
-          [[e["person_id"], e["name"] or "", e["order_date"] or "", f"{e['link_confidence']:.4f}",
-            len(e["records"]), e["verification"]] for e in wl.get("entries", [])],
-          title=f"casey: work list {wl.get('agreement')} ({wl.get('candidates', 0)} candidates, first 5)")
-    if wl.get("excluded"):
-        table(["excluded because", "persons"], [[k, v] for k, v in wl["excluded"].items()],
+          [[e.person_id, e.name or "", e.order_date or "", f"{e.link_confidence:.4f}", len(e.records),
+            e.verification] for e in wl.entries],
+          title=f"casey: work list {wl.agreement} ({wl.candidates} candidates, first 5)")
+    if wl.excluded:
+        table(["excluded because", "persons"], [[k, v] for k, v in wl.excluded.items()],
               title="excluded (counted, never listed)")
     else:
         out.print("excluded (counted, never listed): none of the candidates", highlight=False)
-    if "person" in sc:
-        p, s = sc["person"]["person"], sc["person"]["status"] or {}
-        sources = ", ".join(f"{g['source']} ({len(g['records'])})" for g in p.get("sources", []))
-        out.print(f"casey: person {p['person_id']}: records {sources}; "
-                  f"{len(p.get('conflicts', []))} conflicting attributes; "
-                  f"status [bold]{s.get('status')}[/bold] (confidence {s.get('confidence', 0):.4f})",
+    p = sc.person.found_person if sc.person is not None else None
+    if sc.person is not None and p is not None:
+        s = sc.person.status
+        sources = ", ".join(f"{g.source} ({len(g.records)})" for g in p.sources)
+        out.print(f"casey: person {p.person_id}: records {sources}; "
+                  f"{len(p.conflicts)} conflicting attributes; "
+                  f"status [bold]{s.status if s else None}[/bold] "
+                  f"(confidence {s.confidence if s else 0:.4f})", highlight=False)
+        for ev in (s.evidence if s else [])[:4]:
+            out.print(f"  evidence: {ev.note} ({ev.source}:{ev.record_id})", highlight=False)
+    if sc.verification is not None:
+        q, v = sc.verification.query, sc.verification.answer
+        out.print(f"bea: verify {q.name}, born {q.dob}, A{q.a_number} -> "
+                  f"[bold]{v.answer}[/bold] ({v.reason})", highlight=False)
+    if sc.refused is not None:
+        out.print(f"ana: enforcement work list -> [red]refused[/red]: {'; '.join(sc.refused.reasons)}",
                   highlight=False)
-        for ev in s.get("evidence", [])[:4]:
-            out.print(f"  evidence: {ev['note']} ({ev['source']}:{ev['record_id']})", highlight=False)
-    if "verification" in sc:
-        v = sc["verification"]
-        out.print(f"bea: verify {v['query']['name']}, born {v['query']['dob']}, A{v['query']['a_number']} -> "
-                  f"[bold]{v['answer']['answer']}[/bold] ({v['answer']['reason']})", highlight=False)
-    if "refused" in sc:
-        out.print(f"ana: enforcement work list -> [red]refused[/red]: {'; '.join(sc['refused']['reasons'])}",
-                  highlight=False)
-    a = sc.get("audit", {})
-    out.print(f"olive: audit chain {'intact' if a.get('ok') else 'BROKEN'}: {a.get('events', 0):,} events "
+    a = sc.audit
+    out.print(f"olive: audit chain {'intact' if a.ok else 'BROKEN'}: {a.events:,} events "
               f"(accord audit events --db {describe(result.db)} --user olive)", highlight=False)
     setup = result.setup
     if setup is not None:
@@ -394,6 +398,6 @@ def _show_governed_reads(result: services.DemoResult) -> None:
               title="sample users: sign in to the UI, or call the API, as any of them")
         out.print("CLI: act as a user with --user ID or ACCORD_USER=ID, e.g. "
                   f"ACCORD_USER=casey accord worklist --db {describe(result.db)} --agreement "
-                  f"{sc.get('worklist', {}).get('agreement', 'CMA-ENF-<year>')}", highlight=False)
+                  f"{sc.worklist.agreement if sc else 'CMA-ENF-<year>'}", highlight=False)
 
 

@@ -3,7 +3,7 @@ by the governance gate."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,6 +26,8 @@ from accord.errors import AccordError
 
 if TYPE_CHECKING:
     from accord import services
+    from accord.services.people_results import AttributeValueOut
+    from accord.services.results import Result
 else:
     services = Deferred("accord.services")   # imported when a command runs
 
@@ -61,20 +63,20 @@ def tax_request(
     if as_json:
         as_json_out(result)
         return
-    out.print(result["message"], highlight=False)
-    for k, v in result["fields"].items():
+    out.print(result.message, highlight=False)
+    for k, v in result.fields.items():
         out.print(f"  {k}: {v}", highlight=False)
 
 
-def _print_json_or(value: dict[str, Any], as_json: bool) -> bool:
+def _print_json_or(value: Result, as_json: bool) -> bool:
     if as_json:
         as_json_out(value)
     return as_json
 
 
-def _value_with_sources(v: dict[str, Any]) -> str:
-    where = ", ".join(f"{src['source']}:{src['record_id']}" for src in v["sources"])
-    return f"{v['value']} ({where})"
+def _value_with_sources(v: AttributeValueOut) -> str:
+    where = ", ".join(f"{src.source}:{src.record_id}" for src in v.sources)
+    return f"{v.value} ({where})"
 
 
 @app.command()
@@ -95,31 +97,32 @@ def person(
         fail(e)
     if _print_json_or(result, as_json):
         return
-    p = result["person"]
-    if p.get("found") is False or "sources" not in p:
+    p = result.found_person
+    if p is None:
         out.print(f"{person_id}: not found in this purpose's view", highlight=False)
         return
-    out.rule(f"person {person_id}  (regimes: {', '.join(p.get('regimes', []))})")
-    for group in p["sources"]:
-        rows = [[r["provenance"]["record_id"], r["provenance"]["file_name"],
-                 str(r["provenance"]["ingested_at"])[:19],
-                 ", ".join(f"{k}={v}" for k, v in r["fields"].items() if v is not None)[:90]]
-                for r in group["records"]]
-        table(["record", "file", "ingested", "values"], rows, title=f"{group['source']} ({group['system']})")
-    conflicts = [a for a in p["attributes"] if a.get("conflict")]
+    out.rule(f"person {person_id}  (regimes: {', '.join(p.regimes)})")
+    for group in p.sources:
+        rows = [[r.provenance.record_id, r.provenance.file_name, str(r.provenance.ingested_at)[:19],
+                 ", ".join(f"{k}={v}" for k, v in r.fields.items() if v is not None)[:90]]
+                for r in group.records]
+        table(["record", "file", "ingested", "values"], rows, title=f"{group.source} ({group.system})")
+    conflicts = [a for a in p.attributes if a.conflict]
     if conflicts:
         table(["attribute", "values (source:record)"],
-              [[a["field"], " | ".join(_value_with_sources(v) for v in a["values"])] for a in conflicts],
+              [[a.field, " | ".join(_value_with_sources(v) for v in a.values)] for a in conflicts],
               title="conflicts")
-    s = result["status"] or {}
-    out.print(f"status: [bold]{s.get('status')}[/bold] confidence {s.get('confidence', 0):.4f}"
-              + (f"; {s.get('reason')}" if s.get("reason") else ""), highlight=False)
-    for ev in s.get("evidence", []):
-        out.print(f"  - {ev['note']} ({ev['source']}:{ev['record_id']} {ev['field']}={ev['value']})",
-                  highlight=False)
-    for r in s.get("needs_review", []):
-        out.print(f"  needs review: {r}", highlight=False)
-    for st in result.get("statements_of_disagreement", []):
+    s = result.status
+    if s is None:
+        out.print("status: [bold]None[/bold] confidence 0.0000", highlight=False)
+    else:
+        out.print(f"status: [bold]{s.status}[/bold] confidence {s.confidence:.4f}"
+                  + (f"; {s.reason}" if s.reason else ""), highlight=False)
+        for ev in s.evidence:
+            out.print(f"  - {ev.note} ({ev.source}:{ev.record_id} {ev.field}={ev.value})", highlight=False)
+        for r in s.needs_review:
+            out.print(f"  needs review: {r}", highlight=False)
+    for st in result.statements_of_disagreement:
         out.print(f"[yellow]statement of disagreement:[/yellow] {st}", highlight=False)
 
 
@@ -146,21 +149,20 @@ def explain(
         fail(e)
     if _print_json_or(result, as_json):
         return
-    if not result["found"]:
+    if not result.found:
         out.print(f"{person_id}: not found in this purpose's view", highlight=False)
         return
-    links = result["path"] if result["path"] is not None else result["links"]
-    if result["path_note"]:
-        out.print(result["path_note"], highlight=False)
+    links = result.path if result.path is not None else result.links
+    if result.path_note:
+        out.print(result.path_note, highlight=False)
     for link in links:
-        out.rule(f"{':'.join(link['a'])} ~ {':'.join(link['b'])}  weight {link['match_weight']:+.2f}  "
-                 f"p {link['match_probability']:.4f}  ({link['status']})")
-        rows = [["prior", "", f"{link['prior_weight']:+.2f}"]]
-        rows += [[c["comparison"], c["level"], f"{c['log2_bayes_factor']:+.2f}"]
-                 for c in link["contributions"]]
+        out.rule(f"{':'.join(link.a)} ~ {':'.join(link.b)}  weight {link.match_weight:+.2f}  "
+                 f"p {link.match_probability:.4f}  ({link.status})")
+        rows = [["prior", "", f"{link.prior_weight:+.2f}"]]
+        rows += [[c.comparison, c.level, f"{c.log2_bayes_factor:+.2f}"] for c in link.contributions]
         table(["comparison", "level", "log2 Bayes factor"], rows)
-    if result["more_links"]:
-        out.print(f"{result['more_links']} weaker links not shown (--limit)", highlight=False)
+    if result.more_links:
+        out.print(f"{result.more_links} weaker links not shown (--limit)", highlight=False)
 
 
 @app.command()
@@ -187,9 +189,9 @@ def search(
     if _print_json_or(result, as_json):
         return
     table(["person", "score", "name", "dob", "sources", "matched on"],
-          [[h["person_id"], f"{h['score']:.2f}", h["summary"]["name"] or "", h["summary"]["dob"] or "",
-            ", ".join(h["summary"]["sources"]),
-            "; ".join(f"{m['field']}: {m['level']}" for m in h["matched_on"])] for h in result["hits"]])
+          [[h.person_id, f"{h.score:.2f}", h.summary.name or "", h.summary.dob or "",
+            ", ".join(h.summary.sources), "; ".join(f"{m.field}: {m.level}" for m in h.matched_on)]
+           for h in result.hits])
 
 
 @app.command()
@@ -213,7 +215,7 @@ def verify(
         fail(e)
     if _print_json_or(result, as_json):
         return
-    out.print(f"{result['answer']} ({result['reason']})", highlight=False)
+    out.print(f"{result.answer} ({result.reason})", highlight=False)
 
 
 @app.command()
@@ -236,7 +238,7 @@ def worklist(
     if _print_json_or(result, as_json):
         return
     table(["person", "name", "dob", "A-number", "order date", "link confidence", "records", "verification"],
-          [[e["person_id"], e["name"] or "", e["dob"] or "", e["a_number"] or "", e["order_date"] or "",
-            f"{e['link_confidence']:.4f}", len(e["records"]), e["verification"]] for e in result["entries"]],
-          title=f"work list {agreement} ({result['purpose']}) as of {result['as_of']}")
-    table(["excluded because", "persons"], [[k, v] for k, v in result["excluded"].items()])
+          [[e.person_id, e.name or "", e.dob or "", e.a_number or "", e.order_date or "",
+            f"{e.link_confidence:.4f}", len(e.records), e.verification] for e in result.entries],
+          title=f"work list {agreement} ({result.purpose}) as of {result.as_of}")
+    table(["excluded because", "persons"], [[k, v] for k, v in result.excluded.items()])

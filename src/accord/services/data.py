@@ -16,7 +16,14 @@ from typing import Any
 from accord.errors import AccordError
 from accord.ingest import IngestResult, ingest_file, summary
 from accord.services.context import governed
-from accord.services.results import BatchOut, FlagOut, QuarantineOut, SourceOut
+from accord.services.people_results import (
+    EvaluationOut,
+    ShowcaseOut,
+    ShownRefusal,
+    ShownVerification,
+    VerificationQuery,
+)
+from accord.services.results import AuditVerificationOut, BatchOut, FlagOut, QuarantineOut, SourceOut
 from accord.sources.mapping import load_mapping
 from accord.store.target import StoreTarget, beside, is_url
 
@@ -96,9 +103,9 @@ class DemoResult:
     world: Any
     ingests: list[IngestResult] = field(default_factory=list)
     setup: Any = None
-    showcase: dict[str, Any] = field(default_factory=dict)
+    showcase: ShowcaseOut | None = None
     resolution: Any = None
-    quality: dict[str, Any] = field(default_factory=dict)
+    quality: EvaluationOut | None = None
 
 
 def demo(out: Path, persons: int = 20_000, seed: int = 7,
@@ -135,12 +142,12 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
         step("governed reads", 0.9)
     enforcement = next(a for a in result.setup.agreements if a.startswith("CMA-ENF"))
     result.showcase = showcase(db, world.persons_path, enforcement)
-    result.quality |= evaluate(db, world.truth_path, user=DEMO_ENGINEER, persons=world.persons_path,
-                               agreement=enforcement)
+    result.quality = evaluate(db, world.truth_path, user=DEMO_ENGINEER, persons=world.persons_path,
+                              agreement=enforcement)   # the linkage figures again, and the harm figures
     return result
 
 
-def showcase(db: StoreTarget, persons_csv: Path, enforcement: str) -> dict[str, Any]:
+def showcase(db: StoreTarget, persons_csv: Path, enforcement: str) -> ShowcaseOut:
     """The governed reads the demo shows: a work list with exclusion counts, one entry's person
     view and status, a SAVE-like verification, a refused request and the audit check."""
     import csv
@@ -149,30 +156,29 @@ def showcase(db: StoreTarget, persons_csv: Path, enforcement: str) -> dict[str, 
     from accord.services.admin import audit_verify
     from accord.services.people import person, verify, worklist
 
-    out: dict[str, Any] = {}
     wl = worklist(db, user="casey", agreement=enforcement, limit=5,
                   justification="demo: final orders to verify")
-    out["worklist"] = wl
-    if wl["entries"]:
-        pid = wl["entries"][0]["person_id"]
-        out["person"] = person(db, pid, user="casey", purpose="removal_order_enforcement",
-                               agreement=wl["agreement"], justification="demo: verify a work-list entry")
+    shown_person = None
+    if wl.entries:
+        shown_person = person(db, wl.entries[0].person_id, user="casey", purpose="removal_order_enforcement",
+                              agreement=wl.agreement, justification="demo: verify a work-list entry")
     with persons_csv.open(encoding="utf-8", newline="") as f:
         lpr = next((r for r in csv.DictReader(f) if r["status"] == "lpr" and r["a_number"]), None)
+    verification = None
     if lpr is not None:
-        out["verification"] = {
-            "query": {"name": f"{lpr['given_name']} {lpr['family_name']}", "dob": lpr["dob"],
-                      "a_number": lpr["a_number"]},
-            "answer": verify(db, user="bea", purpose="benefit_eligibility_verification",
-                             agreement=wl["agreement"].replace("ENF", "BEN"),
-                             name=f"{lpr['given_name']} {lpr['family_name']}", dob=lpr["dob"],
-                             a_number=lpr["a_number"], justification="demo: benefit application")}
+        query = VerificationQuery(name=f"{lpr['given_name']} {lpr['family_name']}", dob=lpr["dob"],
+                                  a_number=lpr["a_number"])
+        verification = ShownVerification(query=query, answer=verify(
+            db, user="bea", purpose="benefit_eligibility_verification",
+            agreement=wl.agreement.replace("ENF", "BEN"), name=query.name, dob=query.dob,
+            a_number=query.a_number, justification="demo: benefit application"))
+    refused = None
     try:
         worklist(db, user="ana", agreement=enforcement)
     except PolicyDenied as e:
-        out["refused"] = {"user": "ana", "request": "enforcement work list", "reasons": list(e.reasons)}
-    out["audit"] = audit_verify(db, user="olive").to_dict()
-    return out
+        refused = ShownRefusal(user="ana", request="enforcement work list", reasons=list(e.reasons))
+    return ShowcaseOut(worklist=wl, person=shown_person, verification=verification, refused=refused,
+                       audit=AuditVerificationOut.model_validate(audit_verify(db, user="olive").to_dict()))
 
 
 def resolve(db: StoreTarget, *, user: str, settings: Path | None = None,
@@ -198,7 +204,7 @@ def resolve(db: StoreTarget, *, user: str, settings: Path | None = None,
 
 def evaluate(db: StoreTarget, truth: Path, *, user: str, persons: Path | None = None,
              agreement: str | None = None, origin: str = "cli",
-             today: date | None = None) -> dict[str, Any]:
+             today: date | None = None) -> EvaluationOut:
     """Linkage quality of the store's entities against a truth file; with ``persons`` (the
     world's persons.csv) and an enforcement ``agreement``, the work-list harm figures too."""
     from accord.eval.harm import harm
@@ -219,4 +225,4 @@ def evaluate(db: StoreTarget, truth: Path, *, user: str, persons: Path | None = 
                 act.outcome = (f"wrongly listed {figures['wrongly_listed_persons']}, "
                                f"final orders found {figures['final_orders_found']}")
                 metrics |= figures
-    return metrics
+    return EvaluationOut.model_validate(metrics)

@@ -11,13 +11,22 @@ from accord.errors import AccordError
 from accord.governance.policy import Decision, Request
 from accord.governance.tax_request import release
 from accord.services.context import governed
+from accord.services.people_results import (
+    ExplanationResult,
+    PersonResult,
+    SearchOut,
+    StatusResult,
+    TaxReleaseOut,
+    VerifyOut,
+    WorklistResult,
+)
 from accord.store.target import StoreTarget
 
 
 def tax_request(db: StoreTarget, *, user: str, purpose: str, agreement: str | None, full_name: str, tin: str,
                 address: str | dict[str, str], taxable_periods: str, statutory_authority: str, reason: str,
                 justification: str | None = None, origin: str = "cli",
-                today: date | None = None) -> dict[str, Any]:
+                today: date | None = None) -> TaxReleaseOut:
     """A per-person request for tax return information (6103(i)(2)): released only when name,
     TIN and address all match one IRS record, and only the fields the authority allows."""
     person_request = {"full_name": full_name, "tin": tin, "address": address,
@@ -29,7 +38,8 @@ def tax_request(db: StoreTarget, *, user: str, purpose: str, agreement: str | No
                           person_request=person_request),
             lambda d: release(gate.store, gate.registry, d, person_request),
             nature="tax return information (per-person request)")
-        return governed_result.value.to_dict() | {"audit_event": governed_result.audit_seq}
+        return TaxReleaseOut.model_validate(governed_result.value.to_dict()
+                                            | {"audit_event": governed_result.audit_seq})
 
 
 @dataclass
@@ -56,7 +66,7 @@ class PersonRead:
 
 def person(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
            justification: str | None = None, origin: str = "cli",
-           today: date | None = None) -> dict[str, Any]:
+           today: date | None = None) -> PersonResult:
     """One person's linked records with provenance, conflicts, links, history and status."""
     from accord.master import PersonNotFound, person_view
     from accord.person_status.view import person_status
@@ -72,8 +82,9 @@ def person(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreemen
 
         g = gate.read(user, Request("person.view", purpose, agreement, justification, (person_id,)), reader,
                       nature="person view", reuse=person_id)
-        return g.value.to_dict() | {"statements_of_disagreement": g.statements.get(person_id, []),
-                                    "audit_event": g.audit_seq}
+        return PersonResult.model_validate(
+            g.value.to_dict() | {"statements_of_disagreement": g.statements.get(person_id, []),
+                                 "audit_event": g.audit_seq})
 
 
 @dataclass
@@ -100,13 +111,18 @@ class StatusRead:
 
     def to_dict(self) -> dict[str, Any]:
         if self._plain is None:
-            self._plain = {"person_id": self.person_id, "found": self.found, "status": self.status.to_dict()}
+            from accord.status import DeathInfo
+
+            status = self.status.to_dict()
+            if not self.found:   # no determination: the death part reads as no death recorded
+                status["death"] = DeathInfo().to_dict()
+            self._plain = {"person_id": self.person_id, "found": self.found, "status": status}
         return dict(self._plain)
 
 
 def status(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
            justification: str | None = None, origin: str = "cli",
-           today: date | None = None) -> dict[str, Any]:
+           today: date | None = None) -> StatusResult:
     """One person's status with its evidence, without the rest of the person view: the
     accounting names the evidence records, the only records it discloses."""
     from accord.person_status.view import person_status
@@ -118,15 +134,16 @@ def status(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreemen
 
         g = gate.read(user, Request("person.view", purpose, agreement, justification, (person_id,)), reader,
                       nature="status determination with evidence", reuse=("status", person_id))
-        return g.value.to_dict() | {"statements_of_disagreement": g.statements.get(person_id, []),
-                                    "audit_event": g.audit_seq}
+        return StatusResult.model_validate(
+            g.value.to_dict() | {"statements_of_disagreement": g.statements.get(person_id, []),
+                                 "audit_event": g.audit_seq})
 
 
 def search(db: StoreTarget, *, user: str, purpose: str, agreement: str | None = None,
            name: str | None = None, dob: str | None = None, ssn: str | None = None,
            a_number: str | None = None, tin: str | None = None,
            limit: int = 20, justification: str | None = None, origin: str = "cli",
-           today: date | None = None) -> dict[str, Any]:
+           today: date | None = None) -> SearchOut:
     """Persons matching name and date of birth or an identifier, ranked with scores."""
     from accord.master import search_persons
 
@@ -138,12 +155,12 @@ def search(db: StoreTarget, *, user: str, purpose: str, agreement: str | None = 
 
         g = gate.read(user, Request("person.search", purpose, agreement, justification), reader,
                       nature="person search results")
-        return {"hits": g.value.to_dict(), "audit_event": g.audit_seq}
+        return SearchOut.model_validate({"hits": g.value.to_dict(), "audit_event": g.audit_seq})
 
 
 def verify(db: StoreTarget, *, user: str, purpose: str, agreement: str | None, name: str, dob: str,
            a_number: str | None = None, ssn: str | None = None, justification: str | None = None,
-           origin: str = "cli", today: date | None = None) -> dict[str, Any]:
+           origin: str = "cli", today: date | None = None) -> VerifyOut:
     """SAVE-like verification: 'verified: <status>' or 'institute additional verification'."""
     from accord.verification import verify as run
 
@@ -151,12 +168,12 @@ def verify(db: StoreTarget, *, user: str, purpose: str, agreement: str | None, n
         g = gate.read(user, Request("verify.query", purpose, agreement, justification),
                       lambda d: run(gate.store, gate.registry, d, name, dob, a_number, ssn, gate.today),
                       nature="status verification response")
-        return g.value.to_dict() | {"audit_event": g.audit_seq}
+        return VerifyOut.model_validate(g.value.to_dict() | {"audit_event": g.audit_seq})
 
 
 def worklist(db: StoreTarget, *, user: str, agreement: str, limit: int = 50, offset: int = 0,
              justification: str | None = None, origin: str = "cli", today: date | None = None,
-             progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[str, float], None] | None = None) -> WorklistResult:
     """The agreement's work list: eligible persons with evidence (unverified), exclusions counted."""
     from accord.governance.agreements import get_agreement
     from accord.worklists.worklist import build
@@ -169,13 +186,13 @@ def worklist(db: StoreTarget, *, user: str, agreement: str, limit: int = 50, off
         g = gate.read(user, Request("worklist.read", purpose, agreement, justification),
                       lambda d: build(gate.store, gate.registry, d, gate.today, limit, offset, progress),
                       nature="work list entry")
-        return g.value.to_dict() | {"audit_event": g.audit_seq}
+        return WorklistResult.model_validate(g.value.to_dict() | {"audit_event": g.audit_seq})
 
 
 def explain(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreement: str | None = None,
             a: str | None = None, b: str | None = None, limit: int = 20,
             justification: str | None = None, origin: str = "cli",
-            today: date | None = None) -> dict[str, Any]:
+            today: date | None = None) -> ExplanationResult:
     """Why a person's records are linked: each link's per-comparison contributions to its
     match weight and, for two records ``SOURCE:RECORD_ID``, the path of links between them."""
     from accord.master.explain import Explanation, explain_person, parse_record
@@ -191,4 +208,4 @@ def explain(db: StoreTarget, person_id: str, *, user: str, purpose: str, agreeme
 
         g = gate.read(user, Request("person.explain", purpose, agreement, justification, (person_id,)),
                       reader, nature="match explanation")
-        return g.value.to_dict() | {"audit_event": g.audit_seq}
+        return ExplanationResult.model_validate(g.value.to_dict() | {"audit_event": g.audit_seq})

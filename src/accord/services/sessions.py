@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from accord.errors import AccordError
 from accord.governance import sessions as store_sessions
 from accord.governance.gate import Gate
 from accord.services.admin import authenticate
 from accord.services.context import governed
+from accord.services.people_results import SessionState, SessionUser
 from accord.store.target import StoreTarget
 
 REFUSED = "unknown user id, or the token is not a live token of that user"
@@ -127,11 +127,11 @@ def logout(db: StoreTarget, session_id: str, *, origin: str = "web", now: dateti
 
 def current_session(db: StoreTarget, session_id: str, *, origin: str = "web", now: datetime | None = None,
                     idle: timedelta = store_sessions.IDLE,
-                    maximum: timedelta = store_sessions.MAXIMUM) -> dict[str, Any]:
-    """The signed-in user behind a session id: ``{"user": {...}, "csrf_token", "expires_at"}``
-    while it is open; ``{"user": None, "ended": reason}`` when it has just ended (expired, user
-    deactivated, token revoked; recorded as ``session.end``); ``{"user": None, "ended": None}``
-    for an unknown or earlier-ended session."""
+                    maximum: timedelta = store_sessions.MAXIMUM) -> SessionState:
+    """The signed-in user behind a session id, with the session's form token and times, while
+    it is open; ``user`` None and ``ended`` the reason when it has just ended (expired, user
+    deactivated, token revoked; recorded as ``session.end``); both None for an unknown or
+    earlier-ended session."""
     with governed(db, origin=origin) as gate:
         with gate.store.transaction():
             found = store_sessions.lookup(gate.store, session_id, _now(now), idle=idle, maximum=maximum)
@@ -139,13 +139,13 @@ def current_session(db: StoreTarget, session_id: str, *, origin: str = "web", no
             if found.ended is not None and found.user_id is not None:
                 gate.record(user_id=found.user_id, action="session.end", outcome=found.ended,
                             details={"session": store_sessions.session_hash(session_id)[:16]})
-            return {"user": None, "ended": found.ended}
+            return SessionState(user=None, ended=found.ended)
         s = store_sessions.touch(gate.store, found.session, _now(now))
         a = s.actor
-        return {"user": {"user_id": a.user_id, "name": a.name, "roles": list(a.roles),
-                         "organisation": a.organisation},
-                "csrf_token": store_sessions.csrf_token(session_id), "session": s.session_sha256[:16],
-                "started_at": s.created_at, "expires_at": s.expires_at, "ended": None}
+        return SessionState(user=SessionUser(user_id=a.user_id, name=a.name, roles=list(a.roles),
+                                             organisation=a.organisation),
+                            csrf_token=store_sessions.csrf_token(session_id), session=s.session_sha256[:16],
+                            started_at=s.created_at, expires_at=s.expires_at, ended=None)
 
 
 def token_user(db: StoreTarget, token: str, *, claimed: str | None = None, origin: str = "cli") -> str:

@@ -182,11 +182,11 @@ def current_user(request: Request) -> WebUser:
         raise LoginNeeded(here)
     info = services.current_session(cfg.db, sid, origin=ORIGIN, now=cfg.clock(), idle=cfg.idle,
                                     maximum=cfg.maximum)
-    user = info["user"]
-    if user is None:
-        raise LoginNeeded(here, info.get("ended"))
-    return WebUser(user["user_id"], user["name"], tuple(user["roles"]), user["organisation"], sid,
-                   info["session"], info["csrf_token"], info["expires_at"],
+    user = info.user
+    if user is None or info.session is None or info.csrf_token is None or info.expires_at is None:
+        raise LoginNeeded(here, info.ended)
+    return WebUser(user.user_id, user.name, tuple(user.roles), user.organisation, sid,
+                   info.session, info.csrf_token, info.expires_at,
                    Context.decode(request.cookies.get(CONTEXT_COOKIE)))
 
 

@@ -8,7 +8,7 @@ server logs; the results page is not cached.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -59,12 +59,6 @@ def search(request: Request, user: PostUser, name: Annotated[str, Form()] = "",
                   hits=hits, problem=problem)
 
 
-def _status_rows(status: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not status:
-        return None
-    return status | {"death": status.get("death") or {}}
-
-
 @router.get("/persons/{person_id}", response_class=HTMLResponse)
 def person(request: Request, person_id: str, user: User) -> Response:
     problem = _needs_purpose(user)
@@ -78,23 +72,21 @@ def person(request: Request, person_id: str, user: User) -> Response:
     if problem is not None or found is None:
         return render(request, "person.html", user, status=problem.status if problem else 500,
                       person_id=person_id, problem=problem)
-    view = found["person"]
-    if view.get("found") is False:
+    view = found.found_person
+    if view is None:
+        message = getattr(found.person, "message", None)
         return render(request, "person.html", user, status=404, person_id=person_id,
-                      problem=Problem("Not found", view.get("message") or "not found in this purpose's view",
-                                      status=404))
+                      problem=Problem("Not found", message or "not found in this purpose's view", status=404))
     explained, explain_problem = attempt(lambda: services.explain(
         db, person_id, user=user.user_id, purpose=ctx.purpose or "", agreement=ctx.agreement,
         justification=ctx.justification, origin=ORIGIN))
     charts = []
-    for link in (explained or {}).get("links", []):
+    for link in explained.links if explained is not None else []:
         charts.append({"link": link, "svg": Markup(svg.link_waterfall(link))})
-    timeline = svg.timeline(f"Records of {person_id} by source and date", view["sources"])
-    records = {(r["provenance"]["source"], r["provenance"]["record_id"]): r
-               for g in view["sources"] for r in g["records"]}
+    timeline = svg.timeline(f"Records of {person_id} by source and date", view.sources)
+    records = {(r.provenance.source, r.provenance.record_id): r for g in view.sources for r in g.records}
     return render(request, "person.html", user, person_id=person_id, view=view,
-                  status_view=_status_rows(found.get("status")),
-                  statements=found.get("statements_of_disagreement") or [],
-                  audit_event=found.get("audit_event"), records=records,
+                  status_view=found.status, statements=found.statements_of_disagreement,
+                  audit_event=found.audit_event, records=records,
                   timeline=Markup(timeline) if timeline else None, charts=charts,
                   explained=explained, explain_problem=explain_problem)

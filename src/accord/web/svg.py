@@ -12,18 +12,19 @@ from html import escape
 from typing import Any
 
 from accord.charts import Bar, waterfall
+from accord.services.people_results import LinkExplanationOut, SourceGroupOut
 
 WIDTH = 720
 
 
-def link_waterfall(link: dict[str, Any]) -> str:
+def link_waterfall(link: LinkExplanationOut) -> str:
     """How one link's match weight is built: prior, then each comparison's log2 Bayes factor."""
-    steps = [Bar(f"{c['comparison']}: {c['level']}", float(c["log2_bayes_factor"]))
-             for c in link.get("contributions", []) if abs(float(c["log2_bayes_factor"])) >= 0.005]
-    a, b = link["a"], link["b"]
-    title = (f"{a[0]} {a[1]} and {b[0]} {b[1]}: match weight {float(link['match_weight']):+.2f}, "
-             f"probability {float(link['match_probability']):.4f}")
-    return waterfall(title, "prior (before comparing)", float(link["prior_weight"]), steps)
+    steps = [Bar(f"{c.comparison}: {c.level}", c.log2_bayes_factor)
+             for c in link.contributions if abs(c.log2_bayes_factor) >= 0.005]
+    a, b = link.a, link.b
+    title = (f"{a[0]} {a[1]} and {b[0]} {b[1]}: match weight {link.match_weight:+.2f}, "
+             f"probability {link.match_probability:.4f}")
+    return waterfall(title, "prior (before comparing)", link.prior_weight, steps)
 
 
 def _svg(height: int, title: str, body: list[str]) -> str:
@@ -58,10 +59,9 @@ def _as_date(value: Any) -> date | None:
         return None
 
 
-def timeline(title: str, sources: list[dict[str, Any]]) -> str | None:
+def timeline(title: str, sources: list[SourceGroupOut]) -> str | None:
     """One lane per source, one labelled mark per dated record; None when nothing is dated."""
-    lanes = [(g["source"], [(d, r) for r in g["records"] if (d := _as_date(r.get("date")))])
-             for g in sources]
+    lanes = [(g.source, [(d, r) for r in g.records if (d := _as_date(r.date))]) for g in sources]
     dated = [d for _, recs in lanes for d, _ in recs]
     if not dated:
         return None
@@ -79,8 +79,8 @@ def timeline(title: str, sources: list[dict[str, Any]]) -> str | None:
         body.append(f'<text x="{left - 8}" y="{y + 4:.0f}" text-anchor="end">{escape(source)}</text>'
                     f'<line x1="{left}" y1="{y:.0f}" x2="{WIDTH - right}" y2="{y:.0f}" stroke="#bbb"/>')
         for d, r in recs:
-            what = r.get("date_field") or "date"
-            label = f"{source} {r['provenance']['record_id']}: {what} {d.isoformat()}"
+            what = r.date_field or "date"
+            label = f"{source} {r.provenance.record_id}: {what} {d.isoformat()}"
             body.append(f'<g><title>{escape(label)}</title><circle cx="{x(d):.1f}" cy="{y:.0f}" r="6" '
                         f'fill="#1f5f99" stroke="#000"/></g>')
     axis = top + len(lanes) * lane + 14

@@ -14,16 +14,16 @@ from fastapi import APIRouter, Path, Query
 from accord import services
 from accord.api.deps import Agreement, ApiError, Db, Justification, Limit, Offset, Purpose, User
 from accord.api.routes.common import ERRORS
-from accord.api.schemas import (
+from accord.api.schemas import TaxRequestIn, VerifyIn
+from accord.services.people_results import (
     ExplanationOut,
     PersonStatusOut,
     PersonViewOut,
     SearchOut,
     TaxReleaseOut,
-    TaxRequestIn,
-    VerifyIn,
     VerifyOut,
     WorklistOut,
+    public,
 )
 
 router = APIRouter(prefix="/api", tags=["people"], responses=ERRORS)
@@ -35,12 +35,12 @@ RecordKey = Annotated[str | None, Query(max_length=300, description="SOURCE:RECO
 
 
 def _person(db: Any, person_id: str, who: str, purpose: str | None, agreement: str | None,
-            justification: str | None) -> dict[str, Any]:
+            justification: str | None) -> PersonViewOut:
     result = services.person(db, person_id, user=who, purpose=purpose or "", agreement=agreement,
                              justification=justification, origin="api")
-    if result["person"].get("found") is False:
+    if not result.found:
         raise ApiError(404, "not_found", f"{person_id}: not found in this purpose's view")
-    return result
+    return public(PersonViewOut, result)
 
 
 @router.get("/persons", response_model=SearchOut)
@@ -50,7 +50,7 @@ def search(who: User, db: Db, purpose: Purpose = None, agreement: Agreement = No
            ssn: Annotated[str | None, Query(max_length=11)] = None,
            a_number: Annotated[str | None, Query(max_length=12)] = None,
            tin: Annotated[str | None, Query(max_length=11)] = None,
-           limit: Limit = 20) -> dict[str, Any]:
+           limit: Limit = 20) -> SearchOut:
     """Person search (name and date of birth, or an identifier), best first with scores. Ranked
     results are not paged past ``limit``: the accounting records exactly what was returned."""
     return services.search(db, user=who, purpose=purpose or "", agreement=agreement, name=name, dob=dob,
@@ -60,7 +60,7 @@ def search(who: User, db: Db, purpose: Purpose = None, agreement: Agreement = No
 
 @router.get("/persons/{person_id}", response_model=PersonViewOut)
 def person(person_id: PersonId, who: User, db: Db, purpose: Purpose = None, agreement: Agreement = None,
-           justification: Justification = None) -> dict[str, Any]:
+           justification: Justification = None) -> PersonViewOut:
     """Person view: records by source with provenance, attributes and conflicts, links, history,
     and the status with its evidence, as the purpose may see them."""
     return _person(db, person_id, who, purpose, agreement, justification)
@@ -68,35 +68,33 @@ def person(person_id: PersonId, who: User, db: Db, purpose: Purpose = None, agre
 
 @router.get("/persons/{person_id}/status", response_model=PersonStatusOut)
 def status(person_id: PersonId, who: User, db: Db, purpose: Purpose = None, agreement: Agreement = None,
-           justification: Justification = None) -> dict[str, Any]:
+           justification: Justification = None) -> PersonStatusOut:
     """The person's status with its evidence chain and confidence. The accounting of the
     disclosure names the evidence records, the only records this answer shows."""
     result = services.status(db, person_id, user=who, purpose=purpose or "", agreement=agreement,
                              justification=justification, origin="api")
-    if not result["found"]:
+    if not result.found:
         raise ApiError(404, "not_found", f"{person_id}: not found in this purpose's view")
-    return {"person_id": person_id, "status": result["status"],
-            "statements_of_disagreement": result["statements_of_disagreement"],
-            "audit_event": result["audit_event"]}
+    return public(PersonStatusOut, result)
 
 
 @router.get("/persons/{person_id}/explanation", response_model=ExplanationOut)
 def explain(person_id: PersonId, who: User, db: Db, purpose: Purpose = None, agreement: Agreement = None,
             justification: Justification = None, a: RecordKey = None, b: RecordKey = None,
             limit: Annotated[int, Query(ge=1, le=50, description="links, strongest first (1-50)")] = 20,
-            ) -> dict[str, Any]:
+            ) -> ExplanationOut:
     """Why the person's records are linked: each link's match-weight contributions and, for two
     records ``a`` and ``b`` (SOURCE:RECORD_ID), the path of links between them."""
     result = services.explain(db, person_id, user=who, purpose=purpose or "", agreement=agreement, a=a, b=b,
                               limit=limit, justification=justification, origin="api")
-    if result.get("found") is False:
+    if not result.found:
         raise ApiError(404, "not_found", f"{person_id}: not found in this purpose's view")
-    return result
+    return public(ExplanationOut, result)
 
 
 @router.post("/verifications", response_model=VerifyOut)
 def verify(body: VerifyIn, who: User, db: Db, purpose: Purpose = None, agreement: Agreement = None,
-           justification: Justification = None) -> dict[str, Any]:
+           justification: Justification = None) -> VerifyOut:
     """SAVE-like verification: 'verified: <status>' or 'institute additional verification' (an
     automated no-match is never a finding)."""
     return services.verify(db, user=who, purpose=purpose or "", agreement=agreement, name=body.name,
@@ -106,19 +104,19 @@ def verify(body: VerifyIn, who: User, db: Db, purpose: Purpose = None, agreement
 
 @router.get("/worklists/{agreement_id}", response_model=WorklistOut)
 def worklist(agreement_id: AgreementId, who: User, db: Db, justification: Justification = None,
-             limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+             limit: Limit = 50, offset: Offset = 0) -> WorklistOut:
     """The agreement's work list: eligible persons with evidence (unverified), exclusions counted
     by reason. The agreement names the purpose."""
     result = services.worklist(db, user=who, agreement=agreement_id, limit=limit, offset=offset,
                                justification=justification, origin="api")
-    eligible = int(result["candidates"]) - sum(result["excluded"].values())
-    return result | {"eligible": eligible, "limit": limit, "offset": offset,
-                     "next_offset": offset + limit if offset + limit < eligible else None}
+    eligible = result.eligible
+    return public(WorklistOut, result, eligible=eligible, limit=limit, offset=offset,
+                  next_offset=offset + limit if offset + limit < eligible else None)
 
 
 @router.post("/tax-requests", response_model=TaxReleaseOut)
 def tax_request(body: TaxRequestIn, who: User, db: Db, purpose: Purpose = None, agreement: Agreement = None,
-                justification: Justification = None) -> dict[str, Any]:
+                justification: Justification = None) -> TaxReleaseOut:
     """A per-person request for tax return information (26 U.S.C. 6103(i)(2)): the allowed
     fields are released only when name, TIN and address all match one record."""
     return services.tax_request(db, user=who, purpose=purpose or "", agreement=agreement,
