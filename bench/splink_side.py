@@ -199,6 +199,24 @@ def build_input(con: duckdb.DuckDBPyConnection, mapping_paths: list[Path]) -> in
     return int(con.execute("SELECT count(*) FROM people").fetchall()[0][0])
 
 
+# Prediction blocking rules: the plain configuration takes the first six.
+BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
+    ("ssn",), ("a_number",), ("passport",), ("family_name", "dob"), ("first_name", "dob"),
+    ("family_name", "zip5"), ("ssn_last4", "dob"))
+
+
+def _creator(comparisons: list[Any], rules: tuple[tuple[str, ...], ...]) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[block_on(*keys) for keys in rules],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        additional_columns_to_retain=[],
+    )
+
+
 def settings() -> SettingsCreator:
     ssn = cl.CustomComparison(
         output_column_name="ssn",
@@ -211,70 +229,36 @@ def settings() -> SettingsCreator:
         ],
         comparison_description="SSN: exact, one edit, last four digits only",
     )
-    return SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="unique_id",
-        comparisons=[
-            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
-            cl.NameComparison("family_name").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d",
-                                     datetime_metrics=["month", "year", "year"],
-                                     datetime_thresholds=[1, 1, 10]),
-            ssn,
-            cl.LevenshteinAtThresholds("a_number", 1),
-            cl.ExactMatch("passport"),
-            cl.ExactMatch("zip5").configure(term_frequency_adjustments=True),
-            cl.ExactMatch("sex"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("ssn"),
-            block_on("a_number"),
-            block_on("passport"),
-            block_on("family_name", "dob"),
-            block_on("first_name", "dob"),
-            block_on("family_name", "zip5"),
-            block_on("ssn_last4", "dob"),
-        ],
-        retain_intermediate_calculation_columns=False,
-        retain_matching_columns=False,
-        additional_columns_to_retain=[],
-    )
-
-
-PLAIN_THRESHOLD = 0.9
+    return _creator([
+        cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+        cl.NameComparison("family_name").configure(term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d",
+                                 datetime_metrics=["month", "year", "year"],
+                                 datetime_thresholds=[1, 1, 10]),
+        ssn,
+        cl.LevenshteinAtThresholds("a_number", 1),
+        cl.ExactMatch("passport"),
+        cl.ExactMatch("zip5").configure(term_frequency_adjustments=True),
+        cl.ExactMatch("sex"),
+    ], BLOCKING_KEYS)
 
 
 def plain_settings() -> SettingsCreator:
     """The configuration a competent user writes first, from Splink's own examples:
     Jaro-Winkler on first and family name with term-frequency adjustment, Splink's
     date-of-birth comparison, Damerau-Levenshtein on the SSN, exact A-number, passport and ZIP,
-    six prediction blocking rules."""
-    return SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="unique_id",
-        comparisons=[
-            cl.JaroWinklerAtThresholds("first_name", [0.9, 0.7]).configure(
-                term_frequency_adjustments=True),
-            cl.JaroWinklerAtThresholds("family_name", [0.9, 0.7]).configure(
-                term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
-            cl.DamerauLevenshteinAtThresholds("ssn", 1),
-            cl.ExactMatch("a_number"),
-            cl.ExactMatch("passport"),
-            cl.ExactMatch("zip5"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("ssn"),
-            block_on("a_number"),
-            block_on("passport"),
-            block_on("family_name", "dob"),
-            block_on("first_name", "dob"),
-            block_on("family_name", "zip5"),
-        ],
-        retain_intermediate_calculation_columns=False,
-        retain_matching_columns=False,
-        additional_columns_to_retain=[],
-    )
+    six prediction blocking rules (bench_resolve.py clusters it at 0.9)."""
+    return _creator([
+        cl.JaroWinklerAtThresholds("first_name", [0.9, 0.7]).configure(
+            term_frequency_adjustments=True),
+        cl.JaroWinklerAtThresholds("family_name", [0.9, 0.7]).configure(
+            term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("dob", input_is_string=True, datetime_format="%Y-%m-%d"),
+        cl.DamerauLevenshteinAtThresholds("ssn", 1),
+        cl.ExactMatch("a_number"),
+        cl.ExactMatch("passport"),
+        cl.ExactMatch("zip5"),
+    ], BLOCKING_KEYS[:6])
 
 
 CONFIGS = {"heavy": settings, "plain": plain_settings}

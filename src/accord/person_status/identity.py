@@ -37,15 +37,14 @@ def unsettled_identities(store: Store, registry: Registry, scope: Scope, persons
              mine AS (SELECT * FROM s WHERE {store.dialect.in_list('person_id')})
         SELECT DISTINCT mine.person_id FROM mine JOIN s ON s.a = mine.a AND s.person_id <> mine.person_id""",
                          [persons])
-    no_dob = store.query(f"""
-        SELECT person_id FROM ({sql}) r WHERE {store.dialect.in_list('person_id')}
-        GROUP BY person_id HAVING count(dob) = 0""", [persons])
-    spread = store.query(f"""
+    # No date of birth, or dates of birth too far apart: one pass over the person's records.
+    dates = store.query(f"""
         SELECT person_id FROM ({sql}) r WHERE {store.dialect.in_list('person_id')}
         GROUP BY person_id
-        HAVING max(extract(year FROM dob)) - min(extract(year FROM dob)) > {DOB_SPREAD_YEARS}""",
-                         [persons])
-    return {r[0] for r in shared} | {r[0] for r in no_dob} | {r[0] for r in spread}
+        HAVING count(dob) = 0
+            OR max(extract(year FROM dob)) - min(extract(year FROM dob)) > {DOB_SPREAD_YEARS}""",
+                        [persons])
+    return {r[0] for r in shared} | {r[0] for r in dates}
 
 
 # Dates of birth of one person further apart than this (in years) leave the identity unsettled
