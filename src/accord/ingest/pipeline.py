@@ -31,6 +31,7 @@ import pyarrow as pa
 from accord.errors import SourceFileError
 from accord.faults import checkpoint
 from accord.ingest.transform import FLAGS, content_hash_sql, stored_fields, transform_sql
+from accord.resolve import queue as resolution_queue
 from accord.sources.mapping import MappingFile, load_mapping_file
 from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, Extract, open_extract
 from accord.sql.backend import compute_connection
@@ -133,6 +134,8 @@ def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str,
             con.execute("DROP TABLE IF EXISTS _stage")
         for table in ("quarantine", "records"):
             ws.publish(table, where="WHERE batch_id = ?", params=[batch_id])
+        # Every version stored waits in the resolution queue (same transaction: none is lost).
+        resolution_queue.enqueue_batch(store, batch_id)
         checkpoint("ingest.before_commit")
         finished = datetime.now(UTC)
         rows_read = parsed + len(bad)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from accord.errors import AccordError
+from accord.resolve import queue as resolution_queue
 from accord.sources.fields import catalogue
 from accord.sql_text import ident
 from accord.store import Store
@@ -90,6 +91,7 @@ def append_correction(store: Store, *, current: str, source: str, record_id: str
         if added != [(1,)]:
             raise AccordError(f"record {source}/{record_id} version {from_version} of {person_id} is not "
                               "among the records the correction may copy")
+        resolution_queue.enqueue(store, [(source, record_id)], "correction", from_version + 1)
         store.write(_INSERT_BATCH, [
             batch_id, source, system, name, path, digest, len(payload),
             name, mapping or digest, user_id, started, datetime.now(UTC), 1, 1, 0, 1, 0, 0,

@@ -22,7 +22,7 @@ from accord.governance.scope import (
     unwithheld_sql,
 )
 from accord.ingest.reads import source_mappings
-from accord.resolve.entities import latest_run, latest_run_sql, memberships, person_links
+from accord.resolve.entities import memberships, person_links
 from accord.resolve.views import links_sql
 from accord.status import Annotation, Fact
 from accord.store import Store
@@ -37,7 +37,7 @@ WITH u AS ({unwithheld_sql(registry, scope)}),
            FROM ({links_sql(scope.view)}) l
            JOIN u a ON a.source = l.source_l AND a.record_id = l.record_id_l
            JOIN u b ON b.source = l.source_r AND b.record_id = l.record_id_r
-           WHERE l.status = 'linked' AND l.run_id = ({latest_run_sql()})),
+           WHERE l.status = 'linked'),
      c AS (SELECT source, record_id, max(match_probability) AS confidence FROM (
              SELECT source_l AS source, record_id_l AS record_id, match_probability FROM l
              UNION ALL SELECT source_r, record_id_r, match_probability FROM l) e
@@ -88,10 +88,9 @@ def _link_confidence(store: Store, registry: Registry, scope: Scope,
     in the latest run to another such record; and each person's count of such records."""
     members = person_members(store, registry, scope, persons)
     around = person_links(store, persons, scope.view)
-    run = latest_run(store)
     confidence: dict[tuple[str, str], float] = {}
     for link in around.links:
-        if link.status != "linked" or link.run_id != run:
+        if link.status != "linked":
             continue
         if link.left not in members or link.right not in members:
             continue

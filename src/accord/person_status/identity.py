@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from accord.governance.registry import Registry
 from accord.governance.scope import Scope, require_issued, scoped_records_sql, unwithheld_sql
-from accord.resolve.entities import latest_run_sql
 from accord.resolve.views import links_sql
 from accord.status import Fact, default_rules
 from accord.store import Store
@@ -74,8 +73,7 @@ def possible_matches(store: Store, registry: Registry, scope: Scope,
                           CASE WHEN status = 'review' THEN match_probability
                                ELSE {_REJECTED_CONFIDENCE} END AS p
                    FROM ({links_sql(scope.view)}) k
-                   WHERE status IN ('review', 'rejected_by_guard')
-                   AND run_id = ({latest_run_sql()})),
+                   WHERE status IN ('review', 'rejected_by_guard')),
              ends AS (SELECT s1 AS src, r1 AS rid, s2 AS osrc, r2 AS orid, p FROM l
                       UNION ALL SELECT s2, r2, s1, r1, p FROM l),
              near AS (SELECT mine.person_id AS for_person, o.person_id AS other, max(ends.p) AS p

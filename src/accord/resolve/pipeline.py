@@ -29,6 +29,7 @@ from accord.governance.registry import Registry
 from accord.governance.visibility import views
 from accord.ingest.reads import current_count, current_records_sql
 from accord.resolve import blocking as blk
+from accord.resolve import queue as resolution_queue
 from accord.resolve import views as vw
 from accord.resolve.base import feature_columns, withheld_by_view
 from accord.resolve.cluster import Edges, cluster
@@ -198,14 +199,16 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
                 ws.bring(table, select)
             for sequence in SEQUENCES:
                 ws.bring_sequence(sequence)
+            covered = resolution_queue.covered_seqs(ws.compute)  # what this run resolves
             summary = _resolve_on(ws.compute, settings, user, model_path, model_in, step, labels,
                                   registry)
             _publish(ws, summary.run_id)
+            resolution_queue.delete_seqs(store, covered)
         return summary
 
 
 # What a run reads of the store besides the registry, and what it writes (module docstring).
-BROUGHT = [("records", current_records_sql()), ("entity_members", None),
+BROUGHT = [("records", current_records_sql()), (resolution_queue.TABLE, None), ("entity_members", None),
            ("view_members", None), ("view_links", None)]
 REPLACED = ["links", "entity_members", "view_members", "view_links"]
 APPENDED = ["resolution_runs", "entity_events"]       # the run's rows
@@ -350,6 +353,8 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
             base_records=base, views=view_counts, blocking_messages=notes,
             rejected_by_reason={k: result.reasons.count(k) for k in sorted(set(result.reasons))},
             model=model.to_json(), weight_histogram=histogram)
+        # The queued versions this run resolved leave the queue with its results.
+        resolution_queue.clear_resolved(store)
         store.insert("resolution_runs", {
             "run_id": run_id, "user_id": user, "started_at": started, "finished_at": finished,
             "records": records, "pairs": report.pairs, "links": summary.links,

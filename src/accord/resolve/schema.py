@@ -1,5 +1,6 @@
-"""Tables owned by resolution: runs, links, review queue, entities and their history, and the
-per-view partitions (``views.py``)."""
+"""Tables owned by resolution: runs, links, review queue, entities and their history, the
+per-view partitions (``views.py``), and the incremental path's queue and updates
+(``queue.py``, ``incremental.py``)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,29 @@ DDL: list[str] = [
   related_ids VARCHAR[] NOT NULL,
   records BIGINT NOT NULL,
   reason VARCHAR NOT NULL
+)""",
+    # Record versions waiting to be resolved (accord.resolve.queue), and what each incremental
+    # update did (accord.resolve.incremental).
+    "CREATE SEQUENCE IF NOT EXISTS resolution_queue_seq START 1",
+    """CREATE TABLE IF NOT EXISTS resolution_queue (
+  seq BIGINT PRIMARY KEY,
+  source VARCHAR NOT NULL,
+  record_id VARCHAR NOT NULL,
+  version INTEGER NOT NULL,   -- the record version to resolve (0: its current one, whichever)
+  reason VARCHAR NOT NULL,    -- new_version | correction | shared_identifier | block_limit
+  queued_at TIMESTAMPTZ NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS resolution_updates (
+  run_id BIGINT PRIMARY KEY,  -- drawn from resolution_run_seq: links, members, events carry it
+  base_run BIGINT NOT NULL,   -- the batch run whose settings and model scored it
+  user_id VARCHAR NOT NULL,
+  started_at TIMESTAMPTZ NOT NULL,
+  finished_at TIMESTAMPTZ NOT NULL,
+  records BIGINT NOT NULL,    -- records taken from the queue
+  neighbourhood BIGINT NOT NULL,  -- records clustered again
+  pairs BIGINT NOT NULL,
+  persons_changed BIGINT NOT NULL,
+  deferred BIGINT NOT NULL    -- records it queued for re-evaluation
 )""",
     # Per-view partitions (accord.resolve.views): only where a view differs from the full run.
     """CREATE TABLE IF NOT EXISTS view_members (
