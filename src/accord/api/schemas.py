@@ -65,6 +65,16 @@ class Page(Out, Generic[T]):
     next_offset: int | None
 
 
+class RecordsIn(In):
+    """Rows of one source, as its extract's columns: ingested through the source's stored
+    mapping and resolved at once (``POST /api/records``)."""
+
+    source: str = Field(min_length=1, max_length=128, description="a source already registered")
+    rows: list[dict[str, str | int | float | None]] = Field(
+        min_length=1, max_length=10_000,
+        description="each row: the source's extract columns (as its mapping names them) to values")
+
+
 class RecordRefIn(In):
     source: Id
     record_id: Id

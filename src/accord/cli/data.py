@@ -86,8 +86,10 @@ def ingest(
                        "store is refused, so a mistyped --db never makes one): administrator "
                        f"'{INIT_ADMIN}', and the --user registered as its data engineer.")] = False,
     then_resolve: Annotated[bool, typer.Option(
-        "--resolve", help="Then link and cluster, as `accord resolve` does with the built-in "
-                          "settings, if any extract had new rows.")] = False,
+        "--resolve", help="Then resolve the new record versions: incrementally (each finds its "
+                          "person with the latest run's model, `accord resolve --redo`) once the "
+                          "store has been resolved, else as `accord resolve` does with the "
+                          "built-in settings; only if any extract had new rows.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Validate and store extracts: bad fact values to quarantine, bad identity values flagged,
@@ -111,7 +113,11 @@ def ingest(
     if then_resolve and stopped is None and accepted:
         try:
             with progress_bars(not as_json) as p:
-                resolution = services.resolve(db, user=acting, step=step_callback(p))
+                if services.resolved_once(db, user=acting):
+                    resolution = services.resolve_queued(db, user=acting,
+                                                         progress=_queue_progress(p))
+                else:
+                    resolution = services.resolve(db, user=acting, step=step_callback(p))
         except AccordError as e:
             resolve_error = e
     if as_json:
@@ -251,9 +257,25 @@ def resolve(
     labels: Annotated[Path | None, typer.Option("--labels", help="Truth file (source,record_id,person_id) "
                                                 "for some records: m from its pairs instead of EM.")]
     = None,
+    redo: Annotated[bool, typer.Option("--redo", help="Resolve only the queued record versions "
+                                       "(new since the last run, corrections, deferred "
+                                       "re-evaluations), incrementally, with the latest run's "
+                                       "model; the other options do not apply.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Link and cluster all current records into persons with stable ids."""
+    """Link and cluster all current records into persons with stable ids (--redo: only the
+    queued ones, incrementally)."""
+    if redo:
+        try:
+            with progress_bars(not as_json) as p:
+                update = services.resolve_queued(db, user=who(user), progress=_queue_progress(p))
+        except AccordError as e:
+            fail(e)
+        if as_json:
+            out.print_json(json.dumps(update.plain()))
+        else:
+            _show_resolution(update)
+        return
     try:
         with progress_bars(not as_json) as p:
             summary = services.resolve(db, user=who(user), settings=settings, model_out=model_out,
@@ -267,16 +289,42 @@ def resolve(
     _show_resolution(summary)
 
 
+def _queue_progress(p: Any) -> Any:
+    """Progress of draining the queue: records resolved of those queued."""
+    task = p.add_task("resolve queued records", total=None, detail="")
+
+    def step(done: int, total: int) -> None:
+        p.update(task, completed=done, total=total)
+
+    return step
+
+
 def _resolution_json(summary: Any) -> dict[str, Any] | None:
     """A resolve run as ``accord resolve --json`` prints it (without the model)."""
     if summary is None:
         return None
+    if hasattr(summary, "plain"):            # an incremental update (services.UpdateOut)
+        plain: dict[str, Any] = summary.plain()
+        return plain
     d: dict[str, Any] = summary.to_dict()
     d.pop("model")
     return d
 
 
 def _show_resolution(summary: Any) -> None:
+    if hasattr(summary, "run_ids"):          # an incremental update (services.UpdateOut)
+        changed = sorted({p.person_id for p in summary.persons})
+        out.print(f"{summary.records:,} queued record(s) resolved in {len(summary.run_ids)} "
+                  f"update(s): {summary.neighbourhood:,} records clustered again, "
+                  f"{summary.pairs:,} pairs compared, {len(changed):,} person(s) changed, "
+                  f"{summary.deferred:,} record(s) queued again, {summary.waiting:,} waiting "
+                  f"[{summary.seconds:.1f} s]", highlight=False)
+        for p in summary.persons[:20]:
+            out.print(f"  {p.person_id}  {p.change}  (version {p.version})", highlight=False)
+        if len(summary.persons) > 20:
+            out.print(f"  ... {len(summary.persons) - 20:,} more (--json lists them all)",
+                      highlight=False)
+        return
     for msg in summary.blocking_messages:
         err.print(f"[yellow]note:[/yellow] {msg}", highlight=False)
     out.print(

@@ -26,6 +26,12 @@ def current_records_sql(columns: str = "*") -> str:
     return f"SELECT {columns} FROM {CURRENT_RECORDS}"
 
 
+def batch_versions_sql() -> str:
+    """A query of (source, record_id, version) of the record versions one ingest batch stored,
+    the batch id its one parameter."""
+    return "SELECT source, record_id, version FROM records WHERE batch_id = ?"
+
+
 def provenance_sql(columns: str = "*") -> str:
     """A query of where each record version came from (``record_provenance``: source,
     record_id, version, system, file_name, file_sha256, row_number, batch_id, ingested_at,

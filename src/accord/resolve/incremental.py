@@ -51,6 +51,7 @@ import pyarrow as pa
 from accord.errors import AccordError
 from accord.governance.registry import Registry
 from accord.governance.visibility import views
+from accord.ingest.reads import CURRENT_RECORDS, current_records_sql
 from accord.resolve import queue as rq
 from accord.resolve import views as vw
 from accord.resolve.base import feature_columns, withheld_by_view
@@ -247,7 +248,7 @@ class _Update:
         if not store.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = "
                             "'features' AND column_name = 'in_base'"):
             raise NotResolvedYet("the store's features are missing: run `accord resolve` once")
-        records = store.read_arrow(f"SELECT * FROM records_current WHERE {_by_keys(store)}",
+        records = store.read_arrow(f"SELECT * FROM ({current_records_sql()}) c WHERE {_by_keys(store)}",
                                    _key_params(queued))
         found = {(s, r) for s, r in zip(records.column("source").to_pylist(),
                                         records.column("record_id").to_pylist(), strict=True)}
@@ -283,9 +284,9 @@ class _Update:
 
         con = self.db.con
         con.register("_records_arrow", records)
-        con.execute("CREATE OR REPLACE TABLE records_current AS SELECT * FROM _records_arrow")
+        con.execute(f"CREATE OR REPLACE TABLE {CURRENT_RECORDS} AS SELECT * FROM _records_arrow")
         con.unregister("_records_arrow")
-        build_features(con, "records_current", counts=False, extra=feature_columns(self.registry))
+        build_features(con, CURRENT_RECORDS, counts=False, extra=feature_columns(self.registry))
         con.execute(f"ALTER TABLE {FEATURES} RENAME TO _fresh")
         return self.db.arrow("SELECT * FROM _fresh")
 
@@ -365,6 +366,7 @@ class _Update:
         for rule in self.rules:
             for mine, theirs in ((rule.keys, rule.right), (rule.right, rule.keys)):
                 parts: list[str] = []
+                given: list[Any] = []
                 for a, b in zip(mine, theirs, strict=True):
                     values = sorted({v for v in fresh.column(a).to_pylist()
                                      if v is not None and (b, str(v)) not in shared}, key=str)
@@ -372,9 +374,10 @@ class _Update:
                         parts = []
                         break
                     parts.append(store.dialect.in_set(ident(b)))
-                    params.append(values)
+                    given.append(values)
                 if parts:
                     conds.append("(" + " AND ".join(parts) + ")")
+                    params += given
                 if rule.against is None:
                     break
         if not conds:
@@ -588,10 +591,10 @@ class _Update:
         self._renumber()
         self._mark("_d", queued)
         # The records of the neighbourhood, for the evidence guard.
-        recs = store.read_arrow(f"SELECT * FROM records_current WHERE {_by_keys(store)}",
+        recs = store.read_arrow(f"SELECT * FROM ({current_records_sql()}) c WHERE {_by_keys(store)}",
                                 _key_params(hood))
         with db.registered("_recs_arrow", recs):
-            db.run("CREATE OR REPLACE TABLE records_current AS SELECT * FROM _recs_arrow")
+            db.run(f"CREATE OR REPLACE TABLE {CURRENT_RECORDS} AS SELECT * FROM _recs_arrow")
 
     # --- 5, 6. clustering, ids, writing -------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from accord.ingest.reads import CURRENT_RECORDS
 from accord.store import Store
 
 TABLE = "resolution_queue"
@@ -33,10 +34,12 @@ class Queued:
 def enqueue_batch(store: Store, batch_id: int) -> int:
     """Queue every record version ingest batch ``batch_id`` stored (in the caller's
     transaction); returns how many."""
+    from accord.ingest.reads import batch_versions_sql
+
     rows = store.write(
         f"INSERT INTO {TABLE} (seq, source, record_id, version, reason, queued_at) "
-        "SELECT nextval('resolution_queue_seq'), source, record_id, version, 'new_version', ? "
-        "FROM records WHERE batch_id = ?", [datetime.now(UTC), batch_id])
+        "SELECT nextval('resolution_queue_seq'), b.source, b.record_id, b.version, 'new_version', "
+        f"CAST(? AS TIMESTAMPTZ) FROM ({batch_versions_sql()}) b", [datetime.now(UTC), batch_id])
     return int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
 
 
@@ -87,7 +90,16 @@ def done(store: Store, rows: Sequence[Queued]) -> None:
                     [[q.seq for q in rows]])
 
 
-def clear_resolved(store: Store, current: str = "records_current") -> int:
+def batch_keys(store: Store, batch_id: int) -> list[tuple[str, str]]:
+    """The queued records an ingest batch stored (those still waiting)."""
+    from accord.ingest.reads import batch_versions_sql
+
+    return [(str(s), str(r)) for s, r in store.query(
+        f"SELECT DISTINCT q.source, q.record_id FROM {TABLE} q JOIN ({batch_versions_sql()}) b "
+        "ON b.source = q.source AND b.record_id = q.record_id ORDER BY 1, 2", [batch_id])]
+
+
+def clear_resolved(store: Store, current: str = CURRENT_RECORDS) -> int:
     """A batch run's last step: delete the rows of every version it resolved (``current``:
     the current records it read, on the connection it computes on)."""
     rows = store.write(
@@ -96,7 +108,7 @@ def clear_resolved(store: Store, current: str = "records_current") -> int:
     return int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
 
 
-def covered_seqs(store: Store, current: str = "records_current") -> list[int]:
+def covered_seqs(store: Store, current: str = CURRENT_RECORDS) -> list[int]:
     """The rows ``clear_resolved`` would delete, by seq (a run computing in a workspace reads
     them there, then deletes them in the store by seq)."""
     return [int(r[0]) for r in store.query(

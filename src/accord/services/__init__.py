@@ -57,12 +57,14 @@ from accord.services.data import (
 )
 from accord.services.people import explain, person, search, status, tax_request, verify, worklist
 from accord.services.quality import quality
+from accord.services.records import add_records, resolve_queued, resolved_once
 from accord.services.sessions import LoginRefused, current_session, login, logout
 
 __all__ = [
     "DemoResult",
     "LoginRefused",
     "add_agreement",
+    "add_records",
     "add_user",
     "agreements",
     "approve_annotation",
@@ -103,6 +105,8 @@ __all__ = [
     "remove_role",
     "request_annotation",
     "resolve",
+    "resolve_queued",
+    "resolved_once",
     "revoke_token",
     "search",
     "show_agreement",

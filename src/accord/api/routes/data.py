@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query
 from accord import services
 from accord.api.deps import Db, Limit, Offset, User, page, window
 from accord.api.routes.common import ERRORS
-from accord.api.schemas import Page
+from accord.api.schemas import Page, RecordsIn
+from accord.services.records import RecordsAddedOut
 from accord.services.results import BatchOut, FlagOut, QualityOut, QuarantineOut, SourceOut
 
 router = APIRouter(prefix="/api", tags=["data"], responses=ERRORS)
@@ -20,6 +21,15 @@ router = APIRouter(prefix="/api", tags=["data"], responses=ERRORS)
 def sources(who: User, db: Db, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """Per source: current records, stored versions and the last batch's quarantine count."""
     return page(services.sources(db, user=who, origin="api"), limit, offset)
+
+
+@router.post("/records", response_model=RecordsAddedOut, status_code=201)
+def add_records(body: RecordsIn, who: User, db: Db) -> RecordsAddedOut:
+    """Add or change records of one source, as a small extract of it (validated by its stored
+    mapping: bad rows quarantined, bad identity values flagged), and resolve them at once
+    through the incremental path; returns the batch's reconciliation and every person that
+    changed, with its new version (data engineer; audited as an ingest)."""
+    return services.add_records(db, body.source, body.rows, user=who, origin="api")
 
 
 @router.get("/batches", response_model=Page[BatchOut])
