@@ -60,7 +60,7 @@ def ingest_rows(store: Store, source: str, rows: Sequence[Mapping[str, Any]], *,
         mapping = folder / f"{source}.yaml"
         mapping.write_text(text, encoding="utf-8")
         data = folder / f"api-{source}-{stamp}.{spec.format}"
-        _write(data, spec, columns, rows)
+        write_rows(data, spec, columns, rows)
         return ingest_file(store, mapping, data, user=user)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -70,7 +70,8 @@ def _text(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def _write(path: Path, spec: Any, columns: list[str], rows: Sequence[Mapping[str, Any]]) -> None:
+def write_rows(path: Path, spec: Any, columns: list[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``rows`` to ``path`` as an extract in the mapping's format (``spec``)."""
     if spec.format == "jsonl":
         with path.open("w", encoding="utf-8") as f:
             for row in rows:

@@ -49,6 +49,7 @@ import numpy as np
 import pyarrow as pa
 
 from accord.errors import AccordError
+from accord.faults import checkpoint
 from accord.governance.registry import Registry
 from accord.governance.visibility import views
 from accord.ingest.reads import CURRENT_RECORDS, current_records_sql
@@ -122,15 +123,19 @@ class UpdateSummary:
 # One update at a time per embedded store in this process (its server's threads): another
 # process cannot write an embedded store while this one holds it, and a PostgreSQL store
 # takes its advisory lock in the transaction.
-_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def _one_writer(store: Store) -> Iterator[None]:
+def one_writer(store: Store) -> Iterator[None]:
+    """Hold this process's writer lock for the store while the block runs: an ingest and its
+    update (``POST /api/records``) from one server's threads then run one after the other
+    instead of conflicting (an embedded store admits one writing transaction at a time;
+    PostgreSQL also takes its advisory lock in the update). Re-entrant."""
     name = str(getattr(store, "path", id(store)))
     with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(name, threading.Lock())
+        lock = _LOCKS.setdefault(name, threading.RLock())
     with lock:
         yield
 
@@ -143,7 +148,7 @@ def update(store: Store, *, user: str = "system", keys: Sequence[Key] | None = N
 
     registry = registry or package_registry()
     started = time.perf_counter()
-    with _one_writer(store), store.transaction():
+    with one_writer(store), store.transaction():
         store.changed()
         store.lock("resolution")
         base_run, settings, comps, model = base_model(store)
@@ -161,12 +166,14 @@ def update(store: Store, *, user: str = "system", keys: Sequence[Key] | None = N
         summary.waiting = _waiting(store)
         summary.seconds = time.perf_counter() - started
         now = datetime.now(UTC)
+        checkpoint("resolve.update.before_commit")
         store.insert(UPDATES, {
             "run_id": run_id, "base_run": base_run, "user_id": user,
             "started_at": now, "finished_at": now, "records": summary.records,
             "neighbourhood": summary.neighbourhood, "pairs": summary.pairs,
             "persons_changed": len(summary.persons), "deferred": summary.deferred})
-        return summary
+    checkpoint("resolve.update.after_commit")
+    return summary
 
 
 def drain(store: Store, *, user: str = "system", batch: int = BATCH, step: Step | None = None,

@@ -74,7 +74,7 @@ def add_records(db: StoreTarget, source: str, rows: Sequence[Mapping[str, Any]],
     from accord.resolve import incremental
     from accord.resolve.queue import batch_keys
 
-    with governed(db, origin=origin) as gate, gate.act(
+    with governed(db, origin=origin) as gate, incremental.one_writer(gate.store), gate.act(
             user, "ingest", details={"source": source, "rows": len(rows), "via": "records"}) as act:
         store = gate.store
         with store.transaction():
