@@ -111,12 +111,13 @@ def test_opening_an_older_store_upgrades_it_and_records_the_step(
         old_db: Path, caplog: pytest.LogCaptureFixture) -> None:
     events_before = raw(old_db, "SELECT count(*) FROM audit_events")[0][0]
     with caplog.at_level(logging.WARNING, logger="accord.store"), Store(old_db) as store:
-        assert store.schema_version() == mig.SCHEMA_VERSION == 5
+        assert store.schema_version() == mig.SCHEMA_VERSION == 6
         steps = store.query("SELECT version, name, from_version, applied_at, program, notices "
                             "FROM accord_migrations ORDER BY version")
         assert [(v, n, f) for v, n, f, *_ in steps] == [(2, "role-grants-and-view-partitions", 1),
                                                         (3, "data-version", 2), (4, "identity-flags", 3),
-                                                        (5, "identity-fields-beyond-the-us", 4)]
+                                                        (5, "identity-fields-beyond-the-us", 4),
+                                                        (6, "incremental-resolution", 5)]
         (version, name, source, applied_at, program, notices) = steps[0]
         assert (version, name, source, program) == (2, "role-grants-and-view-partitions", 1,
                                                     f"accord {__version__}")
@@ -126,9 +127,9 @@ def test_opening_an_older_store_upgrades_it_and_records_the_step(
         assert any(f"accord resolve --db {old_db}" in n for n in said)
         # The upgrade is an audit event, chained like any other; the whole chain verifies.
         last, *later = store.query("SELECT seq, user_id, action, decision, origin, details "
-                                   "FROM audit_events ORDER BY seq DESC LIMIT 4")[::-1]
-        assert [e[0] for e in (last, *later)] == [events_before + i for i in range(1, 5)]
-        assert [json.loads(e[5])["to_version"] for e in later] == [3, 4, 5]
+                                   "FROM audit_events ORDER BY seq DESC LIMIT 5")[::-1]
+        assert [e[0] for e in (last, *later)] == [events_before + i for i in range(1, 6)]
+        assert [json.loads(e[5])["to_version"] for e in later] == [3, 4, 5, 6]
         assert last[1:4] == (store_module.UPGRADE_USER, "store.upgrade", "n/a")
         assert f"accord {__version__}" in last[4]
         details = json.loads(last[5])

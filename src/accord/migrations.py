@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from accord.store import Store
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 OLDEST_UPGRADABLE = 1
 # PostgreSQL stores were first made at schema version 3: they upgrade from there.
 OLDEST_UPGRADABLE_POSTGRES = 3
@@ -113,6 +113,12 @@ def _identity_fields_beyond_the_us(store: Store) -> Upgrade:
     return Upgrade(notices)
 
 
+def _incremental_resolution(store: Store) -> Upgrade:
+    # The queue and the updates' log are created with resolution's own tables (their DDL). A
+    # store resolved before has no queued versions: what it holds was resolved by its last run.
+    return Upgrade()
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "role-grants-and-view-partitions",
               "role grants (role_grants) with the roles users already held; per-view partitions "
@@ -131,6 +137,10 @@ MIGRATIONS: tuple[Migration, ...] = (
               "records gain street_number, address_line_2, postcode (any country) and region (state, "
               "province or territory as written); other_id is stored with its namespace",
               _identity_fields_beyond_the_us),
+    Migration(6, "incremental-resolution",
+              "the resolution queue (resolution_queue: record versions waiting to be resolved, in the "
+              "transaction that stores them) and the incremental updates' log (resolution_updates)",
+              _incremental_resolution),
 )
 
 
