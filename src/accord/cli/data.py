@@ -88,6 +88,12 @@ def ingest(
     then_resolve: Annotated[bool, typer.Option(
         "--resolve", help="Then link and cluster, as `accord resolve` does with the built-in "
                           "settings, if any extract had new rows.")] = False,
+    accept_failure_rate: Annotated[float | None, typer.Option(
+        "--accept-failure-rate", metavar="SHARE", min=0.0, max=1.0, show_default=False,
+        help="The share of rows (0 to 1) one field may fail on before an extract is refused and "
+             "loads nothing; default 0.2 (20%). Fields that flag count as well as fields that "
+             "quarantine, and so do rows without a record id or that cannot be parsed; 1 accepts "
+             "any rate.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Validate and store extracts: bad fact values to quarantine, bad identity values flagged,
@@ -104,7 +110,8 @@ def ingest(
             create_store(db, acting, quiet=as_json)
     except AccordError as e:
         fail(e)
-    done, stopped = ingest_each(db, given, acting, init=init, shown=None if as_json else _show_ingest)
+    done, stopped = ingest_each(db, given, acting, init=init, shown=None if as_json else _show_ingest,
+                                accept_failure_rate=accept_failure_rate)
     failed = [ex for ex, r in done if isinstance(r, AccordError)]
     accepted = sum(r.accepted for _, r in done if not isinstance(r, AccordError))
     resolution, resolve_error = None, None
