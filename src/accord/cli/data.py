@@ -1,4 +1,5 @@
-"""Data commands: synthetic worlds, ingest, sources, quarantine, flags, resolution, evaluation, demo."""
+"""Data commands: synthetic worlds, ingest, batches, quarantine, flags, resolution, evaluation, demo
+(sources: ``accord.cli.sources``; mappings: ``accord.cli.mappings``)."""
 
 from __future__ import annotations
 
@@ -163,21 +164,6 @@ def _show_ingest(result: IngestResult, db: str) -> None:
         out.print(f"see: accord quarantine --db {describe(db)} --batch {result.batch}", highlight=False)
     if result.flagged:
         out.print(f"see: accord flags --db {describe(db)} --source {result.source}", highlight=False)
-
-
-@app.command()
-def sources(db: DbOption = DEFAULT_DB, user: UserOption = None,
-            as_json: JsonOption = False) -> None:
-    """List the sources in the store with record and version counts."""
-    try:
-        rows = services.sources(db, user=who(user))
-    except AccordError as e:
-        fail(e)
-    if as_json:
-        as_json_out(rows)
-        return
-    table(["source", "system", "records", "versions", "quarantined (last batch)", "last batch"],
-           [list(r.plain().values()) for r in rows])
 
 
 @app.command()

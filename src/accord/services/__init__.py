@@ -58,6 +58,7 @@ from accord.services.data import (
 from accord.services.people import explain, person, search, status, tax_request, verify, worklist
 from accord.services.quality import quality
 from accord.services.sessions import LoginRefused, current_session, login, logout
+from accord.services.source_admin import mapping_check, source_retire, source_show
 
 __all__ = [
     "DemoResult",
@@ -94,6 +95,7 @@ __all__ = [
     "list_users",
     "login",
     "logout",
+    "mapping_check",
     "open_finding",
     "person",
     "quality",
@@ -108,6 +110,8 @@ __all__ = [
     "show_agreement",
     "show_dispute",
     "show_finding",
+    "source_retire",
+    "source_show",
     "sources",
     "status",
     "subject_report",
