@@ -123,12 +123,12 @@ def _sample(batches: Iterable[pa.RecordBatch], columns: list[str], limit: int) -
     count = 0
     whole = True
     for b in batches:
-        if count >= limit:
+        if count >= limit or b.num_rows > limit - count:
             whole = False
+        if count >= limit:
             break
-        b = b.slice(0, limit - count)
-        taken.append(b)
-        count += b.num_rows
+        taken.append(b.slice(0, limit - count))
+        count += taken[-1].num_rows
     schema = pa.schema([(c, pa.string()) for c in columns] + [(ROW, pa.int64())])
     return pa.Table.from_batches(taken, schema=schema), whole
 
