@@ -79,10 +79,13 @@ def query(store_path: Path) -> Query:
 
 @pytest.fixture
 def ingest(store_path: Path) -> Callable[..., IngestResult]:
-    """ingest(mapping_path, file=None): ingest into the test store and close it."""
+    """ingest(mapping_path, file=None, max_failure_rate=1.0): ingest into the test store and
+    close it. The small extracts of these tests fail fields on purpose, so any failure rate is
+    accepted unless a test says otherwise (the rule's own tests: tests/ingest/test_failure_rate.py)."""
 
-    def run(mapping_path: Path, file: Path | None = None) -> IngestResult:
+    def run(mapping_path: Path, file: Path | None = None, *,
+            max_failure_rate: float = 1.0) -> IngestResult:
         with Store(store_path) as store:
-            return ingest_file(store, mapping_path, file)
+            return ingest_file(store, mapping_path, file, max_failure_rate=max_failure_rate)
 
     return run

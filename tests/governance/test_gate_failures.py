@@ -174,7 +174,7 @@ def test_an_actions_error_text_never_reaches_the_audit_log(gate: Gate) -> None:
 
 # --- an action and its event: together or not at all -----------------------------------------
 
-MAPPING = {"source": "shelter", "system": "hhs-shelter", "format": "csv", "record_id": "Case",
+MAPPING = {"source": "shelter", "system": "ssa-numident", "format": "csv", "record_id": "Case",
            "fields": {"full_name": {"column": "Name", "layout": "given family"},
                       "dob": {"column": "Born", "format": "%d/%m/%Y"}}}
 DATA = "Case,Name,Born\n1,Ana Ruiz,01/02/1990\n2,Bo Li,03/04/1985\n"

@@ -17,6 +17,7 @@ import pytest
 
 from accord.errors import AccordError, MappingError, SourceFileError
 from accord.ingest import IngestResult, ingest_file
+from accord.ingest.failures import DEFAULT_MAX_FAILURE_RATE
 from accord.store import Store
 from conftest import Query, WriteExtract
 
@@ -446,7 +447,8 @@ def test_a_file_that_cannot_be_read_loads_nothing(
     before = query("SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM quarantine), "
                    "(SELECT count(*) FROM ingest_batches), (SELECT last_batch FROM sources)")
     with pytest.raises(SourceFileError) as info:
-        ingest(write_extract(_mapping(fmt, csv=csv, city="city"), payload, name=f"bad.{fmt}"))
+        ingest(write_extract(_mapping(fmt, csv=csv, city="city"), payload, name=f"bad.{fmt}"),
+               max_failure_rate=DEFAULT_MAX_FAILURE_RATE)
     assert f"bad.{fmt}" in str(info.value) and "nothing was loaded" in str(info.value)
     assert query("SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM quarantine), "
                  "(SELECT count(*) FROM ingest_batches), (SELECT last_batch FROM sources)") == before

@@ -8,7 +8,15 @@ from __future__ import annotations
 import os
 import sys
 
-from accord.cli import admin, casework, data, people, store  # noqa: F401  (registers the commands)
+from accord.cli import (  # noqa: F401  (registers the commands)
+    admin,
+    casework,
+    data,
+    mappings,
+    people,
+    sources,
+    store,
+)
 from accord.cli.common import add_token_option, app
 
 __all__ = ["app", "main"]

@@ -1,4 +1,5 @@
-"""Data commands: synthetic worlds, ingest, sources, quarantine, flags, resolution, evaluation, demo."""
+"""Data commands: synthetic worlds, ingest, batches, quarantine, flags, resolution, evaluation, demo
+(sources: ``accord.cli.sources``; mappings: ``accord.cli.mappings``)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,12 @@ def ingest(
                           "person with the latest run's model, `accord resolve --redo`) once the "
                           "store has been resolved, else as `accord resolve` does with the "
                           "built-in settings; only if any extract had new rows.")] = False,
+    accept_failure_rate: Annotated[float | None, typer.Option(
+        "--accept-failure-rate", metavar="SHARE", min=0.0, max=1.0, show_default=False,
+        help="The share of rows (0 to 1) one field may fail on before an extract is refused and "
+             "loads nothing; default 0.2 (20%). Fields that flag count as well as fields that "
+             "quarantine, and so do rows without a record id or that cannot be parsed; 1 accepts "
+             "any rate.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Validate and store extracts: bad fact values to quarantine, bad identity values flagged,
@@ -106,7 +113,8 @@ def ingest(
             create_store(db, acting, quiet=as_json)
     except AccordError as e:
         fail(e)
-    done, stopped = ingest_each(db, given, acting, init=init, shown=None if as_json else _show_ingest)
+    done, stopped = ingest_each(db, given, acting, init=init, shown=None if as_json else _show_ingest,
+                                accept_failure_rate=accept_failure_rate)
     failed = [ex for ex, r in done if isinstance(r, AccordError)]
     accepted = sum(r.accepted for _, r in done if not isinstance(r, AccordError))
     resolution, resolve_error = None, None
@@ -162,21 +170,6 @@ def _show_ingest(result: IngestResult, db: str) -> None:
         out.print(f"see: accord quarantine --db {describe(db)} --batch {result.batch}", highlight=False)
     if result.flagged:
         out.print(f"see: accord flags --db {describe(db)} --source {result.source}", highlight=False)
-
-
-@app.command()
-def sources(db: DbOption = DEFAULT_DB, user: UserOption = None,
-            as_json: JsonOption = False) -> None:
-    """List the sources in the store with record and version counts."""
-    try:
-        rows = services.sources(db, user=who(user))
-    except AccordError as e:
-        fail(e)
-    if as_json:
-        as_json_out(rows)
-        return
-    table(["source", "system", "records", "versions", "quarantined (last batch)", "last batch"],
-           [list(r.plain().values()) for r in rows])
 
 
 @app.command()

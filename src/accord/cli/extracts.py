@@ -98,7 +98,8 @@ Outcome: TypeAlias = "list[tuple[Extract, IngestResult | AccordError]]"
 
 
 def ingest_each(db: str, given: Extracts, acting: str, *, init: bool,
-                shown: Callable[[IngestResult, str], None] | None) -> tuple[Outcome, AccordError | None]:
+                shown: Callable[[IngestResult, str], None] | None,
+                accept_failure_rate: float | None = None) -> tuple[Outcome, AccordError | None]:
     """Ingest the extracts one by one, each its own batch, each result ``shown`` as it comes and
     each failure said on stderr (``shown`` None: nothing said, for --json). A file's own problem
     (its mapping, its data) is recorded and the next one goes ahead; any other error (the store,
@@ -109,7 +110,8 @@ def ingest_each(db: str, given: Extracts, acting: str, *, init: bool,
         for ex in given.items:
             try:
                 result = services.ingest(db, ex.mapping, ex.file, user=acting,
-                                         progress=rows_callback(p, f"ingest {ex.mapping.name}"))
+                                         progress=rows_callback(p, f"ingest {ex.mapping.name}"),
+                                         accept_failure_rate=accept_failure_rate)
             except AccordError as e:
                 if not given.several:
                     fail(missing_store_hint(e, db, init))

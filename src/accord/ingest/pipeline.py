@@ -11,6 +11,9 @@ An *identity* field that fails its rule does not quarantine the row: the record 
 that column NULL and the value as written, with its reason, in ``records.flags``
 (``accord.ingest.transform``). ``flagged`` counts the rows stored or unchanged that carry a
 flag; they are counted in accepted or unchanged too.
+A batch in which one field fails on more than a set share of its rows is refused and loads
+nothing (``accord.ingest.failures``); so is a source whose record system is not registered
+(``accord.ingest.registration``).
 The whole ingest is one transaction: any error or kill leaves the store as it was. Run as a
 governed action (``services.ingest``), that transaction is the action's, which commits the
 batch together with its audit event.
@@ -19,7 +22,7 @@ batch together with its audit event.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,10 +33,18 @@ import pyarrow as pa
 
 from accord.errors import SourceFileError
 from accord.faults import checkpoint
+from accord.ingest.failures import (
+    DEFAULT_MAX_FAILURE_RATE,
+    FailureRateError,
+    failures,
+    over_limit,
+    staged_failures_sql,
+)
+from accord.ingest.registration import check_system, register
 from accord.ingest.transform import FLAGS, content_hash_sql, stored_fields, transform_sql
 from accord.resolve import queue as resolution_queue
 from accord.sources.mapping import MappingFile, load_mapping_file
-from accord.sources.readers import MAX_BAD_ROW_SHARE, ROW, Extract, open_extract
+from accord.sources.readers import ROW, Extract, open_extract
 from accord.sql.backend import compute_connection
 from accord.sql.resources import MIB, auto_budget, engine_resources, parse_size, release_memory
 from accord.sql.workspace import Workspace, workspace
@@ -66,9 +77,13 @@ class IngestResult:
 
 def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None = None, *,
                 user: str = "system", progress: Progress | None = None,
-                resources: Resources | None = None) -> IngestResult:
+                resources: Resources | None = None,
+                max_failure_rate: float = DEFAULT_MAX_FAILURE_RATE,
+                systems: Collection[str] | None = None) -> IngestResult:
     """Ingest one extract (see the module docstring). ``resources``: what the engine may use
-    meanwhile (default: ``Resources()``, a limit sized to the file)."""
+    meanwhile (default: ``Resources()``, a limit sized to the file). ``max_failure_rate``: the
+    share of rows one field may fail on before the batch is refused. ``systems``: the record
+    systems a source may name (the authority registry's; None: not checked)."""
     resources = resources or Resources()
     mf = load_mapping_file(mapping_path)
     path = mf.data_path(file)
@@ -78,7 +93,7 @@ def ingest_file(store: Store, mapping_path: str | Path, file: str | Path | None 
         budget = resources.budget(path.stat().st_size)
         with workspace(store) as ws, \
                 engine_resources(compute_connection(ws.compute), budget, resources.threads):
-            return _ingest(ws, mf, path, user, progress)
+            return _ingest(ws, mf, path, user, progress, max_failure_rate, systems)
     finally:
         release_memory()
 
@@ -102,13 +117,13 @@ class Resources:
         return parse_size(self.memory_limit)
 
 
-def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str,
-            progress: Progress | None) -> IngestResult:
+def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str, progress: Progress | None,
+            max_failure_rate: float, systems: Collection[str] | None) -> IngestResult:
     started = datetime.now(UTC)
     store, compute = ws.home, ws.compute
     extract = open_extract(mf, path)
     sha, size = extract.sha256, extract.size
-    _check_source_system(store, mf)
+    check_system(store, mf, systems)
     sql = transform_sql(mf.spec, extract.columns, extract.native_dates)
     # Validation runs in the engine (temp table ``_stage``) of the workspace: the store itself
     # when it is the embedded one; what it stores is declared.
@@ -122,14 +137,18 @@ def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str,
             compute.changed()
             parsed = _stage(con, sql, extract, progress)
             bad = extract.bad_rows
-            # No row parsed at all, or most rows of a larger file: the file is not as declared.
-            unparseable = not parsed or (len(bad) > 10 and len(bad) > MAX_BAD_ROW_SHARE * (len(bad) + parsed))
-            if bad and unparseable:
+            # No row parsed at all: the file is not as declared.
+            if bad and not parsed:
                 first = bad[0]
                 raise SourceFileError(
                     str(path), f"{len(bad)} of {len(bad) + parsed} rows cannot be parsed as declared "
                     f"(first: row {first.row_number}: {first.reason}); check delimiter, quote and "
                     "header in the mapping")
+            # One field failing on too many rows: the mapping or the file is not as declared.
+            over = over_limit(failures(con.execute(staged_failures_sql()).fetchall(), bad),
+                              parsed + len(bad), max_failure_rate)
+            if over:
+                raise FailureRateError(str(path), over, parsed + len(bad), max_failure_rate)
             counts = _store_batch(compute, con, mf, batch_id, bad)
             con.execute("DROP TABLE IF EXISTS _stage")
         for table in ("quarantine", "records"):
@@ -148,13 +167,7 @@ def _ingest(ws: Workspace, mf: MappingFile, path: Path, user: str,
             "new_records": counts["new_records"], "new_versions": counts["new_versions"],
             "unchanged": counts["unchanged"], "quarantined": counts["quarantined"],
             "flagged": counts["flagged"]})
-        store.insert("sources", {
-            "source": mf.spec.source, "system": mf.spec.system, "format": mf.spec.format,
-            "mapping_yaml": mf.text, "mapping_sha256": mf.sha256, "first_batch": batch_id,
-            "last_batch": batch_id},
-            on_conflict="ON CONFLICT (source) DO UPDATE SET format = excluded.format, "
-                        "mapping_yaml = excluded.mapping_yaml, mapping_sha256 = excluded.mapping_sha256, "
-                        "last_batch = excluded.last_batch")
+        register(store, mf, batch_id)
     # Committed here, unless the ingest runs inside a governed action's transaction (which
     # commits later, with the action's audit event).
     checkpoint("ingest.after_commit")
@@ -210,13 +223,6 @@ def _chunks(batches: Iterable[pa.RecordBatch], rows: int | None = None) -> Itera
     for b in batches:
         for start in range(0, b.num_rows, rows):
             yield b.slice(start, rows)
-
-
-def _check_source_system(store: Store, mf: MappingFile) -> None:
-    row = store.query("SELECT system FROM sources WHERE source = ?", [mf.spec.source])
-    if row and row[0][0] != mf.spec.system:
-        raise mf.error(("system",), f"source {mf.spec.source!r} is registered for record system "
-                       f"{row[0][0]!r}; a source cannot change its record system (legal regime)")
 
 
 QUARANTINE_COLUMNS = "batch_id, source, row_number, record_id, field, raw_value, reason, errors, raw_row"

@@ -59,6 +59,7 @@ from accord.services.people import explain, person, search, status, tax_request,
 from accord.services.quality import quality
 from accord.services.records import add_records, resolve_queued, resolved_once
 from accord.services.sessions import LoginRefused, current_session, login, logout
+from accord.services.source_admin import mapping_check, source_retire, source_show
 
 __all__ = [
     "DemoResult",
@@ -96,6 +97,7 @@ __all__ = [
     "list_users",
     "login",
     "logout",
+    "mapping_check",
     "open_finding",
     "person",
     "quality",
@@ -112,6 +114,8 @@ __all__ = [
     "show_agreement",
     "show_dispute",
     "show_finding",
+    "source_retire",
+    "source_show",
     "sources",
     "status",
     "subject_report",

@@ -15,6 +15,7 @@ from typing import Any
 
 from accord.errors import AccordError
 from accord.ingest import IngestResult, ingest_file, summary
+from accord.ingest.failures import DEFAULT_MAX_FAILURE_RATE, check_rate
 from accord.services.context import governed
 from accord.services.people_results import (
     EvaluationOut,
@@ -42,13 +43,20 @@ def synth(persons: int, seed: int, out: Path, fmt: str = "csv",
 
 
 def ingest(db: StoreTarget, mapping: Path, file: Path | None = None, *, user: str,
-           progress: RowProgress | None = None, origin: str = "cli") -> IngestResult:
-    """Validate and store one extract; atomic and idempotent."""
+           progress: RowProgress | None = None, origin: str = "cli",
+           accept_failure_rate: float | None = None) -> IngestResult:
+    """Validate and store one extract; atomic and idempotent. Refused (nothing loaded) when its
+    record system is not registered, or when one field fails on more than
+    ``accept_failure_rate`` of the rows (default ``DEFAULT_MAX_FAILURE_RATE``)."""
+    rate = check_rate(DEFAULT_MAX_FAILURE_RATE if accept_failure_rate is None else accept_failure_rate)
     m = load_mapping(mapping)  # a bad mapping is reported before any store is opened
-    with governed(db, origin=origin) as gate, gate.act(
-            user, "ingest", details={"mapping": str(mapping), "source": m.source,
-                                     "file": str(file) if file else None}) as act:
-        result = ingest_file(gate.store, mapping, file, user=user, progress=progress)
+    details: dict[str, Any] = {"mapping": str(mapping), "source": m.source,
+                               "file": str(file) if file else None}
+    if accept_failure_rate is not None:
+        details["accept_failure_rate"] = rate
+    with governed(db, origin=origin) as gate, gate.act(user, "ingest", details=details) as act:
+        result = ingest_file(gate.store, mapping, file, user=user, progress=progress,
+                             max_failure_rate=rate, systems=gate.registry.systems)
         act.outcome = (f"batch {result.batch}: {result.rows_read} rows read, {result.accepted} accepted, "
                        f"{result.unchanged} unchanged, {result.quarantined} quarantined, "
                        f"{result.flagged} flagged")

@@ -240,6 +240,82 @@ class BatchOut(Result):
                          "(counted in accepted or unchanged too)")
 
 
+class SourceBatchOut(Result):
+    """One batch of a source, with the hash of the mapping it was read with."""
+
+    batch: int
+    system: str
+    file_name: str
+    file_sha256: str
+    mapping_path: str
+    mapping_sha256: str = Field(description="SHA-256 of the mapping text this batch was read with")
+    user_id: str
+    finished_at: str
+    rows_read: int
+    accepted: int
+    unchanged: int
+    quarantined: int
+    flagged: int
+
+
+class SourceDetailOut(Result):
+    """A source's registration, the mapping stored with its last batch, and every batch."""
+
+    source: str
+    system: str
+    format: str
+    mapping_sha256: str
+    mapping_yaml: str = Field(description="the mapping text of the source's last batch")
+    first_batch: int
+    last_batch: int
+    records: int
+    versions: int
+    batches: list[SourceBatchOut]
+
+
+class RetiredSourceOut(Result):
+    """A retired source: its registration removed (it held no records); its batches stay."""
+
+    source: str
+    system: str
+    batches: int
+
+
+class FieldCheckOut(Result):
+    """One mapped field in a mapping's dry run (``record_id``: the record id; ``(row)``: rows
+    that cannot be parsed)."""
+
+    field: str
+    column: str | None
+    values: int = Field(description="sampled rows with a value in the column")
+    failed: int = Field(description="sampled rows whose value fails the field's rule")
+    rate: float = Field(description="failed rows as a share of the rows sampled")
+    outcome: str = Field(description="what ingest does with a failing row: flag, quarantine or unparseable")
+    reason: str | None = Field(description="the most common reason a value fails")
+    suggested_formats: list[str] = Field(description="for a date field that fails: the formats that "
+                                         "read the most of its values (ties all named)")
+    suggestion_reads: int = Field(description="how many values the suggested formats read")
+
+
+class MappingCheckOut(Result):
+    """A mapping's dry run on a sample of its extract: no store, nothing stored, no values shown."""
+
+    mapping: str
+    file: str
+    source: str
+    system: str
+    system_problem: str | None = Field(description="why ingest would refuse the system, or null")
+    format: str
+    columns: list[str]
+    unused_columns: list[str]
+    rows: int = Field(description="rows sampled")
+    whole_file: bool
+    max_failure_rate: float
+    fields: list[FieldCheckOut]
+    refused: list[str] = Field(description="fields failing on more than max_failure_rate of the rows")
+    ok: bool = Field(description="whether ingest would take the file, as far as the sample shows")
+
+
 class QuarantineOut(Result):
     """Quarantined rows grouped by reason; raw values are person data and never shown."""
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from accord.errors import MappingError
+from accord.sources.dates import format_problem
 from accord.sources.fields import catalogue
 
 _SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -144,6 +145,10 @@ class Mapping(_Strict):
             f = cat[name]
             if spec.format is not None and f.type != "date":
                 raise _FieldError(("fields", name, "format"), f"format applies to dates; {name} is {f.type}")
+            for fmt in spec.formats:
+                problem = format_problem(fmt)
+                if problem is not None:
+                    raise _FieldError(("fields", name, "format"), problem)
             if spec.layout is not None:
                 if not f.layouts:
                     raise _FieldError(("fields", name, "layout"), f"layout applies to full_name, not {name}")

@@ -30,8 +30,6 @@ CSV_BLOCK_BYTES = 1 << 21
 # Parsed text is allocated with the C library's allocator, not Arrow's default pool (mimalloc),
 # which keeps the pages of every parsed block long after the batch has been consumed.
 POOL = pa.system_memory_pool()
-# A file where more than this share of rows cannot be parsed is not what it claims to be.
-MAX_BAD_ROW_SHARE = 0.5
 # JSON Lines: column names are the keys seen in the first lines.
 _JSONL_PROBE_LINES = 1000
 
