@@ -249,6 +249,49 @@ def annotation_request(
         fail(e)
 
 
+@annotation_app.command("list")
+def annotation_list(
+    state: Annotated[str, typer.Option("--state", help="pending (waiting for an approver) | effective | "
+                                       "rejected | all")] = "pending",
+    person: Annotated[str | None, typer.Option("--person", help="One person's annotations.")] = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    db: DbOption = DEFAULT_DB,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The annotations waiting for an approver, oldest first (or those in another state)."""
+    try:
+        result = services.list_annotations(db, user=who(user), state=None if state == "all" else state,
+                                           person=person, limit=limit, offset=offset)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(result)
+        return
+    table(["annotation", "person", "record", "kind", "reason code", "requested by", "requested", "state",
+           "approved by"],
+          [[a["annotation_id"], a["person_id"] or readable.NONE, f"{a['source']}/{a['record_id']}", a["kind"],
+            a["reason_code"], a["requested_by"], a["requested_at"][:10], a["state"],
+            ", ".join(x["user"] for x in a["approvals"]) or readable.NONE] for a in result["items"]],
+          title=f"annotations ({state})")
+    _more(result)
+
+
+@annotation_app.command("show")
+def annotation_show(
+    annotation_id: Annotated[str, typer.Argument(help="Annotation id.")],
+    db: DbOption = DEFAULT_DB,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One annotation: record, kind, reason code, evidence, approvals, rejections and what it still needs."""
+    try:
+        _show(services.show_annotation(db, annotation_id, user=who(user)), as_json)
+    except AccordError as e:
+        fail(e)
+
+
 @annotation_app.command("approve")
 def annotation_approve(
     annotation_id: Annotated[str, typer.Argument(help="Annotation id.")],
