@@ -329,7 +329,8 @@ CLI_COVERED = {
     "tax-request": "api", "finding open": "api", "finding list": "api", "finding step": "api",
     "finding show": "api",
     # Subject access and the privacy office's casework: subject_access withholds nothing.
-    "subject-report": "subject_access", "subject-search": "subject_access", "dispute file": "subject_access", "dispute handle": "subject_access",
+    "subject-report": "subject_access", "subject-search": "subject_access",
+    "dispute file": "subject_access", "dispute handle": "subject_access",
     "dispute list": "subject_access", "dispute show": "subject_access",
     "annotation request": "subject_access", "annotation approve": "subject_access",
     "annotation reject": "subject_access", "annotation list": "subject_access",
@@ -358,7 +359,8 @@ def _commands() -> Iterator[tuple[str, list[str]]]:
 def test_every_person_data_command_is_covered() -> None:
     person_data = {name for name, params in _commands()
                    if {"purpose", "agreement"} & set(params)
-                   or name.split(" ")[0] in {"finding", "dispute", "annotation", "subject-report", "subject-search"}}
+                   or name.split(" ")[0] in {"finding", "dispute", "annotation", "subject-report",
+                                                    "subject-search"}}
     assert person_data, "the CLI has person-data commands"
     assert not person_data - set(CLI_COVERED), f"not in the harness: {sorted(person_data - set(CLI_COVERED))}"
 
