@@ -40,7 +40,8 @@ def test_worklist_person_and_subject_report(world: World) -> None:
                       "--agreement", enf, "--json")
     assert code == 0, text
     seen = json.loads(text)
-    code, text = _run("pat", "subject-report", "--person", pid, "--db", db, "--include-law-enforcement")
+    code, text = _run("pat", "subject-report", "--person", pid, "--db", db, "--include-law-enforcement",
+                      "--json")
     assert code == 0, text
     report = json.loads(text)
     seqs = {d.get("audit_seq") for d in report["disclosures"]}

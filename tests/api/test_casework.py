@@ -44,6 +44,30 @@ def test_subject_report_lists_records_and_withholds_law_enforcement_disclosures(
     assert seen.json()["audit_event"] in {d["audit_seq"] for d in full["disclosures"]}
 
 
+def test_subject_search_finds_the_person_without_values(api: Api, entry: dict[str, Any]) -> None:
+    pid = entry["person_id"]
+    report = api.client.get(f"/api/subject-reports/{pid}", headers=api.h("pat")).json()
+    held = [r for recs in report["records"].values() for r in recs if r["fields"].get("a_number")]
+    assert held, "the work-list entry has an A-number on record"
+    a_number = held[0]["fields"]["a_number"]
+    r = api.client.get("/api/subject-searches", params={"a_number": a_number}, headers=api.h("pat"))
+    assert r.status_code == 200, r.text
+    found = r.json()
+    assert set(found) == {"candidates", "audit_event"}
+    assert found["candidates"][0]["person_id"] == pid
+    assert set(found["candidates"][0]) == {"person_id", "score", "matched_on"}
+    assert found["candidates"][0]["matched_on"] == [{"field": "a_number", "level": "exact"}]
+    refused(api.client.get("/api/subject-searches", params={"a_number": a_number}, headers=api.h("casey")),
+            "subject.search")
+    error(api.client.get("/api/subject-searches", params={"name": "Ann Lee"}, headers=api.h("pat")),
+          400, "bad_request")
+
+
+def test_an_unknown_person_has_no_subject_report(api: Api) -> None:
+    assert "no person 'P999999999'" in error(
+        api.client.get("/api/subject-reports/P999999999", headers=api.h("pat")), 404, "not_found")["message"]
+
+
 def test_subject_report_is_for_privacy_officers_only(api: Api, entry: dict[str, Any]) -> None:
     for user in ("casey", "olive", "dana"):
         refused(api.client.get(f"/api/subject-reports/{entry['person_id']}", headers=api.h(user)),
@@ -146,6 +170,30 @@ def test_annotations_refuse_other_roles_and_unknown_ids(api: Api, entry: dict[st
     refused(api.client.post("/api/annotations/N-000001/approvals", headers=api.h("casey")),
             "annotation.approve")
     error(api.client.post("/api/annotations/N-999999/approvals", headers=api.h("priya")), 404, "not_found")
+    refused(api.client.get("/api/annotations", headers=api.h("casey")), "annotation.read")
+    error(api.client.get("/api/annotations/N-999999", headers=api.h("priya")), 404, "not_found")
+
+
+def test_the_annotation_queue_lists_those_waiting_for_an_approver(api: Api, entry: dict[str, Any]) -> None:
+    rec = _record(entry)
+    a = api.client.post("/api/annotations", headers=api.h("pat"), json={
+        "source": rec["source"], "record_id": rec["record_id"], "kind": "identity_theft_victim",
+        "reason_code": "identity_theft_report", "evidence": "police report 2026-114"})
+    assert a.status_code == 201, a.text
+    aid = a.json()["annotation_id"]
+    queue = api.client.get("/api/annotations", headers=api.h("priya"))
+    assert queue.status_code == 200, queue.text
+    page = queue.json()
+    assert page["state"] == "pending" and page["audit_event"]
+    item = next(x for x in page["items"] if x["annotation_id"] == aid)
+    assert item["approvals_needed"] == 2 and item["may_not_approve"] == ["pat"]
+    one = api.client.get(f"/api/annotations/{aid}", headers=api.h("priya")).json()
+    assert one["annotation_id"] == aid and one["audit_event"]
+    mine = api.client.get("/api/annotations", params={"person": entry["person_id"], "state": "all"},
+                          headers=api.h("priya")).json()
+    assert aid in {x["annotation_id"] for x in mine["items"]} and mine["state"] is None
+    error(api.client.get("/api/annotations", params={"state": "done"}, headers=api.h("priya")),
+          422, "invalid_request")
 
 
 # --- findings --------------------------------------------------------------------------------------------

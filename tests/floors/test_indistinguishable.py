@@ -64,6 +64,7 @@ PERSON_ROUTES = {
     # Subject access and the privacy office's casework run under subject_access, which
     # withholds nothing but unregistered systems: test_subject_access_withholds_nothing.
     ("get", "/api/subject-reports/{person_id}"): "subject_access",
+    ("get", "/api/subject-searches"): "subject_access",
     ("get", "/api/disputes"): "subject_access",
     ("post", "/api/disputes"): "subject_access",
     ("get", "/api/disputes/{dispute_id}"): "subject_access",
@@ -72,6 +73,8 @@ PERSON_ROUTES = {
     ("post", "/api/disputes/{dispute_id}/denial"): "subject_access",
     ("post", "/api/disputes/{dispute_id}/statement"): "subject_access",
     ("post", "/api/annotations"): "subject_access",
+    ("get", "/api/annotations"): "subject_access",
+    ("get", "/api/annotations/{annotation_id}"): "subject_access",
     ("post", "/api/annotations/{annotation_id}/approvals"): "subject_access",
     ("post", "/api/annotations/{annotation_id}/rejections"): "subject_access",
 }
@@ -326,10 +329,12 @@ CLI_COVERED = {
     "tax-request": "api", "finding open": "api", "finding list": "api", "finding step": "api",
     "finding show": "api",
     # Subject access and the privacy office's casework: subject_access withholds nothing.
-    "subject-report": "subject_access", "dispute file": "subject_access", "dispute handle": "subject_access",
+    "subject-report": "subject_access", "subject-search": "subject_access",
+    "dispute file": "subject_access", "dispute handle": "subject_access",
     "dispute list": "subject_access", "dispute show": "subject_access",
     "annotation request": "subject_access", "annotation approve": "subject_access",
-    "annotation reject": "subject_access",
+    "annotation reject": "subject_access", "annotation list": "subject_access",
+    "annotation show": "subject_access",
     # Oversight, with --agreement as a filter or the agreement measured: no person values.
     "disclosures": "oversight: the accounting lists only what was disclosed",
     "evaluate": "oversight: linkage quality and harm figures, aggregates only",
@@ -354,7 +359,8 @@ def _commands() -> Iterator[tuple[str, list[str]]]:
 def test_every_person_data_command_is_covered() -> None:
     person_data = {name for name, params in _commands()
                    if {"purpose", "agreement"} & set(params)
-                   or name.split(" ")[0] in {"finding", "dispute", "annotation", "subject-report"}}
+                   or name.split(" ")[0] in {"finding", "dispute", "annotation", "subject-report",
+                                                    "subject-search"}}
     assert person_data, "the CLI has person-data commands"
     assert not person_data - set(CLI_COVERED), f"not in the harness: {sorted(person_data - set(CLI_COVERED))}"
 

@@ -113,6 +113,22 @@ def test_subject_access_covers_exactly_one_person() -> None:
     assert d.scope.withheld_regimes == frozenset({"unregistered"})
 
 
+def test_a_subject_access_search_finds_the_person_from_identifying_fields_only() -> None:
+    from accord.governance.policy import IDENTIFYING_FIELDS
+
+    d = _d(PAT, "subject_access", None, action="subject.search")
+    assert d.allow and d.scope is not None and d.scope.persons is None   # it names no one yet
+    assert d.scope.withheld_regimes == frozenset({"unregistered"})
+    assert set(d.scope.systems) == set(registry().systems)
+    for system, fields in d.scope.systems.items():
+        assert fields <= IDENTIFYING_FIELDS, system
+        assert {"benefit_type", "street", "case_status"} <= set(d.fields_masked[system])
+    _refused(_d(PAT, "subject_access", None, action="subject.search", persons=("E1",)), "names none")
+    _refused(_d(CASEY, "removal_order_enforcement", None, action="subject.search"), "not among the actions")
+    # The report still covers exactly one person: the search is the one exception.
+    _refused(_d(PAT, "subject_access", None, action="subject.report"), "exactly one person")
+
+
 def test_tax_information_leaves_tax_administration_only_on_a_complete_request(
     agreements: dict[str, Agreement],
 ) -> None:

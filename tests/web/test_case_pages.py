@@ -184,3 +184,17 @@ def test_the_oversight_page_pages_back_through_events_and_disclosures(client_for
     next_rows = disclosure_rows(olive.get(link.group(1).replace("&amp;", "&")).text)
     expected = [(d["audit_seq"], d["person_id"]) for d in services.disclosures(ui_db, user="olive", limit=50)]
     assert next_rows and rows + next_rows == expected[:len(rows) + len(next_rows)]
+
+
+def test_the_subject_page_finds_the_person_a_request_names(client_for: Client, ui_world: UiWorld) -> None:
+    entry = ui_world.entry
+    assert entry.a_number, "the work-list entry has an A-number"
+    pat = client_for("pat")
+    page = pat.post("/subjects/search", data={"csrf": pat.csrf, "a_number": entry.a_number})
+    assert page.status_code == 200, page.text
+    assert f'href="/subjects/{entry.person_id}"' in page.text and "a_number: exact" in page.text
+    assert entry.a_number not in page.text.replace(f'value="{entry.a_number}"', "")   # only in the form
+    assert pat.post("/subjects/search", data={"csrf": pat.csrf, "name": "Ann Lee"}).status_code == 400
+    casey = client_for("casey")
+    assert casey.post("/subjects/search", data={"csrf": casey.csrf, "a_number": entry.a_number}
+                      ).status_code == 403

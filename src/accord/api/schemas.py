@@ -239,6 +239,21 @@ class AnnotationOut(Out):
     rejections: list[RejectionOut]
 
 
+class AnnotationItemOut(AnnotationOut):
+    approvals_needed: int = Field(description="approvals still needed before it is in force (0 once in force "
+                                              "or rejected)")
+    may_not_approve: list[str] = Field(description="users who may not give the next approval: the requester "
+                                                   "and those who already approved")
+    audit_event: int | None = Field(default=None, description="one annotation: the audit event of the read")
+
+
+class AnnotationPageOut(Page[AnnotationItemOut]):
+    """A page of annotations, oldest first."""
+
+    state: str | None = Field(description="the state listed (null: all)")
+    audit_event: int = Field(description="the audit event that recorded this read")
+
+
 class ContestOut(Out):
     contest_id: int
     received_on: str
@@ -293,6 +308,26 @@ class SubjectReportOut(Out):
     notes: list[str]
     counts: SubjectCountsOut
     audit_seq: int
+
+
+class MatchedDetailOut(Out):
+    field: str = Field(description="a detail the request supplied (given_name, family_name, dob, ssn, "
+                                   "a_number)")
+    level: str = Field(description="how well it agreed: exact, variant or nickname, one digit or "
+                                   "transposition, ..., different, missing")
+
+
+class SubjectCandidateOut(Out):
+    person_id: str
+    score: float = Field(description="0..1: the points the details earned over the most they could")
+    matched_on: list[MatchedDetailOut]
+
+
+class SubjectSearchOut(Out):
+    """The persons a subject-access request's details point to, best first; no record values."""
+
+    candidates: list[SubjectCandidateOut]
+    audit_event: int = Field(description="the audit event that recorded this search")
 
 
 class DisputeIn(In):

@@ -80,7 +80,8 @@ _EVENT_INSERT = ("INSERT INTO annotation_events (seq, annotation_id, event, user
 _FILTERS = Filters("annotation_id", conditions={
     # a person's: linked to them when requested, or a record of theirs now
     "person_id": f"person_id = ? OR (source, record_id) IN ({person_records_sql()})",
-    "record_keys": "source || chr(31) || record_id = ANY(?)"})
+    "record_keys": "source || chr(31) || record_id = ANY(?)",
+    "annotation_ids": "annotation_id = ANY(?)"})
 
 
 def _load(store: Store, **filters: Any) -> list[Annotation]:
@@ -98,6 +99,37 @@ def _load(store: Store, **filters: Any) -> list[Annotation]:
             else:
                 by_id[aid].rejections.append((user, at, note))
     return out
+
+
+STATES = ("pending", "effective", "rejected")
+# Where each annotation stands, from its events (as Annotation.state says it): rejected once
+# anyone rejected it, effective with two approvers other than the requester, else pending.
+_STATE_SQL = f"""
+SELECT a.annotation_id, a.person_id, a.source, a.record_id, a.requested_at,
+       CASE WHEN coalesce(e.rejected, 0) > 0 THEN 'rejected'
+            WHEN coalesce(e.approvers, 0) >= {APPROVALS_NEEDED} THEN 'effective' ELSE 'pending' END AS state
+FROM annotations a
+LEFT JOIN (SELECT v.annotation_id, count(*) FILTER (WHERE v.event = 'rejected') AS rejected,
+                  count(DISTINCT v.user_id)
+                    FILTER (WHERE v.event = 'approved' AND v.user_id <> n.requested_by) AS approvers
+           FROM annotation_events v JOIN annotations n ON n.annotation_id = v.annotation_id
+           GROUP BY v.annotation_id) e ON e.annotation_id = a.annotation_id"""
+_STATE_FILTERS = Filters("state", conditions={
+    "person_id": f"person_id = ? OR (source, record_id) IN ({person_records_sql()})"})
+
+
+def list_annotations(store: Store, *, state: str | None = None, person_id: str | None = None,
+                     limit: int = 50, offset: int = 0) -> tuple[list[Annotation], bool]:
+    """Annotations, oldest first: those in one state (``pending``: waiting for an approver), or
+    one person's. A page of them and whether more follow."""
+    if state is not None and state not in STATES:
+        raise AnnotationError(f"unknown annotation state {state!r} ({', '.join(STATES)})")
+    where, params = _STATE_FILTERS.where(state=state, person_id=person_id)
+    ids = [r[0] for r in store.query(f"SELECT annotation_id FROM ({_STATE_SQL}) s {where} "
+                                     "ORDER BY requested_at, annotation_id LIMIT ? OFFSET ?",
+                                     [*params, limit + 1, offset])]
+    found = _load(store, annotation_ids=ids[:limit]) if ids else []
+    return found, len(ids) > limit
 
 
 def get_annotation(store: Store, annotation_id: str) -> Annotation:

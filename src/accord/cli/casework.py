@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from accord.cli import readable
 from accord.cli.common import (
     DEFAULT_DB,
     DbOption,
@@ -50,26 +54,100 @@ def _show(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         as_json_out(result)
         return
-    for k, v in result.items():
-        out.print(f"{k}: {v}", highlight=False)
+    out.print(readable.text(result), highlight=False, markup=False)
+
+
+@app.command("subject-search")
+def subject_search(
+    name: Annotated[str | None, typer.Option("--name", help="Full name, as the request gives it.")] = None,
+    dob: Annotated[str | None, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")] = None,
+    ssn: Annotated[str | None, typer.Option("--ssn", help="SSN.")] = None,
+    a_number: Annotated[str | None, typer.Option("--a-number", help="A-number.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many candidates (1-20).")] = 10,
+    db: DbOption = DEFAULT_DB,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find the person a subject-access request names (name and date of birth, or an SSN or
+    A-number), under subject_access: person ids, scores and what agreed, no record values."""
+    try:
+        result = services.subject_search(db, user=who(user), name=name, dob=dob, ssn=ssn, a_number=a_number,
+                                         limit=limit)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(result)
+        return
+    if not result["candidates"]:
+        out.print("no person matches these details (try another identifier from the letter)", highlight=False)
+    else:
+        table(["person", "score", "matched on"],
+              [[c["person_id"], f"{c['score']:.2f}", "; ".join(f"{m['field']}: {m['level']}"
+                                                              for m in c["matched_on"])]
+               for c in result["candidates"]])
+        out.print("next: accord subject-report --person ID --format html --out FILE", highlight=False)
+    out.print(f"audit event {result['audit_event']}", highlight=False)
+
+
+REPORT_FORMATS = ("text", "html", "json")
+
+
+def _report_path(path: Path) -> Path:
+    """Where a report goes, checked before anything is read: a new file in a folder that exists."""
+    if path.exists():
+        raise AccordError(f"--out {path}: the file exists; name a new file (a report is never written over "
+                          "another)")
+    if not path.parent.is_dir():
+        raise AccordError(f"--out {path}: the folder {path.parent} does not exist")
+    return path
 
 
 @app.command("subject-report")
 def subject_report(
-    person: Annotated[str, typer.Option("--person", help="Person id.")],
+    person: Annotated[str, typer.Option("--person", help="Person id (see `accord subject-search`).")],
     include_law_enforcement: Annotated[bool, typer.Option(
         "--include-law-enforcement", help="Also list (b)(7) law-enforcement disclosures.")] = False,
+    report_format: Annotated[str, typer.Option(
+        "--format", help="text | html (prints well: the browser's Print or Save as PDF) | json.")] = "text",
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help="Write the report to this new file (readable by its owner only) instead of "
+                      "printing it.")] = None,
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
-    as_json: JsonOption = True,
+    as_json: JsonOption = False,
 ) -> None:
-    """Everything held about a person, by source with provenance, and every disclosure (JSON)."""
+    """Everything held about a person, by source with provenance, and every disclosure: as text,
+    a printable HTML document, or JSON."""
+    from accord.cli import subject_print
+
+    chosen = "json" if as_json else report_format
     try:
-        as_json_out(services.subject_report(db, person, user=who(user),
-                                            include_law_enforcement=include_law_enforcement))
+        if chosen not in REPORT_FORMATS:
+            raise AccordError(f"--format {report_format!r}: choose one of {', '.join(REPORT_FORMATS)}")
+        target = _report_path(out_path) if out_path is not None else None
+        report = services.subject_report(db, person, user=who(user),
+                                         include_law_enforcement=include_law_enforcement)
     except AccordError as e:
         fail(e)
-    del as_json
+    if chosen == "json":
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = subject_print.as_html(report) if chosen == "html" else subject_print.as_text(report)
+    if target is None:
+        if chosen == "json":
+            as_json_out(report)
+        else:
+            out.print(text, highlight=False, markup=False, soft_wrap=True, end="")
+        return
+    try:
+        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
+                       encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        fail(AccordError(f"--out {target}: cannot write the report: {e.strerror or e} (audit event "
+                         f"{report['audit_seq']} records the read)"))
+    out.print(f"subject-access report for {person} ({chosen}) written to {target} "
+              f"(audit event {report['audit_seq']})", highlight=False)
 
 
 @dispute_app.command("file")
@@ -167,6 +245,49 @@ def annotation_request(
     try:
         _show(services.request_annotation(db, user=who(user), source=source, record_id=record_id, kind=kind,
                                           reason_code=reason_code, evidence=evidence), as_json)
+    except AccordError as e:
+        fail(e)
+
+
+@annotation_app.command("list")
+def annotation_list(
+    state: Annotated[str, typer.Option("--state", help="pending (waiting for an approver) | effective | "
+                                       "rejected | all")] = "pending",
+    person: Annotated[str | None, typer.Option("--person", help="One person's annotations.")] = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    db: DbOption = DEFAULT_DB,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The annotations waiting for an approver, oldest first (or those in another state)."""
+    try:
+        result = services.list_annotations(db, user=who(user), state=None if state == "all" else state,
+                                           person=person, limit=limit, offset=offset)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(result)
+        return
+    table(["annotation", "person", "record", "kind", "reason code", "requested by", "requested", "state",
+           "approved by"],
+          [[a["annotation_id"], a["person_id"] or readable.NONE, f"{a['source']}/{a['record_id']}", a["kind"],
+            a["reason_code"], a["requested_by"], a["requested_at"][:10], a["state"],
+            ", ".join(x["user"] for x in a["approvals"]) or readable.NONE] for a in result["items"]],
+          title=f"annotations ({state})")
+    _more(result)
+
+
+@annotation_app.command("show")
+def annotation_show(
+    annotation_id: Annotated[str, typer.Argument(help="Annotation id.")],
+    db: DbOption = DEFAULT_DB,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One annotation: record, kind, reason code, evidence, approvals, rejections and what it still needs."""
+    try:
+        _show(services.show_annotation(db, annotation_id, user=who(user)), as_json)
     except AccordError as e:
         fail(e)
 

@@ -24,7 +24,7 @@ from accord.status.eligibility import ELIGIBILITY_PURPOSES
 # Actions that read person data: they need a purpose (and the purpose's agreement).
 PERSON_ACTIONS = frozenset({
     "person.search", "person.view", "person.explain", "verify.query", "tax.request",
-    "worklist.read", "subject.report", "finding.read", "finding.open", "finding.verify",
+    "worklist.read", "subject.report", "subject.search", "finding.read", "finding.open", "finding.verify",
 })
 
 
@@ -32,7 +32,16 @@ PERSON_ACTIONS = frozenset({
 # identity question about a person who asked for something; it is no enforcement tool.
 ACTION_PURPOSES: dict[str, frozenset[str]] = {
     "verify.query": frozenset({"benefit_eligibility_verification", "identity_verification"}),
+    "subject.search": frozenset({"subject_access"}),
 }
+
+
+# Finding the one person a request under an own-records purpose concerns, before it can name
+# them (a subject-access request names a person by name, date of birth or an identifier): the
+# search may compare only these identifying fields, over every person, and answers with person
+# ids and how well they matched (``accord.governance.subject_search``), never record values.
+IDENTIFYING_ACTIONS = frozenset({"subject.search"})
+IDENTIFYING_FIELDS = frozenset({"given_name", "family_name", "dob", "ssn", "tin", "itin", "a_number"})
 
 
 # Steps on a finding taken under its agreement that read no person values but are the
@@ -148,8 +157,11 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
     elif request.agreement and agreement is None:
         return deny(f"no matching agreement {request.agreement!r} is on record")
 
-    if purpose.own_records_only and len(request.persons) != 1:
+    identifying = request.action in IDENTIFYING_ACTIONS
+    if purpose.own_records_only and len(request.persons) != 1 and not identifying:
         return deny(f"{purpose_name} covers one person's own records: name exactly one person")
+    if identifying and request.persons:
+        return deny(f"{request.action} finds the person a request concerns: it names none")
 
     if request.action == "tax.request" or request.person_request is not None:
         return _person_request(registry, purpose_name, agreement, request)
@@ -167,12 +179,14 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
         fields = set(everything) if access == "full" else set(identity)
         if agreement is not None:
             fields &= set(agreement.data_elements)
+        if identifying:
+            fields &= IDENTIFYING_FIELDS
         systems[system] = fields
         masked[system] = sorted(set(everything) - fields)
     if not systems:
         return deny(f"no record system may be read for {purpose_name}"
                     + (f" under agreement {agreement.id}" if agreement else ""))
-    persons = frozenset(request.persons) if purpose.own_records_only else None
+    persons = frozenset(request.persons) if purpose.own_records_only and not identifying else None
     withheld = withheld_regimes(registry, purpose_name)
     view = purpose_view(registry, purpose_name)
     scope = issue(Scope(freeze(systems), withheld, persons, view))

@@ -29,6 +29,7 @@ from accord.casework.disputes import disputes_of
 from accord.casework.findings import finding_state, findings_of
 from accord.casework.notifications import notifications_of
 from accord.casework.reads import statements_of
+from accord.errors import AccordError
 from accord.governance.gate import Gate
 from accord.governance.policy import Decision, Request
 from accord.governance.scope import require_issued, scoped_records_sql
@@ -39,6 +40,18 @@ LAW_ENFORCEMENT_NOTE = (
     "Disclosures made for civil or criminal law-enforcement activity (5 U.S.C. 552a(b)(7)) are not "
     "listed in this accounting, as 5 U.S.C. 552a(c)(3) allows. This sentence appears on every report "
     "and does not mean that any such disclosure was made.")
+
+
+class SubjectNotFound(AccordError):
+    """No person is known under the id asked about: no record, disclosure or casework is held
+    under it."""
+
+    def __init__(self, person_id: str) -> None:
+        self.person_id = person_id
+        super().__init__(f"no person {person_id!r}: no record, disclosure or casework is held under this id "
+                         "(find the person's id with `accord subject-search`)")
+
+
 _PROVENANCE = ("file_name", "file_sha256", "ingested_at", "batch_id", "row_number")
 
 
@@ -68,6 +81,12 @@ class SubjectReport:
     notes: list[str] = field(default_factory=list)
     audit_seq: int | None = None
 
+    @property
+    def empty(self) -> bool:
+        """Nothing at all is held under the person id: it names no one."""
+        return not any((self.records, self.disclosures, self.disputes, self.statements, self.notifications,
+                        self.annotations, self.findings))
+
     def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
         records = sorted({(r["source"], r["record_id"]) for versions in self.records.values()
                           for r in versions})
@@ -83,7 +102,10 @@ class SubjectReport:
 
 def subject_report(gate: Gate, user_id: str, person_id: str, *,
                    include_law_enforcement: bool = False) -> SubjectReport:
-    """Everything held about ``person_id`` and its accounting of disclosures (a governed read)."""
+    """Everything held about ``person_id`` and its accounting of disclosures (a governed read).
+    Raises :class:`SubjectNotFound` when nothing at all is held under the id (the read is
+    audited as having disclosed nothing): an empty report would read as "we hold nothing about
+    you" for an id that may simply be mistyped."""
     store, registry = gate.store, gate.registry
     today = gate.today
 
@@ -140,5 +162,7 @@ def subject_report(gate: Gate, user_id: str, person_id: str, *,
 
     g = gate.read(user_id, Request(action="subject.report", purpose="subject_access", persons=(person_id,)),
                   reader, nature="subject access report")
+    if g.value.empty:
+        raise SubjectNotFound(person_id)
     g.value.audit_seq = g.audit_seq
     return g.value

@@ -15,9 +15,10 @@ from accord.casework import corrections, disputes, filing, handling, statements
 from accord.casework import findings as adverse
 from accord.errors import AccordError
 from accord.governance.agreements import get_agreement
-from accord.governance.gate import Gate
+from accord.governance.gate import Case, Gate, Lookup
 from accord.governance.policy import Request
 from accord.governance.subject_report import subject_report as report
+from accord.governance.subject_search import MAX_CANDIDATES, find_subject
 from accord.services.context import governed
 from accord.store.target import StoreTarget
 
@@ -27,6 +28,8 @@ MAX_PAGE = 100
 FINDING_READ = "finding.read"
 # Reading disputes (one or a page) is its own action of the privacy office, apart from handling.
 DISPUTE_READ = "dispute.read"
+# So is reading annotations (the queue waiting for approvers, or one annotation).
+ANNOTATION_READ = "annotation.read"
 
 
 @dataclass
@@ -60,6 +63,18 @@ def subject_report(db: StoreTarget, person_id: str, *, user: str, include_law_en
     """Everything held about a person, by source with provenance, and every disclosure."""
     with governed(db, origin=origin, today=today) as gate:
         return report(gate, user, person_id, include_law_enforcement=include_law_enforcement).to_dict()
+
+
+def subject_search(db: StoreTarget, *, user: str, name: str | None = None, dob: str | None = None,
+                   ssn: str | None = None, a_number: str | None = None, limit: int = MAX_CANDIDATES,
+                   origin: str = "cli", today: date | None = None) -> dict[str, Any]:
+    """The persons a subject-access request's details point to (name and date of birth, or an
+    SSN or A-number), best first: person ids, scores and what agreed, never record values."""
+    if not 1 <= limit <= MAX_CANDIDATES:
+        raise AccordError(f"limit must be from 1 to {MAX_CANDIDATES} (got {limit})")
+    with governed(db, origin=origin, today=today) as gate:
+        found, seq = find_subject(gate, user, name=name, dob=dob, ssn=ssn, a_number=a_number, limit=limit)
+        return {"candidates": found, "audit_event": seq}
 
 
 def file_dispute(db: StoreTarget, person_id: str, *, user: str, source: str, record_id: str, field: str,
@@ -232,3 +247,52 @@ def list_disputes(db: StoreTarget, *, user: str, person: str | None = None, stat
         request = Request(DISPUTE_READ, disputes.DISPUTE_PURPOSE, persons=(person,) if person else ())
         g = gate.read(user, request, reader, nature="disputes")
         return _paged(g.value, limit, offset, g.audit_seq) | {"as_of": gate.today.isoformat()}
+
+
+def show_annotation(db: StoreTarget, annotation_id: str, *, user: str, origin: str = "cli",
+                    today: date | None = None) -> dict[str, Any]:
+    """One annotation: its record, kind, reason code, evidence, approvals and rejections, and
+    where it stands (privacy officer, under subject access)."""
+    with governed(db, origin=origin, today=today) as gate:
+        def find() -> Case[notes.Annotation]:
+            a = notes.get_annotation(gate.store, annotation_id)
+            return Case(a, disputes.DISPUTE_PURPOSE, persons=(a.person_id,) if a.person_id else ())
+
+        found = Lookup(find, annotation=annotation_id)   # looked up once the user may read annotations
+
+        def reader(_: object) -> Cases:
+            a = found.value
+            return Cases([_annotation(a)], persons=[a.person_id] if a.person_id else [], records=[a.record])
+
+        g = gate.read(user, Request(ANNOTATION_READ), reader, nature="annotation", lookup=found)
+        return g.value.items[0] | {"audit_event": g.audit_seq}
+
+
+def list_annotations(db: StoreTarget, *, user: str, state: str | None = "pending", person: str | None = None,
+                     limit: int = 50, offset: int = 0, origin: str = "cli",
+                     today: date | None = None) -> dict[str, Any]:
+    """Annotations, oldest first: by default the queue of those waiting for an approver
+    (``pending``), or those ``effective`` or ``rejected`` (``state=None``: all), optionally one
+    person's. Privacy officer, under subject access; the audit event names every person and
+    record listed."""
+    _check_page(limit, offset)
+    if state is not None and state not in notes.STATES:
+        raise notes.AnnotationError(f"unknown annotation state {state!r} ({', '.join(notes.STATES)})")
+    with governed(db, origin=origin, today=today) as gate:
+        def reader(_: object) -> Cases:
+            found, more = notes.list_annotations(gate.store, state=state, person_id=person, limit=limit,
+                                                 offset=offset)
+            return Cases([_annotation(a) for a in found], more, [a.person_id for a in found if a.person_id],
+                         [a.record for a in found])
+
+        request = Request(ANNOTATION_READ, disputes.DISPUTE_PURPOSE, persons=(person,) if person else ())
+        g = gate.read(user, request, reader, nature="annotations")
+        return _paged(g.value, limit, offset, g.audit_seq) | {"state": state}
+
+
+def _annotation(a: notes.Annotation) -> dict[str, Any]:
+    """An annotation as read: with the approvals it still needs and who may not give them."""
+    needed = 0 if a.rejections or a.effective else notes.APPROVALS_NEEDED - len(
+        {u for u, _ in a.approvals} - {a.requested_by})
+    return a.to_dict() | {"approvals_needed": needed,
+                          "may_not_approve": sorted({a.requested_by} | {u for u, _ in a.approvals})}

@@ -166,6 +166,23 @@ def subjects(request: Request, user: User, person: str = "") -> Response:
     return render(request, "subject.html", user, report=None, person_id="")
 
 
+SUBJECT_DETAILS = ("name", "dob", "ssn", "a_number")
+
+
+@router.post("/subjects/search", response_class=HTMLResponse)
+def subject_search(request: Request, user: PostUser, name: Annotated[str, Form()] = "",
+                   dob: Annotated[str, Form()] = "", ssn: Annotated[str, Form()] = "",
+                   a_number: Annotated[str, Form()] = "") -> Response:
+    """Find the person a subject-access request names (a POST: the details a letter gives never
+    appear in URLs, browser history or server logs)."""
+    asked = {k: v.strip()[:200] for k, v in zip(SUBJECT_DETAILS, (name, dob, ssn, a_number), strict=True)}
+    found, problem = attempt(lambda: services.subject_search(
+        config(request).db, user=user.user_id, name=asked["name"] or None, dob=asked["dob"] or None,
+        ssn=asked["ssn"] or None, a_number=asked["a_number"] or None, origin=ORIGIN))
+    return render(request, "subject.html", user, status=problem.status if problem else 200, report=None,
+                  person_id="", asked=asked, found=found, problem=problem)
+
+
 def _fields(report: dict[str, Any]) -> list[str]:
     held = {f for versions in report.get("records", {}).values() for r in versions for f in r["fields"]}
     return [f for f in catalogue() if f in held]

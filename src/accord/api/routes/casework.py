@@ -17,7 +17,9 @@ from accord.api.deps import Agreement, Db, Justification, Limit, Offset, Purpose
 from accord.api.routes.common import ERRORS, not_found
 from accord.api.schemas import (
     AnnotationIn,
+    AnnotationItemOut,
     AnnotationOut,
+    AnnotationPageOut,
     ContestDecisionIn,
     ContestIn,
     DenialIn,
@@ -34,6 +36,7 @@ from accord.api.schemas import (
     ResolutionOut,
     StatementIn,
     SubjectReportOut,
+    SubjectSearchOut,
 )
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -43,15 +46,30 @@ CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 PersonFilter = Annotated[str | None, Query(min_length=1, max_length=64, description="one person's only")]
 FindingState = Literal["pending", "ready", "actionable", "suspended", "contested", "closed"]
 DisputeState = Literal["filed", "acknowledged", "corrected", "denied", "open"]
+AnnotationState = Literal["pending", "effective", "rejected", "all"]
+
+
+@router.get("/subject-searches", response_model=SubjectSearchOut, tags=["casework"])
+def subject_search(who: User, db: Db, name: Annotated[str | None, Query(max_length=200)] = None,
+                   dob: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
+                   ssn: Annotated[str | None, Query(max_length=11)] = None,
+                   a_number: Annotated[str | None, Query(max_length=12)] = None,
+                   limit: Annotated[int, Query(ge=1, le=20)] = 10) -> dict[str, Any]:
+    """The persons a subject-access request names (name and date of birth, or an SSN or
+    A-number), best first: person ids, scores and which details agreed, never record values
+    (privacy officer, under subject access; audited with every candidate listed)."""
+    return services.subject_search(db, user=who, name=name, dob=dob, ssn=ssn, a_number=a_number, limit=limit,
+                                   origin="api")
 
 
 @router.get("/subject-reports/{person_id}", response_model=SubjectReportOut, tags=["casework"])
 def subject_report(person_id: PersonId, who: User, db: Db, include_law_enforcement: Annotated[bool, Query(
         description="also list (b)(7) law-enforcement disclosures")] = False) -> dict[str, Any]:
     """Everything held about a person, by source with provenance, and every disclosure
-    (privacy officer, under subject access)."""
-    return services.subject_report(db, person_id, user=who, include_law_enforcement=include_law_enforcement,
-                                   origin="api")
+    (privacy officer, under subject access). 404 when nothing at all is held under the id."""
+    with not_found("person", person_id):
+        return services.subject_report(db, person_id, user=who,
+                                       include_law_enforcement=include_law_enforcement, origin="api")
 
 
 # --- disputes ---------------------------------------------------------------------------------------------
@@ -118,6 +136,23 @@ def dispute_statement(dispute_id: CaseId, body: StatementIn, who: User, db: Db) 
 
 
 # --- annotations ------------------------------------------------------------------------------------------
+
+
+@router.get("/annotations", response_model=AnnotationPageOut, tags=["annotations"])
+def annotation_queue(who: User, db: Db, state: Annotated[AnnotationState, Query(description=(
+        "pending (waiting for an approver; the default), effective, rejected, or all"))] = "pending",
+        person: PersonFilter = None, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Annotations, oldest first: by default the queue waiting for an approver (privacy officer,
+    under subject access; audited with the persons and records listed)."""
+    return services.list_annotations(db, user=who, state=None if state == "all" else state, person=person,
+                                     limit=limit, offset=offset, origin="api")
+
+
+@router.get("/annotations/{annotation_id}", response_model=AnnotationItemOut, tags=["annotations"])
+def annotation(annotation_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+    """One annotation with its approvals and rejections and the approvals it still needs."""
+    with not_found("annotation", annotation_id):
+        return services.show_annotation(db, annotation_id, user=who, origin="api")
 
 
 @router.post("/annotations", response_model=AnnotationOut, status_code=201, tags=["annotations"])
