@@ -469,6 +469,8 @@ class _Update:
         if within:
             wanted.append("(l.rid IN (SELECT rid FROM _n) AND r.rid IN (SELECT rid FROM _n))")
         parts = []
+        db.run("CREATE OR REPLACE TABLE _ends AS SELECT rid FROM _d"
+               + (" UNION SELECT rid FROM _n" if within else ""))
         for i, rule in enumerate(self.rules):
             src = blocking_source(rule)
             left = self._oversize(rule, rule.keys, i, "l")
@@ -477,12 +479,21 @@ class _Update:
                                 for a, b in zip(rule.keys, rule.right, strict=True))
             over_l = " AND ".join(f"o.{ident(a)} = l.{ident(a)}" for a in rule.keys)
             over_r = " AND ".join(f"o.{ident(b)} = r.{ident(b)}" for b in rule.right)
-            parts.append(
-                f"SELECT least(l.rid, r.rid) AS rid_l, greatest(l.rid, r.rid) AS rid_r, {i} AS rule "
-                f"FROM {src} l JOIN {src} r ON {cond} AND l.rid <> r.rid "
-                f"WHERE ({' OR '.join(wanted)}) "
-                f"AND NOT EXISTS (SELECT 1 FROM {left} o WHERE {over_l}) "
-                f"AND NOT EXISTS (SELECT 1 FROM {right} o WHERE {over_r})")
+            # Every wanted pair has a record of the queued ones or of the neighbourhood: one
+            # side starts from those alone (both sides, in turn, for a rule that is not
+            # symmetric), never a block of candidates joined with itself.
+            ends = ["l"] if rule.against is None else ["l", "r"]
+            for end in ends:
+                lsrc = f"(SELECT * FROM {src} WHERE rid IN (SELECT rid FROM _ends))" \
+                    if end == "l" else src
+                rsrc = f"(SELECT * FROM {src} WHERE rid IN (SELECT rid FROM _ends))" \
+                    if end == "r" else src
+                parts.append(
+                    f"SELECT least(l.rid, r.rid) AS rid_l, greatest(l.rid, r.rid) AS rid_r, "
+                    f"{i} AS rule FROM {lsrc} l JOIN {rsrc} r ON {cond} AND l.rid <> r.rid "
+                    f"WHERE ({' OR '.join(wanted)}) "
+                    f"AND NOT EXISTS (SELECT 1 FROM {left} o WHERE {over_l}) "
+                    f"AND NOT EXISTS (SELECT 1 FROM {right} o WHERE {over_r})")
         db.run(f"CREATE OR REPLACE TABLE {out} AS SELECT rid_l, rid_r, min(rule) AS rule, "
                f"bit_or(CAST(1 AS BIGINT) << rule) AS rules FROM ({' UNION ALL '.join(parts)}) "
                f"GROUP BY rid_l, rid_r")
