@@ -363,8 +363,8 @@ class _Update:
     # --- 3. candidates ----------------------------------------------------------------------
 
     def _candidates(self, fresh: pa.Table) -> pa.Table:
-        """Every stored record sharing a blocking key with a queued record (a superset: each
-        key column among the queued records' values of the column it meets)."""
+        """Every stored record sharing a blocking key with a queued record (the key tuples of
+        the queued records, column by column and then as tuples)."""
         store = self.store
         shared = {(c, str(v)) for c, v in store.query(f"SELECT kind, value FROM {SHARED}")} \
             if any(set(IDENTIFIERS) & set(r.keys) for r in self.rules) else set()
@@ -382,6 +382,15 @@ class _Update:
                         break
                     parts.append(store.dialect.in_set(ident(b)))
                     given.append(values)
+                if parts and len(mine) > 1:
+                    # The exact key tuples too: the columns' own lists first (cheap, and
+                    # what an index serves), then the tuples on the rows they leave.
+                    tuples = sorted({_tuple_text(t) for t in zip(
+                        *(fresh.column(a).to_pylist() for a in mine), strict=True)
+                        if all(v is not None for v in t)})
+                    joined = " || chr(31) || ".join(f"CAST({ident(b)} AS VARCHAR)" for b in theirs)
+                    parts.append(store.dialect.in_set(f"({joined})"))
+                    given.append(tuples)
                 if parts:
                     conds.append("(" + " AND ".join(parts) + ")")
                     params += given
@@ -409,9 +418,11 @@ class _Update:
                                                   strict=True)])
 
     def _renumber(self) -> None:
+        self.db.run("""CREATE OR REPLACE TABLE _numbers AS SELECT source, record_id,
+            row_number() OVER (ORDER BY source, record_id) - 1 AS rid FROM _rows""")
         self.db.run(f"""CREATE OR REPLACE TABLE {FEATURES} AS
-            SELECT * REPLACE (row_number() OVER (ORDER BY source, record_id) - 1 AS rid),
-                   rid AS grid FROM _rows""")
+            SELECT r.* REPLACE (k.rid AS rid), r.rid AS grid FROM _rows r
+            JOIN _numbers k USING (source, record_id) ORDER BY k.rid""")
 
     def _mark(self, name: str, keys: Sequence[Key]) -> None:
         table = pa.table({"source": pa.array([k[0] for k in keys], pa.string()),
@@ -447,8 +458,14 @@ class _Update:
         name = f"_over_{i}_{side}"
         keys = ", ".join(ident(c) for c in cols)
         present = " AND ".join(f"{ident(c)} IS NOT NULL" for c in cols)
-        values = [[v for (v,) in db.rows(f"SELECT DISTINCT {ident(c)} FROM {FEATURES} "
-                                         f"WHERE {ident(c)} IS NOT NULL")] for c in cols]
+        # Every wanted pair has a record of ``_ends`` (the queued records, and the
+        # neighbourhood), whose own key values, in either column set, are the pair's.
+        values = [[v for (v,) in db.rows(
+            f"SELECT DISTINCT v FROM (SELECT {ident(c)} AS v FROM {FEATURES} "
+            f"WHERE rid IN (SELECT rid FROM _ends) "
+            + "".join(f"UNION ALL SELECT {ident(o)} FROM {FEATURES} "
+                      f"WHERE rid IN (SELECT rid FROM _ends) "
+                      for o in self._mirror(rule, c)) + ") WHERE v IS NOT NULL")] for c in cols]
         rows: list[tuple[Any, ...]] = []
         if all(values):
             where = " AND ".join(store.dialect.in_set(ident(c)) for c in cols)
@@ -456,8 +473,21 @@ class _Update:
                                f"AND {where} GROUP BY {keys} HAVING count(*) > {int(cap)}", values)
         db.run(f"CREATE OR REPLACE TABLE {name} AS SELECT {keys} FROM {FEATURES} LIMIT 0")
         if rows:
-            db.run_many(f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})", rows)
+            types = db.arrow(f"SELECT * FROM {name}").schema
+            table = pa.table({c: pa.array([r[i] for r in rows], types.field(c).type)
+                              for i, c in enumerate(cols)})
+            with db.registered("_over_arrow", table):
+                db.run(f"INSERT INTO {name} SELECT * FROM _over_arrow")
         return name
+
+    @staticmethod
+    def _mirror(rule: BlockingRule, column: str) -> list[str]:
+        """The columns a key column meets in a rule that is not symmetric (keys against
+        right): their values may be the block's too."""
+        if rule.against is None:
+            return []
+        pairs = list(zip(rule.keys, rule.right, strict=True))
+        return [b for a, b in pairs if a == column] + [a for a, b in pairs if b == column]
 
     def _pairs(self, out: str, *, queued: bool, within: bool) -> None:
         """Pairs of the local records the rules find (blocks over the limit skipped): those
@@ -549,8 +579,9 @@ class _Update:
         """The persons a queued record links to now, and those queued records belonged to."""
         store, db = self.store, self.db
         ends = [(s, r) for s, r in db.rows(f"""
-            SELECT f.source, f.record_id FROM ({self._edges_sql('scored_a')}) e
-            JOIN {FEATURES} f ON f.rid = e.rid_l OR f.rid = e.rid_r""")]
+            WITH e AS ({self._edges_sql('scored_a')}),
+                 x AS (SELECT rid_l AS rid FROM e UNION SELECT rid_r FROM e)
+            SELECT f.source, f.record_id FROM x JOIN {FEATURES} f USING (rid)""")]
         keys = sorted(set(ends) | set(queued))
         return {str(e) for (e,) in store.query(
             f"SELECT DISTINCT entity_id FROM entity_members WHERE {_by_keys(store)}",
@@ -719,8 +750,11 @@ class _Update:
                                  "changed records no longer belong to this person"))
                     kinds.append("left")
             changes += [PersonChange(e, self.run_id, k) for k in (kinds or ["changed"])]
-        db.run_many("INSERT INTO entity_events (run_id, event_at, event, entity_id, related_ids, "
-                    "records, reason) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        if rows:
+            names = ("run_id", "event_at", "event", "entity_id", "related_ids", "records", "reason")
+            table = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)})
+            with db.registered("_events_arrow", table):
+                db.run("INSERT INTO entity_events BY NAME SELECT * FROM _events_arrow")
         self.unchanged = sorted(e for e in set(old) & set(new) if old[e] == new[e])
         return changes
 
@@ -781,6 +815,11 @@ class _Update:
             masked = db.arrow(f"SELECT * EXCLUDE (grid) REPLACE (grid AS rid) FROM {VIEW} "
                               "WHERE rid IN (SELECT rid FROM _d)")
             _load(store, VIEW, masked)
+
+
+def _tuple_text(values: Sequence[Any]) -> str:
+    """Key values as the engine's ``CAST(... AS VARCHAR)`` joined by chr(31) writes them."""
+    return "\x1f".join(v.isoformat() if hasattr(v, "isoformat") else str(v) for v in values)
 
 
 def _load(store: Store, table: str, data: pa.Table) -> None:
