@@ -123,19 +123,26 @@ def _index() -> dict[tuple[str, str], VariantEntry]:
     return {(e.part, e.name): e for e in variant_entries()}
 
 
-def register(con: duckdb.DuckDBPyConnection, table: str = TABLE) -> int:
-    """Create temp table ``table(part, name, key, keys)`` from the data files; returns rows."""
+@cache
+def _arrow() -> pa.Table:
+    """The entries as one Arrow table, made once per process (an incremental update
+    standardises a few records many times over)."""
     entries = variant_entries()
-    arrow = pa.table({
+    return pa.table({
         "part": pa.array([e.part for e in entries], pa.string()),
         "name": pa.array([e.name for e in entries], pa.string()),
         "key": pa.array([e.key for e in entries], pa.string()),
         "keys": pa.array([list(e.keys) for e in entries], pa.list_(pa.string())),
     })
+
+
+def register(con: duckdb.DuckDBPyConnection, table: str = TABLE) -> int:
+    """Create temp table ``table(part, name, key, keys)`` from the data files; returns rows."""
+    arrow = _arrow()
     view = f"{table}_arrow"
     con.register(view, arrow)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
-    return len(entries)
+    return int(arrow.num_rows)
