@@ -29,7 +29,7 @@ from accord.governance.registry import Registry
 from accord.governance.scope import Scope, person_records, require_issued
 from accord.ingest.reads import batch_files
 from accord.master.compare import FOLDED_FIELDS, SINGLE_VALUED, in_conflict, json_value, normalise
-from accord.resolve.entities import history, person_links
+from accord.resolve.entities import RECORD_REF, history, person_links
 from accord.sources.fields import catalogue
 from accord.standardise import names
 from accord.store import Store
@@ -312,10 +312,21 @@ def _history(store: Store, registry: Registry, scope: Scope, person_id: str) -> 
     rows = history(store, person_id)
     if not rows:
         return []
-    named = sorted({i for r in rows for i in [r.entity_id, *r.related_ids]} - {person_id})
+    named = sorted({i for r in rows for i in [r.entity_id, *r.related_ids]
+                    if not i.startswith(RECORD_REF)} - {person_id})
     visible = {person_id} | {r["person_id"] for r in person_records(store, registry, scope, named)}
+    mine = {f"{RECORD_REF}{r['source']}/{r['record_id']}"
+            for r in person_records(store, registry, scope, [person_id])}
     out = []
     for r in rows:
+        refs = [i for i in r.related_ids if i.startswith(RECORD_REF)]
+        if refs:
+            # Records that arrived, formed or left the person (incremental resolution): shown
+            # only when the scope sees every one of them, and naming none.
+            if r.entity_id == person_id and set(refs) <= mine:
+                out.append(HistoryEvent(r.run_id, str(json_value(r.event_at)), r.event,
+                                        r.entity_id, [], r.reason))
+            continue
         shown = [i for i in r.related_ids if i in visible]
         if r.entity_id not in visible or not shown:
             continue

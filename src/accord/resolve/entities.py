@@ -14,6 +14,7 @@ store's data changes (``Store.reuse``), instead of each reader scanning the link
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,16 @@ def person_of(store: Store, source: str, record_id: str) -> str | None:
     rows = store.query("SELECT entity_id FROM entity_members WHERE source = ? AND record_id = ? LIMIT 1",
                        [source, record_id])
     return rows[0][0] if rows else None
+
+
+RECORD_REF = "record:"   # related_ids of a created / added / left event name its records
+
+
+def record_refs(keys: Iterable[tuple[str, str]]) -> list[str]:
+    """The records an incremental event is about, as ``related_ids`` entries
+    (``record:<source>/<id>``): the person view shows such an event only to a scope that sees
+    every one of them (``accord.master.view``)."""
+    return [f"{RECORD_REF}{s}/{r}" for s, r in sorted(keys)]
 
 
 def person_records_sql() -> str:

@@ -58,6 +58,7 @@ from accord.resolve import views as vw
 from accord.resolve.base import feature_columns, withheld_by_view
 from accord.resolve.cluster import Edges, cluster
 from accord.resolve.comparisons import Comparisons, comparisons_of
+from accord.resolve.entities import record_refs
 from accord.resolve.ids import assign_ids
 from accord.resolve.model import FSModel, match_weight_sql
 from accord.resolve.pipeline import (
@@ -738,16 +739,16 @@ class _Update:
             if not was:
                 kinds = kinds or ["created"]
                 if "created" in kinds:
-                    rows.append((self.run_id, now, "created", e, [], len(now_),
+                    rows.append((self.run_id, now, "created", e, record_refs(now_), len(now_),
                                  "a new person id for these records"))
             else:
                 if now_ - was and not {"merge"} & set(kinds):
-                    rows.append((self.run_id, now, "added", e, [], len(now_ - was),
-                                 "new or changed records joined this person"))
+                    rows.append((self.run_id, now, "added", e, record_refs(now_ - was),
+                                 len(now_ - was), "new or changed records joined this person"))
                     kinds.append("added")
                 if now_ and was - now_ and not {"split"} & set(kinds):
-                    rows.append((self.run_id, now, "left", e, [], len(was - now_),
-                                 "changed records no longer belong to this person"))
+                    rows.append((self.run_id, now, "left", e, record_refs(was - now_),
+                                 len(was - now_), "changed records no longer belong to this person"))
                     kinds.append("left")
             changes += [PersonChange(e, self.run_id, k) for k in (kinds or ["changed"])]
         if rows:
