@@ -425,6 +425,18 @@ def _show_governed_reads(result: services.DemoResult) -> None:
     if sc.refused is not None:
         out.print(f"ana: enforcement work list -> [red]refused[/red]: {'; '.join(sc.refused.reasons)}",
                   highlight=False)
+    arrival = result.arrival
+    if arrival is not None:
+        r = arrival.added.resolution
+        out.print(f"dana: a {arrival.source} record arrives (POST /api/records, record "
+                  f"{arrival.record_id}) -> resolved at once: person {arrival.person_id} "
+                  f"{arrival.change or 'unchanged'} (version {r.run_ids[-1] if r.run_ids else '-'}; "
+                  f"{r.neighbourhood} records clustered again) [{r.seconds * 1000:.0f} ms]",
+                  highlight=False)
+        out.print(f"  casey: person {arrival.person_id} now shows {arrival.records_after} records "
+                  f"(was {arrival.records_before})", highlight=False)
+        for line in arrival.history[-3:]:
+            out.print(f"  casey: person {arrival.person_id} history: {line}", highlight=False)
     a = sc.audit
     out.print(f"olive: audit chain {'intact' if a.ok else 'BROKEN'}: {a.events:,} events "
               f"(accord audit events --db {describe(result.db)} --user olive)", highlight=False)

@@ -114,6 +114,7 @@ class DemoResult:
     showcase: ShowcaseOut | None = None
     resolution: Any = None
     quality: EvaluationOut | None = None
+    arrival: Any = None     # services.records.ArrivalOut: a record arriving, resolved at once
 
 
 def demo(out: Path, persons: int = 20_000, seed: int = 7,
@@ -152,6 +153,12 @@ def demo(out: Path, persons: int = 20_000, seed: int = 7,
     result.showcase = showcase(db, world.persons_path, enforcement)
     result.quality = evaluate(db, world.truth_path, user=DEMO_ENGINEER, persons=world.persons_path,
                               agreement=enforcement)   # the linkage figures again, and the harm figures
+    if step:
+        step("a record arrives", 0.95)
+    from accord.services.records import demo_arrival
+
+    result.arrival = demo_arrival(db, world, result.showcase.person,
+                                  agreement=enforcement)
     return result
 
 

@@ -120,3 +120,72 @@ def resolved_once(db: StoreTarget, *, user: str, origin: str = "cli") -> bool:
         from accord.resolve.entities import latest_run
 
         return latest_run(gate.store) is not None
+
+
+class ArrivalOut(Result):
+    """The demo's arriving record: a new benefit application of a person on the work list,
+    added through the service ``POST /api/records`` runs, and that person's view after it."""
+    source: str
+    record_id: str
+    person_id: str
+    added: RecordsAddedOut
+    change: str | None          # what the update says happened to the person
+    records_before: int         # the person's records in the caseworker's view, before and after
+    records_after: int
+    history: list[str]          # the person view's history after it (event: reason), where the
+    #                             purpose's view shows history (one withholding nothing)
+
+
+def demo_arrival(db: StoreTarget, world: Any, shown: Any, *, agreement: str) -> ArrivalOut | None:
+    """A record of a person the demo's work list shows arrives from the benefits system: the
+    synthetic world's ground truth says who the person is (never a governed read's values),
+    the data engineer sends the row, and the caseworker's view of the person (under
+    ``agreement``, the work list's) shows the event. None when the world holds no such
+    person's identity or the source is absent."""
+    import csv
+
+    from accord.services.people import person
+    from accord.sources.mapping import load_mapping
+
+    if shown is None or shown.found_person is None:
+        return None
+    found = shown.found_person
+    keys = {(g.source, r.provenance.record_id) for g in found.sources for r in g.records}
+    with world.truth_path.open(encoding="utf-8", newline="") as f:
+        truth = next((r["person_id"] for r in csv.DictReader(f)
+                      if (r["source"], r["record_id"]) in keys), None)
+    with world.persons_path.open(encoding="utf-8", newline="") as f:
+        who = next((r for r in csv.DictReader(f) if r["person_id"] == truth), None)
+    ex = next((e for e in world.extracts if e.source == "uscis"), None)
+    if who is None or ex is None or not (who.get("ssn") or who.get("a_number")):
+        return None
+    spec = load_mapping(ex.mapping_path)
+    row: dict[str, Any] = dict.fromkeys(spec.columns_used())
+    for i, column in enumerate(spec.record_id_columns):
+        row[column] = "DEMO0000001" if i == 0 else "1"
+    from datetime import date
+
+    values = {"given_name": who["given_name"], "family_name": who["family_name"],
+              "ssn": who.get("ssn") or None, "a_number": who.get("a_number") or None}
+    dob = spec.fields.get("dob")
+    if dob is not None:
+        formats = dob.formats
+        values["dob"] = (date.fromisoformat(who["dob"]).strftime(formats[0]) if formats
+                         else who["dob"])
+    for field, value in values.items():
+        spec_field = spec.fields.get(field)
+        if spec_field is not None and not spec_field.values:
+            row[spec_field.column] = value
+    added = add_records(db, spec.source, [row], user="dana", origin="demo")
+    change = next((p.change for p in added.resolution.persons if p.person_id == found.person_id),
+                  None)
+    view = person(db, found.person_id, user="casey", purpose="removal_order_enforcement",
+                  agreement=agreement, justification="demo: the person after a record arrived")
+    after = view.found_person
+    history = [f"{h.event} (run {h.run_id}): {h.reason}" for h in (after.history if after else [])]
+    def count(p: Any) -> int:
+        return sum(len(g.records) for g in p.sources) if p is not None else 0
+
+    return ArrivalOut(source=spec.source, record_id=str(row[spec.record_id_columns[0]]),
+                      person_id=found.person_id, added=added, change=change,
+                      records_before=count(found), records_after=count(after), history=history)
