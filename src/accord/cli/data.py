@@ -404,25 +404,30 @@ def quality(db: DbOption = DEFAULT_DB, user: UserOption = None, as_json: JsonOpt
         return
     figures = q.plain()
     out.rule(f"linkage quality as of {q.as_of}")
-    for part in ("records", "entities", "links", "shared_identifiers", "quarantine"):
+    sizes = figures["entities"].pop("size_distribution")
+    for part in ("records", "entities", "links", "shared_identifiers"):
         table(["measure", "value"], list(_flat(figures[part])), title=part.replace("_", " "))
+    table(["records per person", "persons"], [[b["size"], b["persons"]] for b in sizes])
+    quarantined = figures["quarantine"]
+    table(["source", "field", "reason", "rows"],
+          [[r["source"], r["field"], r["reason"], r["rows"]] for r in quarantined["by_reason"]],
+          title=f"quarantine: {quarantined['rows']:,} rows")
     run = figures["latest_run"]
     if run is None:
         out.print("no resolution run yet (accord resolve)", highlight=False)
-    else:
-        table(["measure", "value"], list(_flat(run)), title="latest run")
+        return
+    shown = {k: v for k, v in run.items() if k not in ("settings", "model", "blocking")}
+    table(["measure", "value"], list(_flat(shown)), title="latest run (its settings, model and blocking "
+                                                           "rules: --json)")
 
 
 def _flat(value: Any, prefix: str = "") -> Any:
-    """Rows (name, value) of nested figures: a.b for an object's keys, a[i] for a list's items."""
+    """Rows (name, value) of nested figures: a.b for an object's keys."""
     if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _flat(v, f"{prefix}.{k}" if prefix else str(k))
-    elif isinstance(value, list):
         if not value:
             yield [prefix, "none"]
-        for i, v in enumerate(value):
-            yield from _flat(v, f"{prefix}[{i}]")
+        for k, v in value.items():
+            yield from _flat(v, f"{prefix}.{k}" if prefix else str(k))
     else:
         yield [prefix, "" if value is None else value]
 

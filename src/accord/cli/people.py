@@ -268,8 +268,8 @@ def _verify_batch(queries: Path, export: Path | None, fmt: str | None, *, name: 
     if _print_json_or(result, as_json):
         return
     out.print(f"{result.queries:,} queries: {result.verified:,} verified, {result.additional_verification:,} "
-              f"to institute additional verification; answers in {result.file} ({result.format}); audit "
-              f"event {result.audit_event}", highlight=False)
+              f"to institute additional verification, {result.invalid:,} not searched (malformed); answers "
+              f"in {result.file} ({result.format}); audit event {result.audit_event}", highlight=False)
 
 
 @app.command()

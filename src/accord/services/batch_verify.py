@@ -25,14 +25,17 @@ from typing import Any
 
 from accord.errors import AccordError
 from accord.governance.policy import Decision, Request
+from accord.master.query import SearchQueryError
 from accord.services import export_files
 from accord.services.context import governed
 from accord.services.results import BatchVerifyOut
 from accord.store.target import StoreTarget
+from accord.verification import ADDITIONAL
 
 COLUMNS = ("ref", "name", "dob", "a_number", "ssn")
 MAX_QUERIES = 10_000
 RESULT_COLUMNS = ["line", "ref", "answer", "result", "status", "reason"]
+NOT_SEARCHED = "not searched: correct the query"
 
 
 class QueriesError(AccordError):
@@ -100,14 +103,14 @@ class BatchRead:
     def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
         return sorted(self.persons), sorted(self.records)
 
-    @property
-    def verified(self) -> int:
-        return sum(1 for a in self.answers if a["result"] == "verified")
+    def count(self, result: str) -> int:
+        return sum(1 for a in self.answers if a["result"] == result)
 
     def details(self, to: export_files.Target) -> dict[str, Any]:
         n = len(self.answers)
-        return {"batch": {"queries": n, "verified": self.verified,
-                          "additional_verification": n - self.verified},
+        return {"batch": {"queries": n, "verified": self.count("verified"),
+                          "additional_verification": self.count(ADDITIONAL),
+                          "invalid": self.count("invalid query")},
                 "export": to.describe() | {"rows": n}}
 
 
@@ -124,7 +127,12 @@ def verify_batch(db: StoreTarget, queries_file: Path, out: Path, *, user: str, p
         def reader(d: Decision) -> BatchRead:
             batch = BatchRead()
             for q in queries:
-                v = run(gate.store, gate.registry, d, q.name, q.dob, q.a_number, q.ssn, gate.today)
+                try:
+                    v = run(gate.store, gate.registry, d, q.name, q.dob, q.a_number, q.ssn, gate.today)
+                except SearchQueryError as e:    # the query itself is malformed: nothing searched
+                    batch.answers.append({"line": q.line, "ref": q.ref, "answer": NOT_SEARCHED,
+                                          "result": "invalid query", "status": None, "reason": str(e)})
+                    continue
                 persons, records = v.touched()
                 batch.persons.update(persons)
                 batch.records.update(records)
@@ -135,6 +143,7 @@ def verify_batch(db: StoreTarget, queries_file: Path, out: Path, *, user: str, p
                       nature=f"status verification responses (batch of {len(queries)})",
                       details=lambda b: b.details(to))
     export_files.write(to, RESULT_COLUMNS, g.value.answers)
-    n, verified = len(g.value.answers), g.value.verified
-    return BatchVerifyOut(file=str(to.path), format=to.format, queries=n, verified=verified,
-                          additional_verification=n - verified, audit_event=g.audit_seq)
+    return BatchVerifyOut(file=str(to.path), format=to.format, queries=len(g.value.answers),
+                          verified=g.value.count("verified"),
+                          additional_verification=g.value.count(ADDITIONAL),
+                          invalid=g.value.count("invalid query"), audit_event=g.audit_seq)

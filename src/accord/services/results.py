@@ -389,4 +389,5 @@ class BatchVerifyOut(Result):
     queries: int
     verified: int
     additional_verification: int
+    invalid: int = 0
     audit_event: int
