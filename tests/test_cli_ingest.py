@@ -156,18 +156,19 @@ def test_flags_and_batches_show_the_flagged_values_without_them(
     runner = CliRunner()
     got = runner.invoke(app, ["flags", "--db", str(store_path), "--user", "dana", "--json"])
     assert got.exit_code == 0, got.output
-    groups = json.loads(got.stdout)
+    groups = json.loads(got.stdout)["items"]
     assert sorted((g["field"], g["rows"], g["example_rows"]) for g in groups) == [
         ("dob", 1, [2]), ("phone", 1, [3])]
     assert "19851301" not in got.stdout and "555-12" not in got.stdout   # never the values
     one = json.loads(runner.invoke(app, ["flags", "--db", str(store_path), "--user", "dana", "--json",
-                                         "--field", "phone"]).stdout)
+                                         "--field", "phone"]).stdout)["items"]
     assert [g["field"] for g in one] == ["phone"]
     wrong = runner.invoke(app, ["flags", "--db", str(store_path), "--user", "dana", "--field", "tax_year"])
     assert wrong.exit_code == 2 and "not an identity field" in wrong.output
     batches = json.loads(runner.invoke(app, ["batches", "--db", str(store_path), "--user", "dana",
                                              "--json"]).stdout)
-    assert [(b["accepted"], b["quarantined"], b["flagged"]) for b in batches] == [(3, 1, 2)]
+    assert [(b["accepted"], b["quarantined"], b["flagged"]) for b in batches["items"]] == [(3, 1, 2)]
+    assert (batches["limit"], batches["offset"], batches["next_offset"]) == (50, 0, None)
     text = runner.invoke(app, ["batches", "--db", str(store_path), "--user", "dana"],
                          env={"COLUMNS": "200"})
     assert "flagged" in text.stdout

@@ -26,7 +26,7 @@ def _run(user: str, *args: str) -> tuple[int, str]:
 
 def test_worklist_person_and_subject_report(world: World) -> None:
     db = str(world.db)
-    agreements = json.loads(_run("olive", "agreements", "list", "--db", db, "--json")[1])
+    agreements = json.loads(_run("olive", "agreements", "list", "--db", db, "--json")[1])["items"]
     enf = next(a["id"] for a in agreements if a["purpose"] == "removal_order_enforcement")
     code, text = _run("casey", "worklist", "--db", db, "--agreement", enf, "--json")
     assert code == 0, text

@@ -76,10 +76,23 @@ def test_help_works_for_every_command(command: str) -> None:
     assert "Usage" in result.output
 
 
-def test_readme_options_exist_in_cli_help() -> None:
+CLI_DOC = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+# Commands that print nothing a script would parse, with the reason.
+WITHOUT_JSON = {"serve": "runs the server until stopped; it prints only where it listens"}
+
+
+def _leaf_commands() -> set[str]:
+    """Every command that runs (not a group): top-level commands and ``group sub``."""
+    top = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+    return top | _subcommands()
+
+
+@pytest.mark.parametrize(("name", "doc"), [("README.md", README), ("docs/cli.md", CLI_DOC)])
+def test_documented_options_exist_in_cli_help(name: str, doc: str) -> None:
     runner = CliRunner()
     subs = _subcommands()
-    for command, flags in re.findall(r"`accord ([a-z-]+)((?: [^`]*)?)`", README):
+    shown = 0
+    for command, flags in re.findall(r"`accord ([a-z-]+)((?: [^`]*)?)`", doc):
         if command not in _cli_commands():
             continue
         words = flags.split()
@@ -87,7 +100,26 @@ def test_readme_options_exist_in_cli_help() -> None:
             command = f"{command} {words[0]}"
         help_text = runner.invoke(app, [*command.split(), "--help"], env={"COLUMNS": "200"}).output
         for flag in re.findall(r"--[a-z][a-z-]*", flags):
-            assert flag in help_text, f"README shows `accord {command} {flag}`, help does not"
+            shown += 1
+            assert flag in help_text, f"{name} shows `accord {command} {flag}`, help does not"
+    assert shown > 20, f"{name} shows almost no options: wrong file?"
+
+
+def test_every_command_is_in_the_cli_doc() -> None:
+    missing = {c for c in _leaf_commands() if f"`accord {c}" not in CLI_DOC}
+    assert missing == set()
+
+
+@pytest.mark.parametrize("command", sorted(_leaf_commands() - set(WITHOUT_JSON)))
+def test_every_command_takes_json(command: str) -> None:
+    help_text = CliRunner().invoke(app, [*command.split(), "--help"], env={"COLUMNS": "200"}).output
+    assert "--json" in help_text, f"`accord {command}` has no --json"
+
+
+def test_the_commands_without_json_exist_and_say_so() -> None:
+    assert set(WITHOUT_JSON) <= _leaf_commands()
+    for command in WITHOUT_JSON:
+        assert f"`accord {command}" in CLI_DOC and "but `accord serve`" in CLI_DOC
 
 
 def test_ingest_doc_lists_every_canonical_field_check() -> None:

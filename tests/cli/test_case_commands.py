@@ -86,7 +86,7 @@ def test_users_tokens_revoke_and_deactivate(demo: dict[str, Any]) -> None:
     token = services.issue_token(Path(db), "ana", user="admin")
     code, text = _run("admin", "users", "tokens", "ana", "--db", db, "--json")
     assert code == 0, text
-    ids = [t["token_id"] for t in json.loads(text)]
+    ids = [t["token_id"] for t in json.loads(text)["items"]]
     assert len(ids) == 2 and token not in text
     assert services.authenticate(Path(db), token) == "ana"
     code, text = _run("admin", "users", "revoke-token", "ana", token, "--db", db)    # by the token itself
@@ -103,13 +103,21 @@ def test_users_tokens_revoke_and_deactivate(demo: dict[str, Any]) -> None:
 def test_audit_events_and_disclosures_page(demo: dict[str, Any]) -> None:
     db = demo["db"]
     code, text = _run("olive", "audit", "events", "--db", db, "--limit", "3", "--json")
-    first = [e["seq"] for e in json.loads(text)]
-    code, text = _run("olive", "audit", "events", "--db", db, "--limit", "3", "--before", str(first[-1]),
-                      "--json")
-    assert code == 0 and [e["seq"] for e in json.loads(text)] == [first[-1] - 1, first[-1] - 2, first[-1] - 3]
+    page = json.loads(text)
+    first = [e["seq"] for e in page["items"]]
+    assert page["limit"] == 3 and page["next_before"] == first[-1]
+    code, text = _run("olive", "audit", "events", "--db", db, "--limit", "3", "--before",
+                      str(page["next_before"]), "--json")
+    assert code == 0
+    assert [e["seq"] for e in json.loads(text)["items"]] == [first[-1] - 1, first[-1] - 2, first[-1] - 3]
     code, text = _run("olive", "disclosures", "--db", db, "--json", "--limit", "1000")
     every = json.loads(text)
-    as_of = every[0]["audit_seq"]
+    assert every["next_offset"] is None and every["offset"] == 0 and every["limit"] == 1000
+    as_of = every["items"][0]["audit_seq"]
+    assert every["as_of"] == as_of
     code, text = _run("olive", "disclosures", "--db", db, "--json", "--limit", "2", "--offset", "1",
                       "--as-of", str(as_of))
-    assert code == 0 and json.loads(text) == every[1:3]
+    assert code == 0
+    page = json.loads(text)
+    assert page["items"] == every["items"][1:3] and page["as_of"] == as_of
+    assert page["next_offset"] == (3 if len(every["items"]) > 3 else None)

@@ -52,7 +52,7 @@ def test_without_a_token_the_user_is_taken_on_trust_and_the_event_says_so(store:
 def test_a_token_authenticates_the_user_who_then_need_not_be_named(store: dict[str, Any]) -> None:
     r = _invoke(["users", "list", "--db", store["db"], "--token", store["tokens"]["admin"], "--json"])
     assert r.exit_code == 0, r.output
-    assert "admin" in [u["user_id"] for u in json.loads(r.output)]
+    assert "admin" in [u["user_id"] for u in json.loads(r.output)["items"]]
     event = _last_event(store["db"])
     assert (event["user_id"], event["action"], event["origin"]) == ("admin", "users.read",
                                                                      "cli, token-authenticated")

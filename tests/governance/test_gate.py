@@ -69,7 +69,10 @@ def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
         "basis": "b",
         "action": "acknowledge",
         "step": "verify",
+        "out": tmp / "export.csv",
+        "queries_file": tmp / "queries.csv",
     }
+    (tmp / "queries.csv").write_text("name,dob,a_number\nA B,1980-01-01,012345678\n")
     (tmp / "m.yaml").write_text(
         "source: s\nsystem: ssa-numident\nformat: csv\nrecord_id: id\nfields:\n  dob: d\n"
     )

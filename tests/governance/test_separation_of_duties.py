@@ -258,7 +258,7 @@ def test_the_grant_commands(db: Path) -> None:
     assert code == 0 and "awaiting a second administrator's approval: caseworker (grant G-" in text, text
     code, text = _run("admin", "users", "grants", "--state", "pending", "--db", d, "--json")
     assert code == 0, text
-    [grant] = json.loads(text)
+    [grant] = json.loads(text)["items"]
     assert grant["user_id"] == "cleo" and grant["requested_by"] == "admin"
     code, text = _run("admin", "users", "approve-grant", grant["grant_id"], "--db", d)
     assert code == 2 and "cannot also approve" in text

@@ -24,6 +24,16 @@ from accord.cli.common import (
     table,
     who,
 )
+from accord.cli.listing import (
+    FormatOption,
+    JsonAlwaysOption,
+    OutOption,
+    exported,
+    fetch_size,
+    refuse_paging_with_out,
+    whole,
+    window,
+)
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -82,6 +92,7 @@ def users_add(
                                                      "agreements the user works under).")] = None,
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Register a user and ask for their roles: a role that reads person data (or oversight)
     takes effect when another administrator approves it; incompatible roles are refused."""
@@ -89,6 +100,9 @@ def users_add(
         added = services.add_user(db, user_id, name, role, organisation, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(added)
+        return
     said = [f"in effect: {', '.join(added.roles)}"] if added.roles else []
     if added.pending_grants:
         said.append(_grants_said(added.pending_grants))
@@ -104,7 +118,7 @@ def users_list(db: DbOption = DEFAULT_DB, user: UserOption = None,
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(rows)
+        as_json_out(whole(rows))
         return
     table(["user", "name", "roles", "pending", "organisation", "active", "incompatible roles"],
           [[r.user_id, r.name, ", ".join(r.roles),
@@ -122,6 +136,7 @@ def users_grant(
     role: Annotated[list[str], typer.Option("--role", help="Role (repeatable).")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Ask for more roles for a user (as `users add`: a second administrator approves roles
     that read person data; incompatible roles are refused)."""
@@ -129,6 +144,9 @@ def users_grant(
         grants = services.grant_roles(db, user_id, role, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(whole(grants))
+        return
     out.print(f"roles for {user_id}: {_grants_said(grants)}", highlight=False)
 
 
@@ -147,7 +165,7 @@ def users_grants(
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(rows)
+        as_json_out(whole(rows))
         return
     table(["grant", "user", "role", "state", "asked by", "asked (UTC)", "decided by", "note"],
           [[r.grant_id, r.user_id, r.role, r.state, r.requested_by, r.requested_at[:19],
@@ -160,12 +178,16 @@ def users_approve_grant(
                                             "pending`).")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Approve a pending role grant as the second administrator: the role takes effect."""
     try:
         grant = services.approve_grant(db, grant_id, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(grant)
+        return
     out.print(f"grant {grant.grant_id} approved: {grant.user_id} now holds {grant.role}",
               highlight=False)
 
@@ -176,12 +198,16 @@ def users_reject_grant(
     reason: Annotated[str, typer.Option("--reason", help="Why it is rejected (recorded).")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Reject a pending role grant (or withdraw your own request)."""
     try:
         grant = services.reject_grant(db, grant_id, reason, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(grant)
+        return
     out.print(f"grant {grant.grant_id} rejected ({grant.role} for {grant.user_id})", highlight=False)
 
 
@@ -191,12 +217,16 @@ def users_remove_role(
     role: Annotated[str, typer.Option("--role", help="The role to remove.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Take a role away from a user at once (e.g. one of two incompatible roles)."""
     try:
         changed = services.remove_role(db, user_id, role, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(changed)
+        return
     out.print(f"{role} removed from {user_id}; roles now: {', '.join(changed.roles) or 'none'}",
               highlight=False)
 
@@ -206,12 +236,16 @@ def users_token(
     user_id: Annotated[str, typer.Argument(help="User to issue an API token for.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Issue an API bearer token (shown once; only its hash is stored)."""
     try:
         token = services.issue_token(db, user_id, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out({"user_id": user_id, "token": token})
+        return
     out.print(token, highlight=False)
 
 
@@ -228,7 +262,7 @@ def users_tokens(
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(rows)
+        as_json_out(whole(rows))
         return
     table(["token id", "issued (UTC)", "issued by", "revoked"],
           [[r.token_id, r.issued_at[:19], r.issued_by, (r.revoked_at or "")[:19]] for r in rows])
@@ -240,12 +274,16 @@ def users_revoke_token(
     token: Annotated[str, typer.Argument(help="The token's id (`accord users tokens ID`) or the token.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Revoke an API token: it stops authenticating at once, and its web sessions end."""
     try:
         result = services.revoke_token(db, user_id, token, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(result)
+        return
     out.print(f"token {result.token_id} of {user_id} revoked", highlight=False)
 
 
@@ -254,12 +292,16 @@ def users_deactivate(
     user_id: Annotated[str, typer.Argument(help="User to deactivate.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Deactivate a user: none of their tokens works any more and their web sessions end."""
     try:
-        services.deactivate_user(db, user_id, user=who(user))
+        changed = services.deactivate_user(db, user_id, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(changed)
+        return
     out.print(f"user {user_id} deactivated", highlight=False)
 
 
@@ -268,12 +310,16 @@ def agreements_add(
     file: Annotated[Path, typer.Argument(help="Agreement YAML.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Validate and record a matching agreement (a new version if its id exists)."""
     try:
         added = services.add_agreement(db, file, user=who(user))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(added)
+        return
     out.print(f"agreement {added.id} version {added.version} recorded ({added.state})",
               highlight=False)
 
@@ -287,7 +333,7 @@ def agreements_list(db: DbOption = DEFAULT_DB, user: UserOption = None,
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(rows)
+        as_json_out(whole(rows))
         return
     table(["id", "version", "purpose", "start", "end", "state", "title"],
           [[r.id, r.version, r.purpose, r.start, r.end, r.state, r.title] for r in rows])
@@ -298,8 +344,10 @@ def agreements_show(
     agreement_id: Annotated[str, typer.Argument(help="Agreement id.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonAlwaysOption = True,
 ) -> None:
     """Show one agreement in full (as JSON)."""
+    del as_json
     try:
         as_json_out(services.show_agreement(db, agreement_id, user=who(user)))
     except AccordError as e:
@@ -332,8 +380,10 @@ def audit_verify(
 
 
 @audit_app.command("head")
-def audit_head(db: DbOption = DEFAULT_DB, user: UserOption = None) -> None:
+def audit_head(db: DbOption = DEFAULT_DB, user: UserOption = None,
+               as_json: JsonAlwaysOption = True) -> None:
     """Print the chain head as JSON, to keep outside the store and check later with --head."""
+    del as_json
     try:
         out.print(json.dumps(services.audit_head(db, user=who(user)).plain()), highlight=False)
     except AccordError as e:
@@ -346,24 +396,49 @@ def audit_events(
     by: Annotated[str | None, typer.Option("--by", help="Only events of this user.")] = None,
     action: Annotated[str | None, typer.Option("--action", help="Action (* wildcard).")] = None,
     person: Annotated[str | None, typer.Option("--person", help="Events touching this person.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="How many, newest first (max 1000).")] = 50,
+    limit: Annotated[int | None, typer.Option("--limit", show_default=False,
+                                              help="How many, newest first (1-1000; default 50).")] = None,
     before: Annotated[int | None, typer.Option("--before", help="Only events older than this seq (page "
                                                "back with the last seq shown).")] = None,
+    export: OutOption = None,
+    fmt: FormatOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Browse audit events (oversight), newest first; --before pages back through the whole log."""
+    """Browse audit events (oversight), newest first; --before pages back through the whole log;
+    --out exports every event the filters select."""
+    refuse_paging_with_out(export, limit=limit)
+    if export is not None:
+        try:
+            done = services.export_audit_events(db, export, user=who(user), fmt=fmt, filter_user=by,
+                                                action=action, person=person, before=before)
+        except AccordError as e:
+            fail(e)
+        if as_json:
+            as_json_out(done)
+        else:
+            exported(done, "audit events")
+        return
+    if fmt is not None:
+        fail(AccordError("--format goes with --out"))
+    limit = 50 if limit is None else limit
+    if not 1 <= limit <= services.MAX_EVENTS:
+        fail(AccordError(f"--limit must be from 1 to {services.MAX_EVENTS} (got {limit})"))
     try:
         rows = services.audit_events(db, user=who(user), filter_user=by, action=action, person=person,
-                                     limit=limit, before=before)
+                                     limit=fetch_size(limit, services.MAX_EVENTS), before=before)
     except AccordError as e:
         fail(e)
+    page = window(rows, limit, 0, services.MAX_EVENTS)
+    next_before = page["items"][-1].seq if page["next_offset"] is not None else None
     if as_json:
-        as_json_out(rows)
+        as_json_out({"items": page["items"], "limit": limit, "next_before": next_before})
         return
     table(["seq", "at (UTC)", "user", "action", "purpose", "decision", "outcome"],
           [[r.seq, r.at_utc[:19], r.user_id, r.action, r.purpose or "", r.decision,
-            r.outcome] for r in rows])
+            r.outcome] for r in page["items"]])
+    if next_before is not None:
+        out.print(f"more: --before {next_before}", highlight=False)
 
 
 @app.command()
@@ -371,25 +446,54 @@ def disclosures(
     db: DbOption = DEFAULT_DB,
     person: Annotated[str | None, typer.Option("--person", help="One person.")] = None,
     agreement: Annotated[str | None, typer.Option("--agreement", help="One agreement.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="How many, newest first (max 1000).")] = 100,
-    offset: Annotated[int, typer.Option("--offset", help="Rows to skip (page through all of them).")] = 0,
+    limit: Annotated[int | None, typer.Option("--limit", show_default=False,
+                                              help="How many, newest first (1-1000; default 100).")] = None,
+    offset: Annotated[int | None, typer.Option("--offset", show_default=False,
+                                               help="Rows to skip (page through all of them).")] = None,
     as_of: Annotated[int | None, typer.Option("--as-of", help="Only disclosures up to this audit event "
                                               "(keeps pages steady while others read).")] = None,
+    export: OutOption = None,
+    fmt: FormatOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The accounting of disclosures (552a(c)): date, nature, purpose, recipient."""
+    """The accounting of disclosures (552a(c)): date, nature, purpose, recipient; --out exports
+    all of it (or one person's, one agreement's)."""
+    refuse_paging_with_out(export, limit=limit, offset=offset)
+    if export is not None:
+        try:
+            done = services.export_disclosures(db, export, user=who(user), fmt=fmt, person=person,
+                                               agreement=agreement, as_of=as_of)
+        except AccordError as e:
+            fail(e)
+        if as_json:
+            as_json_out(done)
+        else:
+            exported(done, "disclosures")
+        return
+    if fmt is not None:
+        fail(AccordError("--format goes with --out"))
+    limit, offset = (100 if limit is None else limit), (offset or 0)
+    if not 1 <= limit <= services.MAX_EVENTS:
+        fail(AccordError(f"--limit must be from 1 to {services.MAX_EVENTS} (got {limit})"))
+    if offset < 0:
+        fail(AccordError(f"--offset must not be negative (got {offset})"))
     try:
-        rows = services.disclosures(db, user=who(user), person=person, agreement=agreement, limit=limit,
-                                    offset=offset, as_of=as_of)
+        rows = services.disclosures(db, user=who(user), person=person, agreement=agreement,
+                                    limit=fetch_size(limit, services.MAX_EVENTS), offset=offset, as_of=as_of)
     except AccordError as e:
         fail(e)
+    pinned = as_of if as_of is not None else (rows[0].audit_seq if rows and offset == 0 else None)
+    page = window(rows, limit, offset, services.MAX_EVENTS, as_of=pinned)
     if as_json:
-        as_json_out(rows)
+        as_json_out(page)
         return
     table(["event", "at (UTC)", "person", "nature", "purpose", "agreement", "recipient"],
           [[r.audit_seq, r.disclosed_at[:19], r.person_id, r.nature, r.purpose,
-            r.agreement or "", r.recipient] for r in rows])
+            r.agreement or "", r.recipient] for r in page["items"]])
+    if page["next_offset"] is not None:
+        out.print(f"more: --offset {page['next_offset']}" + (f" --as-of {pinned}" if pinned else ""),
+                  highlight=False)
 
 
 @app.command()

@@ -25,6 +25,7 @@ from accord.cli.common import (
     table,
     who,
 )
+from accord.cli.listing import FormatOption, JsonAlwaysOption, OutOption, exported, refuse_paging_with_out
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -222,8 +223,10 @@ def dispute_show(
     dispute_id: Annotated[str, typer.Argument(help="Dispute id.")],
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
+    as_json: JsonAlwaysOption = True,
 ) -> None:
     """One dispute with its events (JSON)."""
+    del as_json
     try:
         as_json_out(services.show_dispute(db, dispute_id, user=who(user)))
     except AccordError as e:
@@ -329,16 +332,36 @@ def finding_list(
                                               "contested | closed")] = None,
     person: Annotated[str | None, typer.Option("--person", help="One person's findings.")] = None,
     justification: Annotated[str | None, typer.Option("--justification", help="Why (audited).")] = None,
-    limit: LimitOption = 50,
-    offset: OffsetOption = 0,
+    limit: Annotated[int | None, typer.Option("--limit", show_default=False,
+                                              help="Page size (1-100; default 50).")] = None,
+    offset: Annotated[int | None, typer.Option("--offset", show_default=False,
+                                               help="Items to skip (default 0).")] = None,
+    export: OutOption = None,
+    fmt: FormatOption = None,
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the findings of an agreement, oldest first, with where each stands (caseworker)."""
+    """List the findings of an agreement, oldest first, with where each stands (caseworker);
+    --out exports all of them (every person accounted as disclosed)."""
+    refuse_paging_with_out(export, limit=limit, offset=offset)
+    if export is not None:
+        try:
+            done = services.export_findings(db, export, user=who(user), agreement=agreement, fmt=fmt,
+                                            state=state, person=person, justification=justification)
+        except AccordError as e:
+            fail(e)
+        if as_json:
+            as_json_out(done)
+        else:
+            exported(done, "findings")
+        return
+    if fmt is not None:
+        fail(AccordError("--format goes with --out"))
     try:
         result = services.list_findings(db, user=who(user), agreement=agreement, state=state, person=person,
-                                        limit=limit, offset=offset, justification=justification)
+                                        limit=50 if limit is None else limit, offset=offset or 0,
+                                        justification=justification)
     except AccordError as e:
         fail(e)
     if as_json:

@@ -172,7 +172,8 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
 
     tbl = Table(title=title)
     for c in columns:
-        tbl.add_column(c, justify="right" if c in {"rows", "records", "versions"} else "left")
+        tbl.add_column(c, justify="right" if c in {"rows", "records", "versions"} else "left",
+                       overflow="fold")   # a long value wraps; it is never cut
     for r in rows:
         tbl.add_row(*[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
                         for v in r])

@@ -35,6 +35,7 @@ from accord.cli.extracts import (
     ingest_json,
     missing_store_hint,
 )
+from accord.cli.listing import whole, window
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -50,15 +51,19 @@ def synth(
     persons: Annotated[int, typer.Option("--persons", min=1, help="Number of people.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    as_json: JsonOption = False,
 ) -> None:
     """Generate synthetic agency extracts with mappings, truth.csv and persons.csv."""
     if fmt not in ("csv", "parquet"):
         fail(AccordError(f"--format must be csv or parquet, not {fmt!r}"))
     try:
-        with progress_bars() as p:
+        with progress_bars(not as_json) as p:
             world = services.synth(persons, seed, out_dir, fmt, progress=step_callback(p))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(_world_json(world))
+        return
     from rich.table import Table
 
     t = Table(title=f"{persons:,} persons, seed {seed} -> {out_dir}")
@@ -70,6 +75,16 @@ def synth(
     out.print(t)
     out.print(f"truth: {world.truth_path}   persons: {world.persons_path}   "
               f"({world.seconds:.1f} s)")
+
+
+def _world_json(world: Any) -> dict[str, Any]:
+    """A synthetic world as ``accord synth --json`` prints it."""
+    return {"out": str(world.out), "persons": world.persons, "seed": world.seed, "format": world.format,
+            "extracts": [{"source": ex.source, "system": ex.system, "file": str(ex.data_path),
+                          "mapping": str(ex.mapping_path), "rows": ex.rows, "bad_rows": ex.bad_rows}
+                         for ex in world.extracts],
+            "truth": str(world.truth_path), "persons_file": str(world.persons_path),
+            "seconds": round(world.seconds, 3)}
 
 
 @app.command()
@@ -175,19 +190,25 @@ def _show_ingest(result: IngestResult, db: str) -> None:
 @app.command()
 def batches(db: DbOption = DEFAULT_DB,
             limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+            offset: Annotated[int, typer.Option(help="Skip this many of the newest.")] = 0,
             user: UserOption = None, as_json: JsonOption = False) -> None:
     """List ingest batches with their reconciliation (read = accepted + unchanged + quarantined;
     flagged rows are among accepted and unchanged)."""
+    if limit < 1 or offset < 0:
+        fail(AccordError(f"--limit must be at least 1 and --offset not negative (got {limit}, {offset})"))
     try:
-        rows = services.batches(db, limit, user=who(user))
+        rows = services.batches(db, offset + limit + 1, user=who(user))
     except AccordError as e:
         fail(e)
+    page = window(rows[offset:], limit, offset)
     if as_json:
-        as_json_out(rows)
+        as_json_out(page)
         return
     keys = ["batch", "source", "file_name", "user_id", "rows_read", "accepted", "unchanged",
             "quarantined", "flagged"]
-    table(keys, [[getattr(r, k) for k in keys] for r in rows])
+    table(keys, [[getattr(r, k) for k in keys] for r in page["items"]])
+    if page["next_offset"] is not None:
+        out.print(f"more: --offset {page['next_offset']}", highlight=False)
 
 
 @app.command()
@@ -205,7 +226,7 @@ def quarantine(
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(rows)
+        as_json_out(whole(rows))
         return
     table(["batch", "source", "field", "reason", "rows", "example rows"],
            [list(r.plain().values()) for r in rows])
@@ -228,7 +249,7 @@ def flags(
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(rows)
+        as_json_out(whole(rows))
         return
     table(["batch", "source", "field", "reason", "rows", "example rows"],
            [list(r.plain().values()) for r in rows])
@@ -362,14 +383,18 @@ def demo(
         "--db", show_default=False,
         help="A postgresql:// URL of an empty database to build the demo store in, instead of "
              "the embedded store in --out.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The whole path on a synthetic world: generate, ingest, summarise."""
     try:
-        with progress_bars() as p:
+        with progress_bars(not as_json) as p:
             result = services.demo(out_dir, persons, seed, db=db, step=step_callback(p),
                                    rows=rows_callback(p, "rows"))
     except AccordError as e:
         fail(e)
+    if as_json:
+        as_json_out(_demo_json(result))
+        return
     out.rule(f"Accord demo: {persons:,} synthetic persons, seed {seed}")
     table(["source", "system", "rows read", "accepted", "quarantined", "seconds"],
            [[r.source, r.system, r.rows_read, r.accepted, r.quarantined, f"{r.seconds:.2f}"]
@@ -391,6 +416,61 @@ def demo(
                                 "final_orders_missed") if k in q],
            title=f"linkage quality against {result.world.truth_path}")
     _show_governed_reads(result)
+
+
+def _demo_json(result: services.DemoResult) -> dict[str, Any]:
+    """The demo as ``accord demo --json`` prints it: the world, each ingest, the resolution, the
+    quality figures, the governed reads and the sample users with their tokens (shown once)."""
+    setup = result.setup
+    return {"out": str(result.out), "db": describe(result.db), "world": _world_json(result.world),
+            "ingests": [r.to_dict() for r in result.ingests],
+            "resolution": _resolution_json(result.resolution),
+            "quality": result.quality.plain() if result.quality is not None else None,
+            "governed_reads": result.showcase.plain() if result.showcase is not None else None,
+            "users": ({u: {"roles": setup.roles.get(u, []), "token": setup.tokens.get(u)}
+                       for u in setup.users} if setup is not None else {})}
+
+
+@app.command()
+def quality(db: DbOption = DEFAULT_DB, user: UserOption = None, as_json: JsonOption = False) -> None:
+    """Linkage quality without a truth file: records, persons and their sizes, links by status
+    (the review queue), identifiers switched off as shared, the latest run, quarantined rows.
+    Counts only (oversight, privacy officer, data engineer)."""
+    try:
+        q = services.quality(db, user=who(user))
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(q)
+        return
+    figures = q.plain()
+    out.rule(f"linkage quality as of {q.as_of}")
+    sizes = figures["entities"].pop("size_distribution")
+    for part in ("records", "entities", "links", "shared_identifiers"):
+        table(["measure", "value"], list(_flat(figures[part])), title=part.replace("_", " "))
+    table(["records per person", "persons"], [[b["size"], b["persons"]] for b in sizes])
+    quarantined = figures["quarantine"]
+    table(["source", "field", "reason", "rows"],
+          [[r["source"], r["field"], r["reason"], r["rows"]] for r in quarantined["by_reason"]],
+          title=f"quarantine: {quarantined['rows']:,} rows")
+    run = figures["latest_run"]
+    if run is None:
+        out.print("no resolution run yet (accord resolve)", highlight=False)
+        return
+    shown = {k: v for k, v in run.items() if k not in ("settings", "model", "blocking")}
+    table(["measure", "value"], list(_flat(shown)), title="latest run (its settings, model and blocking "
+                                                           "rules: --json)")
+
+
+def _flat(value: Any, prefix: str = "") -> Any:
+    """Rows (name, value) of nested figures: a.b for an object's keys."""
+    if isinstance(value, dict):
+        if not value:
+            yield [prefix, "none"]
+        for k, v in value.items():
+            yield from _flat(v, f"{prefix}.{k}" if prefix else str(k))
+    else:
+        yield [prefix, "" if value is None else value]
 
 
 def _show_governed_reads(result: services.DemoResult) -> None:

@@ -3,6 +3,7 @@ by the governance gate."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,6 +23,7 @@ from accord.cli.common import (
     table,
     who,
 )
+from accord.cli.listing import FormatOption, OutOption, exported, refuse_paging_with_out
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -101,17 +103,27 @@ def person(
     if p is None:
         out.print(f"{person_id}: not found in this purpose's view", highlight=False)
         return
-    out.rule(f"person {person_id}  (regimes: {', '.join(p.regimes)})")
+    out.rule(f"person {person_id}  (regimes: {', '.join(p.regimes) or 'none'})")
+    if p.marks:
+        out.print(f"marks: {', '.join(p.marks)}", highlight=False)
     for group in p.sources:
         rows = [[r.provenance.record_id, r.provenance.file_name, str(r.provenance.ingested_at)[:19],
-                 ", ".join(f"{k}={v}" for k, v in r.fields.items() if v is not None)[:90]]
+                 ", ".join(f"{k}={v}" for k, v in r.fields.items() if v is not None)]
                 for r in group.records]
         table(["record", "file", "ingested", "values"], rows, title=f"{group.source} ({group.system})")
-    conflicts = [a for a in p.attributes if a.conflict]
-    if conflicts:
-        table(["attribute", "values (source:record)"],
-              [[a.field, " | ".join(_value_with_sources(v) for v in a.values)] for a in conflicts],
-              title="conflicts")
+    if p.attributes:
+        table(["attribute", "values (source:record)", "conflict"],
+              [[a.field, " | ".join(_value_with_sources(v) for v in a.values),
+                "CONFLICT" if a.conflict else ""] for a in p.attributes], title="attributes")
+    if p.links:
+        table(["record", "record", "match probability", "match weight", "status"],
+              [[f"{lk.source_l}:{lk.record_id_l}", f"{lk.source_r}:{lk.record_id_r}",
+                f"{lk.match_probability:.4f}", f"{lk.match_weight:+.2f}", lk.status] for lk in p.links],
+              title="links")
+    if p.history:
+        table(["run", "at (UTC)", "event", "id", "related", "reason"],
+              [[h.run_id, h.event_at[:19], h.event, h.entity_id, ", ".join(h.related_ids), h.reason]
+               for h in p.history], title="history")
     s = result.status
     if s is None:
         out.print("status: [bold]None[/bold] confidence 0.0000", highlight=False)
@@ -173,6 +185,8 @@ def search(
     dob: Annotated[str | None, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")] = None,
     ssn: Annotated[str | None, typer.Option("--ssn", help="SSN.")] = None,
     a_number: Annotated[str | None, typer.Option("--a-number", help="A-number.")] = None,
+    tin: Annotated[str | None, typer.Option("--tin", help="Taxpayer identification number (SSN or ITIN).")]
+    = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many (1-100).")] = 20,
     justification: JustificationOption = None,
     db: DbOption = DEFAULT_DB,
@@ -182,11 +196,12 @@ def search(
     """Find persons by name and date of birth, or an identifier, ranked with scores."""
     try:
         result = services.search(db, user=who(user), purpose=purpose or "", agreement=agreement, name=name,
-                                 dob=dob, ssn=ssn, a_number=a_number, limit=limit,
+                                 dob=dob, ssn=ssn, a_number=a_number, tin=tin, limit=limit,
                                  justification=justification)
     except AccordError as e:
         fail(e)
-    if _print_json_or(result, as_json):
+    if as_json:
+        as_json_out(result.plain() | {"limit": limit})
         return
     table(["person", "score", "name", "dob", "sources", "matched on"],
           [[h.person_id, f"{h.score:.2f}", h.summary.name or "", h.summary.dob or "",
@@ -196,10 +211,18 @@ def search(
 
 @app.command()
 def verify(
-    name: Annotated[str, typer.Option("--name", help="Full name.")],
-    dob: Annotated[str, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")],
+    name: Annotated[str | None, typer.Option("--name", help="Full name.")] = None,
+    dob: Annotated[str | None, typer.Option("--dob", help="Date of birth, YYYY-MM-DD.")] = None,
     a_number: Annotated[str | None, typer.Option("--a-number", help="A-number.")] = None,
     ssn: Annotated[str | None, typer.Option("--ssn", help="SSN.")] = None,
+    queries: Annotated[Path | None, typer.Option(
+        "--queries", show_default=False, dir_okay=False,
+        help="A CSV file of queries (columns name, dob, a_number and/or ssn, optionally ref) to "
+             "verify in one governed batch, instead of --name/--dob/...; needs --out.")] = None,
+    export: Annotated[Path | None, typer.Option(
+        "--out", show_default=False, dir_okay=False,
+        help="With --queries: the new file the answers go to, one per query.")] = None,
+    fmt: FormatOption = None,
     purpose: PurposeOption = None,
     agreement: AgreementOption = None,
     justification: JustificationOption = None,
@@ -207,7 +230,18 @@ def verify(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """SAVE-like verification: 'verified: <status>' or 'institute additional verification'."""
+    """SAVE-like verification: 'verified: <status>' or 'institute additional verification';
+    with --queries, a file of queries in one run, each answered as one query is."""
+    if queries is not None:
+        _verify_batch(queries, export, fmt, name=name, dob=dob, a_number=a_number, ssn=ssn, purpose=purpose,
+                      agreement=agreement, justification=justification, db=db, user=user, as_json=as_json)
+        return
+    if export is not None or fmt is not None:
+        fail(AccordError("--out and --format go with --queries (a file of queries); one verification "
+                         "prints its answer"))
+    if not name or not dob:
+        fail(AccordError("give --name and --dob (and --a-number or --ssn), or a file of queries with "
+                         "--queries"))
     try:
         result = services.verify(db, user=who(user), purpose=purpose or "", agreement=agreement, name=name,
                                  dob=dob, a_number=a_number, ssn=ssn, justification=justification)
@@ -218,27 +252,72 @@ def verify(
     out.print(f"{result.answer} ({result.reason})", highlight=False)
 
 
+def _verify_batch(queries: Path, export: Path | None, fmt: str | None, *, name: str | None, dob: str | None,
+                  a_number: str | None, ssn: str | None, purpose: str | None, agreement: str | None,
+                  justification: str | None, db: str, user: str | None, as_json: bool) -> None:
+    given = [f for f, v in (("--name", name), ("--dob", dob), ("--a-number", a_number), ("--ssn", ssn)) if v]
+    if given:
+        fail(AccordError(f"--queries takes the queries from its file; leave out {', '.join(given)}"))
+    if export is None:
+        fail(AccordError("--queries needs --out RESULTS.csv (or .jsonl): the answers go to a file"))
+    try:
+        result = services.verify_batch(db, queries, export, user=who(user), purpose=purpose or "",
+                                       agreement=agreement, fmt=fmt, justification=justification)
+    except AccordError as e:
+        fail(e)
+    if _print_json_or(result, as_json):
+        return
+    out.print(f"{result.queries:,} queries: {result.verified:,} verified, {result.additional_verification:,} "
+              f"to institute additional verification, {result.invalid:,} not searched (malformed); answers "
+              f"in {result.file} ({result.format}); audit event {result.audit_event}", highlight=False)
+
+
 @app.command()
 def worklist(
     agreement: Annotated[str, typer.Option("--agreement", help="Matching agreement (its purpose applies).")],
-    limit: Annotated[int, typer.Option("--limit", help="Entries per page (1-500).")] = 50,
-    offset: Annotated[int, typer.Option("--offset", help="Skip this many entries.")] = 0,
+    limit: Annotated[int | None, typer.Option("--limit", show_default=False,
+                                              help="Entries per page (1-500; default 50).")] = None,
+    offset: Annotated[int | None, typer.Option("--offset", show_default=False,
+                                               help="Skip this many entries (default 0).")] = None,
+    export: OutOption = None,
+    fmt: FormatOption = None,
     justification: JustificationOption = None,
     db: DbOption = DEFAULT_DB,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Persons whose determination fits the agreement's purpose (unverified); exclusions counted."""
+    """Persons whose determination fits the agreement's purpose (unverified); exclusions counted.
+    --out exports the whole list (every person on it accounted as disclosed)."""
+    refuse_paging_with_out(export, limit=limit, offset=offset)
+    if export is not None:
+        try:
+            with progress_bars(not as_json) as p:
+                done = services.export_worklist(db, export, user=who(user), agreement=agreement, fmt=fmt,
+                                                justification=justification, progress=step_callback(p))
+        except AccordError as e:
+            fail(e)
+        if not _print_json_or(done, as_json):
+            exported(done, "work-list entries")
+        return
+    if fmt is not None:
+        fail(AccordError("--format goes with --out"))
+    limit, offset = (50 if limit is None else limit), (offset or 0)
     try:
         with progress_bars(not as_json) as p:
             result = services.worklist(db, user=who(user), agreement=agreement, limit=limit, offset=offset,
                                        justification=justification, progress=step_callback(p))
     except AccordError as e:
         fail(e)
-    if _print_json_or(result, as_json):
+    eligible = result.eligible
+    if as_json:
+        more = offset + limit < eligible
+        as_json_out(result.plain() | {"eligible": eligible, "total": eligible, "limit": limit,
+                                      "offset": offset, "next_offset": offset + limit if more else None})
         return
     table(["person", "name", "dob", "A-number", "order date", "link confidence", "records", "verification"],
           [[e.person_id, e.name or "", e.dob or "", e.a_number or "", e.order_date or "",
             f"{e.link_confidence:.4f}", len(e.records), e.verification] for e in result.entries],
           title=f"work list {agreement} ({result.purpose}) as of {result.as_of}")
     table(["excluded because", "persons"], [[k, v] for k, v in result.excluded.items()])
+    if offset + limit < eligible:
+        out.print(f"{eligible:,} persons on the list; more: --offset {offset + limit}", highlight=False)

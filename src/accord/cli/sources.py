@@ -63,7 +63,9 @@ def _list(db: str, user: str | None, as_json: bool) -> None:
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(rows)
+        from accord.cli.listing import whole
+
+        as_json_out(whole(rows))
         return
     table(["source", "system", "records", "versions", "quarantined (last batch)", "last batch"],
           [list(r.plain().values()) for r in rows])

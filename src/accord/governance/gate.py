@@ -129,6 +129,7 @@ class Activity:
     persons: list[str] = field(default_factory=list)
     records: list[tuple[str, str]] = field(default_factory=list)
     decision: Decision | None = None
+    seq: int | None = None       # the action's audit event, once it is chained (after the block)
     _gate: Gate | None = field(default=None, repr=False)
 
     def scope_for(self, action: str, purpose: str, *, agreement: str | None = None) -> Scope:
@@ -259,7 +260,7 @@ class Gate:
             try:
                 with self.store.transaction():
                     yield activity
-                    audit.append(self.store, audit.Event(
+                    activity.seq = audit.append(self.store, audit.Event(
                         **common, origin=self.origin, decision="allow", outcome=activity.outcome,
                         details=activity.details, persons=activity.persons, records=activity.records))
             except _ScopeRefused as e:
@@ -309,8 +310,11 @@ class Gate:
         return d
 
     def read(self, user_id: str, request: Request, reader: Callable[[Decision], R], *,
-             nature: str, reuse: Hashable | None = None, lookup: Lookup[Any] | None = None) -> Governed[R]:
-        """Decide, read, record. ``nature`` describes the disclosure for the accounting.
+             nature: str, reuse: Hashable | None = None, lookup: Lookup[Any] | None = None,
+             details: Callable[[R], dict[str, Any]] | None = None) -> Governed[R]:
+        """Decide, read, record. ``nature`` describes the disclosure for the accounting;
+        ``details`` adds what the reader's result says of the read to its audit event (an
+        export's format and row count, a batch's number of queries).
 
         With ``lookup``, the read is of a case named by its id: a user who may not attempt
         ``request.action`` is refused (audited) before the case is looked up, and the case
@@ -361,7 +365,8 @@ class Gate:
                     **common, origin=self.origin, decision="allow", reasons=decision.reasons,
                     outcome=f"disclosed {len(records)} records of {len(persons)} persons" if records
                     else "nothing disclosed", persons=persons, records=records,
-                    details={"nature": nature, "asked_about": list(request.persons)})
+                    details={"nature": nature, "asked_about": list(request.persons)}
+                    | (details(value) if details is not None else {}))
                 rows: list[list[Any]] = []
                 if persons and request.purpose != "subject_access":
                     rows = self._disclosures(user_id, request, decision, nature, persons, records,

@@ -7,6 +7,7 @@ store runs as a named user through the governance gate (``accord.governance.gate
 """
 
 from accord.services.admin import (
+    MAX_EVENTS,
     add_agreement,
     add_user,
     agreements,
@@ -29,6 +30,7 @@ from accord.services.admin import (
     revoke_token,
     show_agreement,
 )
+from accord.services.batch_verify import verify_batch
 from accord.services.casework import (
     approve_annotation,
     file_dispute,
@@ -58,6 +60,7 @@ from accord.services.data import (
     sources,
     synth,
 )
+from accord.services.exports import export_audit_events, export_disclosures, export_findings, export_worklist
 from accord.services.people import explain, person, search, status, tax_request, verify, worklist
 from accord.services.quality import quality
 from accord.services.records import add_records, resolve_queued, resolved_once
@@ -65,6 +68,7 @@ from accord.services.sessions import LoginRefused, current_session, login, logou
 from accord.services.source_admin import mapping_check, source_retire, source_show
 
 __all__ = [
+    "MAX_EVENTS",
     "DemoResult",
     "LoginRefused",
     "add_agreement",
@@ -85,6 +89,10 @@ __all__ = [
     "disclosures",
     "evaluate",
     "explain",
+    "export_audit_events",
+    "export_disclosures",
+    "export_findings",
+    "export_worklist",
     "file_dispute",
     "finding_step",
     "flags_summary",
@@ -128,5 +136,6 @@ __all__ = [
     "synth",
     "tax_request",
     "verify",
+    "verify_batch",
     "worklist",
 ]

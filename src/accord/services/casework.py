@@ -6,6 +6,7 @@ user who may not attempt the action at all (``gate.act``/``gate.read`` with ``lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +16,7 @@ from accord.casework import corrections, disputes, filing, handling, statements
 from accord.casework import findings as adverse
 from accord.errors import AccordError
 from accord.governance.agreements import get_agreement
-from accord.governance.gate import Case, Gate, Lookup
+from accord.governance.gate import Case, Gate, Governed, Lookup
 from accord.governance.policy import Request
 from accord.governance.subject_report import subject_report as report
 from accord.governance.subject_search import MAX_CANDIDATES, find_subject
@@ -194,23 +195,35 @@ def list_findings(db: StoreTarget, *, user: str, agreement: str | None = None, p
     optionally one person's or those in one ``state``. Read under the agreement's purpose (a
     declared ``purpose`` must be the agreement's) and accounted as a disclosure of each person."""
     _check_page(limit, offset)
+    with governed(db, origin=origin, today=today) as gate:
+        g, declared = read_findings(gate, user, agreement=agreement, purpose=purpose, state=state,
+                                    person=person, limit=limit, offset=offset, justification=justification,
+                                    nature="adverse-action findings")
+        return _paged(g.value, limit, offset, g.audit_seq) | {"agreement": agreement, "purpose": declared}
+
+
+def read_findings(gate: Gate, user: str, *, agreement: str | None, purpose: str | None, state: str | None,
+                  person: str | None, limit: int, offset: int, justification: str | None, nature: str,
+                  details: Callable[[Cases], dict[str, Any]] | None = None
+                  ) -> tuple[Governed[Cases], str | None]:
+    """One governed read of an agreement's findings (a page, or all of them for an export), and
+    the purpose it was read under."""
     if state is not None and state not in adverse.STATES:
         raise adverse.FindingError(f"unknown finding state {state!r} ({', '.join(adverse.STATES)})")
-    with governed(db, origin=origin, today=today) as gate:
-        a = get_agreement(gate.store, agreement) if agreement else None
-        declared = purpose or (a.purpose if a else None)
+    a = get_agreement(gate.store, agreement) if agreement else None
+    declared = purpose or (a.purpose if a else None)
 
-        def reader(_: object) -> Cases:
-            if agreement is None:
-                return Cases([])
-            states, more = adverse.list_findings(gate.store, agreement, gate.today, person_id=person,
-                                                 state=state, limit=limit, offset=offset)
-            return Cases([s.to_dict() for s in states], more, [s.finding.person_id for s in states],
-                         [r for s in states for r in s.finding.records])
+    def reader(_: object) -> Cases:
+        if agreement is None:
+            return Cases([])
+        states, more = adverse.list_findings(gate.store, agreement, gate.today, person_id=person,
+                                             state=state, limit=limit, offset=offset)
+        return Cases([s.to_dict() for s in states], more, [s.finding.person_id for s in states],
+                     [r for s in states for r in s.finding.records])
 
-        g = gate.read(user, Request(FINDING_READ, declared, agreement, justification,
-                                    (person,) if person else ()), reader, nature="adverse-action findings")
-        return _paged(g.value, limit, offset, g.audit_seq) | {"agreement": agreement, "purpose": declared}
+    g = gate.read(user, Request(FINDING_READ, declared, agreement, justification,
+                                (person,) if person else ()), reader, nature=nature, details=details)
+    return g, declared
 
 
 def show_dispute(db: StoreTarget, dispute_id: str, *, user: str, origin: str = "cli",

@@ -443,3 +443,27 @@ class QualityOut(Result):
     latest_run: RunOut | None
     quarantine: QuarantineCountsOut
 
+
+
+# --- exports and batch verification ----------------------------------------------------------------------
+
+
+class ExportOut(Result):
+    """An audited export: what was written where, and the audit event that records it."""
+
+    file: str
+    format: str
+    rows: int
+    audit_event: int
+
+
+class BatchVerifyOut(Result):
+    """A batch of verifications answered in one governed read (its audit event counts them)."""
+
+    file: str
+    format: str
+    queries: int
+    verified: int
+    additional_verification: int
+    invalid: int = 0
+    audit_event: int
