@@ -37,6 +37,22 @@ def partition(store: Store) -> dict[Key, str]:
             store.query("SELECT source, record_id, entity_id FROM entity_members")}
 
 
+def view_partitions(store: Store) -> dict[str, dict[Key, str]]:
+    """Each view's partition of the records it does not withhold (the full one under "")."""
+    from accord.governance.registry import registry
+    from accord.governance.visibility import views
+    from accord.resolve.base import withheld_sql
+    from accord.resolve.views import members_sql
+
+    out: dict[str, dict[Key, str]] = {}
+    for view in ["", *views(registry())]:
+        withheld = {(s, r) for s, r in store.query(
+            f"SELECT source, record_id FROM records_current r WHERE {withheld_sql(view)}")}
+        out[view] = {(s, r): e for s, r, e in store.query(members_sql(view))
+                     if (s, r) not in withheld}
+    return out
+
+
 def pairs(part: dict[Key, str]) -> set[tuple[Key, Key]]:
     by: dict[str, list[Key]] = defaultdict(list)
     for k, e in part.items():
@@ -115,6 +131,7 @@ def test_streamed_records_end_with_the_batch_persons(world: tuple[Path, Any, Pat
         for ex in list(pending):
             flush(ex)
         streamed = partition(store)
+        streamed_views = view_partitions(store)
         assert not rq.waiting(store)
         current = store.scalar("SELECT count(*) FROM records_current")
         events = dict(store.query("SELECT event, count(*) FROM entity_events WHERE run_id > "
@@ -123,9 +140,14 @@ def test_streamed_records_end_with_the_batch_persons(world: tuple[Path, Any, Pat
     assert len(streamed) == current                       # every record has its person
     with Store(full) as store:
         batch = partition(store)
+        batch_views = view_partitions(store)
     assert set(streamed) == set(batch)
     f1 = pair_f1(streamed, batch)
     assert f1 >= 0.999, f1
+    # Each purpose's partition (its withheld records left out): the same as the batch's.
+    assert streamed_views.keys() == batch_views.keys() and len(batch_views) > 1
+    for view, part in batch_views.items():
+        assert pair_f1(streamed_views[view], part) >= 0.999, view
     assert events.get("created", 0) > 0 and events.get("added", 0) > 0, events
 
 
