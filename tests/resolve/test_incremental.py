@@ -358,3 +358,33 @@ def test_a_kill_mid_update_loses_and_doubles_nothing(world: tuple[Path, Any, Pat
         assert len(after) == store.scalar("SELECT count(*) FROM records_current")
     with Store(full) as store:
         assert pair_f1(after, partition(store)) >= 0.999
+
+
+def test_blocks_over_the_limit_are_skipped_as_the_batch_skips_them(
+        world: tuple[Path, Any, Path], tmp_path: Path) -> None:
+    """With a block limit small enough that many blocks outgrow it as records arrive, the
+    update skips the blocks the batch skips: the same persons."""
+    from accord.resolve.settings import default_settings
+
+    _, w, model = world
+    base = default_settings()
+    settings = base.model_copy(update={"blocking": base.blocking.model_copy(
+        update={"max_block_size": 4})})
+    db, whole = tmp_path / "small.duckdb", tmp_path / "whole.duckdb"
+    with Store(db) as store:
+        for ex in w.extracts[:-2]:
+            ingest_file(store, ex.mapping_path)
+        resolve(store, settings, model_in=model)
+        for ex in w.extracts[-2:]:
+            ingest_file(store, ex.mapping_path)
+        incremental.drain(store)
+        while rq.waiting(store):            # records queued again for re-evaluation
+            incremental.drain(store)
+        streamed = partition(store)
+    with Store(whole) as store:
+        for ex in w.extracts:
+            ingest_file(store, ex.mapping_path)
+        report = resolve(store, settings, model_in=model)
+        batch = partition(store)
+    assert report.blocking_messages, "no block outgrew the limit: the test would prove nothing"
+    assert pair_f1(streamed, batch) >= 0.999

@@ -389,8 +389,7 @@ class _Update:
                     tuples = sorted({_tuple_text(t) for t in zip(
                         *(fresh.column(a).to_pylist() for a in mine), strict=True)
                         if all(v is not None for v in t)})
-                    joined = " || chr(31) || ".join(f"CAST({ident(b)} AS VARCHAR)" for b in theirs)
-                    parts.append(store.dialect.in_set(f"({joined})"))
+                    parts.append(store.dialect.in_set(f"({_key_text(theirs)})"))
                     given.append(tuples)
                 if parts:
                     conds.append("(" + " AND ".join(parts) + ")")
@@ -451,35 +450,40 @@ class _Update:
 
     # --- blocking, comparing, scoring ---------------------------------------------------------
 
-    def _oversize(self, rule: BlockingRule, cols: list[str], i: int, side: str) -> str:
-        """Local table of the key values (of these columns) among the local records whose
-        block holds more than ``max_block_size`` base records in the store."""
+    def _oversize(self) -> None:
+        """Local table ``_over(rule, side, key)``: per rule and side (``l``: its key columns,
+        ``r``: its right-hand ones), the key values among the neighbourhood's whose block holds
+        more than ``max_block_size`` base records in the store — one query to the store for
+        every rule. Every wanted pair has a record of ``_ends`` (the queued records and the
+        neighbourhood), whose own values, in either column set, are the pair's."""
         store, db = self.store, self.db
-        cap = self.settings.blocking.max_block_size
-        name = f"_over_{i}_{side}"
-        keys = ", ".join(ident(c) for c in cols)
-        present = " AND ".join(f"{ident(c)} IS NOT NULL" for c in cols)
-        # Every wanted pair has a record of ``_ends`` (the queued records, and the
-        # neighbourhood), whose own key values, in either column set, are the pair's.
-        values = [[v for (v,) in db.rows(
-            f"SELECT DISTINCT v FROM (SELECT {ident(c)} AS v FROM {FEATURES} "
-            f"WHERE rid IN (SELECT rid FROM _ends) "
-            + "".join(f"UNION ALL SELECT {ident(o)} FROM {FEATURES} "
-                      f"WHERE rid IN (SELECT rid FROM _ends) "
-                      for o in self._mirror(rule, c)) + ") WHERE v IS NOT NULL")] for c in cols]
-        rows: list[tuple[Any, ...]] = []
-        if all(values):
-            where = " AND ".join(store.dialect.in_set(ident(c)) for c in cols)
-            rows = store.query(f"SELECT {keys} FROM {FEATURES} WHERE {IN_BASE} AND {present} "
-                               f"AND {where} GROUP BY {keys} HAVING count(*) > {int(cap)}", values)
-        db.run(f"CREATE OR REPLACE TABLE {name} AS SELECT {keys} FROM {FEATURES} LIMIT 0")
-        if rows:
-            types = db.arrow(f"SELECT * FROM {name}").schema
-            table = pa.table({c: pa.array([r[i] for r in rows], types.field(c).type)
-                              for i, c in enumerate(cols)})
-            with db.registered("_over_arrow", table):
-                db.run(f"INSERT INTO {name} SELECT * FROM _over_arrow")
-        return name
+        cap = int(self.settings.blocking.max_block_size)
+        columns = sorted({c for r in self.rules for c in (*r.keys, *r.right)})
+        listed = db.rows("SELECT " + ", ".join(
+            f"list(DISTINCT {ident(c)}) FILTER (WHERE {ident(c)} IS NOT NULL)" for c in columns)
+            + f" FROM {FEATURES} WHERE rid IN (SELECT rid FROM _ends)")[0]
+        values = {c: list(v or []) for c, v in zip(columns, listed, strict=True)}
+        parts: list[str] = []
+        params: list[Any] = []
+        for i, rule in enumerate(self.rules):
+            for side, cols in (("l", rule.keys), ("r", rule.right))[:1 if rule.against is None else 2]:
+                given = [sorted({*values[c], *(v for o in self._mirror(rule, c) for v in values[o])},
+                                key=str) for c in cols]
+                if not all(given):
+                    continue
+                keys = ", ".join(ident(c) for c in cols)
+                present = " AND ".join(f"{ident(c)} IS NOT NULL" for c in cols)
+                where = " AND ".join(store.dialect.in_set(ident(c)) for c in cols)
+                parts.append(f"SELECT {i} AS rule, '{side}' AS side, {_key_text(cols)} AS key "
+                             f"FROM {FEATURES} WHERE {IN_BASE} AND {present} AND {where} "
+                             f"GROUP BY {keys} HAVING count(*) > {cap}")
+                params += given
+        rows = store.query(" UNION ALL ".join(parts), params) if parts else []
+        table = pa.table({"rule": pa.array([int(r[0]) for r in rows], pa.int64()),
+                          "side": pa.array([str(r[1]) for r in rows], pa.string()),
+                          "key": pa.array([str(r[2]) for r in rows], pa.string())})
+        with db.registered("_over_arrow", table):
+            db.run("CREATE OR REPLACE TABLE _over AS SELECT * FROM _over_arrow")
 
     @staticmethod
     def _mirror(rule: BlockingRule, column: str) -> list[str]:
@@ -502,14 +506,16 @@ class _Update:
         parts = []
         db.run("CREATE OR REPLACE TABLE _ends AS SELECT rid FROM _d"
                + (" UNION SELECT rid FROM _n" if within else ""))
+        self._oversize()
         for i, rule in enumerate(self.rules):
             src = blocking_source(rule)
-            left = self._oversize(rule, rule.keys, i, "l")
-            right = left if rule.against is None else self._oversize(rule, rule.right, i, "r")
             cond = " AND ".join(f"l.{ident(a)} = r.{ident(b)}"
                                 for a, b in zip(rule.keys, rule.right, strict=True))
-            over_l = " AND ".join(f"o.{ident(a)} = l.{ident(a)}" for a in rule.keys)
-            over_r = " AND ".join(f"o.{ident(b)} = r.{ident(b)}" for b in rule.right)
+            right_side = "l" if rule.against is None else "r"
+            over_l = (f"o.rule = {i} AND o.side = 'l' AND o.key = "
+                      f"{_key_text(rule.keys, 'l')}")
+            over_r = (f"o.rule = {i} AND o.side = '{right_side}' AND o.key = "
+                      f"{_key_text(rule.right, 'r')}")
             # Every wanted pair has a record of the queued ones or of the neighbourhood: one
             # side starts from those alone (both sides, in turn, for a rule that is not
             # symmetric), never a block of candidates joined with itself.
@@ -523,8 +529,8 @@ class _Update:
                     f"SELECT least(l.rid, r.rid) AS rid_l, greatest(l.rid, r.rid) AS rid_r, "
                     f"{i} AS rule FROM {lsrc} l JOIN {rsrc} r ON {cond} AND l.rid <> r.rid "
                     f"WHERE ({' OR '.join(wanted)}) "
-                    f"AND NOT EXISTS (SELECT 1 FROM {left} o WHERE {over_l}) "
-                    f"AND NOT EXISTS (SELECT 1 FROM {right} o WHERE {over_r})")
+                    f"AND NOT EXISTS (SELECT 1 FROM _over o WHERE {over_l}) "
+                    f"AND NOT EXISTS (SELECT 1 FROM _over o WHERE {over_r})")
         db.run(f"CREATE OR REPLACE TABLE {out} AS SELECT rid_l, rid_r, min(rule) AS rule, "
                f"bit_or(CAST(1 AS BIGINT) << rule) AS rules FROM ({' UNION ALL '.join(parts)}) "
                f"GROUP BY rid_l, rid_r")
@@ -816,6 +822,12 @@ class _Update:
             masked = db.arrow(f"SELECT * EXCLUDE (grid) REPLACE (grid AS rid) FROM {VIEW} "
                               "WHERE rid IN (SELECT rid FROM _d)")
             _load(store, VIEW, masked)
+
+
+def _key_text(columns: Sequence[str], alias: str = "") -> str:
+    """SQL both engines read: the key columns as one text, joined by chr(31)."""
+    p = f"{alias}." if alias else ""
+    return " || chr(31) || ".join(f"CAST({p}{ident(c)} AS VARCHAR)" for c in columns)
 
 
 def _tuple_text(values: Sequence[Any]) -> str:
