@@ -75,6 +75,9 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--singles", type=int, default=200)
+    ap.add_argument("--minutes", type=float, default=0.0,
+                    help="keep adding single records for this long (new record ids), sampling "
+                         "the resident set every 30 s: memory over a long run")
     ap.add_argument("--batch", type=int, default=incremental.BATCH)
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
@@ -120,6 +123,25 @@ def main() -> None:
         latencies.append(time.perf_counter() - t)
         if i % 20 == 0:
             rss.append(rss_mb())
+    if a.minutes:
+        end = time.monotonic() + a.minutes * 60
+        next_sample, n = time.monotonic(), 0
+        samples: list[tuple[float, float]] = []
+        started = time.monotonic()
+        id_col = spec.record_id_columns[0]
+        while time.monotonic() < end:
+            row = dict(singles[n % len(singles)])
+            row[id_col] = f"LONG{n:08d}"
+            t = time.perf_counter()
+            services.add_records(inc, spec.source, [row], user="dana", origin="api")
+            latencies.append(time.perf_counter() - t)
+            n += 1
+            if time.monotonic() >= next_sample:
+                samples.append((time.monotonic() - started, rss_mb()))
+                next_sample += 30
+        print(f"long run: {n} records in {a.minutes:g} min; RSS MB by elapsed s: "
+              + ", ".join(f"{s:.0f}s {m:.0f}" for s, m in samples), flush=True)
+        rss += [m for _, m in samples]
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000

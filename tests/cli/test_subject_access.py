@@ -52,7 +52,7 @@ def _letter(db: Path, where: str) -> dict[str, Any]:
 def _events(db: str, action: str) -> list[dict[str, Any]]:
     code, text = _run("olive", "audit", "events", "--db", db, "--action", action, "--limit", "50", "--json")
     assert code == 0, text
-    events: list[dict[str, Any]] = json.loads(text)
+    events: list[dict[str, Any]] = json.loads(text)["items"]
     return events
 
 
