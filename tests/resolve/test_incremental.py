@@ -388,3 +388,30 @@ def test_blocks_over_the_limit_are_skipped_as_the_batch_skips_them(
         batch = partition(store)
     assert report.blocking_messages, "no block outgrew the limit: the test would prove nothing"
     assert pair_f1(streamed, batch) >= 0.999
+
+
+def test_a_dispute_correction_finds_its_person_at_once(world: tuple[Path, Any, Path],
+                                                       tmp_path: Path) -> None:
+    """A privacy officer corrects a disputed given name: the new version is standardised and
+    resolved through the incremental path in the same call, not left for the next run."""
+    from accord import services
+    from worlds import TODAY
+
+    _, w, model = world
+    db = seeded(tmp_path, w, model, "dispute.duckdb", first=len(w.extracts), governed=True)
+    with Store(db) as store:
+        source, rid, pid = store.query(
+            "SELECT m.source, m.record_id, m.entity_id FROM entity_members m "
+            "JOIN records_current r USING (source, record_id) WHERE r.given_name IS NOT NULL "
+            "AND m.source = 'ssa' ORDER BY 1, 2 LIMIT 1")[0]
+    filed = services.file_dispute(db, pid, user="pat", source=source, record_id=rid,
+                                  field="given_name", claimed_value="Zebulonia",
+                                  statement="my name is spelled otherwise", today=TODAY)
+    services.handle_dispute(db, filed["dispute_id"], user="priya", action="correct", today=TODAY)
+    with Store(db) as store:
+        assert not rq.waiting(store)
+        assert store.scalar("SELECT given_std FROM features WHERE source = ? AND record_id = ?",
+                            [source, rid]) == "ZEBULONIA"
+        assert store.scalar("SELECT count(*) FROM entity_members WHERE source = ? AND "
+                            "record_id = ?", [source, rid]) == 1
+        assert store.scalar("SELECT count(*) FROM resolution_updates") == 1

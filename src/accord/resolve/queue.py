@@ -83,6 +83,12 @@ def take(store: Store, limit: int | None = None,
     return out
 
 
+def corrections_waiting(store: Store) -> list[tuple[str, str]]:
+    """The records a correction queued and no update has resolved yet."""
+    return [(str(s), str(r)) for s, r in store.query(
+        f"SELECT DISTINCT source, record_id FROM {TABLE} WHERE reason = 'correction' ORDER BY 1, 2")]
+
+
 def done(store: Store, rows: Sequence[Queued]) -> None:
     """Delete these rows (in the transaction that wrote what resolving them gave)."""
     if rows:

@@ -95,13 +95,29 @@ def handle_dispute(db: StoreTarget, dispute_id: str, *, user: str, action: str, 
         if action == "acknowledge":
             return handling.acknowledge_dispute(gate, user, dispute_id).to_dict()
         if action == "correct":
-            return corrections.correct_dispute(gate, user, dispute_id).to_dict()
+            corrected = corrections.correct_dispute(gate, user, dispute_id).to_dict()
+            _resolve_correction(gate.store)
+            return corrected
         if action == "deny":
             return handling.deny_dispute(gate, user, dispute_id, reasons=reasons or "").to_dict()
         if action == "statement":
             return statements.file_statement(gate, user, dispute_id, statement or "").to_dict()
         raise disputes.DisputeError(f"unknown dispute action {action!r} "
                                     "(acknowledge, correct, deny, statement)")
+
+
+def _resolve_correction(store: Any) -> None:
+    """The corrected version finds its person at once, through incremental resolution (the
+    batch's rules and guards), once the store has been resolved; it stays queued otherwise."""
+    from accord.resolve import incremental
+    from accord.resolve.entities import latest_run
+    from accord.resolve.queue import waiting
+
+    if latest_run(store) is None or not waiting(store).get("correction"):
+        return
+    from accord.resolve.queue import corrections_waiting
+
+    incremental.update(store, keys=corrections_waiting(store), limit=None)
 
 
 def request_annotation(db: StoreTarget, *, user: str, source: str, record_id: str, kind: str,
