@@ -431,19 +431,26 @@ class _Update:
             self.db.run(f"""CREATE OR REPLACE TABLE {name} AS SELECT f.rid FROM {FEATURES} f
                             SEMI JOIN _mark_arrow m USING (source, record_id)""")
 
+    def _distinct(self, columns: Sequence[str]) -> dict[str, list[Any]]:
+        """The distinct values of these local columns, in one statement."""
+        if not columns:
+            return {}
+        row = self.db.rows("SELECT " + ", ".join(
+            f"list(DISTINCT {ident(c)}) FILTER (WHERE {ident(c)} IS NOT NULL)" for c in columns)
+            + f" FROM {FEATURES}")[0]
+        return {c: list(v or []) for c, v in zip(columns, row, strict=True)}
+
     def _local_shared(self) -> None:
         """The masked identifiers among the local records' values, and the masked view."""
         store, db = self.store, self.db
-        rows: list[tuple[str, str]] = []
-        for c in IDENTIFIERS:
-            values = [str(v) for (v,) in db.rows(
-                f"SELECT DISTINCT {ident(c)} FROM {FEATURES} WHERE {ident(c)} IS NOT NULL")]
-            if values:
-                rows += [(str(k), str(v)) for k, v in store.query(
-                    f"SELECT kind, value FROM {SHARED} WHERE kind = ? AND "
-                    f"{store.dialect.in_set('value')}", [c, values])]
-        table = pa.table({"kind": pa.array([r[0] for r in rows], pa.string()),
-                          "value": pa.array([r[1] for r in rows], pa.string())})
+        values = {c: [str(v) for v in vs] for c, vs in self._distinct(IDENTIFIERS).items() if vs}
+        rows: list[tuple[Any, ...]] = []
+        if values:
+            sql = " UNION ALL ".join(f"SELECT kind, value FROM {SHARED} WHERE kind = ? AND "
+                                     f"{store.dialect.in_set('value')}" for c in values)
+            rows = store.query(sql, [x for c, vs in values.items() for x in (c, vs)])
+        table = pa.table({"kind": pa.array([str(r[0]) for r in rows], pa.string()),
+                          "value": pa.array([str(r[1]) for r in rows], pa.string())})
         with db.registered("_shared_arrow", table):
             db.run(f"CREATE OR REPLACE TABLE {SHARED} AS SELECT * FROM _shared_arrow")
         db.run(f"CREATE OR REPLACE VIEW {VIEW} AS {masked_view_sql()}")
@@ -552,21 +559,29 @@ class _Update:
 
     def _term_frequencies(self) -> dict[str, str]:
         """``tf_rid`` (as ``accord.resolve.working.tf_tables`` makes it) from counts over the
-        store's statistics base of the values the local records hold."""
+        store's statistics base of the values the local records hold (one query)."""
         store, db = self.store, self.db
-        columns = self.comps.tf_columns
+        columns = list(self.comps.tf_columns)
+        values = self._distinct(columns)
+        asked = [c for c in columns if values[c]]
+        counts: dict[str, list[tuple[Any, int]]] = {c: [] for c in columns}
+        totals: dict[str, int] = {}
         if columns:
-            totals = store.query("SELECT " + ", ".join(f"count({ident(c)})" for c in columns)
-                                 + f" FROM {FEATURES} WHERE {IN_BASE}")[0]
-        for i, c in enumerate(columns):
-            values = [v for (v,) in db.rows(f"SELECT DISTINCT {ident(c)} FROM {FEATURES} "
-                                            f"WHERE {ident(c)} IS NOT NULL")]
-            counts = store.query(f"SELECT {ident(c)}, count(*) FROM {FEATURES} WHERE {IN_BASE} "
-                                 f"AND {store.dialect.in_set(ident(c))} GROUP BY {ident(c)}",
-                                 [values]) if values else []
-            total = max(int(totals[i] or 0), 1)
-            table = pa.table({"value": pa.array([v for v, _ in counts], pa.string()),
-                              "tf": pa.array([int(n) / total for _, n in counts], pa.float64())})
+            parts = [f"SELECT {i} AS c, NULL AS value, count({ident(c)}) AS n FROM {FEATURES} "
+                     f"WHERE {IN_BASE}" for i, c in enumerate(columns)]
+            parts += [f"SELECT {columns.index(c)} AS c, CAST({ident(c)} AS VARCHAR) AS value, "
+                      f"count(*) AS n FROM {FEATURES} WHERE {IN_BASE} AND "
+                      f"{store.dialect.in_set(ident(c))} GROUP BY {ident(c)}" for c in asked]
+            for i, value, n in store.query(" UNION ALL ".join(parts), [values[c] for c in asked]):
+                c = columns[int(i)]
+                if value is None:
+                    totals[c] = int(n or 0)
+                else:
+                    counts[c].append((value, int(n)))
+        for c in columns:
+            total = max(totals.get(c, 0), 1)
+            table = pa.table({"value": pa.array([str(v) for v, _ in counts[c]], pa.string()),
+                              "tf": pa.array([n / total for _, n in counts[c]], pa.float64())})
             with db.registered("_tf_arrow", table):
                 db.run(f"CREATE OR REPLACE TABLE {ident('tf_' + c)} AS SELECT * FROM _tf_arrow")
         picked = "".join(f", {ident(f'x_{c}')}.tf AS {ident(f'tf_{c}')}" for c in columns)
