@@ -89,6 +89,8 @@ NOT_PERSON_DATA = {
     "/api/quarantine": "data engineering: quarantined rows (no purpose reads them)",
     "/api/flags": "data engineering: flagged identity values counted by reason (no values, no purpose)",
     "/api/quality": "linkage quality figures (aggregates over the full partition, no person values)",
+    "/api/records": "data engineering: records of a source ingested and resolved; the ids and versions "
+                    "of the persons that changed, as resolution writes them (no values, no purpose)",
 }
 
 
