@@ -138,7 +138,9 @@ def ingest(
         said = ("nothing was ingested" if len(done) == 1 else
                 f"stopped at {done[-1][0].mapping}: it and the extracts after it, {left} in all, were "
                 "not ingested")
-        fail(AccordError(f"{missing_store_hint(stopped, db, init)} ({said})"))
+        stop = AccordError(f"{missing_store_hint(stopped, db, init)} ({said})")
+        stop.kind = stopped.kind      # a missing or busy store is still one (its exit code)
+        fail(stop)
     if resolve_error is not None:
         fail(resolve_error)
     if failed:
