@@ -13,9 +13,9 @@ from typing import Any
 from accord.casework import annotations as notes
 from accord.casework import corrections, disputes, filing, handling, statements
 from accord.casework import findings as adverse
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.governance.agreements import get_agreement
-from accord.governance.gate import Gate
+from accord.governance.gate import Case, Gate, Lookup
 from accord.governance.policy import Request
 from accord.governance.subject_report import subject_report as report
 from accord.services.context import governed
@@ -59,7 +59,14 @@ def subject_report(db: StoreTarget, person_id: str, *, user: str, include_law_en
                    origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """Everything held about a person, by source with provenance, and every disclosure."""
     with governed(db, origin=origin, today=today) as gate:
-        return report(gate, user, person_id, include_law_enforcement=include_law_enforcement).to_dict()
+        done = report(gate, user, person_id, include_law_enforcement=include_law_enforcement)
+    if not any((done.records, done.disclosures, done.disputes, done.statements, done.notifications,
+                done.annotations, done.findings)):
+        # An empty report would read as "nothing is held about you": an id that names nothing
+        # the report may show is not found (the read is audited, as "nothing disclosed").
+        raise NotFound(f"{person_id}: not found: no records, disclosures or casework are held under "
+                       "this person id (check the id)")
+    return done.to_dict()
 
 
 def file_dispute(db: StoreTarget, person_id: str, *, user: str, source: str, record_id: str, field: str,
@@ -193,8 +200,16 @@ def list_findings(db: StoreTarget, *, user: str, agreement: str | None = None, p
             return Cases([s.to_dict() for s in states], more, [s.finding.person_id for s in states],
                          [r for s in states for r in s.finding.records])
 
+        def find() -> Case[None]:
+            """An agreement that does not exist is not found (for a user who may read findings at
+            all: the gate refuses anyone else first), not a purpose left undeclared."""
+            if a is None:
+                raise NotFound(f"no agreement {agreement!r} (see `accord agreements list`)")
+            return Case(None, purpose=declared, agreement=agreement, persons=(person,) if person else ())
+
         g = gate.read(user, Request(FINDING_READ, declared, agreement, justification,
-                                    (person,) if person else ()), reader, nature="adverse-action findings")
+                                    (person,) if person else ()), reader, nature="adverse-action findings",
+                      lookup=Lookup(find, agreement=agreement) if agreement else None)
         return _paged(g.value, limit, offset, g.audit_seq) | {"agreement": agreement, "purpose": declared}
 
 

@@ -75,6 +75,7 @@ def quarantine_summary(db: StoreTarget, batch: int | None = None, source: str | 
     raw values: they are person data)."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "quarantine.read", details={"batch": batch, "source": source}):
+        summary.require_named(gate.store, batch, source)
         return [QuarantineOut.model_validate(q) for q in summary.quarantine(gate.store, batch, source)]
 
 
@@ -93,6 +94,7 @@ def flags_summary(db: StoreTarget, batch: int | None = None, source: str | None 
     with governed(db, origin=origin) as gate, gate.act(
             user, "quarantine.read", details={"flags": True, "batch": batch, "source": source,
                                               "field": field}):
+        summary.require_named(gate.store, batch, source)
         return [FlagOut.model_validate(f) for f in summary.flags(gate.store, batch, source, field)]
 
 
