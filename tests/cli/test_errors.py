@@ -258,3 +258,14 @@ def test_under_json_a_refusal_is_a_json_error_with_its_audit_event(world: World)
     assert body["message"].startswith("refused: sources.read") and isinstance(body["audit_event"], int)
     seq = body["audit_event"]
     assert query(world.db, f"SELECT decision FROM audit_events WHERE seq = {seq}") == [("deny",)]
+
+
+def test_an_error_after_a_json_result_keeps_stdout_one_json_document(world: World) -> None:
+    """ingest of several extracts stops at the first when the user may not ingest: the list it
+    printed says so per extract, and the error that ends the command is a line on stderr."""
+    mappings = [ex.mapping_path for ex in world.world.extracts[:2]]
+    result = run("ingest", "--db", world.db, *mappings, "--json", user="ana")
+    assert result.exit_code == 2, result.output
+    listed = json.loads(result.stdout)
+    assert [x["mapping"] for x in listed] == [str(mappings[0])] and "refused" in listed[0]["error"]
+    assert result.stderr.startswith("error: refused: ingest")

@@ -226,7 +226,9 @@ def error_message(e: BaseException) -> str:
 
 def report(e: BaseException, *, as_json: bool = False) -> NoReturn:
     """Report ``e`` as one paragraph on stderr (``error: ...``, never wrapped), or under
-    ``--json`` as ``{"error": {"kind", "message"}}`` on stdout, and exit with its kind's code."""
+    ``--json`` as ``{"error": {"kind", "message"}}`` on stdout, and exit with its kind's code.
+    The boundary calls it; a command calls it itself (as a line) for an error that comes after
+    it printed its JSON result, so that stdout holds one JSON document."""
     kind, message = error_kind(e), error_message(e)
     if kind == "internal" and os.environ.get(TRACEBACK_SETTING, "").strip() not in ("", "0"):
         traceback.print_exception(e, file=sys.stderr)

@@ -21,6 +21,7 @@ from accord.cli.common import (
     fail,
     out,
     progress_bars,
+    report,
     rows_callback,
     step_callback,
     table,
@@ -140,9 +141,9 @@ def ingest(
                 "not ingested")
         stop = AccordError(f"{missing_store_hint(stopped, db, init)} ({said})")
         stop.kind = stopped.kind      # a missing or busy store is still one (its exit code)
-        fail(stop)
+        report(stop)      # a line on stderr: under --json, stdout already holds the one JSON result
     if resolve_error is not None:
-        fail(resolve_error)
+        report(resolve_error)
     if failed:
         raise typer.Exit(1)
 
