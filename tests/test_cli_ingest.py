@@ -78,12 +78,16 @@ def test_text_output_summarises_and_points_to_quarantine(
     assert "accord flags" in result.stdout
 
 
-def _fails(result: Result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    assert result.stderr.startswith("error: ")
-    assert "Traceback" not in result.stderr
-    message = " ".join(result.stderr.split())  # the console may wrap long lines
+def _fails(result: Result, *fragments: str, code: int = 2) -> None:
+    """One error: a line on stderr, or under --json one error object on stdout (docs/cli.md)."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    if result.stdout:
+        assert result.stderr == ""
+        message = json.loads(result.stdout)["error"]["message"]
+    else:
+        assert result.stderr.startswith("error: ")
+        message = " ".join(result.stderr.split())  # the console may wrap long lines
     for fragment in fragments:
         assert fragment in message, (fragment, result.stderr)
 
@@ -129,7 +133,7 @@ def test_missing_mapping_or_bad_store_exits_2(write_extract: WriteExtract, tmp_p
     _fails(_ingest(tmp_path / "nope.yaml", "--db", tmp_path / "s.duckdb"), "nope.yaml", "cannot read")
     not_a_store = tmp_path / "notes.duckdb"
     not_a_store.write_text("just some notes\n", encoding="utf-8")
-    _fails(_ingest(write_extract(MAPPING, DATA), "--db", not_a_store), "notes.duckdb")
+    _fails(_ingest(write_extract(MAPPING, DATA), "--db", not_a_store), "notes.duckdb", code=3)
 
 
 def test_ingest_by_a_user_without_the_role_is_refused_and_audited(
@@ -146,7 +150,7 @@ def test_ingest_without_a_user_or_store_says_what_to_do(write_extract: WriteExtr
     result = CliRunner().invoke(app, ["ingest", str(p), "--db", str(tmp_path / "s.duckdb")],
                                 env={"ACCORD_USER": ""})
     _fails(result, "--user or ACCORD_USER")
-    _fails(_ingest(p, "--db", tmp_path / "new.duckdb"), "no such store", "accord init")
+    _fails(_ingest(p, "--db", tmp_path / "new.duckdb"), "no such store", "accord init", code=3)
     assert not (tmp_path / "new.duckdb").exists()
 
 

@@ -129,7 +129,7 @@ def test_the_command_line_prints_one_paragraph_and_exits_non_zero(db: Path, hold
                          text=True, timeout=120,
                          env={**{k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")},
                               "COLUMNS": "80"})
-    assert run.returncode == 2, run.stderr
+    assert run.returncode == 3, run.stderr     # the store is busy (docs/cli.md)
     assert "Traceback" not in run.stderr
     said = run.stderr.strip()
     assert said.startswith("error: ") and f"process {holder.pid}" in said

@@ -1,10 +1,23 @@
-"""Errors that reach people: each says what went wrong and where."""
+"""Errors that reach people: each says what went wrong and where.
+
+Every error has a ``kind``, which the front ends turn into their answer: the command line's
+exit code and ``--json`` error object (``accord.cli.common``), the API's status code
+(``accord.api.app``). ``bad_input`` is every Accord error that says nothing more specific.
+"""
 
 from __future__ import annotations
 
 
 class AccordError(Exception):
-    """Base class for errors shown to users (exit code 2 on the CLI)."""
+    """Base class for errors shown to users: the request cannot be carried out as given."""
+
+    kind = "bad_input"
+
+
+class NotFound(AccordError):
+    """What the request names does not exist, or is not visible under the declared purpose."""
+
+    kind = "not_found"
 
 
 class MappingError(AccordError):
@@ -26,3 +39,5 @@ class SourceFileError(AccordError):
 
 class StoreError(AccordError):
     """The store cannot be opened or is not an Accord store."""
+
+    kind = "store_unavailable"

@@ -122,7 +122,9 @@ def test_findings_are_refused_without_the_role_agreement_or_purpose(api: Api, fi
             "name the matching agreement")
     refused(api.client.get(listing, params={"agreement": api.enf}, headers=api.h("carl", purpose=BENEFITS)),
             "not " + BENEFITS)
-    refused(api.client.get(listing, params={"agreement": "CMA-NOPE"}, headers=api.h("carl")))
+    error(api.client.get(listing, params={"agreement": "CMA-NOPE"}, headers=api.h("carl")), 404, "not_found")
+    refused(api.client.get(listing, params={"agreement": "CMA-NOPE"}, headers=api.h("ana")),
+            "finding.read")                                                        # before the lookup
     error(api.client.get(f"{listing}/F-999999", headers=api.h("carl")), 404, "not_found")
     refused(api.client.get(f"{listing}/F-999999", headers=api.h("ana")), "finding.read")  # before the lookup
 

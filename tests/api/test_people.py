@@ -213,10 +213,17 @@ def test_worklist_pages_through_the_eligible_persons(api: Api) -> None:
     assert past["entries"] == [] and past["next_offset"] is None
 
 
-def test_worklist_refuses_other_roles_organisations_and_unknown_agreements(api: Api) -> None:
+def test_worklist_refuses_other_roles_and_organisations_and_an_unknown_agreement_is_not_found(
+        api: Api) -> None:
     refused(api.client.get(f"/api/worklists/{api.enf}", headers=api.h("ana")), "worklist.read")
     refused(api.client.get(f"/api/worklists/{api.enf}", headers=api.h("bea")), "recipient")
-    refused(api.client.get("/api/worklists/CMA-NOPE", headers=api.h("casey")))
+    # A role that may not read work lists is refused before the agreement is looked up ...
+    refused(api.client.get("/api/worklists/CMA-NOPE", headers=api.h("ana")), "worklist.read")
+    # ... one that may is told the agreement does not exist (not "declare a purpose").
+    unknown = api.client.get("/api/worklists/CMA-NOPE", headers=api.h("casey"))
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["error"] == {"code": "not_found", "reasons": [],
+                                       "message": "no agreement 'CMA-NOPE' (see `accord agreements list`)"}
 
 
 # --- tax requests ----------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def test_without_init_a_missing_store_is_refused_and_not_created(
     tips = write_extract(TIPS, TIPS_DATA, name="tips.csv")
     for args in ([tips], [tips, tips]):
         result = _ingest(*args, "--db", tmp_path / "typo.duckdb")
-        assert result.exit_code == 2, result.output
+        assert result.exit_code == 3, result.output   # the store is missing (docs/cli.md)
         assert "no such store" in _said(result) and "add --init" in _said(result)
     assert not (tmp_path / "typo.duckdb").exists()
 
@@ -176,7 +176,7 @@ def test_init_creates_the_store_with_the_user_as_its_data_engineer(
     assert query("SELECT user_id, accepted FROM ingest_batches") == [("erin", 1)]
 
     again = _ingest(tips, "--db", store_path, "--init", user="erin")
-    assert again.exit_code == 2
+    assert again.exit_code == 3     # a store is already there (docs/cli.md)
     assert "a store already exists here" in _said(again) and "leave out --init" in _said(again)
     assert query("SELECT count(*) FROM ingest_batches") == [(1,)]
 

@@ -45,7 +45,7 @@ from accord import __version__
 from accord.api.deps import AUTHENTICATED, STORE_UNAVAILABLE, ApiError, current_user, user_for_token
 from accord.api.routes import admin, casework, data, people
 from accord.api.schemas import MAX_PAGE, HealthOut, VerifyIn
-from accord.errors import AccordError, StoreError
+from accord.errors import AccordError, NotFound, StoreError
 from accord.governance.gate import PolicyDenied
 from accord.store.target import StoreTarget
 from accord.web import install_ui
@@ -204,6 +204,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PolicyDenied)
     def _denied(request: Request, e: PolicyDenied) -> Response:
         return answer(request, 403, "refused", str(e), list(e.reasons), audit_event=e.audit_seq)
+
+    @app.exception_handler(NotFound)
+    def _not_found(request: Request, e: NotFound) -> Response:
+        return answer(request, 404, "not_found", str(e))
 
     @app.exception_handler(StoreError)
     def _store(request: Request, e: StoreError) -> Response:

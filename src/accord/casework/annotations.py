@@ -17,7 +17,7 @@ from typing import Any
 from accord.casework.disputes import DisputeError, record_of
 from accord.casework.filters import Filters
 from accord.casework.reasons import annotation_kinds
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.governance.gate import Case, Gate, Lookup
 from accord.resolve.entities import person_records_sql
 from accord.store import Store
@@ -27,6 +27,10 @@ APPROVALS_NEEDED = 2
 
 class AnnotationError(AccordError):
     """An annotation operation that cannot be done as asked; the message says why."""
+
+
+class NoSuchAnnotation(AnnotationError, NotFound):
+    """An annotation named by an id that does not exist."""
 
 
 @dataclass
@@ -135,7 +139,7 @@ def list_annotations(store: Store, *, state: str | None = None, person_id: str |
 def get_annotation(store: Store, annotation_id: str) -> Annotation:
     found = _load(store, annotation_id=annotation_id)
     if not found:
-        raise AnnotationError(f"no annotation {annotation_id!r}")
+        raise NoSuchAnnotation(f"no annotation {annotation_id!r}")
     return found[0]
 
 

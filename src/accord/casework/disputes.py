@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from accord.casework.filters import Filters
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.governance.gate import Case, Lookup
 from accord.ingest.reads import newest_version
 from accord.resolve.entities import person_of
@@ -32,6 +32,10 @@ DISPUTE_PURPOSE = "subject_access"
 
 class DisputeError(AccordError):
     """A dispute operation that cannot be done as asked; the message says why."""
+
+
+class NoSuchDispute(DisputeError, NotFound):
+    """A dispute, or a record disputed, named by an id that does not exist."""
 
 
 @dataclass
@@ -116,7 +120,7 @@ def _load(store: Store, **filters: Any) -> list[Dispute]:
 def get_dispute(store: Store, dispute_id: str) -> Dispute:
     found = _load(store, dispute_id=dispute_id)
     if not found:
-        raise DisputeError(f"no dispute {dispute_id!r}")
+        raise NoSuchDispute(f"no dispute {dispute_id!r}")
     return found[0]
 
 
@@ -181,7 +185,7 @@ def record_of(store: Store, source: str, record_id: str) -> tuple[str, str | Non
     provenance and entity membership only (no values are read)."""
     newest = newest_version(store, source, record_id)
     if newest is None:
-        raise DisputeError(f"no record {source}/{record_id} is stored")
+        raise NoSuchDispute(f"no record {source}/{record_id} is stored")
     system, version = newest
     return system, person_of(store, source, record_id), version
 

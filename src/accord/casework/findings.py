@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from accord.casework.filters import Filters
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.governance.agreements import Agreement, get_agreement
 from accord.governance.gate import Activity, Case, Gate, Lookup
 from accord.governance.scope import person_records
@@ -36,6 +36,10 @@ from accord.store import Store
 
 class FindingError(AccordError):
     """A finding step that cannot be taken; the message says which requirement is missing."""
+
+
+class NoSuchFinding(FindingError, NotFound):
+    """A finding, or its agreement, named by an id that does not exist."""
 
 
 @dataclass
@@ -105,7 +109,7 @@ def _load(store: Store, **filters: Any) -> list[Finding]:
 def get_finding(store: Store, finding_id: str) -> Finding:
     found = _load(store, finding_id=finding_id)
     if not found:
-        raise FindingError(f"no finding {finding_id!r}")
+        raise NoSuchFinding(f"no finding {finding_id!r}")
     return found[0]
 
 
@@ -206,7 +210,7 @@ def open_finding(gate: Gate, user_id: str, person_id: str, *, agreement: str, re
                   persons=(person_id,), details={"records": [list(r) for r in records]}) as act:
         act.records = list(records)
         if a is None:  # the gate refuses first; kept for type narrowing
-            raise FindingError(f"no agreement {agreement!r} is on record")
+            raise NoSuchFinding(f"no agreement {agreement!r} is on record")
         _required(basis=basis)
         if not records:
             raise FindingError("name the records of the match result the finding rests on")

@@ -6,6 +6,13 @@ file can name any user. Its audit events say so, with origin ``cli, unauthentica
 <login>``. Given one of the user's API tokens (``--token`` or ``ACCORD_TOKEN``), a command checks
 it as the API checks a bearer token before doing anything, refuses (exit 2, audited) a token that
 is not a live token of the user named, and records origin ``cli, token-authenticated``.
+
+Errors: every exception a command raises ends at one boundary (``_Commands.invoke``), which
+reports it as one ``error: ...`` line on stderr, or under ``--json`` as one JSON object
+``{"error": {"kind", "message"}}`` on stdout, and exits with the code of its kind
+(``EXIT_CODES``, the table in docs/cli.md). An exception that is not an Accord error is a bug:
+it is reported as an internal error with the audit incident id its failed action or read was
+recorded with (``ACCORD_TRACEBACK=1`` prints the traceback as well).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import importlib
 import inspect
 import json
 import os
+import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -54,15 +63,18 @@ class Deferred:
 
 
 class _Commands(TyperGroup):
-    """The command line's error boundary: an Accord error that a command does not report
-    itself (a busy or unreadable store met on the way in, say) is reported as every other is,
-    by :func:`fail`, instead of as a traceback."""
+    """The command line's one error boundary: whatever a command raises (an Accord error it
+    reports with :func:`fail`, one met on the way in such as a busy store, or an unexpected
+    exception) is reported by :func:`report`, never as a traceback. Typer's own exits, aborts
+    and usage errors pass through (a usage error exits 2, as a bad value does)."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except AccordError as e:
-            fail(e)
+        except (typer.Exit, typer.Abort, typer.TyperException, BrokenPipeError):
+            raise
+        except Exception as e:
+            report(e, as_json=bool(ctx.meta.get(_JSON_ERRORS)))
 
     def get_help_option(self, ctx: Any) -> Any:
         """The group's ``--help``, False when not given (typer leaves it None, and checking a
@@ -97,7 +109,21 @@ DbOption = Annotated[str, typer.Option(
     "--db", envvar="ACCORD_DB", show_default=False,
     help="The store: an embedded DuckDB file (default accord.duckdb) or a postgresql:// URL "
          "(or ACCORD_DB).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+_JSON_ERRORS = "accord.json_errors"   # ctx.meta key: --json was given, so errors are JSON too
+
+
+def _json_given(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> bool:
+    """Remember that ``--json`` was given (on the command line or from the environment, not by
+    default) in the context's meta, which the whole command chain shares: the error boundary
+    then answers an error as JSON."""
+    source = ctx.get_parameter_source(param.name or "as_json")
+    if value and getattr(source, "name", "DEFAULT") != "DEFAULT":
+        ctx.meta[_JSON_ERRORS] = True
+    return value
+
+
+JsonOption = Annotated[bool, typer.Option("--json", callback=_json_given,
+                                          help="Print one JSON object instead of text (an error too).")]
 UserOption = Annotated[str | None, typer.Option("--user", envvar="ACCORD_USER", show_default=False,
                                                 help="Acting user id (or ACCORD_USER); taken on trust "
                                                      "unless --token is given.")]
@@ -161,10 +187,60 @@ def rows_callback(progress: Progress, label: str) -> Callable[[int], None]:
     return rows
 
 
+# Exit codes by kind of error (docs/cli.md has the table; 0 is success). 1 is also the code of
+# a check that ran and said no: `audit verify` on a broken chain, `ingest` when some extracts failed.
+EXIT_CODES = {
+    "not_found": 1,           # the id or name given does not exist (or the purpose may not see it)
+    "bad_input": 2,           # an option, value or file is wrong; nothing was changed
+    "refused": 2,             # refused by the governance gate (audited) or a token check
+    "store_unavailable": 3,   # the store (--db) is missing, busy, unreachable, not usable, or (init) exists
+    "internal": 70,           # a bug (EX_SOFTWARE): reported with its audit incident id
+}
+TRACEBACK_SETTING = "ACCORD_TRACEBACK"
+
+
 def fail(e: AccordError) -> NoReturn:
-    """Report ``e`` as one paragraph on stderr (``error: ...``, never wrapped), exit 2."""
-    err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+    """End the command with ``e``: the error boundary reports it (:func:`report`)."""
+    raise e
+
+
+def error_kind(e: BaseException) -> str:
+    """The kind of an error (a key of ``EXIT_CODES``): an Accord error's own, else internal."""
+    kind = getattr(e, "kind", None) if isinstance(e, AccordError) else None
+    return kind if kind in EXIT_CODES else "internal"
+
+
+def error_message(e: BaseException) -> str:
+    """What the error line says: an Accord error's text; for anything else, that it is an
+    internal error, what it is, and the audit incident it was recorded under, if any."""
+    if isinstance(e, AccordError):
+        return str(e)
+    text = " ".join(str(e).split())
+    incidents = [n for n in getattr(e, "__notes__", []) if str(n).startswith("audit incident")]
+    said = f"internal error: {type(e).__name__}" + (f": {text}" if text else "")
+    if incidents:
+        said += f" ({incidents[0]}: the failed action or read is recorded under it)"
+    return said + ("; this is a bug in accord: please report it with the command that was run "
+                   f"(set {TRACEBACK_SETTING}=1 to see where it happened)")
+
+
+def report(e: BaseException, *, as_json: bool = False) -> NoReturn:
+    """Report ``e`` as one paragraph on stderr (``error: ...``, never wrapped), or under
+    ``--json`` as ``{"error": {"kind", "message"}}`` on stdout, and exit with its kind's code.
+    The boundary calls it; a command calls it itself (as a line) for an error that comes after
+    it printed its JSON result, so that stdout holds one JSON document."""
+    kind, message = error_kind(e), error_message(e)
+    if kind == "internal" and os.environ.get(TRACEBACK_SETTING, "").strip() not in ("", "0"):
+        traceback.print_exception(e, file=sys.stderr)
+    if as_json:
+        body: dict[str, Any] = {"kind": kind, "message": message}
+        seq = getattr(e, "audit_seq", None)
+        if isinstance(seq, int):
+            body["audit_event"] = seq
+        out.print_json(json.dumps({"error": body}))
+    else:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_CODES[kind])
 
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
@@ -227,7 +303,9 @@ def _acting(command: Callable[..., Any]) -> Callable[..., Any]:
             user = token_user(kwargs["db"], acting_token, claimed=kwargs.get("user") or None,
                               origin=TOKEN_ORIGIN)
         except LoginRefused as e:
-            fail(AccordError(f"--token refused: {'; '.join(e.reasons)} (audit event {e.audit_seq})"))
+            refused = AccordError(f"--token refused: {'; '.join(e.reasons)} (audit event {e.audit_seq})")
+            refused.kind = e.kind
+            fail(refused)
         except AccordError as e:
             fail(e)
         reset = _TOKEN_USER.set(user)

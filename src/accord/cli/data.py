@@ -22,6 +22,7 @@ from accord.cli.common import (
     fail,
     out,
     progress_bars,
+    report,
     rows_callback,
     step_callback,
     table,
@@ -167,9 +168,11 @@ def ingest(
         said = ("nothing was ingested" if len(done) == 1 else
                 f"stopped at {done[-1][0].mapping}: it and the extracts after it, {left} in all, were "
                 "not ingested")
-        fail(AccordError(f"{missing_store_hint(stopped, db, init)} ({said})"))
+        stop = AccordError(f"{missing_store_hint(stopped, db, init)} ({said})")
+        stop.kind = stopped.kind      # a missing or busy store is still one (its exit code)
+        report(stop)      # a line on stderr: under --json, stdout already holds the one JSON result
     if resolve_error is not None:
-        fail(resolve_error)
+        report(resolve_error)
     if failed:
         raise typer.Exit(1)
 

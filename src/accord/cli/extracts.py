@@ -104,7 +104,7 @@ def ingest_each(db: str, given: Extracts, acting: str, *, init: bool,
     each failure said on stderr (``shown`` None: nothing said, for --json). A file's own problem
     (its mapping, its data) is recorded and the next one goes ahead; any other error (the store,
     the user) would be the same for every file and stops the run: it comes back as the second
-    value. A single extract's error ends the command (exit 2), as it always has."""
+    value. A single extract's error ends the command (with its exit code, docs/cli.md)."""
     done: Outcome = []
     with progress_bars(shown is not None) as p:
         for ex in given.items:
@@ -154,7 +154,7 @@ def missing_store_hint(e: AccordError, db: str, init: bool) -> AccordError:
     from accord.store.target import file_exists
 
     if isinstance(e, StoreError) and not init and file_exists(db) is False:
-        return AccordError(f"{e}; or add --init to this command to create it")
+        return StoreError(f"{e}; or add --init to this command to create it")
     return e
 
 

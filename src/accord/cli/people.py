@@ -24,7 +24,7 @@ from accord.cli.common import (
     who,
 )
 from accord.cli.listing import FormatOption, OutOption, exported, refuse_paging_with_out
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 
 if TYPE_CHECKING:
     from accord import services
@@ -76,6 +76,12 @@ def _print_json_or(value: Result, as_json: bool) -> bool:
     return as_json
 
 
+def _not_found(person_id: str) -> NotFound:
+    """The one answer for a person the purpose may not see and for one that does not exist (the
+    same words, exit code and JSON): it never says which (the read was audited either way)."""
+    return NotFound(f"{person_id}: not found in this purpose's view")
+
+
 def _value_with_sources(v: AttributeValueOut) -> str:
     where = ", ".join(f"{src.source}:{src.record_id}" for src in v.sources)
     return f"{v.value} ({where})"
@@ -97,11 +103,10 @@ def person(
                                  justification=justification)
     except AccordError as e:
         fail(e)
-    if _print_json_or(result, as_json):
-        return
     p = result.found_person
     if p is None:
-        out.print(f"{person_id}: not found in this purpose's view", highlight=False)
+        fail(_not_found(person_id))
+    if _print_json_or(result, as_json):
         return
     out.rule(f"person {person_id}  (regimes: {', '.join(p.regimes) or 'none'})")
     if p.marks:
@@ -159,10 +164,9 @@ def explain(
                                   a=a, b=b, limit=limit, justification=justification)
     except AccordError as e:
         fail(e)
-    if _print_json_or(result, as_json):
-        return
     if not result.found:
-        out.print(f"{person_id}: not found in this purpose's view", highlight=False)
+        fail(_not_found(person_id))
+    if _print_json_or(result, as_json):
         return
     links = result.path if result.path is not None else result.links
     if result.path_note:

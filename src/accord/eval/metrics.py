@@ -30,7 +30,21 @@ def evaluate(store: Store, truth: Path) -> dict[str, Any]:
         con.close()
 
 
+TRUTH_COLUMNS = ("source", "record_id", "person_id")
+
+
 def _evaluate(store: Store, con: duckdb.DuckDBPyConnection, truth: Path) -> dict[str, Any]:
+    try:
+        header = [str(c[0]) for c in con.execute(
+            "DESCRIBE SELECT * FROM read_csv(?, header = true, all_varchar = true)", [str(truth)]).fetchall()]
+    except duckdb.Error as e:
+        raise AccordError(f"{truth}: not a CSV truth file ({' '.join(str(e).split()[:30])})") from None
+    missing = [c for c in TRUTH_COLUMNS if c not in header]
+    if missing:
+        raise AccordError(f"{truth}: not a truth file: it has no {', '.join(missing)} column"
+                          f"{'s' if len(missing) > 1 else ''} (a truth file has the columns "
+                          f"{','.join(TRUTH_COLUMNS)}; its columns are {','.join(header[:10])}"
+                          f"{', ...' if len(header) > 10 else ''})")
     try:
         con.execute(
             "CREATE TABLE _truth AS SELECT CAST(source AS VARCHAR) AS source, "

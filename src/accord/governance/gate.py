@@ -55,6 +55,8 @@ RETENTION_YEARS = 5  # 552a(c)(2): five years or the life of the record, whichev
 class PolicyDenied(AccordError):
     """The gate refused a request; ``reasons`` say why in words a person can read."""
 
+    kind = "refused"
+
     def __init__(self, action: str, reasons: tuple[str, ...], audit_seq: int) -> None:
         self.action = action
         self.reasons = reasons

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.governance.registry import Conflict, Registry, registry
 from accord.store import Store
 
@@ -34,6 +34,10 @@ def well_formed_user_id(text: str) -> bool:
 
 class UserError(AccordError):
     """A user or token operation that cannot be done as asked."""
+
+
+class NoSuchUser(UserError, NotFound):
+    """A user, grant or token named by an id that does not exist."""
 
 
 class RoleConflict(UserError):
@@ -136,7 +140,7 @@ def token_hash(token: str) -> str:
 def issue_token(store: Store, user_id: str, issued_by: str) -> str:
     """A new bearer token for a user; only its hash is stored."""
     if get_actor(store, user_id) is None:
-        raise UserError(f"no user {user_id!r}")
+        raise NoSuchUser(f"no user {user_id!r}")
     token = f"acc_{secrets.token_urlsafe(32)}"
     store.write("INSERT INTO user_tokens (token_sha256, user_id, issued_at, issued_by, revoked_at) "
                 "VALUES (?, ?, now(), ?, NULL)", [token_hash(token), user_id, issued_by])
@@ -151,7 +155,7 @@ def token_id(token: str) -> str:
 def list_tokens(store: Store, user_id: str) -> list[dict[str, Any]]:
     """A user's tokens by id (never the token or its full hash), newest first."""
     if get_actor(store, user_id) is None:
-        raise UserError(f"no user {user_id!r}")
+        raise NoSuchUser(f"no user {user_id!r}")
     rows = store.query("SELECT left(token_sha256, ?), issued_at, issued_by, revoked_at FROM user_tokens "
                        "WHERE user_id = ? ORDER BY issued_at DESC, token_sha256", [TOKEN_ID_LENGTH, user_id])
     return [{"token_id": t, "user_id": user_id, "issued_at": at.isoformat(), "issued_by": by,
@@ -162,7 +166,7 @@ def revoke_token(store: Store, user_id: str, token: str) -> str:
     """Revoke one of a user's tokens, named by the token itself or by its id; returns the id.
     A revoked token stops authenticating at once, and ends the web sessions signed in with it."""
     if get_actor(store, user_id) is None:
-        raise UserError(f"no user {user_id!r}")
+        raise NoSuchUser(f"no user {user_id!r}")
     given = token.strip()
     if re.fullmatch(rf"[0-9a-f]{{{TOKEN_ID_LENGTH},64}}", given):   # an id (or the whole hash)
         name = given
@@ -173,8 +177,8 @@ def revoke_token(store: Store, user_id: str, token: str) -> str:
         rows = store.query("SELECT token_sha256, revoked_at FROM user_tokens WHERE user_id = ? "
                            "AND token_sha256 = ?", [user_id, token_hash(given)])
     if not rows:
-        raise UserError(f"no token {name!r} of user {user_id} (give the token or its id from "
-                        "`accord users tokens ID`)")
+        raise NoSuchUser(f"no token {name!r} of user {user_id} (give the token or its id from "
+                         "`accord users tokens ID`)")
     if len(rows) > 1:
         raise UserError(f"token id {name!r} names {len(rows)} tokens of {user_id}; give more of it")
     if rows[0][1] is not None:
@@ -188,7 +192,7 @@ def deactivate_user(store: Store, user_id: str) -> Actor:
     Nothing is deleted (audit events keep naming the user)."""
     actor = get_actor(store, user_id)
     if actor is None:
-        raise UserError(f"no user {user_id!r}")
+        raise NoSuchUser(f"no user {user_id!r}")
     if not actor.active:
         raise UserError(f"user {user_id} is already deactivated")
     store.write("UPDATE users SET active = FALSE WHERE user_id = ?", [user_id])
@@ -261,7 +265,7 @@ def _set_roles(store: Store, user_id: str, roles: set[str]) -> None:
 def get_grant(store: Store, grant_id: str) -> Grant:
     found = _grants(store, "grant_id = ?", [grant_id])
     if not found:
-        raise UserError(f"no grant {grant_id!r} (see `accord users grants`)")
+        raise NoSuchUser(f"no grant {grant_id!r} (see `accord users grants`)")
     return found[0]
 
 
@@ -287,7 +291,7 @@ def request_grants(store: Store, user_id: str, roles: list[str], requested_by: s
     reg = reg or registry()
     actor = get_actor(store, user_id)
     if actor is None:
-        raise UserError(f"no user {user_id!r}")
+        raise NoSuchUser(f"no user {user_id!r}")
     if not actor.active:
         raise UserError(f"user {user_id} is deactivated; no role can be granted to them")
     wanted = _known_roles(user_id, roles, reg)
@@ -317,7 +321,7 @@ def request_grants(store: Store, user_id: str, roles: list[str], requested_by: s
 def _pending(store: Store, grant_id: str, user_id: str | None) -> Grant:
     grant = get_grant(store, grant_id)
     if user_id is not None and grant.user_id != user_id:
-        raise UserError(f"no grant {grant_id!r} for user {user_id}")
+        raise NoSuchUser(f"no grant {grant_id!r} for user {user_id}")
     if grant.state != "pending":
         raise UserError(f"grant {grant_id} ({grant.role} for {grant.user_id}) is {grant.state}, not pending")
     return grant
@@ -363,7 +367,7 @@ def remove_role(store: Store, user_id: str, role: str, by: str) -> Actor:
     a user who holds incompatible roles from before the rules; nothing else drops a role."""
     actor = get_actor(store, user_id)
     if actor is None:
-        raise UserError(f"no user {user_id!r}")
+        raise NoSuchUser(f"no user {user_id!r}")
     if role not in actor.roles:
         raise UserError(f"user {user_id} does not hold {role!r} (holds {', '.join(actor.roles) or 'none'})")
     with store.transaction():                   # the grant ended and the role gone together

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from accord.errors import NotFound
 from accord.store import Store
 
 
@@ -90,6 +91,15 @@ def flags(store: Store, batch: int | None = None, source: str | None = None,
     out = [{"batch": b, "source": s, "field": f, "reason": r, "rows": len(rows),
             "example_rows": sorted(rows)[:5]} for (b, s, f, r), rows in groups.items()]
     return sorted(out, key=lambda g: (g["batch"], g["source"], -g["rows"], g["field"], g["reason"]))
+
+
+def require_named(store: Store, batch: int | None = None, source: str | None = None) -> None:
+    """Raise NotFound for a batch or a source named that the store does not hold: a summary of
+    one that does not exist would be empty, which reads as "nothing was quarantined"."""
+    if batch is not None and not store.query("SELECT 1 FROM ingest_batches WHERE batch_id = ?", [batch]):
+        raise NotFound(f"no batch {batch} (see `accord batches`)")
+    if source is not None and not store.query("SELECT 1 FROM sources WHERE source = ?", [source]):
+        raise NotFound(f"no source {source!r} (see `accord sources`)")
 
 
 def _dicts(store: Store, sql: str, params: list[Any]) -> list[dict[str, Any]]:

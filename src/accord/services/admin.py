@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from accord.errors import AccordError, StoreError
+from accord.errors import AccordError, NotFound, StoreError
 from accord.governance import audit as audit_log
 from accord.governance import users as user_store
 from accord.governance.agreements import add_agreement as store_agreement
@@ -286,7 +286,7 @@ def show_agreement(db: StoreTarget, agreement_id: str, *, user: str, origin: str
             user, "agreements.read", details={"agreement": agreement_id}):
         a = get_agreement(gate.store, agreement_id)
         if a is None:
-            raise AccordError(f"no agreement {agreement_id!r} (see `accord agreements list`)")
+            raise NotFound(f"no agreement {agreement_id!r} (see `accord agreements list`)")
         return AgreementOut.model_validate(a.model_dump(mode="json") | {"state": a.state(gate.today),
                                                                         "ends_on": a.ends_on.isoformat()})
 
@@ -342,9 +342,17 @@ def disclosures(db: StoreTarget, *, user: str, person: str | None = None, agreem
     with governed(db, origin=origin) as gate, gate.act(
             user, "disclosures.read", details={"person": person, "agreement": agreement, "offset": offset,
                                                "as_of": as_of}):
+        _require_agreement(gate, agreement)
         found = disclosure_page(gate.store, person=person, agreement=agreement, as_of=as_of,
                                 limit=max(1, min(limit, MAX_EVENTS)), offset=max(0, offset))
         return [DisclosureOut.model_validate(row) for row in found]
+
+
+def _require_agreement(gate: Any, agreement: str | None) -> None:
+    """An accounting filtered by an agreement that does not exist would be empty, which reads as
+    "nothing was disclosed under it": not found instead."""
+    if agreement is not None and get_agreement(gate.store, agreement) is None:
+        raise NotFound(f"no agreement {agreement!r} (see `accord agreements list`)")
 
 
 def disclosure_summary(db: StoreTarget, *, user: str, agreement: str | None = None,
@@ -354,6 +362,7 @@ def disclosure_summary(db: StoreTarget, *, user: str, agreement: str | None = No
     purposes (most frequent first) and the newest audit seq (to page the rows ``as_of``)."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "disclosures.read", details={"summary": True, "agreement": agreement}):
+        _require_agreement(gate, agreement)
         rows, newest = disclosure_counts(gate.store, agreement=agreement)
         return DisclosureSummaryOut(
             as_of=newest,

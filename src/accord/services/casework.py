@@ -14,7 +14,7 @@ from typing import Any
 from accord.casework import annotations as notes
 from accord.casework import corrections, disputes, filing, handling, statements
 from accord.casework import findings as adverse
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.governance.agreements import get_agreement
 from accord.governance.gate import Case, Gate, Governed, Lookup
 from accord.governance.policy import Request
@@ -63,7 +63,14 @@ def subject_report(db: StoreTarget, person_id: str, *, user: str, include_law_en
                    origin: str = "cli", today: date | None = None) -> dict[str, Any]:
     """Everything held about a person, by source with provenance, and every disclosure."""
     with governed(db, origin=origin, today=today) as gate:
-        return report(gate, user, person_id, include_law_enforcement=include_law_enforcement).to_dict()
+        done = report(gate, user, person_id, include_law_enforcement=include_law_enforcement)
+    if not any((done.records, done.disclosures, done.disputes, done.statements, done.notifications,
+                done.annotations, done.findings)):
+        # An empty report would read as "nothing is held about you": an id that names nothing
+        # the report may show is not found (the read is audited, as "nothing disclosed").
+        raise NotFound(f"{person_id}: not found: no records, disclosures or casework are held under "
+                       "this person id (check the id)")
+    return done.to_dict()
 
 
 def subject_search(db: StoreTarget, *, user: str, name: str | None = None, dob: str | None = None,
@@ -237,8 +244,16 @@ def read_findings(gate: Gate, user: str, *, agreement: str | None, purpose: str 
         return Cases([s.to_dict() for s in states], more, [s.finding.person_id for s in states],
                      [r for s in states for r in s.finding.records])
 
+    def find() -> Case[None]:
+        """An agreement that does not exist is not found (for a user who may read findings at
+        all: the gate refuses anyone else first), not a purpose left undeclared."""
+        if a is None:
+            raise NotFound(f"no agreement {agreement!r} (see `accord agreements list`)")
+        return Case(None, purpose=declared, agreement=agreement, persons=(person,) if person else ())
+
     g = gate.read(user, Request(FINDING_READ, declared, agreement, justification,
-                                (person,) if person else ()), reader, nature=nature, details=details)
+                                (person,) if person else ()), reader, nature=nature, details=details,
+                  lookup=Lookup(find, agreement=agreement) if agreement else None)
     return g, declared
 
 

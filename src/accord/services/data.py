@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from accord import files
 from accord.errors import AccordError
 from accord.ingest import IngestResult, ingest_file, summary
 from accord.ingest.failures import DEFAULT_MAX_FAILURE_RATE, check_rate
@@ -82,6 +83,7 @@ def quarantine_summary(db: StoreTarget, batch: int | None = None, source: str | 
     raw values: they are person data)."""
     with governed(db, origin=origin) as gate, gate.act(
             user, "quarantine.read", details={"batch": batch, "source": source}):
+        summary.require_named(gate.store, batch, source)
         return [QuarantineOut.model_validate(q) for q in summary.quarantine(gate.store, batch, source)]
 
 
@@ -100,6 +102,7 @@ def flags_summary(db: StoreTarget, batch: int | None = None, source: str | None 
     with governed(db, origin=origin) as gate, gate.act(
             user, "quarantine.read", details={"flags": True, "batch": batch, "source": source,
                                               "field": field}):
+        summary.require_named(gate.store, batch, source)
         return [FlagOut.model_validate(f) for f in summary.flags(gate.store, batch, source, field)]
 
 
@@ -206,15 +209,51 @@ def resolve(db: StoreTarget, *, user: str, settings: Path | None = None,
     from accord.resolve.explain import write_model_charts
     from accord.resolve.pipeline import resolve as run
 
+    # Every file given is checked before the store is opened: a run that could not write its
+    # model or charts would otherwise fail after it changed the store.
+    for given, option, what in ((settings, "--settings", "settings file"),
+                                (model_in, "--model", "model file"), (labels, "--labels", "labels file")):
+        if given is not None:
+            files.input_file(given, option, what)
+    if model_in is not None:
+        _saved_model(model_in)
+    if model_out is not None:
+        files.output_file(model_out, "--model-out")
+    out = files.output_folder(charts_dir or beside(db, "-charts"),
+                              "--charts" if charts_dir else "the charts folder (--charts)")
     with governed(db, origin=origin) as gate, gate.act(user, "resolve") as act:
         summary = run(gate.store, checked_settings(settings), user=user, model_path=model_out,
                       model_in=model_in, step=step, labels=labels)
-        out = charts_dir or beside(db, "-charts")
         summary.charts = [str(p) for p in write_model_charts(gate.store, out, summary.weight_histogram)]
         act.outcome = (f"run {summary.run_id}: {summary.records} records, {summary.links} links, "
                        f"{summary.entities} persons")
         act.details.update(run=summary.run_id, merges=summary.merges, splits=summary.splits)
         return summary
+
+
+def _saved_model(path: Path) -> None:
+    """Refuse a ``--model`` file that is not a model ``accord resolve --model-out`` saved (before
+    the run starts): not JSON, not an object, or without the model format and its comparisons."""
+    import json
+
+    from accord.resolve.model import MODEL_FORMAT
+
+    saved_by = "not a model saved by `accord resolve --model-out`"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as e:
+        raise AccordError(f"--model {path}: {saved_by} (not JSON: {' '.join(str(e).split())})") from None
+    if not isinstance(data, dict) or "format" not in data:
+        raise AccordError(f"--model {path}: {saved_by} (no model format in it)")
+    if data["format"] != MODEL_FORMAT:
+        raise AccordError(f"--model {path}: model format {data['format']!r}, and this accord reads "
+                          f"format {MODEL_FORMAT}: save the model again with `accord resolve --model-out`")
+    comparisons = data.get("comparisons")
+    if (not isinstance(comparisons, dict) or not all(isinstance(c, dict) and isinstance(c.get("levels"), list)
+                                                     for c in comparisons.values())
+            or not {"prior", "em_iterations", "pairs_trained", "created"} <= set(data)):
+        raise AccordError(f"--model {path}: {saved_by} (its comparisons, prior or training details "
+                          "are missing)")
 
 
 def evaluate(db: StoreTarget, truth: Path, *, user: str, persons: Path | None = None,

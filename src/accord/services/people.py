@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.governance.policy import Decision, Request
 from accord.governance.tax_request import release
 from accord.services.context import governed
@@ -176,16 +176,24 @@ def worklist(db: StoreTarget, *, user: str, agreement: str, limit: int = 50, off
              progress: Callable[[str, float], None] | None = None) -> WorklistResult:
     """The agreement's work list: eligible persons with evidence (unverified), exclusions counted."""
     from accord.governance.agreements import get_agreement
+    from accord.governance.gate import Case, Lookup
     from accord.worklists.worklist import build
 
     if not 1 <= limit <= 500:
         raise AccordError(f"--limit must be from 1 to 500 (got {limit})")
     with governed(db, origin=origin, today=today) as gate:
-        a = get_agreement(gate.store, agreement)
-        purpose = a.purpose if a else ""
-        g = gate.read(user, Request("worklist.read", purpose, agreement, justification),
+
+        def find() -> Case[Any]:
+            """The agreement names the purpose; one that does not exist is not found (for a user
+            who may read work lists at all: the gate refuses anyone else first)."""
+            a = get_agreement(gate.store, agreement)
+            if a is None:
+                raise NotFound(f"no agreement {agreement!r} (see `accord agreements list`)")
+            return Case(a, purpose=a.purpose, agreement=agreement)
+
+        g = gate.read(user, Request("worklist.read", "", agreement, justification),
                       lambda d: build(gate.store, gate.registry, d, gate.today, limit, offset, progress),
-                      nature="work list entry")
+                      nature="work list entry", lookup=Lookup(find, agreement=agreement))
         return WorklistResult.model_validate(g.value.to_dict() | {"audit_event": g.audit_seq})
 
 

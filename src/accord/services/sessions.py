@@ -32,6 +32,8 @@ class LoginRefused(AccordError):
     ``audit_seq`` is None when the refusal was only counted (a client past its recorded
     failures) or not checked at all (:class:`LoginThrottled`)."""
 
+    kind = "refused"
+
     def __init__(self, reasons: tuple[str, ...], audit_seq: int | None) -> None:
         self.reasons = reasons
         self.audit_seq = audit_seq

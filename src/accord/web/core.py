@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from accord import services
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
 from accord.governance.gate import PolicyDenied
 from accord.governance.registry import registry
 from accord.governance.sessions import IDLE, MAXIMUM, SignInThrottle
@@ -227,6 +227,8 @@ def attempt(call: Callable[[], T]) -> tuple[T | None, Problem | None]:
     except PolicyDenied as e:
         return None, Problem("Refused", f"The governance gate refused {e.action}.", list(e.reasons),
                              e.audit_seq, 403)
+    except NotFound as e:
+        return None, Problem("Not found", str(e), [], None, 404)
     except AccordError as e:
         return None, Problem("Not done", str(e), [], None, 400)
 
