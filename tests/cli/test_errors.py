@@ -181,7 +181,7 @@ def test_an_unknown_person_and_one_the_purpose_may_not_see_get_the_same_not_foun
 
 
 @pytest.mark.parametrize(("args", "user", "said"), [
-    (["subject-report", "--person", "NOPE"], "pat", "NOPE: not found"),
+    (["subject-report", "--person", "NOPE"], "pat", "no person 'NOPE'"),
     (["quarantine", "--batch", "999"], "dana", "no batch 999"),
     (["flags", "--source", "nope"], "dana", "no source 'nope'"),
     (["disclosures", "--agreement", "NOPE"], "pat", "no agreement 'NOPE'"),
@@ -213,7 +213,7 @@ def test_the_api_answers_404_for_unknown_ids(world: World) -> None:
         assert body["code"] == "not_found"
         return body
 
-    assert "NOPE: not found" in get("/api/subject-reports/NOPE", "pat")["message"]
+    assert "no person 'NOPE'" in get("/api/subject-reports/NOPE", "pat")["message"]
     assert get("/api/quarantine", "dana", batch=999)["message"] == "no batch 999 (see `accord batches`)"
     assert "no agreement 'NOPE'" in get("/api/disclosures", "pat", agreement="NOPE")["message"]
     assert "no agreement 'NOPE'" in get("/api/worklists/NOPE", "casey")["message"]
@@ -248,7 +248,8 @@ def test_an_unreachable_postgresql_url_is_a_store_error_and_makes_no_folder(
 
 def test_accord_db_names_the_store_and_a_missing_one_is_exit_3(world: World, tmp_path: Path) -> None:
     listed = run("sources", "--json", user="dana", env={"ACCORD_DB": str(world.db)})
-    assert listed.exit_code == 0 and {s["source"] for s in json.loads(listed.stdout)} >= {"court", "ssa"}
+    items = json.loads(listed.stdout)["items"]
+    assert listed.exit_code == 0 and {s["source"] for s in items} >= {"court", "ssa"}
     error(run("sources", user="dana", env={"ACCORD_DB": str(tmp_path / "typo.duckdb")}), 3, "no such store")
     assert not (tmp_path / "typo.duckdb").exists()
 

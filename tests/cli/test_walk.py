@@ -86,7 +86,7 @@ def test_the_walk(walk: Walk) -> None:
     w.ok("ingest", "--db", db, world, user="dana")
     assert w.json("sources", "--db", db, user="dana")
     batches = w.json("batches", "--db", db, user="dana")
-    w.ok("quarantine", "--db", db, "--batch", batches[0]["batch"], user="dana")
+    w.ok("quarantine", "--db", db, "--batch", batches["items"][0]["batch"], user="dana")
     w.bad("quarantine", "--db", db, "--batch", "999", user="dana", code=1, says="no batch 999")
     w.ok("flags", "--db", db, user="dana")
     w.bad("flags", "--db", db, "--field", "tax_year", user="dana", code=2, says="not an identity field")
@@ -102,10 +102,13 @@ def test_the_walk(walk: Walk) -> None:
     w.bad("resolve", "--db", db, "--model", world / "truth.csv",
           user="dana", code=2, says="not a model saved")
     w.bad("resolve", "--db", db, user="casey", code=2, says="refused: resolve")
+    w.bad("resolve", "--db", db, "--redo", user="dana", code=2, says="no resolution run yet")
     model = here / "model.json"
     run = w.json("resolve", "--db", db, "--model-out", model, "--charts", here / "charts", user="dana")
     assert run["entities"] > 0 and model.is_file()
     w.ok("resolve", "--db", db, "--model", model, user="dana")
+    redo = w.json("resolve", "--db", db, "--redo", user="dana")     # nothing is waiting
+    assert redo["records"] == 0 and redo["waiting"] == 0
     assert w.json("evaluate", "--db", db, "--truth", world / "truth.csv", user="dana")["pair_f1"] > 0.5
     w.bad("evaluate", "--db", db, "--truth", world / "persons.csv",
           user="dana", code=2, says="not a truth file")
@@ -117,8 +120,8 @@ def test_the_walk(walk: Walk) -> None:
     w.bad("users", "add", "zed", "--role", "wizard", "--name", "Zed", "--db", db, user="admin", code=2)
     w.bad("users", "tokens", "nobody", "--db", db, user="admin", code=1, says="no user 'nobody'")
     agreements = w.json("agreements", "list", "--db", db, user="olive")
-    enf = next(a["id"] for a in agreements if a["purpose"] == ENFORCEMENT)
-    ben = next(a["id"] for a in agreements if a["purpose"] == BENEFITS)
+    enf = next(a["id"] for a in agreements["items"] if a["purpose"] == ENFORCEMENT)
+    ben = next(a["id"] for a in agreements["items"] if a["purpose"] == BENEFITS)
     w.ok("agreements", "show", enf, "--db", db, user="olive")
     w.bad("agreements", "show", "NOPE", "--db", db, user="olive", code=1, says="no agreement 'NOPE'")
     w.bad("agreements", "add", here / "none.yaml", "--db", db, user="pat", code=2)
@@ -152,9 +155,9 @@ def test_the_walk(walk: Walk) -> None:
     w.bad("disclosures", "--db", db, "--agreement", "NOPE", user="pat", code=1, says="no agreement 'NOPE'")
 
     # --- rights and safeguards ---
-    report = json.loads(w.ok("subject-report", "--person", pid, "--db", db, user="pat").stdout)
+    report = w.json("subject-report", "--person", pid, "--db", db, user="pat")
     assert report["person_id"] == pid and report["records"]
-    w.bad("subject-report", "--person", "NOPE", "--db", db, user="pat", code=1, says="NOPE: not found")
+    w.bad("subject-report", "--person", "NOPE", "--db", db, user="pat", code=1, says="no person 'NOPE'")
     w.bad("subject-report", "--person", pid, "--db", db, user="casey", code=2, says="refused")
     w.ok("dispute", "list", "--db", db, user="pat")
     w.bad("dispute", "show", "D-999", "--db", db, user="pat", code=1, says="no dispute 'D-999'")

@@ -29,7 +29,7 @@ from accord.casework.disputes import disputes_of
 from accord.casework.findings import finding_state, findings_of
 from accord.casework.notifications import notifications_of
 from accord.casework.reads import statements_of
-from accord.errors import AccordError
+from accord.errors import NotFound
 from accord.governance.gate import Gate
 from accord.governance.policy import Decision, Request
 from accord.governance.scope import require_issued, scoped_records_sql
@@ -42,7 +42,7 @@ LAW_ENFORCEMENT_NOTE = (
     "and does not mean that any such disclosure was made.")
 
 
-class SubjectNotFound(AccordError):
+class SubjectNotFound(NotFound):
     """No person is known under the id asked about: no record, disclosure or casework is held
     under it."""
 
