@@ -19,7 +19,8 @@ from accord.store import Store
 from worlds import governed_store
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "accord"
-NO_STORE = {"synth", "init", "demo"}  # create worlds or stores; they act on no existing store
+# Create worlds or stores, or dry-run a mapping on its extract file: they act on no existing store.
+NO_STORE = {"synth", "init", "demo", "mapping_check"}
 # Establish who the user is (tokens, web sign-in sessions); read no person data (tested below
 # and in tests/web/test_sessions.py).
 IDENTIFY = {"authenticate", "current_session", "login", "logout"}

@@ -242,10 +242,18 @@ def test_a_changed_file_versions_its_records_alike_on_both_engines(pg_url: str, 
     results = {}
     for db in (tmp_path / "a.duckdb", pg_url):
         with open_store(db) as store:
-            results[str(db)] = [{k: v for k, v in ingest_file(store, f).to_dict().items()
+            # One row of three fails on purpose: the failure-rate rule is relaxed here.
+            results[str(db)] = [{k: v for k, v in ingest_file(store, f, max_failure_rate=1).to_dict().items()
                                  if k not in ("seconds", "file")} for f in files]
     embedded, postgres = results.values()
     assert postgres == embedded
+    # Under the default rule the same file is refused and leaves nothing behind on PostgreSQL too.
+    from accord.ingest.failures import FailureRateError
+
+    before = {t: rows(pg_url, t) for t in ("records", "quarantine", "ingest_batches")}
+    with open_store(pg_url) as store, pytest.raises(FailureRateError):
+        ingest_file(store, write_extract(MAPPING, V1, name="v1-once-more.csv"))
+    assert {t: rows(pg_url, t) for t in before} == before
     assert [r["new_versions"] for r in postgres] == [0, 1, 1]     # A# changed, then changed back
     for table in ("records", "quarantine"):
         assert same(rows(tmp_path / "a.duckdb", table), rows(pg_url, table)), table

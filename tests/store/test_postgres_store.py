@@ -93,7 +93,7 @@ def test_a_version_3_store_is_upgraded_to_flags_recorded_and_audited(pg_url: str
         mapping = write_extract({"source": "s", "system": "test-system", "format": "csv", "record_id": "id",
                                  "fields": {"family_name": "n", "ssn": "ssn"}},
                                 "id,n,ssn\n1,Silva,000-12-3456\n2,Okafor,501-27-4481\n")
-        r = ingest_file(store, mapping)
+        r = ingest_file(store, mapping, max_failure_rate=1)   # one bad SSN of two, on purpose
         assert (r.accepted, r.quarantined, r.flagged) == (2, 0, 1)
         flags = store.query("SELECT record_id, ssn, flags FROM records_current ORDER BY record_id")
         assert [(i, s, json.loads(f)[0]["field"] if f else None) for i, s, f in flags] == [
