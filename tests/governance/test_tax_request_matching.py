@@ -13,9 +13,12 @@ import pytest
 from hypothesis import strategies as st
 
 from accord import services
-from accord.governance.gate import Gate, PolicyDenied
-from accord.governance.policy import Request
+from accord.governance.agreements import get_agreement
+from accord.governance.gate import PolicyDenied
+from accord.governance.policy import Request, decide
+from accord.governance.registry import registry
 from accord.governance.tax_request import NOTHING, release, stated_periods
+from accord.governance.users import get_actor
 from accord.services.people_results import TaxReleaseOut
 from accord.store import Store
 from worlds import TODAY, World, resolved_world
@@ -205,15 +208,17 @@ def one_change(draw: st.DrawFn, elements: dict[str, str]) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def read_as_casey(world: World) -> Iterator[Any]:
-    """The reader behind `services.tax_request`, run under the gate's decision for each request
-    (no audit event: the property runs it many times)."""
+    """The reader behind `services.tax_request`, run under the policy's decision for each request
+    (no audit event: the property runs it many times; the gate adds only the audit)."""
     store = Store(world.db)
-    gate = Gate(store, today=TODAY)
+    reg = registry()
+    casey, agreement = get_actor(store, "casey"), get_agreement(store, ENF)
 
     def read(person_request: dict[str, Any]) -> Any:
-        d = gate.decide("casey", Request("tax.request", PURPOSE, ENF, person_request=person_request))
+        d = decide(reg, casey, PURPOSE, agreement,
+                   Request("tax.request", PURPOSE, ENF, person_request=person_request), TODAY)
         assert d.allow, d.reasons
-        return release(store, gate.registry, d, person_request)
+        return release(store, reg, d, person_request)
 
     try:
         yield read
