@@ -201,7 +201,7 @@ def test_a_user_deactivated_through_another_store_object_is_refused_on_the_next_
 def test_an_agreement_changed_through_another_store_object_is_seen_on_the_next_request(
         server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db, _, _ = server
-    enforcement = next(a["id"] for a in services.agreements(db, user="olive") if a["purpose"] == ROE)
+    enforcement = next(a.id for a in services.agreements(db, user="olive") if a.purpose == ROE)
     request = Request("person.view", ROE, enforcement, None, ("P000000001",))
     with governed(db, today=TODAY) as gate:
         assert _decision(gate, "casey", request).allow             # the agreement is kept

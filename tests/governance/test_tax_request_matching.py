@@ -104,7 +104,7 @@ def test_formatting_and_standard_forms_still_match(world: World, filer: dict[str
                 "street": " ".join([*e["street"].split()[:-1], long_form]),
                 "city": e["city"].upper(), "zip": filer["zip"] + "-1234",
                 "taxable_periods": f"{filer['tax_year'] - 1}-{filer['tax_year'] + 1}"}
-    assert _ask(world, same)["released"] is True
+    assert _ask(world, same).released is True
 
 
 def test_a_record_name_that_is_only_part_of_the_supplied_name_releases_nothing(
