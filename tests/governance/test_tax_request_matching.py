@@ -76,7 +76,7 @@ def _disclosures(world: World) -> int:
         return int(store.scalar("SELECT count(*) FROM disclosures WHERE nature LIKE 'tax%'"))
 
 
-def _nothing(world: World, e: dict[str, str]) -> dict[str, Any]:
+def _nothing(world: World, e: dict[str, str]) -> TaxReleaseOut:
     before = _disclosures(world)
     out = _ask(world, e)
     assert out.released is False and out.fields == {}, out
@@ -164,7 +164,7 @@ def test_the_periods_parser() -> None:
 def test_every_mismatch_and_an_unknown_tin_get_the_same_answer(world: World, filer: dict[str, Any]) -> None:
     e = _elements(filer)
     unknown = "9" + filer["tin"][1:] if filer["tin"][0] != "9" else "8" + filer["tin"][1:]
-    answers = {_nothing(world, e | change)["message"] for change in (
+    answers = {_nothing(world, e | change).message for change in (
         {"tin": unknown}, {"tin": filer["tin"][:8]}, {"tin": filer["tin"][:8] + "X"},
         {"full_name": "Someone Else"}, {"street": "1 Nowhere Rd"}, {"city": "Elsewhere"}, {"zip": "00000"})}
     assert answers == {NOTHING}
