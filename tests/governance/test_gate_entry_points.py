@@ -129,6 +129,25 @@ def test_an_action_that_commits_says_its_event(tmp_path: Path) -> None:
         assert act.actor is not None and act.actor.user_id == "olive"
 
 
+def test_an_action_that_only_reads_runs_outside_a_transaction_and_is_chained_after(tmp_path: Path) -> None:
+    """Audit verification reads the chain in a snapshot of its own (on PostgreSQL a transaction
+    it joined would give each statement its own moment): its block runs in no transaction."""
+    db = governed_store(tmp_path)
+    with Store(db) as store:
+        gate = Gate(store, today=TODAY)
+        head = store.scalar("SELECT seq FROM audit_head")
+        with gate.act("olive", "audit.verify", reads_only=True) as act:
+            assert store._depth == 0                                  # type: ignore[attr-defined]
+            act.outcome = "checked"
+        assert act.audit_seq == head + 1 == store.scalar("SELECT seq FROM audit_head")
+        with gate.act("olive", "audit.verify") as act:
+            assert store._depth == 1                                  # type: ignore[attr-defined]
+        with pytest.raises(PolicyDenied), gate.act("casey", "audit.verify", reads_only=True):
+            pass
+    assert [(e["user_id"], e["decision"], e["outcome"]) for e in _events(db, "audit.verify")] == [
+        ("olive", "allow", "checked"), ("olive", "allow", "ok"), ("casey", "deny", "refused")]
+
+
 # --- audit verification and harm figures, through act -------------------------------------------
 
 def test_audit_verification_is_an_action_recorded_with_its_outcome(tmp_path: Path) -> None:

@@ -254,8 +254,8 @@ class Gate:
     @contextlib.contextmanager
     def act(self, user_id: str, action: str, *, purpose: str | None = None, agreement: str | None = None,
             persons: tuple[str, ...] = (), justification: str | None = None,
-            details: dict[str, Any] | None = None,
-            lookup: Lookup[Any] | None = None) -> Iterator[Activity]:
+            details: dict[str, Any] | None = None, lookup: Lookup[Any] | None = None,
+            reads_only: bool = False) -> Iterator[Activity]:
         """Authorise, run and record an action: one audit event with its outcome, also on failure.
 
         With ``lookup``, the action is on a case named by its id: a user who may not attempt
@@ -274,6 +274,12 @@ class Gate:
         long action (resolve) therefore holds back this process's other actions and governed
         reads until it ends; other processes are held back by the store's single writer
         anyway. No governed read runs inside an action.
+
+        With ``reads_only`` (an action that only reads, such as audit verification), the block
+        runs outside any transaction of the action's, so that it may read in a snapshot of its
+        own (``store.snapshot()``, which inside a transaction joins it: on PostgreSQL each
+        statement would then see its own moment), and without the chain lock; its event is
+        chained after it, in a transaction of its own.
         """
         if lookup is not None:
             case = self._before_lookup(user_id, action, lookup)
@@ -284,22 +290,26 @@ class Gate:
                             _gate=self, _user_id=user_id, _action=action, _agreement=agreement)
         common: dict[str, Any] = {"user_id": user_id, "action": action, "purpose": purpose,
                                   "agreement": agreement, "justification": justification}
-        with _CHAIN_LOCK:
-            try:
-                with self.store.transaction():
+        try:
+            if reads_only:
+                yield activity
+                activity.audit_seq = self._event(
+                    **common, decision="allow", outcome=activity.outcome, details=activity.details,
+                    persons=activity.persons, records=activity.records)
+            else:
+                with _CHAIN_LOCK, self.store.transaction():
                     yield activity
                     activity.audit_seq = audit.append(self.store, audit.Event(
                         **common, origin=self.origin, decision="allow", outcome=activity.outcome,
                         details=activity.details, persons=activity.persons, records=activity.records))
-            except _Refused as e:
-                seq = self._event(**common, decision="deny", reasons=e.reasons, outcome=e.outcome,
-                                  details=activity.details, persons=activity.persons,
-                                  records=activity.records)
-                raise PolicyDenied(e.action, e.reasons, seq) from None
-            except BaseException as e:
-                self._event(**common, decision="allow", outcome=failure(e), details=activity.details,
-                            persons=activity.persons, records=activity.records)
-                raise
+        except _Refused as e:
+            seq = self._event(**common, decision="deny", reasons=e.reasons, outcome=e.outcome,
+                              details=activity.details, persons=activity.persons, records=activity.records)
+            raise PolicyDenied(e.action, e.reasons, seq) from None
+        except BaseException as e:
+            self._event(**common, decision="allow", outcome=failure(e), details=activity.details,
+                        persons=activity.persons, records=activity.records)
+            raise
         checkpoint("action.after_commit")
 
     def _decide(self, user_id: str, request: Request) -> Decision:

@@ -302,7 +302,8 @@ def audit_verify(db: StoreTarget, *, user: str, anchor: Path | None = None,
             int(head["seq"]), str(head["hash"])
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise AccordError(f"{anchor}: not an exported audit head ({e})") from None
-    with governed(db, origin=origin) as gate, gate.act(user, "audit.verify") as act:
+    # The check reads the chain in a snapshot of its own, outside the action's transaction.
+    with governed(db, origin=origin) as gate, gate.act(user, "audit.verify", reads_only=True) as act:
         result = audit_log.verify(gate.store, head)
         act.outcome = "intact" if result.ok else f"broken at event {result.first_bad}"
         act.details = result.to_dict()
