@@ -434,8 +434,8 @@ def rules_over_entities(db: Path, world: World, agreement: str) -> dict[str, int
     with open(world.persons, encoding="utf-8", newline="") as fh:
         status = {r["person_id"]: r["status"] for r in csv.DictReader(fh)}
     counts: Counter[str] = Counter()
-    with governed(db) as gate:
-        decision = gate.aggregate_decision("dana", agreement)
+    with governed(db) as gate, gate.act("dana", "evaluate", agreement=agreement) as act:
+        decision = act.as_recipient()
         assert decision.determination_scope is not None
         rows = fact_rows(gate.store, gate.registry, decision.determination_scope,
                          where="case_status = 'final_order'")

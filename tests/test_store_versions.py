@@ -230,9 +230,9 @@ def test_an_upgraded_store_verifies_resolves_and_serves_a_person(old_db: Path) -
     person = people.person(old_db, str(member[0]), user="ana", purpose="identity_verification",
                            agreement=str(agreement), justification="upgraded store",
                            today=starts + timedelta(days=1))
-    assert person["person"]["person_id"] == member[0]
-    shown = {(r["provenance"]["source"], r["provenance"]["record_id"])
-             for s in person["person"]["sources"] for r in s["records"]}
+    assert person.person.person_id == member[0]
+    shown = {(r.provenance.source, r.provenance.record_id)
+             for s in person.person.sources for r in s.records}
     assert (member[1], member[2]) in shown
     assert admin.audit_verify(old_db, user="olive").ok
 

@@ -17,8 +17,8 @@ def api_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     world = resolved_world(tmp_path_factory.mktemp("api-world"), persons=1500, seed=4)
     tokens = {u: services.issue_token(world.db, u, user="admin") for u in USERS}
     rows = services.agreements(world.db, user="olive")
-    enf = next(a["id"] for a in rows if a["purpose"] == ENFORCEMENT)
-    ben = next(a["id"] for a in rows if a["purpose"] == BENEFITS)
+    enf = next(a.id for a in rows if a.purpose == ENFORCEMENT)
+    ben = next(a.id for a in rows if a.purpose == BENEFITS)
     return Template(world, tokens, enf, ben)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from accord.governance import audit
 from accord.governance.gate import Gate
 from accord.governance.policy import Request
 from accord.store import Store
@@ -130,9 +131,10 @@ def test_a_revoked_token_no_longer_authenticates_and_others_still_do(api: Api) -
 def busy(api: Api) -> int:
     """Over a thousand audit events and disclosures in the store (the old browsing window)."""
     with Store(api.db) as store:
+        with store.transaction():
+            for i in range(1100):
+                audit.append(store, audit.Event(user_id="olive", action="test.filler", outcome=f"filler {i}"))
         gate = Gate(store)
-        for i in range(1100):
-            gate.record(user_id="olive", action="test.filler", outcome=f"filler {i}")
         persons = [str(p) for (p,) in store.query(
             "SELECT DISTINCT entity_id FROM entity_members ORDER BY 1 LIMIT 1100")]
 

@@ -138,8 +138,8 @@ def test_quality_service_is_audited_and_works_before_any_resolution(tmp_path: An
 
     db = governed_store(tmp_path)
     empty = services.quality(db, user="olive")
-    assert empty["latest_run"] is None and empty["entities"]["persons"] == 0
-    assert empty["links"]["by_status"] == {"linked": 0, "review": 0, "rejected_by_guard": 0}
+    assert empty.latest_run is None and empty.entities.persons == 0
+    assert empty.links.by_status == {"linked": 0, "review": 0, "rejected_by_guard": 0}
     with pytest.raises(PolicyDenied):
         services.quality(db, user="casey")
     with Store(db) as store:

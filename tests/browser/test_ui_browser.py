@@ -73,13 +73,13 @@ def test_a_caseworker_signs_in_finds_a_person_and_sees_the_waterfall(
     sign_in(page, server, "casey")
     expect(page.get_by_role("heading", name="Find a person")).to_be_visible()
     declare(page, ENFORCEMENT, server.world.enf)
-    search(page, entry["name"], entry["dob"])
-    result = page.get_by_role("link", name=entry["person_id"])
+    search(page, entry.name, entry.dob)
+    result = page.get_by_role("link", name=entry.person_id)
     expect(result).to_be_visible()
-    assert entry["dob"] not in page.url and "name=" not in page.url     # nothing personal in the URL
+    assert entry.dob not in page.url and "name=" not in page.url     # nothing personal in the URL
     shot(page, artifacts, "01-search-results")
     result.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(entry["person_id"])
+    expect(page.get_by_role("heading", level=1)).to_contain_text(entry.person_id)
     charts = page.locator("figure.waterfall svg")
     expect(charts.first).to_be_visible()
     assert charts.count() >= 1
@@ -94,9 +94,9 @@ def test_caseworkers_work_a_work_list_entry(open_page: Any, server: Server, arti
     casey = open_page()
     sign_in(casey, server, "casey")
     casey.goto(f"/worklist?agreement={server.world.enf}")
-    expect(casey.get_by_role("link", name=entry["person_id"]).first).to_be_visible()
+    expect(casey.get_by_role("link", name=entry.person_id).first).to_be_visible()
     shot(casey, artifacts, "03-work-list")
-    casey.get_by_text(f"Open a finding on {entry['person_id']}").click()
+    casey.get_by_text(f"Open a finding on {entry.person_id}").click()
     casey.get_by_role("button", name="Open finding").first.click()
     expect(casey.get_by_role("status")).to_contain_text("Finding opened.")
     expect(casey.get_by_text("Not actionable")).to_be_visible()
@@ -139,7 +139,7 @@ def test_refusals_show_the_gates_reasons(open_page: Any, server: Server, artifac
     casey = open_page()
     sign_in(casey, server, "casey")
     declare(casey, ENFORCEMENT)                     # a matching program without its agreement
-    search(casey, server.world.entry["name"], server.world.entry["dob"])
+    search(casey, server.world.entry.name, server.world.entry.dob)
     expect(casey.get_by_role("alert")).to_contain_text("name the matching agreement")
     shot(casey, artifacts, "08-refused-no-agreement")
 
@@ -149,8 +149,8 @@ def test_pages_read_without_javascript(open_page: Any, server: Server, artifacts
     entry = server.world.entry
     sign_in(page, server, "casey")
     declare(page, ENFORCEMENT, server.world.enf)
-    search(page, entry["name"], entry["dob"])
-    page.get_by_role("link", name=entry["person_id"]).click()
+    search(page, entry.name, entry.dob)
+    page.get_by_role("link", name=entry.person_id).click()
     expect(page.locator("figure.waterfall svg").first).to_be_visible()
     page.get_by_text("The numbers").first.click()            # <details> opens without scripts
     expect(page.get_by_role("table", name="Contributions to the match weight").first).to_be_visible()

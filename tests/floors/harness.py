@@ -181,7 +181,7 @@ class Side:
 def side(db: Path) -> Side:
     users = ("casey", "carl", "bea", "ana", "tess", "pat", "priya")
     tokens = {u: services.issue_token(db, u, user="admin") for u in users}
-    agreements = {a["purpose"]: a["id"] for a in services.agreements(db, user="olive")}
+    agreements = {a.purpose: a.id for a in services.agreements(db, user="olive")}
     return Side(db, TestClient(create_app(db), raise_server_exceptions=False), tokens, agreements)
 
 

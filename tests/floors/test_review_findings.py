@@ -25,7 +25,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 def _agreement(world: World, purpose: str) -> str:
-    return next(a["id"] for a in services.agreements(world.db, user="olive") if a["purpose"] == purpose)
+    return next(a.id for a in services.agreements(world.db, user="olive") if a.purpose == purpose)
 
 
 def _worklist(world: World) -> WorklistResult:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from accord.governance import audit
-from accord.governance.gate import Gate
+from accord.governance.gate import Gate, PolicyDenied
 from accord.store import Store, open_store
 
 # One writing process: opens the store (waiting while the other process holds it), appends a
@@ -123,14 +123,16 @@ def test_two_store_objects_and_two_threads_leave_one_chain(tmp_path: Path) -> No
 
 
 def test_gates_on_two_store_objects_chain_in_turn(tmp_path: Path) -> None:
-    """Through the gate, a process's appends take the chain lock first: none conflicts."""
+    """Through the gate, a process's appends take the chain lock first: none conflicts. (The
+    users are unknown in this store: each action is refused, and its refusal chained.)"""
     db = tmp_path / "s.duckdb"
     with open_store(db) as a, open_store(db) as b, a.cursor() as ca, b.cursor() as cb:
         gates = [(Gate(ca, origin="test"), "g-a"), (Gate(cb, origin="test"), "g-b")]
 
         def record(gate: Gate, name: str) -> None:
             for i in range(30):
-                gate.record(user_id=name, action="test.append", decision="n/a", details={"round": 0, "i": i})
+                with pytest.raises(PolicyDenied), gate.act(name, "test.append", details={"round": 0, "i": i}):
+                    pass
 
         threads = [threading.Thread(target=record, args=g) for g in gates]
         for t in threads:

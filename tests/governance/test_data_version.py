@@ -23,14 +23,29 @@ from accord import services
 from accord.api.app import create_app
 from accord.governance import audit, sessions, users
 from accord.governance.agreements import add_agreement
+from accord.governance.gate import Gate, PolicyDenied
 from accord.governance.ledger import DISCLOSURE_COLUMNS
-from accord.governance.policy import Request
+from accord.governance.policy import Decision, Request
 from accord.governance.registry import registry
 from accord.services.context import governed, keep_open, kept, release
 from accord.store import Store, open_store
 from worlds import TODAY, governed_store
 
 ROE = "removal_order_enforcement"
+
+
+class _Nothing:
+    def touched(self) -> tuple[list[str], list[tuple[str, str]]]:
+        return [], []
+
+
+def _decision(gate: Gate, user: str, request: Request) -> Decision:
+    """The gate's decision on ``request``, as a read that discloses nothing gets it (a
+    refusal's reasons when it is refused)."""
+    try:
+        return gate.read(user, request, lambda d: _Nothing(), nature="test").decision
+    except PolicyDenied as e:
+        return Decision(False, e.reasons)
 
 
 def _moves(store: Store, change: Callable[[], object]) -> int:
@@ -83,7 +98,8 @@ def test_the_data_version_moves_when_a_transaction_commits_and_not_for_audit_eve
         with governed(db, today=TODAY) as gate:
             store = gate.store
             start = store.data_version()
-            gate.record(user_id="olive", action="audit.read", decision="allow", outcome="ok")
+            with gate.act("olive", "audit.read"):
+                pass
             store.query("SELECT count(*) FROM users")
             assert store.data_version() == start              # an audit event and a read: no change
             with store.transaction():
@@ -120,7 +136,8 @@ def test_a_value_read_before_a_change_is_never_served_after_it(tmp_path: Path) -
             assert now == at + 1 and cache.get("kept", now) is None   # filed under the old version
             cache.put("late", at, "read before the change")           # ... while a read was under way:
             assert cache.get("late", at) is None and cache.get("late", now) is None   # not kept at all
-            assert gate.actor("ana") is not None and gate.actor("ana").organisation == "X"  # type: ignore[union-attr]
+            with gate.act("ana", "agreements.read") as act:                 # the user as it is now
+                assert act.actor is not None and act.actor.organisation == "X"
     finally:
         release(db)
 
@@ -171,32 +188,30 @@ def test_a_user_deactivated_through_another_store_object_is_refused_on_the_next_
     db, client, tokens = server
     h = {"Authorization": f"Bearer {tokens['ana']}"}
     assert client.get("/api/agreements", headers=h).status_code == 200
-    with governed(db, today=TODAY) as gate:
-        assert gate.actor("ana") is not None                       # kept by the gate too
+    with governed(db, today=TODAY) as gate, gate.act("ana", "agreements.read") as act:
+        assert act.actor is not None                               # kept by the gate too
     with open_store(db) as other:
         users.deactivate_user(other, "ana")
     assert client.get("/api/agreements", headers=h).status_code == 401
-    with governed(db, today=TODAY) as gate:
-        actor = gate.actor("ana")
-        assert actor is not None and not actor.active
-        d = gate.decide("ana", Request("agreements.read", None, None, None, ()))
-        assert not d.allow and any("deactivated" in r for r in d.reasons)
+    with (governed(db, today=TODAY) as gate, pytest.raises(PolicyDenied, match="deactivated"),
+          gate.act("ana", "agreements.read")):
+        pass
 
 
 def test_an_agreement_changed_through_another_store_object_is_seen_on_the_next_request(
         server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db, _, _ = server
-    enforcement = next(a["id"] for a in services.agreements(db, user="olive") if a["purpose"] == ROE)
+    enforcement = next(a.id for a in services.agreements(db, user="olive") if a.purpose == ROE)
     request = Request("person.view", ROE, enforcement, None, ("P000000001",))
     with governed(db, today=TODAY) as gate:
-        assert gate.decide("casey", request).allow                 # the agreement is kept
+        assert _decision(gate, "casey", request).allow             # the agreement is kept
     ended = TODAY - timedelta(days=30)
     changed = _rewritten(next((tmp_path / "a-agreements").glob("enforcement*.yaml")), tmp_path,
                          start=(ended - timedelta(days=300)).isoformat(), end=ended.isoformat())
     with open_store(db) as other:
         add_agreement(other, changed, registry(), "admin")
     with governed(db, today=TODAY) as gate:
-        d = gate.decide("casey", request)
+        d = _decision(gate, "casey", request)
     assert not d.allow and any("expired" in r for r in d.reasons)
 
 

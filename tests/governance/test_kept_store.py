@@ -23,7 +23,8 @@ def test_threads_reuse_their_connection_and_see_each_others_writes(tmp_path: Pat
             for _ in range(3):
                 with governed(db, today=TODAY) as gate:
                     ids.append(id(gate.store))
-                    gate.record(user_id="olive", action="audit.read", decision="allow", outcome="ok")
+                    with gate.act("olive", "audit.read"):
+                        pass
             seen[name] = ids
 
         threads = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(3)]

@@ -13,6 +13,7 @@ import pytest
 from accord import services
 from accord.errors import AccordError
 from accord.services.context import governed, keep_open, release
+from accord.services.people_results import LinkOut, PersonResult
 from accord.store import Store
 from worlds import TODAY, World, resolved_world
 
@@ -30,7 +31,7 @@ def kept(world: World, tmp_path: Path) -> Any:
 
     db = tmp_path / "copy.duckdb"
     shutil.copy(world.db, db)
-    agreement = next(a["id"] for a in services.agreements(db, user="olive") if a["purpose"] == ROE)
+    agreement = next(a.id for a in services.agreements(db, user="olive") if a.purpose == ROE)
     with Store(db) as store:
         ids = [r[0] for r in store.query("SELECT DISTINCT entity_id FROM entity_members ORDER BY 1 LIMIT 40")]
     keep_open(db)
@@ -38,7 +39,7 @@ def kept(world: World, tmp_path: Path) -> Any:
     release(db)
 
 
-def _view(db: Path, pid: str, agreement: str, user: str = "casey") -> dict[str, Any]:
+def _view(db: Path, pid: str, agreement: str, user: str = "casey") -> PersonResult:
     return services.person(db, pid, user=user, purpose=ROE, agreement=agreement, today=TODAY, origin="api")
 
 
@@ -59,8 +60,8 @@ def test_concurrent_reads_each_get_their_own_committed_event(kept: Any) -> None:
             for _ in range(2):                         # the second read may be served kept
                 r = _view(db, pid, agreement)
                 with lock:
-                    seqs.append(r["audit_event"])
-                    found.append(r["person"].get("found") is not False)
+                    seqs.append(r.audit_event)
+                    found.append(r.found)
 
     threads = [threading.Thread(target=reader, args=(k,)) for k in range(6)]
     for t in threads:
@@ -104,30 +105,36 @@ def test_a_failed_commit_fails_the_read_and_records_only_the_failure(
         (before + 1, "allow", "failed: OSError", "[]")]
     assert accounted == 0
     again = _view(db, pid, agreement)                  # the ledger reads its head again
-    assert again["audit_event"] == before + 2
+    assert again.audit_event == before + 2
     assert services.audit_verify(db, user="olive").ok
 
 
-def _records(view: dict[str, Any]) -> list[tuple[str, str]]:
-    if view["person"].get("found") is False:
+def _records(view: PersonResult) -> list[tuple[str, str]]:
+    person = view.found_person
+    if person is None:
         return []
-    return [(r["provenance"]["source"], r["provenance"]["record_id"])
-            for g in view["person"]["sources"] for r in g["records"]]
+    return [(r.provenance.source, r.provenance.record_id) for g in person.sources for r in g.records]
+
+
+def _links(view: PersonResult) -> list[LinkOut]:
+    person = view.found_person
+    assert person is not None
+    return person.links
 
 
 def test_a_kept_read_follows_every_change(kept: Any) -> None:
     db, agreement, ids = kept
     pid = next(p for p in ids if len(_records(_view(db, p, agreement))) >= 2)
     first, second = _view(db, pid, agreement), _view(db, pid, agreement)
-    assert second["person"] == first["person"] and second["audit_event"] == first["audit_event"] + 1
+    assert second.person == first.person and second.audit_event == first.audit_event + 1
     (sa, ra), (sb, rb) = _records(first)[:2]
-    assert not any(k["match_weight"] == -7.25 for k in first["person"]["links"])
+    assert not any(k.match_weight == -7.25 for k in _links(first))
 
     with governed(db, today=TODAY) as gate:             # data changes: the next read shows it
         gate.store.write("INSERT INTO links VALUES (0, ?, ?, ?, ?, -7.25, 0.006, 'review')",
                          [sa, ra, sb, rb])
     third = _view(db, pid, agreement)
-    assert any(k["match_weight"] == -7.25 for k in third["person"]["links"])
+    assert any(k.match_weight == -7.25 for k in _links(third))
 
     with governed(db, today=TODAY) as gate:             # the user is deactivated: refused at once
         gate.store.write("UPDATE users SET active = false WHERE user_id = 'casey'")
@@ -140,7 +147,7 @@ def test_an_allowed_read_that_fails_is_recorded_and_discloses_nothing(tmp_path: 
     from worlds import governed_store
 
     db = governed_store(tmp_path)
-    agreement = next(a["id"] for a in services.agreements(db, user="olive") if a["purpose"] == ROE)
+    agreement = next(a.id for a in services.agreements(db, user="olive") if a.purpose == ROE)
 
     def broken(_: Any) -> Any:
         raise ValueError("the reader broke")

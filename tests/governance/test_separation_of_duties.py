@@ -114,8 +114,8 @@ def db(tmp_path: Path) -> Path:
 
 
 def _roles(db: Path, user_id: str) -> list[str]:
-    row = next(u for u in services.list_users(db, user="admin") if u["user_id"] == user_id)
-    return list(row["roles"])
+    row = next(u for u in services.list_users(db, user="admin") if u.user_id == user_id)
+    return list(row.roles)
 
 
 def _last_event(db: Path, action: str = "users.manage") -> dict[str, Any]:
@@ -130,8 +130,8 @@ def _last_event(db: Path, action: str = "users.manage") -> dict[str, Any]:
 
 def test_a_person_data_role_takes_effect_only_when_a_second_admin_approves(db: Path) -> None:
     added = services.add_user(db, "nina", "Nina Analyst", ["analyst"], BENEFITS, user="admin")
-    assert added["roles"] == [] and [g["role"] for g in added["pending_grants"]] == ["analyst"]
-    grant = added["pending_grants"][0]["grant_id"]
+    assert added.roles == [] and [g.role for g in added.pending_grants] == ["analyst"]
+    grant = added.pending_grants[0].grant_id
     with pytest.raises(PolicyDenied, match=r"agreements\.read"):
         services.agreements(db, user="nina")                      # not yet an analyst
     with pytest.raises(SecondApproverRequired, match="cannot also approve"):
@@ -141,8 +141,8 @@ def test_a_person_data_role_takes_effect_only_when_a_second_admin_approves(db: P
     with pytest.raises(PolicyDenied, match=r"users\.manage"):
         services.approve_grant(db, grant, user="pat")             # not an administrator
     approved = services.approve_grant(db, grant, user="adam")
-    assert approved["state"] == "granted" and approved["decided_by"] == "adam"
-    assert approved["requested_by"] == "admin"
+    assert approved.state == "granted" and approved.decided_by == "adam"
+    assert approved.requested_by == "admin"
     assert _roles(db, "nina") == ["analyst"]
     assert services.agreements(db, user="nina")
     event = _last_event(db)
@@ -154,20 +154,20 @@ def test_a_person_data_role_takes_effect_only_when_a_second_admin_approves(db: P
 
 def test_roles_without_person_data_take_effect_at_once(db: Path) -> None:
     added = services.add_user(db, "dave", "Dave Engineer", ["data_engineer"], None, user="admin")
-    assert added["roles"] == ["data_engineer"] and added["pending_grants"] == []
-    assert services.list_grants(db, user="admin", user_id="dave")[0]["state"] == "granted"
+    assert added.roles == ["data_engineer"] and added.pending_grants == []
+    assert services.list_grants(db, user="admin", user_id="dave")[0].state == "granted"
 
 
 def test_oversight_also_needs_a_second_approver(db: Path) -> None:
     added = services.add_user(db, "ida", "Ida Inspector", ["oversight"], "OIG", user="admin")
-    assert added["roles"] == [] and added["pending_grants"][0]["role"] == "oversight"
+    assert added.roles == [] and added.pending_grants[0].role == "oversight"
 
 
 def test_one_user_cannot_be_given_the_roles_that_bypass_the_two_approver_rule(db: Path) -> None:
     three = ["caseworker", "privacy_officer", "oversight"]
     with pytest.raises(RoleConflict, match=r"caseworker and privacy_officer together \(rule act_review_aud"):
         services.add_user(db, "mal", "Mal", three, None, user="admin")
-    assert "mal" not in {u["user_id"] for u in services.list_users(db, user="admin")}   # nothing half-made
+    assert "mal" not in {u.user_id for u in services.list_users(db, user="admin")}   # nothing half-made
     assert _last_event(db)["details"]["refused_incompatible"] == [
         "caseworker + oversight (act_review_audit)", "caseworker + privacy_officer (act_review_audit)",
         "oversight + privacy_officer (act_review_audit)"]
@@ -176,7 +176,7 @@ def test_one_user_cannot_be_given_the_roles_that_bypass_the_two_approver_rule(db
     with pytest.raises(RoleConflict, match="caseworker and privacy_officer"):
         services.grant_roles(db, "mal", ["privacy_officer"], user="admin")
     pending = services.list_grants(db, user="admin", state="pending", user_id="mal")
-    services.approve_grant(db, pending[0]["grant_id"], user="adam")
+    services.approve_grant(db, pending[0].grant_id, user="adam")
     with pytest.raises(RoleConflict, match="caseworker and oversight"):
         services.grant_roles(db, "mal", ["oversight"], user="adam")
     with pytest.raises(RoleConflict, match="admin and caseworker"):
@@ -191,13 +191,13 @@ def test_an_admin_cannot_grant_themself_a_person_data_role_or_oversight(db: Path
 
 
 def test_a_grant_can_be_rejected_or_withdrawn_and_then_never_approved(db: Path) -> None:
-    g = services.add_user(db, "tom", "Tom Tax", ["tax_examiner"], "IRS", user="admin")["pending_grants"][0]
+    g = services.add_user(db, "tom", "Tom Tax", ["tax_examiner"], "IRS", user="admin").pending_grants[0]
     with pytest.raises(UserError, match="reason"):
-        services.reject_grant(db, g["grant_id"], "  ", user="adam")
-    rejected = services.reject_grant(db, g["grant_id"], "no need to know", user="adam")
-    assert rejected["state"] == "rejected" and rejected["note"] == "no need to know"
+        services.reject_grant(db, g.grant_id, "  ", user="adam")
+    rejected = services.reject_grant(db, g.grant_id, "no need to know", user="adam")
+    assert rejected.state == "rejected" and rejected.note == "no need to know"
     with pytest.raises(UserError, match="rejected, not pending"):
-        services.approve_grant(db, g["grant_id"], user="adam")
+        services.approve_grant(db, g.grant_id, user="adam")
     assert _roles(db, "tom") == []
     assert services.list_grants(db, user="admin", state="pending") == []
     with pytest.raises(UserError, match="no grant 'G-999999'"):
@@ -205,20 +205,20 @@ def test_a_grant_can_be_rejected_or_withdrawn_and_then_never_approved(db: Path) 
 
 
 def test_a_deactivated_users_grant_cannot_take_effect(db: Path) -> None:
-    g = services.add_user(db, "una", "Una", ["analyst"], BENEFITS, user="admin")["pending_grants"][0]
+    g = services.add_user(db, "una", "Una", ["analyst"], BENEFITS, user="admin").pending_grants[0]
     services.deactivate_user(db, "una", user="adam")
     with pytest.raises(UserError, match="deactivated"):
-        services.approve_grant(db, g["grant_id"], user="adam")
+        services.approve_grant(db, g.grant_id, user="adam")
 
 
 def test_init_is_the_bootstrapping_exception(tmp_path: Path) -> None:
     path = governed_store(tmp_path)
-    users = {u["user_id"]: u for u in services.list_users(path, user="admin")}
-    assert users["casey"]["roles"] == ["caseworker"] and users["pat"]["roles"] == ["privacy_officer"]
-    assert all(not u["pending_grants"] and not u["conflicts"] for u in users.values())
+    users = {u.user_id: u for u in services.list_users(path, user="admin")}
+    assert users["casey"].roles == ["caseworker"] and users["pat"].roles == ["privacy_officer"]
+    assert all(not u.pending_grants and not u.conflicts for u in users.values())
     grants = services.list_grants(path, user="admin")
-    assert {g["user_id"] for g in grants} == set(users)
-    assert all(g["state"] == "granted" and g["decided_by"] is None and "accord init" in g["note"]
+    assert {g.user_id for g in grants} == set(users)
+    assert all(g.state == "granted" and g.decided_by is None and "accord init" in g.note
                for g in grants)
 
 
@@ -226,9 +226,9 @@ def test_users_already_holding_incompatible_roles_are_marked_not_stripped(db: Pa
     with Store(db) as store:      # a store from before the rules (test-only write)
         store.con.execute("UPDATE users SET roles = ['caseworker', 'oversight', 'privacy_officer'] "
                           "WHERE user_id = 'casey'")
-    casey = next(u for u in services.list_users(db, user="admin") if u["user_id"] == "casey")
-    assert casey["roles"] == ["caseworker", "oversight", "privacy_officer"]      # nothing dropped silently
-    assert len(casey["conflicts"]) == 3 and all("act_review_audit" in c for c in casey["conflicts"])
+    casey = next(u for u in services.list_users(db, user="admin") if u.user_id == "casey")
+    assert casey.roles == ["caseworker", "oversight", "privacy_officer"]      # nothing dropped silently
+    assert len(casey.conflicts) == 3 and all("act_review_audit" in c for c in casey.conflicts)
     result = CliRunner().invoke(app, ["users", "list", "--db", str(db)],
                                 env={"ACCORD_USER": "admin", "COLUMNS": "250"})
     assert result.exit_code == 0, result.output
@@ -238,7 +238,7 @@ def test_users_already_holding_incompatible_roles_are_marked_not_stripped(db: Pa
         services.grant_roles(db, "casey", ["analyst"], user="admin")       # put it right first
     services.remove_role(db, "casey", "oversight", user="admin")
     fixed = services.remove_role(db, "casey", "privacy_officer", user="admin")
-    assert fixed["roles"] == ["caseworker"] and fixed["conflicts"] == []
+    assert fixed.roles == ["caseworker"] and fixed.conflicts == []
     with pytest.raises(UserError, match="does not hold"):
         services.remove_role(db, "casey", "oversight", user="admin")
 
@@ -268,7 +268,7 @@ def test_the_grant_commands(db: Path) -> None:
     assert code == 2 and "caseworker and privacy_officer" in text and "act_review_audit" in text
     code, text = _run("adam", "users", "grant", "cleo", "--role", "analyst", "--db", d)
     assert code == 0 and "awaiting" in text
-    pending = services.list_grants(db, user="admin", state="pending")[0]["grant_id"]
+    pending = services.list_grants(db, user="admin", state="pending")[0].grant_id
     code, text = _run("admin", "users", "reject-grant", pending, "--reason", "not needed", "--db", d)
     assert code == 0 and "rejected" in text
     code, text = _run("admin", "users", "remove-role", "cleo", "--role", "caseworker", "--db", d)

@@ -108,11 +108,12 @@ def test_requests_outside_the_authority_are_refused(world: World, filer: dict[st
 
 def test_an_unreadable_path_to_tax_data_does_not_exist_for_enforcement_reads(world: World) -> None:
     """The ordinary person view under enforcement has no IRS system at all (bulk 6103 is a floor)."""
-    with Store(world.db) as store:
-        from accord.governance.gate import Gate
-        from accord.governance.policy import Request
+    from accord.governance.gate import Gate
+    from accord.governance.policy import Request
 
-        d = Gate(store, today=TODAY).decide("casey", Request("person.view", "removal_order_enforcement", ENF))
+    with Store(world.db) as store:
+        d = Gate(store, today=TODAY).read("casey", Request("person.view", "removal_order_enforcement", ENF),
+                                          lambda d: _Rows([]), nature="test").decision
     assert d.allow and d.scope is not None and "irs-individual-returns" not in d.scope.systems
 
 

@@ -136,7 +136,7 @@ def test_a_session_ends_when_the_user_is_deactivated_or_the_token_revoked(
     if how == "deactivate":
         services.deactivate_user(db, "ana", user="admin")
     else:
-        token_id = services.list_tokens(db, "ana", user="admin")[0]["token_id"]
+        token_id = services.list_tokens(db, "ana", user="admin")[0].token_id
         services.revoke_token(db, "ana", token_id, user="admin")
     r = client.get("/account", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login?next=/account&ended=1"
@@ -182,7 +182,7 @@ def test_the_oversight_page_pages_back_through_events_and_disclosures(client_for
                      first.text)
     assert link and "as_of=" in link.group(1)
     next_rows = disclosure_rows(olive.get(link.group(1).replace("&amp;", "&")).text)
-    expected = [(d["audit_seq"], d["person_id"]) for d in services.disclosures(ui_db, user="olive", limit=50)]
+    expected = [(d.audit_seq, d.person_id) for d in services.disclosures(ui_db, user="olive", limit=50)]
     assert next_rows and rows + next_rows == expected[:len(rows) + len(next_rows)]
 
 

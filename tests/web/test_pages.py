@@ -211,8 +211,8 @@ def test_the_oversight_dashboard(client_for: Client, ui_world: UiWorld, ui_db: P
     rows = re.findall(r'<td class="mono">(\w+)</td><td class="mono">([\w.]+)</td>', r.text)
     assert rows and all(u == "olive" and a.startswith("session.") for u, a in rows)
     disclosed = services.disclosures(ui_db, user="olive", limit=1000)
-    for agreement in {d["agreement"] for d in disclosed if d["agreement"]}:
-        n = sum(1 for d in disclosed if d["agreement"] == agreement)
+    for agreement in {d.agreement for d in disclosed if d.agreement}:
+        n = sum(1 for d in disclosed if d.agreement == agreement)
         assert re.search(rf'<td class="mono">{agreement}</td><td>[^<]*</td><td class="num">{n}</td>', r.text)
     assert r.text.count("<svg") >= 3          # disclosures and quality charts
     pat = client_for("pat").get("/oversight")   # each section is decided on its own

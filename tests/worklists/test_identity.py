@@ -120,7 +120,7 @@ def test_a_shared_a_number_or_no_date_of_birth_sends_the_person_to_review(db: Pa
     with Store(db) as store:
         # a record of someone else (another person id) carries the first person's A-number
         _, *other = _entity_with(store, f"r.a_number IS NOT NULL AND m.entity_id NOT IN "
-                                        f"('{first['person_id']}', '{second['person_id']}')")
+                                        f"('{first.person_id}', '{second.person_id}')")
         a_number = store.scalar("SELECT a_number FROM records_current WHERE source = 'court' AND "
                                 "record_id = ?", [next(r.record_id for r in first.records
                                                        if r.source == "court")])
@@ -184,15 +184,15 @@ def test_dates_of_birth_years_apart_send_the_person_to_review(db: Path) -> None:
     # them mistaken, clustering.identifier_bridges_dob_gap): which date is right is for a
     # person to decide, so the work list holds such a person for review.
     wl = _worklist(db)
-    first = wl["entries"][0]
-    review = wl["excluded"].get("needs_review", 0)
+    first = wl.entries[0]
+    review = wl.excluded.get("needs_review", 0)
     with Store(db) as store:
         dated = store.query("SELECT r.source, r.record_id FROM records_current r JOIN entity_members m "
                             "USING (source, record_id) WHERE m.entity_id = ? AND r.dob IS NOT NULL "
-                            "ORDER BY 1, 2", [first["person_id"]])
+                            "ORDER BY 1, 2", [first.person_id])
         assert len(dated) >= 2
         store.con.execute("UPDATE records SET dob = dob - INTERVAL 20 YEAR WHERE source = ? "
                           "AND record_id = ?", list(dated[0]))
     wl = _worklist(db)
-    assert first["person_id"] not in {e["person_id"] for e in wl["entries"]}
-    assert wl["excluded"]["needs_review"] == review + 1
+    assert first.person_id not in {e.person_id for e in wl.entries}
+    assert wl.excluded["needs_review"] == review + 1

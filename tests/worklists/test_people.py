@@ -86,7 +86,7 @@ def test_a_protected_application_changes_nothing_an_enforcement_user_receives(
     the application, sees it."""
     entry = _worklist(world).entries[0]
     pid, a_number = entry.person_id, entry.a_number
-    name, dob = entry["name"].split(" ", 1), entry["dob"]
+    name, dob = entry.name.split(" ", 1), entry.dob
     before = _answers(world, pid)
     # A pending asylum application for the same person arrives from USCIS.
     data = tmp_path / "asylum.csv"

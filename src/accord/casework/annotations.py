@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from accord.casework.disputes import DisputeError, record_of
-from accord.casework.filters import Filters
+from accord.casework.filters import Filters, Loader
 from accord.casework.reasons import annotation_kinds
 from accord.errors import AccordError, NotFound
 from accord.governance.gate import Case, Gate, Lookup
@@ -81,28 +81,26 @@ _COLS = ("annotation_id", "source", "record_id", "person_id", "kind", "reason_co
 _INSERT = f"INSERT INTO annotations ({', '.join(_COLS)}) VALUES ({', '.join('?' * len(_COLS))})"
 _EVENT_INSERT = ("INSERT INTO annotation_events (seq, annotation_id, event, user_id, recorded_at, note) "
                  "VALUES (nextval('casework_seq'), ?, ?, ?, ?, ?)")
-_FILTERS = Filters("annotation_id", conditions={
-    # a person's: linked to them when requested, or a record of theirs now
-    "person_id": f"person_id = ? OR (source, record_id) IN ({person_records_sql()})",
-    "record_keys": "source || chr(31) || record_id = ANY(?)",
-    "annotation_ids": "annotation_id = ANY(?)"})
+def _add_event(a: Annotation, e: tuple[Any, ...]) -> None:
+    _, event, user, at, note = e
+    if event == "approved":
+        a.approvals.append((user, at))
+    else:
+        a.rejections.append((user, at, note))
 
 
-def _load(store: Store, **filters: Any) -> list[Annotation]:
-    where, params = _FILTERS.where(**filters)
-    rows = store.query(f"SELECT {', '.join(_COLS)} FROM annotations {where} "
-                       "ORDER BY requested_at, annotation_id", params)
-    out = [Annotation(*r) for r in rows]
-    if out:
-        by_id = {a.annotation_id: a for a in out}
-        for aid, event, user, at, note in store.query(
-                "SELECT annotation_id, event, user_id, recorded_at, note FROM annotation_events "
-                "WHERE annotation_id = ANY(?) ORDER BY seq", [list(by_id)]):
-            if event == "approved":
-                by_id[aid].approvals.append((user, at))
-            else:
-                by_id[aid].rejections.append((user, at, note))
-    return out
+_LOADER: Loader[Annotation] = Loader(
+    Filters("annotation_id", conditions={
+        # a person's: linked to them when requested, or a record of theirs now
+        "person_id": f"person_id = ? OR (source, record_id) IN ({person_records_sql()})",
+        "record_keys": "source || chr(31) || record_id = ANY(?)",
+        "annotation_ids": "annotation_id = ANY(?)"}),
+    f"SELECT {', '.join(_COLS)} FROM annotations {{where}} ORDER BY requested_at, annotation_id",
+    lambda r: Annotation(*r), lambda a: a.annotation_id,
+    "SELECT annotation_id, event, user_id, recorded_at, note FROM annotation_events "
+    "WHERE annotation_id = ANY(?) ORDER BY seq",
+    0, _add_event)
+_load = _LOADER.load
 
 
 STATES = ("pending", "effective", "rejected")
@@ -137,10 +135,8 @@ def list_annotations(store: Store, *, state: str | None = None, person_id: str |
 
 
 def get_annotation(store: Store, annotation_id: str) -> Annotation:
-    found = _load(store, annotation_id=annotation_id)
-    if not found:
-        raise NoSuchAnnotation(f"no annotation {annotation_id!r}")
-    return found[0]
+    return _LOADER.one(store, NoSuchAnnotation(f"no annotation {annotation_id!r}"),
+                       annotation_id=annotation_id)
 
 
 def annotations_of(store: Store, *, person_id: str | None = None,

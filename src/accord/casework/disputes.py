@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from accord.casework.filters import Filters
+from accord.casework.filters import Filters, Loader
 from accord.errors import AccordError, NotFound
 from accord.governance.gate import Case, Lookup
 from accord.ingest.reads import newest_version
@@ -99,29 +99,18 @@ _DISPUTE_COLS = ("dispute_id, person_id, source, record_id, field, claimed_value
                  "filed_on, acknowledge_by")
 _EVENT_COLS = ("seq", "dispute_id", "event", "on_date", "recorded_at", "user_id", "text", "appeal_rights",
                "batch_id", "version")
-_FILTERS = Filters("dispute_id", "person_id", conditions={
-    "dispute_ids": "dispute_id = ANY(?)", "due_before": "acknowledge_by < ?"})
-
-
-def _load(store: Store, **filters: Any) -> list[Dispute]:
-    where, params = _FILTERS.where(**filters)
-    rows = store.query(f"SELECT {_DISPUTE_COLS} FROM disputes {where} ORDER BY filed_at, dispute_id", params)
-    out = [Dispute(*row) for row in rows]
-    if out:
-        events = store.query(f"SELECT {', '.join(_EVENT_COLS)} FROM dispute_events "
-                             "WHERE dispute_id = ANY(?) ORDER BY seq",
-                             [[d.dispute_id for d in out]])
-        by_id = {d.dispute_id: d for d in out}
-        for e in events:
-            by_id[e[1]].events.append(dict(zip(_EVENT_COLS, e, strict=True)))
-    return out
+_LOADER: Loader[Dispute] = Loader(
+    Filters("dispute_id", "person_id", conditions={
+        "dispute_ids": "dispute_id = ANY(?)", "due_before": "acknowledge_by < ?"}),
+    f"SELECT {_DISPUTE_COLS} FROM disputes {{where}} ORDER BY filed_at, dispute_id",
+    lambda row: Dispute(*row), lambda d: d.dispute_id,
+    f"SELECT {', '.join(_EVENT_COLS)} FROM dispute_events WHERE dispute_id = ANY(?) ORDER BY seq",
+    1, lambda d, e: d.events.append(dict(zip(_EVENT_COLS, e, strict=True))))
+_load = _LOADER.load
 
 
 def get_dispute(store: Store, dispute_id: str) -> Dispute:
-    found = _load(store, dispute_id=dispute_id)
-    if not found:
-        raise NoSuchDispute(f"no dispute {dispute_id!r}")
-    return found[0]
+    return _LOADER.one(store, NoSuchDispute(f"no dispute {dispute_id!r}"), dispute_id=dispute_id)
 
 
 def disputes_of(store: Store, person_id: str) -> list[Dispute]:

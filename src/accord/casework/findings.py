@@ -21,12 +21,13 @@ step as an event; :func:`mark_actionable` refuses unless every step is on record
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from accord.casework.filters import Filters
+from accord.casework.filters import Filters, Loader
 from accord.errors import AccordError, NotFound
 from accord.governance.agreements import Agreement, get_agreement
 from accord.governance.gate import Activity, Case, Gate, Lookup
@@ -89,28 +90,19 @@ _EVENT_INSERT = (f"INSERT INTO finding_events ({', '.join(_EVENT_COLS)}, recorde
                  f"VALUES ({', '.join('?' * (len(_EVENT_COLS) + 1))})")
 _INSERT = ("INSERT INTO findings (finding_id, person_id, agreement_id, purpose, records, basis, opened_by, "
            "opened_on, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_FILTERS = Filters("finding_id", "person_id", "agreement_id",
-                   conditions={"finding_ids": "finding_id = ANY(?)"})
-
-
-def _load(store: Store, **filters: Any) -> list[Finding]:
-    where, params = _FILTERS.where(**filters)
-    rows = store.query("SELECT finding_id, person_id, agreement_id, purpose, records, basis, opened_by, "
-                       f"opened_on FROM findings {where} ORDER BY opened_at, finding_id", params)
-    out = [Finding(r[0], r[1], r[2], r[3], [(s, i) for s, i in json.loads(r[4])], *r[5:]) for r in rows]
-    if out:
-        by_id = {f.finding_id: f for f in out}
-        for e in store.query(f"SELECT {', '.join(_EVENT_COLS)} FROM finding_events "
-                             "WHERE finding_id = ANY(?) ORDER BY seq", [list(by_id)]):
-            by_id[e[1]].events.append(dict(zip(_EVENT_COLS, e, strict=True)))
-    return out
+_LOADER: Loader[Finding] = Loader(
+    Filters("finding_id", "person_id", "agreement_id", conditions={"finding_ids": "finding_id = ANY(?)"}),
+    "SELECT finding_id, person_id, agreement_id, purpose, records, basis, opened_by, opened_on "
+    "FROM findings {where} ORDER BY opened_at, finding_id",
+    lambda r: Finding(r[0], r[1], r[2], r[3], [(s, i) for s, i in json.loads(r[4])], *r[5:]),
+    lambda f: f.finding_id,
+    f"SELECT {', '.join(_EVENT_COLS)} FROM finding_events WHERE finding_id = ANY(?) ORDER BY seq",
+    1, lambda f, e: f.events.append(dict(zip(_EVENT_COLS, e, strict=True))))
+_load = _LOADER.load
 
 
 def get_finding(store: Store, finding_id: str) -> Finding:
-    found = _load(store, finding_id=finding_id)
-    if not found:
-        raise NoSuchFinding(f"no finding {finding_id!r}")
-    return found[0]
+    return _LOADER.one(store, NoSuchFinding(f"no finding {finding_id!r}"), finding_id=finding_id)
 
 
 def findings_of(store: Store, person_id: str) -> list[Finding]:
@@ -129,7 +121,7 @@ def list_findings(store: Store, agreement_id: str, today: date, *, person_id: st
         raise FindingError(f"unknown finding state {state!r} ({', '.join(STATES)})")
     agreement = get_agreement(store, agreement_id)
     if state is None:   # the page is cut in SQL; one more row says whether another page follows
-        where, params = _FILTERS.where(agreement_id=agreement_id, person_id=person_id)
+        where, params = _LOADER.filters.where(agreement_id=agreement_id, person_id=person_id)
         ids = [r[0] for r in store.query(f"SELECT finding_id FROM findings {where} "
                                          "ORDER BY opened_at, finding_id LIMIT ? OFFSET ?",
                                          [*params, limit + 1, offset])]
@@ -246,10 +238,18 @@ def finding_lookup(store: Store, finding_id: str) -> Lookup[Finding]:
     return Lookup(find, finding=finding_id)
 
 
-def _step(gate: Gate, user_id: str, finding_id: str, action: str,
-          step: str) -> tuple[Lookup[Finding], AbstractContextManager[Activity]]:
+@contextmanager
+def _step(gate: Gate, user_id: str, finding_id: str, action: str, step: str, today: date, *,
+          open_only: bool = True) -> Iterator[tuple[Activity, Finding, FindingState]]:
+    """A step on a finding named by its id, as ``gate.act`` with the finding's lookup: the
+    activity, the finding and its state ``today``; refused (FindingError) when the finding is
+    closed and the step needs an open one."""
     found = finding_lookup(gate.store, finding_id)
-    return found, gate.act(user_id, action, details={"finding": finding_id, "step": step}, lookup=found)
+    with gate.act(user_id, action, details={"finding": finding_id, "step": step}, lookup=found) as act:
+        s = finding_state(gate.store, finding_id, today)
+        if open_only:
+            _not_closed(s)
+        yield act, found.value, s
 
 
 def _not_closed(s: FindingState) -> None:
@@ -261,10 +261,7 @@ def verify_finding(gate: Gate, user_id: str, finding_id: str, *, method: str, ev
                    today: date | None = None) -> FindingState:
     """Independent verification (552a(p)(1)(A)): never by the user who opened the finding."""
     today = today or gate.today
-    found, act_cm = _step(gate, user_id, finding_id, "finding.verify", "verify")
-    with act_cm as act:
-        f = found.value
-        _not_closed(finding_state(gate.store, finding_id, today))
+    with _step(gate, user_id, finding_id, "finding.verify", "verify", today) as (act, f, _):
         if user_id == f.opened_by:
             raise FindingError(f"{user_id} opened finding {finding_id}; verification must be independent "
                                "(by another user)")
@@ -279,11 +276,7 @@ def record_notice(gate: Gate, user_id: str, finding_id: str, *, sent_on: date, m
                   today: date | None = None) -> FindingState:
     """The notice of the findings sent to the person (552a(p)(1)(B)); only after verification."""
     today = today or gate.today
-    found, act_cm = _step(gate, user_id, finding_id, "finding.notice", "notice")
-    with act_cm as act:
-        f = found.value
-        s = finding_state(gate.store, finding_id, today)
-        _not_closed(s)
+    with _step(gate, user_id, finding_id, "finding.notice", "notice", today) as (act, f, s):
         _required(notice_method=method)
         if not s.verified_by:
             raise FindingError(f"finding {finding_id} is not independently verified; "
@@ -303,9 +296,7 @@ def contest_finding(gate: Gate, user_id: str, finding_id: str, *, contest: str,
     """The person's contest of the findings, filed for them; it blocks action while open."""
     today = today or gate.today
     received_on = received_on or today
-    _, act_cm = _step(gate, user_id, finding_id, "finding.contest", "contest")
-    with act_cm as act:
-        _not_closed(finding_state(gate.store, finding_id, today))
+    with _step(gate, user_id, finding_id, "finding.contest", "contest", today) as (act, _, _):
         _required(contest=contest)
         if received_on > today:
             raise FindingError(f"a contest cannot be received in the future ({received_on})")
@@ -320,10 +311,9 @@ def decide_contest(gate: Gate, user_id: str, finding_id: str, contest_id: int, *
                    today: date | None = None) -> FindingState:
     """Upheld closes the finding; rejected lets the notice period run on."""
     today = today or gate.today
-    _, act_cm = _step(gate, user_id, finding_id, "finding.decide", "decide contest")
-    with act_cm as act:
+    with _step(gate, user_id, finding_id, "finding.decide", "decide contest", today,
+               open_only=False) as (act, _, s):
         act.details.update(contest=contest_id, upheld=upheld)
-        s = finding_state(gate.store, finding_id, today)
         if contest_id not in s.open_contests:
             raise FindingError(f"finding {finding_id} has no open contest #{contest_id}")
         _required(reasons=reasons)
@@ -337,10 +327,7 @@ def decide_contest(gate: Gate, user_id: str, finding_id: str, contest_id: int, *
 def mark_actionable(gate: Gate, user_id: str, finding_id: str, *, today: date | None = None) -> FindingState:
     """Record that adverse action may now be taken; refused unless every requirement is met."""
     today = today or gate.today
-    _, act_cm = _step(gate, user_id, finding_id, "finding.decide", "mark actionable")
-    with act_cm as act:
-        s = finding_state(gate.store, finding_id, today)
-        _not_closed(s)
+    with _step(gate, user_id, finding_id, "finding.decide", "mark actionable", today) as (act, _, s):
         if s.state == "actionable":
             raise FindingError(f"finding {finding_id} is already actionable")
         if s.needs:

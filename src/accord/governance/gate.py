@@ -7,7 +7,10 @@ Every operation of the service layer runs through a :class:`Gate`, by one of two
   it, with its outcome, in the audit chain — refusals included. The action's work and its
   event commit in one transaction, or neither does. An action that must read records under a
   purpose asks the activity for a scope (:meth:`Activity.scope_for`); the gate decides it and
-  the action's event records it.
+  the action's event records it. An evaluation's harm figures are measured under the decision
+  a recipient of its agreement would get (:meth:`Activity.as_recipient`). An action whose own
+  check refuses it (a sign-in's credentials) ends as refused (:meth:`Activity.refuse`); the
+  sign-in and sign-out events are actions too (``policy.SESSION_ACTIONS``).
 * ``gate.read(user, request, reader)`` decides a person-data request (purpose, agreement,
   policy), runs the reader with the scope the decision issued, and records the event and the
   accounting of disclosures before anything is returned. If the record cannot be written, the
@@ -17,6 +20,9 @@ Both take a :class:`Lookup` for a case the caller names only by its id (a disput
 finding, an annotation): the gate refuses, audited, a user who may not attempt the action at
 all before the case is looked up, so that a refusal says nothing of whether the case exists,
 and then decides with the purpose, agreement and persons of the case.
+
+These two are the gate's only public methods (``tests/governance/test_gate_entry_points.py``);
+there is no decision without a record, and no record outside an action or a read.
 
 The decisions themselves are made in ``accord.governance.policy`` only.
 """
@@ -30,7 +36,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 from accord.casework.reads import statements_by_person
 from accord.errors import AccordError
@@ -122,42 +128,73 @@ class Governed(Generic[R]):
 class Activity:
     """An authorised action in progress; set ``outcome``/``details`` before it ends.
 
-    ``decision`` is the decision that authorised it (with a scope when the action reads
-    person data under its purpose)."""
+    ``actor`` is the acting user (None only for a session action by a user id that is not,
+    or not yet, known); ``decision`` is the decision that authorised it (with a scope when the
+    action reads person data under its purpose). Once the action's event is chained,
+    ``audit_seq`` is its seq."""
 
-    actor: Actor
+    actor: Actor | None
     outcome: str = "ok"
     details: dict[str, Any] = field(default_factory=dict)
     persons: list[str] = field(default_factory=list)
     records: list[tuple[str, str]] = field(default_factory=list)
     decision: Decision | None = None
-    seq: int | None = None       # the action's audit event, once it is chained (after the block)
+    audit_seq: int | None = None
     _gate: Gate | None = field(default=None, repr=False)
+    _user_id: str = field(default="", repr=False)
+    _action: str = field(default="", repr=False)
+    _agreement: str | None = field(default=None, repr=False)
+
+    def _made_by_act(self, what: str) -> Gate:
+        if self._gate is None:
+            raise RuntimeError(f"an activity that asks for {what} is made by Gate.act")
+        return self._gate
 
     def scope_for(self, action: str, purpose: str, *, agreement: str | None = None) -> Scope:
         """The scope under which this action may read its persons' records for ``purpose`` (as
         a read ``action`` under it would), decided by the gate and recorded in this action's
         event (``details["read_under"]``). A refusal ends the action: its event records it as
         refused, and it is raised as PolicyDenied."""
-        if self._gate is None:
-            raise RuntimeError("an activity that asks for a scope is made by Gate.act")
+        gate = self._made_by_act("a scope")
         request = Request(action, purpose, agreement, persons=tuple(self.persons))
-        d = self._gate._decide(self.actor.user_id, request)
+        d = gate._decide(self._user_id, request)
         self.details.setdefault("read_under", []).append(
             {"action": action, "purpose": purpose, "agreement": agreement,
              "decision": "allow" if d.allow else "deny", "reasons": list(d.reasons)})
         if not d.allow or d.scope is None:
-            raise _ScopeRefused(action, d.reasons)   # recorded as the action's refusal by Gate.act
+            raise _Refused(action, d.reasons)   # recorded as the action's refusal by Gate.act
         return d.scope
 
+    def as_recipient(self) -> Decision:
+        """The decision a recipient party of this evaluation's agreement would get for its work
+        list, issued to the evaluation (``gate.act(user, "evaluate", agreement=...)``) for
+        figures that carry no person values (harm measurement), and recorded in its event
+        (``details["aggregate_over"]``). A refusal (no such agreement on record, or its
+        recipient would be refused) ends the action as refused, raised as PolicyDenied."""
+        gate = self._made_by_act("a recipient's decision")
+        if self._action != "evaluate" or not self._agreement or self.actor is None:
+            raise RuntimeError("a recipient's decision is issued to an evaluation under an agreement: "
+                               "gate.act(user, 'evaluate', agreement=...)")
+        self.details["aggregate_over"] = self._agreement
+        return gate._as_recipient(self.actor, self._agreement)
 
-class _ScopeRefused(Exception):
-    """A scope an action asked for was refused; ``Gate.act`` records the action as refused."""
+    def refuse(self, *reasons: str, outcome: str = "refused") -> NoReturn:
+        """End this action as refused by its own check (a sign-in's credentials, say): the work
+        is rolled back, its event records the refusal with ``reasons`` and ``outcome``, and it
+        is raised as PolicyDenied."""
+        self._made_by_act("a refusal")
+        raise _Refused(self._action, reasons, outcome)
 
-    def __init__(self, action: str, reasons: tuple[str, ...]) -> None:
+
+class _Refused(Exception):
+    """An action was refused inside its block (a scope or a recipient's decision it asked for,
+    or its own check); ``Gate.act`` records the action as refused."""
+
+    def __init__(self, action: str, reasons: tuple[str, ...], outcome: str = "refused") -> None:
         super().__init__(action)
         self.action = action
         self.reasons = reasons
+        self.outcome = outcome
 
 
 class Gate:
@@ -177,36 +214,27 @@ class Gate:
                         "ON CONFLICT DO NOTHING",
                         [self.registry.version, json.dumps(self.registry.as_json())])
 
-    def actor(self, user_id: str) -> Actor | None:
+    def _actor(self, user_id: str) -> Actor | None:
+        """The user behind an id, kept until the store's data changes."""
         return self.store.reuse(("actor", user_id), lambda: get_actor(self.store, user_id))
 
     @property
     def today(self) -> date:
         return self._today or datetime.now(UTC).date()
 
-    def record(self, **kw: Any) -> int:
-        """Append one event (audit.Event fields) in its own transaction (within an action, in
-        the action's); returns its seq. Kept for the session events (sign-in, sign-out, token
-        checks) and audit verification; everything else is recorded by ``act`` or ``read``."""
-        return self._event(**kw)
-
     def _event(self, **kw: Any) -> int:
+        """Append one event (audit.Event fields) in its own transaction: a refusal, or a
+        failure after the decision. Everything else is chained by ``act`` or ``read``."""
         with _CHAIN_LOCK, self.store.transaction():
             return audit.append(self.store, audit.Event(origin=self.origin, **kw))
 
-    def authorize(self, user_id: str, action: str, *, purpose: str | None = None,
-                  agreement: str | None = None, persons: tuple[str, ...] = (),
-                  justification: str | None = None, details: dict[str, Any] | None = None) -> Actor:
-        """The check ``act`` starts with, alone: kept for audit verification, which records its
-        own outcome. A refusal is audited and raised as PolicyDenied."""
-        return self._authorize(user_id, Request(action, purpose, agreement, justification, persons),
-                               details)[0]
-
     def _authorize(self, user_id: str, request: Request,
-                   details: dict[str, Any] | None) -> tuple[Actor, Decision]:
-        actor = self.actor(user_id)
+                   details: dict[str, Any] | None) -> tuple[Actor | None, Decision]:
+        """The check ``act`` starts with. The policy refuses an unknown user every action but
+        the session actions (``policy.SESSION_ACTIONS``). A refusal is audited and raised."""
+        actor = self._actor(user_id)
         d = self._decide(user_id, request)
-        if not d.allow or actor is None:
+        if not d.allow:
             seq = self._event(user_id=user_id, action=request.action, purpose=request.purpose,
                               agreement=request.agreement, decision="deny", reasons=d.reasons,
                               outcome="refused", persons=request.persons,
@@ -217,7 +245,7 @@ class Gate:
     def _before_lookup(self, user_id: str, action: str, lookup: Lookup[Any]) -> Case[Any]:
         """Refuse (audited) a user who may not try ``action`` at all, before the case is looked
         up; then look it up. The case's own step decides with its purpose and agreement."""
-        actor = self.actor(user_id)
+        actor = self._actor(user_id)
         d = may_attempt(self.registry, actor, action)
         if not d.allow or actor is None:
             seq = self._event(user_id=user_id, action=action, decision="deny", reasons=d.reasons,
@@ -228,8 +256,8 @@ class Gate:
     @contextlib.contextmanager
     def act(self, user_id: str, action: str, *, purpose: str | None = None, agreement: str | None = None,
             persons: tuple[str, ...] = (), justification: str | None = None,
-            details: dict[str, Any] | None = None,
-            lookup: Lookup[Any] | None = None) -> Iterator[Activity]:
+            details: dict[str, Any] | None = None, lookup: Lookup[Any] | None = None,
+            reads_only: bool = False) -> Iterator[Activity]:
         """Authorise, run and record an action: one audit event with its outcome, also on failure.
 
         With ``lookup``, the action is on a case named by its id: a user who may not attempt
@@ -248,6 +276,12 @@ class Gate:
         long action (resolve) therefore holds back this process's other actions and governed
         reads until it ends; other processes are held back by the store's single writer
         anyway. No governed read runs inside an action.
+
+        With ``reads_only`` (an action that only reads, such as audit verification), the block
+        runs outside any transaction of the action's, so that it may read in a snapshot of its
+        own (``store.snapshot()``, which inside a transaction joins it: on PostgreSQL each
+        statement would then see its own moment), and without the chain lock; its event is
+        chained after it, in a transaction of its own.
         """
         if lookup is not None:
             case = self._before_lookup(user_id, action, lookup)
@@ -255,50 +289,45 @@ class Gate:
         request = Request(action, purpose, agreement, justification, persons)
         actor, decision = self._authorize(user_id, request, details)
         activity = Activity(actor, details=dict(details or {}), persons=list(persons), decision=decision,
-                            _gate=self)
+                            _gate=self, _user_id=user_id, _action=action, _agreement=agreement)
         common: dict[str, Any] = {"user_id": user_id, "action": action, "purpose": purpose,
                                   "agreement": agreement, "justification": justification}
-        with _CHAIN_LOCK:
-            try:
-                with self.store.transaction():
+        try:
+            if reads_only:
+                yield activity
+                activity.audit_seq = self._event(
+                    **common, decision="allow", outcome=activity.outcome, details=activity.details,
+                    persons=activity.persons, records=activity.records)
+            else:
+                with _CHAIN_LOCK, self.store.transaction():
                     yield activity
-                    activity.seq = audit.append(self.store, audit.Event(
+                    activity.audit_seq = audit.append(self.store, audit.Event(
                         **common, origin=self.origin, decision="allow", outcome=activity.outcome,
                         details=activity.details, persons=activity.persons, records=activity.records))
-            except _ScopeRefused as e:
-                seq = self._event(**common, decision="deny", reasons=e.reasons, outcome="refused",
-                                  details=activity.details, persons=activity.persons,
-                                  records=activity.records)
-                raise PolicyDenied(e.action, e.reasons, seq) from None
-            except BaseException as e:
-                self._event(**common, decision="allow", outcome=failure(e), details=activity.details,
-                            persons=activity.persons, records=activity.records)
-                raise
+        except _Refused as e:
+            seq = self._event(**common, decision="deny", reasons=e.reasons, outcome=e.outcome,
+                              details=activity.details, persons=activity.persons, records=activity.records)
+            raise PolicyDenied(e.action, e.reasons, seq) from None
+        except BaseException as e:
+            self._event(**common, decision="allow", outcome=failure(e), details=activity.details,
+                        persons=activity.persons, records=activity.records)
+            raise
         checkpoint("action.after_commit")
 
-    def decide(self, user_id: str, request: Request) -> Decision:
-        """The decision on a request, recording nothing: what a check of the policy sees
-        (tests). Code that acts or reads goes through ``act`` or ``read``."""
-        return self._decide(user_id, request)
-
     def _decide(self, user_id: str, request: Request) -> Decision:
-        actor = self.actor(user_id)
+        actor = self._actor(user_id)
         name = request.agreement
         agreement = (self.store.reuse(("agreement", name), lambda: get_agreement(self.store, name))
                      if name else None)
         return decide(self.registry, actor, request.purpose, agreement, request, self.today)
 
-    def aggregate_decision(self, user_id: str, agreement_id: str) -> Decision:
-        """The decision a recipient of an agreement would get for its work list, issued to a
-        user who may evaluate, for figures that carry no person values (harm measurement).
-        Audited as an evaluation under the agreement."""
-        actor, _ = self._authorize(user_id, Request("evaluate", agreement=agreement_id),
-                                   {"aggregate_over": agreement_id})
-        agreement = get_agreement(self.store, agreement_id)
+    def _as_recipient(self, actor: Actor, agreement_id: str) -> Decision:
+        """What ``Activity.as_recipient`` is issued: the decision a recipient party of the
+        agreement would get for its work list; a refusal is raised as the evaluation's."""
+        agreement = self.store.reuse(("agreement", agreement_id),
+                                     lambda: get_agreement(self.store, agreement_id))
         if agreement is None:
-            raise PolicyDenied("evaluate", (f"no matching agreement {agreement_id!r} is on record",),
-                               self._event(user_id=user_id, action="evaluate", decision="deny",
-                                           reasons=("unknown agreement",), outcome="refused"))
+            raise _Refused("evaluate", (f"no matching agreement {agreement_id!r} is on record",))
         roles = tuple(r for r, role in self.registry.roles.items()
                       if "worklist.read" in role.actions and agreement.purpose in role.purposes)
         recipient = agreement.recipients()[0].name
@@ -306,9 +335,7 @@ class Gate:
         d = decide(self.registry, stand_in, agreement.purpose, agreement,
                    Request("worklist.read", agreement.purpose, agreement.id), self.today)
         if not d.allow:
-            seq = self._event(user_id=user_id, action="evaluate", agreement=agreement_id, decision="deny",
-                              reasons=d.reasons, outcome="refused")
-            raise PolicyDenied("evaluate", d.reasons, seq)
+            raise _Refused("evaluate", d.reasons)
         return d
 
     def read(self, user_id: str, request: Request, reader: Callable[[Decision], R], *,
@@ -393,7 +420,7 @@ class Gate:
                      statements: dict[str, list[str]]) -> list[list[Any]]:
         """The accounting of disclosures (552a(c)): one row per person disclosed, each to be
         written after the audit event's seq (the ledger puts it first)."""
-        actor = self.actor(user_id)
+        actor = self._actor(user_id)
         recipient, address = (actor.organisation if actor else None) or user_id, None
         if decision.agreement is not None:
             for p in decision.agreement.recipients():

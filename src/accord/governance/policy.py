@@ -49,6 +49,14 @@ IDENTIFYING_FIELDS = frozenset({"given_name", "family_name", "dob", "ssn", "tin"
 RECIPIENT_ACTIONS = frozenset({"finding.notice", "finding.decide"})
 
 
+# Actions that say who signs in or out: a sign-in (or its refusal), a sign-out, a session's
+# end, a command line's token check. Open to anyone, known or not, active or not, because the
+# user is not established yet (or no longer is): the credentials decide, checked by the action
+# itself, which refuses through the gate (``Activity.refuse``). They read no person data and
+# change nothing but the web sessions.
+SESSION_ACTIONS = frozenset({"session.login", "session.logout", "session.end", "session.token"})
+
+
 # Actions whose answer includes a status determination (issued a determination scope).
 DETERMINING_ACTIONS = frozenset({"person.view", "worklist.read", "verify.query", "finding.open",
                                  "subject.report"})
@@ -110,6 +118,8 @@ def decide(registry: Registry, actor: Actor | None, purpose_name: str | None,
            agreement: Agreement | None, request: Request, today: date) -> Decision:
     """Decide one request. ``agreement`` is the agreement the caller named, looked up (None
     when none was named or it does not exist; ``request.agreement`` keeps the name)."""
+    if request.action in SESSION_ACTIONS:
+        return Decision(True, (f"{request.action} is open to anyone: the credentials decide",))
     if actor is None:
         return deny("unknown user: every action needs a registered user id")
     if not actor.active:

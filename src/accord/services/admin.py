@@ -302,12 +302,11 @@ def audit_verify(db: StoreTarget, *, user: str, anchor: Path | None = None,
             int(head["seq"]), str(head["hash"])
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise AccordError(f"{anchor}: not an exported audit head ({e})") from None
-    with governed(db, origin=origin) as gate:
-        gate.authorize(user, "audit.verify")
+    # The check reads the chain in a snapshot of its own, outside the action's transaction.
+    with governed(db, origin=origin) as gate, gate.act(user, "audit.verify", reads_only=True) as act:
         result = audit_log.verify(gate.store, head)
-        gate.record(user_id=user, action="audit.verify",
-                    outcome="intact" if result.ok else f"broken at event {result.first_bad}",
-                    details=result.to_dict())
+        act.outcome = "intact" if result.ok else f"broken at event {result.first_bad}"
+        act.details = result.to_dict()
         return result
 
 

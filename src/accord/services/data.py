@@ -272,11 +272,10 @@ def evaluate(db: StoreTarget, truth: Path, *, user: str, persons: Path | None = 
         metrics = run(gate.store, truth)
         act.outcome = f"pair_precision {metrics['pair_precision']}, pair_recall {metrics['pair_recall']}"
     if persons is not None and agreement:
-        with governed(db, origin=origin, today=today) as gate:
-            decision = gate.aggregate_decision(user, agreement)
-            with gate.act(user, "evaluate", agreement=agreement, details={"harm": str(persons)}) as act:
-                figures = harm(gate.store, gate.registry, decision, truth, persons, gate.today)
-                act.outcome = (f"wrongly listed {figures['wrongly_listed_persons']}, "
-                               f"final orders found {figures['final_orders_found']}")
-                metrics |= figures
+        with (governed(db, origin=origin, today=today) as gate,
+              gate.act(user, "evaluate", agreement=agreement, details={"harm": str(persons)}) as act):
+            figures = harm(gate.store, gate.registry, act.as_recipient(), truth, persons, gate.today)
+            act.outcome = (f"wrongly listed {figures['wrongly_listed_persons']}, "
+                           f"final orders found {figures['final_orders_found']}")
+            metrics |= figures
     return EvaluationOut.model_validate(metrics)

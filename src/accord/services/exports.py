@@ -43,8 +43,8 @@ AUDIT_COLUMNS = list(AuditEventOut.model_fields)
 
 
 def _seq(act: Activity) -> int:
-    assert act.seq is not None     # the action's event committed with it
-    return act.seq
+    assert act.audit_seq is not None     # the action's event committed with it
+    return act.audit_seq
 
 
 def _recorded(to: export_files.Target, rows: int) -> dict[str, Any]:

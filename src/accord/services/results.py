@@ -29,16 +29,6 @@ class Result(BaseModel):
         """The result as JSON-ready data (dates as ISO text), as the CLI prints it."""
         return self.model_dump(mode="json")
 
-    def __getitem__(self, key: str) -> Any:
-        """Read a field by name, as callers of the earlier plain-dict results did (tests,
-        scripts); new code reads attributes."""
-        if key not in type(self).model_fields:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in type(self).model_fields else default
-
 
 # --- administration --------------------------------------------------------------------------------------
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from accord.errors import AccordError
 from accord.governance import sessions as store_sessions
-from accord.governance.gate import Gate
+from accord.governance.gate import Gate, PolicyDenied
 from accord.services.admin import authenticate
 from accord.services.context import governed
 from accord.services.people_results import SessionState, SessionUser
@@ -64,14 +65,25 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
+def _refused(gate: Gate, user_id: str, action: str, reason: str, *, outcome: str = "refused",
+             details: dict[str, Any] | None = None) -> int:
+    """Record a sign-in step refused by its own check (the credentials), as an action the gate
+    records as refused; returns the seq of its event."""
+    try:
+        with gate.act(user_id, action, details=details) as step:
+            step.refuse(reason, outcome=outcome)
+    except PolicyDenied as e:
+        return e.audit_seq
+    raise AssertionError("a refused step always raises")
+
+
 def _record_suppressed(gate: Gate, summaries: list[store_sessions.Suppressed]) -> None:
     for s in summaries:
-        gate.record(user_id="(none)", action=store_sessions.LOGIN_ACTION, decision="deny",
-                    outcome="refused (summary)",
-                    reasons=(f"{s.failed} further failed sign-ins suppressed; {s.throttled} attempts "
-                             "refused while the client had to wait",),
-                    details={"client": s.client, "failed": s.failed, "throttled": s.throttled,
-                             "since": s.since.isoformat(), "until": s.until.isoformat()})
+        _refused(gate, "(none)", store_sessions.LOGIN_ACTION,
+                 f"{s.failed} further failed sign-ins suppressed; {s.throttled} attempts "
+                 "refused while the client had to wait", outcome="refused (summary)",
+                 details={"client": s.client, "failed": s.failed, "throttled": s.throttled,
+                          "since": s.since.isoformat(), "until": s.until.isoformat()})
 
 
 def login(db: StoreTarget, user_id: str, token: str, *, origin: str = "web", now: datetime | None = None,
@@ -96,20 +108,19 @@ def login(db: StoreTarget, user_id: str, token: str, *, origin: str = "web", now
         if actor is None:
             if throttle is not None and client and not throttle.failed(client, at):
                 raise LoginRefused((REFUSED,), None)
-            seq = gate.record(user_id=store_sessions.audit_name(gate.store, user_id),
-                              action=store_sessions.LOGIN_ACTION, decision="deny", reasons=(REFUSED,),
-                              outcome="refused", details=where)
-            raise LoginRefused((REFUSED,), seq)
+            raise LoginRefused((REFUSED,), _refused(gate, store_sessions.audit_name(gate.store, user_id),
+                                                    store_sessions.LOGIN_ACTION, REFUSED, details=where))
         if throttle is not None and client:
             summary = throttle.succeeded(client, at)
             _record_suppressed(gate, [summary] if summary else [])
-        with gate.store.transaction():
+        with gate.act(actor.user_id, store_sessions.LOGIN_ACTION) as started:
             session_id = store_sessions.start(gate.store, actor, token.strip(), at)
-        digest = store_sessions.session_hash(session_id)
-        seq = gate.record(user_id=actor.user_id, action=store_sessions.LOGIN_ACTION,
-                          outcome="session started", details={"session": digest[:16], **where})
+            digest = store_sessions.session_hash(session_id)
+            started.outcome, started.details = "session started", {"session": digest[:16], **where}
+        assert started.audit_seq is not None
         expires = min(at + idle, at + store_sessions.MAXIMUM)
-        return LoginResult(session_id, store_sessions.csrf_token(session_id), actor.user_id, expires, seq)
+        return LoginResult(session_id, store_sessions.csrf_token(session_id), actor.user_id, expires,
+                           started.audit_seq)
 
 
 def logout(db: StoreTarget, session_id: str, *, origin: str = "web", now: datetime | None = None) -> bool:
@@ -122,8 +133,8 @@ def logout(db: StoreTarget, session_id: str, *, origin: str = "web", now: dateti
             user_id = store_sessions.end(gate.store, digest, _now(now), "logout")
         if user_id is None:
             return False
-        gate.record(user_id=user_id, action="session.logout", outcome="session ended",
-                    details={"session": digest[:16]})
+        with gate.act(user_id, "session.logout", details={"session": digest[:16]}) as ended:
+            ended.outcome = "session ended"
         return True
 
 
@@ -139,8 +150,9 @@ def current_session(db: StoreTarget, session_id: str, *, origin: str = "web", no
             found = store_sessions.lookup(gate.store, session_id, _now(now), idle=idle, maximum=maximum)
         if found.session is None:
             if found.ended is not None and found.user_id is not None:
-                gate.record(user_id=found.user_id, action="session.end", outcome=found.ended,
-                            details={"session": store_sessions.session_hash(session_id)[:16]})
+                with gate.act(found.user_id, "session.end",
+                              details={"session": store_sessions.session_hash(session_id)[:16]}) as ended:
+                    ended.outcome = found.ended
             return SessionState(user=None, ended=found.ended)
         s = store_sessions.touch(gate.store, found.session, _now(now))
         a = s.actor
@@ -160,6 +172,6 @@ def token_user(db: StoreTarget, token: str, *, claimed: str | None = None, origi
     if user is not None and (not claimed or claimed == user):
         return user
     with governed(db, origin=origin) as gate:
-        seq = gate.record(user_id=store_sessions.audit_name(gate.store, claimed or ""), action=TOKEN_ACTION,
-                          decision="deny", reasons=(TOKEN_REFUSED,), outcome="refused")
+        seq = _refused(gate, store_sessions.audit_name(gate.store, claimed or ""), TOKEN_ACTION,
+                       TOKEN_REFUSED)
     raise LoginRefused((TOKEN_REFUSED,), seq)
