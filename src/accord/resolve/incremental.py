@@ -148,7 +148,7 @@ def update(store: Store, *, user: str = "system", keys: Sequence[Key] | None = N
     from accord.governance.registry import registry as package_registry
 
     registry = registry or package_registry()
-    started = time.perf_counter()
+    started, began = time.perf_counter(), datetime.now(UTC)
     with one_writer(store), store.transaction():
         store.changed()
         store.lock("resolution")
@@ -166,11 +166,10 @@ def update(store: Store, *, user: str = "system", keys: Sequence[Key] | None = N
         rq.done(store, taken)
         summary.waiting = _waiting(store)
         summary.seconds = time.perf_counter() - started
-        now = datetime.now(UTC)
         checkpoint("resolve.update.before_commit")
         store.insert(UPDATES, {
             "run_id": run_id, "base_run": base_run, "user_id": user,
-            "started_at": now, "finished_at": now, "records": summary.records,
+            "started_at": began, "finished_at": datetime.now(UTC), "records": summary.records,
             "neighbourhood": summary.neighbourhood, "pairs": summary.pairs,
             "persons_changed": len(summary.persons), "deferred": summary.deferred})
     checkpoint("resolve.update.after_commit")
@@ -199,7 +198,7 @@ def drain(store: Store, *, user: str = "system", batch: int = BATCH, step: Step 
 
 
 def _waiting(store: Store) -> int:
-    return int(store.scalar(f"SELECT count(*) FROM {rq.TABLE}") or 0)
+    return sum(rq.waiting(store).values())
 
 
 def base_model(store: Store) -> tuple[int, Settings, Comparisons, FSModel]:
