@@ -72,6 +72,7 @@ def _arguments(fn: Any, tmp: Path, db: Path) -> dict[str, Any]:
         "step": "verify",
         "out": tmp / "export.csv",
         "queries_file": tmp / "queries.csv",
+        "rows": [{"id": "1"}],
     }
     (tmp / "queries.csv").write_text("name,dob,a_number\nA B,1980-01-01,012345678\n")
     (tmp / "m.yaml").write_text(

@@ -19,9 +19,8 @@ from accord.store import Store
 from .master_helpers import World, build_world
 
 CONFIDENCE_SQL = """
-    WITH run AS (SELECT max(run_id) AS run_id FROM resolution_runs),
-         k AS (SELECT source, record_id FROM entity_members WHERE list_contains(?, entity_id)),
-         l AS (SELECT * FROM links WHERE status = 'linked' AND run_id = (SELECT run_id FROM run))
+    WITH k AS (SELECT source, record_id FROM entity_members WHERE list_contains(?, entity_id)),
+         l AS (SELECT * FROM links WHERE status = 'linked')
     SELECT source, record_id, max(match_probability) FROM (
         SELECT k.source, k.record_id, l.match_probability FROM l
         JOIN k ON k.source = l.source_l AND k.record_id = l.record_id_l
@@ -43,15 +42,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def two_runs(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """A copy whose links also hold an older run, with other probabilities and statuses."""
+    """A copy in which a later run (an incremental update) scored a third of the links again,
+    with other probabilities and statuses: ``links`` holds each pair once, from the run that
+    scored it last, and every reader takes them all."""
     db = tmp_path_factory.mktemp("two-runs") / "copy.duckdb"
     shutil.copy(world.db, db)
     with Store(db) as store:
         run = store.scalar("SELECT max(run_id) FROM resolution_runs")
         store.con.execute(
-            "INSERT INTO links SELECT ? AS run_id, * EXCLUDE (run_id, match_probability, status), "
-            "1 - (1 - match_probability) / 2, CASE WHEN hash(record_id_l) % 3 = 0 THEN 'review' "
-            "ELSE status END FROM links WHERE run_id = ?", [int(run) - 1, run])
+            "UPDATE links SET run_id = ?, match_probability = 1 - (1 - match_probability) / 2, "
+            "status = CASE WHEN hash(record_id_r) % 2 = 0 THEN 'review' ELSE status END "
+            "WHERE hash(record_id_l) % 3 = 0", [int(run) + 1])
         yield store
 
 

@@ -82,13 +82,14 @@ def test_a_version_3_store_is_upgraded_to_flags_recorded_and_audited(pg_url: str
         open_store(pg_url, read_only=True)
     assert "schema version 3" in str(e.value) and "read-only open cannot upgrade" in str(e.value)
     with open_store(pg_url) as store:
-        assert store.schema_version() == mig.SCHEMA_VERSION == 5
+        assert store.schema_version() == mig.SCHEMA_VERSION == 6
         assert store.query("SELECT version, name, from_version FROM accord_migrations "
                            "ORDER BY version") == [
-            (4, "identity-flags", 3), (5, "identity-fields-beyond-the-us", 4)]
+            (4, "identity-flags", 3), (5, "identity-fields-beyond-the-us", 4),
+            (6, "incremental-resolution", 5)]
         details = store.query("SELECT details FROM audit_events WHERE action = 'store.upgrade' "
                               "ORDER BY seq")
-        assert [json.loads(d)["to_version"] for (d,) in details] == [4, 5]
+        assert [json.loads(d)["to_version"] for (d,) in details] == [4, 5, 6]
         assert audit.verify(store).ok
         mapping = write_extract({"source": "s", "system": "test-system", "format": "csv", "record_id": "id",
                                  "fields": {"family_name": "n", "ssn": "ssn"}},
