@@ -28,9 +28,8 @@ from accord.cli.listing import (
     FormatOption,
     JsonAlwaysOption,
     OutOption,
-    exported,
+    export_instead,
     fetch_size,
-    refuse_paging_with_out,
     whole,
     window,
 )
@@ -407,20 +406,10 @@ def audit_events(
 ) -> None:
     """Browse audit events (oversight), newest first; --before pages back through the whole log;
     --out exports every event the filters select."""
-    refuse_paging_with_out(export, limit=limit)
-    if export is not None:
-        try:
-            done = services.export_audit_events(db, export, user=who(user), fmt=fmt, filter_user=by,
-                                                action=action, person=person, before=before)
-        except AccordError as e:
-            fail(e)
-        if as_json:
-            as_json_out(done)
-        else:
-            exported(done, "audit events")
+    if export_instead(export, fmt, as_json, "audit events", lambda to: services.export_audit_events(
+            db, to, user=who(user), fmt=fmt, filter_user=by, action=action, person=person,
+            before=before), limit=limit):
         return
-    if fmt is not None:
-        fail(AccordError("--format goes with --out"))
     limit = 50 if limit is None else limit
     if not 1 <= limit <= services.MAX_EVENTS:
         fail(AccordError(f"--limit must be from 1 to {services.MAX_EVENTS} (got {limit})"))
@@ -459,20 +448,10 @@ def disclosures(
 ) -> None:
     """The accounting of disclosures (552a(c)): date, nature, purpose, recipient; --out exports
     all of it (or one person's, one agreement's)."""
-    refuse_paging_with_out(export, limit=limit, offset=offset)
-    if export is not None:
-        try:
-            done = services.export_disclosures(db, export, user=who(user), fmt=fmt, person=person,
-                                               agreement=agreement, as_of=as_of)
-        except AccordError as e:
-            fail(e)
-        if as_json:
-            as_json_out(done)
-        else:
-            exported(done, "disclosures")
+    if export_instead(export, fmt, as_json, "disclosures", lambda to: services.export_disclosures(
+            db, to, user=who(user), fmt=fmt, person=person, agreement=agreement, as_of=as_of),
+            limit=limit, offset=offset):
         return
-    if fmt is not None:
-        fail(AccordError("--format goes with --out"))
     limit, offset = (100 if limit is None else limit), (offset or 0)
     if not 1 <= limit <= services.MAX_EVENTS:
         fail(AccordError(f"--limit must be from 1 to {services.MAX_EVENTS} (got {limit})"))

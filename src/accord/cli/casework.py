@@ -25,7 +25,12 @@ from accord.cli.common import (
     table,
     who,
 )
-from accord.cli.listing import FormatOption, JsonAlwaysOption, OutOption, exported, refuse_paging_with_out
+from accord.cli.listing import (
+    FormatOption,
+    JsonAlwaysOption,
+    OutOption,
+    export_instead,
+)
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -344,20 +349,10 @@ def finding_list(
 ) -> None:
     """List the findings of an agreement, oldest first, with where each stands (caseworker);
     --out exports all of them (every person accounted as disclosed)."""
-    refuse_paging_with_out(export, limit=limit, offset=offset)
-    if export is not None:
-        try:
-            done = services.export_findings(db, export, user=who(user), agreement=agreement, fmt=fmt,
-                                            state=state, person=person, justification=justification)
-        except AccordError as e:
-            fail(e)
-        if as_json:
-            as_json_out(done)
-        else:
-            exported(done, "findings")
+    if export_instead(export, fmt, as_json, "findings", lambda to: services.export_findings(
+            db, to, user=who(user), agreement=agreement, fmt=fmt, state=state, person=person,
+            justification=justification), limit=limit, offset=offset):
         return
-    if fmt is not None:
-        fail(AccordError("--format goes with --out"))
     try:
         result = services.list_findings(db, user=who(user), agreement=agreement, state=state, person=person,
                                         limit=50 if limit is None else limit, offset=offset or 0,

@@ -8,6 +8,7 @@ last page) when it pages by offset, ``next_before`` when it pages back by audit 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,3 +60,27 @@ def exported(result: Any, what: str) -> None:
     """The line an export prints (its JSON form is the result itself)."""
     out.print(f"exported {result.rows:,} {what} to {result.file} ({result.format}); audit event "
               f"{result.audit_event}", highlight=False)
+
+
+def export_instead(export: Path | None, fmt: str | None, as_json: bool, what: str,
+                   run: Callable[[Path], Any], **paging: int | None) -> bool:
+    """The export branch every listing with --out shares: with --out, run the export (``run``,
+    given the target) and print it, and the command is done (True); without it, a --format is
+    a mistake, and the command lists as usual (False)."""
+    from accord.cli.common import as_json_out, fail
+    from accord.errors import AccordError
+
+    refuse_paging_with_out(export, **paging)
+    if export is None:
+        if fmt is not None:
+            fail(AccordError("--format goes with --out"))
+        return False
+    try:
+        done = run(export)
+    except AccordError as e:
+        fail(e)
+    if as_json:
+        as_json_out(done)
+    else:
+        exported(done, what)
+    return True

@@ -23,7 +23,7 @@ from accord.cli.common import (
     table,
     who,
 )
-from accord.cli.listing import FormatOption, OutOption, exported, refuse_paging_with_out
+from accord.cli.listing import FormatOption, OutOption, export_instead
 from accord.errors import AccordError, NotFound
 
 if TYPE_CHECKING:
@@ -292,19 +292,14 @@ def worklist(
 ) -> None:
     """Persons whose determination fits the agreement's purpose (unverified); exclusions counted.
     --out exports the whole list (every person on it accounted as disclosed)."""
-    refuse_paging_with_out(export, limit=limit, offset=offset)
-    if export is not None:
-        try:
-            with progress_bars(not as_json) as p:
-                done = services.export_worklist(db, export, user=who(user), agreement=agreement, fmt=fmt,
-                                                justification=justification, progress=step_callback(p))
-        except AccordError as e:
-            fail(e)
-        if not _print_json_or(done, as_json):
-            exported(done, "work-list entries")
+    def export_list(to: Path) -> object:
+        with progress_bars(not as_json) as p:
+            return services.export_worklist(db, to, user=who(user), agreement=agreement, fmt=fmt,
+                                            justification=justification, progress=step_callback(p))
+
+    if export_instead(export, fmt, as_json, "work-list entries", export_list, limit=limit,
+                      offset=offset):
         return
-    if fmt is not None:
-        fail(AccordError("--format goes with --out"))
     limit, offset = (50 if limit is None else limit), (offset or 0)
     try:
         with progress_bars(not as_json) as p:

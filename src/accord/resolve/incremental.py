@@ -247,6 +247,10 @@ class _Update:
         self.model, self.registry, self.run_id, self.base_run = model, registry, run_id, base_run
         self.rules: list[BlockingRule] = list(settings.blocking.rules)
         self.deferred: set[Key] = set()
+        kind = store.scalar("SELECT table_type FROM information_schema.tables WHERE "
+                            "table_name = ? AND table_schema = current_schema()", [VIEW])
+        # A store that keeps the masked features as a table (PostgreSQL) has its rows to keep.
+        self.masked_table = kind == "BASE TABLE"
 
     # --- 1. standardise and store the queued records' features -----------------------------
 
@@ -316,14 +320,9 @@ class _Update:
                                  pa.array(rids, pa.int64()))
         store.write(f"DELETE FROM {FEATURES} WHERE {_by_keys(store)}", _key_params(queued))
         store.bulk_load(FEATURES, fresh)
-        if self._masked_is_table():
+        if self.masked_table:
             store.write(f"DELETE FROM {VIEW} WHERE {_by_keys(store)}", _key_params(queued))
         return fresh
-
-    def _masked_is_table(self) -> bool:
-        kind = self.store.scalar("SELECT table_type FROM information_schema.tables WHERE "
-                                 "table_name = ? AND table_schema = current_schema()", [VIEW])
-        return bool(kind == "BASE TABLE")
 
     # --- 2. shared identifiers --------------------------------------------------------------
 
@@ -356,7 +355,7 @@ class _Update:
             if others:
                 rq.enqueue(store, others, "shared_identifier")
                 self.deferred.update(others)
-            if self._masked_is_table():
+            if self.masked_table:
                 store.write(f"UPDATE {VIEW} SET {ident(c)} = NULL WHERE "
                             f"{store.dialect.in_set(ident(c))}", [values])
 
@@ -430,13 +429,14 @@ class _Update:
             self.db.run(f"""CREATE OR REPLACE TABLE {name} AS SELECT f.rid FROM {FEATURES} f
                             SEMI JOIN _mark_arrow m USING (source, record_id)""")
 
-    def _distinct(self, columns: Sequence[str]) -> dict[str, list[Any]]:
-        """The distinct values of these local columns, in one statement."""
+    def _distinct(self, columns: Sequence[str], where: str = "TRUE") -> dict[str, list[Any]]:
+        """The distinct values of these local columns (of the rows ``where`` selects), in one
+        statement."""
         if not columns:
             return {}
         row = self.db.rows("SELECT " + ", ".join(
             f"list(DISTINCT {ident(c)}) FILTER (WHERE {ident(c)} IS NOT NULL)" for c in columns)
-            + f" FROM {FEATURES}")[0]
+            + f" FROM {FEATURES} WHERE {where}")[0]
         return {c: list(v or []) for c, v in zip(columns, row, strict=True)}
 
     def _local_shared(self) -> None:
@@ -465,10 +465,7 @@ class _Update:
         store, db = self.store, self.db
         cap = int(self.settings.blocking.max_block_size)
         columns = sorted({c for r in self.rules for c in (*r.keys, *r.right)})
-        listed = db.rows("SELECT " + ", ".join(
-            f"list(DISTINCT {ident(c)}) FILTER (WHERE {ident(c)} IS NOT NULL)" for c in columns)
-            + f" FROM {FEATURES} WHERE rid IN (SELECT rid FROM _ends)")[0]
-        values = {c: list(v or []) for c, v in zip(columns, listed, strict=True)}
+        values = self._distinct(columns, "rid IN (SELECT rid FROM _ends)")
         parts: list[str] = []
         params: list[Any] = []
         for i, rule in enumerate(self.rules):
@@ -832,7 +829,7 @@ class _Update:
                     f"({_links_by_keys(store, 'r')})", [*params, *params])
         _load(store, "view_members", db.arrow("SELECT * FROM view_members"))
         _load(store, "view_links", db.arrow("SELECT * FROM view_links"))
-        if self._masked_is_table():
+        if self.masked_table:
             masked = db.arrow(f"SELECT * EXCLUDE (grid) REPLACE (grid AS rid) FROM {VIEW} "
                               "WHERE rid IN (SELECT rid FROM _d)")
             _load(store, VIEW, masked)
