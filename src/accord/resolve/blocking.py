@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from accord.errors import AccordError
 from accord.resolve.settings import Blocking, BlockingRule
-from accord.sql.backend import DuckDBBackend
+from accord.sql.backend import SQLRunner
 from accord.sql_text import ident
 
 
@@ -80,17 +80,25 @@ def block_counts_sql(cols: list[str], source: str = "features", base: str | None
 
 
 def rule_pairs_sql(rule: BlockingRule, index: int, max_block: int,
-                   source: str = "features", oversize: bool = True, base: str | None = None) -> str:
+                   source: str = "features", oversize: bool = True, base: str | None = None,
+                   anti_join: bool = False) -> str:
     """Pairs (rid_l < rid_r) for one rule, skipping oversize blocks on either side.
     ``oversize=False``: the analysis found none, so no block sizes are computed. ``base``:
-    block sizes count only the records where that column is true."""
+    block sizes count only the records where that column is true. ``anti_join``: the
+    oversize key values are left out by an anti join rather than ``NOT IN`` (the same rows:
+    keys are never NULL here), for an engine that plans a multi-column ``NOT IN`` as a nested
+    loop (Spark)."""
     def side(cols: list[str]) -> str:
         keys = ", ".join(ident(c) for c in cols)
         if not oversize:
             return f"(SELECT * FROM {source} WHERE {_keys_present(cols)})"
+        big = f"(SELECT {keys} FROM ({block_sizes_sql(cols, source, base)}) WHERE n > {max_block})"
+        if anti_join:
+            same = " AND ".join(f"s.{ident(c)} = o.{ident(c)}" for c in cols)
+            return (f"(SELECT s.* FROM {source} s ANTI JOIN {big} o ON {same} "
+                    f"WHERE {_keys_present(cols, 's')})")
         return (f"(SELECT * FROM {source} WHERE {_keys_present(cols)} AND ({keys}) NOT IN "
                 f"(SELECT ({keys}) FROM ({block_sizes_sql(cols, source, base)}) WHERE n > {max_block}))")
-
     cond = " AND ".join(f"l.{ident(a)} = r.{ident(b)}" for a, b in zip(rule.keys, rule.right,
                                                                         strict=True))
     if rule.against is None:
@@ -123,7 +131,7 @@ def _for_rule(source: Source, rule: BlockingRule) -> str:
     return source(rule) if callable(source) else source
 
 
-def analyse(db: DuckDBBackend, blocking: Blocking, source: Source = "features",
+def analyse(db: SQLRunner, blocking: Blocking, source: Source = "features",
             base: str | None = None) -> BlockingReport:
     """Comparisons per rule, the largest blocks, and what the block limit skips (``base``:
     the limit is held to the block's records in the base; see the module)."""
@@ -166,7 +174,7 @@ def analyse(db: DuckDBBackend, blocking: Blocking, source: Source = "features",
     return report
 
 
-def run_blocking(db: DuckDBBackend, blocking: Blocking, source: Source = "features",
+def run_blocking(db: SQLRunner, blocking: Blocking, source: Source = "features",
                  output: str = "pairs", base: str | None = None) -> BlockingReport:
     """Pairs of every rule into ``output``. ``source``: the features (a name, or a function
     naming them per rule); ``base``: the column of the records block sizes count."""
@@ -179,7 +187,7 @@ def run_blocking(db: DuckDBBackend, blocking: Blocking, source: Source = "featur
         # The analysis saw every block joined (a swap rule: every joined pair of blocks).
         oversize = rr.largest_counted_block > blocking.max_block_size
         sql = rule_pairs_sql(rule, i, blocking.max_block_size, _for_rule(source, rule),
-                             oversize=oversize, base=base)
+                             oversize=oversize, base=base, anti_join=db.dialect != "duckdb")
         db.run(f"INSERT INTO {found} {sql}")
     db.create_table(output, merge_pairs_sql(found), temp=True)
     db.run(f"DROP TABLE {found}")

@@ -260,16 +260,10 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     compare(db, "pairs", "gammas", COMPARE, comps=comps)
     db.run("DROP TABLE IF EXISTS pairs")
     say("train model", 0.55)
-    if model_in is not None and labels is not None:
-        raise AccordError("give a saved model or labels to train from, not both")
-    if model_in is not None:
-        try:
-            model = FSModel.from_json(json.loads(model_in.read_text(encoding="utf-8")), comps)
-        except ValueError as e:
-            raise AccordError(f"{model_in}: {e}") from None
-    elif labels is not None:
+    model = given_model(comps, model_in, labels)
+    if model is None and labels is not None:
         model = train_with_labels(db, settings, base, "gammas", VIEW, labels, base=True)
-    else:
+    elif model is None:
         model = train(db, settings, base, "gammas", COMPARE, base=True)
     notes = report.messages() + untrained_notes(model, base, records)
     if model_path is not None:
@@ -309,10 +303,56 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     parts = vw.partitions(records, rid_l, rid_r, weight, *guards, c.max_dob_year_gap, result,
                           withheld_by_view(db, records, registry), facts)
     del rid_l, rid_r, weight, guards, facts
+    computed = Computed(records, shared, base, report, model, notes, histogram, result.labels,
+                        result.rejected_links, result.reasons, parts)
+    return write_results(store, db, settings, user, registry, started, computed, say)
+
+
+@dataclass
+class Computed:
+    """What a run computed before it writes (on either engine): the counts, the blocking
+    report, the model, the clustering of every record (``labels`` by rid), the links a guard
+    rejected (with ``reasons``) and each view's partition. ``write_results`` writes them
+    together with the scored pairs (temp table ``scored``) and ``features``."""
+    records: int
+    shared: int
+    base: int
+    report: blk.BlockingReport
+    model: FSModel
+    notes: list[str]
+    histogram: list[tuple[int, int]]
+    labels: np.ndarray
+    rejected_links: list[tuple[int, int, float]]
+    reasons: list[str]
+    parts: list[vw.ViewPartition]
+
+
+def given_model(comps: Comparisons, model_in: Path | None, labels: Path | None) -> FSModel | None:
+    """The model a run was given (``model_in``), or None when it trains one; a run given both a
+    model and labels to train from is refused."""
+    if model_in is not None and labels is not None:
+        raise AccordError("give a saved model or labels to train from, not both")
+    if model_in is None:
+        return None
+    try:
+        return FSModel.from_json(json.loads(model_in.read_text(encoding="utf-8")), comps)
+    except ValueError as e:
+        raise AccordError(f"{model_in}: {e}") from None
+
+
+def write_results(store: Store, db: DuckDBBackend, settings: Settings, user: str,
+                  registry: Registry, started: datetime, computed: Computed,
+                  say: Step) -> ResolveSummary:
+    """Assign person ids and write links, memberships, views, events and the run, in one
+    transaction. ``db`` holds ``features`` and the temp table ``scored`` (rid_l, rid_r,
+    match_weight, corroborated: at least the pairs at or above ``review_probability``)."""
+    c = settings.clustering
+    prob = "1 / (1 + pow(2, -match_weight))"
+    records, report, parts = computed.records, computed.report, computed.parts
     say("assign person ids", 0.9)
-    labels_arrow = pa.table({"rid": np.arange(records, dtype=np.int64), "label": result.labels})
-    rejected = pa.table({"rid_l": pa.array([r[0] for r in result.rejected_links], pa.int64()),
-                         "rid_r": pa.array([r[1] for r in result.rejected_links], pa.int64())})
+    labels_arrow = pa.table({"rid": np.arange(records, dtype=np.int64), "label": computed.labels})
+    rejected = pa.table({"rid_l": pa.array([r[0] for r in computed.rejected_links], pa.int64()),
+                         "rid_r": pa.array([r[1] for r in computed.rejected_links], pa.int64())})
     with db.registered("_labels_arrow", labels_arrow), db.registered("_rejected_arrow", rejected), \
             computing(store):
         run_id = int(db.scalar("SELECT nextval('resolution_run_seq')"))
@@ -347,12 +387,12 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
         summary = ResolveSummary(
             run_id=run_id, records=records, pairs=report.pairs,
             links=int(counts.get("linked", 0)), review=int(counts.get("review", 0)),
-            rejected_links=len(result.rejected_links), entities=ids["entities"],
+            rejected_links=len(computed.rejected_links), entities=ids["entities"],
             kept_ids=ids["kept_ids"], merges=ids["merges"], splits=ids["splits"],
-            shared_identifiers=shared, seconds=(finished - started).total_seconds(),
-            base_records=base, views=view_counts, blocking_messages=notes,
-            rejected_by_reason={k: result.reasons.count(k) for k in sorted(set(result.reasons))},
-            model=model.to_json(), weight_histogram=histogram)
+            shared_identifiers=computed.shared, seconds=(finished - started).total_seconds(),
+            base_records=computed.base, views=view_counts, blocking_messages=computed.notes,
+            rejected_by_reason={k: computed.reasons.count(k) for k in sorted(set(computed.reasons))},
+            model=computed.model.to_json(), weight_histogram=computed.histogram)
         # The queued versions this run resolved leave the queue with its results.
         resolution_queue.clear_resolved(store)
         store.insert("resolution_runs", {

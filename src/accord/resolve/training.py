@@ -42,7 +42,7 @@ from accord.resolve.model import (
 )
 from accord.resolve.settings import Settings
 from accord.resolve.working import FEATURES, IN_BASE, base_of, base_pairs_sql, compare, patterns
-from accord.sql.backend import DuckDBBackend
+from accord.sql.backend import DuckDBBackend, SQLRunner
 from accord.sql_text import ident, lit
 
 
@@ -103,9 +103,7 @@ def sample_pairs_sql(records: int, n_pairs: int, seed: int, ranks: str | None = 
     ``ranks``: a table of (k, rid), the k-th of ``records`` records to draw from (without it
     record k is rid k): the draw is of ranks, so it depends on the number of records drawn
     from and nothing else."""
-    n = max(int(records), 1)
-    draw = (f"SELECT CAST(hash(i, 'l', {int(seed)}) % {n} AS BIGINT) AS a, "
-            f"CAST(hash(i, 'r', {int(seed)}) % {n} AS BIGINT) AS b FROM range({int(n_pairs)}) t(i)")
+    draw = draw_sql(records, n_pairs, seed)
     if ranks is None:
         return f"""
         SELECT least(a, b) AS rid_l, greatest(a, b) AS rid_r, -1 AS rule, CAST(0 AS BIGINT) AS rules
@@ -116,6 +114,14 @@ def sample_pairs_sql(records: int, n_pairs: int, seed: int, ranks: str | None = 
                CAST(0 AS BIGINT) AS rules
         FROM ({draw}) s JOIN {ranks} l ON l.k = s.a JOIN {ranks} r ON r.k = s.b
         WHERE s.a <> s.b"""
+
+
+def draw_sql(records: int, n_pairs: int, seed: int) -> str:
+    """The ranks (a, b) of ``n_pairs`` random record pairs among ``records`` (DuckDB SQL: its
+    ``hash`` decides the draw, so another engine takes the draw from DuckDB)."""
+    n = max(int(records), 1)
+    return (f"SELECT CAST(hash(i, 'l', {int(seed)}) % {n} AS BIGINT) AS a, "
+            f"CAST(hash(i, 'r', {int(seed)}) % {n} AS BIGINT) AS b FROM range({int(n_pairs)}) t(i)")
 
 
 def rank_table(db: DuckDBBackend, features: str, name: str) -> int:
@@ -171,7 +177,7 @@ def sample_patterns(db: DuckDBBackend, settings: Settings, records: int,
     return pats, counts
 
 
-def known_levels(db: DuckDBBackend, features: str,
+def known_levels(db: SQLRunner, features: str,
                  comps: Comparisons | None = None) -> dict[str, dict[int, float]]:
     """u of the levels declared ``u_from_counts``, by comparison and gamma."""
     out: dict[str, dict[int, float]] = {}
@@ -212,29 +218,42 @@ def train(db: DuckDBBackend, settings: Settings, records: int, gammas: str,
     """The model from the store: ``records`` records (``base``: the base records, see the
     module), their blocked pairs ``gammas`` and ``features`` (what the comparisons read)."""
     comps = comparisons_of(settings)
-    u_pats, u_counts = sample_patterns(db, settings, records, features, base)
+    sampled = sample_patterns(db, settings, records, features, base)
     # Names, dates, addresses: masking does not touch them.
     known = known_levels(db, base_of(FEATURES) if base else FEATURES, comps)
+    blocked = base_pairs_sql(gammas, features) if base else gammas
+    return fit(settings, records, sampled, known, patterns(db, blocked, by_rules=True, comps=comps))
+
+
+Patterns = tuple[np.ndarray, np.ndarray]
+
+
+def fit(settings: Settings, records: int, sampled: Patterns, known: dict[str, dict[int, float]],
+        blocked: tuple[np.ndarray, np.ndarray, np.ndarray]) -> FSModel:
+    """The model from what training reads of the records, on whichever engine counted it: the
+    gamma patterns of the random pairs (``sampled``: patterns, counts), the ``known`` levels'
+    u, and the blocked pairs' patterns with their counts and rule masks (``blocked``, as
+    :func:`accord.resolve.working.patterns` gives them, in its order)."""
+    comps = comparisons_of(settings)
+    u_pats, u_counts = sampled
     u = with_known(estimate_u(u_pats, u_counts, comps), known)
     rules = settings.blocking.rules
-    blocked = base_pairs_sql(gammas, features) if base else gammas
-    pats, counts, rule_of = sessions(*patterns(db, blocked, by_rules=True, comps=comps),
-                                     len(rules), len(comps))
+    pats, counts, rule_of = sessions(*blocked, len(rules), len(comps))
     # A rule with different right-hand keys (a swap rule) also decides name order.
     blocked_on = {i: comps.for_keys(r.keys) | comps.for_keys(r.right)
                   | (comps.swap_comparisons() if r.against else set())
                   for i, r in enumerate(rules)}
-    def fit(u: dict[str, list[float]]) -> FSModel:
+    def fit_m(u: dict[str, list[float]]) -> FSModel:
         return train_em(pats, counts, u, settings.model.em_max_iterations,
                         settings.model.em_tolerance, rules=rule_of, blocked_on=blocked_on,
                         total_pairs=records * (records - 1) // 2, comps=comps)
 
-    model = fit(u)
+    model = fit_m(u)
     # Two records agreeing on an identifier issued to one person are almost always one
     # person: the random pairs that do are taken out of those identifiers' u, and m is fitted
     # again (a household shares an address and a family name, so those keep their u).
     personal = set(comps.names(identifier=True))
-    return fit(with_known(non_match_u(u_pats, u_counts, model, personal), known))
+    return fit_m(with_known(non_match_u(u_pats, u_counts, model, personal), known))
 
 
 MIN_LABELLED_MATCHES = 50

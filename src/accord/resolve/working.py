@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -28,7 +28,7 @@ from accord.ingest.reads import CURRENT_RECORDS
 from accord.resolve.comparisons import Comparisons, comparisons_of
 from accord.resolve.model import tf_sql
 from accord.resolve.settings import BlockingRule, Resources, Settings
-from accord.sql.backend import DuckDBBackend
+from accord.sql.backend import DuckDBBackend, SQLRunner
 from accord.sql.resources import MIB, auto_budget, engine_resources, machine_memory, parse_size
 from accord.sql_text import ident, lit
 from accord.standardise.features import Extra
@@ -98,14 +98,20 @@ def shared_identifiers_sql(people: int, features: str = FEATURES) -> str:
         f"GROUP BY {ident(c)} HAVING count(DISTINCT dob) >= {int(people)}" for c in IDENTIFIERS)
 
 
-def masked_view_sql(features: str = FEATURES, shared: str = SHARED) -> str:
+def masked_view_sql(features: str = FEATURES, shared: str = SHARED,
+                    columns: Sequence[str] | None = None) -> str:
     """``features`` with shared identifiers NULL. Left joins (each value is listed once per
-    kind), not ``IN (subquery)``: the engine can then spill the frame joins built on it."""
-    masked = ", ".join(f"CASE WHEN {ident('m_' + c)}.value IS NULL THEN f.{ident(c)} END AS {ident(c)}"
-                       for c in IDENTIFIERS)
+    kind), not ``IN (subquery)``: the engine can then spill the frame joins built on it.
+    ``columns``: the columns of ``features``, listed (for an engine without ``* REPLACE``)."""
+    masked = {c: f"CASE WHEN {ident('m_' + c)}.value IS NULL THEN f.{ident(c)} END AS {ident(c)}"
+              for c in IDENTIFIERS}
     joins = " ".join(f"LEFT JOIN (SELECT value FROM {shared} WHERE kind = {lit(c)}) {ident('m_' + c)} "
                      f"ON {ident('m_' + c)}.value = f.{ident(c)}" for c in IDENTIFIERS)
-    return f"SELECT f.* REPLACE ({masked}) FROM {features} f {joins}"
+    if columns is None:
+        select = f"f.* REPLACE ({', '.join(masked.values())})"
+    else:
+        select = ", ".join(masked.get(c, f"f.{ident(c)}") for c in columns)
+    return f"SELECT {select} FROM {features} f {joins}"
 
 
 def replace_view(db: DuckDBBackend, name: str, sql: str) -> None:
@@ -317,7 +323,7 @@ def memory_budget(resources: Resources, records: Callable[[], int]) -> int | Non
     return auto_budget(records() * resources.memory_per_record, floor=AUTO_FLOOR)
 
 
-def tf_tables(db: DuckDBBackend, features: str = VIEW, counted: str | None = None,
+def tf_tables(db: SQLRunner, features: str = VIEW, counted: str | None = None,
               comps: Comparisons | None = None) -> dict[str, str]:
     """Term frequencies of each term-frequency column ``c`` of the comparisons (``tf_c``:
     value, tf), and ``tf_rid``: each record's (rid, tf_c, ...), which scoring joins by the
@@ -383,7 +389,7 @@ def compare(db: DuckDBBackend, pairs: str, out: str, features: str = COMPARE,
     return len(bounds) - 1
 
 
-def patterns(db: DuckDBBackend, table: str, by_rules: bool = False,
+def patterns(db: SQLRunner, table: str, by_rules: bool = False,
              comps: Comparisons | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct gamma vectors with their counts (and their ``rules`` masks when asked)."""
     gamma_columns = (comps or comparisons_of(None)).gamma_columns

@@ -111,6 +111,8 @@ def spark_session(options: SparkOptions | None = None,
     from pyspark.sql import SparkSession
 
     options = options or SparkOptions()
+    # PySpark takes the executors' Python from the environment, not from the settings.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     scratch = Path(tempfile.mkdtemp(prefix="accord-spark-"))
     builder: Any = SparkSession.builder.master(options.master)
     for key, value in settings_for(options, scratch).items():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 
@@ -62,6 +62,25 @@ def computing(store: Store) -> Iterator[DuckDBBackend]:
     with store.transaction():
         store.changed()
         yield DuckDBBackend(compute_connection(store))
+
+
+class SQLRunner(Protocol):
+    """What the stages' SQL runners share, whichever engine computes (DuckDB here, Spark in
+    ``accord.spark.backend``): statements in DuckDB's SQL, translated by the runner."""
+
+    @property
+    def dialect(self) -> str: ...
+
+    def run(self, sql: str, params: list[Any] | None = None) -> None: ...
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]: ...
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any: ...
+
+    def create_table(self, name: str, sql: str, params: list[Any] | None = None, *,
+                     temp: bool = False) -> None: ...
+
+    def arrow(self, sql: str, params: list[Any] | None = None) -> Any: ...
 
 
 class DuckDBBackend:
