@@ -180,16 +180,19 @@ def untrained_notes(model: FSModel, base: int, records: int) -> list[str]:
 def resolve(store: Store, settings: Settings | None = None, *, user: str = "system",
             model_path: Path | None = None, model_in: Path | None = None,
             step: Step | None = None, labels: Path | None = None,
-            registry: Registry | None = None) -> ResolveSummary:
+            registry: Registry | None = None, compute: Compute | None = None) -> ResolveSummary:
     """``registry``: the authority registry whose floors decide the statistics base and the
-    views (by default the package's)."""
+    views (by default the package's). ``compute``: the engine that computes the run
+    (by default the store's own DuckDB, :func:`compute_on_duckdb`; Spark:
+    ``accord.spark.resolve.on_spark``); the results are written the same way."""
     from accord.governance.registry import registry as package_registry
 
     settings = settings or default_settings()
     registry = registry or package_registry()
     with workspace(store) as ws:
         if not ws.separate:
-            return _resolve_on(store, settings, user, model_path, model_in, step, labels, registry)
+            return _resolve_on(store, settings, user, model_path, model_in, step, labels, registry,
+                               compute)
         # A store on another engine: one resolution at a time, computed in the workspace over
         # the store's records and the previous run's partitions, published in one transaction.
         with store.transaction():
@@ -201,7 +204,7 @@ def resolve(store: Store, settings: Settings | None = None, *, user: str = "syst
                 ws.bring_sequence(sequence)
             covered = resolution_queue.covered_seqs(ws.compute)  # what this run resolves
             summary = _resolve_on(ws.compute, settings, user, model_path, model_in, step, labels,
-                                  registry)
+                                  registry, compute)
             _publish(ws, summary.run_id)
             resolution_queue.delete_seqs(store, covered)
         return summary
@@ -229,16 +232,9 @@ def _publish(ws: Workspace, run_id: int) -> None:
 
 def _resolve_on(store: Store, settings: Settings, user: str, model_path: Path | None,
                 model_in: Path | None, step: Step | None, labels: Path | None,
-                registry: Registry) -> ResolveSummary:
+                registry: Registry, compute: Compute | None = None) -> ResolveSummary:
     budget = memory_budget(settings.resources, lambda: current_count(store))
     db = DuckDBBackend.of(store)
-    with engine_resources(db, budget, settings.resources.threads):
-        return _resolve(store, db, settings, user, model_path, model_in, step, labels, registry)
-
-
-def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
-             model_path: Path | None, model_in: Path | None, step: Step | None,
-             labels: Path | None, registry: Registry) -> ResolveSummary:
     started = datetime.now(UTC)
     tell = step or (lambda label, frac: None)
 
@@ -246,6 +242,22 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
         release_memory()  # what the last step freed goes back before the next one starts
         tell(label, frac)
 
+    with engine_resources(db, budget, settings.resources.threads):
+        computed = (compute or compute_on_duckdb)(store, db, settings, model_path, model_in,
+                                                  labels, registry, say)
+        return write_results(store, db, settings, user, registry, started, computed, say)
+
+
+# How a run computes what it writes: on the store's own DuckDB (``compute_on_duckdb``) or on
+# another engine (``accord.spark.resolve``), which leaves ``features``, the masked identifiers
+# and the temp table ``scored`` in ``db`` as this one does.
+Compute = Callable[[Store, DuckDBBackend, Settings, Path | None, Path | None, Path | None,
+                    Registry, Step], "Computed"]
+
+
+def compute_on_duckdb(store: Store, db: DuckDBBackend, settings: Settings,
+                      model_path: Path | None, model_in: Path | None, labels: Path | None,
+                      registry: Registry, say: Step) -> Computed:
     say("standardise", 0.05)
     # Two transactions declare the run's writes (one, joined, when the run is a governed
     # action): the working tables of the store (features and the masked identifiers), then
@@ -303,9 +315,8 @@ def _resolve(store: Store, db: DuckDBBackend, settings: Settings, user: str,
     parts = vw.partitions(records, rid_l, rid_r, weight, *guards, c.max_dob_year_gap, result,
                           withheld_by_view(db, records, registry), facts)
     del rid_l, rid_r, weight, guards, facts
-    computed = Computed(records, shared, base, report, model, notes, histogram, result.labels,
-                        result.rejected_links, result.reasons, parts)
-    return write_results(store, db, settings, user, registry, started, computed, say)
+    return Computed(records, shared, base, report, model, notes, histogram, result.labels,
+                    result.rejected_links, result.reasons, parts)
 
 
 @dataclass

@@ -60,15 +60,15 @@ def _translate(sql: str, similarity: str) -> str:
     for node in list(tree.find_all(exp.Length)):
         if _is_list(node.this):
             node.replace(exp.Anonymous(this="size", expressions=[node.this]))
-    for node in list(tree.find_all(exp.Anonymous)):
-        name = node.name.lower()
+    for call in list(tree.find_all(exp.Anonymous)):
+        name = call.name.lower()
         if name in _LISTS:
-            node.set("this", _LISTS[name])
+            call.set("this", _LISTS[name])
         elif name == "damerau_levenshtein":
-            node.set("this", DAMERAU)
+            call.set("this", DAMERAU)
     jw = JARO_WINKLER if similarity == "duckdb" else "jaro_winkler_similarity"
-    for node in list(tree.find_all(exp.JarowinklerSimilarity)):
-        node.replace(exp.Anonymous(this=jw, expressions=[node.this, node.expression]))
+    for sim in list(tree.find_all(exp.JarowinklerSimilarity)):
+        sim.replace(exp.Anonymous(this=jw, expressions=[sim.this, sim.expression]))
     return tree.sql("spark")
 
 
@@ -99,7 +99,7 @@ def damerau_levenshtein(a: pa.Array, b: pa.Array) -> pa.Array:
 def register_functions(spark: SparkSession) -> None:
     """Register the UDFs the translated SQL calls (:data:`JARO_WINKLER`, :data:`DAMERAU`)."""
     import pyspark.sql.types as T
-    from pyspark.sql.functions import arrow_udf
+    from pyspark.sql.functions import arrow_udf  # type: ignore[attr-defined]  # PySpark 4.1+
 
     udf: Any = arrow_udf
     spark.udf.register(JARO_WINKLER, udf(jaro_winkler, T.DoubleType()))
