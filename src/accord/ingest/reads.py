@@ -11,10 +11,15 @@ reads records (or where the record versions came from).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accord.store import Store
+from accord.store.dialect import key_params
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # The relation of current records (a view over ``records``: accord.ingest.schema), for compute
 # and scope builders that take a relation name.
@@ -24,6 +29,13 @@ CURRENT_RECORDS = "records_current"
 def current_records_sql(columns: str = "*") -> str:
     """A query of the current records (the newest version of each), ``columns`` of them."""
     return f"SELECT {columns} FROM {CURRENT_RECORDS}"
+
+
+def current_records_of(store: Store, keys: Sequence[tuple[str, str]]) -> pa.Table:
+    """Every column of the current records of these (source, record_id) keys, in bulk (a key
+    with no current record has no row)."""
+    return store.read_arrow(f"SELECT * FROM ({current_records_sql()}) c WHERE {store.dialect.in_keys()}",
+                            key_params(keys))
 
 
 def batch_versions_sql() -> str:

@@ -14,13 +14,14 @@ store's data changes (``Store.reuse``), instead of each reader scanning the link
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from accord.resolve.views import links_sql, members_sql, view_memberships
 from accord.store import Store
+from accord.store.dialect import key_params
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -94,6 +95,35 @@ def record_refs(keys: Iterable[tuple[str, str]]) -> list[str]:
     (``record:<source>/<id>``): the person view shows such an event only to a scope that sees
     every one of them (``accord.master.view``)."""
     return [f"{RECORD_REF}{s}/{r}" for s, r in sorted(keys)]
+
+
+def persons_of_records(store: Store, keys: Sequence[Key]) -> set[str]:
+    """The persons the records ``keys`` are in, in the full partition."""
+    return {str(e) for (e,) in store.query(
+        f"SELECT DISTINCT entity_id FROM entity_members WHERE {store.dialect.in_keys()}",
+        key_params(keys))}
+
+
+def records_of_persons(store: Store, persons: Sequence[str]) -> set[Key]:
+    """The records of ``persons``, in the full partition."""
+    return {(s, r) for s, r in store.query(
+        f"SELECT source, record_id FROM entity_members WHERE {store.dialect.in_set('entity_id')}",
+        [sorted(persons)])}
+
+
+def rejected_neighbours(store: Store, keys: Sequence[Key]) -> set[str]:
+    """The persons, in the full partition, of the records a link of any run that a guard
+    rejected joins to one of the records ``keys``."""
+    d, params = store.dialect, key_params(keys)
+    return {str(e) for (e,) in store.query(f"""
+        SELECT m.entity_id FROM links l JOIN entity_members m
+          ON m.source = l.source_r AND m.record_id = l.record_id_r
+        WHERE l.status = 'rejected_by_guard' AND {d.in_keys('source_l', 'record_id_l')}
+        UNION
+        SELECT m.entity_id FROM links l JOIN entity_members m
+          ON m.source = l.source_l AND m.record_id = l.record_id_l
+        WHERE l.status = 'rejected_by_guard' AND {d.in_keys('source_r', 'record_id_r')}""",
+        [*params, *params])}
 
 
 def person_records_sql() -> str:

@@ -1,7 +1,9 @@
 """Stable person ids: a re-run keeps an entity's id where the entity survives.
 
 Writes ``entity_members`` and ``entity_events`` (their owner), on the resolution run's compute
-connection inside its declared transaction; readers use ``accord.resolve.entities``.
+connection inside its declared transaction, or (an incremental update) on a private DuckDB's
+copy of a neighbourhood's rows, then into the store (:func:`copy_members`, :func:`publish_copy`);
+readers use ``accord.resolve.entities``.
 
 Each new cluster takes the id of the previous entity it shares the most records with (each
 old id goes to at most one cluster, largest overlaps first); other clusters get new ids.
@@ -11,11 +13,23 @@ records now in several clusters) are recorded as events with what, when and why.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 
+from accord.resolve.schema import DDL
 from accord.sql.backend import DuckDBBackend
+from accord.store import Store
+from accord.store import transfer as tr
+from accord.store.dialect import key_params
+
+Key = tuple[str, str]
+MEMBERS = "entity_members"
+EVENTS = "entity_events"
+SEQUENCE = "entity_id_seq"
+EVENT_COLUMNS = ("run_id", "event_at", "event", "entity_id", "related_ids", "records", "reason")
 
 
 def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -> dict[str, int]:
@@ -79,3 +93,75 @@ def assign_ids(db: DuckDBBackend, run_id: int, clusters: str = "new_clusters") -
         db.run(f"DROP TABLE IF EXISTS {t}")
     return {"entities": entities, "kept_ids": len(kept), "merges": len(merges),
             "splits": len(splits)}
+
+
+# --- a neighbourhood's copy (incremental resolution: accord.resolve.incremental) ---------------
+# An update runs :func:`assign_ids` in a private DuckDB over the memberships of the records it
+# clusters again, then writes what changed back to the store.
+
+def copy_members(store: Store, db: DuckDBBackend, keys: Sequence[Key]) -> pa.Table:
+    """Into a private DuckDB: ``entity_members`` holding the store's memberships of the records
+    ``keys``, an empty ``entity_events``, and ``entity_id_seq`` where the store's stands.
+    Returns the memberships copied (source, record_id, entity_id, run_id)."""
+    for ddl in DDL:
+        if any(f"TABLE IF NOT EXISTS {t}" in ddl for t in (MEMBERS, EVENTS)):
+            db.run(ddl)
+    db.run(f"CREATE SEQUENCE {SEQUENCE} START {tr.sequence_at(store, SEQUENCE) + 1}")
+    before = store.read_arrow(f"SELECT source, record_id, entity_id, run_id FROM {MEMBERS} "
+                              f"WHERE {store.dialect.in_keys()}", key_params(keys))
+    with db.registered("_members_arrow", before):
+        db.run(f"INSERT INTO {MEMBERS} (source, record_id, entity_id, run_id) "
+               "SELECT source, record_id, entity_id, run_id FROM _members_arrow")
+    return before
+
+
+def copied_members(db: DuckDBBackend) -> dict[str, set[Key]]:
+    """Person id -> its records, in the private DuckDB's ``entity_members``."""
+    out: dict[str, set[Key]] = {}
+    for s, r, e in db.rows(f"SELECT source, record_id, entity_id FROM {MEMBERS}"):
+        out.setdefault(str(e), set()).add((s, r))
+    return out
+
+
+def copied_events(db: DuckDBBackend) -> set[tuple[str, str]]:
+    """(event, person id) of the private DuckDB's ``entity_events``."""
+    return {(str(ev), str(e)) for ev, e in db.rows(f"SELECT event, entity_id FROM {EVENTS}")}
+
+
+def add_events(db: DuckDBBackend, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Append events to the private DuckDB's ``entity_events``, each row's values in
+    ``EVENT_COLUMNS`` order."""
+    if not rows:
+        return
+    table = pa.table({n: [r[i] for r in rows] for i, n in enumerate(EVENT_COLUMNS)})
+    names = ", ".join(EVENT_COLUMNS)
+    with db.registered("_events_arrow", table):
+        db.run(f"INSERT INTO {EVENTS} ({names}) SELECT {names} FROM _events_arrow")
+
+
+def publish_copy(store: Store, db: DuckDBBackend, run_id: int, before: pa.Table,
+                 kept: Sequence[str]) -> None:
+    """Write the private DuckDB's memberships and events to the store, in its transaction:
+    the memberships of every person but those ``kept`` (whose records did not change: they
+    keep their rows, and their version), each with ``run_id``, in place of the store's rows
+    of their records and of the records ``before`` (the copy's first state) gave to a person
+    not kept; every event; and the store's ``entity_id_seq`` past the ids handed out."""
+    kept = sorted(kept)
+    keep_sql = "entity_id NOT IN (SELECT unnest(?))" if kept else "TRUE"
+    rows = db.arrow(f"SELECT source, record_id, entity_id, {int(run_id)} AS run_id "
+                    f"FROM {MEMBERS} WHERE {keep_sql}", [kept] if kept else None)
+    gone = [(s, r) for s, r, e in zip(before.column("source").to_pylist(),
+                                      before.column("record_id").to_pylist(),
+                                      before.column("entity_id").to_pylist(), strict=True)
+            if e not in set(kept)]
+    replaced = sorted(set(gone) | {(s, r) for s, r in zip(
+        rows.column("source").to_pylist(), rows.column("record_id").to_pylist(), strict=True)})
+    if replaced:
+        store.write(f"DELETE FROM {MEMBERS} WHERE {store.dialect.in_keys()}", key_params(replaced))
+    if rows.num_rows:
+        store.bulk_load(MEMBERS, rows)
+    events = db.arrow(f"SELECT * FROM {EVENTS}")
+    if events.num_rows:
+        store.bulk_load(EVENTS, events)
+    handed = db.scalar(f"SELECT last_value FROM duckdb_sequences() WHERE sequence_name = '{SEQUENCE}'")
+    tr.advance_sequence(store, SEQUENCE, int(handed or 0))

@@ -31,15 +31,18 @@ record keeps its full-run id there; readers leave it out by scope.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from accord.resolve.cluster import ClusterResult, Edges, cluster, component_at_risk, component_roots
+from accord.resolve.schema import DDL
 from accord.sql.backend import DuckDBBackend
 from accord.sql_text import lit
 from accord.store import Store
+from accord.store.dialect import key_params
 
 MEMBERS = "view_members"
 LINKS = "view_links"
@@ -322,3 +325,31 @@ def write(db: DuckDBBackend, parts: list[ViewPartition], features: str,
     for t in (NODES, PREVIOUS, "_view_ids", "_view_full"):
         db.run(f"DROP TABLE IF EXISTS {t}")
     return out
+
+
+# --- a neighbourhood's copy (incremental resolution: accord.resolve.incremental) ---------------
+
+def copy_members(store: Store, db: DuckDBBackend, keys: Sequence[tuple[str, str]]) -> None:
+    """Into a private DuckDB: ``view_members`` holding the store's rows of the records ``keys``
+    and an empty ``view_links``, for :func:`remember_previous` and :func:`write` there."""
+    for ddl in DDL:
+        if any(f"TABLE IF NOT EXISTS {t}" in ddl for t in (MEMBERS, LINKS)):
+            db.run(ddl)
+    rows = store.read_arrow(f"SELECT view, source, record_id, entity_id FROM {MEMBERS} "
+                            f"WHERE {store.dialect.in_keys()}", key_params(keys))
+    with db.registered("_view_members_arrow", rows):
+        db.run(f"INSERT INTO {MEMBERS} (view, source, record_id, entity_id) "
+               "SELECT view, source, record_id, entity_id FROM _view_members_arrow")
+
+
+def publish_copy(store: Store, db: DuckDBBackend, keys: Sequence[tuple[str, str]]) -> None:
+    """Replace the store's rows of the records ``keys`` (members; links with either record
+    among them) with the private DuckDB's, in the store's transaction."""
+    d, params = store.dialect, key_params(keys)
+    store.write(f"DELETE FROM {MEMBERS} WHERE {d.in_keys()}", params)
+    store.write(f"DELETE FROM {LINKS} WHERE ({d.in_keys('source_l', 'record_id_l')}) OR "
+                f"({d.in_keys('source_r', 'record_id_r')})", [*params, *params])
+    for table in (MEMBERS, LINKS):
+        rows = db.arrow(f"SELECT * FROM {table}")
+        if rows.num_rows:
+            store.bulk_load(table, rows)

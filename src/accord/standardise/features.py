@@ -14,8 +14,8 @@ Work tables are temporary (``__std_*``) and dropped at the end.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -24,6 +24,10 @@ from accord.sources.fields import catalogue
 from accord.sql_text import ident
 from accord.standardise import addresses, identifiers, names, phonetic, variants
 from accord.store import Store
+from accord.store.dialect import key_params
+
+if TYPE_CHECKING:
+    from accord.sql.backend import DuckDBBackend
 
 FEATURES = "features"
 # Columns a caller adds after FEATURE_COLUMNS: name -> (SQL over a row of the source table,
@@ -352,3 +356,47 @@ def _counts(con: duckdb.DuckDBPyConnection, n_records: int, n_name_values: int, 
                                f"GROUP BY f ORDER BY f").fetchall():
         out[str(flag)] = int(n)
     return out
+
+
+# --- a few records' features (incremental resolution: accord.resolve.incremental) -------------
+
+def features_of(con: duckdb.DuckDBPyConnection, source_table: str, *,
+                extra: Extra | None = None) -> pa.Table:
+    """The features of ``source_table``'s records (rid 0..), standardised as
+    :func:`build_features` does, as Arrow; the (private) connection keeps no ``features``."""
+    build_features(con, source_table, counts=False, extra=extra)
+    out = con.sql(f"SELECT * FROM {FEATURES}").to_arrow_table()
+    con.execute(f"DROP TABLE {FEATURES}")
+    return out
+
+
+def replace_features(store: Store, fresh: pa.Table, keys: Sequence[tuple[str, str]]) -> pa.Table:
+    """Replace the store's ``features`` rows of the records ``keys`` with ``fresh`` (theirs, as
+    :func:`features_of` made them): a record keeps its stored rid, a new one gets the next
+    after the last. Returns ``fresh`` with those rids."""
+    in_keys, params = store.dialect.in_keys(), key_params(keys)
+    known = {(s, r): int(i) for s, r, i in store.query(
+        f"SELECT source, record_id, rid FROM {FEATURES} WHERE {in_keys}", params)}
+    last = int(store.scalar(f"SELECT coalesce(max(rid), -1) FROM {FEATURES}"))
+    rids = []
+    for s, r in zip(fresh.column("source").to_pylist(), fresh.column("record_id").to_pylist(),
+                    strict=True):
+        if (s, r) not in known:
+            last += 1
+            known[(s, r)] = last
+        rids.append(known[(s, r)])
+    fresh = fresh.set_column(fresh.schema.get_field_index("rid"), "rid", pa.array(rids, pa.int64()))
+    store.write(f"DELETE FROM {FEATURES} WHERE {in_keys}", params)
+    store.bulk_load(FEATURES, fresh)
+    return fresh
+
+
+def numbered_copy(db: DuckDBBackend, rows: str) -> None:
+    """A private DuckDB's ``features``: the stored features rows of table ``rows`` (some
+    records'), numbered 0.. in (source, record_id) order as :func:`build_features` numbers a
+    store's (so that ties fall alike), each row's stored rid kept as ``grid``."""
+    db.run(f"""CREATE OR REPLACE TABLE _numbers AS SELECT source, record_id,
+        row_number() OVER (ORDER BY source, record_id) - 1 AS rid FROM {rows}""")
+    db.run(f"""CREATE OR REPLACE TABLE {FEATURES} AS
+        SELECT r.* REPLACE (k.rid AS rid), r.rid AS grid FROM {rows} r
+        JOIN _numbers k USING (source, record_id) ORDER BY k.rid""")

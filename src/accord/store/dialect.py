@@ -8,6 +8,9 @@ a second engine is one new subclass (as splink's ``SplinkDialect`` does for its 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -30,6 +33,11 @@ class Dialect:
         """As :meth:`in_list`, for a long list against a large table: a hash semi-join where
         the engine scans (DuckDB), an index lookup where it has one (PostgreSQL)."""
         return self.in_list(column)
+
+    def in_keys(self, source: str = "source", record_id: str = "record_id") -> str:
+        """A condition true when (``source``, ``record_id``) is one of the record keys of two
+        parameters (:func:`key_params`): the cheap column first, then the exact pair."""
+        return f"{self.in_set(record_id)} AND {self.in_set(f'{source} || chr(31) || {record_id}')}"
 
     def first_by(self, value: str, order: str) -> str:
         """The aggregate: ``value`` of the row with the smallest ``order`` in the group."""
@@ -58,6 +66,13 @@ class Dialect:
         action = f"DO UPDATE SET {update}" if rest and not keep else "DO NOTHING"
         return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
                 f"ON CONFLICT ({', '.join(key)}) {action}")
+
+
+def key_params(keys: Iterable[tuple[str, str]]) -> list[Any]:
+    """The two parameters of :meth:`Dialect.in_keys` for these (source, record_id) keys: the
+    record ids, then each key joined by chr(31)."""
+    given = list(keys)
+    return [sorted({r for _, r in given}), sorted(f"{s}\x1f{r}" for s, r in given)]
 
 
 class DuckDBDialect(Dialect):
