@@ -53,22 +53,30 @@ def withheld_sql(view: str, reg: Registry | None = None, alias: str = "r") -> st
     return under_regimes_sql(reg, withheld, alias)
 
 
+def view_masks(reg: Registry | None = None) -> dict[str, int]:
+    """View key -> the bits of ``features.floor_marks`` it withholds (a view withholds floor
+    regimes only; a registry whose view withholds another regime is refused)."""
+    reg = reg or registry()
+    bits = _bits(reg)
+    out = {}
+    for view, withheld in views(reg).items():
+        if not withheld <= bits.keys():
+            raise AccordError(f"view {view} withholds {sorted(withheld - bits.keys())}, which are "
+                              f"no floor regimes: the registry is inconsistent")
+        out[view] = sum(bits[r] for r in withheld)
+    return out
+
+
 def withheld_by_view(db: DuckDBBackend, records: int, reg: Registry | None = None,
                      features: str = FEATURES) -> dict[str, np.ndarray]:
     """View key -> boolean mask by rid (``records`` long) of the records the view withholds,
     from ``features.floor_marks`` (a view withholds floor regimes only)."""
-    reg = reg or registry()
-    bits = _bits(reg)
-    keyed = views(reg)
-    out = {v: np.zeros(records, dtype=bool) for v in keyed}
-    if not keyed:
+    masks = view_masks(reg)
+    out = {v: np.zeros(records, dtype=bool) for v in masks}
+    if not masks:
         return out
     t = db.arrow(f"SELECT rid, {MARKS} AS marks FROM {features} WHERE {MARKS} <> 0")
     rid, marks = t.column("rid").to_numpy(), t.column("marks").to_numpy()
-    for view, withheld in keyed.items():
-        if not withheld <= bits.keys():
-            raise AccordError(f"view {view} withholds {sorted(withheld - bits.keys())}, which are "
-                              f"no floor regimes: the registry is inconsistent")
-        mask = sum(bits[r] for r in withheld)
+    for view, mask in masks.items():
         out[view][rid] = (marks & mask) != 0
     return out

@@ -1,11 +1,14 @@
 """The SQL runner of a resolution on Spark: the stages' DuckDB SQL, translated
 (:class:`accord.spark.dialect.SparkDialect`), run by Spark.
 
-A working table is a DataFrame kept by Spark (memory, spilled to the session's scratch folder)
-and named as a temporary view, so the next statement reads it by name as on DuckDB. It is
-computed when it is made (a count), so that each step's time is its own and what it was made
-from can be dropped. ``INSERT INTO`` adds a kept part to the table (no copy of what it holds).
-Nothing of it outlives the session.
+A working table is a DataFrame computed when it is made and kept by the executors (memory,
+spilled to the session's scratch folder: a local checkpoint), named as a temporary view, so the
+next statement reads it by name as on DuckDB. Keeping it cuts its lineage: the plan of the next
+statement starts from the kept rows, not from every step before them (plans that grow step by
+step exhaust the driver), each step's time is its own, and what it was made from can be
+dropped. ``INSERT INTO`` adds a kept part to the table (no copy of what it holds). Nothing of
+it outlives the session. (A local checkpoint lives on the executors: on a cluster, an executor
+lost mid-run fails the run rather than recomputing; run it again.)
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ def _first_line(e: Exception) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def _kept(df: DataFrame) -> DataFrame:
+    from pyspark import StorageLevel
+
+    return df.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+
+
 class SparkBackend:
     dialect = "spark"
 
@@ -53,21 +62,15 @@ class SparkBackend:
 
     def keep(self, name: str, df: DataFrame) -> DataFrame:
         """Make ``df`` the working table ``name`` (replacing one of that name), computed now."""
-        from pyspark import StorageLevel
-
         self.drop(name)
-        kept = df.persist(StorageLevel.MEMORY_AND_DISK)
-        kept.count()
+        kept = _kept(df)
         self._parts[name] = [kept]
         kept.createOrReplaceTempView(name)
         return kept
 
     def append(self, name: str, df: DataFrame) -> None:
         """Add the rows of ``df`` to the working table ``name`` (by column position)."""
-        from pyspark import StorageLevel
-
-        part = df.persist(StorageLevel.MEMORY_AND_DISK)
-        part.count()
+        part = _kept(df)
         parts = self._parts.setdefault(name, [])
         parts.append(part)
         whole = parts[0]
@@ -108,7 +111,8 @@ class SparkBackend:
         elif isinstance(tree, exp.Insert):
             self.append(tree.this.name, self.frame(tree.expression.sql("duckdb"), params))
         elif isinstance(tree, exp.Drop):
-            self.drop(tree.this.name)
+            for table in tree.find_all(exp.Table):
+                self.drop(table.name)
         else:
             self.frame(sql, params).collect()
 

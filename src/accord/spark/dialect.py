@@ -22,11 +22,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa  # at run time: PySpark reads the UDFs' type hints to pick Arrow batches
 import sqlglot
 from sqlglot import exp
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from pyspark.sql import SparkSession
 
 JARO_WINKLER = "accord_jaro_winkler"
@@ -76,7 +76,6 @@ def _in_duckdb(sql: str, a: pa.Array, b: pa.Array) -> pa.Array:
     """``sql`` (over columns a, b of one batch) in an in-process DuckDB: one value per row, in
     the batch's order."""
     import duckdb
-    import pyarrow as pa
 
     con = duckdb.connect()
     try:

@@ -90,6 +90,8 @@ def settings_for(options: SparkOptions, scratch: Path) -> dict[str, str]:
         "spark.pyspark.driver.python": sys.executable,
     }
     if options.master.startswith("local"):
+        # In local mode the driver is the executor too: Spark's default 1 GB heap is too small.
+        out["spark.driver.memory"] = "4g"
         out["spark.sql.shuffle.partitions"] = str(options.partitions or 2 * _local_cores(options.master))
         out["spark.default.parallelism"] = out["spark.sql.shuffle.partitions"]
     elif options.partitions:

@@ -77,7 +77,9 @@ def _by_partition(extra: Extra | None, schema: pa.Schema
 
 def features_frame(records: DataFrame, extra: Extra | None, partitions: int) -> DataFrame:
     """``features`` (with ``evidence``) of ``records`` (one row per current record), computed
-    on the executors in ``partitions`` range partitions; rid as the embedded store numbers it."""
+    on the executors in ``partitions`` range partitions; rid as the embedded store numbers it.
+    The caller keeps the frame it returns (it is the numbering of the standardised rows, which
+    are computed once here)."""
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
@@ -90,7 +92,8 @@ def features_frame(records: DataFrame, extra: Extra | None, partitions: int) -> 
     local = ordered.mapInArrow(_by_partition(extra, out_schema), from_arrow_schema(out_schema))
     from pyspark import StorageLevel
 
-    local = local.persist(StorageLevel.MEMORY_AND_DISK)
+    # Computed once (kept by the executors), then counted and numbered.
+    local = local.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
     counts = sorted((int(p), int(n)) for p, n in
                     local.groupBy(_PARTITION).count().collect())
     offsets, before = [], 0
@@ -100,10 +103,6 @@ def features_frame(records: DataFrame, extra: Extra | None, partitions: int) -> 
     spark = records.sparkSession
     starts = spark.createDataFrame(offsets or [(0, 0)], f"{_PARTITION} INT, __start BIGINT")
     columns = [c for c in schema.names]
-    features = (local.join(F.broadcast(starts), _PARTITION)
-                .withColumn("rid", F.col("rid") + F.col("__start"))
-                .select(*columns))
-    features = features.persist(StorageLevel.MEMORY_AND_DISK)
-    features.count()
-    local.unpersist()
-    return features
+    return (local.join(F.broadcast(starts), _PARTITION)
+            .withColumn("rid", F.col("rid") + F.col("__start"))
+            .select(*columns))
