@@ -278,6 +278,21 @@ def resolve(
                                        "(new since the last run, corrections, deferred "
                                        "re-evaluations), incrementally, with the latest run's "
                                        "model; the other options do not apply.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="Where the run computes: duckdb (the "
+                                        "store's own) or spark (docs/spark.md).")] = "duckdb",
+    spark_master: Annotated[str | None, typer.Option(
+        "--spark-master", help="Spark master URL (default: the settings' spark.master, "
+        "local[*]); a cluster's URL works the same.")] = None,
+    spark_conf: Annotated[list[str] | None, typer.Option(
+        "--spark-conf", help="A Spark setting KEY=VALUE (repeatable), over the settings' "
+        "spark.conf.")] = None,
+    spark_partitions: Annotated[int | None, typer.Option(
+        "--spark-partitions", min=1, help="Partitions per shuffle (default: two per local "
+        "core, or the cluster's).")] = None,
+    spark_exchange: Annotated[Path | None, typer.Option(
+        "--spark-exchange", help="Folder the store and Spark trade files in, removed after the "
+        "run (default: a private temporary folder; on a cluster, one every executor reaches).")]
+    = None,
     as_json: JsonOption = False,
 ) -> None:
     """Link and cluster all current records into persons with stable ids (--redo: only the
@@ -297,7 +312,10 @@ def resolve(
         with progress_bars(not as_json) as p:
             summary = services.resolve(db, user=who(user), settings=settings, model_out=model_out,
                                        model_in=model_in, charts_dir=charts, labels=labels,
-                                       step=step_callback(p))
+                                       step=step_callback(p), engine=engine,
+                                       spark_master=spark_master, spark_conf=spark_conf,
+                                       spark_partitions=spark_partitions,
+                                       spark_exchange=spark_exchange)
     except AccordError as e:
         fail(e)
     if as_json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -187,6 +188,19 @@ class ComparisonSpec(_Strict):
         "further columns this comparison is about: a blocking rule on them teaches it nothing"))
 
 
+class SparkSettings(_Strict):
+    """Where a run with ``--engine spark`` computes (docs/spark.md): the master URL
+    (``local[*]``: this machine's cores; ``spark://host:7077``, ``yarn``, ``k8s://...``: a
+    cluster), Spark settings (``spark.executor.memory`` and the like), the partitions a shuffle
+    makes (None: two per core on a local master, the cluster's own setting otherwise), and the
+    string similarity (``duckdb``: the embedded engine's functions, the same links on both
+    engines; ``spark``: Spark's built-in Jaro-Winkler, no Python worker, levels may differ)."""
+    master: str = "local[*]"
+    conf: dict[str, str] = Field(default_factory=dict)
+    partitions: int | None = Field(default=None, ge=1)
+    similarity: Literal["duckdb", "spark"] = "duckdb"
+
+
 class Settings(_Strict):
     blocking: Blocking
     comparisons: list[ComparisonSpec] | None = Field(default=None, description=(
@@ -194,6 +208,7 @@ class Settings(_Strict):
     model: ModelSettings = ModelSettings()
     clustering: Clustering = Clustering()
     resources: Resources = Resources()
+    spark: SparkSettings = SparkSettings()
 
 
 @cache

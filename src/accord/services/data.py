@@ -202,9 +202,13 @@ def showcase(db: StoreTarget, persons_csv: Path, enforcement: str) -> ShowcaseOu
 def resolve(db: StoreTarget, *, user: str, settings: Path | None = None,
             model_out: Path | None = None, model_in: Path | None = None,
             charts_dir: Path | None = None, step: StepProgress | None = None,
-            labels: Path | None = None, origin: str = "cli") -> Any:
+            labels: Path | None = None, origin: str = "cli", engine: str = "duckdb",
+            spark_master: str | None = None, spark_conf: list[str] | None = None,
+            spark_partitions: int | None = None, spark_exchange: Path | None = None) -> Any:
     """Link and cluster every current record; stable person ids; model charts as SVG. With
-    ``labels`` (a truth file covering some records), m comes from the labelled pairs, not EM."""
+    ``labels`` (a truth file covering some records), m comes from the labelled pairs, not EM.
+    ``engine``: ``duckdb`` (the store's own engine) or ``spark`` (docs/spark.md: the master,
+    settings, shuffle partitions and exchange folder over the settings file's ``spark``)."""
     from accord.resolve.comparisons import checked_settings
     from accord.resolve.explain import write_model_charts
     from accord.resolve.pipeline import resolve as run
@@ -221,14 +225,41 @@ def resolve(db: StoreTarget, *, user: str, settings: Path | None = None,
         files.output_file(model_out, "--model-out")
     out = files.output_folder(charts_dir or beside(db, "-charts"),
                               "--charts" if charts_dir else "the charts folder (--charts)")
-    with governed(db, origin=origin) as gate, gate.act(user, "resolve") as act:
-        summary = run(gate.store, checked_settings(settings), user=user, model_path=model_out,
-                      model_in=model_in, step=step, labels=labels)
+    chosen = checked_settings(settings)
+    compute, details = _engine(engine, chosen, spark_master, spark_conf, spark_partitions,
+                               spark_exchange)
+    with governed(db, origin=origin) as gate, gate.act(user, "resolve", details=details) as act:
+        summary = run(gate.store, chosen, user=user, model_path=model_out,
+                      model_in=model_in, step=step, labels=labels, compute=compute)
         summary.charts = [str(p) for p in write_model_charts(gate.store, out, summary.weight_histogram)]
         act.outcome = (f"run {summary.run_id}: {summary.records} records, {summary.links} links, "
                        f"{summary.entities} persons")
         act.details.update(run=summary.run_id, merges=summary.merges, splits=summary.splits)
         return summary
+
+
+def _engine(engine: str, settings: Any, master: str | None, conf: list[str] | None,
+            partitions: int | None, exchange: Path | None) -> tuple[Any, dict[str, Any]]:
+    """The computation a resolve run asks for (None: the store's own engine) and what the audit
+    records of it. Spark options without ``--engine spark`` are refused, as is an engine Accord
+    does not have or a Spark that is not installed."""
+    if engine == "duckdb":
+        given = [o for o, v in (("--spark-master", master), ("--spark-conf", conf),
+                                ("--spark-partitions", partitions), ("--spark-exchange", exchange))
+                 if v]
+        if given:
+            raise AccordError(f"{', '.join(given)}: only with --engine spark")
+        return None, {"engine": "duckdb"}
+    if engine != "spark":
+        raise AccordError(f"--engine {engine!r}: duckdb (the store's own) or spark")
+    from accord.spark.resolve import on_spark
+    from accord.spark.session import SparkOptions, require
+
+    require()
+    if exchange is not None:
+        files.output_folder(exchange, "--spark-exchange")
+    options = SparkOptions.parse(master, conf, partitions, SparkOptions.of(settings.spark), exchange)
+    return on_spark(options), {"engine": "spark", "spark_master": options.master}
 
 
 def _saved_model(path: Path) -> None:

@@ -80,13 +80,12 @@ PROB = "1 / (1 + pow(2, -match_weight))"
 
 
 def on_spark(options: SparkOptions | None = None, session: SparkSession | None = None,
-             exchange: Path | None = None, similarity: str = "duckdb",
              timings: dict[str, float] | None = None) -> Compute:
     """The computation of a resolution run on Spark, for ``pipeline.resolve(compute=...)``.
-    ``options``: where Spark runs (``session``: one the caller holds, left running);
-    ``exchange``: the folder the store and Spark trade files in (default: a private one);
-    ``similarity``: see :class:`accord.spark.dialect.SparkDialect`; ``timings``: filled
-    with each step's seconds."""
+    ``options``: where Spark runs, how it compares strings and where it trades files with the
+    store (None: the settings file's ``spark`` section); ``session``: one the caller holds,
+    used as it is and left running; ``timings``: filled with each step's seconds and the
+    clustering's sizes."""
     def compute(store: Store, db: DuckDBBackend, settings: Settings, model_path: Path | None,
                 model_in: Path | None, labels: Path | None, registry: Registry,
                 say: Step) -> Computed:
@@ -94,12 +93,13 @@ def on_spark(options: SparkOptions | None = None, session: SparkSession | None =
             raise AccordError("--labels trains on the embedded engine only for now: train there "
                               "(accord resolve --labels FILE --model-out MODEL) and give the model "
                               "to the spark run (--model MODEL)")
-        with spark_session(options, session) as spark, _exchange(exchange) as folder:
+        chosen = options or SparkOptions.of(settings.spark)
+        with spark_session(chosen, session) as spark, _exchange(chosen.exchange) as folder:
             register_functions(spark)
-            sb = SparkBackend(spark, SparkDialect(similarity))
+            sb = SparkBackend(spark, SparkDialect(chosen.similarity))
             try:
                 return _compute(store, db, sb, folder, settings, model_path, model_in, registry,
-                                say, options or SparkOptions(), timings)
+                                say, chosen, timings)
             finally:
                 sb.close()
     return compute
@@ -107,6 +107,8 @@ def on_spark(options: SparkOptions | None = None, session: SparkSession | None =
 
 @contextlib.contextmanager
 def _exchange(where: Path | None) -> Iterator[Path]:
+    if where is not None:
+        where.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="accord-exchange-", dir=where))
     try:
         yield folder
@@ -123,13 +125,13 @@ def _compute(store: Store, db: DuckDBBackend, sb: SparkBackend, folder: Path, se
              options: SparkOptions, timings: dict[str, float] | None) -> Computed:
     spark = sb.spark
     comps = comparisons_of(settings)
-    clock = {"label": "", "t": time.perf_counter()}
+    clock: list[tuple[str, float]] = []   # (step, when it started)
 
     def step(label: str, frac: float) -> None:
         now = time.perf_counter()
-        if timings is not None and clock["label"]:
-            timings[str(clock["label"])] = now - float(clock["t"])
-        clock.update(label=label, t=now)
+        if timings is not None and clock:
+            timings[clock[-1][0]] = now - clock[-1][1]
+        clock.append((label, now))
         say(label, frac)
 
     step("standardise", 0.05)
@@ -192,7 +194,7 @@ def _compute(store: Store, db: DuckDBBackend, sb: SparkBackend, folder: Path, se
     step("write back", 0.85)
     _bring_back(sb, db, store, folder, columns, c.review_probability)
     if timings is not None:
-        timings[str(clock["label"])] = time.perf_counter() - float(clock["t"])
+        timings[clock[-1][0]] = time.perf_counter() - clock[-1][1]
         timings["components"] = clustering.components
         timings["components clustered again"] = clustering.clustered_again
         timings["largest component"] = clustering.largest

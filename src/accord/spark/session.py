@@ -24,20 +24,33 @@ from accord.errors import AccordError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from accord.resolve.settings import SparkSettings
+
 DEFAULT_MASTER = "local[*]"
 
 
 @dataclass(frozen=True)
 class SparkOptions:
-    """Where and how to run: the master URL, Spark settings (``spark.*`` keys), and the number
-    of partitions a shuffle makes (None: two per core of a local master, else Spark's own)."""
+    """Where and how to run: the master URL, Spark settings (``spark.*`` keys), the number of
+    partitions a shuffle makes (None: two per core of a local master, else Spark's own), the
+    string similarity (``accord.spark.dialect``) and the folder the store and Spark trade files
+    in (None: a private folder in the system's temporary folder; on a cluster, one the driver
+    and every executor reach)."""
     master: str = DEFAULT_MASTER
     conf: Mapping[str, str] = field(default_factory=dict)
     partitions: int | None = None
+    similarity: str = "duckdb"
+    exchange: Path | None = None
+
+    @classmethod
+    def of(cls, settings: SparkSettings) -> SparkOptions:
+        """The options of a settings file's ``spark`` section."""
+        return cls(settings.master, dict(settings.conf), settings.partitions, settings.similarity)
 
     @classmethod
     def parse(cls, master: str | None = None, conf: list[str] | None = None,
-              partitions: int | None = None, base: SparkOptions | None = None) -> SparkOptions:
+              partitions: int | None = None, base: SparkOptions | None = None,
+              exchange: Path | None = None) -> SparkOptions:
         """Options from the command line (``KEY=VALUE`` settings) over ``base`` (the settings
         file's); a setting that is not ``KEY=VALUE`` is refused, naming it."""
         base = base or cls()
@@ -48,7 +61,8 @@ class SparkOptions:
                 raise AccordError(f"--spark-conf {item!r}: give a Spark setting as KEY=VALUE "
                                   f"(for example spark.executor.memory=8g)")
             pairs[key.strip()] = value.strip()
-        return cls(master or base.master, pairs, partitions or base.partitions)
+        return cls(master or base.master, pairs, partitions or base.partitions, base.similarity,
+                   exchange or base.exchange)
 
 
 def available() -> bool:
@@ -104,13 +118,16 @@ def settings_for(options: SparkOptions, scratch: Path) -> dict[str, str]:
 def spark_session(options: SparkOptions | None = None,
                   session: SparkSession | None = None) -> Iterator[SparkSession]:
     """A Spark session for one run, stopped and its scratch folder removed however the run ends.
-    ``session``: one the caller holds (a notebook's, the tests' shared one): used as it is and
-    left running."""
+    ``session``: one the caller holds; else the session already active in this process (a
+    notebook's, the tests' shared one): used as it is (its master and settings stand) and left
+    running."""
+    require()
+    from pyspark.sql import SparkSession
+
+    session = session or SparkSession.getActiveSession()
     if session is not None:
         yield session
         return
-    require()
-    from pyspark.sql import SparkSession
 
     options = options or SparkOptions()
     # PySpark takes the executors' Python from the environment, not from the settings.
