@@ -61,8 +61,8 @@ def test_dispute_list_marks_overdue_ones_and_dispute_show(demo: dict[str, Any]) 
                                  statement="not my birth date", today=date.today() - timedelta(days=60))
     code, text = _run("priya", "dispute", "list", "--db", db, "--overdue")
     assert code == 0, text
-    assert late["dispute_id"] in text and "OVERDUE" in text
-    code, text = _run("priya", "dispute", "show", late["dispute_id"], "--db", db)
+    assert late.dispute_id in text and "OVERDUE" in text
+    code, text = _run("priya", "dispute", "show", late.dispute_id, "--db", db)
     assert code == 0 and json.loads(text)["overdue"] is True
     code, text = _run("casey", "dispute", "list", "--db", db)
     assert code == 2 and "dispute.read" in text
@@ -73,11 +73,11 @@ def test_annotation_reject(demo: dict[str, Any]) -> None:
     a = services.request_annotation(Path(demo["db"]), user="pat", source=rec.source,
                                     record_id=rec.record_id, kind="record_not_this_person",
                                     reason_code="linkage_error", evidence="documents of someone else")
-    code, text = _run("priya", "annotation", "reject", a["annotation_id"], "--db", demo["db"], "--reasons",
+    code, text = _run("priya", "annotation", "reject", a.annotation_id, "--db", demo["db"], "--reasons",
                       "the documents are of this person", "--json")
     assert code == 0, text
     assert json.loads(text)["state"] == "rejected"
-    code, text = _run("pat", "annotation", "reject", a["annotation_id"], "--db", demo["db"], "--reasons", "x")
+    code, text = _run("pat", "annotation", "reject", a.annotation_id, "--db", demo["db"], "--reasons", "x")
     assert code == 2
 
 

@@ -407,7 +407,7 @@ def test_a_dispute_correction_finds_its_person_at_once(world: tuple[Path, Any, P
     filed = services.file_dispute(db, pid, user="pat", source=source, record_id=rid,
                                   field="given_name", claimed_value="Zebulonia",
                                   statement="my name is spelled otherwise", today=TODAY)
-    services.handle_dispute(db, filed["dispute_id"], user="priya", action="correct", today=TODAY)
+    services.handle_dispute(db, filed.dispute_id, user="priya", action="correct", today=TODAY)
     with Store(db) as store:
         assert not rq.waiting(store)
         assert store.scalar("SELECT given_std FROM features WHERE source = ? AND record_id = ?",

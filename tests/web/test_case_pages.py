@@ -27,7 +27,7 @@ def _finding(db: Path, ui_world: UiWorld, user: str = "casey") -> str:
     f = services.open_finding(db, entry.person_id, user=user, agreement=ui_world.enf,
                               records=[(r.source, r.record_id) for r in entry.records],
                               basis="final order of removal on record")
-    return str(f["finding_id"])
+    return f.finding_id
 
 
 def test_the_work_list_page_lists_every_stored_finding_of_the_agreement(
@@ -61,7 +61,7 @@ def test_the_disputes_page_lists_open_and_overdue_disputes(client_for: Client, u
         d = services.file_dispute(ui_db, pid, user="pat", source=rec.source, record_id=rec.record_id,
                                   field="dob", claimed_value="1950-01-02", statement="not my birth date",
                                   today=day)
-        return str(d["dispute_id"])
+        return d.dispute_id
 
     late, fresh = file(date.today() - timedelta(days=60)), file(date.today())
     priya = client_for("priya")

@@ -164,14 +164,14 @@ def test_another_caseworker_verifies_then_gives_notice_and_the_period_must_run(
     assert r.status_code == 200 and "Verification recorded." in r.text
     assert re.search(r"<dt>Independently verified by</dt><dd>carl</dd>", r.text)
     assert _last_event(ui_db, "finding.verify")["origin"] == "web"
-    sent = services.finding_step(ui_db, finding, user="carl", step="state")["opened_on"]   # the gate's today
+    sent = services.finding_step(ui_db, finding, user="carl", step="state").opened_on   # the gate's today
     r = _step(carl, finding, step="notice", sent_on=sent, method="letter")
     assert r.status_code == 200 and "Notice recorded." in r.text
     state = services.finding_step(ui_db, finding, user="carl", step="state")
-    assert state["state"] == "pending" and state["actionable_from"] in r.text
+    assert state.state == "pending" and state.actionable_from and state.actionable_from in r.text
     assert "Mark actionable" not in r.text                 # not offered while the notice period runs
     r = _step(carl, finding, step="actionable")
-    assert r.status_code == 400 and f"no action before {state['actionable_from']}" in r.text
+    assert r.status_code == 400 and f"no action before {state.actionable_from}" in r.text
 
 
 def test_a_privacy_officer_handles_a_dispute_and_the_statement_travels(

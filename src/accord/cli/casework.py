@@ -6,7 +6,7 @@ import json
 import os
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -35,6 +35,7 @@ from accord.errors import AccordError
 
 if TYPE_CHECKING:
     from accord import services
+    from accord.services.casework_results import AnnotationPageOut, CaseResult, DisputePageOut, FindingPageOut
 else:
     services = Deferred("accord.services")   # imported when a command runs
 
@@ -50,17 +51,17 @@ LimitOption = Annotated[int, typer.Option("--limit", help="Page size (1-100).")]
 OffsetOption = Annotated[int, typer.Option("--offset", help="Items to skip.")]
 
 
-def _more(result: dict[str, Any]) -> None:
-    if result.get("next_offset") is not None:
-        out.print(f"more: --offset {result['next_offset']}", highlight=False)
-    out.print(f"audit event {result['audit_event']}", highlight=False)
+def _more(page: DisputePageOut | AnnotationPageOut | FindingPageOut) -> None:
+    if page.next_offset is not None:
+        out.print(f"more: --offset {page.next_offset}", highlight=False)
+    out.print(f"audit event {page.audit_event}", highlight=False)
 
 
-def _show(result: dict[str, Any], as_json: bool) -> None:
+def _show(result: CaseResult, as_json: bool) -> None:
     if as_json:
-        as_json_out(result)
+        as_json_out(result.plain())
         return
-    out.print(readable.text(result), highlight=False, markup=False)
+    out.print(readable.text(result.plain()), highlight=False, markup=False)
 
 
 @app.command("subject-search")
@@ -82,17 +83,16 @@ def subject_search(
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(result)
+        as_json_out(result.plain())
         return
-    if not result["candidates"]:
+    if not result.candidates:
         out.print("no person matches these details (try another identifier from the letter)", highlight=False)
     else:
         table(["person", "score", "matched on"],
-              [[c["person_id"], f"{c['score']:.2f}", "; ".join(f"{m['field']}: {m['level']}"
-                                                              for m in c["matched_on"])]
-               for c in result["candidates"]])
+              [[c.person_id, f"{c.score:.2f}", "; ".join(f"{m.field}: {m.level}" for m in c.matched_on)]
+               for c in result.candidates])
         out.print("next: accord subject-report --person ID --format html --out FILE", highlight=False)
-    out.print(f"audit event {result['audit_event']}", highlight=False)
+    out.print(f"audit event {result.audit_event}", highlight=False)
 
 
 REPORT_FORMATS = ("text", "html", "json")
@@ -135,13 +135,14 @@ def subject_report(
                                          include_law_enforcement=include_law_enforcement)
     except AccordError as e:
         fail(e)
+    plain = report.plain()   # the printers take the report as JSON data
     if chosen == "json":
-        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(plain, indent=2, ensure_ascii=False) + "\n"
     else:
-        text = subject_print.as_html(report) if chosen == "html" else subject_print.as_text(report)
+        text = subject_print.as_html(plain) if chosen == "html" else subject_print.as_text(plain)
     if target is None:
         if chosen == "json":
-            as_json_out(report)
+            as_json_out(plain)
         else:
             out.print(text, highlight=False, markup=False, soft_wrap=True, end="")
         return
@@ -151,9 +152,9 @@ def subject_report(
             f.write(text)
     except OSError as e:
         fail(AccordError(f"--out {target}: cannot write the report: {e.strerror or e} (audit event "
-                         f"{report['audit_seq']} records the read)"))
+                         f"{report.audit_seq} records the read)"))
     out.print(f"subject-access report for {person} ({chosen}) written to {target} "
-              f"(audit event {report['audit_seq']})", highlight=False)
+              f"(audit event {report.audit_seq})", highlight=False)
 
 
 @dispute_app.command("file")
@@ -215,11 +216,11 @@ def dispute_list(
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(result)
+        as_json_out(result.plain())
         return
     table(["dispute", "person", "record", "field", "filed", "acknowledge by", "state", "overdue"],
-          [[d["dispute_id"], d["person_id"], f"{d['source']}/{d['record_id']}", d["field"], d["filed_on"],
-            d["acknowledge_by"], d["state"], "OVERDUE" if d["overdue"] else ""] for d in result["items"]])
+          [[d.dispute_id, d.person_id, f"{d.source}/{d.record_id}", d.field, d.filed_on, d.acknowledge_by,
+            d.state, "OVERDUE" if d.overdue else ""] for d in result.items])
     _more(result)
 
 
@@ -233,7 +234,7 @@ def dispute_show(
     """One dispute with its events (JSON)."""
     del as_json
     try:
-        as_json_out(services.show_dispute(db, dispute_id, user=who(user)))
+        as_json_out(services.show_dispute(db, dispute_id, user=who(user)).plain())
     except AccordError as e:
         fail(e)
 
@@ -275,13 +276,13 @@ def annotation_list(
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(result)
+        as_json_out(result.plain())
         return
     table(["annotation", "person", "record", "kind", "reason code", "requested by", "requested", "state",
            "approved by"],
-          [[a["annotation_id"], a["person_id"] or readable.NONE, f"{a['source']}/{a['record_id']}", a["kind"],
-            a["reason_code"], a["requested_by"], a["requested_at"][:10], a["state"],
-            ", ".join(x["user"] for x in a["approvals"]) or readable.NONE] for a in result["items"]],
+          [[a.annotation_id, a.person_id or readable.NONE, f"{a.source}/{a.record_id}", a.kind, a.reason_code,
+            a.requested_by, a.requested_at[:10], a.state,
+            ", ".join(x.user for x in a.approvals) or readable.NONE] for a in result.items],
           title=f"annotations ({state})")
     _more(result)
 
@@ -360,12 +361,11 @@ def finding_list(
     except AccordError as e:
         fail(e)
     if as_json:
-        as_json_out(result)
+        as_json_out(result.plain())
         return
     table(["finding", "person", "opened", "by", "state", "verified by", "notice", "action from"],
-          [[f["finding_id"], f["person_id"], f["opened_on"], f["opened_by"], f["state"],
-            ", ".join(f["verified_by"]), f["notice_on"] or "", f["actionable_from"] or ""]
-           for f in result["items"]])
+          [[f.finding_id, f.person_id, f.opened_on, f.opened_by, f.state, ", ".join(f.verified_by),
+            f.notice_on or "", f.actionable_from or ""] for f in result.items])
     _more(result)
 
 

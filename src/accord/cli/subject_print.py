@@ -8,7 +8,7 @@ anywhere), laid out to print on A4 or US Letter: each section starts on its own 
 repeat their header rows on every page, and no table or item is split across pages when it fits
 on one.
 
-Both take the report as the service returns it (``services.subject_report``, JSON-ready data)
+Both take the report as JSON-ready data (``services.subject_report``'s result, ``plain()``)
 and show all of it: every record version with its provenance, every disclosure listed, the
 notes (the fixed (b)(7) sentence), disputes, statements of disagreement, notices to earlier
 recipients, annotations and findings. "—" stands for nothing.

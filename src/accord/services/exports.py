@@ -82,7 +82,7 @@ def export_findings(db: StoreTarget, out: Path, *, user: str, agreement: str, fm
                              limit=EVERYTHING, offset=0, justification=justification,
                              nature=f"adverse-action findings export ({to.format})",
                              details=lambda cases: _recorded(to, len(cases.items)))
-    export_files.write(to, FINDING_COLUMNS, g.value.items)
+    export_files.write(to, FINDING_COLUMNS, [f.plain() for f in g.value.items])
     return ExportOut(file=str(to.path), format=to.format, rows=len(g.value.items), audit_event=g.audit_seq)
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from accord import services
+from accord.services.casework_results import SubjectRecordOut, SubjectReportOut
 from accord.sources.fields import catalogue
 from accord.web.core import (
     ORIGIN,
@@ -108,8 +109,8 @@ def open_finding(request: Request, user: PostUser, person_id: Annotated[str, For
     if problem is not None or state is None:
         return render(request, "finding.html", user, status=problem.status if problem else 500, state=None,
                       finding_id=None, problem=problem, today=config(request).clock().date())
-    return _remember(request, see_other(f"/findings/{quote(state['finding_id'])}?done=open"), user,
-                     state["finding_id"])
+    return _remember(request, see_other(f"/findings/{quote(state.finding_id)}?done=open"), user,
+                     state.finding_id)
 
 
 @router.get("/findings", response_class=HTMLResponse)
@@ -183,18 +184,18 @@ def subject_search(request: Request, user: PostUser, name: Annotated[str, Form()
                   person_id="", asked=asked, found=found, problem=problem)
 
 
-def _fields(report: dict[str, Any]) -> list[str]:
-    held = {f for versions in report.get("records", {}).values() for r in versions for f in r["fields"]}
+def _fields(report: SubjectReportOut | None) -> list[str]:
+    held = {f for versions in (report.records if report else {}).values() for r in versions for f in r.fields}
     return [f for f in catalogue() if f in held]
 
 
-def _current_records(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _current_records(report: SubjectReportOut | None) -> list[SubjectRecordOut]:
     """The newest version of each record in the report (the one a dispute is filed against)."""
-    newest: dict[tuple[str, str], dict[str, Any]] = {}
-    for versions in report.get("records", {}).values():
+    newest: dict[tuple[str, str], SubjectRecordOut] = {}
+    for versions in (report.records if report else {}).values():
         for r in versions:
-            key = (r["source"], r["record_id"])
-            if key not in newest or r["version"] > newest[key]["version"]:
+            key = (r.source, r.record_id)
+            if key not in newest or r.version > newest[key].version:
                 newest[key] = r
     return list(newest.values())
 
@@ -205,8 +206,8 @@ def _subject_page(request: Request, user: WebUser, person_id: str, *, problem: P
         config(request).db, person_id, user=user.user_id, origin=ORIGIN))
     shown = problem or read_problem
     return render(request, "subject.html", user, status=shown.status if shown else 200, report=report,
-                  person_id=person_id, problem=shown, fields=_fields(report or {}),
-                  record_choices=_current_records(report or {}),
+                  person_id=person_id, problem=shown, fields=_fields(report),
+                  record_choices=_current_records(report),
                   done=done if done in (*DISPUTE_ACTIONS, "filed") else "")
 
 

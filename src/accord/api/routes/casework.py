@@ -17,24 +17,26 @@ from accord.api.deps import Agreement, Db, Justification, Limit, Offset, Purpose
 from accord.api.routes.common import ERRORS, not_found
 from accord.api.schemas import (
     AnnotationIn,
-    AnnotationItemOut,
-    AnnotationOut,
-    AnnotationPageOut,
     ContestDecisionIn,
     ContestIn,
     DenialIn,
     DisputeIn,
+    FindingIn,
+    FindingNoticeIn,
+    FindingVerifyIn,
+    RejectionIn,
+    StatementIn,
+)
+from accord.services.casework_results import (
+    AnnotationItemOut,
+    AnnotationOut,
+    AnnotationPageOut,
     DisputeItemOut,
     DisputeOut,
     DisputePageOut,
-    FindingIn,
-    FindingNoticeIn,
     FindingOut,
     FindingPageOut,
-    FindingVerifyIn,
-    RejectionIn,
     ResolutionOut,
-    StatementIn,
     SubjectReportOut,
     SubjectSearchOut,
 )
@@ -54,7 +56,7 @@ def subject_search(who: User, db: Db, name: Annotated[str | None, Query(max_leng
                    dob: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
                    ssn: Annotated[str | None, Query(max_length=11)] = None,
                    a_number: Annotated[str | None, Query(max_length=12)] = None,
-                   limit: Annotated[int, Query(ge=1, le=20)] = 10) -> dict[str, Any]:
+                   limit: Annotated[int, Query(ge=1, le=20)] = 10) -> SubjectSearchOut:
     """The persons a subject-access request names (name and date of birth, or an SSN or
     A-number), best first: person ids, scores and which details agreed, never record values
     (privacy officer, under subject access; audited with every candidate listed)."""
@@ -64,7 +66,7 @@ def subject_search(who: User, db: Db, name: Annotated[str | None, Query(max_leng
 
 @router.get("/subject-reports/{person_id}", response_model=SubjectReportOut, tags=["casework"])
 def subject_report(person_id: PersonId, who: User, db: Db, include_law_enforcement: Annotated[bool, Query(
-        description="also list (b)(7) law-enforcement disclosures")] = False) -> dict[str, Any]:
+        description="also list (b)(7) law-enforcement disclosures")] = False) -> SubjectReportOut:
     """Everything held about a person, by source with provenance, and every disclosure
     (privacy officer, under subject access). 404 when nothing at all is held under the id."""
     with not_found("person", person_id):
@@ -81,7 +83,7 @@ def disputes(who: User, db: Db, person: PersonFilter = None,
                  "filed, acknowledged, corrected, denied, or open (not yet corrected or denied)"))] = None,
              overdue: Annotated[bool, Query(description=(
                  "only those not acknowledged within 10 working days (552a(d)(2)(A))"))] = False,
-             limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+             limit: Limit = 50, offset: Offset = 0) -> DisputePageOut:
     """Disputes, oldest first, filtered by person, state or overdue acknowledgement (privacy
     officer, under subject access; audited with the persons listed)."""
     return services.list_disputes(db, user=who, person=person, state=state, overdue=overdue, limit=limit,
@@ -89,14 +91,14 @@ def disputes(who: User, db: Db, person: PersonFilter = None,
 
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeItemOut, tags=["disputes"])
-def dispute(dispute_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+def dispute(dispute_id: CaseId, who: User, db: Db) -> DisputeItemOut:
     """One dispute with its events and whether its acknowledgement is overdue."""
     with not_found("dispute", dispute_id):
         return services.show_dispute(db, dispute_id, user=who, origin="api")
 
 
 @router.post("/disputes", response_model=DisputeOut, status_code=201, tags=["disputes"])
-def file_dispute(body: DisputeIn, who: User, db: Db) -> dict[str, Any]:
+def file_dispute(body: DisputeIn, who: User, db: Db) -> DisputeOut:
     """File a dispute against one field of one of the person's records; acknowledgement is due
     in 10 working days."""
     return services.file_dispute(db, body.person_id, user=who, source=body.source, record_id=body.record_id,
@@ -104,35 +106,36 @@ def file_dispute(body: DisputeIn, who: User, db: Db) -> dict[str, Any]:
                                  origin="api")
 
 
-def _handle(db: Any, dispute_id: str, who: str, action: str, **kw: Any) -> dict[str, Any]:
-    with not_found("dispute", dispute_id):
-        return services.handle_dispute(db, dispute_id, user=who, action=action, origin="api", **kw)
-
-
 @router.post("/disputes/{dispute_id}/acknowledgement", response_model=DisputeOut, tags=["disputes"])
-def acknowledge_dispute(dispute_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+def acknowledge_dispute(dispute_id: CaseId, who: User, db: Db) -> DisputeOut:
     """Acknowledge a dispute."""
-    return _handle(db, dispute_id, who, "acknowledge")
+    with not_found("dispute", dispute_id):
+        return services.handle_dispute(db, dispute_id, user=who, action="acknowledge", origin="api")
 
 
 @router.post("/disputes/{dispute_id}/correction", response_model=ResolutionOut, tags=["disputes"])
-def correct_dispute(dispute_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+def correct_dispute(dispute_id: CaseId, who: User, db: Db) -> ResolutionOut:
     """Correct the record: a new version with provenance; every earlier recipient and the record
     system's owner are notified."""
-    return _handle(db, dispute_id, who, "correct")
+    with not_found("dispute", dispute_id):
+        return services.handle_dispute(db, dispute_id, user=who, action="correct", origin="api")
 
 
 @router.post("/disputes/{dispute_id}/denial", response_model=DisputeOut, tags=["disputes"])
-def deny_dispute(dispute_id: CaseId, body: DenialIn, who: User, db: Db) -> dict[str, Any]:
+def deny_dispute(dispute_id: CaseId, body: DenialIn, who: User, db: Db) -> DisputeOut:
     """Refuse the amendment, with reasons (appeal rights are attached)."""
-    return _handle(db, dispute_id, who, "deny", reasons=body.reasons)
+    with not_found("dispute", dispute_id):
+        return services.handle_dispute(db, dispute_id, user=who, action="deny", reasons=body.reasons,
+                                       origin="api")
 
 
 @router.post("/disputes/{dispute_id}/statement", response_model=ResolutionOut, tags=["disputes"])
-def dispute_statement(dispute_id: CaseId, body: StatementIn, who: User, db: Db) -> dict[str, Any]:
+def dispute_statement(dispute_id: CaseId, body: StatementIn, who: User, db: Db) -> ResolutionOut:
     """File the person's statement of disagreement after a denial; it travels with every later
     disclosure and earlier recipients are notified."""
-    return _handle(db, dispute_id, who, "statement", statement=body.statement)
+    with not_found("dispute", dispute_id):
+        return services.handle_dispute(db, dispute_id, user=who, action="statement", statement=body.statement,
+                                       origin="api")
 
 
 # --- annotations ------------------------------------------------------------------------------------------
@@ -141,7 +144,7 @@ def dispute_statement(dispute_id: CaseId, body: StatementIn, who: User, db: Db) 
 @router.get("/annotations", response_model=AnnotationPageOut, tags=["annotations"])
 def annotation_queue(who: User, db: Db, state: Annotated[AnnotationState, Query(description=(
         "pending (waiting for an approver; the default), effective, rejected, or all"))] = "pending",
-        person: PersonFilter = None, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+        person: PersonFilter = None, limit: Limit = 50, offset: Offset = 0) -> AnnotationPageOut:
     """Annotations, oldest first: by default the queue waiting for an approver (privacy officer,
     under subject access; audited with the persons and records listed)."""
     return services.list_annotations(db, user=who, state=None if state == "all" else state, person=person,
@@ -149,14 +152,14 @@ def annotation_queue(who: User, db: Db, state: Annotated[AnnotationState, Query(
 
 
 @router.get("/annotations/{annotation_id}", response_model=AnnotationItemOut, tags=["annotations"])
-def annotation(annotation_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+def annotation(annotation_id: CaseId, who: User, db: Db) -> AnnotationItemOut:
     """One annotation with its approvals and rejections and the approvals it still needs."""
     with not_found("annotation", annotation_id):
         return services.show_annotation(db, annotation_id, user=who, origin="api")
 
 
 @router.post("/annotations", response_model=AnnotationOut, status_code=201, tags=["annotations"])
-def request_annotation(body: AnnotationIn, who: User, db: Db) -> dict[str, Any]:
+def request_annotation(body: AnnotationIn, who: User, db: Db) -> AnnotationOut:
     """Request a status-changing annotation on a record: evidence and a reason code; in force
     only after two other users approve it."""
     return services.request_annotation(db, user=who, source=body.source, record_id=body.record_id,
@@ -165,14 +168,14 @@ def request_annotation(body: AnnotationIn, who: User, db: Db) -> dict[str, Any]:
 
 
 @router.post("/annotations/{annotation_id}/approvals", response_model=AnnotationOut, tags=["annotations"])
-def approve_annotation(annotation_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+def approve_annotation(annotation_id: CaseId, who: User, db: Db) -> AnnotationOut:
     """Approve an annotation (never the requester; two different approvers make it effective)."""
     with not_found("annotation", annotation_id):
         return services.approve_annotation(db, annotation_id, user=who, origin="api")
 
 
 @router.post("/annotations/{annotation_id}/rejections", response_model=AnnotationOut, tags=["annotations"])
-def reject_annotation(annotation_id: CaseId, body: RejectionIn, who: User, db: Db) -> dict[str, Any]:
+def reject_annotation(annotation_id: CaseId, body: RejectionIn, who: User, db: Db) -> AnnotationOut:
     """Reject an annotation, with reasons (never the requester); one rejection stops it for good."""
     with not_found("annotation", annotation_id):
         return services.reject_annotation(db, annotation_id, user=who, reasons=body.reasons, origin="api")
@@ -187,7 +190,7 @@ def findings(who: User, db: Db, purpose: Purpose = None, declared_agreement: Agr
              agreement: Annotated[str | None, Query(min_length=1, max_length=128, description=(
                  "the agreement the findings were opened under (default: X-Accord-Agreement)"))] = None,
              state: Annotated[FindingState | None, Query(description="only findings in this state")] = None,
-             person: PersonFilter = None, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+             person: PersonFilter = None, limit: Limit = 50, offset: Offset = 0) -> FindingPageOut:
     """The findings opened under an agreement, oldest first, each with where it stands; read
     under the agreement's purpose by a caseworker of a recipient party, and accounted as a
     disclosure of every person listed."""
@@ -197,7 +200,7 @@ def findings(who: User, db: Db, purpose: Purpose = None, declared_agreement: Agr
 
 
 @router.post("/findings", response_model=FindingOut, status_code=201, tags=["findings"])
-def open_finding(body: FindingIn, who: User, db: Db) -> dict[str, Any]:
+def open_finding(body: FindingIn, who: User, db: Db) -> FindingOut:
     """Open a finding on a match result (the person's records it rests on and what it says);
     nothing is actionable yet."""
     return services.open_finding(db, body.person_id, user=who, agreement=body.agreement,
@@ -205,13 +208,13 @@ def open_finding(body: FindingIn, who: User, db: Db) -> dict[str, Any]:
                                  origin="api")
 
 
-def _step(db: Any, finding_id: str, who: str, step: str, **kw: Any) -> dict[str, Any]:
+def _step(db: Any, finding_id: str, who: str, step: str, **kw: Any) -> FindingOut:
     with not_found("finding", finding_id):
         return services.finding_step(db, finding_id, user=who, step=step, origin="api", **kw)
 
 
 @router.get("/findings/{finding_id}", response_model=FindingOut, tags=["findings"])
-def finding(finding_id: CaseId, who: User, db: Db, justification: Justification = None) -> dict[str, Any]:
+def finding(finding_id: CaseId, who: User, db: Db, justification: Justification = None) -> FindingOut:
     """The finding's state and everything still needed before adverse action; read under the
     finding's agreement (a caseworker of a recipient party) and accounted as a disclosure."""
     with not_found("finding", finding_id):
@@ -219,19 +222,19 @@ def finding(finding_id: CaseId, who: User, db: Db, justification: Justification 
 
 
 @router.post("/findings/{finding_id}/verification", response_model=FindingOut, tags=["findings"])
-def verify_finding(finding_id: CaseId, body: FindingVerifyIn, who: User, db: Db) -> dict[str, Any]:
+def verify_finding(finding_id: CaseId, body: FindingVerifyIn, who: User, db: Db) -> FindingOut:
     """Independent verification, by a different user than the opener, with method and evidence."""
     return _step(db, finding_id, who, "verify", method=body.method, evidence=body.evidence)
 
 
 @router.post("/findings/{finding_id}/notice", response_model=FindingOut, tags=["findings"])
-def finding_notice(finding_id: CaseId, body: FindingNoticeIn, who: User, db: Db) -> dict[str, Any]:
+def finding_notice(finding_id: CaseId, body: FindingNoticeIn, who: User, db: Db) -> FindingOut:
     """Record the notice of the findings sent to the person (only after verification)."""
     return _step(db, finding_id, who, "notice", method=body.method, sent_on=body.sent_on)
 
 
 @router.post("/findings/{finding_id}/contests", response_model=FindingOut, tags=["findings"])
-def contest_finding(finding_id: CaseId, body: ContestIn, who: User, db: Db) -> dict[str, Any]:
+def contest_finding(finding_id: CaseId, body: ContestIn, who: User, db: Db) -> FindingOut:
     """File the person's contest; it blocks action while open."""
     return _step(db, finding_id, who, "contest", contest=body.contest)
 
@@ -239,14 +242,14 @@ def contest_finding(finding_id: CaseId, body: ContestIn, who: User, db: Db) -> d
 @router.post("/findings/{finding_id}/contests/{contest_id}/decision", response_model=FindingOut,
              tags=["findings"])
 def decide_contest(finding_id: CaseId, contest_id: Annotated[int, Path(ge=1, le=2**62)],
-                   body: ContestDecisionIn, who: User, db: Db) -> dict[str, Any]:
+                   body: ContestDecisionIn, who: User, db: Db) -> FindingOut:
     """Decide a contest: upheld closes the finding; rejected lets the notice period run on."""
     return _step(db, finding_id, who, "decide-contest", contest_id=contest_id, upheld=body.upheld,
                  reasons=body.reasons)
 
 
 @router.post("/findings/{finding_id}/actionable", response_model=FindingOut, tags=["findings"])
-def mark_actionable(finding_id: CaseId, who: User, db: Db) -> dict[str, Any]:
+def mark_actionable(finding_id: CaseId, who: User, db: Db) -> FindingOut:
     """Record that adverse action may be taken: refused, listing what is missing, unless the
     finding was independently verified, notice was given, the notice period is over, no contest
     is open or upheld and the agreement is in force."""
