@@ -50,12 +50,12 @@ class SparkDialect:
             raise ValueError(f"similarity: duckdb or spark, not {similarity!r}")
         self.similarity = similarity
 
-    def translate(self, sql: str) -> str:
-        return _translate(sql, self.similarity)
+    def translate(self, sql: str, *, pretty: bool = False) -> str:
+        return _translate(sql, self.similarity, pretty)
 
 
 @lru_cache(maxsize=512)
-def _translate(sql: str, similarity: str) -> str:
+def _translate(sql: str, similarity: str, pretty: bool) -> str:
     tree = sqlglot.parse_one(sql, read="duckdb")
     for node in list(tree.find_all(exp.Length)):
         if _is_list(node.this):
@@ -69,7 +69,7 @@ def _translate(sql: str, similarity: str) -> str:
     jw = JARO_WINKLER if similarity == "duckdb" else "jaro_winkler_similarity"
     for sim in list(tree.find_all(exp.JarowinklerSimilarity)):
         sim.replace(exp.Anonymous(this=jw, expressions=[sim.this, sim.expression]))
-    return tree.sql("spark")
+    return tree.sql("spark", pretty=pretty)
 
 
 def _in_duckdb(sql: str, a: pa.Array, b: pa.Array) -> pa.Array:

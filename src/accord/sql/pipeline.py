@@ -36,7 +36,12 @@ class Pipeline:
 
 
 def transpile(sql: str, dialect: str) -> str:
-    """The same query in another engine's dialect (e.g. ``spark``)."""
+    """The same query in another engine's dialect (``spark``: as a Spark run translates it,
+    ``accord.spark.dialect``)."""
     if dialect == DIALECT:
         return sql
+    if dialect == "spark":
+        from accord.spark.dialect import SparkDialect
+
+        return SparkDialect().translate(sql, pretty=True)
     return ";\n".join(sqlglot.transpile(sql, read=DIALECT, write=dialect, pretty=True))

@@ -37,8 +37,8 @@ SELECT
       (
         CONTAINS(family_std_l, ' ') OR CONTAINS(family_std_r, ' ')
       )
-      AND LENGTH(
-        LIST_INTERSECT(
+      AND SIZE(
+        ARRAY_INTERSECT(
           SPLIT(family_std_l, CONCAT('\\Q', ' ', '\\E')),
           CASE
             WHEN swapped
@@ -108,7 +108,7 @@ SELECT
       OR LEFT(ssn_l, 4) = LEFT(ssn_r, 4)
       OR RIGHT(ssn_l, 4) = RIGHT(ssn_r, 4)
     )
-    AND DAMERAU_LEVENSHTEIN(ssn_l, ssn_r) = 1
+    AND ACCORD_DAMERAU_LEVENSHTEIN(ssn_l, ssn_r) = 1
     THEN 2
     WHEN ssn_last4_l = ssn_last4_r AND (
       ssn_l IS NULL OR ssn_r IS NULL
@@ -129,7 +129,7 @@ SELECT
       OR LEFT(a_number_l, 4) = LEFT(a_number_r, 4)
       OR RIGHT(a_number_l, 4) = RIGHT(a_number_r, 4)
     )
-    AND DAMERAU_LEVENSHTEIN(a_number_l, a_number_r) = 1
+    AND ACCORD_DAMERAU_LEVENSHTEIN(a_number_l, a_number_r) = 1
     THEN 1
     WHEN TRUE
     THEN 0
@@ -196,7 +196,7 @@ SELECT
       OR LEFT(other_id_l, 4) = LEFT(other_id_r, 4)
       OR RIGHT(other_id_l, 4) = RIGHT(other_id_r, 4)
     )
-    AND DAMERAU_LEVENSHTEIN(other_id_l, other_id_r) = 1
+    AND ACCORD_DAMERAU_LEVENSHTEIN(other_id_l, other_id_r) = 1
     THEN 1
     WHEN TRUE
     THEN 0
@@ -210,14 +210,14 @@ FROM (
       THEN 1.0
       WHEN f.given_key_l = f.given_key_r
       THEN NULL
-      ELSE JAROWINKLER_SIMILARITY(f.given_std_l, f.given_std_r)
+      ELSE ACCORD_JARO_WINKLER(f.given_std_l, f.given_std_r)
     END AS jw_given,
     CASE
       WHEN f.family_std_l = f.family_std_r
       THEN 1.0
       WHEN f.family_key_l = f.family_key_r
       THEN NULL
-      ELSE JAROWINKLER_SIMILARITY(f.family_std_l, f.family_std_r)
+      ELSE ACCORD_JARO_WINKLER(f.family_std_l, f.family_std_r)
     END AS jw_family
   FROM frame AS f
 ) AS f
