@@ -60,6 +60,7 @@ from accord.governance.visibility import views
 from accord.ingest.reads import CURRENT_RECORDS, current_records_of
 from accord.ingest.schema import current_records_copy
 from accord.resolve import ids as person_ids
+from accord.resolve import pipeline, working
 from accord.resolve import queue as rq
 from accord.resolve import views as vw
 from accord.resolve.base import feature_columns, withheld_by_view
@@ -85,7 +86,6 @@ from accord.resolve.working import (
     blocking_source,
     compare,
     compare_table_sql,
-    masked_view_sql,
 )
 from accord.sql.backend import DuckDBBackend
 from accord.sql_text import ident
@@ -279,7 +279,7 @@ class _Update:
         copy, on a store that keeps one as a table); rids kept, new ones after the last."""
         fresh = replace_features(self.store, fresh, queued)
         if self.masked_table:
-            _drop_masked(self.store, queued)
+            working.drop_masked(self.store, queued)
         return fresh
 
     # --- 2. shared identifiers --------------------------------------------------------------
@@ -303,7 +303,7 @@ class _Update:
                 [c, values])}
             added = sorted(now - before)
             if added:
-                _add_shared(store, c, added)
+                working.add_shared(store, c, added)
                 changed[c] = added
         for c, values in changed.items():
             holders = store.query(f"SELECT source, record_id FROM {FEATURES} WHERE "
@@ -313,7 +313,7 @@ class _Update:
                 rq.enqueue(store, others, "shared_identifier")
                 self.deferred.update(others)
             if self.masked_table:
-                _mask(store, c, values)
+                working.mask_values(store, c, values)
 
     # --- 3. candidates ----------------------------------------------------------------------
 
@@ -397,7 +397,7 @@ class _Update:
             sql = " UNION ALL ".join(f"SELECT kind, value FROM {SHARED} WHERE kind = ? AND "
                                      f"{store.dialect.in_set('value')}" for c in values)
             rows = store.query(sql, [x for c, vs in values.items() for x in (c, vs)])
-        _copy_shared(db, rows)
+        working.copy_shared(db, rows)
 
     # --- blocking, comparing, scoring ---------------------------------------------------------
 
@@ -706,13 +706,13 @@ class _Update:
         """Write the neighbourhood's results to the store, in the update's transaction."""
         store, db = self.store, self.db
         # Links: every link of a queued record, and every link within the neighbourhood.
-        _replace_links(store, db, queued, hood)
+        pipeline.replace_links(store, db, queued, hood)
         # Memberships: a person whose records did not change keeps its rows (and version).
         person_ids.publish_copy(store, db, self.run_id, before, self.unchanged)
         # Views: the neighbourhood's rows.
         vw.publish_copy(store, db, hood)
         if self.masked_table:
-            _publish_masked(store, db)
+            working.publish_masked(store, db)
 
 
 def _key_text(columns: Sequence[str], alias: str = "") -> str:
@@ -730,51 +730,3 @@ def _tuple_text(values: Sequence[Any]) -> str:
 # ``links`` (owner: accord.resolve.pipeline), ``resolve_features`` and
 # ``resolve_shared_identifiers`` (owner: accord.resolve.working). These functions move into
 # those modules as they are; tests/test_table_ownership.py lists them until then.
-
-def _drop_masked(store: Store, keys: Sequence[Key]) -> None:
-    """Remove the records ``keys`` from the store's masked features (a store that keeps them
-    as a table)."""
-    store.write(f"DELETE FROM {VIEW} WHERE {store.dialect.in_keys()}", key_params(keys))
-
-
-def _add_shared(store: Store, kind: str, values: Sequence[str]) -> None:
-    """Mask identifier values of one ``kind`` from now on: they became shared."""
-    store.write_many(f"INSERT INTO {SHARED} (kind, value) VALUES (?, ?)", [(kind, v) for v in values])
-
-
-def _mask(store: Store, column: str, values: Sequence[str]) -> None:
-    """Mask ``values`` of an identifier ``column`` in the store's masked features (a store that
-    keeps them as a table)."""
-    store.write(f"UPDATE {VIEW} SET {ident(column)} = NULL WHERE "
-                f"{store.dialect.in_set(ident(column))}", [values])
-
-
-def _copy_shared(db: DuckDBBackend, rows: Sequence[tuple[Any, ...]]) -> None:
-    """A private DuckDB's masked identifiers (``rows``: kind, value) and its masked view over
-    its ``features``."""
-    table = pa.table({"kind": pa.array([str(r[0]) for r in rows], pa.string()),
-                      "value": pa.array([str(r[1]) for r in rows], pa.string())})
-    with db.registered("_shared_arrow", table):
-        db.run(f"CREATE OR REPLACE TABLE {SHARED} AS SELECT * FROM _shared_arrow")
-    db.run(f"CREATE OR REPLACE VIEW {VIEW} AS {masked_view_sql()}")
-
-
-def _publish_masked(store: Store, db: DuckDBBackend) -> None:
-    """The queued records' rows (local ``_d``) of the private DuckDB's masked view, into the
-    store's masked features (a store that keeps them as a table), with their stored rids."""
-    masked = db.arrow(f"SELECT * EXCLUDE (grid) REPLACE (grid AS rid) FROM {VIEW} "
-                      "WHERE rid IN (SELECT rid FROM _d)")
-    if masked.num_rows:
-        store.bulk_load(VIEW, masked)
-
-
-def _replace_links(store: Store, db: DuckDBBackend, queued: Sequence[Key], hood: Sequence[Key]) -> None:
-    """Replace every stored link of a queued record, and every one within the neighbourhood
-    ``hood``, with the private DuckDB's ``_to_link``."""
-    d, q, params = store.dialect, key_params(queued), key_params(hood)
-    left, right = d.in_keys("source_l", "record_id_l"), d.in_keys("source_r", "record_id_r")
-    store.write(f"DELETE FROM links WHERE ({left}) OR ({right}) OR (({left}) AND ({right}))",
-                [*q, *q, *params, *params])
-    rows = db.arrow("SELECT * FROM _to_link")
-    if rows.num_rows:
-        store.bulk_load("links", rows)

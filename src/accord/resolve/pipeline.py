@@ -15,7 +15,7 @@ linked and clustered like any other.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +57,7 @@ from accord.sql.backend import DuckDBBackend, computing
 from accord.sql.resources import release_memory
 from accord.sql.workspace import Workspace, workspace
 from accord.store import Store
+from accord.store.dialect import key_params
 
 Step = Callable[[str, float], None]
 
@@ -415,3 +416,16 @@ def write_results(store: Store, db: DuckDBBackend, settings: Settings, user: str
             "blocking": json.dumps([asdict(r) for r in report.rules])})
     say("done", 1.0)
     return summary
+
+
+def replace_links(store: Store, db: DuckDBBackend, queued: Sequence[tuple[str, str]],
+                  hood: Sequence[tuple[str, str]]) -> None:
+    """Replace every stored link of a queued record, and every one within the neighbourhood
+    ``hood``, with the private DuckDB's ``_to_link``."""
+    d, q, params = store.dialect, key_params(queued), key_params(hood)
+    left, right = d.in_keys("source_l", "record_id_l"), d.in_keys("source_r", "record_id_r")
+    store.write(f"DELETE FROM links WHERE ({left}) OR ({right}) OR (({left}) AND ({right}))",
+                [*q, *q, *params, *params])
+    rows = db.arrow("SELECT * FROM _to_link")
+    if rows.num_rows:
+        store.bulk_load("links", rows)

@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
+import pyarrow as pa
 
 from accord.ingest.reads import CURRENT_RECORDS
 from accord.resolve.comparisons import Comparisons, comparisons_of
@@ -32,6 +33,8 @@ from accord.sql.backend import DuckDBBackend, SQLRunner
 from accord.sql.resources import MIB, auto_budget, engine_resources, machine_memory, parse_size
 from accord.sql_text import ident, lit
 from accord.standardise.features import Extra
+from accord.store import Store
+from accord.store.dialect import key_params
 
 IDENTIFIERS = ("ssn", "a_number", "passport", "itin", "other_id")
 FEATURES = "features"
@@ -401,3 +404,49 @@ def patterns(db: SQLRunner, table: str, by_rules: bool = False,
     masks = (t.column("rules").to_numpy().astype(np.int64) if by_rules
              else np.zeros(len(pats), dtype=np.int64))
     return pats, t.column("n").to_numpy().astype(np.int64), masks
+
+
+def load_masked(db: DuckDBBackend, files: str) -> None:
+    """The masked identifiers from Parquet ``files`` (a glob: kind, value) another engine
+    counted (``accord.spark``), and the masked view over ``features``."""
+    db.create_table(SHARED, f"SELECT kind, value FROM read_parquet({lit(files)})")
+    replace_view(db, VIEW, masked_view_sql())
+
+
+# --- the masked identifiers of a store an incremental update changes ---------------------
+
+def drop_masked(store: Store, keys: Sequence[tuple[str, str]]) -> None:
+    """Remove the records ``keys`` from the store's masked features (a store that keeps them
+    as a table)."""
+    store.write(f"DELETE FROM {VIEW} WHERE {store.dialect.in_keys()}", key_params(keys))
+
+
+def add_shared(store: Store, kind: str, values: Sequence[str]) -> None:
+    """Mask identifier values of one ``kind`` from now on: they became shared."""
+    store.write_many(f"INSERT INTO {SHARED} (kind, value) VALUES (?, ?)", [(kind, v) for v in values])
+
+
+def mask_values(store: Store, column: str, values: Sequence[str]) -> None:
+    """Mask ``values`` of an identifier ``column`` in the store's masked features (a store that
+    keeps them as a table)."""
+    store.write(f"UPDATE {VIEW} SET {ident(column)} = NULL WHERE "
+                f"{store.dialect.in_set(ident(column))}", [values])
+
+
+def copy_shared(db: DuckDBBackend, rows: Sequence[tuple[Any, ...]]) -> None:
+    """A private DuckDB's masked identifiers (``rows``: kind, value) and its masked view over
+    its ``features``."""
+    table = pa.table({"kind": pa.array([str(r[0]) for r in rows], pa.string()),
+                      "value": pa.array([str(r[1]) for r in rows], pa.string())})
+    with db.registered("_shared_arrow", table):
+        db.run(f"CREATE OR REPLACE TABLE {SHARED} AS SELECT * FROM _shared_arrow")
+    db.run(f"CREATE OR REPLACE VIEW {VIEW} AS {masked_view_sql()}")
+
+
+def publish_masked(store: Store, db: DuckDBBackend) -> None:
+    """The queued records' rows (local ``_d``) of the private DuckDB's masked view, into the
+    store's masked features (a store that keeps them as a table), with their stored rids."""
+    masked = db.arrow(f"SELECT * EXCLUDE (grid) REPLACE (grid AS rid) FROM {VIEW} "
+                      "WHERE rid IN (SELECT rid FROM _d)")
+    if masked.num_rows:
+        store.bulk_load(VIEW, masked)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from accord.errors import AccordError
 from accord.governance.registry import Registry
+from accord.ingest.reads import current_records_sql
 from accord.resolve import blocking as blk
 from accord.resolve.base import feature_columns, view_masks
 from accord.resolve.comparisons import Comparisons, comparisons_of
@@ -56,9 +57,9 @@ from accord.resolve.working import (
     base_of,
     base_pairs_sql,
     blocking_source,
+    load_masked,
     masked_view_sql,
     patterns,
-    replace_view,
     shared_identifiers_sql,
     tf_tables,
 )
@@ -70,6 +71,7 @@ from accord.spark.standardise import EVIDENCE, features_frame
 from accord.sql import local
 from accord.sql.backend import DuckDBBackend, computing
 from accord.sql_text import ident, lit
+from accord.standardise.features import load_features
 from accord.store import Store
 
 if TYPE_CHECKING:
@@ -132,11 +134,12 @@ def _compute(store: Store, db: DuckDBBackend, sb: SparkBackend, folder: Path, se
         if timings is not None and clock:
             timings[clock[-1][0]] = now - clock[-1][1]
         clock.append((label, now))
+        spark.sparkContext.setJobDescription(f"accord resolve: {label}")  # names the stages
         say(label, frac)
 
     step("standardise", 0.05)
     records_dir = folder / "records"
-    db.run(f"COPY (SELECT * FROM records_current) TO {lit(str(records_dir))} "
+    db.run(f"COPY ({current_records_sql()}) TO {lit(str(records_dir))} "
            f"(FORMAT parquet, PER_THREAD_OUTPUT true)")
     records_in = spark.read.parquet(str(records_dir))
     features = features_frame(records_in, feature_columns(registry), _partitions(spark, options))
@@ -268,9 +271,8 @@ def _bring_back(sb: SparkBackend, db: DuckDBBackend, store: Store, folder: Path,
                       ("scored", f"SELECT rid_l, rid_r, match_weight, corroborated FROM scored "
                                  f"WHERE {PROB} >= {review}")):
         sb.frame(sql).write.mode("overwrite").parquet(str(folder / name))
-    files = {name: lit(str(folder / name / "*.parquet")) for name in (FEATURES, SHARED, "scored")}
+    files = {name: str(folder / name / "*.parquet") for name in (FEATURES, SHARED, "scored")}
     with computing(store):
-        db.create_table(FEATURES, f"SELECT * FROM read_parquet({files[FEATURES]}) ORDER BY rid")
-        db.create_table(SHARED, f"SELECT * FROM read_parquet({files[SHARED]})")
-        replace_view(db, VIEW, masked_view_sql())
-    db.create_table("scored", f"SELECT * FROM read_parquet({files['scored']})", temp=True)
+        load_features(db.con, files[FEATURES])
+        load_masked(db, files[SHARED])
+    db.create_table("scored", f"SELECT * FROM read_parquet({lit(files['scored'])})", temp=True)

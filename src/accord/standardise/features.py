@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from accord.sources.fields import catalogue
-from accord.sql_text import ident
+from accord.sql_text import ident, lit
 from accord.standardise import addresses, identifiers, names, phonetic, variants
 from accord.store import Store
 from accord.store.dialect import key_params
@@ -224,6 +224,13 @@ LEFT JOIN {T}street st ON st.street_line = b.street_line
 LEFT JOIN {T}city ct ON ct.city_line = b.city_line
 LEFT JOIN {T}country cb ON cb.raw = b.country_of_birth
 LEFT JOIN {T}country cc ON cc.raw = b.citizenship_country"""
+
+
+def load_features(con: duckdb.DuckDBPyConnection, files: str) -> None:
+    """Create or replace table ``features`` from Parquet ``files`` (a glob) another engine
+    standardised into (``accord.spark``), in rid order."""
+    con.execute(f"CREATE OR REPLACE TABLE {ident(FEATURES)} AS "
+                f"SELECT * FROM read_parquet({lit(files)}) ORDER BY rid")
 
 
 # --- reads of ``features`` by other stages ----------------------------------------------------
