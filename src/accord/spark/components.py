@@ -20,19 +20,20 @@ hub's edges do not stay on the hub; the one node that keeps a huge degree at the
 component's root, whose edges the output needs. Spark does the rest without salting: m(u) is a
 grouped minimum, reduced in each map task before the shuffle (a hub sends one row per task, not
 one per edge); each join pairs the edges with one row per node, and adaptive execution (on by
-default) splits an oversized key's partition of edges over several tasks, each given that
-node's one row, which is what salting would do by hand; the de-duplication shuffles on the whole
-edge, spreading a hub's edges over every partition. Spark may broadcast a table of minima
-smaller than ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by default) through the driver;
-set it to -1 to keep every row off the driver.
+default) splits a partition of edges grown past its skew threshold (256 MB by default) over
+several tasks, each given that node's one row, which is what salting would do by hand; the
+de-duplication shuffles on the whole edge, spreading a hub's edges over every partition. Spark
+may broadcast a table of minima smaller than ``spark.sql.autoBroadcastJoinThreshold`` (10 MB by
+default) through the driver; set it to -1 to keep every row off the driver.
 
 Lineage. A round joins the edges with themselves twice, so a plan that is never cut grows four
 times over each round, and Spark's planning time with it (at a million edges: 5, 19 and 48
 seconds of planning for the first three rounds). So each round's edges are checkpointed locally
 (``localCheckpoint``: kept in the executors' block stores, under ``spark.local.dir``; no path of
-ours) every ``checkpoint_every`` rounds (by default every round), and persisted in between, the
-previous round's released once the next one is computed. A local checkpoint is lost with its
-executor: on a cluster that removes idle executors, rerun the step.
+ours) every ``checkpoint_every`` rounds (by default every round), and persisted in between: a
+persisted round is released once the next one is computed, a checkpointed one when Spark's
+cleaner finds it unused. A local checkpoint is lost with its executor: on a cluster that
+removes idle executors, rerun the step.
 """
 
 from __future__ import annotations
