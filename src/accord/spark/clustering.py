@@ -25,7 +25,6 @@ its own smallest rid (after every component, in component order, as ``cluster`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,70 +58,91 @@ class Clustering:
     largest: int
 
 
-def _codes(values: Any) -> np.ndarray:
-    seen: dict[Any, int] = {}
-    return np.array([-1 if v is None or (isinstance(v, float) and np.isnan(v))
-                     else seen.setdefault(v, len(seen)) for v in values], dtype=np.int64)
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column's values (-1 where missing): the guards only ask whether two
+    values are equal."""
+    import pandas as pd
+
+    return np.asarray(pd.factorize(values, use_na_sentinel=True)[0], dtype=np.int64)
 
 
-def component_rows(group: pd.DataFrame, *, records: int, gap: int, evidence_guard: bool,
-                   bridge: bool, view_masks: dict[str, int]) -> pd.DataFrame:
-    """One component's clustering (its links, each with both records' guard columns), as rows
-    of ``OUT_SCHEMA``: ``label`` (a = rid, b = label) for every record, ``rejected`` (a, b,
-    weight, text = reason), ``view`` (view, a = rid, b = label) and ``flip`` (view, a, b,
-    text = status)."""
+def _ints(values: pd.Series, missing: int) -> np.ndarray:
+    return np.asarray(values.fillna(missing).astype("int64"), dtype=np.int64)
+
+
+def bucket_rows(group: pd.DataFrame, *, records: int, gap: int, evidence_guard: bool,
+                bridge: bool, view_masks: dict[str, int]) -> pd.DataFrame:
+    """The clustering of some components (their links, each with its component's ``root`` and
+    both records' guard columns), as rows of ``OUT_SCHEMA``: ``label`` (a = rid, b = label)
+    for every record, ``rejected`` (a, b, weight, text = reason), ``view`` (view, a = rid,
+    b = label) and ``flip`` (view, a, b, text = status).
+
+    ``cluster`` and ``views.partitions`` work component by component, so one call over several
+    components gives what a call per component would: a bucket of them is one call."""
     import pandas as pd
 
     rid_l = group["rid_l"].to_numpy(np.int64)
     rid_r = group["rid_r"].to_numpy(np.int64)
-    nodes = np.unique(np.concatenate([rid_l, rid_r]))          # in rid order
+    sides = [group[["rid_l", "root", *(f"{c}_l" for c in NODE_COLUMNS)]].set_axis(
+                 ["rid", "root", *NODE_COLUMNS], axis=1),
+             group[["rid_r", "root", *(f"{c}_r" for c in NODE_COLUMNS)]].set_axis(
+                 ["rid", "root", *NODE_COLUMNS], axis=1)]
+    node = (pd.concat(sides, ignore_index=True).drop_duplicates("rid")
+            .sort_values("rid", kind="stable").reset_index(drop=True))
+    nodes = node["rid"].to_numpy(np.int64)                  # in rid order
     n = len(nodes)
     li, ri = np.searchsorted(nodes, rid_l), np.searchsorted(nodes, rid_r)
-    node: dict[str, list[Any]] = {c: [None] * n for c in NODE_COLUMNS}
-    for side, idx in (("l", li), ("r", ri)):
-        for c in NODE_COLUMNS:
-            values = group[f"{c}_{side}"].tolist()
-            for i, v in zip(idx.tolist(), values, strict=True):
-                node[c][i] = v
-    year = np.array([-1 if v is None or pd.isna(v) else int(v) for v in node["y"]], np.int64)
+    year = _ints(node["y"], -1)
     ssn, anum = _codes(node["ssn"]), _codes(node["a_number"])
     weight = group["match_weight"].to_numpy(np.float64)
     facts = None
     if evidence_guard:
         ids = np.vstack([_codes(node[c]) for c in GUARD_IDS])
-        ev = np.array([0 if v is None or pd.isna(v) else int(v) for v in node["ev"]], np.int64)
         facts = Edges(group["identifier"].fillna(False).to_numpy(bool),
-                      group["dob_exact"].fillna(False).to_numpy(bool), ev, ids, bridge)
+                      group["dob_exact"].fillna(False).to_numpy(bool), _ints(node["ev"], 0), ids,
+                      bridge)
     result: ClusterResult = cluster(n, li, ri, weight, ssn, anum, year, gap, facts)
-    out: list[tuple[Any, ...]] = []
-    root = int(nodes[0])
-    smallest: dict[int, int] = {}
-    for i, lab in enumerate(result.labels.tolist()):
-        smallest.setdefault(lab, int(nodes[i]))
-    for i, lab in enumerate(result.labels.tolist()):
-        first = smallest[lab]
-        label = root if first == root else records + root * records + first
-        out.append(("label", None, int(nodes[i]), label, None, None))
-    for (a, b, w), why in zip(result.rejected_links, result.reasons, strict=True):
-        out.append(("rejected", None, int(nodes[a]), int(nodes[b]), float(w), why))
-    marks = np.array([0 if v is None or pd.isna(v) else int(v) for v in node["marks"]], np.int64)
+    root = node["root"].to_numpy(np.int64)
+    first = _first_rid(result.labels, nodes)
+    label = np.where(first == root, root, records + root * records + first)
+    frames = [pd.DataFrame({"kind": "label", "view": None, "a": nodes, "b": label,
+                            "weight": None, "text": None})]
+    if result.rejected_links:
+        rej = np.array([(a, b) for a, b, _ in result.rejected_links], np.int64)
+        frames.append(pd.DataFrame({
+            "kind": "rejected", "view": None, "a": nodes[rej[:, 0]], "b": nodes[rej[:, 1]],
+            "weight": [w for _, _, w in result.rejected_links], "text": result.reasons}))
+    marks = _ints(node["marks"], 0)
     withheld = {v: (marks & m) != 0 for v, m in view_masks.items() if ((marks & m) != 0).any()}
     if withheld:
         for part in vw.partitions(n, li, ri, weight, ssn, anum, year, gap, result, withheld, facts):
-            first_of: dict[int, int] = {}
-            for r, lab in zip(part.rids.tolist(), part.labels.tolist(), strict=True):
-                first_of.setdefault(lab, int(nodes[r]))
-            for r, lab in zip(part.rids.tolist(), part.labels.tolist(), strict=True):
-                out.append(("view", part.view, int(nodes[r]), first_of[lab], None, None))
-            for a, b, status in zip(part.flipped_l.tolist(), part.flipped_r.tolist(),
-                                    part.flipped_status.tolist(), strict=True):
-                out.append(("flip", part.view, int(nodes[a]), int(nodes[b]), None, str(status)))
-    return pd.DataFrame(out, columns=["kind", "view", "a", "b", "weight", "text"])
+            firsts = _first_rid(part.labels, nodes[part.rids])
+            frames.append(pd.DataFrame({"kind": "view", "view": part.view, "a": nodes[part.rids],
+                                        "b": firsts, "weight": None, "text": None}))
+            if len(part.flipped_l):
+                frames.append(pd.DataFrame({
+                    "kind": "flip", "view": part.view, "a": nodes[part.flipped_l],
+                    "b": nodes[part.flipped_r], "weight": None,
+                    "text": [str(x) for x in part.flipped_status]}))
+    return pd.concat(frames, ignore_index=True)[["kind", "view", "a", "b", "weight", "text"]]
 
 
-def needs_clustering_sql(roots: str, nodes: str, edges: str, gap: int, evidence_guard: bool) -> str:
-    """The components (root) a guard could split or a view see differently: aggregates over
-    their records (``nodes``: rid and ``NODE_COLUMNS``) and links (``edges``)."""
+def _first_rid(labels: np.ndarray, rids: np.ndarray) -> np.ndarray:
+    """For each position, the smallest rid among the positions with its label."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if not len(labels):
+        return np.zeros(0, dtype=np.int64)
+    _, inverse = np.unique(labels, return_inverse=True)
+    smallest = np.full(int(inverse.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(smallest, inverse, rids)
+    return smallest[inverse]
+
+
+def needs_clustering_sql(roots: str, nodes: str, edges: str, gap: int, evidence_guard: bool,
+                         withheld_bits: int) -> str:
+    """The components (root) a guard could split or a view see differently (one holding a
+    record some view withholds: ``withheld_bits`` of ``marks``): aggregates over their records
+    (``nodes``: rid and ``NODE_COLUMNS``) and links (``edges``)."""
     risky = (f"OR (max(CASE WHEN (n.ev & {CITIZENSHIP}) <> 0 THEN 1 ELSE 0 END) = 1 "
              f"AND max(CASE WHEN (n.ev & {REMOVAL}) <> 0 THEN 1 ELSE 0 END) = 1)"
              if evidence_guard else "")
@@ -135,7 +155,7 @@ def needs_clustering_sql(roots: str, nodes: str, edges: str, gap: int, evidence_
     return f"""SELECT c.root FROM {roots} c JOIN {nodes} n ON n.rid = c.rid GROUP BY c.root
                HAVING count(DISTINCT n.ssn) > 1 OR count(DISTINCT n.a_number) > 1
                    OR max(CASE WHEN n.y >= 0 THEN n.y END) - min(CASE WHEN n.y >= 0 THEN n.y END) > {gap}
-                   OR max(CASE WHEN n.marks <> 0 THEN 1 ELSE 0 END) = 1 {risky}
+                   OR max(CASE WHEN (n.marks & {int(withheld_bits)}) <> 0 THEN 1 ELSE 0 END) = 1 {risky}
                {alike}"""
 
 
@@ -153,7 +173,11 @@ def cluster_on_spark(db: Any, edges: str, nodes: str, *, records: int, gap: int,
     db.keep("_roots", found.select("rid", "root"))
     sizes = db.rows("SELECT count(DISTINCT root), coalesce(max(n), 0) FROM "
                     "(SELECT root, count(*) AS n FROM _roots GROUP BY root)")[0]
-    db.create_table("_again", needs_clustering_sql("_roots", nodes, edges, gap, evidence_guard))
+    withheld_bits = 0
+    for mask in view_masks.values():
+        withheld_bits |= mask
+    db.create_table("_again", needs_clustering_sql("_roots", nodes, edges, gap, evidence_guard,
+                                                   withheld_bits))
     again = int(db.scalar("SELECT count(*) FROM _again"))
     picked = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in NODE_COLUMNS)
     links = db.frame(f"""SELECT c.root, e.rid_l, e.rid_r, e.match_weight, e.identifier, e.dob_exact,
@@ -163,10 +187,13 @@ def cluster_on_spark(db: Any, edges: str, nodes: str, *, records: int, gap: int,
                          JOIN {nodes} l ON l.rid = e.rid_l JOIN {nodes} r ON r.rid = e.rid_r""")
 
     def run(group: pd.DataFrame) -> pd.DataFrame:
-        return component_rows(group, records=records, gap=gap, evidence_guard=evidence_guard,
-                              bridge=bridge, view_masks=view_masks)
+        return bucket_rows(group, records=records, gap=gap, evidence_guard=evidence_guard,
+                           bridge=bridge, view_masks=view_masks)
 
-    db.keep("_clustered", links.groupBy("root").applyInPandas(run, OUT_SCHEMA))
+    # Components in buckets (by root): one Python call per bucket, not per component.
+    buckets = max(1, int(db.spark.conf.get("spark.sql.shuffle.partitions") or 8) * 4)
+    db.keep("_clustered", links.withColumn("bucket", F.abs(F.hash("root")) % buckets)
+            .groupBy("bucket").applyInPandas(run, OUT_SCHEMA))
     labels = db.frame("""SELECT c.rid, coalesce(k.b, c.root) AS label FROM _roots c
                          LEFT JOIN (SELECT a, b FROM _clustered WHERE kind = 'label') k
                          ON k.a = c.rid""")
@@ -174,7 +201,6 @@ def cluster_on_spark(db: Any, edges: str, nodes: str, *, records: int, gap: int,
                        "ORDER BY a, b")
     parts = _view_parts(db.arrow("SELECT kind, view, a, b, text FROM _clustered "
                                  "WHERE kind IN ('view', 'flip') ORDER BY view, kind, a, b"))
-    del F
     return Clustering(labels, [(int(a), int(b), float(w)) for a, b, w, _ in rejected],
                       [str(r[3]) for r in rejected], parts, int(sizes[0]), again, int(sizes[1]))
 
@@ -200,7 +226,3 @@ def labels_of(clustering: Clustering, records: int) -> np.ndarray:
     t = clustering.labels.toArrow()
     labels[t.column("rid").to_numpy()] = t.column("label").to_numpy()
     return labels
-
-
-def iter_rows(t: Any) -> Iterator[dict[str, Any]]:
-    yield from t.to_pylist()
