@@ -51,7 +51,7 @@ def graphs(draw: st.DrawFn) -> tuple[int, list[tuple[int, int]]]:
     return n, pairs
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(graph=graphs(), with_nodes=st.booleans(), checkpoint_every=st.integers(1, 3))
 def test_roots_equal_the_numpy_roots(spark: Any, graph: tuple[int, list[tuple[int, int]]],
                                      with_nodes: bool, checkpoint_every: int) -> None:

@@ -105,26 +105,45 @@ def bucket_rows(group: pd.DataFrame, *, records: int, gap: int, evidence_guard: 
     root = node["root"].to_numpy(np.int64)
     first = _first_rid(result.labels, nodes)
     label = np.where(first == root, root, records + root * records + first)
-    frames = [pd.DataFrame({"kind": "label", "view": None, "a": nodes, "b": label,
-                            "weight": None, "text": None})]
+    out = _Rows()
+    out.add("label", None, nodes, label)
     if result.rejected_links:
         rej = np.array([(a, b) for a, b, _ in result.rejected_links], np.int64)
-        frames.append(pd.DataFrame({
-            "kind": "rejected", "view": None, "a": nodes[rej[:, 0]], "b": nodes[rej[:, 1]],
-            "weight": [w for _, _, w in result.rejected_links], "text": result.reasons}))
+        out.add("rejected", None, nodes[rej[:, 0]], nodes[rej[:, 1]],
+                np.array([w for _, _, w in result.rejected_links], np.float64), result.reasons)
     marks = _ints(node["marks"], 0)
     withheld = {v: (marks & m) != 0 for v, m in view_masks.items() if ((marks & m) != 0).any()}
     if withheld:
         for part in vw.partitions(n, li, ri, weight, ssn, anum, year, gap, result, withheld, facts):
-            firsts = _first_rid(part.labels, nodes[part.rids])
-            frames.append(pd.DataFrame({"kind": "view", "view": part.view, "a": nodes[part.rids],
-                                        "b": firsts, "weight": None, "text": None}))
+            out.add("view", part.view, nodes[part.rids], _first_rid(part.labels, nodes[part.rids]))
             if len(part.flipped_l):
-                frames.append(pd.DataFrame({
-                    "kind": "flip", "view": part.view, "a": nodes[part.flipped_l],
-                    "b": nodes[part.flipped_r], "weight": None,
-                    "text": [str(x) for x in part.flipped_status]}))
-    return pd.concat(frames, ignore_index=True)[["kind", "view", "a", "b", "weight", "text"]]
+                out.add("flip", part.view, nodes[part.flipped_l], nodes[part.flipped_r],
+                        text=[str(x) for x in part.flipped_status])
+    return out.frame()
+
+
+class _Rows:
+    """Rows of ``OUT_SCHEMA``, gathered column by column and made into one frame at the end."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {c: [] for c in ("kind", "view", "a", "b", "weight",
+                                                               "text")}
+
+    def add(self, kind: str, view: str | None, a: np.ndarray, b: np.ndarray,
+            weight: np.ndarray | None = None, text: list[str] | None = None) -> None:
+        n = len(a)
+        self.columns["kind"].append(np.full(n, kind, dtype=object))
+        self.columns["view"].append(np.full(n, view, dtype=object))
+        self.columns["a"].append(np.asarray(a, dtype=np.int64))
+        self.columns["b"].append(np.asarray(b, dtype=np.int64))
+        self.columns["weight"].append(np.full(n, np.nan) if weight is None else weight)
+        self.columns["text"].append(np.full(n, None, dtype=object) if text is None
+                                    else np.array(text, dtype=object))
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame({c: np.concatenate(parts) for c, parts in self.columns.items()})
 
 
 def _first_rid(labels: np.ndarray, rids: np.ndarray) -> np.ndarray:
