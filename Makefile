@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean browser postgres
+.PHONY: install demo test lint bench clean browser postgres java
 
 $(BIN)/accord: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +36,22 @@ postgres:
 	  $$SUDO apt-get install -y -q postgresql >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q postgresql >/dev/null; }; }
 
-test: lint browser postgres
+# The Spark tests run PySpark in local mode, which needs a Java runtime (17 or newer).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing Debian's Java runtime for the Spark tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q default-jre-headless >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q default-jre-headless >/dev/null; }; }
+
+test: lint browser postgres java
 	$(BIN)/pytest -q
 
 bench: install
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_synth.py
+	$(BIN)/python bench/bench_spark.py --persons 30000
 
 clean:
 	rm -rf $(VENV) accord-demo .pytest_cache .mypy_cache .ruff_cache

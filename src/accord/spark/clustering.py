@@ -56,6 +56,7 @@ class Clustering:
     components: int
     clustered_again: int
     largest: int
+    rounds: int = 0          # rounds of large-star/small-star the components took
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -188,7 +189,14 @@ def cluster_on_spark(db: Any, edges: str, nodes: str, *, records: int, gap: int,
 
     from accord.spark.components import component_roots
 
-    found = component_roots(db.table(edges).select("rid_l", "rid_r"), round_done=round_done)
+    rounds: list[int] = []
+
+    def counted(done: int, left: int) -> None:
+        rounds.append(done)
+        if round_done is not None:
+            round_done(done, left)
+
+    found = component_roots(db.table(edges).select("rid_l", "rid_r"), round_done=counted)
     db.keep("_roots", found.select("rid", "root"))
     sizes = db.rows("SELECT count(DISTINCT root), coalesce(max(n), 0) FROM "
                     "(SELECT root, count(*) AS n FROM _roots GROUP BY root)")[0]
@@ -221,7 +229,8 @@ def cluster_on_spark(db: Any, edges: str, nodes: str, *, records: int, gap: int,
     parts = _view_parts(db.arrow("SELECT kind, view, a, b, text FROM _clustered "
                                  "WHERE kind IN ('view', 'flip') ORDER BY view, kind, a, b"))
     return Clustering(labels, [(int(a), int(b), float(w)) for a, b, w, _ in rejected],
-                      [str(r[3]) for r in rejected], parts, int(sizes[0]), again, int(sizes[1]))
+                      [str(r[3]) for r in rejected], parts, int(sizes[0]), again, int(sizes[1]),
+                      max(rounds, default=0))
 
 
 def _view_parts(rows: Any) -> list[vw.ViewPartition]:

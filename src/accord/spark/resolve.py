@@ -201,6 +201,7 @@ def _compute(store: Store, db: DuckDBBackend, sb: SparkBackend, folder: Path, se
         timings["components"] = clustering.components
         timings["components clustered again"] = clustering.clustered_again
         timings["largest component"] = clustering.largest
+        timings["component rounds"] = clustering.rounds
         timings["pairs"] = report.pairs
     return Computed(records, shared, base, report, model, notes, histogram, labels,
                     clustering.rejected, clustering.reasons, clustering.parts)
