@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from accord.sources.fields import catalogue
 
 if TYPE_CHECKING:
+    import duckdb
     import pyarrow as pa
 
-    from accord.sql.backend import DuckDBBackend
     from accord.store import Store
 
 
@@ -103,13 +103,16 @@ FROM records r JOIN ingest_batches b USING (batch_id)""",
 CURRENT = "records_current"
 
 
-def current_records_copy(db: DuckDBBackend, rows: pa.Table) -> None:
+def current_records_copy(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
     """A private DuckDB's copy of current records: ``rows`` (read from a store by
     ``accord.ingest.reads.current_records_of``) as a table named as the view, replacing the
     copy there, for computations that read current records by that name (standardisation, the
     resolution guards) on a few records."""
-    with db.registered("_current_arrow", rows):
-        db.run(f"CREATE OR REPLACE TABLE {CURRENT} AS SELECT * FROM _current_arrow")
+    con.register("_current_arrow", rows)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {CURRENT} AS SELECT * FROM _current_arrow")
+    finally:
+        con.unregister("_current_arrow")
 
 
 # The upgrade to schema version 4 (accord.migrations runs it): ``records.flags`` and

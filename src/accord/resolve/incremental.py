@@ -271,7 +271,7 @@ class _Update:
 
     def _standardise(self, records: pa.Table) -> pa.Table:
         """The queued records' features, as the batch's standardisation makes them (rid: 0..)."""
-        current_records_copy(self.db, records)
+        current_records_copy(self.db.con, records)
         return features_of(self.db.con, CURRENT_RECORDS, extra=feature_columns(self.registry))
 
     def _store_features(self, fresh: pa.Table, queued: list[Key]) -> pa.Table:
@@ -588,7 +588,7 @@ class _Update:
         numbered_copy(db, "_rows")
         self._mark("_d", queued)
         # The records of the neighbourhood, for the evidence guard.
-        current_records_copy(db, current_records_of(store, hood))
+        current_records_copy(db.con, current_records_of(store, hood))
 
     # --- 5, 6. clustering, ids, writing -------------------------------------------------------------
 
